@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `mesh` command. The sources are TypeScript run directly by Node's type stripping,
+// so this needs Node 22.18 or newer (the project provisions Node 24: see README).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  console.error(
+    `mesh needs Node.js 22.18 or newer, but this is Node.js ${process.versions.node}. ` +
+      'Run it through ./mesh or npx mesh in the project (they use the Node 24 the project installs).',
+  );
+  process.exit(2);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

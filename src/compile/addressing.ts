@@ -1,0 +1,95 @@
+// Where listeners listen and where endpoints are: an input to the compiler, so the same
+// compiler serves the Compose stack (fixed ports, transparent capture, Compose DNS names)
+// and loopback (a port per listener, for tests and the process runtime).
+import type { MeshModel } from '../config/model.ts';
+import { GATEWAY_PROXY } from '../config/model.ts';
+
+export interface SocketAddress {
+  /** An IP address, or a DNS name (then the cluster resolves it with STRICT_DNS). */
+  address: string;
+  port: number;
+}
+
+export interface Addressing {
+  /**
+   * Transparent capture (iptables in a container's namespace): the outbound listener takes every
+   * connection the app makes and the inbound listener every connection to the app, each using
+   * the original destination. Without capture, apps reach the outbound listener as an HTTP proxy
+   * and every inbound service port has a listener of its own.
+   */
+  capture: boolean;
+  /** Address every listener binds to ('0.0.0.0' in containers, '127.0.0.1' on loopback). */
+  listenAddress: string;
+  /** Port of a sidecar's outbound listener (15001 in containers). */
+  outboundPort(proxy: string): number;
+  /** Port of a sidecar's inbound listener for one service port (15006 for all with capture). */
+  inboundPort(proxy: string, servicePort: number): number;
+  /** Where the app of a sidecar listens for one of its service ports. */
+  appAddress(proxy: string, servicePort: number): SocketAddress;
+  /** Where other proxies reach the instances of a service version on one of its ports. */
+  endpoints(service: string, version: string, servicePort: number): SocketAddress[];
+  /** Port the ingress gateway listens on for a Gateway server port. */
+  gatewayPort(serverPort: number): number;
+  /** Without capture: the local port a sidecar offers for an outbound TCP service port. */
+  tcpOutboundPort(proxy: string, serviceFqdn: string, servicePort: number): number;
+}
+
+export const CAPTURE_PORTS = { outbound: 15001, inbound: 15006, admin: 15000, stats: 15090, health: 15021 };
+
+/** The Compose stack: Envoy beside each app in one network namespace, peers by Compose DNS. */
+export function composeAddressing(): Addressing {
+  return {
+    capture: true,
+    listenAddress: '0.0.0.0',
+    outboundPort: () => CAPTURE_PORTS.outbound,
+    inboundPort: () => CAPTURE_PORTS.inbound,
+    appAddress: (_proxy, port) => ({ address: '127.0.0.1', port }),
+    endpoints: (service, version, port) => [{ address: `${service}-${version}-proxy`, port }],
+    gatewayPort: (port) => port,
+    tcpOutboundPort: (_proxy, _service, port) => port,
+  };
+}
+
+/**
+ * Everything on 127.0.0.1 with consecutive ports from `basePort`, in a fixed order derived from
+ * the model, so the same model always gets the same ports. `ports` lists what was handed out.
+ */
+export function loopbackAddressing(model: MeshModel, basePort: number): Addressing & { ports: Map<string, number> } {
+  const ports = new Map<string, number>();
+  let next = basePort;
+  const take = (key: string): number => {
+    let port = ports.get(key);
+    if (port === undefined) {
+      port = next++;
+      ports.set(key, port);
+    }
+    return port;
+  };
+  // Hand out ports in model order first, so numbering does not depend on call order.
+  for (const service of model.services) {
+    for (const version of service.versions) {
+      take(`outbound ${version.proxy}`);
+      for (const p of service.ports) {
+        take(`inbound ${version.proxy} ${p.port}`);
+        take(`app ${version.proxy} ${p.port}`);
+      }
+    }
+  }
+  for (const gateway of model.gateways) for (const server of gateway.spec.servers) take(`gateway ${server.port.number}`);
+  const proxyOf = (service: string, version: string) =>
+    model.services.find((s) => s.name === service)?.versions.find((v) => v.name === version)?.proxy ??
+    `${service}-${version}`;
+  return {
+    capture: false,
+    listenAddress: '127.0.0.1',
+    ports,
+    outboundPort: (proxy) => take(`outbound ${proxy}`),
+    inboundPort: (proxy, port) => take(`inbound ${proxy} ${port}`),
+    appAddress: (proxy, port) => ({ address: '127.0.0.1', port: take(`app ${proxy} ${port}`) }),
+    endpoints: (service, version, port) => [{ address: '127.0.0.1', port: take(`inbound ${proxyOf(service, version)} ${port}`) }],
+    gatewayPort: (port) => take(`gateway ${port}`),
+    tcpOutboundPort: (proxy, service, port) => take(`tcp ${proxy} ${service} ${port}`),
+  };
+}
+
+export { GATEWAY_PROXY };

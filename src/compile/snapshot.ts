@@ -1,0 +1,39 @@
+// What the compiler produces for one proxy: Envoy v3 resources in Envoy's own JSON form
+// (proto3 JSON mapping, snake_case field names, `@type` on Any), the form `mesh generate`
+// writes and Envoy reads. Resources that are the same for many proxies are the same object,
+// so a large mesh is encoded once, not once per proxy.
+
+export const TYPE_URLS = {
+  listeners: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  routes: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  clusters: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoints: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+} as const;
+
+export type ResourceKind = keyof typeof TYPE_URLS;
+export const RESOURCE_KINDS = Object.keys(TYPE_URLS) as ResourceKind[];
+
+/** A JSON object in Envoy's config form. */
+export type EnvoyJson = { [key: string]: unknown };
+
+export interface Resource {
+  name: string;
+  value: EnvoyJson;
+}
+
+export interface ProxySnapshot {
+  /** Envoy node id: `SERVICE-VERSION` for a sidecar, `mesh-gateway` for the ingress gateway. */
+  proxy: string;
+  kind: 'sidecar' | 'gateway';
+  service?: string;
+  version?: string;
+  listeners: Resource[];
+  routes: Resource[];
+  clusters: Resource[];
+  endpoints: Resource[];
+}
+
+export interface CompiledMesh {
+  /** Sorted by proxy id. */
+  snapshots: ProxySnapshot[];
+}

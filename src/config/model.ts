@@ -1,0 +1,105 @@
+// The validated mesh: what `validate` returns and `compile` consumes. Istio resources keep
+// their spec exactly as written (typed by the schemas); references are resolved here once.
+import type { Mesh, ServicePort, Settings, Version } from './schema/mesh.ts';
+import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
+
+export const CLUSTER_DOMAIN = 'svc.cluster.local';
+export const DEFAULT_NAMESPACE = 'default';
+/** The proxy id (Envoy node id) of the ingress gateway. */
+export const GATEWAY_PROXY = 'mesh-gateway';
+
+/** Where a resource or field was written, for diagnostics and for editing the file in place. */
+export interface SourceRef {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface VersionModel {
+  name: string;
+  /** Envoy node id and the base of container names: `SERVICE-VERSION`. */
+  proxy: string;
+  /** Labels after defaults: `app: SERVICE`, `version: VERSION`, then the user's. */
+  labels: Record<string, string>;
+  replicas: number;
+  spec: Version;
+}
+
+export interface ServiceModel {
+  name: string;
+  namespace: string;
+  /** `NAME.NAMESPACE.svc.cluster.local`, the host used in cluster names. */
+  fqdn: string;
+  ports: ServicePort[];
+  /** Sorted by name. */
+  versions: VersionModel[];
+  source: SourceRef;
+}
+
+interface IstioResource<Spec> {
+  name: string;
+  namespace: string;
+  source: SourceRef;
+  spec: Spec;
+}
+
+export interface VirtualServiceModel extends IstioResource<VirtualServiceSpec> {
+  /** The mesh services named in `hosts` (fqdn), in order; external hosts (gateway-only) are not here. */
+  services: string[];
+  /** `gateways` resolved: 'mesh' for the sidecars, else the `NAMESPACE/NAME` key of a Gateway. */
+  gateways: string[];
+}
+
+export interface DestinationRuleModel extends IstioResource<DestinationRuleSpec> {
+  /** fqdn of the service this rule is for. */
+  service: string;
+}
+
+export interface GatewayModel extends IstioResource<Gateway['spec']> {
+  /** `NAMESPACE/NAME`, how VirtualServices refer to it after resolution. */
+  key: string;
+}
+
+export interface MeshModel {
+  name: string;
+  namespace: string;
+  settings: Settings;
+  /** Sorted by fqdn. */
+  services: ServiceModel[];
+  /** In file order (file name, then position), which is also Istio's precedence for merges. */
+  virtualServices: VirtualServiceModel[];
+  destinationRules: DestinationRuleModel[];
+  gateways: GatewayModel[];
+  /** The workload document as written, for the runtimes. */
+  mesh: Mesh;
+}
+
+export function fqdn(name: string, namespace: string): string {
+  return `${name}.${namespace}.${CLUSTER_DOMAIN}`;
+}
+
+/**
+ * Resolve a host as Istio does: a short name is relative to the namespace of the resource that
+ * names it; `NAME.NAMESPACE` and `NAME.NAMESPACE.svc.cluster.local` are absolute.
+ */
+export function resolveHost(
+  services: readonly ServiceModel[],
+  host: string,
+  namespace: string,
+): ServiceModel | undefined {
+  const parts = host.split('.');
+  let full: string;
+  if (parts.length === 1) full = fqdn(host, namespace);
+  else if (parts.length === 2) full = fqdn(parts[0]!, parts[1]!);
+  else full = host;
+  return services.find((s) => s.fqdn === full);
+}
+
+export function findService(model: MeshModel, fqdnName: string): ServiceModel | undefined {
+  return model.services.find((s) => s.fqdn === fqdnName);
+}
+
+/** The ids of every proxy in the mesh: one sidecar per service version, and the gateway. */
+export function proxyIds(model: MeshModel): string[] {
+  return [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), GATEWAY_PROXY];
+}

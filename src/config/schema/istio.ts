@@ -1,0 +1,334 @@
+// Istio's networking.istio.io kinds, as users write them (v1, v1beta1 and v1alpha3, deprecated
+// fields included). The TypeScript types come from these schemas: one source of truth per kind.
+// Fields localmesh reads but does not act on are still accepted here; validate.ts warns about them.
+import { z } from 'zod';
+import { Duration, Metadata, Percent, PortSelector, StringMap, StringMatch } from './common.ts';
+
+export const ISTIO_API_VERSIONS = [
+  'networking.istio.io/v1',
+  'networking.istio.io/v1beta1',
+  'networking.istio.io/v1alpha3',
+] as const;
+
+const IstioApiVersion = z.enum(ISTIO_API_VERSIONS);
+
+// ---------- VirtualService ----------
+
+export const Destination = z.strictObject({
+  host: z.string().min(1),
+  subset: z.string().optional(),
+  port: PortSelector.optional(),
+});
+export type Destination = z.infer<typeof Destination>;
+
+const HeaderOperations = z.strictObject({
+  set: StringMap.optional(),
+  add: StringMap.optional(),
+  remove: z.array(z.string()).optional(),
+});
+export const Headers = z.strictObject({
+  request: HeaderOperations.optional(),
+  response: HeaderOperations.optional(),
+});
+export type Headers = z.infer<typeof Headers>;
+
+export const HTTPMatchRequest = z.strictObject({
+  name: z.string().optional(),
+  uri: StringMatch.optional(),
+  scheme: StringMatch.optional(),
+  method: StringMatch.optional(),
+  authority: StringMatch.optional(),
+  headers: z.record(z.string(), StringMatch).optional(),
+  port: z.number().int().optional(),
+  sourceLabels: StringMap.optional(),
+  gateways: z.array(z.string()).optional(),
+  queryParams: z.record(z.string(), StringMatch).optional(),
+  ignoreUriCase: z.boolean().optional(),
+  withoutHeaders: z.record(z.string(), StringMatch).optional(),
+  sourceNamespace: z.string().optional(),
+  statPrefix: z.string().optional(),
+});
+export type HTTPMatchRequest = z.infer<typeof HTTPMatchRequest>;
+
+export const HTTPRouteDestination = z.strictObject({
+  destination: Destination,
+  weight: z.number().int().optional(),
+  headers: Headers.optional(),
+});
+export type HTTPRouteDestination = z.infer<typeof HTTPRouteDestination>;
+
+export const HTTPRedirect = z.strictObject({
+  uri: z.string().optional(),
+  authority: z.string().optional(),
+  port: z.number().int().optional(),
+  derivePort: z.enum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),
+  scheme: z.string().optional(),
+  redirectCode: z.number().int().optional(),
+});
+
+export const HTTPDirectResponse = z.strictObject({
+  status: z.number().int(),
+  body: z
+    .strictObject({ string: z.string().optional(), bytes: z.string().optional() })
+    .optional(),
+});
+
+export const HTTPRewrite = z.strictObject({
+  uri: z.string().optional(),
+  authority: z.string().optional(),
+  uriRegexRewrite: z.strictObject({ match: z.string(), rewrite: z.string() }).optional(),
+});
+
+export const HTTPRetry = z.strictObject({
+  attempts: z.number().int(),
+  perTryTimeout: Duration.optional(),
+  retryOn: z.string().optional(),
+  retryRemoteLocalities: z.boolean().optional(),
+  retryIgnorePreviousHosts: z.boolean().optional(),
+  backoff: Duration.optional(),
+});
+
+export const HTTPFaultInjection = z.strictObject({
+  delay: z
+    .strictObject({
+      fixedDelay: Duration.optional(),
+      exponentialDelay: Duration.optional(),
+      percentage: Percent.optional(),
+      /** Deprecated integer percentage, still in Istio's samples. */
+      percent: z.number().int().optional(),
+    })
+    .optional(),
+  abort: z
+    .strictObject({
+      httpStatus: z.number().int().optional(),
+      grpcStatus: z.string().optional(),
+      http2Error: z.string().optional(),
+      percentage: Percent.optional(),
+      /** Deprecated integer percentage. */
+      percent: z.number().int().optional(),
+    })
+    .optional(),
+});
+
+export const HTTPMirrorPolicy = z.strictObject({
+  destination: Destination,
+  percentage: Percent.optional(),
+});
+
+export const CorsPolicy = z.strictObject({
+  /** Deprecated list of exact origins. */
+  allowOrigin: z.array(z.string()).optional(),
+  allowOrigins: z.array(StringMatch).optional(),
+  allowMethods: z.array(z.string()).optional(),
+  allowHeaders: z.array(z.string()).optional(),
+  exposeHeaders: z.array(z.string()).optional(),
+  maxAge: Duration.optional(),
+  allowCredentials: z.boolean().optional(),
+  unmatchedPreflights: z.enum(['UNSPECIFIED', 'FORWARD', 'IGNORE']).optional(),
+});
+
+export const HTTPRoute = z.strictObject({
+  name: z.string().optional(),
+  match: z.array(HTTPMatchRequest).optional(),
+  route: z.array(HTTPRouteDestination).optional(),
+  redirect: HTTPRedirect.optional(),
+  directResponse: HTTPDirectResponse.optional(),
+  delegate: z.strictObject({ name: z.string(), namespace: z.string().optional() }).optional(),
+  rewrite: HTTPRewrite.optional(),
+  timeout: Duration.optional(),
+  retries: HTTPRetry.optional(),
+  fault: HTTPFaultInjection.optional(),
+  mirror: Destination.optional(),
+  mirrors: z.array(HTTPMirrorPolicy).optional(),
+  /** Deprecated integer mirror percentage (v1alpha3). */
+  mirrorPercent: z.number().int().optional(),
+  mirrorPercentage: Percent.optional(),
+  corsPolicy: CorsPolicy.optional(),
+  headers: Headers.optional(),
+});
+export type HTTPRoute = z.infer<typeof HTTPRoute>;
+
+const L4MatchAttributes = z.strictObject({
+  destinationSubnets: z.array(z.string()).optional(),
+  port: z.number().int().optional(),
+  sourceLabels: StringMap.optional(),
+  gateways: z.array(z.string()).optional(),
+  sourceNamespace: z.string().optional(),
+});
+
+const RouteDestination = z.strictObject({
+  destination: Destination,
+  weight: z.number().int().optional(),
+});
+
+export const TCPRoute = z.strictObject({
+  match: z.array(L4MatchAttributes).optional(),
+  route: z.array(RouteDestination).optional(),
+});
+export type TCPRoute = z.infer<typeof TCPRoute>;
+
+export const TLSRoute = z.strictObject({
+  match: z.array(z.looseObject({ sniHosts: z.array(z.string()) })),
+  route: z.array(RouteDestination).optional(),
+});
+
+export const VirtualServiceSpec = z.strictObject({
+  hosts: z.array(z.string().min(1)).min(1),
+  gateways: z.array(z.string()).optional(),
+  http: z.array(HTTPRoute).optional(),
+  tls: z.array(TLSRoute).optional(),
+  tcp: z.array(TCPRoute).optional(),
+  exportTo: z.array(z.string()).optional(),
+});
+export type VirtualServiceSpec = z.infer<typeof VirtualServiceSpec>;
+
+export const VirtualService = z.looseObject({
+  apiVersion: IstioApiVersion,
+  kind: z.literal('VirtualService'),
+  metadata: Metadata,
+  spec: VirtualServiceSpec,
+});
+export type VirtualService = z.infer<typeof VirtualService>;
+
+// ---------- DestinationRule ----------
+
+export const LoadBalancerSettings = z.strictObject({
+  simple: z
+    .enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'])
+    .optional(),
+  consistentHash: z
+    .strictObject({
+      httpHeaderName: z.string().optional(),
+      httpCookie: z
+        .strictObject({ name: z.string(), path: z.string().optional(), ttl: Duration.optional() })
+        .optional(),
+      useSourceIp: z.boolean().optional(),
+      httpQueryParameterName: z.string().optional(),
+      ringHash: z.strictObject({ minimumRingSize: z.number().int().optional() }).optional(),
+      maglev: z.strictObject({ tableSize: z.number().int().optional() }).optional(),
+      /** Deprecated: use ringHash.minimumRingSize. */
+      minimumRingSize: z.number().int().optional(),
+    })
+    .optional(),
+  localityLbSetting: z.looseObject({}).optional(),
+  warmupDurationSecs: Duration.optional(),
+});
+export type LoadBalancerSettings = z.infer<typeof LoadBalancerSettings>;
+
+export const ConnectionPoolSettings = z.strictObject({
+  tcp: z
+    .strictObject({
+      maxConnections: z.number().int().optional(),
+      connectTimeout: Duration.optional(),
+      tcpKeepalive: z
+        .strictObject({
+          probes: z.number().int().optional(),
+          time: Duration.optional(),
+          interval: Duration.optional(),
+        })
+        .optional(),
+      maxConnectionDuration: Duration.optional(),
+      idleTimeout: Duration.optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      http1MaxPendingRequests: z.number().int().optional(),
+      http2MaxRequests: z.number().int().optional(),
+      maxRequestsPerConnection: z.number().int().optional(),
+      maxRetries: z.number().int().optional(),
+      idleTimeout: Duration.optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
+      useClientProtocol: z.boolean().optional(),
+      maxConcurrentStreams: z.number().int().optional(),
+    })
+    .optional(),
+});
+export type ConnectionPoolSettings = z.infer<typeof ConnectionPoolSettings>;
+
+export const OutlierDetection = z.strictObject({
+  splitExternalLocalOriginErrors: z.boolean().optional(),
+  consecutiveLocalOriginFailures: z.number().int().optional(),
+  consecutiveGatewayErrors: z.number().int().optional(),
+  consecutive5xxErrors: z.number().int().optional(),
+  /** Deprecated: use consecutive5xxErrors / consecutiveGatewayErrors. */
+  consecutiveErrors: z.number().int().optional(),
+  interval: Duration.optional(),
+  baseEjectionTime: Duration.optional(),
+  maxEjectionPercent: z.number().int().optional(),
+  minHealthPercent: z.number().int().optional(),
+});
+export type OutlierDetection = z.infer<typeof OutlierDetection>;
+
+const TrafficPolicyBase = {
+  loadBalancer: LoadBalancerSettings.optional(),
+  connectionPool: ConnectionPoolSettings.optional(),
+  outlierDetection: OutlierDetection.optional(),
+  tls: z.looseObject({ mode: z.string().optional() }).optional(),
+  tunnel: z.looseObject({}).optional(),
+  proxyProtocol: z.looseObject({}).optional(),
+};
+
+export const PortTrafficPolicy = z.strictObject({ port: PortSelector.optional(), ...TrafficPolicyBase });
+
+export const TrafficPolicy = z.strictObject({
+  ...TrafficPolicyBase,
+  portLevelSettings: z.array(PortTrafficPolicy).optional(),
+});
+export type TrafficPolicy = z.infer<typeof TrafficPolicy>;
+
+export const Subset = z.strictObject({
+  name: z.string().min(1),
+  labels: StringMap.optional(),
+  trafficPolicy: TrafficPolicy.optional(),
+});
+export type Subset = z.infer<typeof Subset>;
+
+export const DestinationRuleSpec = z.strictObject({
+  host: z.string().min(1),
+  trafficPolicy: TrafficPolicy.optional(),
+  subsets: z.array(Subset).optional(),
+  exportTo: z.array(z.string()).optional(),
+  workloadSelector: z.looseObject({}).optional(),
+});
+export type DestinationRuleSpec = z.infer<typeof DestinationRuleSpec>;
+
+export const DestinationRule = z.looseObject({
+  apiVersion: IstioApiVersion,
+  kind: z.literal('DestinationRule'),
+  metadata: Metadata,
+  spec: DestinationRuleSpec,
+});
+export type DestinationRule = z.infer<typeof DestinationRule>;
+
+// ---------- Gateway ----------
+
+export const GATEWAY_PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'TCP', 'TLS'] as const;
+
+export const Server = z.strictObject({
+  port: z.strictObject({
+    number: z.number().int(),
+    protocol: z.enum(GATEWAY_PROTOCOLS),
+    name: z.string().optional(),
+    targetPort: z.number().int().optional(),
+  }),
+  bind: z.string().optional(),
+  hosts: z.array(z.string().min(1)).min(1),
+  tls: z.looseObject({}).optional(),
+  name: z.string().optional(),
+  defaultEndpoint: z.string().optional(),
+});
+export type Server = z.infer<typeof Server>;
+
+export const GatewaySpec = z.strictObject({
+  servers: z.array(Server).min(1),
+  selector: StringMap.optional(),
+});
+
+export const Gateway = z.looseObject({
+  apiVersion: IstioApiVersion,
+  kind: z.literal('Gateway'),
+  metadata: Metadata,
+  spec: GatewaySpec,
+});
+export type Gateway = z.infer<typeof Gateway>;
