@@ -9,5 +9,15 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+try {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // User mistakes are diagnostics; what reaches here is the environment or a bug: a sentence,
+  // and the stack only on request.
+  const message = error?.code === 'ENOENT' ? `${error.path ?? 'a file'} does not exist.` : error?.message ?? String(error);
+  console.error(`mesh: ${message}`);
+  if (process.env.MESH_DEBUG) console.error(error);
+  else console.error('(set MESH_DEBUG=1 to see where it happened)');
+  process.exitCode = 1;
+}

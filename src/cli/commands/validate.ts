@@ -1,0 +1,36 @@
+import { loadMesh } from '../../config/index.ts';
+import { hasErrors, sortDiagnostics } from '../../config/diagnostics.ts';
+import { EXIT, printDiagnostics, summary } from '../output.ts';
+
+export const help = `Usage: mesh validate [DIR] [--json]
+
+Checks the mesh in DIR (default: the current directory): the localmesh Mesh file and Istio's
+Gateway, VirtualService and DestinationRule resources. Mistakes are printed as
+FILE:LINE:COL: error: message, with a hint.
+
+Options:
+  --json      print the diagnostics as JSON on stdout
+  -h, --help  show this help
+
+Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`;
+
+export async function run(dir: string, options: { json: boolean }): Promise<number> {
+  const { model, diagnostics } = await loadMesh(dir);
+  const valid = !hasErrors(diagnostics);
+  if (options.json) {
+    console.log(JSON.stringify({ valid, diagnostics: sortDiagnostics(diagnostics) }, null, 2));
+  } else {
+    printDiagnostics(diagnostics);
+    if (valid && model) {
+      const versions = model.services.reduce((n, s) => n + s.versions.length, 0);
+      console.log(
+        `${dir}: valid (${model.services.length} services, ${versions} versions, ` +
+          `${model.virtualServices.length} VirtualServices, ${model.destinationRules.length} DestinationRules, ` +
+          `${model.gateways.length} Gateways; ${summary(diagnostics)})`,
+      );
+    } else {
+      console.error(`${dir}: invalid (${summary(diagnostics)})`);
+    }
+  }
+  return valid ? EXIT.ok : EXIT.invalid;
+}
