@@ -1,0 +1,105 @@
+// Which document is which: dispatch on apiVersion and kind, then check the document against the
+// kind's schema. Unknown, misspelt and not-yet-supported kinds are reported here.
+import type { z } from 'zod';
+import type { Diagnostic, Severity } from './diagnostics.ts';
+import type { SourceDocument } from './load.ts';
+import { keyAt, valueAt, documentAt } from './position.ts';
+import { schemaDiagnostics } from './schema-errors.ts';
+import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './schema/istio.ts';
+import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
+import { nearest } from './suggest.ts';
+
+export const KINDS = {
+  Mesh: { apiVersions: [MESH_API_VERSION], schema: Mesh },
+  VirtualService: { apiVersions: ISTIO_API_VERSIONS, schema: VirtualService },
+  DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
+  Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
+} as const;
+
+export type KindName = keyof typeof KINDS;
+
+/**
+ * Istio kinds localmesh does not implement yet. Kinds that decide who may talk to whom or where
+ * traffic goes are errors: running the mesh while silently ignoring an AuthorizationPolicy or a
+ * ServiceEntry would make it behave unlike the cluster in exactly the way the user is testing.
+ * Kinds that only tune telemetry or proxy settings are warnings: traffic is the same without them.
+ */
+export const UNSUPPORTED_KINDS: Record<string, Severity> = {
+  ServiceEntry: 'error',
+  PeerAuthentication: 'error',
+  AuthorizationPolicy: 'error',
+  RequestAuthentication: 'error',
+  Sidecar: 'error',
+  EnvoyFilter: 'error',
+  WorkloadEntry: 'error',
+  WorkloadGroup: 'error',
+  WasmPlugin: 'error',
+  Telemetry: 'warning',
+  ProxyConfig: 'warning',
+};
+
+export type ParsedResource =
+  | { kind: 'Mesh'; source: SourceDocument; value: z.infer<typeof Mesh> }
+  | { kind: 'VirtualService'; source: SourceDocument; value: z.infer<typeof VirtualService> }
+  | { kind: 'DestinationRule'; source: SourceDocument; value: z.infer<typeof DestinationRule> }
+  | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> };
+
+export interface ParsedKinds {
+  resources: ParsedResource[];
+  diagnostics: Diagnostic[];
+}
+
+function isKind(kind: string): kind is KindName {
+  return Object.hasOwn(KINDS, kind);
+}
+
+const SUPPORTED_LIST = Object.keys(KINDS).join(', ');
+
+/** Identify each document and check it against its kind's schema. */
+export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
+  const resources: ParsedResource[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const report = (at: { file: string; line: number; col: number }, severity: Severity, message: string, hint?: string) =>
+    diagnostics.push({ ...at, severity, message, ...(hint ? { hint } : {}) });
+
+  for (const source of documents) {
+    const doc = source.value as Record<string, unknown>;
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      report(documentAt(source), 'error', 'a document must be a mapping with apiVersion, kind, metadata and spec');
+      continue;
+    }
+    const { kind, apiVersion } = doc;
+    if (typeof kind !== 'string') {
+      report(documentAt(source), 'error', 'this document has no kind', `localmesh reads ${SUPPORTED_LIST}`);
+      continue;
+    }
+    if (Object.hasOwn(UNSUPPORTED_KINDS, kind)) {
+      report(valueAt(source, ['kind']), UNSUPPORTED_KINDS[kind]!, `${kind} is not supported yet by localmesh`,
+        UNSUPPORTED_KINDS[kind] === 'error' ? 'remove it from the mesh directory, or move it to a subdirectory starting with a dot' : 'it is ignored');
+      continue;
+    }
+    if (!isKind(kind)) {
+      const guess = nearest(kind, Object.keys(KINDS));
+      report(valueAt(source, ['kind']), 'error',
+        `unknown kind '${kind}'${guess ? `; did you mean ${guess}?` : ''}`, `localmesh reads ${SUPPORTED_LIST}`);
+      continue;
+    }
+    const { apiVersions, schema } = KINDS[kind];
+    if (!(apiVersions as readonly unknown[]).includes(apiVersion)) {
+      const accepted = apiVersions.join(', ');
+      report(apiVersion === undefined ? keyAt(source, ['kind']) : valueAt(source, ['apiVersion']), 'error',
+        apiVersion === undefined
+          ? `${kind} needs an apiVersion`
+          : `apiVersion '${String(apiVersion)}' is not valid for ${kind}`,
+        `${kind} accepts apiVersion ${accepted}`);
+      continue;
+    }
+    const result = schema.safeParse(doc);
+    if (!result.success) {
+      diagnostics.push(...schemaDiagnostics(source, kind, schema, result.error.issues));
+      continue;
+    }
+    resources.push({ kind, source, value: result.data } as ParsedResource);
+  }
+  return { resources, diagnostics };
+}

@@ -1,0 +1,54 @@
+// Where a path inside a parsed document was written: the line and column of a value or of its key.
+import { isMap, isSeq, isScalar, type Node } from 'yaml';
+import type { SourceDocument } from './load.ts';
+import type { SourceRef } from './model.ts';
+
+export type Path = readonly PropertyKey[];
+
+interface Found {
+  /** The deepest node on the path that exists. */
+  node: Node;
+  /** The key of that node when it is a mapping value. */
+  key?: Node;
+  /** Whether the whole path exists. */
+  complete: boolean;
+}
+
+function walk(source: SourceDocument, path: Path): Found {
+  let found: Found = { node: source.doc.contents as Node, complete: true };
+  for (const segment of path) {
+    const { node } = found;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair || !pair.value) return { ...found, complete: false };
+      found = { node: pair.value as Node, key: pair.key as Node, complete: true };
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+      found = { node: node.items[segment] as Node, complete: true };
+    } else {
+      return { ...found, complete: false };
+    }
+  }
+  return found;
+}
+
+function refOf(source: SourceDocument, node: Node | undefined): SourceRef {
+  const offset = node?.range?.[0] ?? 0;
+  const { line, col } = source.lines.linePos(offset);
+  return { file: source.file, line, col };
+}
+
+/** The value at `path`, or the deepest existing parent when the path does not exist. */
+export function valueAt(source: SourceDocument, path: Path): SourceRef {
+  return refOf(source, walk(source, path).node);
+}
+
+/** The key naming the value at `path` (where an unknown or misplaced field is written). */
+export function keyAt(source: SourceDocument, path: Path): SourceRef {
+  const found = walk(source, path);
+  return refOf(source, found.complete ? (found.key ?? found.node) : found.node);
+}
+
+/** The document itself (its first node). */
+export function documentAt(source: SourceDocument): SourceRef {
+  return refOf(source, source.doc.contents as Node);
+}

@@ -1,0 +1,62 @@
+// Parsed documents → the MeshModel, or the diagnostics that say why not. The model is returned
+// only when there is no error; warnings (fields accepted but not applied, ...) come with it.
+import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
+import { parseKinds, type ParsedResource } from './kinds.ts';
+import type { SourceDocument } from './load.ts';
+import type { MeshModel } from './model.ts';
+import { keyAt, valueAt } from './position.ts';
+import { collector, formatRef, type Report } from './report.ts';
+import { buildResources } from './resources.ts';
+import { buildServices, meshNamespace } from './services.ts';
+import { MESH_API_VERSION } from './schema/mesh.ts';
+
+export interface ValidationResult {
+  model?: MeshModel;
+  diagnostics: Diagnostic[];
+}
+
+const MINIMAL_MESH = `apiVersion: ${MESH_API_VERSION}
+kind: Mesh
+metadata: {name: dev}
+spec:
+  services:
+    web: {ports: [{port: 8080}], versions: {v1: {image: web:latest}}}`;
+
+/** The single Mesh document of a directory, or undefined after reporting why not. */
+function theMesh(resources: readonly ParsedResource[], report: Report, anyFile: string) {
+  const meshes = resources.filter((r) => r.kind === 'Mesh');
+  if (meshes.length === 0) {
+    report('error', { file: anyFile, line: 0, col: 0 }, 'no Mesh document: a mesh directory declares its services in exactly one Mesh',
+      `add a file such as mesh.yaml:\n${MINIMAL_MESH}`);
+    return undefined;
+  }
+  const first = meshes[0]!;
+  for (const extra of meshes.slice(1)) {
+    report('error', valueAt(extra.source, ['kind']), 'a mesh directory holds exactly one Mesh document; this is a second one',
+      `the first is at ${formatRef(valueAt(first.source, ['kind']))}; merge the services into it`);
+  }
+  return first.kind === 'Mesh' ? first : undefined;
+}
+
+export function validate(documents: readonly SourceDocument[], anyFile = '.'): ValidationResult {
+  const parsed = parseKinds(documents);
+  const { diagnostics, report } = collector();
+  diagnostics.push(...parsed.diagnostics);
+
+  const mesh = theMesh(parsed.resources, report, documents[0]?.file ?? anyFile);
+  const services = mesh ? buildServices(mesh.value, mesh.source, report) : [];
+  const istio = buildResources(parsed.resources, services);
+
+  if (!mesh || hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+  const model: MeshModel = {
+    name: mesh.value.metadata.name,
+    namespace: meshNamespace(mesh.value),
+    settings: mesh.value.spec.settings ?? {},
+    services,
+    virtualServices: istio.virtualServices.map((l) => l.item),
+    destinationRules: istio.destinationRules.map((l) => l.item),
+    gateways: istio.gateways.map((l) => l.item),
+    mesh: mesh.value,
+  };
+  return { model, diagnostics: sortDiagnostics(diagnostics) };
+}
