@@ -58,12 +58,14 @@ export async function startEnvoy(name: string, config: EnvoyJson): Promise<Envoy
       '--concurrency', '1',
       '--use-dynamic-base-id',
       '--log-path', logPath,
-      '--log-level', 'info',
+      '--log-level', 'warning',
       '--admin-address-path', adminPath,
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   running.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   let exited: string | undefined;
   const exit = new Promise<void>((resolve) =>
     child.on('exit', (code, signal) => {
@@ -74,8 +76,8 @@ export async function startEnvoy(name: string, config: EnvoyJson): Promise<Envoy
   );
 
   const logTail = (lines = 40): string => {
-    if (!existsSync(logPath)) return '(no log written)';
-    return readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    const log = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+    return (log + stderr).trimEnd().split('\n').slice(-lines).join('\n') || '(nothing logged)';
   };
   const fail = (why: string): Error =>
     new Error(`Envoy "${name}" ${why}.\nconfig: ${configPath}\nlog tail (${logPath}):\n${logTail()}`);

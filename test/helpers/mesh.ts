@@ -193,3 +193,22 @@ spec:
     - port: { number: 80, name: http, protocol: HTTP }
       hosts: ["*"]
 `;
+
+/**
+ * A VirtualService for `host` on the edge gateway with one HTTP route to `service`; `extra` is
+ * YAML for the rest of that route (`timeout: 1s`, a fault, ...).
+ */
+export function gatewayRoute(service: string, host: string, extra = ''): string {
+  return `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ${host.replace(/\W/g, '-')}
+spec:
+  hosts: [${host}]
+  gateways: [edge]
+  http:
+    - route: [{ destination: { host: ${service} } }]
+${extra.replace(/^/gm, '      ')}
+`;
+}
