@@ -176,7 +176,8 @@ export function meshYaml(
   for (const [name, value] of Object.entries(services)) {
     const { versions, port = 9080, protocol = 'http' } = typeof value === 'string' ? { versions: value } : value;
     lines.push(`    ${name}:`, `      ports: [{ port: ${port}, protocol: ${protocol} }]`, '      versions:');
-    for (const v of versions.split(/\s+/)) lines.push(`        ${v}: {}`);
+    // The command is never run: the test's upstream servers stand in for the apps.
+    for (const v of versions.split(/\s+/)) lines.push(`        ${v}: { command: [node, app.mjs] }`);
   }
   return lines.join('\n') + '\n';
 }
