@@ -1,14 +1,20 @@
 // Parsed documents → the MeshModel, or the diagnostics that say why not. The model is returned
 // only when there is no error; warnings (fields accepted but not applied, ...) come with it.
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { parseKinds, type ParsedResource } from './kinds.ts';
+import { checkConflicts } from './conflicts.ts';
+import type { CheckContext } from './context.ts';
+import { checkDestinationRules } from './destination-rules.ts';
+import { checkFields } from './fields.ts';
+import { checkGateways } from './gateways.ts';
+import { KINDS, parseKinds, type ParsedResource } from './kinds.ts';
 import type { SourceDocument } from './load.ts';
 import type { MeshModel } from './model.ts';
-import { keyAt, valueAt } from './position.ts';
+import { valueAt } from './position.ts';
 import { collector, formatRef, type Report } from './report.ts';
 import { buildResources } from './resources.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
+import { checkVirtualServices } from './virtual-services.ts';
 
 export interface ValidationResult {
   model?: MeshModel;
@@ -46,6 +52,12 @@ export function validate(documents: readonly SourceDocument[], anyFile = '.'): V
   const mesh = theMesh(parsed.resources, report, documents[0]?.file ?? anyFile);
   const services = mesh ? buildServices(mesh.value, mesh.source, report) : [];
   const istio = buildResources(parsed.resources, services);
+  for (const r of parsed.resources) checkFields(r.kind, KINDS[r.kind].schema, r.source, r.value, report);
+  const ctx: CheckContext = { ...istio, services, report };
+  checkVirtualServices(ctx);
+  checkDestinationRules(ctx);
+  checkGateways(ctx);
+  checkConflicts(ctx);
 
   if (!mesh || hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {

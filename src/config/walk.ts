@@ -1,0 +1,44 @@
+// Visit every field of a validated value together with the schema that checked it, so a check
+// can apply to every field of one type (every Duration, every StringMatch) wherever it occurs.
+import type { z } from 'zod';
+import type { Path } from './position.ts';
+
+type Schema = z.core.$ZodType;
+
+export type Visitor = (schema: Schema, value: unknown, path: Path) => void;
+
+interface Def {
+  type: string;
+  innerType?: Schema;
+  shape?: Record<string, Schema>;
+  element?: Schema;
+  valueType?: Schema;
+}
+
+/** Calls `visit` for every value at or below `path` with the schema written for it (before unwrapping). */
+export function walkSchema(schema: Schema, value: unknown, visit: Visitor, path: Path = []): void {
+  if (value === undefined) return;
+  visit(schema, value, path);
+  const def = schema._zod.def as unknown as Def;
+  if (def.innerType) return walkSchema(def.innerType, value, visit, path);
+  if (value === null || typeof value !== 'object') return;
+  if (def.type === 'object' && def.shape) {
+    for (const [key, field] of Object.entries(def.shape)) {
+      walkSchema(field, (value as Record<string, unknown>)[key], visit, [...path, key]);
+    }
+  } else if (def.type === 'array' && def.element && Array.isArray(value)) {
+    value.forEach((item, i) => walkSchema(def.element!, item, visit, [...path, i]));
+  } else if (def.type === 'record' && def.valueType) {
+    for (const [key, item] of Object.entries(value)) walkSchema(def.valueType, item, visit, [...path, key]);
+  }
+}
+
+/** Every path present in a plain value (objects and lists), parents before children. */
+export function* allPaths(value: unknown, path: Path = []): Generator<Path> {
+  if (value === null || typeof value !== 'object') return;
+  const entries: [PropertyKey, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, item] of entries) {
+    yield [...path, key];
+    yield* allPaths(item, [...path, key]);
+  }
+}
