@@ -213,3 +213,18 @@ spec:
 ${extra.replace(/^/gm, '      ')}
 `;
 }
+
+/** A DestinationRule giving `service` one subset per version, named like the version. */
+export function subsetsRule(service: string, versions: string): string {
+  const subsets = versions.split(/\s+/).map((v) => `    - { name: ${v}, labels: { version: ${v} } }`);
+  return `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: ${service}
+spec:
+  host: ${service}
+  subsets:
+${subsets.join('\n')}
+`;
+}

@@ -1,24 +1,14 @@
 // What a route does to a request besides choosing where it goes: rewrite, redirect, header
 // operations, CORS and mirroring. One gateway Envoy for the file; each feature has its own host.
 import { describe, expect, it } from 'vitest';
-import { EDGE_GATEWAY, meshYaml, useMesh } from '../helpers/mesh.ts';
+import { EDGE_GATEWAY, meshYaml, subsetsRule, useMesh } from '../helpers/mesh.ts';
 import { binomialCheck, send, sendMany } from '../helpers/traffic.ts';
 import type { Upstream } from '../helpers/upstream.ts';
 
 const mesh = useMesh([
   meshYaml({ web: 'v1 v2' }),
   EDGE_GATEWAY,
-  `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: web
-spec:
-  host: web
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v2, labels: { version: v2 } }
-`,
+  subsetsRule('web', 'v1 v2'),
 ]);
 
 describe('rewrite', () => {

@@ -2,24 +2,13 @@
 // (headers, withoutHeaders, uri, ignoreUriCase, queryParams, method). One gateway Envoy for the
 // whole file; each feature has a VirtualService of its own, selected by the Host header.
 import { describe, expect, it } from 'vitest';
-import { EDGE_GATEWAY, meshYaml, useMesh } from '../helpers/mesh.ts';
+import { EDGE_GATEWAY, meshYaml, subsetsRule, useMesh } from '../helpers/mesh.ts';
 import { binomialCheck, send, sendMany, type Request } from '../helpers/traffic.ts';
 
 const mesh = useMesh([
   meshYaml({ reviews: 'v1 v2 v3' }),
   EDGE_GATEWAY,
-  `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v2, labels: { version: v2 } }
-    - { name: v3, labels: { version: v3 } }
-`,
+  subsetsRule('reviews', 'v1 v2 v3'),
 ]);
 
 /** Sends one request per case and expects the version (or `none` with the status) named. */

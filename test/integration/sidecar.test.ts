@@ -3,7 +3,7 @@
 // sidecar inbound listener. Two sidecars: productpage-v1 (the caller) and reviews-v1.
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { meshYaml, useMesh } from '../helpers/mesh.ts';
+import { meshYaml, subsetsRule, useMesh } from '../helpers/mesh.ts';
 import { send, sendMany, type Request } from '../helpers/traffic.ts';
 import type { UpstreamReply } from '../helpers/upstream.ts';
 
@@ -19,17 +19,8 @@ spec:
   hosts: [db]
   tcp:
     - route: [{ destination: { host: db, subset: v2, port: { number: 5432 } } }]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: db
-spec:
-  host: db
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v2, labels: { version: v2 } }
 `,
+    subsetsRule('db', 'v1 v2'),
   ],
   { sidecars: ['productpage-v1', 'reviews-v1'] },
 );

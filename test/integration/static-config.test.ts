@@ -1,6 +1,10 @@
 // staticBootstrap: a snapshot in its xDS form (RDS references, EDS clusters) becomes a bootstrap
 // Envoy runs as is, with the routes and endpoints inline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMesh } from '../../src/config/index.ts';
+import { formatDiagnostic } from '../../src/config/diagnostics.ts';
+import { compileMesh } from '../../src/compile/index.ts';
+import { composeAddressing, loopbackAddressing } from '../../src/compile/addressing.ts';
 import type { ProxySnapshot } from '../../src/compile/snapshot.ts';
 import { staticBootstrap } from '../../src/compile/static-config.ts';
 import { startEnvoy, validateConfig, type EnvoyProcess } from '../helpers/envoy.ts';
@@ -107,5 +111,16 @@ describe('staticBootstrap', () => {
     expect(response.status, response.body).toBe(200);
     expect(response.reply).toMatchObject({ service: 'reviews', version: 'v1', path: '/hello' });
     expect(await envoy.stat('cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_200')).toBe(1);
+  });
+});
+
+describe.each(['examples/canary', 'examples/shop'])('every proxy of %s, compiled', (dir) => {
+  it.each(['compose', 'loopback'])('is accepted by envoy --mode validate (%s addressing)', async (addressingKind) => {
+    const { model, diagnostics } = await loadMesh(dir);
+    if (!model) throw new Error(`${dir} does not validate:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
+    const addressing = addressingKind === 'compose' ? composeAddressing() : loopbackAddressing(model, 20000);
+    const { snapshots } = compileMesh(model, addressing);
+    expect(snapshots.map((s) => s.proxy)).toContain('mesh-gateway');
+    await Promise.all(snapshots.map((s) => validateConfig(staticBootstrap(s, { adminPort: 15000 }))));
   });
 });
