@@ -1,0 +1,164 @@
+// Listeners: the sidecar's outbound HTTP listener (RDS `outbound`), its tcp_proxy listeners for
+// tcp service ports, its inbound listeners to the app, and the gateway's per-port listeners.
+// Each builder takes what it needs, so index.ts can share equal listeners between proxies.
+import type { MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
+import type { ServicePort } from '../config/schema/mesh.ts';
+import { ADS, socketAddress, typed } from './envoy-json.ts';
+import { gatewayListener, gatewayRoutes, inboundCluster, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
+import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
+import type { EnvoyJson, Resource } from './snapshot.ts';
+
+const ORIGINAL_DST = {
+  name: 'envoy.filters.listener.original_dst',
+  typed_config: typed('extensions.filters.listener.original_dst.v3.OriginalDst'),
+};
+
+/** Fault and CORS sit in every chain (inert without per-route config), so route edits stay RDS-only. */
+const HTTP_FILTERS = [
+  { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') },
+  { name: FAULT_FILTER, typed_config: typed('extensions.filters.http.fault.v3.HTTPFault') },
+  { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
+];
+
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket']): EnvoyJson {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
+      stat_prefix: statPrefix,
+      ...routes,
+      http_filters: HTTP_FILTERS,
+      upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
+    }),
+  };
+}
+
+function rds(name: string): EnvoyJson {
+  return { rds: { route_config_name: name, config_source: ADS } };
+}
+
+export interface WeightedCluster {
+  cluster: string;
+  weight: number;
+}
+
+function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): EnvoyJson {
+  const destination =
+    targets.length === 1
+      ? { cluster: targets[0]!.cluster }
+      : { weighted_clusters: { clusters: targets.map((t) => ({ name: t.cluster, weight: t.weight })) } };
+  return {
+    name: 'envoy.filters.network.tcp_proxy',
+    typed_config: typed('extensions.filters.network.tcp_proxy.v3.TcpProxy', { stat_prefix: statPrefix, ...destination }),
+  };
+}
+
+// ---------- sidecar outbound ----------
+
+/**
+ * The outbound HTTP listener. With capture it takes every connection (original destination):
+ * HTTP service ports go to the routes, tcp service ports are handed to their own listeners
+ * (`use_original_dst`), anything else passes through. Without capture it is an HTTP proxy that
+ * also terminates CONNECT (fetch/undici) into the tunnel listener.
+ */
+export function outboundListener(address: string, port: number, capture: boolean, httpPorts: readonly number[]): Resource {
+  const hcm = httpConnectionManager(OUTBOUND, rds(OUTBOUND), capture ? ['websocket'] : ['websocket', 'CONNECT']);
+  const value: EnvoyJson = capture
+    ? {
+        name: OUTBOUND,
+        address: socketAddress(address, port),
+        use_original_dst: true,
+        listener_filters: [ORIGINAL_DST],
+        filter_chains: httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
+        default_filter_chain: { name: PASSTHROUGH_CLUSTER, filters: [tcpProxy(PASSTHROUGH_CLUSTER, [{ cluster: PASSTHROUGH_CLUSTER, weight: 100 }])] },
+      }
+    : { name: OUTBOUND, address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
+  return { name: OUTBOUND, value };
+}
+
+/** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
+export function tunnelListener(): Resource {
+  return {
+    name: TUNNEL,
+    value: { name: TUNNEL, internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND))] }] },
+  };
+}
+
+/** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */
+export function tcpListener(name: string, address: string, port: number, capture: boolean, targets: readonly WeightedCluster[]): Resource {
+  return {
+    name,
+    value: {
+      name,
+      address: socketAddress(address, port),
+      ...(capture ? { bind_to_port: false } : {}),
+      filter_chains: [{ filters: [tcpProxy(name, targets)] }],
+    },
+  };
+}
+
+/** Where a VirtualService's `tcp` routes send a port's connections: the first route that applies. */
+export function tcpTargets(
+  model: MeshModel,
+  vs: VirtualServiceModel | undefined,
+  port: number,
+  applies: MatchFilter,
+): WeightedCluster[] | undefined {
+  const scope = { model, listenerPort: port, applies };
+  const route = vs?.spec.tcp?.find(
+    (r) => r.route?.length && (!r.match?.length || r.match.some((m) => (m.port === undefined || m.port === port) && applies(m, vs))),
+  );
+  if (!vs || !route) return undefined;
+  return forwardedTo(route.route!).map((d) => ({ cluster: resolveDestination(scope, vs, d.destination).cluster, weight: d.weight ?? 100 }));
+}
+
+/** The VirtualService routing a service inside the mesh: the first bound to `mesh`. */
+export function meshVirtualService(model: MeshModel, service: ServiceModel): VirtualServiceModel | undefined {
+  return model.virtualServices.find((v) => v.gateways.includes('mesh') && v.services.includes(service.fqdn));
+}
+
+// ---------- sidecar inbound ----------
+
+/**
+ * One inbound listener for the service ports that share a listen port. With several ports (or
+ * capture, where every port arrives on one) the original destination port picks the chain.
+ */
+export function inboundListenerFor(address: string, listenPort: number, ports: readonly ServicePort[], capture: boolean): Resource {
+  const byDestination = capture || ports.length > 1;
+  const name = inboundListener(listenPort);
+  return {
+    name,
+    value: {
+      name,
+      address: socketAddress(address, listenPort),
+      ...(byDestination ? { listener_filters: [ORIGINAL_DST] } : {}),
+      filter_chains: ports.map((p) => ({
+        name: inboundCluster(p.port),
+        ...(byDestination ? { filter_chain_match: { destination_port: p.port } } : {}),
+        filters: [
+          p.protocol === 'tcp'
+            ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
+            : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p) }),
+        ],
+      })),
+    },
+  };
+}
+
+// ---------- gateway ----------
+
+export function gatewayHttpListener(address: string, listenPort: number, serverPort: number): Resource {
+  const name = gatewayListener(serverPort);
+  return {
+    name,
+    value: {
+      name,
+      address: socketAddress(address, listenPort),
+      filter_chains: [{ filters: [httpConnectionManager(name, rds(gatewayRoutes(serverPort)))] }],
+    },
+  };
+}
+
+export function gatewayTcpListener(address: string, listenPort: number, serverPort: number, targets: readonly WeightedCluster[]): Resource {
+  const name = gatewayListener(serverPort);
+  return { name, value: { name, address: socketAddress(address, listenPort), filter_chains: [{ filters: [tcpProxy(name, targets)] }] } };
+}

@@ -1,0 +1,44 @@
+// Resource names, Istio's where Istio has one, so `istioctl proxy-config` habits carry over.
+
+/** `outbound|PORT|SUBSET|FQDN`; the subset is empty for all versions of the service. */
+export function outboundCluster(port: number, subset: string | undefined, fqdn: string): string {
+  return `outbound|${port}|${subset ?? ''}|${fqdn}`;
+}
+
+/** `inbound|PORT||`: the app behind a sidecar, on one of its service ports. */
+export function inboundCluster(port: number): string {
+  return `inbound|${port}||`;
+}
+
+/** Original-destination cluster for traffic to hosts outside the mesh (capture only). */
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+
+/** The sidecar's one outbound route configuration (RDS), and its HTTP listener. */
+export const OUTBOUND = 'outbound';
+
+/** The gateway's route configuration for one server port (Istio's name). */
+export function gatewayRoutes(port: number): string {
+  return `http.${port}`;
+}
+
+export function gatewayListener(port: number): string {
+  return `gateway_${port}`;
+}
+
+/** An inbound listener, named by the port it listens on. */
+export function inboundListener(listenPort: number): string {
+  return `inbound_${listenPort}`;
+}
+
+/** A sidecar's outbound listener for a tcp service port. */
+export function tcpOutboundListener(port: number, fqdn: string): string {
+  return `outbound_tcp|${port}|${fqdn}`;
+}
+
+/** A virtual host: the service and port it routes, as Istio names it. */
+export function virtualHost(host: string, port: number): string {
+  return `${host}:${port}`;
+}
+
+/** HTTP-proxy mode: the internal listener (and the cluster reaching it) that CONNECT tunnels go to. */
+export const TUNNEL = 'outbound_tunnel';

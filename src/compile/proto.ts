@@ -1,0 +1,230 @@
+// Envoy's v3 API as protobuf types, and a strict reader of Envoy's JSON config form: a field the
+// proto does not have is an error naming its JSON path and message type, so a mistake in the
+// compiler fails here, not as a NACK from a running proxy. Also encodes resources for xDS.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
+import { TYPE_URLS, type EnvoyJson, type ResourceKind } from './snapshot.ts';
+
+const require = createRequire(import.meta.url);
+const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+const INCLUDE_DIRS = [
+  join(XDS_DEPS, 'envoy-api'),
+  join(XDS_DEPS, 'xds'),
+  join(XDS_DEPS, 'googleapis'),
+  join(XDS_DEPS, 'protoc-gen-validate'),
+  dirname(require.resolve('protobufjs/package.json')),
+];
+
+/** Every message type the compiler writes, directly or inside an Any. */
+const PROTO_FILES = [
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/config/bootstrap/v3/bootstrap.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/filters/http/fault/v3/fault.proto',
+  'envoy/extensions/filters/http/cors/v3/cors.proto',
+  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
+  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
+  'envoy/extensions/bootstrap/internal_listener/v3/internal_listener.proto',
+];
+
+const MESSAGE_NAMES: Record<ResourceKind, string> = {
+  listeners: 'envoy.config.listener.v3.Listener',
+  routes: 'envoy.config.route.v3.RouteConfiguration',
+  clusters: 'envoy.config.cluster.v3.Cluster',
+  endpoints: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
+};
+
+let root: protobuf.Root | undefined;
+
+/** The Envoy API, loaded on first use (about 200 ms). */
+export function envoyRoot(): protobuf.Root {
+  if (!root) {
+    const r = new protobuf.Root();
+    r.resolvePath = (_origin, target) => {
+      for (const dir of INCLUDE_DIRS) {
+        const file = join(dir, target);
+        if (existsSync(file)) return file;
+      }
+      return target;
+    };
+    r.loadSync(PROTO_FILES, { keepCase: true });
+    r.resolveAll();
+    root = r;
+  }
+  return root;
+}
+
+export function lookupMessage(name: string): protobuf.Type {
+  return envoyRoot().lookupType(name);
+}
+
+export class EnvoyConfigError extends Error {
+  readonly path: string;
+  readonly typeName: string;
+  constructor(path: string, typeName: string, detail: string) {
+    super(`${path}: ${detail} (in ${typeName})`);
+    this.path = path;
+    this.typeName = typeName;
+  }
+}
+
+const WRAPPERS = new Set(
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((w) => `google.protobuf.${w}Value`),
+);
+const INTEGER = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
+const LONG = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+const DURATION = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/;
+
+type PlainObject = { [key: string]: unknown };
+
+function isObject(value: unknown): value is PlainObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Envoy JSON → the object form protobufjs `fromObject` takes (Any packed to bytes, Duration as
+ * seconds/nanos, wrappers and Struct expanded), checking every field against the proto.
+ */
+function fromJson(type: protobuf.Type, json: unknown, path: string): PlainObject {
+  const name = type.fullName.slice(1);
+  const fail = (detail: string, at = path): never => {
+    throw new EnvoyConfigError(at, name, detail);
+  };
+  switch (name) {
+    case 'google.protobuf.Any': {
+      if (!isObject(json) || typeof json['@type'] !== 'string') return fail('an Any needs "@type"');
+      const url = json['@type'] as string;
+      const inner = lookupMessageOrUndefined(url.slice(url.lastIndexOf('/') + 1));
+      if (!inner) return fail(`unknown type ${url}`);
+      const { '@type': _, ...rest } = json;
+      const value = inner.encode(inner.fromObject(fromJson(inner, rest, path))).finish();
+      return { type_url: url, value };
+    }
+    case 'google.protobuf.Duration': {
+      const m = typeof json === 'string' ? DURATION.exec(json) : null;
+      if (!m) return fail(`a duration must be a string such as "1.5s", got ${JSON.stringify(json)}`);
+      const sign = m[1] === '-' ? -1 : 1;
+      return { seconds: sign * Number(m[2]), nanos: sign * Number((m[3] ?? '').padEnd(9, '0')) };
+    }
+    case 'google.protobuf.Struct':
+      if (!isObject(json)) return fail('a Struct must be an object');
+      return { fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, structValue(v)])) };
+    case 'google.protobuf.Value':
+      return structValue(json);
+  }
+  if (WRAPPERS.has(name)) return { value: scalar(type.fields['value']!, json, path, name) };
+  if (!isObject(json)) return fail(`expected an object, got ${JSON.stringify(json)}`);
+  const out: PlainObject = {};
+  for (const [key, value] of Object.entries(json)) {
+    const field = type.fields[key];
+    const at = `${path}.${key}`;
+    if (!field) return fail(`unknown field "${key}"`, at);
+    if (field.partOf) {
+      const others = field.partOf.oneof.filter((o) => o !== key && json[o] !== undefined);
+      if (others.length > 0) return fail(`"${key}" and "${others[0]}" are one of "${field.partOf.name}"`, at);
+    }
+    out[key] = fieldValue(field, value, at, name);
+  }
+  return out;
+}
+
+function fieldValue(field: protobuf.Field, value: unknown, path: string, typeName: string): unknown {
+  if (field instanceof protobuf.MapField) {
+    if (!isObject(value)) throw new EnvoyConfigError(path, typeName, 'a map must be an object');
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, single(field, v, `${path}.${k}`, typeName)]));
+  }
+  if (field.repeated) {
+    if (!Array.isArray(value)) throw new EnvoyConfigError(path, typeName, 'expected a list');
+    return value.map((v, i) => single(field, v, `${path}[${i}]`, typeName));
+  }
+  return single(field, value, path, typeName);
+}
+
+function single(field: protobuf.Field, value: unknown, path: string, typeName: string): unknown {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return fromJson(resolved, value, path);
+  if (resolved instanceof protobuf.Enum) {
+    if (typeof value === 'string' && value in resolved.values) return value;
+    if (typeof value === 'number' && Object.values(resolved.values).includes(value)) return value;
+    throw new EnvoyConfigError(path, typeName, `${JSON.stringify(value)} is not a value of ${resolved.fullName.slice(1)}`);
+  }
+  return scalar(field, value, path, typeName);
+}
+
+function scalar(field: protobuf.Field, value: unknown, path: string, typeName: string): unknown {
+  const fail = (): never => {
+    throw new EnvoyConfigError(path, typeName, `expected ${field.type}, got ${JSON.stringify(value)}`);
+  };
+  const t = field.type;
+  if (t === 'string') return typeof value === 'string' ? value : fail();
+  if (t === 'bool') return typeof value === 'boolean' ? value : fail();
+  if (t === 'bytes') return typeof value === 'string' ? Buffer.from(value, 'base64') : fail();
+  if (t === 'double' || t === 'float') return typeof value === 'number' ? value : fail();
+  if (INTEGER.has(t)) return Number.isInteger(value) && (!t.startsWith('u') || (value as number) >= 0) ? value : fail();
+  if (LONG.has(t)) {
+    const ok = Number.isInteger(value) || (typeof value === 'string' && /^-?\d+$/.test(value));
+    return ok ? value : fail();
+  }
+  return fail();
+}
+
+function structValue(json: unknown): PlainObject {
+  if (json === null) return { null_value: 'NULL_VALUE' };
+  if (typeof json === 'number') return { number_value: json };
+  if (typeof json === 'string') return { string_value: json };
+  if (typeof json === 'boolean') return { bool_value: json };
+  if (Array.isArray(json)) return { list_value: { values: json.map(structValue) } };
+  return { struct_value: { fields: Object.fromEntries(Object.entries(json as PlainObject).map(([k, v]) => [k, structValue(v)])) } };
+}
+
+function lookupMessageOrUndefined(name: string): protobuf.Type | undefined {
+  try {
+    return lookupMessage(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Check Envoy JSON against a message type and build its protobuf message. Throws EnvoyConfigError. */
+export function toMessage(typeName: string, json: EnvoyJson): protobuf.Message {
+  const type = lookupMessage(typeName);
+  return type.fromObject(fromJson(type, json, typeName.slice(typeName.lastIndexOf('.') + 1)));
+}
+
+const checked = new WeakSet<EnvoyJson>();
+const encoded = new WeakMap<EnvoyJson, Uint8Array>();
+
+/** Throw EnvoyConfigError unless the resource is valid Envoy JSON for its kind; once per object. */
+export function checkResource(kind: ResourceKind, value: EnvoyJson): void {
+  if (checked.has(value)) return;
+  toMessage(MESSAGE_NAMES[kind], value);
+  checked.add(value);
+}
+
+/** The protobuf encoding of a resource (the `value` of the Any in a DiscoveryResponse); cached per object. */
+export function encodeResource(kind: ResourceKind, value: EnvoyJson): Uint8Array {
+  let bytes = encoded.get(value);
+  if (!bytes) {
+    const name = MESSAGE_NAMES[kind];
+    bytes = lookupMessage(name).encode(toMessage(name, value)).finish();
+    encoded.set(value, bytes);
+    checked.add(value);
+  }
+  return bytes;
+}
+
+/** Decode bytes back to Envoy's JSON form (for tests and debugging). */
+export function decodeResource(kind: ResourceKind, bytes: Uint8Array): PlainObject {
+  const type = lookupMessage(MESSAGE_NAMES[kind]);
+  return type.toObject(type.decode(bytes), { enums: String, longs: Number, defaults: false }) as PlainObject;
+}
+
+export { TYPE_URLS };

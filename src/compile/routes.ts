@@ -1,0 +1,479 @@
+// RouteConfigurations: the sidecar's `outbound` (a virtual host per HTTP service port), the
+// gateway's `http.PORT`, and the inline inbound route to the app. VirtualService HTTP routes
+// become Envoy routes in order (first match wins; each match block is one route).
+import type { MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
+import { resolveHost } from '../config/model.ts';
+import type { StringMatch } from '../config/schema/common.ts';
+import type {
+  Destination,
+  Headers,
+  HTTPMatchRequest,
+  HTTPRoute,
+  HTTPRouteDestination,
+} from '../config/schema/istio.ts';
+import type { ServicePort } from '../config/schema/mesh.ts';
+import { toEnvoyDuration } from '../config/duration.ts';
+import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
+import { inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
+import { destinationRuleFor, trafficPolicy } from './policy.ts';
+import type { EnvoyJson } from './snapshot.ts';
+
+export const FAULT_FILTER = 'envoy.filters.http.fault';
+export const CORS_FILTER = 'envoy.filters.http.cors';
+/** The parts of an HTTP or TCP match block that say where it applies. */
+export interface MatchScope {
+  port?: number;
+  sourceLabels?: Record<string, string>;
+  gateways?: string[];
+}
+
+/** Which match blocks apply where the route configuration is built. */
+export type MatchFilter = (match: MatchScope, vs: VirtualServiceModel) => boolean;
+
+export interface RouteScope {
+  model: MeshModel;
+  applies: MatchFilter;
+  /** The port the request came in on: a destination without a port on a multi-port service goes there. */
+  listenerPort: number;
+}
+
+// ---------- the configurations ----------
+
+/**
+ * A sidecar's outbound routes. `applies` decides the per-proxy parts (sourceLabels, gateways);
+ * `capture` adds the passthrough host for traffic leaving the mesh; `tunnel` accepts CONNECT.
+ */
+export function sidecarRouteConfig(
+  model: MeshModel,
+  name: string,
+  applies: MatchFilter,
+  options: { capture: boolean; tunnel: boolean },
+): EnvoyJson {
+  const virtualHosts: EnvoyJson[] = [];
+  for (const service of model.services) {
+    const vs = model.virtualServices.find((v) => v.gateways.includes('mesh') && v.services.includes(service.fqdn));
+    for (const port of service.ports) {
+      if (port.protocol === 'tcp') continue;
+      const scope: RouteScope = {
+        model,
+        listenerPort: port.port,
+        applies: (m, v) => (m.port === undefined || m.port === port.port) && applies(m, v),
+      };
+      let routes = vs ? httpRoutes(scope, vs) : [];
+      if (routes.length === 0) routes = [defaultRoute(model, service, port.port)];
+      if (options.tunnel) routes = [connectRoute(), ...routes];
+      virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port), routes });
+    }
+  }
+  if (options.capture) {
+    virtualHosts.push({
+      name: 'allow_any',
+      domains: ['*'],
+      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } }],
+    });
+  }
+  return { name, virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+export interface GatewayServerScope {
+  /** `NAMESPACE/NAME` of the Gateway. */
+  gateway: string;
+  hosts: string[];
+}
+
+/** The ingress gateway's routes for one server port: hosts of the bound VirtualServices ∩ server hosts. */
+export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[]): EnvoyJson {
+  const byDomain = new Map<string, EnvoyJson>();
+  for (const server of servers) {
+    const scope: RouteScope = {
+      model,
+      listenerPort: port,
+      applies: (m, v) =>
+        (m.port === undefined || m.port === port) &&
+        m.sourceLabels === undefined &&
+        (m.gateways === undefined || m.gateways.some((g) => gatewayKey(g, v.namespace) === server.gateway)),
+    };
+    for (const vs of model.virtualServices) {
+      if (!vs.gateways.includes(server.gateway)) continue;
+      for (const vsHost of vs.spec.hosts) {
+        const host = intersectHost(vsHost, server.hosts);
+        if (host === undefined || byDomain.has(host)) continue;
+        const routes = httpRoutes(scope, vs);
+        if (routes.length === 0) continue;
+        byDomain.set(host, { name: virtualHost(host, port), domains: hostDomains(host, port), routes });
+      }
+    }
+  }
+  const virtualHosts = [...byDomain.keys()].sort().map((k) => byDomain.get(k)!);
+  return { name, virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/** The inbound route to the app on one service port (inline in the inbound listener). */
+export function inboundRouteConfig(port: ServicePort): EnvoyJson {
+  const cluster = inboundCluster(port.port);
+  return {
+    name: cluster,
+    virtual_hosts: [
+      {
+        name: cluster,
+        domains: ['*'],
+        routes: [
+          {
+            name: 'default',
+            match: { prefix: '/' },
+            route: {
+              cluster,
+              timeout: '0s',
+              ...(port.protocol === 'grpc' ? {} : { retry_policy: { num_retries: 2, retry_on: 'reset-before-request' } }),
+            },
+          },
+        ],
+      },
+    ],
+    validate_clusters: false,
+  };
+}
+
+// ---------- hosts ----------
+
+/** Names an app uses for a service: short, NAME.NS and the FQDN, with the port (and bare on port 80). */
+function serviceDomains(service: ServiceModel, port: number): string[] {
+  const names = [service.name, `${service.name}.${service.namespace}`, service.fqdn];
+  return port === 80 ? [...names, ...names.map((n) => `${n}:80`)] : names.map((n) => `${n}:${port}`);
+}
+
+function hostDomains(host: string, port: number): string[] {
+  return host === '*' ? ['*'] : [host, `${host}:${port}`];
+}
+
+/** A VirtualService host as seen through a Gateway server's hosts (`ns/host` allowed), or undefined. */
+export function intersectHost(vsHost: string, serverHosts: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const raw of serverHosts) {
+    const server = raw.includes('/') ? raw.slice(raw.indexOf('/') + 1) : raw;
+    let host: string | undefined;
+    if (hostCovers(server, vsHost)) host = vsHost;
+    else if (hostCovers(vsHost, server)) host = server;
+    if (host !== undefined && (best === undefined || host.length > best.length)) best = host;
+  }
+  return best;
+}
+
+/** Whether a (possibly wildcard) pattern covers a host: `*`, `*.example.com`, or exact. */
+function hostCovers(pattern: string, host: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host !== '*';
+  return pattern === host;
+}
+
+/** A Gateway reference as written in a VirtualService: `NAME` (same namespace) or `NS/NAME`. */
+export function gatewayKey(ref: string, namespace: string): string {
+  return ref.includes('/') ? ref : `${namespace}/${ref}`;
+}
+
+// ---------- routes ----------
+
+function httpRoutes(scope: RouteScope, vs: VirtualServiceModel): EnvoyJson[] {
+  return (vs.spec.http ?? []).flatMap((http, index) => {
+    if (!http.route?.length && !http.redirect && !http.directResponse) return [];
+    const matches = http.match?.filter((m) => scope.applies(m, vs));
+    if (matches?.length === 0) return [];
+    const name = http.name ?? `${vs.name}.${index}`;
+    const action = routeAction(scope, vs, http);
+    return (matches ?? [undefined]).map((match) => {
+      const routeName = match?.name ? `${name}.${match.name}` : name;
+      return {
+        name: routeName,
+        match: routeMatch(match),
+        ...action,
+        stat_prefix: match?.statPrefix ?? routeName,
+      };
+    });
+  });
+}
+
+function routeMatch(m: HTTPMatchRequest | undefined): EnvoyJson {
+  const out: EnvoyJson = {};
+  const uri = m?.uri;
+  if (uri?.exact !== undefined) out['path'] = uri.exact;
+  else if (uri?.prefix !== undefined) out['prefix'] = uri.prefix;
+  else if (uri?.regex !== undefined) out['safe_regex'] = { regex: uri.regex };
+  else out['prefix'] = '/';
+  if (m?.ignoreUriCase) out['case_sensitive'] = false;
+  const headers = [
+    ...Object.entries(m?.headers ?? {}).map(([name, match]) => headerMatcher(name, match, false)),
+    ...Object.entries(m?.withoutHeaders ?? {}).map(([name, match]) => headerMatcher(name, match, true)),
+  ];
+  for (const [name, match] of [[':method', m?.method], [':authority', m?.authority], [':scheme', m?.scheme]] as const) {
+    if (match) headers.push(headerMatcher(name, match, false));
+  }
+  if (headers.length > 0) out['headers'] = headers;
+  const query = Object.entries(m?.queryParams ?? {}).map(([name, match]) => {
+    const matcher = stringMatcher(match);
+    return matcher ? { name, string_match: matcher } : { name, present_match: true };
+  });
+  if (query.length > 0) out['query_parameters'] = query;
+  return out;
+}
+
+function headerMatcher(name: string, match: StringMatch, invert: boolean): EnvoyJson {
+  const matcher = stringMatcher(match);
+  return {
+    name,
+    ...(matcher ? { string_match: matcher } : { present_match: true }),
+    ...(invert ? { invert_match: true } : {}),
+  };
+}
+
+/** What a route does: redirect, direct response, or forward (with everything forwarding carries). */
+function routeAction(scope: RouteScope, vs: VirtualServiceModel, http: HTTPRoute): EnvoyJson {
+  const perFilter = perFilterConfig(http);
+  const common = { ...headerOperations(http.headers), ...(perFilter ? { typed_per_filter_config: perFilter } : {}) };
+  if (http.redirect) return { redirect: redirectAction(http.redirect), ...common };
+  if (http.directResponse) return { direct_response: directResponse(http.directResponse), ...common };
+  const destinations = forwardedTo(http.route ?? []);
+  const targets = destinations.map((d) => ({ d, ...resolveDestination(scope, vs, d.destination) }));
+  const action: EnvoyJson = {};
+  let routeHeaders = common;
+  if (targets.length === 1) {
+    const only = targets[0]!;
+    action['cluster'] = only.cluster;
+    routeHeaders = mergeHeaderOperations(common, headerOperations(only.d.headers));
+  } else if (targets.length > 1) {
+    action['weighted_clusters'] = { clusters: targets.map((t) => weightedCluster(t.cluster, t.d)) };
+  }
+  const authority = http.rewrite?.authority ?? authorityHeader(http.headers) ?? (targets.length === 1 ? authorityHeader(targets[0]!.d.headers) : undefined);
+  if (http.rewrite?.uri !== undefined) action['prefix_rewrite'] = http.rewrite.uri;
+  if (http.rewrite?.uriRegexRewrite) {
+    action['regex_rewrite'] = { pattern: { regex: http.rewrite.uriRegexRewrite.match }, substitution: http.rewrite.uriRegexRewrite.rewrite };
+  }
+  if (authority !== undefined) action['host_rewrite_literal'] = authority;
+  action['timeout'] = http.timeout ? toEnvoyDuration(http.timeout) : '0s';
+  const hashPolicies = targets.flatMap((t) => (t.hash ? [t.hash] : []));
+  const retry = retryPolicy(http.retries, hashPolicies.length > 0);
+  if (retry) action['retry_policy'] = retry;
+  if (hashPolicies.length > 0) action['hash_policy'] = hashPolicies;
+  const mirrors = mirrorPolicies(scope, vs, http);
+  if (mirrors.length > 0) action['request_mirror_policies'] = mirrors;
+  return { route: action, ...routeHeaders };
+}
+
+/** The route a service gets without a VirtualService: all its versions, like a Kubernetes Service. */
+function defaultRoute(model: MeshModel, service: ServiceModel, port: number): EnvoyJson {
+  const hash = hashPolicy(model, service, port, undefined);
+  return {
+    name: 'default',
+    match: { prefix: '/' },
+    route: {
+      cluster: outboundCluster(port, undefined, service.fqdn),
+      timeout: '0s',
+      retry_policy: retryPolicy(undefined, hash !== undefined),
+      ...(hash ? { hash_policy: [hash] } : {}),
+    },
+  };
+}
+
+/** HTTP-proxy mode: terminate `CONNECT host:port` and replay the tunnelled bytes through these routes. */
+function connectRoute(): EnvoyJson {
+  return {
+    name: 'connect',
+    match: { connect_matcher: {} },
+    route: { cluster: TUNNEL, timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
+  };
+}
+
+export function resolveDestination(
+  scope: RouteScope,
+  vs: VirtualServiceModel,
+  destination: Destination,
+): { cluster: string; hash?: EnvoyJson } {
+  const service = resolveHost(scope.model.services, destination.host, vs.namespace);
+  const only = service?.ports.length === 1 ? service.ports[0]!.port : undefined;
+  const port = destination.port?.number ?? only ?? scope.listenerPort;
+  const cluster = outboundCluster(port, destination.subset, service?.fqdn ?? destination.host);
+  const hash = service ? hashPolicy(scope.model, service, port, destination.subset) : undefined;
+  return hash ? { cluster, hash } : { cluster };
+}
+
+/** The destinations that get traffic: all when one, else those with a weight (at least the first). */
+export function forwardedTo<D extends { weight?: number }>(destinations: readonly D[]): D[] {
+  if (destinations.length <= 1) return [...destinations];
+  const weighted = destinations.filter((d) => (d.weight ?? 0) > 0);
+  return weighted.length > 0 ? weighted : destinations.slice(0, 1);
+}
+
+function weightedCluster(cluster: string, d: HTTPRouteDestination): EnvoyJson {
+  const authority = authorityHeader(d.headers);
+  return {
+    name: cluster,
+    weight: d.weight ?? 0,
+    ...headerOperations(d.headers),
+    ...(authority !== undefined ? { host_rewrite_literal: authority } : {}),
+  };
+}
+
+// ---------- headers ----------
+
+function isAuthority(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === ':authority' || lower === 'host';
+}
+
+function authorityHeader(headers: Headers | undefined): string | undefined {
+  const request = headers?.request;
+  const entry = [...Object.entries(request?.set ?? {}), ...Object.entries(request?.add ?? {})].find(([k]) => isAuthority(k));
+  return entry?.[1];
+}
+
+function headerOperations(headers: Headers | undefined): EnvoyJson {
+  const out: EnvoyJson = {};
+  for (const [direction, ops] of [['request', headers?.request], ['response', headers?.response]] as const) {
+    if (!ops) continue;
+    const add = [
+      ...Object.entries(ops.set ?? {}).map(([key, value]) => ({ key, value, action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+      ...Object.entries(ops.add ?? {}).map(([key, value]) => ({ key, value, action: 'APPEND_IF_EXISTS_OR_ADD' })),
+    ]
+      .filter((h) => direction === 'response' || !isAuthority(h.key))
+      .map((h) => ({ header: { key: h.key, value: h.value }, append_action: h.action }));
+    if (add.length > 0) out[`${direction}_headers_to_add`] = add;
+    if (ops.remove?.length) out[`${direction}_headers_to_remove`] = [...ops.remove];
+  }
+  return out;
+}
+
+/** Route-level operations first, then the destination's, as Istio appends them. */
+function mergeHeaderOperations(route: EnvoyJson, destination: EnvoyJson): EnvoyJson {
+  const out: EnvoyJson = { ...route };
+  for (const [key, value] of Object.entries(destination)) {
+    out[key] = [...((out[key] as unknown[] | undefined) ?? []), ...(value as unknown[])];
+  }
+  return out;
+}
+
+// ---------- forwarding policies ----------
+
+const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+const PREVIOUS_HOSTS = [
+  {
+    name: 'envoy.retry_host_predicates.previous_hosts',
+    typed_config: typed('extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate'),
+  },
+];
+
+/** Istio's conversion: 2 attempts on connection failures by default, none with `attempts: 0`. */
+function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boolean): EnvoyJson | undefined {
+  if (retries && retries.attempts <= 0) return undefined;
+  const out: EnvoyJson = { retry_on: DEFAULT_RETRY_ON, num_retries: retries?.attempts ?? 2 };
+  if (retries?.retryOn) {
+    const parts = retries.retryOn.split(',').map((p) => p.trim()).filter(Boolean);
+    const codes = parts.filter((p) => /^\d+$/.test(p)).map(Number);
+    const conditions = parts.filter((p) => !/^\d+$/.test(p));
+    if (codes.length > 0 && !conditions.includes('retriable-status-codes')) conditions.push('retriable-status-codes');
+    out['retry_on'] = conditions.join(',');
+    if (codes.length > 0) out['retriable_status_codes'] = codes;
+  }
+  if (retries?.perTryTimeout) out['per_try_timeout'] = toEnvoyDuration(retries.perTryTimeout);
+  const ignorePrevious = retries?.retryIgnorePreviousHosts ?? !consistentHash;
+  if (ignorePrevious) out['retry_host_predicate'] = PREVIOUS_HOSTS;
+  out['host_selection_retry_max_attempts'] = 5;
+  if (retries?.backoff) out['retry_back_off'] = { base_interval: toEnvoyDuration(retries.backoff) };
+  return out;
+}
+
+/** Route hash policy for a destination whose DestinationRule asks for consistent hashing. */
+function hashPolicy(model: MeshModel, service: ServiceModel, port: number, subset: string | undefined): EnvoyJson | undefined {
+  const hash = trafficPolicy(destinationRuleFor(model, service.fqdn), port, subset)?.loadBalancer?.consistentHash;
+  if (!hash) return undefined;
+  if (hash.httpHeaderName) return { header: { header_name: hash.httpHeaderName } };
+  if (hash.httpCookie) {
+    const { name, path, ttl } = hash.httpCookie;
+    return { cookie: { name, ...(ttl ? { ttl: toEnvoyDuration(ttl) } : {}), ...(path ? { path } : {}) } };
+  }
+  if (hash.useSourceIp) return { connection_properties: { source_ip: true } };
+  if (hash.httpQueryParameterName) return { query_parameter: { name: hash.httpQueryParameterName } };
+  return undefined;
+}
+
+function mirrorPolicies(scope: RouteScope, vs: VirtualServiceModel, http: HTTPRoute): EnvoyJson[] {
+  const legacy = http.mirror
+    ? [{ destination: http.mirror, percent: http.mirrorPercentage?.value ?? http.mirrorPercent ?? 100 }]
+    : [];
+  const listed = (http.mirrors ?? []).map((m) => ({ destination: m.destination, percent: m.percentage?.value ?? 100 }));
+  return [...legacy, ...listed].map(({ destination, percent }) => ({
+    cluster: resolveDestination(scope, vs, destination).cluster,
+    runtime_fraction: { default_value: fractionalPercent(percent) },
+    trace_sampled: false,
+  }));
+}
+
+const REDIRECT_CODES: Record<number, string> = {
+  301: 'MOVED_PERMANENTLY',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+};
+
+function redirectAction(r: NonNullable<HTTPRoute['redirect']>): EnvoyJson {
+  return {
+    ...(r.uri !== undefined ? { path_redirect: r.uri } : {}),
+    ...(r.authority !== undefined ? { host_redirect: r.authority } : {}),
+    ...(r.port !== undefined ? { port_redirect: r.port } : {}),
+    ...(r.scheme !== undefined ? { scheme_redirect: r.scheme } : {}),
+    response_code: REDIRECT_CODES[r.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY',
+  };
+}
+
+function directResponse(d: NonNullable<HTTPRoute['directResponse']>): EnvoyJson {
+  const body = d.body?.string !== undefined ? { inline_string: d.body.string } : d.body?.bytes !== undefined ? { inline_bytes: d.body.bytes } : undefined;
+  return { status: d.status, ...(body ? { body } : {}) };
+}
+
+// ---------- per-route filter configuration (the filters sit in every HCM) ----------
+
+const GRPC_CODES: Record<string, number> = {
+  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
+};
+
+function perFilterConfig(http: HTTPRoute): EnvoyJson | undefined {
+  const out: EnvoyJson = {};
+  const fault = faultConfig(http.fault);
+  if (fault) out[FAULT_FILTER] = typed('extensions.filters.http.fault.v3.HTTPFault', fault);
+  if (http.corsPolicy) out[CORS_FILTER] = typed('extensions.filters.http.cors.v3.CorsPolicy', corsPolicy(http.corsPolicy));
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Percent of requests a fault applies to: `percentage.value`, the deprecated integer `percent`, or none. */
+function faultPercent(f: { percentage?: { value: number }; percent?: number }): EnvoyJson {
+  return fractionalPercent(f.percentage?.value ?? f.percent ?? 0);
+}
+
+function faultConfig(fault: HTTPRoute['fault']): EnvoyJson | undefined {
+  const out: EnvoyJson = {};
+  const delay = fault?.delay;
+  if (delay?.fixedDelay) out['delay'] = { fixed_delay: toEnvoyDuration(delay.fixedDelay), percentage: faultPercent(delay) };
+  const abort = fault?.abort;
+  if (abort?.httpStatus !== undefined) out['abort'] = { http_status: abort.httpStatus, percentage: faultPercent(abort) };
+  else if (abort?.grpcStatus !== undefined && GRPC_CODES[abort.grpcStatus] !== undefined) {
+    out['abort'] = { grpc_status: GRPC_CODES[abort.grpcStatus], percentage: faultPercent(abort) };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function corsPolicy(c: NonNullable<HTTPRoute['corsPolicy']>): EnvoyJson {
+  const origins = c.allowOrigins?.map((o) => stringMatcher(o)).filter((o) => o !== undefined) ?? c.allowOrigin?.map((exact) => ({ exact }));
+  const join = (list: string[] | undefined) => (list?.length ? list.join(',') : undefined);
+  const fields: Record<string, unknown> = {
+    allow_origin_string_match: origins,
+    allow_methods: join(c.allowMethods),
+    allow_headers: join(c.allowHeaders),
+    expose_headers: join(c.exposeHeaders),
+    max_age: c.maxAge ? String(Math.floor(Number.parseFloat(toEnvoyDuration(c.maxAge)))) : undefined,
+    allow_credentials: c.allowCredentials,
+    forward_not_matching_preflights: c.unmatchedPreflights === undefined ? undefined : c.unmatchedPreflights !== 'IGNORE',
+    filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
