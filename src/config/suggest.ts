@@ -1,19 +1,22 @@
 // "Did you mean …?": the nearest known name to a misspelt one.
 
-/** Levenshtein distance (insertions, deletions, substitutions), case-insensitive. */
+/**
+ * Edit distance counting insertions, deletions, substitutions and swaps of two neighbouring
+ * letters (optimal string alignment), case-insensitive: `grcp` is one edit from `grpc`.
+ */
 export function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
   const t = b.toLowerCase();
-  let previous = Array.from({ length: t.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= s.length; i++) {
-    const current = [i];
     for (let j = 1; j <= t.length; j++) {
       const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    previous = current;
   }
-  return previous[t.length]!;
+  return d[s.length]![t.length]!;
 }
 
 /** The closest candidate within a third of the word's length (at least 1, at most 3 edits), if any. */

@@ -29,14 +29,17 @@ spec:
     web: {ports: [{port: 8080}], versions: {v1: {image: web:latest}}}`;
 
 /** The single Mesh document of a directory, or undefined after reporting why not. */
-function theMesh(resources: readonly ParsedResource[], report: Report, anyFile: string) {
+function theMesh(documents: readonly SourceDocument[], resources: readonly ParsedResource[], report: Report, anyFile: string) {
   const meshes = resources.filter((r) => r.kind === 'Mesh');
-  if (meshes.length === 0) {
+  // A Mesh with schema errors has been reported already.
+  const written = documents.some((d) => (d.value as { kind?: unknown }).kind === 'Mesh');
+  if (meshes.length === 0 && !written) {
     report('error', { file: anyFile, line: 0, col: 0 }, 'no Mesh document: a mesh directory declares its services in exactly one Mesh',
       `add a file such as mesh.yaml:\n${MINIMAL_MESH}`);
     return undefined;
   }
-  const first = meshes[0]!;
+  const first = meshes[0];
+  if (!first) return undefined;
   for (const extra of meshes.slice(1)) {
     report('error', valueAt(extra.source, ['kind']), 'a mesh directory holds exactly one Mesh document; this is a second one',
       `the first is at ${formatRef(valueAt(first.source, ['kind']))}; merge the services into it`);
@@ -49,17 +52,19 @@ export function validate(documents: readonly SourceDocument[], anyFile = '.'): V
   const { diagnostics, report } = collector();
   diagnostics.push(...parsed.diagnostics);
 
-  const mesh = theMesh(parsed.resources, report, documents[0]?.file ?? anyFile);
-  const services = mesh ? buildServices(mesh.value, mesh.source, report) : [];
-  const istio = buildResources(parsed.resources, services);
+  const mesh = theMesh(documents, parsed.resources, report, documents[0]?.file ?? anyFile);
   for (const r of parsed.resources) checkFields(r.kind, KINDS[r.kind].schema, r.source, r.value, report);
+  // Without the services, every reference would be reported as unknown: check references only with a Mesh.
+  if (!mesh) return { diagnostics: sortDiagnostics(diagnostics) };
+  const services = buildServices(mesh.value, mesh.source, report);
+  const istio = buildResources(parsed.resources, services);
   const ctx: CheckContext = { ...istio, services, report };
   checkVirtualServices(ctx);
   checkDestinationRules(ctx);
   checkGateways(ctx);
   checkConflicts(ctx);
 
-  if (!mesh || hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+  if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
     name: mesh.value.metadata.name,
     namespace: meshNamespace(mesh.value),
