@@ -1,13 +1,13 @@
 // What a DestinationRule means, checked against the mesh: its host is a service, its subsets have
 // distinct names and select versions, and each load balancer picks one hash key.
 import type { CheckContext } from './context.ts';
+import { unknownHost } from './hosts.ts';
 import type { DestinationRuleModel } from './model.ts';
 import { keyAt, valueAt } from './position.ts';
 import { formatRef } from './report.ts';
 import type { Located } from './resources.ts';
 import { formatPath } from './schema-errors.ts';
 import { DestinationRule, LoadBalancerSettings } from './schema/istio.ts';
-import { didYouMean } from './suggest.ts';
 import { walkSchema } from './walk.ts';
 
 const HASH_KEYS = ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'] as const;
@@ -20,10 +20,8 @@ function labelText(labels: Record<string, string>): string {
 function checkDestinationRule({ item: rule, source }: Located<DestinationRuleModel>, ctx: CheckContext): void {
   const service = ctx.services.find((s) => s.fqdn === rule.service);
   if (!service) {
-    const names = ctx.services.map((s) => s.name);
-    ctx.report('error', valueAt(source, ['spec', 'host']),
-      `DestinationRule host '${rule.spec.host}' is not a service of the mesh${didYouMean(rule.spec.host.split('.')[0]!, names)}`,
-      `services of the mesh: ${names.join(', ') || '(none)'}`);
+    const { message, hint } = unknownHost('DestinationRule host', rule.spec.host, rule.namespace, ctx.services);
+    ctx.report('error', valueAt(source, ['spec', 'host']), message, hint);
   }
   const seen = new Map<string, number>();
   rule.spec.subsets?.forEach((subset, i) => {

@@ -19,9 +19,9 @@ export function editDistance(a: string, b: string): number {
   return d[s.length]![t.length]!;
 }
 
-/** The closest candidate within a third of the word's length (at least 1, at most 3 edits), if any. */
+/** The closest candidate within a third of the word's length (at most 3 edits), if any: short words get none. */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  const limit = Math.min(3, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of candidates) {

@@ -2,6 +2,7 @@
 // port), weights, faults, retries, gateways, and the features localmesh does not have yet.
 import type { CheckContext } from './context.ts';
 import { checkPercentValue, checkRegex } from './fields.ts';
+import { unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
 import { resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
@@ -37,10 +38,8 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
   const { ctx, source, vs } = scope;
   const service = resolveHost(ctx.services, destination.host, vs.namespace);
   if (!service) {
-    const names = ctx.services.map((s) => s.name);
-    ctx.report('error', valueAt(source, [...path, 'host']),
-      `destination host '${destination.host}' is not a service of the mesh${didYouMean(destination.host.split('.')[0]!, names)}`,
-      `services of the mesh: ${serviceList(ctx.services)} (declared in the Mesh document)`);
+    const { message, hint } = unknownHost('destination host', destination.host, vs.namespace, ctx.services);
+    ctx.report('error', valueAt(source, [...path, 'host']), message, hint);
     return;
   }
   if (destination.subset !== undefined) {
@@ -81,7 +80,7 @@ function checkWeights(scope: VsScope, path: Path, route: readonly { weight?: num
     }
   });
   if (route.length < 2) return;
-  const total = route.reduce((sum, r) => sum + Math.max(0, r.weight ?? 0), 0);
+  const total = route.reduce((sum, r) => sum + (r.weight ?? 0), 0);
   if (total === 0) {
     ctx.report('error', keyAt(source, path), `the destinations of ${formatPath(path)} have a total weight of 0, so none gets traffic`,
       'give each destination a weight; the weights should add up to 100');
