@@ -9,7 +9,8 @@ import type { Addressing, SocketAddress } from './addressing.ts';
 import { allIps, loadAssignment, subsetVersions, versionEndpoints } from './endpoints.ts';
 import { ADS, typed } from './envoy-json.ts';
 import { inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
-import { destinationRuleFor, trafficPolicy } from './policy.ts';
+import { destinationRuleFor } from './lookup.ts';
+import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson, Resource } from './snapshot.ts';
 
 const CONNECT_TIMEOUT = '10s';

@@ -11,13 +11,13 @@ import {
   gatewayHttpListener,
   gatewayTcpListener,
   inboundListenerFor,
-  meshVirtualService,
   outboundListener,
   tcpListener,
   tcpTargets,
   tunnelListener,
   type WeightedCluster,
 } from './listeners.ts';
+import { meshVirtualService } from './lookup.ts';
 import { gatewayRoutes, OUTBOUND, outboundCluster, tcpOutboundListener } from './names.ts';
 import { checkResource } from './proto.ts';
 import { gatewayKey, gatewayRouteConfig, sidecarRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
@@ -28,8 +28,14 @@ export type { CompiledMesh, ProxySnapshot, Resource } from './snapshot.ts';
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
   const outbound = outboundClusters(model, addressing);
   const snapshots = [...sidecarSnapshots(model, addressing, outbound), gatewaySnapshot(model, addressing, outbound)];
+  const checkedLists = new Set<readonly Resource[]>();
   for (const snapshot of snapshots) {
-    for (const kind of RESOURCE_KINDS) for (const resource of snapshot[kind]) checkResource(kind, resource.value);
+    for (const kind of RESOURCE_KINDS) {
+      const list = snapshot[kind];
+      if (checkedLists.has(list)) continue;
+      checkedLists.add(list);
+      for (const resource of list) checkResource(kind, resource.value);
+    }
   }
   snapshots.sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));
   return { snapshots };
@@ -88,6 +94,7 @@ function sidecarSnapshots(model: MeshModel, addressing: Addressing, outbound: Cl
   const routeConfigs = new Map<string, Resource>();
   const listeners = new Map<string, Resource>();
   const apps = new Map<string, Resource>();
+  const clusterLists = new Map<string, Resource[]>();
   const tunnel = capture ? [] : [tunnelListener()];
   const snapshots: ProxySnapshot[] = [];
 
@@ -133,10 +140,14 @@ function sidecarSnapshots(model: MeshModel, addressing: Addressing, outbound: Cl
         );
       }
 
-      const appClusters = service.ports.map((port) => {
+      // Equal app clusters (the same ports at the same app address) share the whole cluster list.
+      const appKeys = service.ports.map((port) => {
         const app = addressing.appAddress(proxy, port.port);
-        return shared(apps, `${JSON.stringify(port)} ${app.address}:${app.port}`, () => appCluster(port, app));
+        return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
       });
+      const clusters = shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>
+        mergeByName(appKeys.map(({ port, app, key }) => shared(apps, key, () => appCluster(port, app))).sort(byName), meshClusters),
+      );
 
       snapshots.push({
         proxy,
@@ -145,7 +156,7 @@ function sidecarSnapshots(model: MeshModel, addressing: Addressing, outbound: Cl
         version: version.name,
         listeners: proxyListeners.sort(byName),
         routes: [routes],
-        clusters: mergeByName(appClusters.sort(byName), meshClusters),
+        clusters,
         endpoints: outbound.endpoints,
       });
     }

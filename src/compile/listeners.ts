@@ -1,7 +1,7 @@
 // Listeners: the sidecar's outbound HTTP listener (RDS `outbound`), its tcp_proxy listeners for
 // tcp service ports, its inbound listeners to the app, and the gateway's per-port listeners.
 // Each builder takes what it needs, so index.ts can share equal listeners between proxies.
-import type { MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
+import type { MeshModel, VirtualServiceModel } from '../config/model.ts';
 import type { ServicePort } from '../config/schema/mesh.ts';
 import { ADS, socketAddress, typed } from './envoy-json.ts';
 import { gatewayListener, gatewayRoutes, inboundCluster, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
@@ -109,11 +109,6 @@ export function tcpTargets(
   );
   if (!vs || !route) return undefined;
   return forwardedTo(route.route!).map((d) => ({ cluster: resolveDestination(scope, vs, d.destination).cluster, weight: d.weight ?? 100 }));
-}
-
-/** The VirtualService routing a service inside the mesh: the first bound to `mesh`. */
-export function meshVirtualService(model: MeshModel, service: ServiceModel): VirtualServiceModel | undefined {
-  return model.virtualServices.find((v) => v.gateways.includes('mesh') && v.services.includes(service.fqdn));
 }
 
 // ---------- sidecar inbound ----------

@@ -1,15 +1,10 @@
 // The DestinationRule traffic policy in force for one cluster (service, port, subset), with
 // Istio's merge rules: port-level settings replace the rule's top-level policy wholesale; a
 // subset's policy (its own port level first) replaces the fields it sets.
-import type { DestinationRuleModel, MeshModel } from '../config/model.ts';
+import type { DestinationRuleModel } from '../config/model.ts';
 import type { TrafficPolicy } from '../config/schema/istio.ts';
 
 type Policy = Omit<TrafficPolicy, 'portLevelSettings'>;
-
-/** The rule for a service: the first in file order, as Istio takes the oldest. */
-export function destinationRuleFor(model: MeshModel, fqdn: string): DestinationRuleModel | undefined {
-  return model.destinationRules.find((r) => r.service === fqdn);
-}
 
 function atPort(policy: TrafficPolicy | undefined, port: number): { policy?: Policy; portLevel: boolean } {
   if (!policy) return { portLevel: false };

@@ -93,8 +93,11 @@ function isObject(value: unknown): value is PlainObject {
  * Envoy JSON → the object form protobufjs `fromObject` takes (Any packed to bytes, Duration as
  * seconds/nanos, wrappers and Struct expanded), checking every field against the proto.
  */
-function fromJson(type: protobuf.Type, json: unknown, path: string): PlainObject {
-  const name = type.fullName.slice(1);
+const typeNames = new Map<protobuf.Type, string>();
+
+function fromJson(type: protobuf.Type, json: unknown, path: string, pack: boolean): PlainObject {
+  let name = typeNames.get(type);
+  if (name === undefined) typeNames.set(type, (name = type.fullName.slice(1)));
   const fail = (detail: string, at = path): never => {
     throw new EnvoyConfigError(at, name, detail);
   };
@@ -105,8 +108,8 @@ function fromJson(type: protobuf.Type, json: unknown, path: string): PlainObject
       const inner = lookupMessageOrUndefined(url.slice(url.lastIndexOf('/') + 1));
       if (!inner) return fail(`unknown type ${url}`);
       const { '@type': _, ...rest } = json;
-      const value = inner.encode(inner.fromObject(fromJson(inner, rest, path))).finish();
-      return { type_url: url, value };
+      const object = fromJson(inner, rest, path, pack);
+      return { type_url: url, value: pack ? inner.encode(inner.fromObject(object)).finish() : undefined };
     }
     case 'google.protobuf.Duration': {
       const m = typeof json === 'string' ? DURATION.exec(json) : null;
@@ -131,26 +134,26 @@ function fromJson(type: protobuf.Type, json: unknown, path: string): PlainObject
       const others = field.partOf.oneof.filter((o) => o !== key && json[o] !== undefined);
       if (others.length > 0) return fail(`"${key}" and "${others[0]}" are one of "${field.partOf.name}"`, at);
     }
-    out[key] = fieldValue(field, value, at, name);
+    out[key] = fieldValue(field, value, at, name, pack);
   }
   return out;
 }
 
-function fieldValue(field: protobuf.Field, value: unknown, path: string, typeName: string): unknown {
+function fieldValue(field: protobuf.Field, value: unknown, path: string, typeName: string, pack: boolean): unknown {
   if (field instanceof protobuf.MapField) {
     if (!isObject(value)) throw new EnvoyConfigError(path, typeName, 'a map must be an object');
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, single(field, v, `${path}.${k}`, typeName)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, single(field, v, `${path}.${k}`, typeName, pack)]));
   }
   if (field.repeated) {
     if (!Array.isArray(value)) throw new EnvoyConfigError(path, typeName, 'expected a list');
-    return value.map((v, i) => single(field, v, `${path}[${i}]`, typeName));
+    return value.map((v, i) => single(field, v, `${path}[${i}]`, typeName, pack));
   }
-  return single(field, value, path, typeName);
+  return single(field, value, path, typeName, pack);
 }
 
-function single(field: protobuf.Field, value: unknown, path: string, typeName: string): unknown {
+function single(field: protobuf.Field, value: unknown, path: string, typeName: string, pack: boolean): unknown {
   const resolved = field.resolvedType;
-  if (resolved instanceof protobuf.Type) return fromJson(resolved, value, path);
+  if (resolved instanceof protobuf.Type) return fromJson(resolved, value, path, pack);
   if (resolved instanceof protobuf.Enum) {
     if (typeof value === 'string' && value in resolved.values) return value;
     if (typeof value === 'number' && Object.values(resolved.values).includes(value)) return value;
@@ -185,28 +188,34 @@ function structValue(json: unknown): PlainObject {
   return { struct_value: { fields: Object.fromEntries(Object.entries(json as PlainObject).map(([k, v]) => [k, structValue(v)])) } };
 }
 
+const byTypeName = new Map<string, protobuf.Type | undefined>();
+
 function lookupMessageOrUndefined(name: string): protobuf.Type | undefined {
-  try {
-    return lookupMessage(name);
-  } catch {
-    return undefined;
+  if (!byTypeName.has(name)) {
+    const found = envoyRoot().lookup(name);
+    byTypeName.set(name, found instanceof protobuf.Type ? found : undefined);
   }
+  return byTypeName.get(name);
+}
+
+/** Check Envoy JSON against a message type; the object protobufjs builds the message from. */
+function checked(typeName: string, json: EnvoyJson, pack: boolean): PlainObject {
+  return fromJson(lookupMessage(typeName), json, typeName.slice(typeName.lastIndexOf('.') + 1), pack);
 }
 
 /** Check Envoy JSON against a message type and build its protobuf message. Throws EnvoyConfigError. */
 export function toMessage(typeName: string, json: EnvoyJson): protobuf.Message {
-  const type = lookupMessage(typeName);
-  return type.fromObject(fromJson(type, json, typeName.slice(typeName.lastIndexOf('.') + 1)));
+  return lookupMessage(typeName).fromObject(checked(typeName, json, true));
 }
 
-const checked = new WeakSet<EnvoyJson>();
+const valid = new WeakSet<EnvoyJson>();
 const encoded = new WeakMap<EnvoyJson, Uint8Array>();
 
 /** Throw EnvoyConfigError unless the resource is valid Envoy JSON for its kind; once per object. */
 export function checkResource(kind: ResourceKind, value: EnvoyJson): void {
-  if (checked.has(value)) return;
-  toMessage(MESSAGE_NAMES[kind], value);
-  checked.add(value);
+  if (valid.has(value)) return;
+  checked(MESSAGE_NAMES[kind], value, false);
+  valid.add(value);
 }
 
 /** The protobuf encoding of a resource (the `value` of the Any in a DiscoveryResponse); cached per object. */
@@ -216,7 +225,7 @@ export function encodeResource(kind: ResourceKind, value: EnvoyJson): Uint8Array
     const name = MESSAGE_NAMES[kind];
     bytes = lookupMessage(name).encode(toMessage(name, value)).finish();
     encoded.set(value, bytes);
-    checked.add(value);
+    valid.add(value);
   }
   return bytes;
 }

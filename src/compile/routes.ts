@@ -2,7 +2,6 @@
 // gateway's `http.PORT`, and the inline inbound route to the app. VirtualService HTTP routes
 // become Envoy routes in order (first match wins; each match block is one route).
 import type { MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
-import { resolveHost } from '../config/model.ts';
 import type { StringMatch } from '../config/schema/common.ts';
 import type {
   Destination,
@@ -15,7 +14,8 @@ import type { ServicePort } from '../config/schema/mesh.ts';
 import { toEnvoyDuration } from '../config/duration.ts';
 import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
 import { inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
-import { destinationRuleFor, trafficPolicy } from './policy.ts';
+import { destinationRuleFor, meshVirtualService, serviceFor } from './lookup.ts';
+import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson } from './snapshot.ts';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
@@ -51,7 +51,7 @@ export function sidecarRouteConfig(
 ): EnvoyJson {
   const virtualHosts: EnvoyJson[] = [];
   for (const service of model.services) {
-    const vs = model.virtualServices.find((v) => v.gateways.includes('mesh') && v.services.includes(service.fqdn));
+    const vs = meshVirtualService(model, service);
     for (const port of service.ports) {
       if (port.protocol === 'tcp') continue;
       const scope: RouteScope = {
@@ -287,7 +287,7 @@ export function resolveDestination(
   vs: VirtualServiceModel,
   destination: Destination,
 ): { cluster: string; hash?: EnvoyJson } {
-  const service = resolveHost(scope.model.services, destination.host, vs.namespace);
+  const service = serviceFor(scope.model, destination.host, vs.namespace);
   const only = service?.ports.length === 1 ? service.ports[0]!.port : undefined;
   const port = destination.port?.number ?? only ?? scope.listenerPort;
   const cluster = outboundCluster(port, destination.subset, service?.fqdn ?? destination.host);

@@ -87,12 +87,16 @@ export function resolveHost(
   host: string,
   namespace: string,
 ): ServiceModel | undefined {
-  const parts = host.split('.');
-  let full: string;
-  if (parts.length === 1) full = fqdn(host, namespace);
-  else if (parts.length === 2) full = fqdn(parts[0]!, parts[1]!);
-  else full = host;
+  const full = hostFqdn(host, namespace);
   return services.find((s) => s.fqdn === full);
+}
+
+/** The fully qualified name a host stands for, by the rule of `resolveHost`. */
+export function hostFqdn(host: string, namespace: string): string {
+  const parts = host.split('.');
+  if (parts.length === 1) return fqdn(host, namespace);
+  if (parts.length === 2) return fqdn(parts[0]!, parts[1]!);
+  return host;
 }
 
 export function findService(model: MeshModel, fqdnName: string): ServiceModel | undefined {

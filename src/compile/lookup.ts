@@ -1,0 +1,44 @@
+// Indexes over a MeshModel, built once per model, so compiling stays linear in the mesh size.
+import type { DestinationRuleModel, MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
+import { hostFqdn } from '../config/model.ts';
+
+interface Index {
+  services: Map<string, ServiceModel>;
+  rules: Map<string, DestinationRuleModel>;
+  meshRoutes: Map<string, VirtualServiceModel>;
+}
+
+const indexes = new WeakMap<MeshModel, Index>();
+
+function index(model: MeshModel): Index {
+  let found = indexes.get(model);
+  if (!found) {
+    const first = <T>(items: readonly T[], keys: (item: T) => readonly string[]) => {
+      const map = new Map<string, T>();
+      for (const item of items) for (const key of keys(item)) if (!map.has(key)) map.set(key, item);
+      return map;
+    };
+    found = {
+      services: first(model.services, (s) => [s.fqdn]),
+      rules: first(model.destinationRules, (r) => [r.service]),
+      meshRoutes: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.services : [])),
+    };
+    indexes.set(model, found);
+  }
+  return found;
+}
+
+/** The service a host names (short names relative to `namespace`), as `resolveHost` does. */
+export function serviceFor(model: MeshModel, host: string, namespace: string): ServiceModel | undefined {
+  return index(model).services.get(hostFqdn(host, namespace));
+}
+
+/** The DestinationRule of a service: the first in file order, as Istio takes the oldest. */
+export function destinationRuleFor(model: MeshModel, fqdn: string): DestinationRuleModel | undefined {
+  return index(model).rules.get(fqdn);
+}
+
+/** The VirtualService routing a service inside the mesh: the first bound to `mesh`. */
+export function meshVirtualService(model: MeshModel, service: ServiceModel): VirtualServiceModel | undefined {
+  return index(model).meshRoutes.get(service.fqdn);
+}
