@@ -23,6 +23,7 @@ export function meshNamespace(mesh: Mesh): string {
 
 export function buildServices(mesh: Mesh, source: SourceDocument, report: Report): ServiceModel[] {
   const namespace = meshNamespace(mesh);
+  if (!isDnsLabel(namespace)) report('error', valueAt(source, ['metadata', 'namespace']), dnsLabelProblem('namespace', namespace));
   const services: ServiceModel[] = [];
   for (const [name, service] of Object.entries(mesh.spec.services)) {
     const path = ['spec', 'services', name];

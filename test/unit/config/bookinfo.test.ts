@@ -47,6 +47,26 @@ describe('Istio bookinfo samples', () => {
     }
   }
 
+  it('warns that mTLS is accepted but not applied, and about subsets of versions not declared', () => {
+    const { diagnostics } = load('v1alpha3/destination-rule-all-mtls.yaml');
+    const warnings = diagnostics.map((d) => `${d.file.replace(`${DIR}/`, '')}:${d.line}:${d.col} ${d.severity}: ${d.message}`);
+    expect(warnings.filter((w) => w.includes('trafficPolicy.tls'))).toEqual(
+      [8, 22, 42, 65].map(
+        (line) =>
+          `v1alpha3/destination-rule-all-mtls.yaml:${line}:5 warning: DestinationRule spec.trafficPolicy.tls is accepted but not applied by localmesh yet: traffic between sidecars is plain text (no mTLS, no TLS origination)`,
+      ),
+    );
+    expect(warnings).toContain(
+      "v1alpha3/destination-rule-all-mtls.yaml:71:11 warning: subset 'v2' selects no version of details (labels version=v2), so traffic sent to it fails",
+    );
+  });
+
+  it('reads the deprecated integer percent of v1alpha3 faults', () => {
+    const { model } = load('v1alpha3/destination-rule-all.yaml', 'v1alpha3/virtual-service-ratings-test-delay.yaml');
+    const ratings = model!.virtualServices.find((v) => v.name === 'ratings')!;
+    expect(ratings.spec.http![0]!.fault).toEqual({ delay: { percent: 100, fixedDelay: '7s' } });
+  });
+
   it('resolves the gateway VirtualService to its Gateway and the sidecar ones to mesh services', () => {
     const { model } = load('v1/bookinfo-gateway.yaml', 'v1/destination-rule-all.yaml', 'v1/virtual-service-all-v1.yaml');
     expect(model!.services.map((s) => s.fqdn)).toEqual([

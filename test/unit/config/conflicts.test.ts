@@ -1,0 +1,40 @@
+// Resources that claim the same name or host: the later one is reported and points at the first.
+import { describe, expect, it } from 'vitest';
+import { diagnostics, hints, REVIEWS_RULE } from './fixtures.ts';
+
+const ROUTE = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews}}]
+`;
+
+describe('conflicts', () => {
+  it('rejects two VirtualServices routing one host in the sidecars', () => {
+    const files = { 'a.yaml': ROUTE, 'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews-2}').replace('[reviews]', '[reviews.default.svc.cluster.local]') };
+    expect(diagnostics(files)).toEqual(['b.yaml:5:11 error: another VirtualService already routes reviews for the sidecars']);
+    expect(hints(files)).toEqual(['the first is at a.yaml:5:11; merge the routes into one VirtualService per host']);
+  });
+
+  it('rejects two DestinationRules for one host', () => {
+    const files = { 'a.yaml': REVIEWS_RULE, 'b.yaml': REVIEWS_RULE.replace('{name: reviews}', '{name: reviews-2}') };
+    expect(diagnostics(files)).toEqual(['b.yaml:5:9 error: another DestinationRule already applies to reviews']);
+  });
+
+  it('rejects two resources of one kind with one name in one namespace', () => {
+    const files = { 'a.yaml': ROUTE, 'b.yaml': ROUTE.replace('[reviews]', '[ratings]').replace('host: reviews', 'host: ratings') };
+    expect(diagnostics(files)).toEqual(['b.yaml:3:18 error: VirtualService default/reviews is defined twice']);
+    expect(hints(files)).toEqual(['the first is at a.yaml:3:18; give one of them another name']);
+  });
+
+  it('allows one name in two namespaces and for two kinds', () => {
+    const files = {
+      'a.yaml': ROUTE,
+      'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews, namespace: other}').replaceAll('reviews]', 'reviews.default]').replace('host: reviews', 'host: reviews.default'),
+      'dr.yaml': REVIEWS_RULE,
+    };
+    expect(diagnostics(files, 'error')).toEqual(['b.yaml:5:11 error: another VirtualService already routes reviews for the sidecars']);
+  });
+});

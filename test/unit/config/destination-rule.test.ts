@@ -1,0 +1,70 @@
+// What a DestinationRule means, checked against the mesh.
+import { describe, expect, it } from 'vitest';
+import { diagnostics, hints, REVIEWS_RULE } from './fixtures.ts';
+
+const HEAD = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+`;
+
+describe('DestinationRule', () => {
+  it('resolves its host to a service of the mesh', () => {
+    expect(diagnostics({ 'dr.yaml': REVIEWS_RULE })).toEqual([]);
+    expect(diagnostics({ 'dr.yaml': REVIEWS_RULE.replace('host: reviews', 'host: reviews.default.svc.cluster.local') })).toEqual([]);
+  });
+
+  it('reports a host that is not in the mesh', () => {
+    expect(diagnostics({ 'dr.yaml': `${HEAD}  host: reviewz\n` })).toEqual([
+      "dr.yaml:5:9 error: DestinationRule host 'reviewz' is not a service of the mesh; did you mean 'reviews'?",
+    ]);
+    expect(hints({ 'dr.yaml': `${HEAD}  host: reviewz\n` })).toEqual([
+      'services of the mesh: ratings, reviews (declared in the Mesh document)',
+    ]);
+  });
+
+  it('rejects a subset name defined twice', () => {
+    const rule = `${HEAD}  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v1, labels: {version: v2}}
+`;
+    expect(diagnostics({ 'dr.yaml': rule })).toEqual(["dr.yaml:8:12 error: subset 'v1' is defined twice in DestinationRule reviews"]);
+    expect(hints({ 'dr.yaml': rule })).toEqual(['the first is at dr.yaml:7:12']);
+  });
+
+  it('warns about a subset that selects no version', () => {
+    const rule = `${HEAD}  host: reviews
+  subsets:
+  - {name: v3, labels: {version: v3}}
+  - {name: all, labels: {app: reviews}}
+`;
+    expect(diagnostics({ 'dr.yaml': rule })).toEqual([
+      "dr.yaml:7:12 warning: subset 'v3' selects no version of reviews (labels version=v3), so traffic sent to it fails",
+    ]);
+  });
+
+  it('rejects a consistent hash with several keys', () => {
+    const rule = `${HEAD}  host: reviews
+  trafficPolicy:
+    loadBalancer:
+      consistentHash: {httpHeaderName: x-user, useSourceIp: true}
+`;
+    expect(diagnostics({ 'dr.yaml': rule })).toEqual([
+      'dr.yaml:8:48 error: spec.trafficPolicy.loadBalancer.consistentHash sets httpHeaderName and useSourceIp; it takes only one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName',
+    ]);
+  });
+
+  it('checks durations anywhere in a traffic policy, subsets included', () => {
+    const rule = `${HEAD}  host: reviews
+  subsets:
+  - name: v1
+    labels: {version: v1}
+    trafficPolicy:
+      connectionPool: {tcp: {connectTimeout: 5 seconds}}
+`;
+    expect(diagnostics({ 'dr.yaml': rule })).toEqual([
+      "dr.yaml:10:46 error: '5 seconds' at spec.subsets[0].trafficPolicy.connectionPool.tcp.connectTimeout is not a duration",
+    ]);
+  });
+});
