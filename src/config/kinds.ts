@@ -2,6 +2,7 @@
 // kind's schema. Unknown, misspelt and not-yet-supported kinds are reported here.
 import type { z } from 'zod';
 import type { Diagnostic, Severity } from './diagnostics.ts';
+import { collector } from './report.ts';
 import type { SourceDocument } from './load.ts';
 import { keyAt, valueAt, documentAt } from './position.ts';
 import { schemaDiagnostics } from './schema-errors.ts';
@@ -58,36 +59,34 @@ const SUPPORTED_LIST = Object.keys(KINDS).join(', ');
 /** Identify each document and check it against its kind's schema. */
 export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
   const resources: ParsedResource[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const report = (at: { file: string; line: number; col: number }, severity: Severity, message: string, hint?: string) =>
-    diagnostics.push({ ...at, severity, message, ...(hint ? { hint } : {}) });
+  const { diagnostics, report } = collector();
 
   for (const source of documents) {
     const doc = source.value as Record<string, unknown>;
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-      report(documentAt(source), 'error', 'a document must be a mapping with apiVersion, kind, metadata and spec');
+      report('error', documentAt(source), 'a document must be a mapping with apiVersion, kind, metadata and spec');
       continue;
     }
     const { kind, apiVersion } = doc;
     if (typeof kind !== 'string') {
-      report(documentAt(source), 'error', 'this document has no kind', `localmesh reads ${SUPPORTED_LIST}`);
+      report('error', documentAt(source), 'this document has no kind', `localmesh reads ${SUPPORTED_LIST}`);
       continue;
     }
     if (Object.hasOwn(UNSUPPORTED_KINDS, kind)) {
-      report(valueAt(source, ['kind']), UNSUPPORTED_KINDS[kind]!, `${kind} is not supported yet by localmesh`,
+      report(UNSUPPORTED_KINDS[kind]!, valueAt(source, ['kind']), `${kind} is not supported yet by localmesh`,
         UNSUPPORTED_KINDS[kind] === 'error' ? 'remove it from the mesh directory, or move it to a subdirectory starting with a dot' : 'it is ignored');
       continue;
     }
     if (!isKind(kind)) {
       const guess = nearest(kind, Object.keys(KINDS));
-      report(valueAt(source, ['kind']), 'error',
+      report('error', valueAt(source, ['kind']),
         `unknown kind '${kind}'${guess ? `; did you mean ${guess}?` : ''}`, `localmesh reads ${SUPPORTED_LIST}`);
       continue;
     }
     const { apiVersions, schema } = KINDS[kind];
     if (!(apiVersions as readonly unknown[]).includes(apiVersion)) {
       const accepted = apiVersions.join(', ');
-      report(apiVersion === undefined ? keyAt(source, ['kind']) : valueAt(source, ['apiVersion']), 'error',
+      report('error', apiVersion === undefined ? keyAt(source, ['kind']) : valueAt(source, ['apiVersion']),
         apiVersion === undefined
           ? `${kind} needs an apiVersion`
           : `apiVersion '${String(apiVersion)}' is not valid for ${kind}`,

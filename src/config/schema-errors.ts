@@ -3,7 +3,9 @@
 import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.ts';
 import type { SourceDocument } from './load.ts';
+import type { SourceRef } from './model.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
+import { collector } from './report.ts';
 import { didYouMean } from './suggest.ts';
 
 type Issue = z.core.$ZodIssue;
@@ -91,9 +93,8 @@ export function schemaDiagnostics(
   schema: Schema,
   issues: readonly Issue[],
 ): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const error = (ref: { file: string; line: number; col: number }, message: string, hint?: string) =>
-    out.push({ ...ref, severity: 'error', message, ...(hint ? { hint } : {}) });
+  const { diagnostics: out, report } = collector();
+  const error = (ref: SourceRef, message: string, hint?: string) => report('error', ref, message, hint);
   const where = (path: Path) => (path.length ? `${kind} ${formatPath(path)}` : kind);
 
   for (const issue of issues) {
