@@ -15,14 +15,20 @@ interface Claim {
   path: Path;
 }
 
-function firstClaims(ctx: CheckContext, claims: readonly Claim[], message: (key: string) => string, hint: string): void {
+/** Reports every claim of a key already claimed; returns the documents reported. */
+function firstClaims(ctx: CheckContext, claims: readonly Claim[], message: (key: string) => string, hint: string): Set<SourceDocument> {
   const first = new Map<string, SourceRef>();
+  const reported = new Set<SourceDocument>();
   for (const { key, source, path } of claims) {
     const at = valueAt(source, path);
     const previous = first.get(key);
-    if (previous) ctx.report('error', at, message(key), `the first is at ${formatRef(previous)}; ${hint}`);
-    else first.set(key, at);
+    if (!previous) first.set(key, at);
+    else {
+      ctx.report('error', at, message(key), `the first is at ${formatRef(previous)}; ${hint}`);
+      reported.add(source);
+    }
   }
+  return reported;
 }
 
 export function checkConflicts(ctx: CheckContext): void {
@@ -34,13 +40,14 @@ export function checkConflicts(ctx: CheckContext): void {
   for (const { item, source } of all) {
     if (!isDnsLabel(item.namespace)) ctx.report('error', valueAt(source, ['metadata', 'namespace']), dnsLabelProblem('namespace', item.namespace));
   }
-  firstClaims(ctx,
+  // A second resource with a taken name is reported once, for its name, not again for its host.
+  const renamed = firstClaims(ctx,
     all.map(({ kind, item, source }) => ({ key: `${kind} ${item.namespace}/${item.name}`, source, path: ['metadata', 'name'] })),
     (key) => `${key} is defined twice`, 'give one of them another name');
 
   // Istio merges VirtualServices for the same host only at gateways; sidecars would use just one.
   const sidecarClaims = ctx.virtualServices
-    .filter(({ item }) => item.gateways.includes(MESH_GATEWAY))
+    .filter(({ item, source }) => item.gateways.includes(MESH_GATEWAY) && !renamed.has(source))
     .flatMap(({ item, source }) =>
       item.spec.hosts.flatMap((host, i) => {
         const service = resolveHost(ctx.services, host, item.namespace);
@@ -52,7 +59,7 @@ export function checkConflicts(ctx: CheckContext): void {
 
   // Two rules for one host: which subsets and policies apply would depend on their order.
   firstClaims(ctx,
-    ctx.destinationRules.map(({ item, source }) => ({ key: item.service, source, path: ['spec', 'host'] })),
+    ctx.destinationRules.filter(({ source }) => !renamed.has(source)).map(({ item, source }) => ({ key: item.service, source, path: ['spec', 'host'] })),
     (host) => `another DestinationRule already applies to ${host.split('.')[0]}`,
     'merge the subsets and traffic policies into one DestinationRule per host');
 }

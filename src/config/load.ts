@@ -50,7 +50,15 @@ export function parseSources(files: readonly SourceFile[]): ParsedSources {
     for (const doc of docs) {
       for (const e of [...doc.errors, ...doc.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
       if (doc.errors.length > 0) continue;
-      const value: unknown = doc.toJS();
+      let value: unknown;
+      try {
+        value = doc.toJS();
+      } catch (e) {
+        // An alias to an anchor defined later, or aliases expanding too much (a "billion laughs").
+        const { line, col } = lines.linePos(doc.range[0]);
+        diagnostics.push({ file: path, line, col, severity: 'error', message: (e as Error).message });
+        continue;
+      }
       // A trailing `---` or a document of only comments holds nothing: not a resource.
       if (value === null || value === undefined) continue;
       documents.push({ file: path, doc, lines, value });

@@ -71,3 +71,11 @@ describe('readMeshDir and loadMesh', () => {
     ]);
   });
 });
+
+describe('YAML aliases', () => {
+  it('reports an alias to an anchor that is not defined before it', () => {
+    expect(diagnostics({ 'x.yaml': 'a: *b\n' })).toEqual([
+      'x.yaml:1:1 error: Unresolved alias (the anchor must be set before the alias): b',
+    ]);
+  });
+});
