@@ -95,13 +95,11 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
     };
     for (const vs of model.virtualServices) {
       if (!vs.gateways.includes(server.gateway)) continue;
-      for (const vsHost of vs.spec.hosts) {
-        const host = intersectHost(vsHost, server.hosts);
-        if (host === undefined || byDomain.has(host)) continue;
-        const routes = httpRoutes(scope, vs);
-        if (routes.length === 0) continue;
-        byDomain.set(host, { name: virtualHost(host, port), domains: hostDomains(host, port), routes });
-      }
+      const hosts = vs.spec.hosts.flatMap((h) => intersectHosts(h, server.hosts)).filter((h) => !byDomain.has(h));
+      if (hosts.length === 0) continue;
+      const routes = httpRoutes(scope, vs);
+      if (routes.length === 0) continue;
+      for (const host of hosts) byDomain.set(host, { name: virtualHost(host, port), domains: hostDomains(host, port), routes });
     }
   }
   const virtualHosts = [...byDomain.keys()].sort().map((k) => byDomain.get(k)!);
@@ -146,17 +144,15 @@ function hostDomains(host: string, port: number): string[] {
   return host === '*' ? ['*'] : [host, `${host}:${port}`];
 }
 
-/** A VirtualService host as seen through a Gateway server's hosts (`ns/host` allowed), or undefined. */
-export function intersectHost(vsHost: string, serverHosts: readonly string[]): string | undefined {
-  let best: string | undefined;
+/** A VirtualService host as seen through a Gateway server's hosts (`ns/host` allowed): the hosts both cover. */
+export function intersectHosts(vsHost: string, serverHosts: readonly string[]): string[] {
+  const out = new Set<string>();
   for (const raw of serverHosts) {
     const server = raw.includes('/') ? raw.slice(raw.indexOf('/') + 1) : raw;
-    let host: string | undefined;
-    if (hostCovers(server, vsHost)) host = vsHost;
-    else if (hostCovers(vsHost, server)) host = server;
-    if (host !== undefined && (best === undefined || host.length > best.length)) best = host;
+    if (hostCovers(server, vsHost)) out.add(vsHost);
+    else if (hostCovers(vsHost, server)) out.add(server);
   }
-  return best;
+  return [...out];
 }
 
 /** Whether a (possibly wildcard) pattern covers a host: `*`, `*.example.com`, or exact. */
