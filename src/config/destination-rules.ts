@@ -3,10 +3,9 @@
 import type { CheckContext } from './context.ts';
 import { unknownHost } from './hosts.ts';
 import type { DestinationRuleModel } from './model.ts';
-import { keyAt, valueAt } from './position.ts';
+import { formatPath, keyAt, valueAt } from './position.ts';
 import { formatRef } from './report.ts';
 import type { Located } from './resources.ts';
-import { formatPath } from './schema-errors.ts';
 import { DestinationRule, LoadBalancerSettings } from './schema/istio.ts';
 import { walkSchema } from './walk.ts';
 

@@ -7,9 +7,8 @@ import { parseDuration } from './duration.ts';
 import type { KindName } from './kinds.ts';
 import type { SourceDocument } from './load.ts';
 import { notAppliedFields } from './not-applied.ts';
-import { keyAt, valueAt, type Path } from './position.ts';
+import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import type { Report } from './report.ts';
-import { formatPath } from './schema-errors.ts';
 import { Duration, Percent, StringMatch } from './schema/common.ts';
 import { walkSchema } from './walk.ts';
 

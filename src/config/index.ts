@@ -1,17 +1,22 @@
 // The entry points of src/config: a mesh directory (or its files' text) → MeshModel + diagnostics.
-import { sortDiagnostics } from './diagnostics.ts';
+import { hasErrors, sortDiagnostics } from './diagnostics.ts';
 import { parseSources, readMeshDir, type SourceFile } from './load.ts';
 import { validate, type ValidationResult } from './validate.ts';
 
 export type { SourceFile } from './load.ts';
 export type { ValidationResult } from './validate.ts';
 
-/** Pure: the files' text → model (when there is no error) and diagnostics, errors first. */
-export function loadMeshFromSources(files: readonly SourceFile[]): ValidationResult {
+/**
+ * Pure: the files' text → model (when there is no error) and diagnostics, errors first.
+ * `where` names the whole set in a diagnostic that has no place in one file (the directory).
+ */
+export function loadMeshFromSources(files: readonly SourceFile[], where = files[0]?.path ?? '.'): ValidationResult {
   const parsed = parseSources(files);
-  const result = validate(parsed.documents, files[0]?.path);
-  const diagnostics = sortDiagnostics([...parsed.diagnostics, ...result.diagnostics]);
-  return parsed.diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { ...result, diagnostics };
+  // A file that does not parse may hold the Mesh or the rule others refer to: checking the rest
+  // would report consequences, not causes. Syntax first.
+  if (hasErrors(parsed.diagnostics)) return { diagnostics: sortDiagnostics(parsed.diagnostics) };
+  const result = validate(parsed.documents, where);
+  return { ...result, diagnostics: sortDiagnostics([...parsed.diagnostics, ...result.diagnostics]) };
 }
 
 /** Read every *.yaml / *.yml under `dir` (see readMeshDir) and validate them together. */
@@ -20,5 +25,5 @@ export async function loadMesh(dir: string): Promise<ValidationResult> {
   if (files.length === 0) {
     return { diagnostics: [{ file: dir, line: 0, col: 0, severity: 'error', message: `no .yaml or .yml files in ${dir}` }] };
   }
-  return loadMeshFromSources(files);
+  return loadMeshFromSources(files, dir);
 }

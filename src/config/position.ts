@@ -5,6 +5,16 @@ import type { SourceRef } from './model.ts';
 
 export type Path = readonly PropertyKey[];
 
+/** `spec.http[0].route[0]`, how the reference docs name a field. */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out ? `.${String(segment)}` : String(segment);
+  }
+  return out;
+}
+
 interface Found {
   /** The deepest node on the path that exists. */
   node: Node;

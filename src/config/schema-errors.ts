@@ -4,22 +4,12 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.ts';
 import type { SourceDocument } from './load.ts';
 import type { SourceRef } from './model.ts';
-import { keyAt, valueAt, type Path } from './position.ts';
+import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import { collector } from './report.ts';
 import { didYouMean } from './suggest.ts';
 
 type Issue = z.core.$ZodIssue;
 type Schema = z.core.$ZodType;
-
-/** `spec.http[0].route[0]`, how the reference docs name a field. */
-export function formatPath(path: Path): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${String(segment)}` : String(segment);
-  }
-  return out;
-}
 
 export function getIn(value: unknown, path: Path): unknown {
   let current = value;
@@ -40,7 +30,7 @@ const EXPECTED: Record<string, string> = {
   array: 'a list',
 };
 
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'nothing (null)';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return `a string ('${value}')`;

@@ -29,12 +29,12 @@ spec:
     web: {ports: [{port: 8080}], versions: {v1: {image: web:latest}}}`;
 
 /** The single Mesh document of a directory, or undefined after reporting why not. */
-function theMesh(documents: readonly SourceDocument[], resources: readonly ParsedResource[], report: Report, anyFile: string) {
+function theMesh(documents: readonly SourceDocument[], resources: readonly ParsedResource[], report: Report, where: string) {
   const meshes = resources.filter((r) => r.kind === 'Mesh');
   // A Mesh with schema errors has been reported already.
   const written = documents.some((d) => (d.value as { kind?: unknown }).kind === 'Mesh');
   if (meshes.length === 0 && !written) {
-    report('error', { file: anyFile, line: 0, col: 0 }, 'no Mesh document: a mesh directory declares its services in exactly one Mesh',
+    report('error', { file: where, line: 0, col: 0 }, 'no Mesh document: a mesh directory declares its services in exactly one Mesh',
       `add a file such as mesh.yaml:\n${MINIMAL_MESH}`);
     return undefined;
   }
@@ -47,12 +47,13 @@ function theMesh(documents: readonly SourceDocument[], resources: readonly Parse
   return first.kind === 'Mesh' ? first : undefined;
 }
 
-export function validate(documents: readonly SourceDocument[], anyFile = '.'): ValidationResult {
+/** `where` names the whole set (the directory) in a diagnostic that has no place in one file. */
+export function validate(documents: readonly SourceDocument[], where: string): ValidationResult {
   const parsed = parseKinds(documents);
   const { diagnostics, report } = collector();
   diagnostics.push(...parsed.diagnostics);
 
-  const mesh = theMesh(documents, parsed.resources, report, documents[0]?.file ?? anyFile);
+  const mesh = theMesh(documents, parsed.resources, report, where);
   for (const r of parsed.resources) checkFields(r.kind, KINDS[r.kind].schema, r.source, r.value, report);
   // Without the services, every reference would be reported as unknown: check references only with a Mesh.
   if (!mesh) return { diagnostics: sortDiagnostics(diagnostics) };

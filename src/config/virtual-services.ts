@@ -5,9 +5,8 @@ import { checkPercentValue, checkRegex } from './fields.ts';
 import { unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
 import { resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
-import { keyAt, valueAt, type Path } from './position.ts';
+import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import { MESH_GATEWAY, gatewayKey, type Located } from './resources.ts';
-import { formatPath } from './schema-errors.ts';
 import type { Destination, HTTPRoute } from './schema/istio.ts';
 import { didYouMean } from './suggest.ts';
 

@@ -55,6 +55,26 @@ describe('DestinationRule', () => {
     ]);
   });
 
+  it('warns about each field it accepts but does not apply, wherever the policy is', () => {
+    const rule = `${HEAD}  host: reviews
+  exportTo: ["."]
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN, localityLbSetting: {enabled: true}}
+  subsets:
+  - name: v1
+    labels: {version: v1}
+    trafficPolicy:
+      portLevelSettings:
+      - port: {number: 9080}
+        connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
+`;
+    expect(diagnostics({ 'dr.yaml': rule })).toEqual([
+      'dr.yaml:6:3 warning: DestinationRule spec.exportTo is accepted but not applied by localmesh yet: the rule is visible to the whole mesh',
+      'dr.yaml:8:41 warning: DestinationRule spec.trafficPolicy.loadBalancer.localityLbSetting is accepted but not applied by localmesh yet: there is one locality on a laptop',
+      'dr.yaml:15:33 warning: DestinationRule spec.subsets[0].trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy is accepted but not applied by localmesh yet: HTTP/1.1 connections are not upgraded to HTTP/2',
+    ]);
+  });
+
   it('checks durations anywhere in a traffic policy, subsets included', () => {
     const rule = `${HEAD}  host: reviews
   subsets:

@@ -30,6 +30,15 @@ describe('kinds', () => {
     ]);
   });
 
+  it('lists the kinds it reads when a kind is not close to any', () => {
+    expect(diagnostics({ 'd.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n' })).toEqual([
+      "d.yaml:2:7 error: unknown kind 'Deployment'",
+    ]);
+    expect(hints({ 'd.yaml': 'apiVersion: apps/v1\nkind: Deployment\n' })).toEqual([
+      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway',
+    ]);
+  });
+
   it('names a kind localmesh does not support yet', () => {
     expect(diagnostics({ 'se.yaml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x}\n' })).toEqual([
       'se.yaml:2:7 error: ServiceEntry is not supported yet by localmesh',

@@ -64,6 +64,14 @@ describe('readMeshDir and loadMesh', () => {
     expect(found[0]).toMatchObject({ file: join(dir, 'vs.yaml'), line: 1, col: 7 });
   });
 
+  it('reports a missing Mesh against the directory', async () => {
+    const dir = await meshDir({ 'dr.yaml': REVIEWS_RULE });
+    const { diagnostics: found } = await loadMesh(dir);
+    expect(found.map((d) => [d.file, d.line, d.message])).toEqual([
+      [dir, 0, 'no Mesh document: a mesh directory declares its services in exactly one Mesh'],
+    ]);
+  });
+
   it('reports a directory without YAML files', async () => {
     const dir = await meshDir({ 'README.md': '# nothing' });
     expect((await loadMesh(dir)).diagnostics).toEqual([
@@ -77,5 +85,13 @@ describe('YAML aliases', () => {
     expect(diagnostics({ 'x.yaml': 'a: *b\n' })).toEqual([
       'x.yaml:1:1 error: Unresolved alias (the anchor must be set before the alias): b',
     ]);
+  });
+});
+
+describe('syntax first', () => {
+  it('reports only the syntax error when a file does not parse, not its consequences', () => {
+    const found = diagnostics({ 'mesh.yaml': `${MESH}  oops: [\n`, 'dr.yaml': REVIEWS_RULE });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^mesh\.yaml:\d+:\d+ error: /);
   });
 });

@@ -218,6 +218,18 @@ describe('VirtualService faults and percentages', () => {
 `))).toEqual(['vs.yaml:10:7 error: a fault delay needs fixedDelay']);
   });
 
+  it('rejects a fault with neither delay nor abort, and an abort without a status', () => {
+    expect(diagnostics(vs(`  - route:
+    - destination: {host: reviews}
+    fault: {}
+`))).toEqual(['vs.yaml:9:5 error: a fault needs a delay, an abort or both']);
+    expect(diagnostics(vs(`  - route:
+    - destination: {host: reviews}
+    fault:
+      abort: {percentage: {value: 10}}
+`))).toEqual(['vs.yaml:10:7 error: a fault abort needs httpStatus']);
+  });
+
   it('warns about fault forms it accepts but does not apply', () => {
     expect(diagnostics(vs(`  - route:
     - destination: {host: reviews}
