@@ -8,8 +8,7 @@ import type { Server } from '../config/schema/istio.ts';
 import type { Addressing } from './addressing.ts';
 import { appCluster, byName, outboundClusters, passthroughCluster, tunnelCluster, type ClusterSet } from './clusters.ts';
 import {
-  gatewayHttpListener,
-  gatewayTcpListener,
+  gatewayListenerFor,
   inboundListenerFor,
   outboundListener,
   tcpListener,
@@ -183,7 +182,7 @@ function gatewaySnapshot(model: MeshModel, addressing: Addressing, outbound: Clu
   for (const [port, { protocol, servers }] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const listenPort = addressing.gatewayPort(port);
     if (HTTP_SERVERS.has(protocol)) {
-      listeners.push(gatewayHttpListener(addressing.listenAddress, listenPort, port));
+      listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port));
       routes.push({ name: gatewayRoutes(port), value: gatewayRouteConfig(model, gatewayRoutes(port), port, servers) });
     } else if (TCP_SERVERS.has(protocol)) {
       const keys = new Set(servers.map((s) => s.gateway));
@@ -191,7 +190,7 @@ function gatewaySnapshot(model: MeshModel, addressing: Addressing, outbound: Clu
         m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
       const bound = model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)));
       const targets = bound.map((vs) => tcpTargets(model, vs, port, applies)).find((t) => t !== undefined);
-      if (targets) listeners.push(gatewayTcpListener(addressing.listenAddress, listenPort, port, targets));
+      if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets));
     }
   }
   return {

@@ -32,6 +32,10 @@ function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: 
   };
 }
 
+function named(name: string, fields: EnvoyJson): Resource {
+  return { name, value: { name, ...fields } };
+}
+
 function rds(name: string): EnvoyJson {
   return { rds: { route_config_name: name, config_source: ADS } };
 }
@@ -62,38 +66,30 @@ function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): Envo
  */
 export function outboundListener(address: string, port: number, capture: boolean, httpPorts: readonly number[]): Resource {
   const hcm = httpConnectionManager(OUTBOUND, rds(OUTBOUND), capture ? ['websocket'] : ['websocket', 'CONNECT']);
-  const value: EnvoyJson = capture
+  const fields: EnvoyJson = capture
     ? {
-        name: OUTBOUND,
         address: socketAddress(address, port),
         use_original_dst: true,
         listener_filters: [ORIGINAL_DST],
         filter_chains: httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
         default_filter_chain: { name: PASSTHROUGH_CLUSTER, filters: [tcpProxy(PASSTHROUGH_CLUSTER, [{ cluster: PASSTHROUGH_CLUSTER, weight: 100 }])] },
       }
-    : { name: OUTBOUND, address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
-  return { name: OUTBOUND, value };
+    : { address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
+  return named(OUTBOUND, fields);
 }
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return {
-    name: TUNNEL,
-    value: { name: TUNNEL, internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND))] }] },
-  };
+  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND))] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */
 export function tcpListener(name: string, address: string, port: number, capture: boolean, targets: readonly WeightedCluster[]): Resource {
-  return {
-    name,
-    value: {
-      name,
-      address: socketAddress(address, port),
-      ...(capture ? { bind_to_port: false } : {}),
-      filter_chains: [{ filters: [tcpProxy(name, targets)] }],
-    },
-  };
+  return named(name, {
+    address: socketAddress(address, port),
+    ...(capture ? { bind_to_port: false } : {}),
+    filter_chains: [{ filters: [tcpProxy(name, targets)] }],
+  });
 }
 
 /** Where a VirtualService's `tcp` routes send a port's connections: the first route that applies. */
@@ -119,41 +115,26 @@ export function tcpTargets(
  */
 export function inboundListenerFor(address: string, listenPort: number, ports: readonly ServicePort[], capture: boolean): Resource {
   const byDestination = capture || ports.length > 1;
-  const name = inboundListener(listenPort);
-  return {
-    name,
-    value: {
-      name,
-      address: socketAddress(address, listenPort),
-      ...(byDestination ? { listener_filters: [ORIGINAL_DST] } : {}),
-      filter_chains: ports.map((p) => ({
-        name: inboundCluster(p.port),
-        ...(byDestination ? { filter_chain_match: { destination_port: p.port } } : {}),
-        filters: [
-          p.protocol === 'tcp'
-            ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
-            : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p) }),
-        ],
-      })),
-    },
-  };
+  return named(inboundListener(listenPort), {
+    address: socketAddress(address, listenPort),
+    ...(byDestination ? { listener_filters: [ORIGINAL_DST] } : {}),
+    filter_chains: ports.map((p) => ({
+      name: inboundCluster(p.port),
+      ...(byDestination ? { filter_chain_match: { destination_port: p.port } } : {}),
+      filters: [
+        p.protocol === 'tcp'
+          ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
+          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p) }),
+      ],
+    })),
+  });
 }
 
 // ---------- gateway ----------
 
-export function gatewayHttpListener(address: string, listenPort: number, serverPort: number): Resource {
+/** A Gateway server port: HTTP servers route by RDS `http.PORT`; TCP servers forward to `targets`. */
+export function gatewayListenerFor(address: string, listenPort: number, serverPort: number, targets?: readonly WeightedCluster[]): Resource {
   const name = gatewayListener(serverPort);
-  return {
-    name,
-    value: {
-      name,
-      address: socketAddress(address, listenPort),
-      filter_chains: [{ filters: [httpConnectionManager(name, rds(gatewayRoutes(serverPort)))] }],
-    },
-  };
-}
-
-export function gatewayTcpListener(address: string, listenPort: number, serverPort: number, targets: readonly WeightedCluster[]): Resource {
-  const name = gatewayListener(serverPort);
-  return { name, value: { name, address: socketAddress(address, listenPort), filter_chains: [{ filters: [tcpProxy(name, targets)] }] } };
+  const filter = targets ? tcpProxy(name, targets) : httpConnectionManager(name, rds(gatewayRoutes(serverPort)));
+  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters: [filter] }] });
 }
