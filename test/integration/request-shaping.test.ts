@@ -1,5 +1,5 @@
 // What a route does to a request besides choosing where it goes: rewrite, redirect, header
-// operations, CORS and mirroring. One gateway Envoy for the file; each feature has its own host.
+// operations, direct responses, CORS and mirroring. One gateway Envoy for the file; each feature has its own host.
 import { describe, expect, it } from 'vitest';
 import { EDGE_GATEWAY, meshYaml, subsetsRule, useMesh } from '../helpers/mesh.ts';
 import { binomialCheck, send, sendMany } from '../helpers/traffic.ts';
@@ -24,6 +24,9 @@ spec:
     - match: [{ uri: { prefix: /old } }]
       rewrite: { uri: /new, authority: rewritten.test }
       route: [{ destination: { host: web, subset: v1 } }]
+    - match: [{ uri: { prefix: /users/ } }]
+      rewrite: { uriRegexRewrite: { match: '^/users/([0-9]+)$', rewrite: '/profiles/\\1' } }
+      route: [{ destination: { host: web, subset: v1 } }]
 `);
 
   it('replaces the matched prefix and the authority before the app sees the request', async () => {
@@ -31,6 +34,12 @@ spec:
     expect(response.status, response.body).toBe(200);
     expect(response.reply?.path).toBe('/new/page?x=1');
     expect(response.reply?.headers.host).toBe('rewritten.test');
+  });
+
+  it('rewrites the path with a regex and its capture groups', async () => {
+    const response = await send(mesh.at('rewrite.test', '/users/42'));
+    expect(response.status, response.body).toBe(200);
+    expect(response.reply?.path).toBe('/profiles/42');
   });
 });
 
@@ -75,7 +84,11 @@ spec:
   hosts: [headers.test]
   gateways: [edge]
   http:
-    - route: [{ destination: { host: web, subset: v1 } }]
+    - route:
+        - destination: { host: web, subset: v1 }
+          headers:
+            request: { set: { x-destination: web-v1 } }
+            response: { set: { x-served-by: web-v1 } }
       headers:
         request:
           set: { x-set: one }
@@ -92,11 +105,12 @@ spec:
       mesh.at('headers.test', '/', { headers: { 'x-set': 'original', 'x-added': 'first', 'x-remove-me': 'yes' } }),
     );
     const seen = response.reply?.headers ?? {};
-    expect({ set: seen['x-set'], added: seen['x-added'], removed: seen['x-remove-me'] }).toEqual({
-      set: 'one',
-      added: 'first, two',
-      removed: undefined,
-    });
+    expect({
+      set: seen['x-set'],
+      added: seen['x-added'],
+      removed: seen['x-remove-me'],
+      perDestination: seen['x-destination'],
+    }).toEqual({ set: 'one', added: 'first, two', removed: undefined, perDestination: 'web-v1' });
   });
 
   it('sets, adds and removes response headers on the way back', async () => {
@@ -105,7 +119,28 @@ spec:
       set: response.headers['x-response-set'],
       added: response.headers['x-response-added'],
       removed: response.headers['x-upstream'],
-    }).toEqual({ set: 'three', added: 'four', removed: undefined });
+      perDestination: response.headers['x-served-by'],
+    }).toEqual({ set: 'three', added: 'four', removed: undefined, perDestination: 'web-v1' });
+  });
+});
+
+describe('direct response', () => {
+  mesh.add(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: direct
+spec:
+  hosts: [direct.test]
+  gateways: [edge]
+  http:
+    - directResponse: { status: 503, body: { string: "down for maintenance" } }
+`);
+
+  it('answers with the given status and body without calling the app', async () => {
+    const response = await send(mesh.at('direct.test'));
+    expect({ status: response.status, body: response.body }).toEqual({ status: 503, body: 'down for maintenance' });
+    expect(mesh.running.upstream('web', 'v1').received.length).toBe(0);
   });
 });
 

@@ -1,12 +1,12 @@
-// VirtualService routing through the ingress gateway: weighted splits and request matching
-// (headers, withoutHeaders, uri, ignoreUriCase, queryParams, method). One gateway Envoy for the
+// VirtualService routing through the ingress gateway: weighted splits, request matching
+// (headers, withoutHeaders, uri, ignoreUriCase, queryParams, method) and TCP routes. One gateway Envoy for the
 // whole file; each feature has a VirtualService of its own, selected by the Host header.
 import { describe, expect, it } from 'vitest';
 import { EDGE_GATEWAY, meshYaml, subsetsRule, useMesh } from '../helpers/mesh.ts';
 import { binomialCheck, send, sendMany, type Request } from '../helpers/traffic.ts';
 
 const mesh = useMesh([
-  meshYaml({ reviews: 'v1 v2 v3' }),
+  meshYaml({ reviews: 'v1 v2 v3', db: { versions: 'v1', port: 5432, protocol: 'tcp' } }),
   EDGE_GATEWAY,
   subsetsRule('reviews', 'v1 v2 v3'),
 ]);
@@ -187,5 +187,35 @@ spec:
       ['GET /orders', mesh.at('query.test', '/orders'), 'v1'],
       ['POST /other', mesh.at('query.test', '/other', { method: 'POST' }), 'v1'],
     ]);
+  });
+});
+
+describe('tcp route through the gateway', () => {
+  mesh.add(`
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: tcp-edge
+spec:
+  servers:
+    - port: { number: 31400, name: tcp, protocol: TCP }
+      hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: db
+spec:
+  hosts: ["*"]
+  gateways: [tcp-edge]
+  tcp:
+    - match: [{ port: 31400 }]
+      route: [{ destination: { host: db, port: { number: 5432 } } }]
+`);
+
+  it('forwards the bytes of a connection on the TCP server port to the service', async () => {
+    // db's app is an HTTP server; through tcp_proxy that is just bytes, and the reply names it.
+    const response = await send({ port: mesh.running.addressing.gatewayPort(31400), path: '/query' });
+    expect(response.reply, `${response.status} ${response.error ?? response.body}`).toMatchObject({ service: 'db', path: '/query' });
   });
 });

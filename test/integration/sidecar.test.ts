@@ -9,8 +9,24 @@ import type { UpstreamReply } from '../helpers/upstream.ts';
 
 const mesh = useMesh(
   [
-    meshYaml({ productpage: 'v1', reviews: 'v1 v2', db: { versions: 'v1 v2', port: 5432, protocol: 'tcp' } }),
+    meshYaml({
+      productpage: 'v1',
+      reviews: 'v1 v2',
+      ratings: 'v1 v2',
+      db: { versions: 'v1 v2', port: 5432, protocol: 'tcp' },
+    }),
     `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+spec:
+  hosts: [ratings]
+  http:
+    - match: [{ headers: { end-user: { exact: jason } } }]
+      route: [{ destination: { host: ratings, subset: v2 } }]
+    - route: [{ destination: { host: ratings, subset: v1 } }]
+---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
@@ -21,15 +37,16 @@ spec:
     - route: [{ destination: { host: db, subset: v2, port: { number: 5432 } } }]
 `,
     subsetsRule('db', 'v1 v2'),
+    subsetsRule('ratings', 'v1 v2'),
   ],
   { sidecars: ['productpage-v1', 'reviews-v1'] },
 );
 
-/** A request from productpage's app to `http://reviews:9080/...`, sent to its sidecar's outbound listener. */
-const fromProductpage = (path = '/'): Request => ({
+/** A request from productpage's app to `http://HOST/...`, sent to its sidecar's outbound listener. */
+const fromProductpage = (path = '/', headers: Record<string, string> = {}, host = 'reviews:9080'): Request => ({
   port: mesh.running.addressing.outboundPort('productpage-v1'),
   path,
-  headers: { host: 'reviews:9080' },
+  headers: { host, ...headers },
 });
 
 describe('a service without a VirtualService', () => {
@@ -58,6 +75,15 @@ describe('a service without a VirtualService', () => {
   it('accepts a CONNECT tunnel, as fetch opens it, and routes the request inside', async () => {
     const reply = await throughConnectTunnel(mesh.running.addressing.outboundPort('productpage-v1'), 'reviews:9080', '/tunnelled');
     expect(reply).toMatchObject({ service: 'reviews', path: '/tunnelled' });
+  });
+});
+
+describe('a VirtualService for the mesh (no gateways)', () => {
+  it('applies on the calling sidecar: end-user jason goes to ratings v2, everyone else to v1', async () => {
+    const jason = await sendMany(10, fromProductpage('/', { 'end-user': 'jason' }, 'ratings:9080'));
+    const others = await sendMany(10, fromProductpage('/', { 'end-user': 'mia' }, 'ratings:9080'));
+    expect(jason.byVersion, `jason: ${jason.summary}`).toEqual({ v2: 10 });
+    expect(others.byVersion, `mia: ${others.summary}`).toEqual({ v1: 10 });
   });
 });
 
