@@ -359,7 +359,8 @@ const PREVIOUS_HOSTS = [
 /** Istio's conversion: 2 attempts on connection failures by default, none with `attempts: 0`. */
 function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boolean): EnvoyJson | undefined {
   if (retries && retries.attempts <= 0) return undefined;
-  const out: EnvoyJson = { retry_on: DEFAULT_RETRY_ON, num_retries: retries?.attempts ?? 2 };
+  // Istio's default: retry 503 (retriable-status-codes) besides connection failures.
+  const out: EnvoyJson = { retry_on: DEFAULT_RETRY_ON, num_retries: retries?.attempts ?? 2, retriable_status_codes: [503] };
   if (retries?.retryOn) {
     const parts = retries.retryOn.split(',').map((p) => p.trim()).filter(Boolean);
     const codes = parts.filter((p) => /^\d+$/.test(p)).map(Number);
@@ -367,6 +368,7 @@ function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boolean): En
     if (codes.length > 0 && !conditions.includes('retriable-status-codes')) conditions.push('retriable-status-codes');
     out['retry_on'] = conditions.join(',');
     if (codes.length > 0) out['retriable_status_codes'] = codes;
+    else delete out['retriable_status_codes'];
   }
   if (retries?.perTryTimeout) out['per_try_timeout'] = toEnvoyDuration(retries.perTryTimeout);
   const ignorePrevious = retries?.retryIgnorePreviousHosts ?? !consistentHash;

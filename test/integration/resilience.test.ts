@@ -50,12 +50,24 @@ describe('timeout', () => {
 describe('retries', () => {
   mesh.add(gatewayRoute('ratings', 'retries.test', `retries: { attempts: 3, perTryTimeout: 1s, retryOn: 5xx }`));
   mesh.add(gatewayRoute('ratings', 'no-retries.test', `retries: { attempts: 0 }`));
+  mesh.add(gatewayRoute('ratings', 'default-retries.test'));
 
   it('turns an app that fails its first 2 requests into a success', async () => {
     ratings().behave({ failFirst: 2, failStatus: 500 });
     const response = await send(mesh.at('retries.test'));
     expect(response.status, response.body).toBe(200);
     expect(ratings().received.length, 'attempts that reached ratings').toBe(3);
+  });
+
+  it("retries 503 twice without a retries field (Istio's default policy), but not 500", async () => {
+    ratings().behave({ failFirst: 2 });
+    const retried = await send(mesh.at('default-retries.test'));
+    expect(retried.status, retried.body).toBe(200);
+    expect(ratings().received.length, 'attempts that reached ratings').toBe(3);
+    ratings().behave({ failFirst: 1, failStatus: 500 });
+    const notRetried = await send(mesh.at('default-retries.test'));
+    expect(notRetried.status, notRetried.body).toBe(500);
+    expect(ratings().received.length, 'attempts that reached ratings').toBe(1);
   });
 
   it('passes the failure through when retries are off', async () => {

@@ -15,6 +15,7 @@ describe('sidecar virtual hosts', () => {
         retry_policy: {
           retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
           num_retries: 2,
+          retriable_status_codes: [503],
           retry_host_predicate: [
             {
               name: 'envoy.retry_host_predicates.previous_hosts',
@@ -181,6 +182,7 @@ spec:
     expect(routes[2].route.retry_policy).toMatchObject({
       retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
       num_retries: 4,
+      retriable_status_codes: [503],
     });
   });
 
