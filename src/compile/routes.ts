@@ -136,12 +136,18 @@ export function inboundRouteConfig(port: ServicePort): EnvoyJson {
 
 /** Names an app uses for a service: short, NAME.NS and the FQDN, with the port (and bare on port 80). */
 function serviceDomains(service: ServiceModel, port: number): string[] {
-  const names = [service.name, `${service.name}.${service.namespace}`, service.fqdn];
+  const names = [service.name, `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
   return port === 80 ? [...names, ...names.map((n) => `${n}:80`)] : names.map((n) => `${n}:${port}`);
 }
 
+/**
+ * A gateway host with and without a port, as Istio does: any port (the gateway is usually
+ * reached through a published port that differs from the server port), except for a wildcard
+ * host, where Envoy allows no second wildcard and the server port is kept.
+ */
 function hostDomains(host: string, port: number): string[] {
-  return host === '*' ? ['*'] : [host, `${host}:${port}`];
+  if (host === '*') return ['*'];
+  return [host, host.startsWith('*') ? `${host}:${port}` : `${host}:*`];
 }
 
 /** A VirtualService host as seen through a Gateway server's hosts (`ns/host` allowed): the hosts both cover. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EDGE_GATEWAY, gatewayRoute, meshYaml, useMesh } from '../helpers/mesh.ts';
 import { send, sendMany } from '../helpers/traffic.ts';
 
-const mesh = useMesh([meshYaml({ sticky: 'v1 v2 v3', limited: 'v1', flaky: 'v1 v2' }), EDGE_GATEWAY]);
+const mesh = useMesh([meshYaml({ sticky: 'v1 v2 v3', cookie: 'v1 v2 v3', limited: 'v1', flaky: 'v1 v2' }), EDGE_GATEWAY]);
 const clusterStat = (service: string, stat: string) =>
   mesh.envoy().stat(`cluster.outbound|9080||${service}.default.svc.cluster.local.${stat}`);
 
@@ -37,6 +37,30 @@ spec:
       const again = await send(asUser(`user-${i}`));
       expect(again.version, `user-${i} again`).toBe(tally.responses[i]!.version);
     }
+  });
+});
+
+describe('consistent hash on a cookie', () => {
+  mesh.add(gatewayRoute('cookie', 'cookie.test'));
+  mesh.add(`
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: cookie
+spec:
+  host: cookie
+  trafficPolicy:
+    loadBalancer:
+      consistentHash: { httpCookie: { name: session, ttl: 60s } }
+`);
+
+  it('sets the cookie on the first response, and requests carrying it stay on one instance', async () => {
+    const first = await send(mesh.at('cookie.test'));
+    const setCookie = first.headers['set-cookie']?.[0] ?? '';
+    expect(setCookie, 'set-cookie of the first response').toMatch(/^session=/);
+    const cookie = setCookie.split(';')[0]!;
+    const tally = await sendMany(30, mesh.at('cookie.test', '/', { headers: { cookie } }), 4);
+    expect(Object.keys(tally.byVersion), `30 requests with ${cookie}: ${tally.summary}`).toHaveLength(1);
   });
 });
 

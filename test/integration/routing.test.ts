@@ -46,6 +46,11 @@ spec:
     const check = binomialCheck(tally.byVersion.v2 ?? 0, 1000, 0.1);
     expect(check.ok, `v2 share: ${check.message}; ${tally.summary}`).toBe(true);
   });
+
+  it('matches the host when the Host header carries a port (as curl sends for a published port)', async () => {
+    const response = await send(mesh.at('split.test:8080'));
+    expect(response.status, response.body).toBe(200);
+  });
 });
 
 describe('header matching', () => {

@@ -66,6 +66,13 @@ describe('a service without a VirtualService', () => {
     expect(reply?.path).toBe('/');
   });
 
+  it('knows the service by every name Kubernetes DNS gives it', async () => {
+    for (const host of ['reviews:9080', 'reviews.default:9080', 'reviews.default.svc:9080', 'reviews.default.svc.cluster.local:9080']) {
+      const response = await send(fromProductpage('/', {}, host));
+      expect(response.reply?.service, `Host: ${host} → ${response.status} ${response.body.slice(0, 100)}`).toBe('reviews');
+    }
+  });
+
   it('accepts the absolute form proxies get (GET http://reviews:9080/path)', async () => {
     const response = await send(fromProductpage('http://reviews:9080/absolute'));
     expect(response.status, response.body).toBe(200);

@@ -154,8 +154,8 @@ spec:
     const hosts = routeConfig(s, 'http.80').virtual_hosts;
     expect(hosts.map((h: any) => [h.name, h.domains])).toEqual([
       ['*.example.com:80', ['*.example.com', '*.example.com:80']],
-      ['shop.example.com:80', ['shop.example.com', 'shop.example.com:80']],
-      ['shop.local:80', ['shop.local', 'shop.local:80']],
+      ['shop.example.com:80', ['shop.example.com', 'shop.example.com:*']],
+      ['shop.local:80', ['shop.local', 'shop.local:*']],
     ]);
     expect(hosts[1].routes.map((r: any) => r.route.cluster)).toEqual([
       'outbound|9080|v2|reviews.default.svc.cluster.local',

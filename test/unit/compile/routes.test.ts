@@ -28,15 +28,22 @@ describe('sidecar virtual hosts', () => {
     });
   });
 
-  it('domains: short name, NAME.NS and FQDN with the port; bare names only on port 80', () => {
+  it('domains: short name, NAME.NS, NAME.NS.svc and FQDN with the port; bare names only on port 80', () => {
     const c = compile([]);
-    expect(virtualHost(c, `${R}:9080`).domains).toEqual(['reviews:9080', 'reviews.default:9080', `${R}:9080`]);
+    expect(virtualHost(c, `${R}:9080`).domains).toEqual([
+      'reviews:9080',
+      'reviews.default:9080',
+      'reviews.default.svc:9080',
+      `${R}:9080`,
+    ]);
     expect(virtualHost(c, 'productpage.default.svc.cluster.local:80').domains).toEqual([
       'productpage',
       'productpage.default',
+      'productpage.default.svc',
       'productpage.default.svc.cluster.local',
       'productpage:80',
       'productpage.default:80',
+      'productpage.default.svc:80',
       'productpage.default.svc.cluster.local:80',
     ]);
   });
