@@ -12,12 +12,19 @@ describe('fault injection', () => {
   mesh.add(gatewayRoute('ratings', 'abort.test', `fault: { abort: { httpStatus: 418, percentage: { value: 100 } } }`));
   // The deprecated integer `percent`, as in Istio's samples.
   mesh.add(gatewayRoute('ratings', 'abort-half.test', `fault: { abort: { httpStatus: 503, percent: 50 } }`));
+  mesh.add(gatewayRoute('ratings', 'delay-percent.test', `fault: { delay: { fixedDelay: 200ms, percent: 100 } }`));
 
   it('delays every request by 200 ms', async () => {
     const tally = await sendMany(10, mesh.at('delay.test'), 5);
     expect(tally.byStatus, tally.summary).toEqual({ 200: 10 });
     expect(tally.latencies[0], `fastest request should take >= 195 ms; ${tally.summary}`).toBeGreaterThanOrEqual(195);
     expect(tally.latencies.at(-1), `slowest request should take < 600 ms; ${tally.summary}`).toBeLessThan(600);
+  });
+
+  it('delays with the deprecated percent: 100 as well', async () => {
+    const response = await send(mesh.at('delay-percent.test'));
+    expect(response.status, response.body).toBe(200);
+    expect(response.ms, 'time to the response').toBeGreaterThanOrEqual(195);
   });
 
   it('aborts every request with 418 before it reaches the app', async () => {
