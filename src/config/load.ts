@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface SourceFile {
@@ -14,10 +15,11 @@ export interface SourceFile {
 /** One non-empty YAML document of a file. */
 export interface SourceDocument {
   file: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
   /** The document as plain data (what the schemas check). */
   value: unknown;
+  /** The document with source positions: parsed on first use (only diagnostics need it). */
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
 }
 
 export interface ParsedSources {
@@ -36,33 +38,82 @@ function yamlDiagnostic(file: string, lines: LineCounter, e: YAMLError): Diagnos
   };
 }
 
+interface PositionedFile {
+  /** The non-empty documents, in order. */
+  docs: Document.Parsed[];
+  lines: LineCounter;
+}
+
+/** Parse a file with the `yaml` package, which keeps every node's position. */
+function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]): PositionedFile & { values: unknown[] } {
+  const lines = new LineCounter();
+  const all = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const result: PositionedFile & { values: unknown[] } = { docs: [], lines, values: [] };
+  // An empty stream (only comments) has no documents; its errors, if any, are on the stream.
+  if ('empty' in all) {
+    for (const e of [...all.errors, ...all.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
+    return result;
+  }
+  for (const doc of all) {
+    for (const e of [...doc.errors, ...doc.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
+    if (doc.errors.length > 0) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (e) {
+      // An alias to an anchor defined later, or aliases expanding too much (a "billion laughs").
+      const { line, col } = lines.linePos(doc.range[0]);
+      diagnostics.push({ file: path, line, col, severity: 'error', message: (e as Error).message });
+      continue;
+    }
+    // A trailing `---` or a document of only comments holds nothing: not a resource.
+    if (value === null || value === undefined) continue;
+    result.docs.push(doc);
+    result.values.push(value);
+  }
+  return result;
+}
+
+/**
+ * The values of a file's non-empty documents through js-yaml, several times faster than the
+ * positioned parse (a 1000-service mesh: ~0.2 s instead of ~1.5 s); undefined when it finds
+ * anything to complain about, so the positioned parse reports it. Same YAML 1.2 core schema.
+ */
+function parseFast(text: string): unknown[] | undefined {
+  try {
+    return loadAll(text, null, { schema: CORE_SCHEMA }).filter((v) => v !== null && v !== undefined);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parse every file into documents, in the given order. A file may hold several documents (`---`). */
 export function parseSources(files: readonly SourceFile[]): ParsedSources {
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const { path, text } of files) {
-    const lines = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-    // An empty stream (only comments) has no documents; its errors, if any, are on the stream.
-    if ('empty' in docs) {
-      for (const e of [...docs.errors, ...docs.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
+    let values = parseFast(text);
+    let positioned: PositionedFile | undefined;
+    if (!values) {
+      const parsed = parsePositioned(path, text, diagnostics);
+      positioned = parsed;
+      values = parsed.values;
     }
-    for (const doc of docs) {
-      for (const e of [...doc.errors, ...doc.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
-      if (doc.errors.length > 0) continue;
-      let value: unknown;
-      try {
-        value = doc.toJS();
-      } catch (e) {
-        // An alias to an anchor defined later, or aliases expanding too much (a "billion laughs").
-        const { line, col } = lines.linePos(doc.range[0]);
-        diagnostics.push({ file: path, line, col, severity: 'error', message: (e as Error).message });
-        continue;
-      }
-      // A trailing `---` or a document of only comments holds nothing: not a resource.
-      if (value === null || value === undefined) continue;
-      documents.push({ file: path, doc, lines, value });
-    }
+    // Positions are needed only to point at a mistake or to record where a resource is written:
+    // the positioned parse runs then, once per file.
+    const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, []));
+    values.forEach((value, index) => {
+      documents.push({
+        file: path,
+        value,
+        get doc() {
+          return positions().docs[index] ?? positions().docs[0]!;
+        },
+        get lines() {
+          return positions().lines;
+        },
+      });
+    });
   }
   return { documents, diagnostics };
 }

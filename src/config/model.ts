@@ -87,9 +87,13 @@ export function resolveHost(
   host: string,
   namespace: string,
 ): ServiceModel | undefined {
-  const full = hostFqdn(host, namespace);
-  return services.find((s) => s.fqdn === full);
+  let byFqdn = SERVICE_INDEX.get(services);
+  if (!byFqdn) SERVICE_INDEX.set(services, (byFqdn = new Map(services.map((s) => [s.fqdn, s]))));
+  return byFqdn.get(hostFqdn(host, namespace));
 }
+
+/** Services by fqdn for each services list (lists are not changed once built). */
+const SERVICE_INDEX = new WeakMap<readonly ServiceModel[], Map<string, ServiceModel>>();
 
 /** The fully qualified name a host stands for, by the rule of `resolveHost`. */
 export function hostFqdn(host: string, namespace: string): string {

@@ -3,7 +3,7 @@
 // "supported / partial / not yet" table is written from it.
 import type { KindName } from './kinds.ts';
 import type { Path } from './position.ts';
-import { allPaths } from './walk.ts';
+import { forEachPath } from './walk.ts';
 
 export interface NotApplied {
   kind: KindName;
@@ -43,14 +43,21 @@ function matches(pattern: readonly string[], path: Path): boolean {
   return (head === '*' || head === String(path[0])) && matches(rest, path.slice(1));
 }
 
-const PATTERNS = NOT_APPLIED.map((entry) => ({ entry, pattern: entry.field.split('.') }));
+/** The table's patterns by their last segment (always a field name): most paths need no match at all. */
+const BY_FIELD = new Map<string, { entry: NotApplied; pattern: string[] }[]>();
+for (const entry of NOT_APPLIED) {
+  const pattern = entry.field.split('.');
+  const last = pattern.at(-1)!;
+  BY_FIELD.set(last, [...(BY_FIELD.get(last) ?? []), { entry, pattern }]);
+}
 
 /** The fields of a document of `kind` that are set but not applied, with the table's entry for each. */
 export function notAppliedFields(kind: KindName, document: unknown): { path: Path; entry: NotApplied }[] {
   const found: { path: Path; entry: NotApplied }[] = [];
-  for (const path of allPaths(document)) {
-    const hit = PATTERNS.find(({ entry, pattern }) => entry.kind === kind && matches(pattern, path));
-    if (hit) found.push({ path, entry: hit.entry });
-  }
+  forEachPath(document, (path) => {
+    const candidates = BY_FIELD.get(String(path.at(-1)));
+    const hit = candidates?.find(({ entry, pattern }) => entry.kind === kind && matches(pattern, path));
+    if (hit) found.push({ path: [...path], entry: hit.entry });
+  });
   return found;
 }

@@ -41,24 +41,40 @@ function walk(source: SourceDocument, path: Path): Found {
   return found;
 }
 
-function refOf(source: SourceDocument, node: Node | undefined): SourceRef {
-  const offset = node?.range?.[0] ?? 0;
-  const { line, col } = source.lines.linePos(offset);
-  return { file: source.file, line, col };
+/**
+ * A SourceRef whose line and column are worked out when first read: finding them needs the
+ * positioned parse of the file (see load.ts), which a valid mesh never has to pay for, although
+ * checks name the place of every field they look at and the model records where each resource is.
+ */
+function lazyRef(source: SourceDocument, node: () => Node | undefined): SourceRef {
+  let pos: { line: number; col: number } | undefined;
+  const position = () => (pos ??= source.lines.linePos(node()?.range?.[0] ?? 0));
+  return {
+    file: source.file,
+    get line() {
+      return position().line;
+    },
+    get col() {
+      return position().col;
+    },
+  };
 }
 
 /** The value at `path`, or the deepest existing parent when the path does not exist. */
 export function valueAt(source: SourceDocument, path: Path): SourceRef {
-  return refOf(source, walk(source, path).node);
+  return lazyRef(source, () => walk(source, path).node);
 }
 
 /** The key naming the value at `path` (where an unknown or misplaced field is written). */
 export function keyAt(source: SourceDocument, path: Path): SourceRef {
-  const found = walk(source, path);
-  return refOf(source, found.complete ? (found.key ?? found.node) : found.node);
+  return lazyRef(source, () => {
+    const found = walk(source, path);
+    return found.complete ? (found.key ?? found.node) : found.node;
+  });
 }
 
 /** The document itself (its first node). */
 export function documentAt(source: SourceDocument): SourceRef {
-  return refOf(source, source.doc.contents as Node);
+  return lazyRef(source, () => source.doc.contents as Node);
 }
+

@@ -33,12 +33,17 @@ export function walkSchema(schema: Schema, value: unknown, visit: Visitor, path:
   }
 }
 
-/** Every path present in a plain value (objects and lists), parents before children. */
-export function* allPaths(value: unknown, path: Path = []): Generator<Path> {
+/**
+ * Calls `visit` with every path present in a plain value (objects and lists), parents before
+ * children. The path is one array, changed as the walk goes on: copy it to keep it.
+ */
+export function forEachPath(value: unknown, visit: (path: readonly PropertyKey[]) => void, path: PropertyKey[] = []): void {
   if (value === null || typeof value !== 'object') return;
   const entries: [PropertyKey, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   for (const [key, item] of entries) {
-    yield [...path, key];
-    yield* allPaths(item, [...path, key]);
+    path.push(key);
+    visit(path);
+    forEachPath(item, visit, path);
+    path.pop();
   }
 }
