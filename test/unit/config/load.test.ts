@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMesh } from '../../../src/config/index.ts';
+import { loadMesh, loadMeshFromSources } from '../../../src/config/index.ts';
 import { parseSources, readMeshDir } from '../../../src/config/load.ts';
 import { diagnostics, MESH, REVIEWS_RULE } from './fixtures.ts';
 
@@ -13,6 +13,15 @@ describe('parseSources', () => {
     ]);
     expect(found).toEqual([]);
     expect(documents.map((d) => (d.value as { kind: string }).kind)).toEqual(['Mesh', 'DestinationRule']);
+  });
+
+  it('records where each resource and service is written (positions are found when first read)', () => {
+    const text = `${MESH}---\n# the rule\n${REVIEWS_RULE}`;
+    const { model } = loadMeshFromSources([{ path: 'all.yaml', text }]);
+    const ruleLine = text.split('\n').indexOf('# the rule') + 2;
+    expect(model?.destinationRules[0]?.source).toEqual({ file: 'all.yaml', line: ruleLine, col: 1 });
+    const reviewsLine = text.split('\n').findIndex((l) => l.trim().startsWith('reviews:')) + 1;
+    expect(model?.services.find((s) => s.name === 'reviews')?.source.line).toBe(reviewsLine);
   });
 
   it('reports a YAML syntax error at its line and column', () => {
