@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as validate from './commands/validate.ts';
 import * as generate from './commands/generate.ts';
+import * as weight from './commands/weight.ts';
 import { EXIT, UsageError } from './output.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -14,6 +15,7 @@ Usage: mesh <command> [options]
 Commands:
   validate [DIR]            check the mesh YAML in DIR; errors as FILE:LINE:COL
   generate [DIR] --out OUT  write one complete Envoy configuration per proxy
+  weight HOST SUBSET=W...   set a route's traffic split in its YAML file (--dir DIR)
 
 Options:
   -h, --help     show help (also after a command: mesh validate --help)
@@ -24,8 +26,12 @@ DIR defaults to the current directory.`;
 interface Command {
   help: string;
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  run(dir: string, values: Record<string, unknown>): Promise<number>;
+  /** The command takes arguments of its own; its directory is then `--dir DIR`. */
+  args?: true;
+  run(dir: string, values: Record<string, unknown>, args: string[]): Promise<number>;
 }
+
+const DIR_OPTION = { dir: { type: 'string', default: '.' } } as const;
 
 const COMMANDS: Record<string, Command> = {
   validate: {
@@ -40,6 +46,12 @@ const COMMANDS: Record<string, Command> = {
       if (typeof values.out !== 'string') throw new UsageError('mesh generate needs --out OUT, the directory to write into.');
       return generate.run(dir, { out: values.out });
     },
+  },
+  weight: {
+    help: weight.help,
+    args: true,
+    options: { ...DIR_OPTION, route: { type: 'string' } },
+    run: (dir, values, args) => weight.run(dir, args, typeof values.route === 'string' ? { route: values.route } : {}),
   },
 };
 
@@ -77,8 +89,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(VERSION);
       return EXIT.ok;
     }
+    if (command.args) return await command.run(String((values as { dir?: string }).dir ?? '.'), values, positionals);
     if (positionals.length > 1) throw new UsageError(`mesh ${name} takes one directory, got ${positionals.length}.`);
-    return await command.run(positionals[0] ?? '.', values);
+    return await command.run(positionals[0] ?? '.', values, []);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`mesh ${name}: ${(error as Error).message}\n\n${command.help}`);
