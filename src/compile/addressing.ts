@@ -50,13 +50,26 @@ export function composeAddressing(): Addressing {
   };
 }
 
+/** Ports handed out before (e.g. by the process runtime, or by an earlier compile) to keep. */
+export interface LoopbackStart {
+  /** Port by key, as in `ports` of a loopback addressing (`outbound reviews-v1`, `inbound reviews-v1 9080`, …). */
+  ports: ReadonlyMap<string, number>;
+  listenAddress?: string;
+}
+
 /**
  * Everything on 127.0.0.1 with consecutive ports from `basePort`, in a fixed order derived from
  * the model, so the same model always gets the same ports. `ports` lists what was handed out.
+ * With `start`, its ports are kept as they are and new keys get ports above all of them, so a
+ * reload of an edited model never moves a port that is already in use.
  */
-export function loopbackAddressing(model: MeshModel, basePort: number): Addressing & { ports: Map<string, number> } {
-  const ports = new Map<string, number>();
-  let next = basePort;
+export function loopbackAddressing(
+  model: MeshModel,
+  basePort: number,
+  start?: LoopbackStart,
+): Addressing & { ports: Map<string, number> } {
+  const ports = new Map<string, number>(start?.ports);
+  let next = Math.max(basePort, ...[...ports.values()].map((p) => p + 1));
   const take = (key: string): number => {
     let port = ports.get(key);
     if (port === undefined) {
@@ -81,7 +94,7 @@ export function loopbackAddressing(model: MeshModel, basePort: number): Addressi
     `${service}-${version}`;
   return {
     capture: false,
-    listenAddress: '127.0.0.1',
+    listenAddress: start?.listenAddress ?? '127.0.0.1',
     ports,
     outboundPort: (proxy) => take(`outbound ${proxy}`),
     inboundPort: (proxy, port) => take(`inbound ${proxy} ${port}`),

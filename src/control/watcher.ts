@@ -1,0 +1,43 @@
+// Watches a mesh directory and reports each mesh file that was added, changed or removed. Sees
+// editors' atomic saves (write a temp file, rename it over the original), new and deleted files
+// and directories; skips dot-directories (`.mesh`, `.git`), dot-files (editors' swap files) and
+// node_modules, as the loader does. `poll` stats the files instead of waiting for events, for
+// mounts that deliver none (some Docker Desktop volumes, network filesystems).
+import { relative, sep } from 'node:path';
+import { watch } from 'chokidar';
+
+export interface WatchOptions {
+  poll?: boolean;
+  /** A mesh file (or a directory holding some) was added, changed or removed. */
+  onChange(path: string): void;
+  onError(error: Error): void;
+}
+
+export interface DirWatcher {
+  close(): Promise<void>;
+}
+
+const POLL_INTERVAL_MS = 100;
+const MESH_FILE = /\.ya?ml$/;
+
+/** Resolves once the directory is being watched. */
+export async function watchMeshDir(dir: string, options: WatchOptions): Promise<DirWatcher> {
+  const skipped = (path: string) =>
+    relative(dir, path)
+      .split(sep)
+      .some((part) => (part.startsWith('.') && part !== '..') || part === 'node_modules');
+  const watcher = watch(dir, {
+    ignoreInitial: true,
+    ignored: skipped,
+    usePolling: options.poll === true,
+    interval: POLL_INTERVAL_MS,
+  });
+  const report = (path: string) => {
+    if (MESH_FILE.test(path)) options.onChange(path);
+  };
+  watcher.on('add', report).on('change', report).on('unlink', report);
+  watcher.on('unlinkDir', (path) => options.onChange(path));
+  watcher.on('error', (error) => options.onError(error as Error));
+  await new Promise<void>((resolve) => watcher.once('ready', resolve));
+  return { close: () => watcher.close() };
+}
