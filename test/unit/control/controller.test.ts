@@ -1,0 +1,126 @@
+// The controller against the real snapshot cache: what gets published, and what never does.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SnapshotCache } from '../../../src/xds/cache.ts';
+import { createController } from '../../../src/control/controller.ts';
+import { composeMode, portMapMode } from '../../../src/control/addressing-mode.ts';
+import type { ControllerEvent } from '../../../src/control/events.ts';
+import type { AddressingMode } from '../../../src/control/addressing-mode.ts';
+
+const EXAMPLE = new URL('../../../examples/canary/', import.meta.url).pathname;
+
+async function setup(addressing: AddressingMode = composeMode(), debounceMs = 30) {
+  const dir = await mkdtemp(join(tmpdir(), 'localmesh-controller-'));
+  await cp(EXAMPLE, dir, { recursive: true });
+  const cache = new SnapshotCache();
+  const events: ControllerEvent[] = [];
+  const controller = createController({ dir, addressing, cache, onEvent: (e) => events.push(e), debounceMs });
+  const edit = async (file: string, change: (text: string) => string) => {
+    const path = join(dir, file);
+    await writeFile(path, change(await readFile(path, 'utf8')));
+    return path;
+  };
+  return { dir, cache, events, controller, edit, types: () => events.map((e) => e.type) };
+}
+
+describe('controller', () => {
+  it('publishes every proxy of a valid mesh and reports the version', async () => {
+    const { cache, controller, types } = await setup();
+    await controller.reload();
+    expect(types()).toEqual(['compiled']);
+    expect(cache.proxies()).toEqual(['mesh-gateway', 'reviews-v1', 'reviews-v2']);
+    const status = controller.status();
+    expect(status).toMatchObject({ valid: true, diagnostics: [], proxies: ['mesh-gateway', 'reviews-v1', 'reviews-v2'] });
+    expect(status.version).toMatch(/^1-[0-9a-f]{8}$/);
+    expect(controller.snapshot('reviews-v1')?.proxy).toBe('reviews-v1');
+  });
+
+  it('a weight edit publishes a new version that changes routes only', async () => {
+    const { cache, controller, edit } = await setup();
+    await controller.reload();
+    const before = cache.getSnapshot('mesh-gateway')!.types;
+    await edit('reviews.yaml', (t) => t.replace('weight: 90', 'weight: 60').replace('weight: 10', 'weight: 40'));
+    await controller.reload();
+    const after = cache.getSnapshot('mesh-gateway')!.types;
+    expect(controller.status().version).toMatch(/^2-/);
+    expect(after.routes.version).not.toBe(before.routes.version);
+    expect(after.clusters.version).toBe(before.clusters.version);
+    expect(after.listeners.version).toBe(before.listeners.version);
+  });
+
+  it('never publishes an invalid edit: the last good version keeps serving, the diagnostics are reported', async () => {
+    const { cache, controller, edit, events, types } = await setup();
+    await controller.reload();
+    const good = controller.status().version;
+    const published = cache.getSnapshot('mesh-gateway');
+    const path = await edit('reviews.yaml', (t) => t.replace('subset: v2', 'subset: v9'));
+    await controller.reload([path]);
+    expect(types()).toEqual(['compiled', 'changed', 'invalid']);
+    expect(cache.getSnapshot('mesh-gateway')).toBe(published);
+    const status = controller.status();
+    expect(status).toMatchObject({ valid: false, version: good });
+    expect(status.diagnostics[0]).toMatchObject({ file: path, line: 18, col: 21, severity: 'error' });
+    expect(events[2]).toMatchObject({ type: 'invalid', serving: good });
+
+    // Reverting it is valid again, and the same version.
+    await edit('reviews.yaml', (t) => t.replace('subset: v9', 'subset: v2'));
+    await controller.reload([path]);
+    expect(types().slice(3)).toEqual(['changed', 'unchanged']);
+    expect(controller.status()).toMatchObject({ valid: true, version: good, diagnostics: [] });
+  });
+
+  it('publishes nothing when the first load is invalid', async () => {
+    const { cache, controller, edit } = await setup();
+    await edit('mesh.yaml', (t) => t.replace('kind: Mesh', 'kind: Mesh\n  oops'));
+    await controller.reload();
+    expect(cache.proxies()).toEqual([]);
+    expect(controller.status()).toMatchObject({ valid: false, version: undefined, proxies: [] });
+    expect(controller.status().diagnostics.length).toBeGreaterThan(0);
+  });
+
+  it('coalesces a burst of changes into one reload', async () => {
+    const { controller, edit, events, types } = await setup(composeMode(), 200);
+    await controller.reload();
+    const paths = [];
+    for (const weight of [80, 70, 60]) {
+      paths.push(await edit('reviews.yaml', (t) => t.replace(/weight: \d+(\s+# stable)/, `weight: ${weight}$1`).replace(/weight: \d+(\s+# canary)/, `weight: ${100 - weight}$1`)));
+      controller.changed(paths.at(-1)!);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    controller.changed(join(controller.status().dir, 'gateway.yaml'));
+    await controller.idle();
+    expect(types()).toEqual(['compiled', 'changed', 'compiled']);
+    expect(events[1]).toMatchObject({ files: [join(controller.status().dir, 'gateway.yaml'), paths[0]] });
+    expect(controller.status().version).toMatch(/^2-/);
+  });
+
+  it('forgets the proxies of a removed version', async () => {
+    const { cache, controller, edit, dir } = await setup();
+    await controller.reload();
+    await rm(join(dir, 'reviews.yaml'));
+    await edit('mesh.yaml', (t) => t.replace(/\n        v2:[\s\S]*$/, '\n'));
+    await controller.reload();
+    expect(controller.status().valid).toBe(true);
+    expect(cache.proxies()).toEqual(['mesh-gateway', 'reviews-v1']);
+  });
+
+  it('keeps the ports of a port map across reloads and gives new proxies new ports', async () => {
+    const mode = portMapMode('ports.json', { ports: { 'outbound reviews-v1': 21001, 'inbound reviews-v1 9080': 21002, 'admin reviews-v1': 21003 } });
+    const { controller, edit } = await setup(mode);
+    await controller.reload();
+    const ports = (proxy: string) =>
+      controller.snapshot(proxy)!.listeners.map((l) => (l.value.address as { socket_address?: { port_value: number } } | undefined)?.socket_address?.port_value);
+    expect(ports('reviews-v1')).toContain(21001);
+    expect(ports('reviews-v1')).toContain(21002);
+    const v2 = ports('reviews-v2').filter((p) => p !== undefined);
+    expect(Math.min(...v2)).toBeGreaterThan(21003);
+    await edit('mesh.yaml', (t) => t.replace('    reviews:', '    ratings:\n      ports: [{ port: 9080 }]\n      versions:\n        v1: { command: [node, x.mjs] }\n    reviews:'));
+    await controller.reload();
+    expect(controller.status().proxies).toContain('ratings-v1');
+    expect(ports('reviews-v1')).toContain(21001);
+    expect(ports('reviews-v2')).toEqual(expect.arrayContaining(v2));
+    expect(mode.statsUrl('reviews-v1')).toBe('http://127.0.0.1:21003/stats');
+  });
+});
