@@ -33,6 +33,7 @@ const PROTO_FILES = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/bootstrap/internal_listener/v3/internal_listener.proto',
+  'envoy/service/discovery/v3/ads.proto',
 ];
 
 const MESSAGE_NAMES: Record<ResourceKind, string> = {

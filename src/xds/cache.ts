@@ -1,0 +1,177 @@
+// The xDS snapshot cache: one snapshot per proxy id, checked for internal consistency before it
+// is published (as go-control-plane's Snapshot.Consistent), with a content hash per resource and
+// a version per (proxy, type) derived from those hashes, so a version changes exactly when that
+// type's resources change (and is the same again after a control-plane restart). Watchers of a
+// proxy hear of every snapshot published for it; proxies may have a snapshot before they connect.
+import { createHash } from 'node:crypto';
+import { encodeResource } from '../compile/proto.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type ResourceKind } from '../compile/snapshot.ts';
+
+export interface CachedResource {
+  name: string;
+  /** The protobuf encoding (the `value` of the Any sent to Envoy). */
+  bytes: Uint8Array;
+  /** Hash of `bytes`. */
+  hash: string;
+}
+
+export interface CachedType {
+  /** Changes exactly when the resources of this type change (a hash of names and hashes). */
+  version: string;
+  /** In snapshot order. */
+  resources: CachedResource[];
+  byName: Map<string, CachedResource>;
+}
+
+export interface CachedSnapshot {
+  proxy: string;
+  snapshot: ProxySnapshot;
+  types: Record<ResourceKind, CachedType>;
+}
+
+export class InconsistentSnapshotError extends Error {
+  readonly proxy: string;
+  readonly problems: string[];
+  constructor(proxy: string, problems: string[]) {
+    super(`snapshot for proxy ${proxy} is inconsistent: ${problems.join('; ')}`);
+    this.proxy = proxy;
+    this.problems = problems;
+  }
+}
+
+export type SnapshotWatcher = (cached: CachedSnapshot) => void;
+
+export class SnapshotCache {
+  #snapshots = new Map<string, CachedSnapshot>();
+  #watchers = new Map<string, Set<SnapshotWatcher>>();
+
+  /** Check, hash and publish one proxy's snapshot. Throws InconsistentSnapshotError (or EnvoyConfigError). */
+  setSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
+    const cached = prepareSnapshot(proxy, snapshot);
+    this.#publish(cached);
+    return cached;
+  }
+
+  /** Several snapshots at once: every one is checked before any is published. */
+  setSnapshots(snapshots: readonly ProxySnapshot[]): void {
+    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s));
+    for (const cached of prepared) this.#publish(cached);
+  }
+
+  /** Forget a proxy's snapshot (a proxy that left the mesh); a connected proxy keeps what it has. */
+  clearSnapshot(proxy: string): void {
+    this.#snapshots.delete(proxy);
+  }
+
+  getSnapshot(proxy: string): CachedSnapshot | undefined {
+    return this.#snapshots.get(proxy);
+  }
+
+  /** Proxy ids with a snapshot, sorted. */
+  proxies(): string[] {
+    return [...this.#snapshots.keys()].sort();
+  }
+
+  /** Call `fn` with every snapshot published for `proxy` from now on; returns the unsubscribe. */
+  watch(proxy: string, fn: SnapshotWatcher): () => void {
+    let set = this.#watchers.get(proxy);
+    if (!set) this.#watchers.set(proxy, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.#watchers.get(proxy) === set) this.#watchers.delete(proxy);
+    };
+  }
+
+  #publish(cached: CachedSnapshot): void {
+    this.#snapshots.set(cached.proxy, cached);
+    for (const fn of [...(this.#watchers.get(cached.proxy) ?? [])]) fn(cached);
+  }
+}
+
+/** Check a snapshot's consistency and compute its hashes and versions (pure). */
+export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
+  const problems = consistencyProblems(snapshot);
+  if (problems.length > 0) throw new InconsistentSnapshotError(proxy, problems);
+  const types = {} as Record<ResourceKind, CachedType>;
+  for (const kind of RESOURCE_KINDS) {
+    const resources = snapshot[kind].map((r) => {
+      const bytes = encodeResource(kind, r.value);
+      return { name: r.name, bytes, hash: hashOf(bytes) };
+    });
+    types[kind] = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) };
+  }
+  return { proxy, snapshot, types };
+}
+
+/**
+ * What makes a snapshot unusable as a whole: duplicate or mismatched names, an EDS cluster without
+ * its ClusterLoadAssignment or one no EDS cluster names, a listener's RDS name without its
+ * RouteConfiguration or a RouteConfiguration no listener names. Empty when consistent.
+ */
+export function consistencyProblems(snapshot: ProxySnapshot): string[] {
+  const problems: string[] = [];
+  const nameField: Record<ResourceKind, string> = { listeners: 'name', routes: 'name', clusters: 'name', endpoints: 'cluster_name' };
+  for (const kind of RESOURCE_KINDS) {
+    const seen = new Set<string>();
+    for (const r of snapshot[kind]) {
+      if (seen.has(r.name)) problems.push(`${kind}: "${r.name}" appears twice`);
+      seen.add(r.name);
+      const inner = r.value[nameField[kind]];
+      if (inner !== r.name) problems.push(`${kind}: "${r.name}" has ${nameField[kind]} ${JSON.stringify(inner)}`);
+    }
+  }
+  const edsNames = new Set<string>();
+  for (const { value } of snapshot.clusters) {
+    if (value.type !== 'EDS') continue;
+    const config = value.eds_cluster_config as { service_name?: string } | undefined;
+    edsNames.add(config?.service_name || String(value.name));
+  }
+  problems.push(...crossCheck(edsNames, names(snapshot.endpoints), 'EDS cluster', 'ClusterLoadAssignment'));
+  const rdsNames = new Set<string>();
+  for (const { value } of snapshot.listeners) collectRdsNames(value, rdsNames);
+  problems.push(...crossCheck(rdsNames, names(snapshot.routes), 'route configuration named by a listener', 'RouteConfiguration'));
+  return problems;
+}
+
+function names(resources: ProxySnapshot[ResourceKind]): Set<string> {
+  return new Set(resources.map((r) => r.name));
+}
+
+function crossCheck(referenced: Set<string>, present: Set<string>, referrer: string, resource: string): string[] {
+  const problems: string[] = [];
+  for (const name of referenced) if (!present.has(name)) problems.push(`${referrer} "${name}" has no ${resource}`);
+  for (const name of present) if (!referenced.has(name)) problems.push(`${resource} "${name}" is not a ${referrer}`);
+  return problems;
+}
+
+/** Every `rds.route_config_name` anywhere inside a listener. */
+function collectRdsNames(value: unknown, out: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectRdsNames(v, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value as EnvoyJson)) {
+      const name = key === 'rds' ? (child as { route_config_name?: unknown }).route_config_name : undefined;
+      if (typeof name === 'string') out.add(name);
+      else collectRdsNames(child, out);
+    }
+  }
+}
+
+const hashes = new WeakMap<Uint8Array, string>();
+
+/** Content hash of encoded bytes; cached per bytes object (encodeResource caches those per resource). */
+function hashOf(bytes: Uint8Array): string {
+  let hash = hashes.get(bytes);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    hashes.set(bytes, hash);
+  }
+  return hash;
+}
+
+function versionOf(resources: readonly CachedResource[]): string {
+  const h = createHash('sha256');
+  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(`${r.name}\0${r.hash}\n`);
+  return h.digest('hex').slice(0, 12);
+}

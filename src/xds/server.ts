@@ -1,0 +1,85 @@
+// The ADS gRPC server: envoy.service.discovery.v3.AggregatedDiscoveryService on @grpc/grpc-js,
+// state of the world only (DeltaAggregatedResources answers UNIMPLEMENTED). Each stream is an
+// AdsStream fed from the snapshot cache; status and events come from the StatusBoard.
+import * as grpc from '@grpc/grpc-js';
+import type { SnapshotCache } from './cache.ts';
+import { adsService, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
+import { StatusBoard, type XdsListener } from './status.ts';
+import { AdsStream, XdsProtocolError } from './stream.ts';
+import type { ProxyStatus } from './types.ts';
+
+export interface XdsServerOptions {
+  cache: SnapshotCache;
+  /** Address to bind; 127.0.0.1 unless given (0.0.0.0 in a container). */
+  host?: string;
+  /** 0 picks a free port (read it back from `port`). */
+  port: number;
+}
+
+export interface XdsServer {
+  port: number;
+  /** Every proxy with a snapshot or a connection, sorted by id. */
+  status(): ProxyStatus[];
+  /** Hear every XdsEvent from now on; returns the unsubscribe. */
+  subscribe(fn: XdsListener): () => void;
+  /** Stop at once: every stream ends (proxies keep their config and reconnect to the next server). */
+  close(): Promise<void>;
+}
+
+export async function startXdsServer(options: XdsServerOptions): Promise<XdsServer> {
+  const { cache, host = '127.0.0.1' } = options;
+  const board = new StatusBoard(cache);
+  let nonces = 0;
+  const streams = new Set<() => void>();
+  const server = new grpc.Server();
+
+  server.addService(adsService, {
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => {
+      const stream = new AdsStream({ cache, board, send: (response) => call.write(response), nonce: () => String(++nonces) });
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        streams.delete(close);
+        stream.close();
+      };
+      streams.add(close);
+      call.on('data', (req: DiscoveryRequest) => {
+        if (closed) return;
+        try {
+          stream.onRequest(req);
+        } catch (error) {
+          close();
+          const code = error instanceof XdsProtocolError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
+          call.emit('error', { code, details: (error as Error).message });
+        }
+      });
+      call.on('end', () => {
+        close();
+        call.end();
+      });
+      call.on('error', close);
+      call.on('cancelled', close);
+      call.on('close', close);
+    },
+    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'localmesh serves state-of-the-world ADS only (StreamAggregatedResources)' });
+    },
+  });
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+
+  return {
+    port,
+    status: () => board.status(),
+    subscribe: (fn) => board.subscribe(fn),
+    close: async () => {
+      for (const close of [...streams]) close();
+      server.forceShutdown();
+    },
+  };
+}
