@@ -1,0 +1,94 @@
+// The mesh command as a user runs it: a real child process, its output and exit code.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../helpers/envoy.ts';
+
+const run = promisify(execFile);
+
+async function mesh(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/mesh.js', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const temps: string[] = [];
+afterAll(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'localmesh-cli-'));
+  temps.push(dir);
+  return dir;
+}
+
+describe('mesh', () => {
+  it('prints help and version', async () => {
+    const help = await mesh('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('validate [DIR]');
+    const version = await mesh('--version');
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const sub = await mesh('validate', '--help');
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain('Exit codes');
+  });
+
+  it('exits 2 with a sentence on a usage mistake', async () => {
+    const unknown = await mesh('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const flag = await mesh('validate', '--jsn');
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("Unknown option '--jsn'");
+    const missing = await mesh('generate', 'examples/canary');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('needs --out OUT');
+  });
+
+  it('validates the examples', async () => {
+    for (const example of ['examples/canary', 'examples/shop']) {
+      const result = await mesh('validate', example);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`${example}: valid`);
+    }
+  });
+
+  it('exits 1 and names the file, line and column of a mistake', async () => {
+    const dir = await tempDir();
+    await cp('examples/canary', dir, { recursive: true });
+    const path = join(dir, 'reviews.yaml');
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('subset: v2', 'subset: v3'));
+    const result = await mesh('validate', dir);
+    expect(result.code).toBe(1);
+    const line = text.split('\n').findIndex((l) => l.includes('subset: v2')) + 1;
+    expect(result.stderr).toMatch(new RegExp(`${path}:${line}:\\d+: error: .*v3`));
+    const json = await mesh('validate', dir, '--json');
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report.valid).toBe(false);
+    expect(report.diagnostics[0]).toMatchObject({ file: path, line, severity: 'error' });
+  });
+
+  it('says so when the directory does not exist', async () => {
+    const result = await mesh('validate', 'no/such/dir');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no/such/dir');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('generates one Envoy configuration per proxy that Envoy accepts', async () => {
+    const out = await tempDir();
+    const result = await mesh('generate', 'examples/shop', '--out', out);
+    expect(result.code, result.stderr).toBe(0);
+    const files = (await readdir(join(out, 'envoy'))).sort();
+    expect(files).toEqual(['cart-v1.json', 'catalog-v1.json', 'frontend-v1.json', 'mesh-gateway.json', 'pricing-v1.json', 'pricing-v2.json']);
+    for (const file of files) await validateConfig(JSON.parse(await readFile(join(out, 'envoy', file), 'utf8')));
+  });
+});
