@@ -33,23 +33,43 @@ export interface RunningMesh {
 
 const PORT_POOL = 64;
 
-export async function startMesh(yamlFiles: string[], options: MeshOptions = {}): Promise<RunningMesh> {
+/** The model of the YAML files; throws with the diagnostics when it does not validate. */
+export function testModel(yamlFiles: string[]): MeshModel {
   const { model, diagnostics } = loadMeshFromSources(yamlFiles.map((text, i) => ({ path: `test-${i + 1}.yaml`, text })));
   if (!model || hasErrors(diagnostics)) {
     const files = yamlFiles.map((text, i) => `--- test-${i + 1}.yaml\n${text}`).join('\n');
     throw new Error(`The mesh YAML does not validate:\n${diagnostics.map(formatDiagnostic).join('\n')}\n${files}`);
   }
+  return model;
+}
+
+/** An upstream app per service version, by proxy id. */
+export async function startUpstreams(model: MeshModel): Promise<Map<string, Upstream>> {
+  const upstreams = new Map<string, Upstream>();
+  for (const service of model.services) {
+    for (const version of service.versions) upstreams.set(version.proxy, await startUpstream(service.name, version.name));
+  }
+  return upstreams;
+}
+
+/** The upstream of a service version. */
+export function findUpstream(upstreams: Iterable<Upstream>, service: string, version: string): Upstream {
+  const found = [...upstreams].find((u) => u.service === service && u.version === version);
+  if (!found) throw new Error(`No upstream for ${service} ${version}`);
+  return found;
+}
+
+export async function startMesh(yamlFiles: string[], options: MeshOptions = {}): Promise<RunningMesh> {
+  const model = testModel(yamlFiles);
   const sidecars = new Set(options.sidecars ?? []);
-  const upstreams = new Map<string, Upstream>(); // by proxy id
+  let upstreams = new Map<string, Upstream>(); // by proxy id
   const envoys = new Map<string, EnvoyProcess>();
   const stop = async () => {
     await Promise.all([...envoys.values()].map((e) => e.stop()));
     await Promise.all([...upstreams.values()].map((u) => u.close()));
   };
   try {
-    for (const service of model.services) {
-      for (const version of service.versions) upstreams.set(version.proxy, await startUpstream(service.name, version.name));
-    }
+    upstreams = await startUpstreams(model);
     for (const proxy of sidecars) {
       if (!upstreams.has(proxy)) throw new Error(`No service version has the proxy id ${proxy}; known: ${[...upstreams.keys()].join(', ')}`);
     }
@@ -61,11 +81,7 @@ export async function startMesh(yamlFiles: string[], options: MeshOptions = {}):
       if (!snapshot) throw new Error(`The compiler produced no snapshot for ${proxy}`);
       envoys.set(proxy, await startEnvoy(proxy, staticBootstrap(snapshot, { adminPort: 0 })));
     }
-    const upstream = (service: string, version: string) => {
-      const found = [...upstreams.values()].find((u) => u.service === service && u.version === version);
-      if (!found) throw new Error(`No upstream for ${service} ${version}`);
-      return found;
-    };
+    const upstream = (service: string, version: string) => findUpstream(upstreams.values(), service, version);
     return { model, compiled, addressing, envoys, upstream, upstreams: [...upstreams.values()], stop };
   } catch (error) {
     await stop();
@@ -78,7 +94,7 @@ export async function startMesh(yamlFiles: string[], options: MeshOptions = {}):
  * out on first use), apps at their upstream servers, and a service version's endpoint at its
  * sidecar's inbound listener when that sidecar runs, else straight at its app.
  */
-function testAddressing(
+export function testAddressing(
   model: MeshModel,
   apps: Map<string, Upstream>,
   sidecars: Set<string>,
