@@ -1,0 +1,63 @@
+// Every port the process runtime needs for a mesh, as the port map `mesh control --addressing`
+// reads (see src/control/addressing-mode.ts): the loopback addressing's keys, `admin PROXY` for
+// each Envoy, the gateway's published ports, and the control plane's own two ports.
+import type { MeshModel } from '../config/model.ts';
+import { proxyIds } from '../config/model.ts';
+import { loopbackAddressing } from '../compile/addressing.ts';
+import { compileMesh } from '../compile/index.ts';
+import type { PortMapFile } from '../control/addressing-mode.ts';
+import { freePorts, portFree } from './ports.ts';
+
+export const CONTROL_DEFAULTS = { xds: 15010, api: 15080 } as const;
+
+export interface PortPlan {
+  portMap: PortMapFile;
+  control: { xdsPort: number; apiPort: number };
+  /** One line each for the user, e.g. that a default port was busy and another was taken. */
+  notes: string[];
+}
+
+/** Gateway server port → the host port it is published on (`settings.gateway.ports`, else the same). */
+export function gatewayHostPorts(model: MeshModel): Map<number, number> {
+  const published = model.settings.gateway?.ports ?? {};
+  const ports = new Map<number, number>();
+  for (const gateway of model.gateways) {
+    for (const server of gateway.spec.servers) ports.set(server.port.number, published[String(server.port.number)] ?? server.port.number);
+  }
+  return ports;
+}
+
+/** The keys a compile of this model asks for (tcp outbound ports included), and each proxy's admin port. */
+function portKeys(model: MeshModel): string[] {
+  const addressing = loopbackAddressing(model, 1);
+  compileMesh(model, addressing);
+  return [...addressing.ports.keys(), ...proxyIds(model).map((proxy) => `admin ${proxy}`)];
+}
+
+/** Ports for everything; a gateway port that is taken is an Error with a sentence. */
+export async function planPorts(model: MeshModel): Promise<PortPlan> {
+  const notes: string[] = [];
+  const fixed = new Map<string, number>();
+  for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+    if (!(await portFree(hostPort))) {
+      throw new Error(
+        `port ${hostPort} (the gateway's port ${serverPort}) is in use on 127.0.0.1; stop what listens there, ` +
+          `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
+      );
+    }
+    fixed.set(`gateway ${serverPort}`, hostPort);
+  }
+  const control: PortPlan['control'] = { xdsPort: CONTROL_DEFAULTS.xds, apiPort: CONTROL_DEFAULTS.api };
+  const taken = new Set([...fixed.values()]);
+  for (const [key, name] of [['xdsPort', 'xDS'], ['apiPort', 'API']] as const) {
+    if (!taken.has(control[key]) && (await portFree(control[key]))) continue;
+    const [port] = await freePorts(1, taken);
+    notes.push(`The control plane's ${name} port ${control[key]} is in use; using ${port}.`);
+    control[key] = port!;
+  }
+  taken.add(control.xdsPort).add(control.apiPort);
+  const keys = portKeys(model).filter((key) => !fixed.has(key));
+  const free = await freePorts(keys.length, taken);
+  const ports = Object.fromEntries([...keys.map((key, i) => [key, free[i]!] as const), ...fixed]);
+  return { portMap: { listenAddress: '127.0.0.1', ports }, control, notes };
+}

@@ -1,0 +1,143 @@
+// What `mesh up --runtime process` runs for a mesh, as values: the control plane, one Envoy per
+// service version and the gateway (each with its ADS bootstrap), one app per service version.
+// Pure: the model, the ports and the paths in; process specs, bootstraps and URLs out.
+import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
+import { GATEWAY_PROXY } from '../config/model.ts';
+import type { EnvoyJson } from '../compile/snapshot.ts';
+import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
+import type { PortPlan } from './port-map.ts';
+import { gatewayHostPorts } from './port-map.ts';
+import type { StatePaths } from './state.ts';
+import type { ProcessSpec } from './supervise.ts';
+
+export interface PlanInput {
+  model: MeshModel;
+  /** The mesh directory, absolute: the control plane watches it, apps run in it. */
+  dir: string;
+  ports: PortPlan;
+  paths: StatePaths;
+  envoy: string;
+  /** How to run `mesh`: the Node binary and bin/mesh.js. */
+  mesh: string[];
+  /** The environment every process starts from. */
+  env: Record<string, string | undefined>;
+  bootstrap(options: AdsBootstrapOptions): EnvoyJson;
+}
+
+export interface AppSpec extends ProcessSpec {
+  /** Where the app is checked: an HTTP URL (healthcheck.path), else a TCP port. */
+  health: { url: string } | { port: number };
+}
+
+export interface ProcessPlan {
+  control: ProcessSpec;
+  proxies: ProcessSpec[];
+  apps: AppSpec[];
+  /** Proxy id → its Envoy bootstrap. */
+  bootstraps: Map<string, EnvoyJson>;
+  /** The ids the control plane must report SYNCED. */
+  proxyIds: string[];
+  gateways: string[];
+  /** One line each for the user (e.g. replicas run as one process). */
+  notes: string[];
+}
+
+const LOOPBACK = '127.0.0.1';
+
+const clean = (env: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+
+/** Versions without a command cannot run as processes: one sentence naming them all, or undefined. */
+export function missingCommands(model: MeshModel): string | undefined {
+  const missing = model.services.flatMap((s) => s.versions.filter((v) => !v.spec.command).map((v) => `${s.name} ${v.name}`));
+  if (missing.length === 0) return undefined;
+  return (
+    `the process runtime runs each version's command, and ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} none; ` +
+    'add `command:` (run from the mesh directory), or use the Docker runtime for images'
+  );
+}
+
+export function planProcesses(input: PlanInput): ProcessPlan {
+  const { model, dir, paths } = input;
+  const port = (key: string): number => {
+    const value = input.ports.portMap.ports[key];
+    if (value === undefined) throw new Error(`no port was planned for ${key}`);
+    return value;
+  };
+  const base = clean(input.env);
+  const { xdsPort, apiPort } = input.ports.control;
+  const notes: string[] = [];
+
+  const control: ProcessSpec = {
+    name: 'mesh-control',
+    role: 'control',
+    command: [
+      ...input.mesh, 'control', '--dir', dir, '--xds-port', String(xdsPort), '--api-port', String(apiPort),
+      '--bind', LOOPBACK, '--addressing', paths.portMap,
+    ],
+    cwd: dir,
+    env: base,
+    log: paths.log('mesh-control'),
+  };
+
+  const bootstraps = new Map<string, EnvoyJson>();
+  const envoy = (proxy: string, service?: ServiceModel, version?: VersionModel): ProcessSpec => {
+    bootstraps.set(proxy, input.bootstrap({
+      proxy,
+      ...(service && version ? { service: service.name, version: version.name } : {}),
+      xdsHost: LOOPBACK,
+      xdsPort,
+      adminPort: port(`admin ${proxy}`),
+      listenAddress: LOOPBACK,
+    }));
+    const name = service ? `${proxy}-proxy` : proxy;
+    return {
+      name,
+      role: 'proxy',
+      ...(service ? { service: service.name } : {}),
+      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '2', '--log-level', 'warning'],
+      cwd: dir,
+      env: base,
+      log: paths.log(name),
+    };
+  };
+
+  const proxies: ProcessSpec[] = [];
+  const apps: AppSpec[] = [];
+  for (const service of model.services) {
+    for (const version of service.versions) {
+      proxies.push(envoy(version.proxy, service, version));
+      if (version.replicas > 1) {
+        notes.push(`${version.proxy}: replicas: ${version.replicas} runs as one process in the process runtime.`);
+      }
+      const first = service.ports[0]!.port;
+      const appPort = port(`app ${version.proxy} ${first}`);
+      const proxyUrl = `http://${LOOPBACK}:${port(`outbound ${version.proxy}`)}`;
+      const noProxy = `localhost,${LOOPBACK}`;
+      const check = version.spec.healthcheck;
+      const healthPort = (check?.port && input.ports.portMap.ports[`app ${version.proxy} ${check.port}`]) || appPort;
+      apps.push({
+        name: version.proxy,
+        role: 'app',
+        service: service.name,
+        command: version.spec.command!,
+        cwd: dir,
+        env: {
+          ...base,
+          ...Object.fromEntries(Object.entries(version.spec.env ?? {}).map(([k, v]) => [k, String(v)])),
+          PORT: String(appPort),
+          HTTP_PROXY: proxyUrl,
+          http_proxy: proxyUrl,
+          NO_PROXY: noProxy,
+          no_proxy: noProxy,
+          NODE_USE_ENV_PROXY: '1',
+        },
+        log: paths.log(version.proxy),
+        health: check?.path ? { url: `http://${LOOPBACK}:${healthPort}${check.path}` } : { port: healthPort },
+      });
+    }
+  }
+  proxies.push(envoy(GATEWAY_PROXY));
+  const gateways = [...gatewayHostPorts(model).values()].map((p) => `http://${LOOPBACK}:${p}/`);
+  return { control, proxies, apps, bootstraps, proxyIds: [...bootstraps.keys()], gateways, notes };
+}

@@ -1,0 +1,68 @@
+// Waiting for what `mesh up` started to be ready: the control plane's API, every proxy SYNCED
+// (its /proxies), every app answering its healthcheck. Each wait ends early, with the reason, when
+// the process it waits for exits.
+import { connect } from 'node:net';
+import type { ProxyStatus } from '../xds/types.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns true; throws a sentence on timeout or when `exited` settles first. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; exited?: Promise<string>; intervalMs?: number },
+): Promise<void> {
+  let exit: string | undefined;
+  void options.exited?.then((how) => (exit = how));
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (exit) throw new Error(`${what}: ${exit}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${Math.round(options.timeoutMs / 1000)} s`);
+    await sleep(options.intervalMs ?? 100);
+  }
+}
+
+/** GET a URL with a short timeout: whether it answered 2xx or 3xx. */
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
+  await res.body?.cancel();
+  return res.status >= 200 && res.status < 400;
+}
+
+export function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(2000);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+export async function fetchProxies(api: string): Promise<ProxyStatus[]> {
+  const res = await fetch(`${api}/proxies`, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`${api}/proxies answered ${res.status}`);
+  return (await res.json()) as ProxyStatus[];
+}
+
+/** Connected, and every resource type ACKed at the version serving. */
+export function synced(status: ProxyStatus): boolean {
+  return status.connected && Object.values(status.types).every((t) => t.state === 'SYNCED');
+}
+
+/** The proxies of `ids` that are not SYNCED now, each with its state, e.g. `reviews-v1 (listeners STALE)`. */
+export async function unsynced(api: string, ids: readonly string[]): Promise<string[]> {
+  const byId = new Map((await fetchProxies(api)).map((p) => [p.id, p]));
+  return ids.flatMap((id) => {
+    const status = byId.get(id);
+    if (!status || !status.connected) return [`${id} (not connected)`];
+    if (synced(status)) return [];
+    const states = Object.entries(status.types).filter(([, t]) => t.state !== 'SYNCED').map(([kind, t]) => `${kind} ${t.state}`);
+    return [`${id} (${states.join(', ')})`];
+  });
+}
