@@ -5,8 +5,10 @@
 // A type is answered when it has never been answered on this stream, when its version in the
 // cache differs from the one sent, or when the requested names changed; so a NACKed version is
 // not sent again until the cache changes. On a new snapshot, changed types go out in the order
-// that never points at something missing: CDS, EDS, LDS, RDS (a new cluster's EDS and a new
-// listener's RDS follow when Envoy asks for them).
+// that never points at something missing: CDS, EDS, LDS, RDS. A new EDS cluster warms until
+// Envoy asks for its endpoints and gets them, so LDS and RDS are held back until the EDS
+// subscription covers every cluster of the snapshot (or CDS is NACKed); a new listener's RDS
+// follows when Envoy asks for it.
 import type { ResourceKind } from '../compile/snapshot.ts';
 import { TYPE_URLS } from '../compile/snapshot.ts';
 import type { CachedSnapshot, SnapshotCache } from './cache.ts';
@@ -15,6 +17,7 @@ import type { ProxyHandle, StatusBoard } from './status.ts';
 
 export const PUSH_ORDER: readonly ResourceKind[] = ['clusters', 'endpoints', 'listeners', 'routes'];
 const WILDCARD = new Set<ResourceKind>(['listeners', 'clusters']);
+const HELD = new Set<ResourceKind>(['listeners', 'routes']);
 
 export class XdsProtocolError extends Error {}
 
@@ -38,6 +41,8 @@ export class AdsStream {
   #handle?: ProxyHandle;
   #unwatch?: () => void;
   #types = new Map<ResourceKind, TypeState>();
+  /** LDS/RDS wait for Envoy to subscribe to the endpoints of new clusters. */
+  #holding = false;
 
   constructor(options: StreamOptions) {
     this.#options = options;
@@ -55,20 +60,27 @@ export class AdsStream {
     this.#types.set(kind, state);
     const sent = state.sent;
     if (sent && req.response_nonce !== '' && req.response_nonce !== sent.nonce) return; // stale
-    if (sent && req.response_nonce === sent.nonce) {
-      if (req.error_detail) this.#handle!.nacked(kind, sent.version, req.error_detail.message);
-      else if (req.version_info === sent.version) this.#handle!.acked(kind, sent.version);
-    }
+    const nack = sent && req.response_nonce === sent.nonce && req.error_detail;
+    if (nack) this.#handle!.nacked(kind, sent.version, nack.message);
+    else if (sent && req.response_nonce === sent.nonce && req.version_info === sent.version) this.#handle!.acked(kind, sent.version);
     if (!WILDCARD.has(kind)) state.names = [...new Set(req.resource_names)].sort();
     const cached = this.#options.cache.getSnapshot(this.#proxy!);
-    if (cached && needsResponse(state, cached, kind)) this.#respond(kind, state, cached);
+    if (!cached) return;
+    const held = this.#holding && HELD.has(kind);
+    if (!held && needsResponse(state, cached, kind)) this.#respond(kind, state, cached);
+    if (this.#holding && ((kind === 'endpoints' && !missingEndpoints(state, cached)) || (kind === 'clusters' && nack))) {
+      this.#holding = false;
+      this.onSnapshot(cached);
+    }
   }
 
   /** A new snapshot for this stream's proxy: send the types that changed, in push order. */
   onSnapshot(cached: CachedSnapshot): void {
     for (const kind of PUSH_ORDER) {
+      if (this.#holding && HELD.has(kind)) return;
       const state = this.#types.get(kind);
       if (state && state.sent?.version !== cached.types[kind].version) this.#respond(kind, state, cached);
+      if (kind === 'endpoints') this.#holding = missingEndpoints(this.#types.get('endpoints'), cached);
     }
   }
 
@@ -105,4 +117,10 @@ export class AdsStream {
 function needsResponse(state: TypeState, cached: CachedSnapshot, kind: ResourceKind): boolean {
   const sent = state.sent;
   return !sent || sent.version !== cached.types[kind].version || JSON.stringify(sent.names) !== JSON.stringify(state.names);
+}
+
+/** Whether the snapshot has endpoints (one per EDS cluster) Envoy has not subscribed to yet. */
+function missingEndpoints(state: TypeState | undefined, cached: CachedSnapshot): boolean {
+  const subscribed = new Set(state?.names ?? []);
+  return cached.types.endpoints.resources.some((r) => !subscribed.has(r.name));
 }

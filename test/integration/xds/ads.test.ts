@@ -63,3 +63,65 @@ describe('initial sync', () => {
     console.log(`initial sync: push-to-ACK ms ${JSON.stringify(acks.map((e) => (e.type === 'acked' ? e.latencyMs : 0)))}`);
   });
 });
+
+/** Events since index `from`. */
+const eventsSince = (from: number) => mesh.events.slice(from);
+
+function pushes(from: number): string[] {
+  return eventsSince(from).flatMap((e) => (e.type === 'pushed' ? [`${e.proxy} ${e.kind}`] : []));
+}
+
+describe('a route-only change', () => {
+  it('reaches Envoy as RDS only, and the split follows', async () => {
+    const gateway = mesh.envoys.get(GATEWAY_PROXY)!;
+    const STATS = ['listener_manager.lds.update_success', 'cluster_manager.cds.update_success', 'http.gateway_80.rds.http.80.update_success'];
+    const before = await Promise.all(STATS.map((s) => gateway.stat(s)));
+    const from = mesh.events.length;
+    mesh.publish([...BASE, reviewsSplit(0, 100)]);
+    await waitFor(() => allSynced(), states);
+    expect(pushes(from)).toEqual([`${GATEWAY_PROXY} routes`]);
+    await waitFor(async () => (await gateway.stat(STATS[2]!)) === before[2]! + 1, () => 'RDS update_success did not move');
+    const after = await Promise.all(STATS.map((s) => gateway.stat(s)));
+    expect(after).toEqual([before[0], before[1], before[2]! + 1]);
+    const ack = eventsSince(from).find((e) => e.type === 'acked');
+    console.log(`route change: push-to-ACK ${ack?.type === 'acked' ? ack.latencyMs : '?'} ms`);
+    const tally = await sendMany(40, gatewayRequest());
+    expect(tally.byVersion, tally.summary).toEqual({ v2: 40 });
+  });
+});
+
+const RATINGS = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ratings }
+spec:
+  host: ratings
+  subsets: [{ name: v1, labels: { version: v1 } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ratings }
+spec:
+  hosts: [ratings.local]
+  gateways: [edge]
+  http:
+    - route: [{ destination: { host: ratings, subset: v1 } }]
+`;
+
+describe('a new subset', () => {
+  it('pushes CDS, then the new cluster\'s EDS, then RDS, and routes to it', async () => {
+    const from = mesh.events.length;
+    mesh.publish([...BASE, reviewsSplit(0, 100), RATINGS]);
+    await waitFor(() => allSynced(), states);
+    const gatewayPushes = pushes(from).filter((p) => p.startsWith(GATEWAY_PROXY)).map((p) => p.split(' ')[1]);
+    expect(gatewayPushes.filter((k, i) => k !== gatewayPushes[i - 1])).toEqual(['clusters', 'endpoints', 'routes']);
+    expect(gatewayPushes).not.toContain('listeners');
+    // The routes go out only after Envoy asked for the new cluster's endpoints and got them.
+    const gatewayEvents = eventsSince(from).filter((e) => e.type === 'pushed' && e.proxy === GATEWAY_PROXY);
+    const edsPush = gatewayEvents.findLast((e) => e.type === 'pushed' && e.kind === 'endpoints');
+    expect(edsPush?.type === 'pushed' && edsPush.resources).toContain('outbound|9080|v1|ratings.default.svc.cluster.local');
+    expect(gatewayEvents.indexOf(edsPush!)).toBeLessThan(gatewayEvents.findIndex((e) => e.type === 'pushed' && e.kind === 'routes'));
+    const tally = await sendMany(20, { ...gatewayRequest(), headers: { host: 'ratings.local' } });
+    expect(tally.byStatus, tally.summary).toEqual({ 200: 20 });
+  });
+});
