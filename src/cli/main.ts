@@ -4,6 +4,13 @@ import { parseArgs } from 'node:util';
 import * as validate from './commands/validate.ts';
 import * as generate from './commands/generate.ts';
 import * as weight from './commands/weight.ts';
+import * as up from './commands/up.ts';
+import * as down from './commands/down.ts';
+import * as logs from './commands/logs.ts';
+import * as control from './commands/control.ts';
+import * as proxyStatus from './commands/proxy-status.ts';
+import * as proxyConfig from './commands/proxy-config.ts';
+import { DEFAULT_API } from '../control/client.ts';
 import { EXIT, UsageError } from './output.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -16,6 +23,12 @@ Commands:
   validate [DIR]            check the mesh YAML in DIR; errors as FILE:LINE:COL
   generate [DIR] --out OUT  write one complete Envoy configuration per proxy
   weight HOST SUBSET=W...   set a route's traffic split in its YAML file (--dir DIR)
+  up [DIR] [-d]             run the mesh: control plane, Envoys, gateway and apps
+  down [DIR]                stop what mesh up started
+  logs [NAME] [-f]          show the logs of a mesh run by mesh up (--dir DIR)
+  control [--dir DIR]       run the control plane: watch, validate, compile, push over xDS
+  proxy-status              each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
+  proxy-config PROXY [TYPE] the listeners, routes, clusters, endpoints a proxy is served
 
 Options:
   -h, --help     show help (also after a command: mesh validate --help)
@@ -52,6 +65,48 @@ const COMMANDS: Record<string, Command> = {
     args: true,
     options: { ...DIR_OPTION, route: { type: 'string' } },
     run: (dir, values, args) => weight.run(dir, args, typeof values.route === 'string' ? { route: values.route } : {}),
+  },
+  up: {
+    help: up.help,
+    options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false } },
+    run: (dir, values) =>
+      up.run(dir, { detach: values.detach === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }),
+  },
+  down: { help: down.help, options: {}, run: (dir) => down.run(dir) },
+  logs: {
+    help: logs.help,
+    args: true,
+    options: { ...DIR_OPTION, follow: { type: 'boolean', short: 'f', default: false } },
+    run: (dir, values, args) => logs.run(dir, args, { follow: values.follow === true }),
+  },
+  control: {
+    help: control.help,
+    args: true,
+    options: {
+      ...DIR_OPTION,
+      'xds-port': { type: 'string', default: '15010' },
+      'api-port': { type: 'string', default: '15080' },
+      bind: { type: 'string', default: '127.0.0.1' },
+      poll: { type: 'boolean', default: false },
+      addressing: { type: 'string', default: 'compose' },
+    },
+    run: (dir, values, args) => {
+      if (args.length > 0) throw new UsageError(`mesh control takes no arguments (the directory is --dir DIR), got ${args.join(' ')}.`);
+      const [xdsPort, apiPort, bind, addressing] = ['xds-port', 'api-port', 'bind', 'addressing'].map((k) => String(values[k]));
+      return control.run(dir, { xdsPort: xdsPort!, apiPort: apiPort!, bind: bind!, poll: values.poll === true, addressing: addressing! });
+    },
+  },
+  'proxy-status': {
+    help: proxyStatus.help,
+    args: true,
+    options: { api: { type: 'string', default: DEFAULT_API } },
+    run: (_dir, values) => proxyStatus.run({ api: String(values.api) }),
+  },
+  'proxy-config': {
+    help: proxyConfig.help,
+    args: true,
+    options: { api: { type: 'string', default: DEFAULT_API }, output: { type: 'string', short: 'o' } },
+    run: (_dir, values, args) => proxyConfig.run(args, { api: String(values.api), output: values.output as string | undefined }),
   },
 };
 

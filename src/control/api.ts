@@ -1,0 +1,126 @@
+// The control plane's HTTP API (JSON over node:http) for the CLI and the TUI:
+//   GET /status                  config version, last change, valid, diagnostics
+//   GET /proxies                 every proxy's xDS status (ProxyStatus, src/xds/types.ts)
+//   GET /proxies/ID/config?type= the resources serving for a proxy (listeners|routes|clusters|endpoints)
+//   GET /events                  server-sent events: the last ones, then each as it happens
+//   GET /traffic                 requests/s, success rate, p50/p99 per route and subset
+// Errors are {"error": "a sentence"} with a 4xx status.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RESOURCE_KINDS, type ResourceKind } from '../compile/snapshot.ts';
+import type { ProxyStatus } from '../xds/types.ts';
+import type { Controller } from './controller.ts';
+import type { ControlEvent, EventLog } from './events.ts';
+import type { TrafficReport } from './traffic.ts';
+
+export interface ApiOptions {
+  host?: string;
+  /** 0 picks a free port (read it back from `port`). */
+  port: number;
+  controller: Pick<Controller, 'status' | 'snapshot'>;
+  xds: { status(): ProxyStatus[] };
+  events: EventLog;
+  traffic: { report(): TrafficReport };
+}
+
+export interface ApiServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The body of GET /proxies/ID/config. */
+export interface ProxyConfig {
+  proxy: string;
+  /** The control plane's config version these resources belong to. */
+  version?: string;
+  resources: Partial<Record<ResourceKind, Array<{ name: string; value: unknown }>>>;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const KEEPALIVE_MS = 15_000;
+
+export async function startApi(options: ApiOptions): Promise<ApiServer> {
+  const { controller, xds, events, traffic } = options;
+  const streams = new Set<ServerResponse>();
+
+  function route(req: IncomingMessage, res: ServerResponse): unknown {
+    if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not supported; the API only answers GET.`);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path === '/status') return controller.status();
+    if (path === '/proxies') return xds.status();
+    if (path === '/traffic') return traffic.report();
+    if (path === '/events') return streamEvents(req, res);
+    const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
+    if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
+    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events and /traffic.`);
+  }
+
+  function proxyConfig(proxy: string, type: string | null): ProxyConfig {
+    if (type !== null && !(RESOURCE_KINDS as string[]).includes(type)) {
+      throw new HttpError(400, `type=${type} is not a resource type; use one of ${RESOURCE_KINDS.join(', ')}.`);
+    }
+    const snapshot = controller.snapshot(proxy);
+    if (!snapshot) {
+      const known = controller.status().proxies;
+      throw new HttpError(404, `No proxy ${proxy} in the mesh${known.length ? `; the proxies are ${known.join(', ')}` : ' (nothing is served yet)'}.`);
+    }
+    const kinds = type === null ? RESOURCE_KINDS : [type as ResourceKind];
+    return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, snapshot[k]])) };
+  }
+
+  /** Server-sent events: the events after Last-Event-ID (all it keeps when none), then live. */
+  function streamEvents(req: IncomingMessage, res: ServerResponse): typeof STREAMING {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (e: ControlEvent) => res.write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
+    const after = Number(req.headers['last-event-id'] ?? 0);
+    for (const e of events.recent()) if (e.id > after) send(e);
+    const unsubscribe = events.subscribe(send);
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    streams.add(res);
+    res.on('close', () => {
+      unsubscribe();
+      clearInterval(keepalive);
+      streams.delete(res);
+    });
+    return STREAMING;
+  }
+
+  const server = createServer((req, res) => {
+    let body: unknown;
+    try {
+      body = route(req, res);
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof HttpError ? error.message : `The control plane failed to answer: ${(error as Error).message}`;
+      return json(res, status, { error: message });
+    }
+    if (body !== STREAMING) json(res, 200, body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const res of streams) res.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const STREAMING = Symbol('streaming');
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body, null, 2) + '\n');
+}

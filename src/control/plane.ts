@@ -1,0 +1,82 @@
+// The control-plane process, assembled: the snapshot cache and the ADS server, the controller fed
+// by the directory watcher, the traffic scraper and the HTTP API, all telling one event log.
+import { SnapshotCache } from '../xds/cache.ts';
+import { startXdsServer } from '../xds/server.ts';
+import { addressingMode } from './addressing-mode.ts';
+import { startApi } from './api.ts';
+import { createController } from './controller.ts';
+import { eventLog, type EventLog } from './events.ts';
+import { startScraper } from './scraper.ts';
+import { watchMeshDir } from './watcher.ts';
+
+export interface PlaneOptions {
+  dir: string;
+  xdsPort: number;
+  apiPort: number;
+  /** Address the xDS server and the API listen on. */
+  bind: string;
+  poll: boolean;
+  /** `compose` or the path of a port map file. */
+  addressing: string;
+  /** Problems outside the event log (the watcher's), as sentences. */
+  warn(message: string): void;
+}
+
+export interface ControlPlane {
+  xdsPort: number;
+  apiPort: number;
+  events: EventLog;
+  close(): Promise<void>;
+}
+
+/** Starts everything; a port in use or a port map that cannot be read is an Error with a sentence. */
+export async function startControlPlane(options: PlaneOptions): Promise<ControlPlane> {
+  const { dir, bind, warn } = options;
+  const mode = await addressingMode(options.addressing);
+  const events = eventLog();
+  const cache = new SnapshotCache();
+  const controller = createController({ dir, addressing: mode, cache, onEvent: (e) => events.publish(e) });
+  const closers: Array<() => unknown> = [() => controller.close()];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn();
+  };
+  try {
+    await controller.reload();
+    const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
+    closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
+    const watcher = await watchMeshDir(dir, {
+      poll: options.poll,
+      onChange: (path) => controller.changed(path),
+      onError: (error) => warn(`Watching ${dir} failed: ${error.message}. Edits may go unseen; try --poll.`),
+    });
+    closers.push(() => watcher.close());
+    const traffic = startScraper({
+      targets: () =>
+        controller.status().proxies.flatMap((proxy) => {
+          const statsUrl = mode.statsUrl(proxy);
+          return statsUrl ? [{ proxy, statsUrl }] : [];
+        }),
+    });
+    closers.push(() => traffic.close());
+    const api = await listening('API', options.apiPort, '--api-port', () =>
+      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic }),
+    );
+    closers.push(() => api.close());
+    return { xdsPort: xds.port, apiPort: api.port, events, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function listening<T>(what: string, port: number, flag: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const message = (error as Error).message;
+    if ((error as { code?: string }).code === 'EADDRINUSE' || /EADDRINUSE|address already in use|No address added/i.test(message)) {
+      throw new Error(`The ${what} port ${port} is in use: is another control plane running? Stop it, or choose another port with ${flag}.`);
+    }
+    throw error;
+  }
+}
