@@ -127,10 +127,20 @@ export function consistencyProblems(snapshot: ProxySnapshot): string[] {
     const config = value.eds_cluster_config as { service_name?: string } | undefined;
     edsNames.add(config?.service_name || String(value.name));
   }
-  problems.push(...crossCheck(edsNames, names(snapshot.endpoints), 'EDS cluster', 'ClusterLoadAssignment'));
+  problems.push(
+    ...crossCheck(edsNames, names(snapshot.endpoints), {
+      missing: (n) => `EDS cluster "${n}" has no ClusterLoadAssignment`,
+      unused: (n) => `ClusterLoadAssignment "${n}" is named by no EDS cluster`,
+    }),
+  );
   const rdsNames = new Set<string>();
   for (const { value } of snapshot.listeners) collectRdsNames(value, rdsNames);
-  problems.push(...crossCheck(rdsNames, names(snapshot.routes), 'route configuration named by a listener', 'RouteConfiguration'));
+  problems.push(
+    ...crossCheck(rdsNames, names(snapshot.routes), {
+      missing: (n) => `a listener refers to RouteConfiguration "${n}", which is not in the snapshot`,
+      unused: (n) => `RouteConfiguration "${n}" is named by no listener`,
+    }),
+  );
   return problems;
 }
 
@@ -138,11 +148,13 @@ function names(resources: ProxySnapshot[ResourceKind]): Set<string> {
   return new Set(resources.map((r) => r.name));
 }
 
-function crossCheck(referenced: Set<string>, present: Set<string>, referrer: string, resource: string): string[] {
-  const problems: string[] = [];
-  for (const name of referenced) if (!present.has(name)) problems.push(`${referrer} "${name}" has no ${resource}`);
-  for (const name of present) if (!referenced.has(name)) problems.push(`${resource} "${name}" is not a ${referrer}`);
-  return problems;
+/** Names referenced but not present, and present but not referenced. */
+function crossCheck(
+  referenced: Set<string>,
+  present: Set<string>,
+  say: { missing: (name: string) => string; unused: (name: string) => string },
+): string[] {
+  return [...[...referenced].filter((n) => !present.has(n)).map(say.missing), ...[...present].filter((n) => !referenced.has(n)).map(say.unused)];
 }
 
 /** Every `rds.route_config_name` anywhere inside a listener. */
