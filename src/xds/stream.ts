@@ -15,9 +15,9 @@ import type { CachedSnapshot, SnapshotCache } from './cache.ts';
 import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
 import type { ProxyHandle, StatusBoard } from './status.ts';
 
-export const PUSH_ORDER: readonly ResourceKind[] = ['clusters', 'endpoints', 'listeners', 'routes'];
 const WILDCARD = new Set<ResourceKind>(['listeners', 'clusters']);
-const HELD = new Set<ResourceKind>(['listeners', 'routes']);
+/** Types that wait while new clusters warm. */
+const HELD: ResourceKind[] = ['listeners', 'routes'];
 
 export class XdsProtocolError extends Error {}
 
@@ -48,10 +48,6 @@ export class AdsStream {
     this.#options = options;
   }
 
-  get proxy(): string | undefined {
-    return this.#proxy;
-  }
-
   onRequest(req: DiscoveryRequest): void {
     if (!this.#proxy) this.#identify(req);
     const kind = kindOf(req.type_url);
@@ -66,22 +62,32 @@ export class AdsStream {
     if (!WILDCARD.has(kind)) state.names = [...new Set(req.resource_names)].sort();
     const cached = this.#options.cache.getSnapshot(this.#proxy!);
     if (!cached) return;
-    const held = this.#holding && HELD.has(kind);
+    const held = this.#holding && HELD.includes(kind);
     if (!held && needsResponse(state, cached, kind)) this.#respond(kind, state, cached);
     if (this.#holding && ((kind === 'endpoints' && !missingEndpoints(state, cached)) || (kind === 'clusters' && nack))) {
       this.#holding = false;
-      this.onSnapshot(cached);
+      this.#pushChanged(cached, HELD);
     }
   }
 
-  /** A new snapshot for this stream's proxy: send the types that changed, in push order. */
+  /** A new snapshot for this stream's proxy: send the types that changed, CDS, EDS, LDS, RDS. */
   onSnapshot(cached: CachedSnapshot): void {
-    for (const kind of PUSH_ORDER) {
-      if (this.#holding && HELD.has(kind)) return;
+    const pushed = this.#pushChanged(cached, ['clusters', 'endpoints']);
+    this.#holding = (this.#holding || pushed.includes('clusters')) && missingEndpoints(this.#types.get('endpoints'), cached);
+    if (!this.#holding) this.#pushChanged(cached, HELD);
+  }
+
+  /** Send the given types whose version differs from the one last sent; returns those sent. */
+  #pushChanged(cached: CachedSnapshot, kinds: ResourceKind[]): ResourceKind[] {
+    const pushed: ResourceKind[] = [];
+    for (const kind of kinds) {
       const state = this.#types.get(kind);
-      if (state && state.sent?.version !== cached.types[kind].version) this.#respond(kind, state, cached);
-      if (kind === 'endpoints') this.#holding = missingEndpoints(this.#types.get('endpoints'), cached);
+      if (state && state.sent?.version !== cached.types[kind].version) {
+        this.#respond(kind, state, cached);
+        pushed.push(kind);
+      }
     }
+    return pushed;
   }
 
   close(): void {
