@@ -26,8 +26,8 @@ export interface RunState {
   dir: string;
   startedAt: string;
   detached: boolean;
-  /** The pid of `mesh up` itself while it runs in the foreground. */
-  upPid?: number;
+  /** `mesh up` itself while it runs in the foreground. */
+  up?: { pid: number; startTime?: string };
   control: { xdsPort: number; apiPort: number; api: string };
   gateways: string[];
   processes: ProcessRecord[];

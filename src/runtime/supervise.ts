@@ -1,10 +1,13 @@
 // Starting and stopping the process runtime's processes. Each runs in a process group of its own
 // (so Ctrl-C in the terminal reaches only `mesh up`, which stops them in order, and a stop reaches
 // what an app's command started too), with stdout and stderr appended to its log file.
-// node:child_process rather than execa here: a detached run must let `mesh up -d` exit while its
+//
+// Each command runs under a small `sh` that waits for it, the group's leader: Envoy asks for
+// SIGTERM when its parent dies (PR_SET_PDEATHSIG), so its parent must outlive `mesh up -d`.
+// node:child_process rather than execa: a detached run must let `mesh up -d` exit while its
 // children go on (ChildProcess.unref); execa splits string commands.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { parseCommandString } from 'execa';
 import type { ProcessRecord, Role } from './state.ts';
 
@@ -25,45 +28,38 @@ export interface Started {
   exited: Promise<string>;
 }
 
-/** Linux's start time of a process (field 22 of /proc/PID/stat); undefined elsewhere or when gone. */
-function startTime(pid: number): string | undefined {
+/** `sh -c KEEPER CMD ARGS…` runs CMD ARGS… in the background and exits with its status. */
+const KEEPER = '"$0" "$@" & wait $!';
+
+/** Fields after the command name in /proc/PID/stat (state is the first); undefined without /proc. */
+function stat(pid: number | string): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
+/** Linux's start time of a process (field 22 of /proc/PID/stat). */
+const startTime = (pid: number): string | undefined => stat(pid)?.[19];
 
 export function start(spec: ProcessSpec): Started {
-  const [file, ...args] = typeof spec.command === 'string' ? parseCommandString(spec.command) : spec.command;
+  const command = typeof spec.command === 'string' ? parseCommandString(spec.command) : spec.command;
   const fd = openSync(spec.log, 'a');
   try {
-    const child = spawn(file!, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', fd, fd] });
-    // A command that cannot start (not found) has no pid; `exited` says why.
-    const pid = child.pid ?? -1;
+    const child = spawn('/bin/sh', ['-c', KEEPER, ...command], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', fd, fd] });
     const exited = new Promise<string>((resolve) => {
       child.once('error', (error) => resolve(`could not start: ${error.message}`));
-      child.once('exit', (code, sig) => resolve(`exited with ${sig ?? `code ${code}`}`));
+      child.once('exit', (code, sig) => resolve(code === 127 ? `could not start ${command[0]} (not found)` : `exited with ${sig ?? `code ${code}`}`));
     });
     child.unref();
-    const when = pid > 0 ? startTime(pid) : undefined;
     const record: ProcessRecord = {
       name: spec.name,
       role: spec.role,
       ...(spec.service ? { service: spec.service } : {}),
-      pid,
-      ...(when ? { startTime: when } : {}),
-      command: [file!, ...args],
+      ...identity(child.pid ?? -1),
+      command,
       log: spec.log,
     };
     return { record, exited };
@@ -72,40 +68,73 @@ export function start(spec: ProcessSpec): Started {
   }
 }
 
-/** Whether the recorded process still runs (and is the same process, where that can be told). */
-export function isRunning(record: Pick<ProcessRecord, 'pid' | 'startTime'>): boolean {
-  if (record.pid <= 0) return false;
+/**
+ * Process groups with a live (not zombie) member, from /proc; undefined where there is no /proc.
+ * Zombies count as gone: where nothing reaps orphans (a container's init), they stay forever.
+ */
+function liveGroups(): Set<number> | undefined {
+  let pids: string[];
   try {
-    process.kill(record.pid, 0);
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const groups = new Set<number>();
+  for (const pid of pids) {
+    const fields = stat(pid);
+    if (fields && fields[0] !== 'Z') groups.add(Number(fields[2]));
+  }
+  return groups;
+}
+
+/** Whether one process runs (not a zombie) and is the same one, where that can be told. */
+export function alive(p: { pid: number; startTime?: string }): boolean {
+  try {
+    process.kill(p.pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (isZombie(record.pid)) return false;
-  return record.startTime === undefined || startTime(record.pid) === record.startTime;
+  const fields = stat(p.pid);
+  return !fields || (fields[0] !== 'Z' && (p.startTime === undefined || fields[19] === p.startTime));
 }
+
+/** The recorded processes of which something still runs: the keeper, or its command after it. */
+export function stillRunning(records: readonly ProcessRecord[]): ProcessRecord[] {
+  const groups = liveGroups();
+  return records.filter((record) => {
+    if (record.pid <= 0) return false;
+    if (!groups) return alive(record);
+    // The leader may be gone while its command still runs; when it is there, it must be the same.
+    if (!groups.has(record.pid)) return false;
+    const leader = startTime(record.pid);
+    return leader === undefined || record.startTime === undefined || leader === record.startTime;
+  });
+}
+
+/** Where the record carries Linux's start time of the process (for `alive`). */
+export const identity = (pid: number): { pid: number; startTime?: string } => {
+  const when = startTime(pid);
+  return when ? { pid, startTime: when } : { pid };
+};
 
 function signal(record: ProcessRecord, name: NodeJS.Signals): void {
   try {
-    process.kill(-record.pid, name); // the group: the process and whatever it started
+    process.kill(-record.pid, name); // the group: the keeper, the command and whatever it started
   } catch {
-    try {
-      process.kill(record.pid, name);
-    } catch {
-      // already gone
-    }
+    // already gone
   }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** SIGTERM to each, then SIGKILL to those still running after `graceMs`. Returns the names killed. */
+/** SIGTERM to each group, then SIGKILL to those still running after `graceMs`. Returns the names killed. */
 export async function stopAll(records: readonly ProcessRecord[], graceMs = 5000): Promise<string[]> {
-  const running = records.filter(isRunning);
+  const running = stillRunning(records);
   for (const record of running) signal(record, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (running.some(isRunning) && Date.now() < deadline) await sleep(50);
-  const stubborn = running.filter(isRunning);
+  while (stillRunning(running).length > 0 && Date.now() < deadline) await sleep(50);
+  const stubborn = stillRunning(running);
   for (const record of stubborn) signal(record, 'SIGKILL');
-  while (stubborn.some(isRunning)) await sleep(20);
+  while (stillRunning(stubborn).length > 0) await sleep(20);
   return stubborn.map((r) => r.name);
 }

@@ -1,0 +1,58 @@
+import { loadMesh } from '../../config/index.ts';
+import { hasErrors } from '../../config/diagnostics.ts';
+import { dockerAnswers } from '../../runtime/docker.ts';
+import { upProcesses } from '../../runtime/process.ts';
+import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
+
+export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d]
+
+Validates the mesh in DIR (default: the current directory) and runs it: the control plane, an
+Envoy beside every service version, the ingress gateway and the apps, then prints the gateway
+URL. Edits to the mesh files reach the proxies while it runs.
+
+Runtimes:
+  process  everything as processes on 127.0.0.1: each version's command is its app, started
+           in DIR with PORT and HTTP_PROXY (its sidecar) set. Needs Envoy, not Docker.
+           State, port map, Envoy bootstraps and logs are in DIR/.mesh/process/.
+  docker   the Compose stack (not built yet)
+Without --runtime: docker when a Docker engine answers, else process.
+
+Options:
+  --runtime NAME  process or docker
+  -d, --detach    leave it running in the background (stop it with mesh down)
+  -h, --help      show this help
+
+In the foreground, Ctrl-C stops everything it started.`;
+
+export async function run(dir: string, options: { runtime?: string; detach: boolean }): Promise<number> {
+  const say = (line: string) => console.log(line);
+  if (options.runtime !== undefined && options.runtime !== 'process' && options.runtime !== 'docker') {
+    throw new UsageError(`--runtime is process or docker, not ${options.runtime}.`);
+  }
+  if (options.runtime === 'docker') {
+    console.error('mesh up: the Docker (Compose) runtime is not built yet; use --runtime process.');
+    return EXIT.invalid;
+  }
+  if (options.runtime === undefined) {
+    say(
+      (await dockerAnswers())
+        ? 'A Docker engine answers, but the Compose runtime is not built yet: using the process runtime.'
+        : 'No Docker engine answers: using the process runtime.',
+    );
+  }
+  say(`Validating ${dir}`);
+  const { model, diagnostics } = await loadMesh(dir);
+  printDiagnostics(diagnostics);
+  if (!model || hasErrors(diagnostics)) {
+    console.error(`${dir}: invalid (${summary(diagnostics)}); nothing started.`);
+    return EXIT.invalid;
+  }
+  try {
+    return await upProcesses(model, dir, { detach: options.detach, say });
+  } catch (error) {
+    // Envoy missing, a port taken, a process that would not start: sentences for the user.
+    console.error(`mesh up: ${(error as Error).message}`);
+    if (process.env.MESH_DEBUG) console.error(error);
+    return EXIT.invalid;
+  }
+}

@@ -1,0 +1,177 @@
+// The process runtime: `mesh up --runtime process` and `mesh down` for a mesh on this machine,
+// without Docker. The control plane, one Envoy per service version plus the gateway, and each
+// version's app run as child processes on 127.0.0.1; DIR/.mesh/process/state.json records them.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MeshModel } from '../config/model.ts';
+import { adsBootstrap } from '../xds/bootstrap.ts';
+import { findEnvoy } from './envoy-binary.ts';
+import { planPorts } from './port-map.ts';
+import { missingCommands, planProcesses, type AppSpec } from './process-plan.ts';
+import { httpOk, tcpOpen, unsynced, waitUntil } from './readiness.ts';
+import { prepareStateDir, readState, removeState, statePaths, writeState, type RunState } from './state.ts';
+import { alive, identity, start, stillRunning, stopAll, type ProcessSpec, type Started } from './supervise.ts';
+
+const MESH_BIN = fileURLToPath(new URL('../../bin/mesh.js', import.meta.url));
+
+export interface UpOptions {
+  detach: boolean;
+  /** Progress and results, one line each. */
+  say(line: string): void;
+  /** How long each wait (control plane, proxies, apps) may take. */
+  timeoutMs?: number;
+}
+
+/** The last lines of a log, indented, for a failure message. */
+function tail(path: string, lines = 15): string {
+  try {
+    const text = readFileSync(path, 'utf8').trimEnd();
+    return text ? text.split('\n').slice(-lines).map((l) => `    ${l}`).join('\n') : '    (empty)';
+  } catch {
+    return '    (no log)';
+  }
+}
+
+/** A failure of one process: the sentence, and its log's tail. */
+class StartError extends Error {
+  constructor(what: string, log: string) {
+    super(`${what}\n  ${log}:\n${tail(log)}`);
+  }
+}
+
+/** The processes of an earlier run that still run; none (and its state removed) when it is over. */
+async function earlierRun(dir: string): Promise<RunState | undefined> {
+  const state = await readState(dir);
+  if (!state) return undefined;
+  if (stillRunning(state.processes).length > 0) return state;
+  await removeState(dir);
+  return undefined;
+}
+
+/** Starts the mesh; resolves once it is up (detached) or once it was stopped (foreground). Returns the exit code. */
+export async function upProcesses(model: MeshModel, meshDir: string, options: UpOptions): Promise<number> {
+  const dir = resolve(meshDir);
+  const { say } = options;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const running = await earlierRun(dir);
+  if (running) {
+    throw new Error(`The mesh in ${meshDir} is already up (started ${running.startedAt}); run mesh down ${meshDir} first.`);
+  }
+  const missing = missingCommands(model);
+  if (missing) throw new Error(`${meshDir}: ${missing}.`);
+  const envoy = findEnvoy();
+
+  const ports = await planPorts(model);
+  ports.notes.forEach(say);
+  const plan = planProcesses({
+    model, dir, ports, envoy,
+    paths: statePaths(dir),
+    mesh: [process.execPath, MESH_BIN],
+    env: process.env,
+    bootstrap: adsBootstrap,
+  });
+  plan.notes.forEach(say);
+  const paths = await prepareStateDir(dir, ports.portMap, plan.bootstraps);
+  const api = `http://127.0.0.1:${ports.control.apiPort}`;
+  const state: RunState = {
+    runtime: 'process',
+    dir,
+    startedAt: new Date().toISOString(),
+    detached: options.detach,
+    ...(options.detach ? {} : { up: identity(process.pid) }),
+    control: { ...ports.control, api },
+    gateways: plan.gateways,
+    processes: [],
+  };
+  const started: Started[] = [];
+  const launch = async (specs: ProcessSpec[]): Promise<Started[]> => {
+    const now = specs.map(start);
+    started.push(...now);
+    state.processes = started.map((s) => s.record);
+    await writeState(dir, state);
+    return now;
+  };
+
+  try {
+    say(`Starting the control plane (xDS 127.0.0.1:${ports.control.xdsPort}, API ${api})`);
+    const [control] = await launch([plan.control]);
+    await waitUntil('the control plane', () => httpOk(`${api}/status`), { timeoutMs, exited: control!.exited }).catch((e) => {
+      throw new StartError((e as Error).message, plan.control.log);
+    });
+
+    say(`Starting ${plan.proxies.length} Envoy proxies (${plan.proxies.map((p) => p.name).join(', ')})`);
+    const proxies = await launch(plan.proxies);
+    say(`Starting ${plan.apps.length} apps (${plan.apps.map((a) => a.name).join(', ')})`);
+    const apps = await launch(plan.apps);
+
+    say(`Waiting for ${plan.proxyIds.length} proxies to be SYNCED`);
+    let behind: string[] = [];
+    const anyProxyExit = Promise.race(proxies.map((p) => p.exited.then((how) => `${p.record.name} ${how} (log: ${p.record.log})`)));
+    await waitUntil('the proxies', async () => (behind = await unsynced(api, plan.proxyIds)).length === 0, {
+      timeoutMs,
+      exited: anyProxyExit,
+    }).catch((e) => {
+      throw new StartError(`${(e as Error).message}; not SYNCED: ${behind.join(', ')}`, plan.control.log);
+    });
+
+    say(`Waiting for ${plan.apps.length} apps to answer`);
+    await Promise.all(plan.apps.map((app, i) => appReady(app, apps[i]!, timeoutMs)));
+  } catch (error) {
+    say('Stopping what was started');
+    await stopAll(started.map((s) => s.record));
+    await removeState(dir);
+    throw error;
+  }
+
+  for (const url of plan.gateways) say(`Gateway: ${url}`);
+  if (options.detach) {
+    say(`Running in the background (logs: mesh logs --dir ${meshDir}; stop: mesh down ${meshDir}).`);
+    return 0;
+  }
+  say('Press Ctrl-C to stop.');
+  let stopping = false;
+  for (const s of started) void s.exited.then((how) => stopping || say(`${s.record.name} ${how} (log: ${s.record.log})`));
+  await new Promise<void>((done) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      done();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  say('Stopping');
+  await stopAll(started.map((s) => s.record));
+  await removeState(dir);
+  say('Stopped.');
+  return 0;
+}
+
+async function appReady(app: AppSpec, started: Started, timeoutMs: number): Promise<void> {
+  const { health } = app;
+  const check = 'url' in health ? () => httpOk(health.url) : () => tcpOpen(health.port);
+  const where = 'url' in health ? health.url : `127.0.0.1:${health.port}`;
+  await waitUntil(`the app ${app.name} (${where})`, check, { timeoutMs, exited: started.exited }).catch((e) => {
+    throw new StartError((e as Error).message, app.log);
+  });
+}
+
+/** Stops everything `mesh up` recorded for DIR and removes its state. Lines for the user. */
+export async function downProcesses(meshDir: string, say: (line: string) => void, graceMs = 5000): Promise<void> {
+  const state = await readState(meshDir);
+  if (!state) {
+    say(`Nothing runs for ${meshDir} (no .mesh/process/state.json).`);
+    return;
+  }
+  if (state.up && alive(state.up)) {
+    // A `mesh up` in the foreground elsewhere: it stops its children itself on SIGTERM.
+    process.kill(state.up.pid, 'SIGTERM');
+  }
+  const live = stillRunning(state.processes);
+  say(`Stopping ${live.length} processes`);
+  const killed = await stopAll(state.processes, graceMs);
+  if (killed.length) say(`${killed.join(', ')} did not stop within ${graceMs / 1000} s and were killed.`);
+  await removeState(meshDir);
+  say('Stopped.');
+}
