@@ -44,7 +44,12 @@ export async function validateConfig(config: EnvoyJson): Promise<string> {
   return output;
 }
 
-export async function startEnvoy(name: string, config: EnvoyJson): Promise<EnvoyProcess> {
+export interface StartOptions {
+  /** Resolve once the admin interface is up, not waiting for LIVE (an ADS proxy without config). */
+  adminOnly?: boolean;
+}
+
+export async function startEnvoy(name: string, config: EnvoyJson, options: StartOptions = {}): Promise<EnvoyProcess> {
   const envoy = findEnvoy();
   const dir = mkdtempSync(join(tmpdir(), `localmesh-envoy-${name}-`));
   const configPath = join(dir, 'envoy.json');
@@ -103,7 +108,7 @@ export async function startEnvoy(name: string, config: EnvoyJson): Promise<Envoy
       const address = readFileSync(adminPath, 'utf8').trim();
       if (address) adminUrl = `http://${address}`;
     }
-    if (adminUrl && (await isReady(adminUrl, expected))) break;
+    if (adminUrl && (options.adminOnly || (await isReady(adminUrl, expected)))) break;
     await new Promise((r) => setTimeout(r, 25));
   }
 
