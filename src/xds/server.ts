@@ -35,8 +35,11 @@ export async function startXdsServer(options: XdsServerOptions): Promise<XdsServ
 
   server.addService(adsService, {
     StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => {
-      const stream = new AdsStream({ cache, board, send: (response) => call.write(response), nonce: () => String(++nonces) });
       let closed = false;
+      const send = (response: DiscoveryResponse) => {
+        if (!closed) call.write(response);
+      };
+      const stream = new AdsStream({ cache, board, send, nonce: () => String(++nonces) });
       const close = () => {
         if (closed) return;
         closed = true;
