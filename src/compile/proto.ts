@@ -180,13 +180,14 @@ function scalar(field: protobuf.Field, value: unknown, path: string, typeName: s
   return fail();
 }
 
+/** A google.protobuf.Value; protobufjs's built-in struct.proto names its fields in camelCase. */
 function structValue(json: unknown): PlainObject {
-  if (json === null) return { null_value: 'NULL_VALUE' };
-  if (typeof json === 'number') return { number_value: json };
-  if (typeof json === 'string') return { string_value: json };
-  if (typeof json === 'boolean') return { bool_value: json };
-  if (Array.isArray(json)) return { list_value: { values: json.map(structValue) } };
-  return { struct_value: { fields: Object.fromEntries(Object.entries(json as PlainObject).map(([k, v]) => [k, structValue(v)])) } };
+  if (json === null) return { nullValue: 'NULL_VALUE' };
+  if (typeof json === 'number') return { numberValue: json };
+  if (typeof json === 'string') return { stringValue: json };
+  if (typeof json === 'boolean') return { boolValue: json };
+  if (Array.isArray(json)) return { listValue: { values: json.map(structValue) } };
+  return { structValue: { fields: Object.fromEntries(Object.entries(json as PlainObject).map(([k, v]) => [k, structValue(v)])) } };
 }
 
 const byTypeName = new Map<string, protobuf.Type | undefined>();

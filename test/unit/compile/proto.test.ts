@@ -78,4 +78,16 @@ describe('strict Envoy JSON check', () => {
     expect(type.encode(type.decode(bytes)).finish()).toEqual(bytes);
     expect(type.encode(toMessage('envoy.config.listener.v3.Listener', LISTENER)).finish()).toEqual(bytes);
   });
+
+  it('a Struct keeps its values through the protobuf encoding', () => {
+    const metadata = { filter_metadata: { x: { s: 'v', n: 2, b: true, l: [1, 'a'], o: { k: null } } } };
+    const decoded = decodeResource('clusters', encodeResource('clusters', { name: 'c', metadata })) as any;
+    expect(decoded.metadata.filter_metadata.x.fields).toEqual({
+      s: { stringValue: 'v' },
+      n: { numberValue: 2 },
+      b: { boolValue: true },
+      l: { listValue: { values: [{ numberValue: 1 }, { stringValue: 'a' }] } },
+      o: { structValue: { fields: { k: { nullValue: 'NULL_VALUE' } } } },
+    });
+  });
 });
