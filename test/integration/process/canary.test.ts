@@ -1,0 +1,163 @@
+// examples/canary on the process runtime, as a user runs it: `mesh up -d`, traffic through the
+// gateway, `mesh weight` and hand edits under load, a control-plane restart, `mesh down`.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import type { ControlStatus } from '../../../src/control/controller.ts';
+import { unsynced } from '../../../src/runtime/readiness.ts';
+import { readState, writeState } from '../../../src/runtime/state.ts';
+import { start } from '../../../src/runtime/supervise.ts';
+import { binomialCheck, sendMany } from '../../helpers/traffic.ts';
+import { apiOf, copyExample, failed, getJson, mesh, processesIn, sleep, startLoad } from './harness.ts';
+
+let dir = '';
+let port = 0;
+let api = '';
+let reviewsYaml = '';
+const PROXIES = ['mesh-gateway', 'reviews-v1', 'reviews-v2'];
+
+/** The share of responses from reviews v2 among those completed after `from` (performance.now()). */
+function v2Share(responses: Array<{ at: number; version: string }>, from: number) {
+  const after = responses.filter((r) => r.at >= from);
+  return { n: after.length, v2: after.filter((r) => r.version === 'v2').length };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+beforeAll(async () => {
+  ({ dir, gatewayPort: port } = await copyExample('canary'));
+  reviewsYaml = join(dir, 'reviews.yaml');
+  const up = await mesh('up', '--runtime', 'process', '-d', dir);
+  expect(up.code, up.stdout + up.stderr).toBe(0);
+  expect(up.stdout).toContain(`Gateway: http://127.0.0.1:${port}/`);
+  api = await apiOf(dir);
+}, 90_000);
+
+afterAll(async () => {
+  if (dir) {
+    await mesh('down', dir);
+    await rm(dirname(dir), { recursive: true, force: true });
+  }
+}, 30_000);
+
+describe('mesh up --runtime process -d examples/canary', () => {
+  it('records every process and its ports, and the gateway answers', async () => {
+    const state = (await readState(dir))!;
+    expect(state.processes.map((p) => p.name).sort()).toEqual(
+      ['mesh-control', 'mesh-gateway', 'reviews-v1', 'reviews-v1-proxy', 'reviews-v2', 'reviews-v2-proxy'],
+    );
+    expect(await unsynced(api, PROXIES)).toEqual([]);
+    const tally = await sendMany(20, { port });
+    expect(tally.byStatus, tally.summary).toEqual({ 200: 20 });
+  });
+
+  it('splits 1000 requests 90/10 within binomial bounds', async () => {
+    const tally = await sendMany(1000, { port }, 16);
+    expect(tally.byStatus[200], tally.summary).toBe(1000);
+    const check = binomialCheck(tally.byVersion.v2 ?? 0, 1000, 0.1);
+    expect(check.ok, `${check.message}; ${tally.summary}`).toBe(true);
+  });
+
+  it('mesh weight reviews v1=50 v2=50 moves the split within a second, loses no request and keeps the comments', async () => {
+    const before = await readFile(reviewsYaml, 'utf8');
+    const load = startLoad(port);
+    await sleep(300);
+    const weight = await mesh('weight', 'reviews', 'v1=50', 'v2=50', '--dir', dir);
+    const written = performance.now();
+    expect(weight.code, weight.stderr).toBe(0);
+    expect(weight.stdout).toContain('v1 90 → 50, v2 10 → 50');
+    await sleep(3000);
+    const responses = await load.stop();
+    console.info(`mesh weight under load: ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses), `${failed(responses).length} of ${responses.length} failed`).toEqual([]);
+    const { n, v2 } = v2Share(responses, written + 1000);
+    const check = binomialCheck(v2, n, 0.5);
+    expect(check.ok, `a second after the write: ${check.message}`).toBe(true);
+    // Only the two numbers changed: comments and spacing byte for byte.
+    expect(await readFile(reviewsYaml, 'utf8')).toBe(
+      before.replace('weight: 90   # stable', 'weight: 50   # stable').replace('weight: 10   # canary', 'weight: 50   # canary'),
+    );
+  });
+
+  it('a broken edit is not pushed: traffic stays as it was and /status points at file:line:col', async () => {
+    const good = await readFile(reviewsYaml, 'utf8');
+    const load = startLoad(port);
+    await writeFile(reviewsYaml, good.replace('weight: 50   # canary', 'weight: [50   # canary'));
+    const broken = performance.now();
+    let status: ControlStatus | undefined;
+    await waitFor('/status reports the broken file', async () => {
+      status = await getJson<ControlStatus>(`${api}/status`);
+      return !status.valid;
+    });
+    await sleep(1500);
+    await writeFile(reviewsYaml, good);
+    await waitFor('/status valid again', async () => (await getJson<ControlStatus>(`${api}/status`)).valid);
+    const responses = await load.stop();
+    console.info(`broken edit: ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses)).toEqual([]);
+    const { n, v2 } = v2Share(responses, broken);
+    expect(binomialCheck(v2, n, 0.5).ok, binomialCheck(v2, n, 0.5).message).toBe(true);
+    const error = status!.diagnostics.find((d) => d.severity === 'error')!;
+    expect(`${error.file}:${error.line}:${error.col}`).toMatch(/reviews\.yaml:\d+:\d+$/);
+    expect(error.line).toBeGreaterThan(0);
+  });
+
+  it('50 weight changes under continuous load lose no request', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const load = startLoad(port);
+    for (let i = 1; i <= 50; i++) {
+      const v1 = i === 50 ? 100 : (i * 37) % 101;
+      expect(await main(['weight', 'reviews', `v1=${v1}`, `v2=${100 - v1}`, '--dir', dir])).toBe(0);
+      await sleep(40);
+    }
+    const last = performance.now();
+    await sleep(1500);
+    const responses = await load.stop();
+    vi.restoreAllMocks();
+    console.info(`50 weight changes: ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses), `${failed(responses).length} of ${responses.length} failed`).toEqual([]);
+    expect(v2Share(responses, last + 1000).v2, 'the last weights (v1=100) serve').toBe(0);
+  }, 60_000);
+
+  it('keeps traffic flowing while the control plane is killed and restarted; the proxies resync', async () => {
+    const state = (await readState(dir))!;
+    const control = state.processes.find((p) => p.name === 'mesh-control')!;
+    const load = startLoad(port);
+    process.kill(-control.pid, 'SIGKILL');
+    await waitFor('the API is gone', async () => {
+      try {
+        await fetch(`${api}/status`, { signal: AbortSignal.timeout(500) });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await sleep(1500);
+    const restarted = start({ name: control.name, role: 'control', command: control.command, cwd: dir, env: process.env as Record<string, string>, log: control.log });
+    await writeState(dir, { ...state, processes: state.processes.map((p) => (p.name === control.name ? restarted.record : p)) });
+    await waitFor('every proxy SYNCED again', async () => (await unsynced(api, PROXIES)).length === 0, 15_000);
+    // The new control plane serves edits.
+    expect(await mesh('weight', 'reviews', 'v1=0', 'v2=100', '--dir', dir)).toMatchObject({ code: 0 });
+    const edited = performance.now();
+    await sleep(2000);
+    const responses = await load.stop();
+    console.info(`control plane killed and restarted: ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses), `${failed(responses).length} of ${responses.length} failed`).toEqual([]);
+    const { n, v2 } = v2Share(responses, edited + 1000);
+    expect(v2, 'after the edit, all to v2').toBe(n);
+  }, 60_000);
+
+  it('mesh down leaves no process behind', async () => {
+    const down = await mesh('down', dir);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await processesIn(dir)).toEqual([]);
+    expect(await readState(dir)).toBeUndefined();
+  });
+});

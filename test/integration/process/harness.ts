@@ -1,0 +1,113 @@
+// The process runtime as a user runs it: an example copied to a temp dir, `mesh` as a child
+// process, continuous load against the gateway, and a look at /proc for what is left running.
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, readlink, readdir, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePorts } from '../../helpers/ports.ts';
+import { send, type Response } from '../../helpers/traffic.ts';
+import { readState } from '../../../src/runtime/state.ts';
+
+const run = promisify(execFile);
+const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function mesh(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/mesh.js', ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/**
+ * examples/NAME and examples/app side by side in a temp dir (the versions run ../app/server.mjs),
+ * with the gateway published on a free port instead of the example's fixed one, so test files
+ * running at once do not collide. Returns the mesh dir and the gateway port.
+ */
+export async function copyExample(name: string): Promise<{ dir: string; gatewayPort: number }> {
+  const root = await mkdtemp(join(tmpdir(), `localmesh-process-${name}-`));
+  await cp(join(EXAMPLES, name), join(root, name), { recursive: true });
+  await cp(join(EXAMPLES, 'app'), join(root, 'app'), { recursive: true });
+  const dir = join(root, name);
+  const [gatewayPort] = await freePorts(1);
+  const meshFile = join(dir, 'mesh.yaml');
+  const text = await readFile(meshFile, 'utf8');
+  const published = text.replace(/("80": )\d+/, `$1${gatewayPort}`);
+  if (published === text) throw new Error(`${meshFile}: no "80": PORT to replace`);
+  await writeFile(meshFile, published);
+  return { dir, gatewayPort: gatewayPort! };
+}
+
+/** The control plane's API URL of the mesh `mesh up` started in `dir`. */
+export async function apiOf(dir: string): Promise<string> {
+  const state = await readState(dir);
+  if (!state) throw new Error(`no state.json in ${dir}/.mesh/process`);
+  return state.control.api;
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return (await res.json()) as T;
+}
+
+export interface Load {
+  /** Every response so far, with the time it completed (performance.now()). */
+  responses: Array<Response & { at: number }>;
+  stop(): Promise<Array<Response & { at: number }>>;
+}
+
+/** Requests to the port, `concurrency` at a time, until stopped. */
+export function startLoad(port: number, concurrency = 4, path = '/'): Load {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const responses: Load['responses'] = [];
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      const response = await send({ port, path, timeoutMs: 5000 }, agent);
+      responses.push({ ...response, at: performance.now() });
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  return {
+    responses,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return responses;
+    },
+  };
+}
+
+export const failed = (responses: readonly Response[]) => responses.filter((r) => r.status !== 200);
+
+/** Pids of the processes whose command line names `dir` or whose working directory is in it. */
+export async function processesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    try {
+      const [cmdline, cwd, stat] = await Promise.all([
+        readFile(`/proc/${pid}/cmdline`, 'utf8'),
+        readlink(`/proc/${pid}/cwd`).catch(() => ''),
+        readFile(`/proc/${pid}/stat`, 'utf8'),
+      ]);
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (cmdline.includes(dir) || cwd === dir || cwd.startsWith(`${dir}/`)) found.push(`${pid} ${cmdline.replaceAll('\0', ' ')}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
