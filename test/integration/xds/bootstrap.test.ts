@@ -9,7 +9,7 @@ import { startXdsServer, type XdsServer } from '../../../src/xds/server.ts';
 import { startEnvoy, validateConfig, type EnvoyProcess } from '../../helpers/envoy.ts';
 import { freePorts } from '../../helpers/ports.ts';
 import { waitFor } from '../../helpers/xds-mesh.ts';
-import { snapshot } from '../../unit/xds/fixtures.ts';
+import { snapshot } from '../../helpers/xds-snapshots.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {

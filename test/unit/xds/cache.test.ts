@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_KINDS, type ResourceKind } from '../../../src/compile/snapshot.ts';
 import { InconsistentSnapshotError, SnapshotCache, type CachedSnapshot } from '../../../src/xds/cache.ts';
-import { assignment, edsCluster, listener, routeConfig, snapshot } from './fixtures.ts';
+import { assignment, edsCluster, listener, routeConfig, snapshot } from '../../helpers/xds-snapshots.ts';
 
 const versions = (c: CachedSnapshot) => Object.fromEntries(RESOURCE_KINDS.map((k) => [k, c.types[k].version])) as Record<ResourceKind, string>;
 

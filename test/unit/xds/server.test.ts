@@ -6,7 +6,7 @@ import { TYPE_URLS } from '../../../src/compile/snapshot.ts';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
 import { adsService, type DiscoveryRequest, type DiscoveryResponse } from '../../../src/xds/messages.ts';
 import { startXdsServer, type XdsServer } from '../../../src/xds/server.ts';
-import { snapshot } from './fixtures.ts';
+import { snapshot } from '../../helpers/xds-snapshots.ts';
 
 let server: XdsServer;
 let client: grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientDuplexStream<unknown, unknown>>;

@@ -6,7 +6,7 @@ import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from '../../../
 import { StatusBoard } from '../../../src/xds/status.ts';
 import { AdsStream, XdsProtocolError } from '../../../src/xds/stream.ts';
 import type { XdsEvent } from '../../../src/xds/types.ts';
-import { snapshot } from './fixtures.ts';
+import { snapshot } from '../../helpers/xds-snapshots.ts';
 
 let cache: SnapshotCache;
 let board: StatusBoard;
