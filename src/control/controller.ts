@@ -83,48 +83,44 @@ export function createController(options: ControllerOptions): Controller {
     return { hash: hash.digest('hex').slice(0, 8), result: loadMeshFromSources(files, dir) };
   }
 
-  /** Compiles and publishes a valid mesh; the diagnostics when there is nothing to publish. */
-  function publish(result: ValidationResult): CompiledMesh | Diagnostic[] {
-    if (!result.model || hasErrors(result.diagnostics)) return result.diagnostics;
-    try {
-      const compiled = compileMesh(result.model, addressing.forModel(result.model));
-      cache.setSnapshots(compiled.snapshots);
-      const proxies = new Set(compiled.snapshots.map((s) => s.proxy));
-      for (const old of serving?.compiled.snapshots ?? []) if (!proxies.has(old.proxy)) cache.clearSnapshot(old.proxy);
-      return compiled;
-    } catch (error) {
-      // A valid model the compiler or the cache rejects is a bug, but still a reason not to publish.
-      const message = `the mesh is valid but could not be compiled: ${(error as Error).message}`;
-      return [{ file: dir, line: 0, col: 0, severity: 'error', message }, ...result.diagnostics];
-    }
-  }
-
   async function load(): Promise<void> {
     const started = performance.now();
     const { hash, result } = await loadFiles();
     const took = () => Math.round((performance.now() - started) * 10) / 10;
-    if (serving && hash === serving.hash && !hasErrors(result.diagnostics)) {
+    const invalid = (diagnostics: Diagnostic[]) => {
+      state = { ...state, valid: false, diagnostics };
+      onEvent({ type: 'invalid', diagnostics, serving: serving?.version, at: Date.now(), ms: took() });
+    };
+    // A valid model the compiler or the cache rejects is a bug, but still a reason not to publish.
+    const bug = (what: string, error: unknown): Diagnostic[] => [
+      { file: dir, line: 0, col: 0, severity: 'error', message: `the mesh is valid but ${what}: ${(error as Error).message}` },
+      ...result.diagnostics,
+    ];
+
+    if (!result.model || hasErrors(result.diagnostics)) return invalid(result.diagnostics);
+    if (serving && hash === serving.hash) {
       state = { ...state, valid: true, diagnostics: result.diagnostics };
       onEvent({ type: 'unchanged', version: serving.version, at: Date.now(), ms: took() });
       return;
     }
-    const compiled = publish(result);
-    if (Array.isArray(compiled)) {
-      state = { ...state, valid: false, diagnostics: compiled };
-      onEvent({ type: 'invalid', diagnostics: compiled, serving: serving?.version, at: Date.now(), ms: took() });
-      return;
+    let compiled: CompiledMesh;
+    try {
+      compiled = compileMesh(result.model, addressing.forModel(result.model));
+    } catch (error) {
+      return invalid(bug('could not be compiled', error));
     }
-    const version = `${++counter}-${hash}`;
+    const version = `${counter + 1}-${hash}`;
+    const proxies = compiled.snapshots.map((s) => s.proxy);
+    onEvent({ type: 'compiled', version, proxies, warnings: result.diagnostics.length, at: Date.now(), ms: took() });
+    try {
+      cache.setSnapshots(compiled.snapshots); // every snapshot is checked before any is published
+    } catch (error) {
+      return invalid(bug('the xDS cache refused its snapshots', error));
+    }
+    for (const old of serving?.compiled.snapshots ?? []) if (!proxies.includes(old.proxy)) cache.clearSnapshot(old.proxy);
+    counter++;
     serving = { version, hash, compiled, publishedAt: Date.now() };
     state = { ...state, valid: true, diagnostics: result.diagnostics };
-    onEvent({
-      type: 'compiled',
-      version,
-      proxies: compiled.snapshots.map((s) => s.proxy),
-      warnings: result.diagnostics.length,
-      at: serving.publishedAt,
-      ms: took(),
-    });
   }
 
   async function reload(files: string[] = [], changedAt = Date.now()): Promise<void> {

@@ -1,6 +1,6 @@
 // Reads every proxy's Envoy stats once a second and keeps a sliding window of samples, for
 // /traffic. A proxy that cannot be reached is reported as such; the others still count.
-import { parseStats, STATS_QUERY, trafficReport, type ProxyScrape, type StatsSample, type TrafficReport } from './traffic.ts';
+import { parseStats, startSample, STATS_QUERY, trafficReport, type ProxyScrape, type StatsSample, type TrafficReport } from './traffic.ts';
 
 /** A proxy and the URL of its Envoy `/stats` (admin, or a stats port that serves it). */
 export interface StatsTarget {
@@ -33,7 +33,9 @@ export function startScraper(options: ScraperOptions): Scraper {
       const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(200, intervalMs - 100)) });
       if (!response.ok) throw new Error(`HTTP ${response.status} from ${statsUrl}`);
       const at = Date.now();
-      samples.set(proxy, inWindow([...(samples.get(proxy) ?? []), parseStats(await response.json(), at)], at - windowMs));
+      const sample = parseStats(await response.json(), at);
+      const windowStart = at - windowMs;
+      samples.set(proxy, inWindow([...sameEnvoy(samples.get(proxy) ?? [], sample.startedAt, windowStart), sample], windowStart));
       scrapes.set(proxy, { proxy, url: statsUrl, reachable: true, lastScrapeAt: at });
     } catch (error) {
       const cause = (error as { cause?: { message?: string } }).cause?.message;
@@ -68,4 +70,16 @@ export function startScraper(options: ScraperOptions): Scraper {
 /** The samples after `since`, and the newest one at or before it as their baseline. */
 function inWindow(list: StatsSample[], since: number): StatsSample[] {
   return list.slice(Math.max(0, list.findLastIndex((s) => s.at <= since)));
+}
+
+/**
+ * The samples kept for a proxy that started at `startedAt`: the same as before when it is the same
+ * Envoy; else (a first scrape, or a restart) none, plus its all-zero start when that is in the
+ * window, so the requests since it started count.
+ */
+function sameEnvoy(list: StatsSample[], startedAt: number | undefined, windowStart: number): StatsSample[] {
+  if (startedAt === undefined) return list;
+  const previous = list.at(-1)?.startedAt;
+  if (previous !== undefined && Math.abs(previous - startedAt) < 2000) return list; // uptime is in whole seconds
+  return startedAt > windowStart ? [startSample(startedAt)] : [];
 }

@@ -15,6 +15,8 @@ export interface Counters {
 /** One scrape of one proxy. */
 export interface StatsSample {
   at: number;
+  /** When the Envoy started (from its uptime): its counters were all zero then. */
+  startedAt?: number;
   /** By route name (the route's stat_prefix), summed over virtual hosts. */
   routes: Map<string, Counters>;
   /** By cluster name. */
@@ -22,7 +24,7 @@ export interface StatsSample {
 }
 
 /** The query that asks Envoy for only what `parseStats` reads. */
-export const STATS_QUERY = `format=json&histogram_buckets=cumulative&filter=${encodeURIComponent('upstream_rq_(completed|5xx|time)$')}`;
+export const STATS_QUERY = `format=json&histogram_buckets=cumulative&filter=${encodeURIComponent('upstream_rq_(completed|5xx|time)$|^server\\.uptime$')}`;
 
 const ROUTE_STAT = /^vhost\..+?\.route\.(.+)\.(upstream_rq_(?:completed|5xx|time))$/;
 const CLUSTER_STAT = /^cluster\.(.+)\.(upstream_rq_(?:completed|5xx|time))$/;
@@ -43,7 +45,8 @@ export function parseStats(body: unknown, at: number): StatsSample {
     else counters.errors += value;
   };
   for (const entry of entries) {
-    if (typeof entry.name === 'string' && typeof entry.value === 'number') add(entry.name, entry.value);
+    if (entry.name === 'server.uptime' && typeof entry.value === 'number') sample.startedAt = at - entry.value * 1000;
+    else if (typeof entry.name === 'string' && typeof entry.value === 'number') add(entry.name, entry.value);
     for (const h of (entry.histograms ?? []) as Array<{ name: string; buckets?: Array<{ upper_bound: number; cumulative: number }> }>) {
       add(h.name, (h.buckets ?? []).map((b) => ({ le: b.upper_bound, count: b.cumulative })));
     }
@@ -109,7 +112,8 @@ export function trafficReport(samples: ReadonlyMap<string, readonly StatsSample[
     const first = list[0];
     const last = list.at(-1);
     if (!first || !last || last === first) continue;
-    const seconds = (last.at - first.at) / 1000;
+    // At least a second: a proxy's start is known to the second only (its uptime).
+    const seconds = Math.max(1, (last.at - first.at) / 1000);
     accumulate(routes, first.routes, last.routes, seconds);
     accumulate(clusters, first.clusters, last.clusters, seconds);
   }
@@ -136,15 +140,13 @@ interface Delta {
 
 function accumulate(into: Map<string, Delta>, before: Map<string, Counters>, after: Map<string, Counters>, seconds: number): void {
   for (const [name, now] of after) {
-    const then = before.get(name);
-    // A counter that went down is a restarted proxy: count from zero.
-    const restarted = then !== undefined && now.completed < then.completed;
-    const base = restarted || !then ? { completed: 0, errors: 0, latency: [] } : then;
+    // A route or cluster new since the first sample counted from zero.
+    const base = before.get(name) ?? { completed: 0, errors: 0, latency: [] };
     const completed = now.completed - base.completed;
     const delta: Delta = {
       completed,
       errors: now.errors - base.errors,
-      rps: seconds > 0 ? completed / seconds : 0,
+      rps: completed / seconds,
       latency: now.latency.map((b, i) => ({ le: b.le, count: b.count - (base.latency[i]?.count ?? 0) })),
     };
     const sum = into.get(name);
@@ -181,4 +183,9 @@ export function quantile(buckets: Counters['latency'], q: number): number | null
     below = count;
   }
   return lower;
+}
+
+/** A proxy's counters when it started: every one zero. */
+export function startSample(startedAt: number): StatsSample {
+  return { at: startedAt, startedAt, routes: new Map(), clusters: new Map() };
 }
