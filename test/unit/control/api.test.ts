@@ -1,0 +1,128 @@
+// The HTTP API on a real socket, over a real controller and cache (no Envoy): status, proxy
+// config, errors as sentences, and the event stream in order with replay.
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SnapshotCache } from '../../../src/xds/cache.ts';
+import { createController, type Controller, type ControlStatus } from '../../../src/control/controller.ts';
+import { composeMode } from '../../../src/control/addressing-mode.ts';
+import { eventLog, type ControlEvent } from '../../../src/control/events.ts';
+import { startApi, type ApiServer, type ProxyConfig } from '../../../src/control/api.ts';
+import type { TrafficReport } from '../../../src/control/traffic.ts';
+
+const EXAMPLE = new URL('../../../examples/canary/', import.meta.url).pathname;
+
+let dir: string;
+let controller: Controller;
+let api: ApiServer;
+const events = eventLog(5);
+const url = (path: string) => `http://127.0.0.1:${api.port}${path}`;
+const get = async (path: string) => {
+  const response = await fetch(url(path));
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+const traffic: TrafficReport = { at: 0, windowMs: 10_000, proxies: [], routes: [], subsets: [] };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'localmesh-api-'));
+  await cp(EXAMPLE, dir, { recursive: true });
+  controller = createController({ dir, addressing: composeMode(), cache: new SnapshotCache(), onEvent: (e) => events.publish(e), debounceMs: 10 });
+  await controller.reload();
+  api = await startApi({ port: 0, controller, xds: { status: () => [] }, events, traffic: { report: () => traffic } });
+});
+afterAll(async () => {
+  controller.close();
+  await api.close();
+});
+
+/** Reads server-sent events until `count` have arrived. */
+async function readEvents(count: number, headers: Record<string, string> = {}, during?: () => Promise<void>): Promise<ControlEvent[]> {
+  const abort = new AbortController();
+  const response = await fetch(url('/events'), { headers, signal: abort.signal });
+  expect(response.headers.get('content-type')).toBe('text/event-stream');
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const received: ControlEvent[] = [];
+  let buffer = '';
+  let started = false;
+  while (received.length < count) {
+    if (!started && during) {
+      started = true;
+      void during();
+    }
+    const { value } = await reader.read();
+    buffer += decoder.decode(value);
+    const blocks = buffer.split('\n\n');
+    buffer = blocks.pop()!;
+    for (const block of blocks) {
+      const data = block.split('\n').find((l) => l.startsWith('data: '));
+      const id = block.split('\n').find((l) => l.startsWith('id: '));
+      if (data) {
+        const event = JSON.parse(data.slice(6)) as ControlEvent;
+        expect(id).toBe(`id: ${event.id}`);
+        received.push(event);
+      }
+    }
+  }
+  abort.abort();
+  return received;
+}
+
+describe('HTTP API', () => {
+  it('GET /status: version, last change, valid, diagnostics', async () => {
+    const { status, body } = await get('/status');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ dir, valid: true, diagnostics: [], proxies: ['mesh-gateway', 'reviews-v1', 'reviews-v2'] });
+    expect(body.version).toMatch(/^1-[0-9a-f]{8}$/);
+    expect(typeof body.lastChangeAt).toBe('number');
+    expect(typeof body.publishedAt).toBe('number');
+  });
+
+  it('GET /proxies/ID/config: all four types, or one', async () => {
+    const all = (await get('/proxies/mesh-gateway/config')).body as unknown as ProxyConfig;
+    expect(Object.keys(all.resources)).toEqual(['listeners', 'routes', 'clusters', 'endpoints']);
+    expect(all.resources.listeners![0]!.name).toBe('gateway_80');
+    const routes = (await get('/proxies/mesh-gateway/config?type=routes')).body as unknown as ProxyConfig;
+    expect(Object.keys(routes.resources)).toEqual(['routes']);
+    expect(routes.version).toBe(all.version);
+  });
+
+  it('answers mistakes with a status and a sentence', async () => {
+    expect(await get('/proxies/ratings-v1/config')).toEqual({
+      status: 404,
+      body: { error: 'No proxy ratings-v1 in the mesh; the proxies are mesh-gateway, reviews-v1, reviews-v2.' },
+    });
+    expect(await get('/proxies/reviews-v1/config?type=secrets')).toMatchObject({ status: 400, body: { error: expect.stringContaining('listeners, routes, clusters, endpoints') } });
+    expect(await get('/nothing')).toMatchObject({ status: 404, body: { error: expect.stringContaining('/status') } });
+    const post = await fetch(url('/status'), { method: 'POST' });
+    expect(post.status).toBe(405);
+  });
+
+  it('GET /proxies and /traffic pass through what the xDS server and scraper report', async () => {
+    expect(await get('/proxies')).toEqual({ status: 200, body: [] });
+    expect((await get('/traffic')).body).toEqual(traffic);
+  });
+
+  it('GET /events replays what it keeps, then streams each event as it happens, in order', async () => {
+    const path = join(dir, 'reviews.yaml');
+    const save = async (from: string, to: string) => {
+      await writeFile(path, (await readFile(path, 'utf8')).replace(from, to));
+      controller.changed(path);
+      await controller.idle();
+    };
+    const received = await readEvents(5, {}, async () => {
+      await save('subset: v2', 'subset: v9');
+      await save('subset: v9', 'subset: v2');
+    });
+    expect(received.map((e) => e.type)).toEqual(['compiled', 'changed', 'invalid', 'changed', 'unchanged']);
+    expect(received.map((e) => e.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(received[2]).toMatchObject({ type: 'invalid', diagnostics: [{ file: path, line: 18, col: 21 }], serving: controller.status().version });
+    for (const e of received) expect(e.at).toBeGreaterThan(0);
+    expect(received.filter((e) => e.type !== 'changed').every((e) => typeof e.ms === 'number')).toBe(true);
+
+    // A client that reconnects with Last-Event-ID gets only what it missed.
+    expect((await readEvents(2, { 'last-event-id': '3' })).map((e) => e.id)).toEqual([4, 5]);
+    expect((await get('/status')).body).toMatchObject({ valid: true });
+  });
+});
