@@ -59,7 +59,7 @@ export interface Controller {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { dir, addressing, cache, onEvent, debounceMs = 50, read = readMeshDir } = options;
+  const { dir, addressing, cache, onEvent, debounceMs = 30, read = readMeshDir } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number } | undefined;
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
