@@ -5,17 +5,16 @@
 // Each command runs under a small `sh` that waits for it, the group's leader: Envoy asks for
 // SIGTERM when its parent dies (PR_SET_PDEATHSIG), so its parent must outlive `mesh up -d`.
 // node:child_process rather than execa: a detached run must let `mesh up -d` exit while its
-// children go on (ChildProcess.unref); execa splits string commands.
+// children go on (ChildProcess.unref).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { parseCommandString } from 'execa';
 import type { ProcessRecord, Role } from './state.ts';
 
 export interface ProcessSpec {
   name: string;
   role: Role;
   service?: string;
-  /** An argument list, or a command line split as Compose splits a string `command`. */
+  /** An argument list, or a command line for the shell (as in a Procfile). */
   command: string[] | string;
   cwd: string;
   env: Record<string, string>;
@@ -30,6 +29,9 @@ export interface Started {
 
 /** `sh -c KEEPER CMD ARGS…` runs CMD ARGS… in the background and exits with its status. */
 const KEEPER = '"$0" "$@" & wait $!';
+/** The same for a command line. */
+const keeperOf = (line: string) => `( ${line}
+) & wait $!`;
 
 /** Fields after the command name in /proc/PID/stat (state is the first); undefined without /proc. */
 function stat(pid: number | string): string[] | undefined {
@@ -45,10 +47,11 @@ function stat(pid: number | string): string[] | undefined {
 const startTime = (pid: number): string | undefined => stat(pid)?.[19];
 
 export function start(spec: ProcessSpec): Started {
-  const command = typeof spec.command === 'string' ? parseCommandString(spec.command) : spec.command;
+  const command = typeof spec.command === 'string' ? [spec.command] : spec.command;
+  const args = typeof spec.command === 'string' ? ['-c', keeperOf(spec.command)] : ['-c', KEEPER, ...command];
   const fd = openSync(spec.log, 'a');
   try {
-    const child = spawn('/bin/sh', ['-c', KEEPER, ...command], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn('/bin/sh', args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', fd, fd] });
     const exited = new Promise<string>((resolve) => {
       child.once('error', (error) => resolve(`could not start: ${error.message}`));
       child.once('exit', (code, sig) => resolve(code === 127 ? `could not start ${command[0]} (not found)` : `exited with ${sig ?? `code ${code}`}`));

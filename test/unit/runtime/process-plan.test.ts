@@ -1,0 +1,97 @@
+// What the process runtime runs for a mesh: ports, the apps' environment, bootstraps, notes.
+import { describe, expect, it } from 'vitest';
+import { loadMeshFromSources } from '../../../src/config/index.ts';
+import { adsBootstrap } from '../../../src/xds/bootstrap.ts';
+import { gatewayHostPorts } from '../../../src/runtime/port-map.ts';
+import { missingCommands, planProcesses } from '../../../src/runtime/process-plan.ts';
+import { statePaths } from '../../../src/runtime/state.ts';
+
+const MESH = `apiVersion: localmesh.dev/v1alpha1
+kind: Mesh
+metadata: {name: m}
+spec:
+  settings: {gateway: {ports: {"80": 8080}}}
+  services:
+    reviews:
+      ports: [{port: 9080}]
+      versions:
+        v1: {command: [node, app.mjs], env: {VERSION: v1, DEBUG: true}, replicas: 3, healthcheck: {path: /healthz}}
+        v2: {command: "node app.mjs --v2", image: reviews:2}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+`;
+
+const model = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH }]).model!;
+
+function plan() {
+  let next = 20000;
+  const keys = ['outbound reviews-v1', 'outbound reviews-v2', 'app reviews-v1 9080', 'app reviews-v2 9080', 'admin reviews-v1', 'admin reviews-v2', 'admin mesh-gateway'];
+  const ports = Object.fromEntries(keys.map((k) => [k, next++]));
+  return planProcesses({
+    model,
+    dir: '/mesh',
+    ports: { portMap: { listenAddress: '127.0.0.1', ports: { ...ports, 'gateway 80': 8080 } }, control: { xdsPort: 15010, apiPort: 15080 }, notes: [] },
+    paths: statePaths('/mesh'),
+    envoy: '/bin/envoy',
+    mesh: ['node', 'mesh.js'],
+    env: { PATH: '/bin', UNSET: undefined },
+    bootstrap: adsBootstrap,
+  });
+}
+
+describe('planProcesses', () => {
+  it('gives each app its port, its sidecar as HTTP proxy (both spellings), loopback as NO_PROXY, and its env', () => {
+    const v1 = plan().apps.find((a) => a.name === 'reviews-v1')!;
+    expect(v1.env).toEqual({
+      PATH: '/bin',
+      VERSION: 'v1',
+      DEBUG: 'true',
+      PORT: '20002',
+      HTTP_PROXY: 'http://127.0.0.1:20000',
+      http_proxy: 'http://127.0.0.1:20000',
+      NO_PROXY: 'localhost,127.0.0.1',
+      no_proxy: 'localhost,127.0.0.1',
+      NODE_USE_ENV_PROXY: '1',
+    });
+    expect(v1).toMatchObject({ command: ['node', 'app.mjs'], cwd: '/mesh', health: { url: 'http://127.0.0.1:20002/healthz' }, log: '/mesh/.mesh/process/logs/reviews-v1.log' });
+    expect(plan().apps.find((a) => a.name === 'reviews-v2')).toMatchObject({ command: 'node app.mjs --v2', health: { port: 20003 } });
+  });
+
+  it('runs the control plane on the port map, and one Envoy per version plus the gateway on its ADS bootstrap', () => {
+    const p = plan();
+    expect(p.control.command).toEqual([
+      'node', 'mesh.js', 'control', '--dir', '/mesh', '--xds-port', '15010', '--api-port', '15080', '--bind', '127.0.0.1',
+      '--addressing', '/mesh/.mesh/process/addressing.json',
+    ]);
+    expect(p.proxies.map((x) => x.name)).toEqual(['reviews-v1-proxy', 'reviews-v2-proxy', 'mesh-gateway']);
+    expect(p.proxies[0]!.command.slice(0, 3)).toEqual(['/bin/envoy', '-c', '/mesh/.mesh/process/envoy/reviews-v1.json']);
+    expect(p.proxyIds).toEqual(['reviews-v1', 'reviews-v2', 'mesh-gateway']);
+    const bootstrap = p.bootstraps.get('reviews-v1') as { node: { id: string }; admin: unknown };
+    expect(bootstrap.node.id).toBe('reviews-v1');
+    expect(JSON.stringify(bootstrap.admin)).toContain('20004');
+    expect(p.gateways).toEqual(['http://127.0.0.1:8080/']);
+  });
+
+  it('says that replicas run as one process', () => {
+    expect(plan().notes).toEqual(['reviews-v1: replicas: 3 runs as one process in the process runtime.']);
+  });
+
+  it('publishes gateway ports as settings.gateway.ports says, else on the same number', () => {
+    expect([...gatewayHostPorts(model)]).toEqual([[80, 8080]]);
+    const plain = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH.replace('settings: {gateway: {ports: {"80": 8080}}}', 'settings: {}') }]).model!;
+    expect([...gatewayHostPorts(plain)]).toEqual([[80, 80]]);
+  });
+
+  it('names the versions without a command', () => {
+    const noCommand = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH.replace('command: "node app.mjs --v2", ', '') }]).model!;
+    expect(missingCommands(noCommand)).toBe(
+      "the process runtime runs each version's command, and reviews v2 has none; add `command:` (run from the mesh directory), or use the Docker runtime for images",
+    );
+    expect(missingCommands(model)).toBeUndefined();
+  });
+});
