@@ -183,3 +183,31 @@ async function readEvents(): Promise<LooseEvent[]> {
     .filter((l) => l.startsWith('data: '))
     .map((l) => JSON.parse(l.slice(6)) as LooseEvent);
 }
+
+describe('mistakes, as sentences', () => {
+  const run = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/mesh.js', ...args]);
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      return error as { code: number; stdout: string; stderr: string };
+    }
+  };
+
+  it('no control plane: proxy-status and proxy-config say how to start one', async () => {
+    const [port] = await freePorts(1);
+    for (const args of [['proxy-status'], ['proxy-config', 'reviews-v1']]) {
+      const result = await run(...args, '--api', `http://127.0.0.1:${port}`);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`No control plane answers at http://127.0.0.1:${port} (ECONNREFUSED). Start one with \`mesh control --dir DIR\``);
+    }
+  });
+
+  it('mesh control: a port in use, or a port map that is not one', async () => {
+    const busy = await run('control', '--dir', dir, '--xds-port', '0', '--api-port', api.split(':').at(-1)!);
+    expect(busy).toMatchObject({ code: 1, stderr: expect.stringContaining('is in use: is another control plane running?') });
+    await writeFile(join(dir, '.bad.json'), '{"ports": {"outbound reviews-v1": "x"}}');
+    const bad = await run('control', '--dir', dir, '--addressing', join(dir, '.bad.json'));
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining(`gives "outbound reviews-v1" the port "x", not a port number`) });
+  });
+});
