@@ -1,6 +1,7 @@
 // Ports for the process runtime: every key the compiler asks for, admin ports, the gateway's
 // published port, and the control plane's defaults unless taken.
 import { createServer, type Server } from 'node:net';
+import { GATEWAY } from './fixtures.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
 import { planPorts } from '../../../src/runtime/port-map.ts';
@@ -14,14 +15,7 @@ spec:
   services:
     reviews: {ports: [{port: 9080}], versions: {v1: {command: x}}}
     db: {ports: [{port: 5432, protocol: tcp}], versions: {v1: {command: x}}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
-` }]).model!;
+${GATEWAY}` }]).model!;
 
 const held: Server[] = [];
 afterEach(() => Promise.all(held.splice(0).map((s) => new Promise((r) => s.close(r)))));

@@ -1,4 +1,5 @@
 // What the process runtime runs for a mesh: ports, the apps' environment, bootstraps, notes.
+import { GATEWAY } from './fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
 import { adsBootstrap } from '../../../src/xds/bootstrap.ts';
@@ -17,14 +18,7 @@ spec:
       versions:
         v1: {command: [node, app.mjs], env: {VERSION: v1, DEBUG: true}, replicas: 3, healthcheck: {path: /healthz}}
         v2: {command: "node app.mjs --v2", image: reviews:2}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
-`;
+${GATEWAY}`;
 
 const model = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH }]).model!;
 
