@@ -19,6 +19,7 @@ import { freePorts } from '../../helpers/ports.ts';
 import { sendMany } from '../../helpers/traffic.ts';
 import { startUpstream, type Upstream } from '../../helpers/upstream.ts';
 import { waitFor } from '../../helpers/xds-mesh.ts';
+import { readEvents } from '../../helpers/events.ts';
 
 const EXAMPLE = new URL('../../../examples/canary/', import.meta.url).pathname;
 const PROXIES = ['mesh-gateway', 'reviews-v1', 'reviews-v2'];
@@ -134,7 +135,7 @@ describe('mesh control', () => {
     expect(tally.byVersion.v2, tally.summary).toBeGreaterThan(110);
 
     // The events, as SSE, replayed on connect: changed → compiled → pushed routes → acked routes.
-    const events = await readEvents();
+    const events = (await readEvents(`${api}/events`, { quietMs: 200 })) as LooseEvent[];
     const last = events.slice(events.findLastIndex((e) => e.type === 'changed'));
     const order = last.filter((e) => e.proxy === undefined || e.proxy === 'mesh-gateway').map((e) => (e.kind ? `${e.type} ${e.kind}` : e.type));
     expect(order).toEqual(['changed', 'compiled', 'pushed routes', 'acked routes']);
@@ -164,25 +165,6 @@ describe('mesh control', () => {
 });
 
 type LooseEvent = ControlEvent & { proxy?: string; kind?: string };
-
-/** The events the API replays to a new SSE client. */
-async function readEvents(): Promise<LooseEvent[]> {
-  const controller = new AbortController();
-  const response = await fetch(`${api}/events`, { signal: controller.signal });
-  const reader = response.body!.getReader();
-  let text = '';
-  const deadline = Date.now() + 300;
-  while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
-    if (chunk === undefined) break;
-    text += new TextDecoder().decode(chunk.value);
-  }
-  controller.abort();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)) as LooseEvent);
-}
 
 describe('mistakes, as sentences', () => {
   const run = async (...args: string[]) => {

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
 import { createController, type Controller, type ControlStatus } from '../../../src/control/controller.ts';
 import { composeMode } from '../../../src/control/addressing-mode.ts';
-import { eventLog, type ControlEvent } from '../../../src/control/events.ts';
+import { eventLog } from '../../../src/control/events.ts';
 import { startApi, type ApiServer, type ProxyConfig } from '../../../src/control/api.ts';
 import type { TrafficReport } from '../../../src/control/traffic.ts';
+import { readEvents } from '../../helpers/events.ts';
 
 const EXAMPLE = new URL('../../../examples/canary/', import.meta.url).pathname;
 
@@ -35,39 +36,6 @@ afterAll(async () => {
   controller.close();
   await api.close();
 });
-
-/** Reads server-sent events until `count` have arrived. */
-async function readEvents(count: number, headers: Record<string, string> = {}, during?: () => Promise<void>): Promise<ControlEvent[]> {
-  const abort = new AbortController();
-  const response = await fetch(url('/events'), { headers, signal: abort.signal });
-  expect(response.headers.get('content-type')).toBe('text/event-stream');
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const received: ControlEvent[] = [];
-  let buffer = '';
-  let started = false;
-  while (received.length < count) {
-    if (!started && during) {
-      started = true;
-      void during();
-    }
-    const { value } = await reader.read();
-    buffer += decoder.decode(value);
-    const blocks = buffer.split('\n\n');
-    buffer = blocks.pop()!;
-    for (const block of blocks) {
-      const data = block.split('\n').find((l) => l.startsWith('data: '));
-      const id = block.split('\n').find((l) => l.startsWith('id: '));
-      if (data) {
-        const event = JSON.parse(data.slice(6)) as ControlEvent;
-        expect(id).toBe(`id: ${event.id}`);
-        received.push(event);
-      }
-    }
-  }
-  abort.abort();
-  return received;
-}
 
 describe('HTTP API', () => {
   it('GET /status: version, last change, valid, diagnostics', async () => {
@@ -111,9 +79,12 @@ describe('HTTP API', () => {
       controller.changed(path);
       await controller.idle();
     };
-    const received = await readEvents(5, {}, async () => {
-      await save('subset: v2', 'subset: v9');
-      await save('subset: v9', 'subset: v2');
+    const received = await readEvents(url('/events'), {
+      count: 5,
+      during: async () => {
+        await save('subset: v2', 'subset: v9');
+        await save('subset: v9', 'subset: v2');
+      },
     });
     expect(received.map((e) => e.type)).toEqual(['compiled', 'changed', 'invalid', 'changed', 'unchanged']);
     expect(received.map((e) => e.id)).toEqual([1, 2, 3, 4, 5]);
@@ -122,7 +93,7 @@ describe('HTTP API', () => {
     expect(received.filter((e) => e.type !== 'changed').every((e) => typeof e.ms === 'number')).toBe(true);
 
     // A client that reconnects with Last-Event-ID gets only what it missed.
-    expect((await readEvents(2, { 'last-event-id': '3' })).map((e) => e.id)).toEqual([4, 5]);
+    expect((await readEvents(url('/events'), { headers: { 'last-event-id': '3' }, quietMs: 200 })).map((e) => e.id)).toEqual([4, 5]);
     expect((await get('/status')).body).toMatchObject({ valid: true });
   });
 });
