@@ -133,9 +133,12 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
   let stopping = false;
   for (const s of started) void s.exited.then((how) => stopping || say(`${s.record.name} ${how} (log: ${s.record.log})`));
   await new Promise<void>((done) => {
+    // The children are unref'd (so a detached run can exit): this keeps `mesh up` alive meanwhile.
+    const alive = setInterval(() => undefined, 60_000);
     const stop = () => {
       if (stopping) return;
       stopping = true;
+      clearInterval(alive);
       done();
     };
     process.once('SIGINT', stop);
