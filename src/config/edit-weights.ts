@@ -2,7 +2,8 @@
 // YAML text in place. Pure: the model and the file's text in, the new text or a Diagnostic out.
 // Only the weight numbers change: everything else in the file (comments, spacing, key order,
 // flow or block style, the other documents) stays byte for byte.
-import { LineCounter, parseAllDocuments, isScalar, type Document } from 'yaml';
+import { isScalar } from 'yaml';
+import { documentOf, reprint } from './find-document.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { MeshModel, VirtualServiceModel } from './model.ts';
 import { hostFqdn } from './model.ts';
@@ -98,20 +99,6 @@ export function findWeightedRoute(model: MeshModel, change: WeightChange, dir = 
   return chosen[0]!;
 }
 
-/** Where the resource's document starts in the file: its root node's position. */
-function documentOf(text: string, vs: VirtualServiceModel): { docs: Document.Parsed[]; index: number; lines: LineCounter } | undefined {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines });
-  if ('empty' in docs) return undefined;
-  const index = docs.findIndex((d) => {
-    const start = d.contents?.range?.[0];
-    if (start === undefined) return false;
-    const pos = lines.linePos(start);
-    return pos.line === vs.source.line && pos.col === vs.source.col;
-  });
-  return index < 0 ? undefined : { docs, index, lines };
-}
-
 /**
  * The file's new text with the route's weights set. Each existing weight scalar is replaced where
  * it was written; when a destination has no `weight:` key, the document is set through the
@@ -120,7 +107,7 @@ function documentOf(text: string, vs: VirtualServiceModel): { docs: Document.Par
 export function setWeights(text: string, target: WeightedRoute, weights: Record<string, number>): Result<WeightEdit> {
   const { vs, index, labels } = target;
   const file = vs.source.file;
-  const found = documentOf(text, vs);
+  const found = documentOf(text, vs.source);
   if (!found) return failure(file, `the VirtualService ${vs.name} is no longer where it was in ${file}; run the command again`);
   const doc = found.docs[found.index]!;
   const path = (j: number) => ['spec', 'http', index, 'route', j, 'weight'];
@@ -150,8 +137,5 @@ export function setWeights(text: string, target: WeightedRoute, weights: Record<
     return { file, text: out, summary, reformatted: false };
   }
   next.forEach((w, j) => doc.setIn(path(j), w));
-  // Documents other than this one are copied from the text as they were.
-  const spans = found.docs.map((d, i) => [i === 0 ? 0 : d.range[0], i === found.docs.length - 1 ? text.length : found.docs[i + 1]!.range[0]] as const);
-  const out = spans.map(([from, to], i) => (i === found.index ? String(doc) : text.slice(from, to))).join('');
-  return { file, text: out, summary, reformatted: true };
+  return { file, text: reprint(text, found), summary, reformatted: true };
 }

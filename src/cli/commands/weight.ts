@@ -1,7 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { loadMesh, loadMeshFromSources } from '../../config/index.ts';
-import { readMeshDir } from '../../config/load.ts';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { applyEdit } from '../../config/apply-edit.ts';
+import { loadMesh } from '../../config/index.ts';
 import { formatDiagnostic, hasErrors } from '../../config/diagnostics.ts';
 import { findWeightedRoute, parseWeightArgs, setWeights } from '../../config/edit-weights.ts';
 import { EXIT, printDiagnostics, UsageError } from '../output.ts';
@@ -48,13 +48,11 @@ export async function run(dir: string, args: readonly string[], options: { route
   }
 
   // The mesh with the edit must still be valid: never hand the watcher a broken file.
-  const files = (await readMeshDir(dir)).map((f) => (f.path === file ? { ...f, text: edit.text } : f));
-  const after = loadMeshFromSources(files, dir);
-  if (hasErrors(after.diagnostics)) {
-    printDiagnostics(after.diagnostics);
+  const applied = await applyEdit(dir, file, edit.text);
+  if ('diagnostics' in applied) {
+    printDiagnostics(applied.diagnostics);
     return fail(`${file}: not changed; the edit would make the mesh invalid.`);
   }
-  await writeAtomically(file, edit.text);
   console.log(edit.summary + (edit.reformatted ? ` (weight keys added; ${basename(file)} reprinted)` : ''));
   return EXIT.ok;
 }
@@ -62,12 +60,4 @@ export async function run(dir: string, args: readonly string[], options: { route
 function fail(message: string): number {
   console.error(message);
   return EXIT.invalid;
-}
-
-/** Write beside the file, then rename over it: a watcher sees one complete change. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  // Not *.yaml, so a mesh loader never reads the half-written file.
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  await writeFile(temp, text);
-  await rename(temp, file);
 }
