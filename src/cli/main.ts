@@ -10,6 +10,7 @@ import * as logs from './commands/logs.ts';
 import * as control from './commands/control.ts';
 import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
+import * as load from './commands/load.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { EXIT, UsageError } from './output.ts';
 
@@ -29,6 +30,7 @@ Commands:
   control [--dir DIR]       run the control plane: watch, validate, compile, push over xDS
   proxy-status              each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config PROXY [TYPE] the listeners, routes, clusters, endpoints a proxy is served
+  load [URL] --rps N        send requests at a fixed rate; counts by version, status, latency
 
 Options:
   -h, --help     show help (also after a command: mesh validate --help)
@@ -107,6 +109,26 @@ const COMMANDS: Record<string, Command> = {
     args: true,
     options: { api: { type: 'string', default: DEFAULT_API }, output: { type: 'string', short: 'o' } },
     run: (_dir, values, args) => proxyConfig.run(args, { api: String(values.api), output: values.output as string | undefined }),
+  },
+  load: {
+    help: load.help,
+    args: true,
+    options: {
+      ...DIR_OPTION,
+      rps: { type: 'string', default: '50' },
+      duration: { type: 'string', default: '5s' },
+      concurrency: { type: 'string', short: 'c', default: '32' },
+      header: { type: 'string', short: 'H', multiple: true, default: [] },
+      json: { type: 'boolean', default: false },
+    },
+    run: (dir, values, args) =>
+      load.run(dir, args, {
+        rps: String(values.rps),
+        duration: String(values.duration),
+        concurrency: String(values.concurrency),
+        header: values.header as string[],
+        json: values.json === true,
+      }),
   },
 };
 
