@@ -41,15 +41,16 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     for (const fn of closers.reverse()) await fn();
   };
   try {
-    await controller.reload();
-    const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
-    closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
+    // Watch first, then load: an edit made while starting is in the load or seen by the watcher.
     const watcher = await watchMeshDir(dir, {
       poll: options.poll,
       onChange: (path) => controller.changed(path),
       onError: (error) => warn(`Watching ${dir} failed: ${error.message}. Edits may go unseen; try --poll.`),
     });
     closers.push(() => watcher.close());
+    await controller.reload();
+    const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
+    closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
     const traffic = startScraper({
       targets: () =>
         controller.status().proxies.flatMap((proxy) => {

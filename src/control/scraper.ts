@@ -60,7 +60,8 @@ export function startScraper(options: ScraperOptions): Scraper {
     report() {
       const at = Date.now();
       const fresh = new Map([...samples].map(([proxy, list]) => [proxy, inWindow(list, at - windowMs)]));
-      return trafficReport(fresh, [...scrapes.values()].sort((a, b) => a.proxy.localeCompare(b.proxy)), at, windowMs);
+      const proxies = targets().map(({ proxy, statsUrl }) => scrapes.get(proxy) ?? { proxy, url: statsUrl, reachable: false, error: 'not read yet' });
+      return trafficReport(fresh, proxies.sort((a, b) => a.proxy.localeCompare(b.proxy)), at, windowMs);
     },
     scrape,
     close: () => clearInterval(timer),

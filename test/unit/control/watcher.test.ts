@@ -16,6 +16,8 @@ async function watched(poll: boolean) {
   await writeFile(join(dir, 'mesh.yaml'), 'a: 1\n');
   const seen: string[] = [];
   watcher = await watchMeshDir(dir, { poll, onChange: (path) => seen.push(path), onError: (e) => seen.push(`error ${e.message}`) });
+  // Polling compares each file with its first stat, which may come after 'ready': let it be taken.
+  if (poll) await new Promise((r) => setTimeout(r, 300));
   /** Resolves when `path` has been reported `times` times; fails after 3 s. */
   const reported = async (path: string, times = 1) => {
     const deadline = Date.now() + 3000;
