@@ -3,7 +3,7 @@
 //   GET /proxies                 every proxy's xDS status (ProxyStatus, src/xds/types.ts)
 //   GET /proxies/ID/config?type= the resources serving for a proxy (listeners|routes|clusters|endpoints)
 //   GET /events                  server-sent events: the last ones, then each as it happens
-//   GET /traffic                 requests/s, success rate, p50/p99 per route and subset
+//   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
 // Errors are {"error": "a sentence"} with a 4xx status.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +20,7 @@ export interface ApiOptions {
   controller: Pick<Controller, 'status' | 'snapshot'>;
   xds: { status(): ProxyStatus[] };
   events: EventLog;
-  traffic: { report(): TrafficReport };
+  traffic: { report(windowMs?: number): TrafficReport };
 }
 
 export interface ApiServer {
@@ -56,7 +56,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/status') return controller.status();
     if (path === '/proxies') return xds.status();
-    if (path === '/traffic') return traffic.report();
+    if (path === '/traffic') return traffic.report(windowParam(url.searchParams.get('window')));
     if (path === '/events') return streamEvents(req, res);
     const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
     if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
@@ -119,6 +119,14 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
 }
 
 const STREAMING = Symbol('streaming');
+
+/** `?window=MS` of /traffic: a whole number of milliseconds from 1000 (the scrape interval). */
+function windowParam(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1000) throw new HttpError(400, `window=${value} is not a whole number of milliseconds from 1000.`);
+  return ms;
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });

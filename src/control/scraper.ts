@@ -16,7 +16,8 @@ export interface ScraperOptions {
 }
 
 export interface Scraper {
-  report(): TrafficReport;
+  /** The traffic over the last `windowMs` (at most the window kept; all of it by default). */
+  report(windowMs?: number): TrafficReport;
   /** One round now (tests; the timer does the rest). */
   scrape(): Promise<void>;
   close(): void;
@@ -57,11 +58,12 @@ export function startScraper(options: ScraperOptions): Scraper {
   timer.unref();
 
   return {
-    report() {
+    report(window = windowMs) {
       const at = Date.now();
-      const fresh = new Map([...samples].map(([proxy, list]) => [proxy, inWindow(list, at - windowMs)]));
+      const span = Math.min(window, windowMs);
+      const fresh = new Map([...samples].map(([proxy, list]) => [proxy, inWindow(list, at - span)]));
       const proxies = targets().map(({ proxy, statsUrl }) => scrapes.get(proxy) ?? { proxy, url: statsUrl, reachable: false, error: 'not read yet' });
-      return trafficReport(fresh, proxies.sort((a, b) => a.proxy.localeCompare(b.proxy)), at, windowMs);
+      return trafficReport(fresh, proxies.sort((a, b) => a.proxy.localeCompare(b.proxy)), at, span);
     },
     scrape,
     close: () => clearInterval(timer),

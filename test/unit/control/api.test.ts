@@ -30,7 +30,7 @@ beforeAll(async () => {
   await cp(EXAMPLE, dir, { recursive: true });
   controller = createController({ dir, addressing: composeMode(), cache: new SnapshotCache(), onEvent: (e) => events.publish(e), debounceMs: 10 });
   await controller.reload();
-  api = await startApi({ port: 0, controller, xds: { status: () => [] }, events, traffic: { report: () => traffic } });
+  api = await startApi({ port: 0, controller, xds: { status: () => [] }, events, traffic: { report: (windowMs) => ({ ...traffic, windowMs: windowMs ?? traffic.windowMs }) } });
 });
 afterAll(async () => {
   controller.close();
@@ -70,6 +70,8 @@ describe('HTTP API', () => {
   it('GET /proxies and /traffic pass through what the xDS server and scraper report', async () => {
     expect(await get('/proxies')).toEqual({ status: 200, body: [] });
     expect((await get('/traffic')).body).toEqual(traffic);
+    expect((await get('/traffic?window=2000')).body).toEqual({ ...traffic, windowMs: 2000 });
+    expect(await get('/traffic?window=soon')).toEqual({ status: 400, body: { error: 'window=soon is not a whole number of milliseconds from 1000.' } });
   });
 
   it('GET /events replays what it keeps, then streams each event as it happens, in order', async () => {
