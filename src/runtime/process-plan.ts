@@ -95,7 +95,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       name,
       role: 'proxy',
       ...(service ? { service: service.name } : {}),
-      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '2', '--log-level', 'warning'],
+      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '1', '--log-level', 'warning'],
       cwd: dir,
       env: base,
       log: paths.log(name),

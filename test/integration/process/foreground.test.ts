@@ -1,0 +1,42 @@
+// `mesh up` in the foreground: it stays until Ctrl-C, then stops everything it started.
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readState } from '../../../src/runtime/state.ts';
+import { send } from '../../helpers/traffic.ts';
+import { copyExample, mesh, processesIn } from './harness.ts';
+
+let dir = '';
+afterAll(async () => {
+  if (!dir) return;
+  await mesh('down', dir);
+  await rm(dirname(dir), { recursive: true, force: true });
+});
+
+describe('mesh up in the foreground', () => {
+  it('chooses the process runtime, serves until SIGINT, then stops every process it started and removes its state', async () => {
+    const example = await copyExample('canary');
+    dir = example.dir;
+    const up = spawn(process.execPath, ['bin/mesh.js', 'up', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    up.stdout.on('data', (d) => (output += d));
+    up.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => up.on('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    while (!output.includes('Press Ctrl-C to stop.')) {
+      if (Date.now() > deadline || up.exitCode !== null) throw new Error(`mesh up did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Without --runtime: Docker where an engine answers, but the Compose runtime is not built yet.
+    expect(output).toMatch(/^(No Docker engine answers|A Docker engine answers, but the Compose runtime is not built yet): using the process runtime\.$/m);
+    expect((await send({ port: example.gatewayPort })).status).toBe(200);
+    expect((await readState(dir))!.up?.pid).toBe(up.pid);
+
+    up.kill('SIGINT');
+    expect(await exited, output).toBe(0);
+    expect(output).toContain('Stopped.');
+    expect(await processesIn(dir)).toEqual([]);
+    expect(await readState(dir)).toBeUndefined();
+  }, 90_000);
+});
