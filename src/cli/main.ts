@@ -11,6 +11,7 @@ import * as control from './commands/control.ts';
 import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as load from './commands/load.ts';
+import * as dashboard from './commands/dashboard.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { EXIT, UsageError } from './output.ts';
 
@@ -31,12 +32,14 @@ Commands:
   proxy-status              each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config PROXY [TYPE] the listeners, routes, clusters, endpoints a proxy is served
   load [URL] --rps N        send requests at a fixed rate; counts by version, status, latency
+  dashboard [DIR]           a terminal UI on a running mesh: services, routes, traffic, events, logs
 
 Options:
   -h, --help     show help (also after a command: mesh validate --help)
   -v, --version  show the version
 
-DIR defaults to the current directory.`;
+DIR defaults to the current directory. In a terminal, plain \`mesh\` opens the dashboard when
+a mesh runs in the current directory.`;
 
 interface Command {
   help: string;
@@ -110,6 +113,11 @@ const COMMANDS: Record<string, Command> = {
     options: { api: { type: 'string', default: DEFAULT_API }, output: { type: 'string', short: 'o' } },
     run: (_dir, values, args) => proxyConfig.run(args, { api: String(values.api), output: values.output as string | undefined }),
   },
+  dashboard: {
+    help: dashboard.help,
+    options: { api: { type: 'string' } },
+    run: (dir, values) => dashboard.run(dir, typeof values.api === 'string' ? { api: values.api } : {}),
+  },
   load: {
     help: load.help,
     args: true,
@@ -134,6 +142,7 @@ const COMMANDS: Record<string, Command> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === undefined && process.stdout.isTTY && (await dashboard.meshRunsIn('.'))) return dashboard.run('.', {});
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     console.log(HELP);
     return name === undefined ? EXIT.usage : EXIT.ok;

@@ -1,0 +1,81 @@
+// The dashboard's screen: a header, the five panes laid out for the terminal's size, and a footer
+// with the last message or the keys; `?` shows the help instead of the panes. State in, frame out.
+import { Box, Text } from 'ink';
+import { createElement as h, type ReactNode } from 'react';
+import { fit } from './format.ts';
+import { EventsPane, LogsPane, RoutesPane, ServicesPane, TrafficPane } from './panes.ts';
+import type { DashboardState } from './state.ts';
+
+export const KEYS: Array<[string, string]> = [
+  ['Tab / Shift-Tab', 'next / previous pane (← → too, outside the routes pane)'],
+  ['↑ ↓', 'move between rows; scroll events and logs'],
+  ['← →', 'routes: shift 5% of the split away from / to the selected subset'],
+  ['Shift-← →', 'the same by 1% (or with Ctrl or Alt, if the terminal reports it)'],
+  ['Enter / Space', 'routes: select the next subset of the route (▸)'],
+  ['p', 'promote the selected subset to 100%'],
+  ['r', 'roll back the route to its weights before the last change'],
+  ['f', 'fault on the route: none → delay 1s (50%) → abort 503 (50%) → none'],
+  ['e', 'open the route in $EDITOR at its line'],
+  ['t', 'start / stop sending traffic to the gateway'],
+  ['+ / -', 'traffic generator rate up / down by 10 requests/s'],
+  ['?', 'this help'],
+  ['q', 'quit'],
+];
+
+const SHORT_KEYS = 'Tab pane ↑↓ row ←→ weight ⏎ subset p promote r rollback f fault e edit t load ? help q quit';
+
+function Header({ state }: { state: DashboardState }): ReactNode {
+  const s = state.status;
+  const where = state.mesh?.name ?? s?.dir ?? state.dir ?? '';
+  const serving = state.connection === 'down' ? 'control plane not answering' : s?.version ? `serving ${s.version}` : 'connecting…';
+  const validity = s && !s.valid ? ' · files INVALID (last good serving)' : '';
+  const load = state.load.running
+    ? `load ${state.load.rps}/s · ${state.load.requests ?? 0} sent`
+    : `load off (${state.load.rps}/s)`;
+  const text = `localmesh ${where} · ${serving}${validity} · ${load}`;
+  return h(
+    Text,
+    { bold: true, color: state.connection === 'down' || validity ? 'red' : 'green', wrap: 'truncate' },
+    fit(text, state.width),
+  );
+}
+
+function Footer({ state }: { state: DashboardState }): ReactNode {
+  const text = state.message?.text ?? (state.problem ? state.problem : SHORT_KEYS);
+  const error = state.message ? state.message.error : state.problem !== undefined;
+  return h(Text, { wrap: 'truncate', color: error ? 'red' : undefined, dimColor: !state.message && !state.problem }, fit(text, state.width));
+}
+
+function Help({ state, height }: { state: DashboardState; height: number }): ReactNode {
+  const width = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+  return h(
+    Box,
+    { flexDirection: 'column', width: state.width, height, borderStyle: 'double', borderColor: 'cyan', overflow: 'hidden' },
+    h(Text, { bold: true }, 'Keys (press ? or Esc to close)'),
+    ...KEYS.map(([key, what]) => h(Text, { key, wrap: 'truncate' }, `${fit(key, width)}${what}`)),
+  );
+}
+
+/** Heights and widths of the panes for a terminal of `width` × `height`. */
+export function layout(width: number, height: number) {
+  const body = Math.max(12, height - 2);
+  const logs = Math.max(4, Math.floor(body * 0.22));
+  const top = Math.floor((body - logs) / 2);
+  const middle = body - logs - top;
+  const left = Math.max(30, Math.floor(width * 0.45));
+  return { body, logs, top, middle, left, right: Math.max(20, width - left) };
+}
+
+export function Dashboard({ state }: { state: DashboardState }): ReactNode {
+  const { body, logs, top, middle, left, right } = layout(state.width, state.height);
+  const panes = state.help
+    ? h(Help, { state, height: body })
+    : h(
+        Box,
+        { flexDirection: 'column', height: body },
+        h(Box, { height: top }, h(ServicesPane, { state, width: left, height: top }), h(TrafficPane, { state, width: right, height: top })),
+        h(Box, { height: middle }, h(RoutesPane, { state, width: left, height: middle }), h(EventsPane, { state, width: right, height: middle })),
+        h(LogsPane, { state, width: state.width, height: logs }),
+      );
+  return h(Box, { flexDirection: 'column', width: state.width, height: state.height }, h(Header, { state }), panes, h(Footer, { state }));
+}

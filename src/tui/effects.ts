@@ -1,0 +1,325 @@
+// The dashboard's I/O: polls the control plane's API (/status, /proxies, /traffic), follows its
+// event stream (/events), reads the mesh files, the process runtime's state and the selected
+// service's log, and carries out the commands of the keys: weight and fault edits written to the
+// YAML files (validated first; the control plane's hot reload applies them), the editor, and the
+// traffic generator. Everything it learns goes back into the store as actions.
+import { readFile, open } from 'node:fs/promises';
+import { applyEdit } from '../config/apply-edit.ts';
+import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
+import { nextFault, routePosition, setFault } from '../config/edit-fault.ts';
+import { setWeights } from '../config/edit-weights.ts';
+import { loadMesh } from '../config/index.ts';
+import type { MeshModel } from '../config/model.ts';
+import { apiGet } from '../control/client.ts';
+import type { ControlStatus } from '../control/controller.ts';
+import type { ControlEvent } from '../control/events.ts';
+import type { TrafficReport } from '../control/traffic.ts';
+import { startLoad, type Load } from '../load/generator.ts';
+import { readState, statePaths } from '../runtime/state.ts';
+import { alive } from '../runtime/supervise.ts';
+import type { ProxyStatus } from '../xds/types.ts';
+import { meshView, type RouteInfo } from './mesh-view.ts';
+import type { Action } from './state.ts';
+import type { Store } from './store.ts';
+import { selectedRoute, selectedService } from './view.ts';
+
+export interface EffectsOptions {
+  store: Store;
+  /** Opens `file` at `line` in the user's editor with the terminal handed over; resolves when it exits. */
+  openEditor(file: string, line: number): Promise<void>;
+  pollMs?: number;
+  /** The window of /traffic the observed split is taken over. */
+  trafficWindowMs?: number;
+}
+
+export interface Effects {
+  /** Resolves once the API, the mesh files and the process state were read once. */
+  ready: Promise<void>;
+  stop(): void;
+}
+
+const LOG_LINES = 200;
+const LOG_BYTES = 32 * 1024;
+const EVENT_BATCH_MS = 100;
+
+export function startEffects(options: EffectsOptions): Effects {
+  const { store } = options;
+  const pollMs = options.pollMs ?? 1000;
+  const dispatch = (action: Action) => store.dispatch(action);
+  const say = (text: string, error = false) => dispatch({ type: 'message', text, error });
+  const state = () => store.getState();
+  const timers: NodeJS.Timeout[] = [];
+  const abort = new AbortController();
+  let stopped = false;
+  let model: MeshModel | undefined;
+  let load: Load | undefined;
+  let dir = state().dir;
+
+  // ---- the mesh files ----
+  let reading: Promise<void> | undefined;
+  let readAgain = false;
+  async function readMesh(): Promise<void> {
+    if (!dir) return;
+    if (reading) {
+      readAgain = true;
+      return reading;
+    }
+    reading = (async () => {
+      do {
+        readAgain = false;
+        const { model: next, diagnostics } = await loadMesh(dir!);
+        if (next && !hasErrors(diagnostics)) {
+          model = next;
+          dispatch({ type: 'mesh', mesh: meshView(next) });
+        } else {
+          const first = diagnostics.find((d) => d.severity === 'error');
+          dispatch({ type: 'meshProblem', problem: `The mesh files are invalid: ${first ? formatDiagnostic(first).split('\n')[0] : 'no mesh found'}` });
+        }
+      } while (readAgain && !stopped);
+    })().finally(() => (reading = undefined));
+    return reading;
+  }
+
+  // ---- the control plane ----
+  async function poll(): Promise<void> {
+    const { api } = state();
+    try {
+      const window = options.trafficWindowMs ?? 3000;
+      const [status, proxies, traffic] = await Promise.all([
+        apiGet<ControlStatus>(api, '/status'),
+        apiGet<ProxyStatus[]>(api, '/proxies'),
+        apiGet<TrafficReport>(api, `/traffic?window=${window}`),
+      ]);
+      if (stopped) return;
+      dispatch({ type: 'connection', ok: true });
+      dispatch({ type: 'status', status });
+      dispatch({ type: 'proxies', proxies });
+      dispatch({ type: 'traffic', traffic });
+      if (!dir && status.dir) {
+        dir = status.dir;
+        void readMesh();
+      }
+    } catch (error) {
+      if (!stopped) dispatch({ type: 'connection', ok: false, problem: (error as Error).message });
+    }
+  }
+
+  let lastEventId = 0;
+  let batch: ControlEvent[] = [];
+  function received(event: ControlEvent): void {
+    lastEventId = event.id;
+    batch.push(event);
+    if (batch.length === 1) {
+      setTimeout(() => {
+        const events = batch;
+        batch = [];
+        if (!stopped) dispatch({ type: 'events', events });
+      }, EVENT_BATCH_MS);
+    }
+    if (event.type === 'changed' || event.type === 'compiled' || event.type === 'invalid') void readMesh();
+  }
+
+  async function followEvents(): Promise<void> {
+    while (!stopped) {
+      try {
+        const response = await fetch(new URL('/events', state().api), {
+          headers: lastEventId ? { 'last-event-id': String(lastEventId) } : {},
+          signal: abort.signal,
+        });
+        let buffer = '';
+        for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+          buffer += chunk;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const message = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+            if (data) received(JSON.parse(data) as ControlEvent);
+          }
+        }
+      } catch {
+        // The control plane went away; the poll says so. Try again shortly.
+      }
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  // ---- the process runtime ----
+  async function readProcesses(): Promise<void> {
+    if (!dir) return;
+    const run = await readState(dir).catch(() => undefined);
+    if (!run || stopped) return;
+    dispatch({ type: 'processes', processes: run.processes.map((p) => ({ name: p.name, running: alive(p) })) });
+  }
+
+  async function readLog(): Promise<void> {
+    const service = selectedService(state());
+    if (!dir || !service) return;
+    const name = service.id;
+    const lines = await tailFile(statePaths(dir).log(name)).catch(() => []);
+    const now = state().logs;
+    if (!stopped && (now.name !== name || now.lines.length !== lines.length || now.lines.at(-1) !== lines.at(-1))) {
+      dispatch({ type: 'logs', name, lines });
+    }
+  }
+
+  // ---- the commands ----
+  /** Edits run one after another, each on the file as it is then. */
+  let edits: Promise<void> = Promise.resolve();
+  const queued = new Set<string>();
+  function enqueue(key: string, edit: () => Promise<void>): void {
+    if (queued.has(key)) return; // the queued edit will write the latest weights
+    queued.add(key);
+    edits = edits.then(async () => {
+      queued.delete(key);
+      await edit().catch((error: Error) => say(`The edit failed: ${error.message}`, true));
+    });
+  }
+
+  function vsOf(route: RouteInfo) {
+    const vs = model?.virtualServices.find((v) => v.name === route.vs && v.namespace === route.namespace);
+    const http = vs?.spec.http?.[route.index];
+    return vs && http ? { vs, http } : undefined;
+  }
+
+  async function write(file: string, text: string, summary: string, key?: string): Promise<void> {
+    const applied = await applyEdit(dir!, file, text);
+    if ('diagnostics' in applied) {
+      const first = applied.diagnostics.find((d) => d.severity === 'error');
+      const text = `Not written: the edit would make the mesh invalid (${first ? formatDiagnostic(first).split('\n')[0] : 'unknown error'}).`;
+      if (key) dispatch({ type: 'writeFailed', key, text });
+      else say(text, true);
+      return;
+    }
+    say(summary);
+    await readMesh();
+  }
+
+  function writeWeights(key: string): void {
+    enqueue(key, async () => {
+      const route = state().mesh?.routes.find((r) => r.key === key);
+      const weights = state().pending[key];
+      const found = route && vsOf(route);
+      if (!route || !weights || !found) return;
+      const text = await readFile(found.vs.source.file, 'utf8');
+      const labels = route.destinations.map((d) => d.label);
+      const edit = setWeights(text, { vs: found.vs, index: route.index, route: found.http, labels }, Object.fromEntries(labels.map((l, i) => [l, weights[i]!])));
+      if ('error' in edit) return dispatch({ type: 'writeFailed', key, text: formatDiagnostic(edit.error).split('\n')[0]! });
+      if (edit.text === text) return;
+      await write(edit.file, edit.text, edit.summary, key);
+    });
+  }
+
+  function toggleFault(route: RouteInfo): void {
+    enqueue(`fault ${route.key}`, async () => {
+      const found = vsOf(route);
+      if (!found) return;
+      const text = await readFile(found.vs.source.file, 'utf8');
+      const edit = setFault(text, { vs: found.vs, index: route.index }, nextFault(found.http.fault));
+      if ('error' in edit) return say(formatDiagnostic(edit.error).split('\n')[0]!, true);
+      await write(edit.file, edit.text, edit.summary);
+    });
+  }
+
+  async function edit(route: RouteInfo): Promise<void> {
+    const text = await readFile(route.file, 'utf8');
+    const line = routePosition(text, { vs: { name: route.vs, source: { file: route.file, line: route.line, col: 1 } }, index: route.index })?.line ?? route.line;
+    await options.openEditor(route.file, line);
+    void readMesh();
+  }
+
+  async function gatewayUrl(): Promise<string | undefined> {
+    const run = dir ? await readState(dir).catch(() => undefined) : undefined;
+    if (run?.gateways[0]) return run.gateways[0];
+    const gateway = model?.settings.gateway;
+    const port = Object.values(gateway?.ports ?? {})[0];
+    return port ? `http://${gateway?.address ?? '127.0.0.1'}:${port}/` : undefined;
+  }
+
+  async function toggleLoad(): Promise<void> {
+    if (load) {
+      const final = await load.stop();
+      load = undefined;
+      dispatch({ type: 'load', load: { running: false } });
+      return say(`Traffic stopped: ${final.requests} requests, ${Object.entries(final.byVersion).map(([v, n]) => `${v} ${n}`).join(', ')}.`);
+    }
+    const url = await gatewayUrl();
+    if (!url) return say('No gateway to send traffic to: the mesh publishes no gateway port here.', true);
+    load = startLoad({ url, rps: state().load.rps });
+    dispatch({ type: 'load', load: { running: true, url, requests: 0 } });
+    say(`Sending ${state().load.rps} requests/s to ${url} (+/- to change, t to stop).`);
+  }
+
+  function loadStats(): void {
+    if (!load) return;
+    const r = load.result();
+    dispatch({ type: 'load', load: { requests: r.requests, byVersion: r.byVersion, byStatus: r.byStatus } });
+  }
+
+  const unsubscribe = store.subscribe((action, before, after) => {
+    const route = selectedRoute(before);
+    switch (action.type) {
+      case 'shift':
+      case 'promote':
+        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key);
+        break;
+      case 'rollback':
+        if (after.undo && after.pending[after.undo.key] !== before.pending[after.undo.key]) writeWeights(after.undo.key);
+        break;
+      case 'fault':
+        if (route) toggleFault(route);
+        break;
+      case 'edit':
+        if (route) void edit(route).catch((error: Error) => say(`The editor could not be opened: ${error.message}`, true));
+        break;
+      case 'toggleLoad':
+        void toggleLoad();
+        break;
+      case 'rate':
+        load?.setRate(after.load.rps);
+        break;
+      case 'move':
+      case 'focus':
+        if (after.selected.services !== before.selected.services) void readLog();
+        break;
+    }
+  });
+
+  const every = (ms: number, fn: () => Promise<void> | void) => {
+    timers.push(setInterval(() => void fn(), ms));
+    return fn();
+  };
+  const ready = Promise.all([readMesh(), every(pollMs, poll), every(2 * pollMs, readProcesses)]).then(() => undefined);
+  void every(pollMs, readLog);
+  void every(500, loadStats);
+  void followEvents();
+
+  return {
+    ready,
+    stop() {
+      stopped = true;
+      unsubscribe();
+      abort.abort();
+      for (const t of timers) clearInterval(t);
+      void load?.stop();
+    },
+  };
+}
+
+/** The last lines of a file (at most LOG_BYTES of it). */
+async function tailFile(path: string): Promise<string[]> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, LOG_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const lines = buffer.toString('utf8').split('\n');
+    if (size > length) lines.shift(); // cut mid-line
+    if (lines.at(-1) === '') lines.pop();
+    return lines.slice(-LOG_LINES);
+  } finally {
+    await handle.close();
+  }
+}
+

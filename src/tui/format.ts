@@ -1,0 +1,36 @@
+// Text pieces the panes are drawn with: weight bars, sparklines, numbers that keep their width.
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** A bar of `width` cells, `percent` of them filled. */
+export function bar(percent: number, width: number): string {
+  const cells = Math.max(0, width);
+  const filled = Math.round((Math.max(0, Math.min(100, percent)) / 100) * cells);
+  return '█'.repeat(filled) + '░'.repeat(cells - filled);
+}
+
+/** The last `width` values as a sparkline scaled to their maximum (blank when all are zero). */
+export function sparkline(values: readonly number[], width: number): string {
+  if (width <= 0) return '';
+  const recent = values.slice(-width);
+  const max = Math.max(0, ...recent);
+  const line = recent.map((v) => (max > 0 ? SPARKS[Math.min(SPARKS.length - 1, Math.floor((v / max) * (SPARKS.length - 1)))]! : ' ')).join('');
+  return line.padStart(width);
+}
+
+export const percent = (share: number | null): string => (share === null ? '-' : `${Math.round(share * 100)}%`);
+
+export function ms(value: number | null): string {
+  if (value === null) return '-';
+  return value >= 1000 ? `${(value / 1000).toFixed(1)}s` : value >= 10 ? `${Math.round(value)}ms` : `${value.toFixed(1)}ms`;
+}
+
+export function rate(rps: number): string {
+  return rps >= 100 ? String(Math.round(rps)) : rps.toFixed(1);
+}
+
+/** Fit `text` into `width` cells: cut with an ellipsis, or padded with spaces. */
+export function fit(text: string, width: number): string {
+  if (width <= 0) return '';
+  return text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text.padEnd(width);
+}

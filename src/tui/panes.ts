@@ -1,0 +1,144 @@
+// The dashboard's panes: each draws its part of the state in a bordered box of a given size.
+// Components render state only: no I/O, no timers (the effects feed the state).
+import { Box, Text } from 'ink';
+import { createElement as h, type ReactNode } from 'react';
+import { bar, fit, ms, percent, rate, sparkline } from './format.ts';
+import type { DashboardState, Pane } from './state.ts';
+import { eventLine, routeRows, serviceRows, trafficRows, type ServiceRow } from './view.ts';
+
+export interface PaneProps {
+  state: DashboardState;
+  width: number;
+  height: number;
+}
+
+/** A line of a pane: its text (already fitted), and how to show it. */
+interface Line {
+  text: string;
+  selected?: boolean;
+  color?: string;
+  dim?: boolean;
+  bold?: boolean;
+}
+
+/** The first index of a `size`-long window over `count` items that shows item `at`. */
+export function windowStart(count: number, at: number, size: number): number {
+  if (count <= size) return 0;
+  return Math.max(0, Math.min(at - Math.floor(size / 2), count - size));
+}
+
+function Frame(props: { pane: Pane; title: string; state: DashboardState; width: number; height: number; lines: Line[] }): ReactNode {
+  const focused = props.state.focus === props.pane;
+  const inner = props.width - 2;
+  const rows = props.lines.slice(0, Math.max(0, props.height - 3));
+  return h(
+    Box,
+    {
+      flexDirection: 'column',
+      width: props.width,
+      height: props.height,
+      borderStyle: focused ? 'double' : 'single',
+      borderColor: focused ? 'cyan' : 'gray',
+      overflow: 'hidden',
+    },
+    h(Text, { bold: true, color: focused ? 'cyan' : undefined, wrap: 'truncate' }, fit(props.title, inner)),
+    ...rows.map((line, i) =>
+      h(
+        Text,
+        { key: i, wrap: 'truncate', inverse: line.selected && focused, bold: line.bold || (line.selected && !focused), color: line.color, dimColor: line.dim },
+        fit(line.text, inner),
+      ),
+    ),
+  );
+}
+
+const SYNC_COLOR: Record<ServiceRow['sync'], string> = { SYNCED: 'green', 'NOT SENT': 'yellow', STALE: 'yellow', NACK: 'red', 'NOT CONNECTED': 'red' };
+
+export function ServicesPane({ state, width, height }: PaneProps): ReactNode {
+  const rows = serviceRows(state);
+  const inner = width - 2;
+  const name = Math.min(18, Math.max(8, ...rows.map((r) => r.id.length)));
+  const size = height - 3;
+  const start = windowStart(rows.length, state.selected.services, size);
+  const lines: Line[] = rows.slice(start, start + size).map((r, i) => ({
+    text: fit(`${fit(r.id, name)} ${fit(r.process ?? '-', 7)} ${r.sync}${r.nack ? `: ${r.nack}` : ''}`, inner),
+    selected: start + i === state.selected.services,
+    color: r.process === 'exited' ? 'red' : SYNC_COLOR[r.sync] === 'green' ? undefined : SYNC_COLOR[r.sync],
+  }));
+  if (rows.length === 0) lines.push({ text: 'No services yet.', dim: true });
+  return h(Frame, { pane: 'services', title: `Services ${fit('', Math.max(0, name - 8))} process sync`, state, width, height, lines });
+}
+
+export function RoutesPane({ state, width, height }: PaneProps): ReactNode {
+  const inner = width - 2;
+  const lines: Array<Line & { route: number }> = [];
+  routeRows(state).forEach((row, r) => {
+    const selected = r === state.selected.routes;
+    const fault = row.route.faultText ? `  ⚡${row.route.faultText.replace(/^fault /, '')}` : '';
+    lines.push({ route: r, text: fit(`${row.route.name}: ${row.route.match}${fault}`, inner), selected, bold: true, ...(fault ? { color: 'yellow' } : {}) });
+    const label = Math.max(2, ...row.route.destinations.map((d) => d.label.length));
+    const barWidth = Math.max(4, inner - label - 18);
+    row.route.destinations.forEach((d, i) => {
+      const mark = selected && i === row.subset ? '▸' : ' ';
+      const weight = `${String(row.weights[i]).padStart(3)}%${row.pending ? '*' : ' '}`;
+      lines.push({
+        route: r,
+        text: fit(`${mark}${fit(d.label, label)} ${bar(row.weights[i]!, barWidth)} ${weight} got ${percent(row.observed[i]!).padStart(4)}`, inner),
+        ...(selected && i === row.subset ? { color: 'cyan' } : {}),
+      });
+    });
+  });
+  if (lines.length === 0) lines.push({ route: -1, text: state.mesh ? 'No VirtualService has HTTP rules.' : 'Reading the mesh files…', dim: true });
+  const size = height - 3;
+  const first = lines.findIndex((l) => l.route === state.selected.routes);
+  const last = lines.findLastIndex((l) => l.route === state.selected.routes);
+  const start = last - first + 1 >= size ? first : windowStart(lines.length, Math.floor((first + last) / 2), size);
+  return h(Frame, { pane: 'routes', title: 'Routes  weight  got = share observed', state, width, height, lines: lines.slice(Math.max(0, start)) });
+}
+
+export function TrafficPane({ state, width, height }: PaneProps): ReactNode {
+  const rows = trafficRows(state);
+  const inner = width - 2;
+  const fixed = 10 + 6 + 6 + 7 + 7;
+  const spark = Math.max(0, inner - fixed - 1);
+  const cells = (cols: string[]) => `${fit(cols[0]!, 10)}${cols[1]!.padStart(6)}${cols[2]!.padStart(6)}${cols[3]!.padStart(7)}${cols[4]!.padStart(7)}`;
+  const size = height - 4;
+  const start = windowStart(rows.length, state.selected.traffic, size);
+  const lines: Line[] = [{ text: cells(['', 'rps', 'err', 'p50', 'p99']) + (spark > 0 ? ` ${fit('recent rps', spark)}` : ''), dim: true }];
+  for (const [i, r] of rows.slice(start, start + size).entries()) {
+    lines.push({
+      text: fit(cells([r.subset ? `  ${r.subset}` : r.service, rate(r.rps), percent(r.errorRate), ms(r.p50Ms), ms(r.p99Ms)]) + (spark > 0 ? ` ${sparkline(r.history, spark)}` : ''), inner),
+      selected: start + i === state.selected.traffic,
+      bold: r.subset === '',
+      ...(r.errorRate ? { color: 'red' } : {}),
+    });
+  }
+  if (rows.length === 0) lines.push({ text: state.traffic ? 'No requests yet: press t to send some.' : 'Waiting for /traffic…', dim: true });
+  return h(Frame, { pane: 'traffic', title: `Traffic (last ${Math.round((state.traffic?.windowMs ?? 0) / 1000)} s)`, state, width, height, lines });
+}
+
+/** The newest lines that fit, scrolled back `back` lines. */
+function tail<T>(items: readonly T[], size: number, back: number): T[] {
+  const end = Math.max(0, items.length - back);
+  return items.slice(Math.max(0, end - size), end);
+}
+
+export function EventsPane({ state, width, height }: PaneProps): ReactNode {
+  const inner = width - 2;
+  const lines: Line[] = tail(state.events, height - 3, state.selected.events).map((e) => {
+    const line = eventLine(e);
+    return { text: fit(`${line.time} ${line.text}`, inner), ...(line.error ? { color: 'red' } : {}) };
+  });
+  if (lines.length === 0) lines.push({ text: 'No events yet: save a mesh file.', dim: true });
+  const back = state.selected.events ? ` (${state.selected.events} back)` : '';
+  return h(Frame, { pane: 'events', title: `Events${back}`, state, width, height, lines });
+}
+
+export function LogsPane({ state, width, height }: PaneProps): ReactNode {
+  const inner = width - 2;
+  const lines: Line[] = tail(state.logs.lines, height - 3, state.selected.logs).map((l) => ({ text: fit(l, inner) }));
+  if (lines.length === 0) {
+    lines.push({ text: state.logs.name ? `No log lines for ${state.logs.name}.` : 'Select a service to see its log (process runtime).', dim: true });
+  }
+  return h(Frame, { pane: 'logs', title: `Logs${state.logs.name ? `: ${state.logs.name}` : ''}`, state, width, height, lines });
+}

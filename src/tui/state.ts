@@ -1,0 +1,304 @@
+// The dashboard's state: what the control plane, the mesh files and the process runtime report
+// (actions from the effects) and what the user does (actions from keys), reduced to one value the
+// components render. Pure: no I/O, no clock; `keyToAction` maps a key press to an action.
+import type { ControlStatus } from '../control/controller.ts';
+import type { ControlEvent } from '../control/events.ts';
+import type { TrafficReport } from '../control/traffic.ts';
+import type { ProxyStatus } from '../xds/types.ts';
+import type { MeshView, RouteInfo } from './mesh-view.ts';
+import { rowCount, selectedRoute } from './view.ts';
+
+export const PANES = ['services', 'routes', 'traffic', 'events', 'logs'] as const;
+export type Pane = (typeof PANES)[number];
+
+export interface ProcessInfo {
+  name: string;
+  running: boolean;
+}
+
+export interface LoadInfo {
+  running: boolean;
+  rps: number;
+  url?: string;
+  /** Requests answered so far, by version and status. */
+  requests?: number;
+  byVersion?: Record<string, number>;
+  byStatus?: Record<string, number>;
+}
+
+export interface DashboardState {
+  api: string;
+  dir?: string;
+  width: number;
+  height: number;
+  connection: 'connecting' | 'up' | 'down';
+  /** Why the API does not answer, or why the mesh files cannot be read. */
+  problem?: string;
+  status?: ControlStatus;
+  proxies: ProxyStatus[];
+  traffic?: TrafficReport;
+  mesh?: MeshView;
+  /** Undefined when not the process runtime (or its state is not readable). */
+  processes?: ProcessInfo[];
+  /** Weights written (or being written) by route key, shown until the files say the same. */
+  pending: Record<string, number[]>;
+  /** The weights of a route before the user started changing it: `r` goes back to them. */
+  undo?: { key: string; weights: number[] };
+  /** Recent requests/s by traffic key (service FQDN, or cluster), oldest first. */
+  history: Record<string, number[]>;
+  events: ControlEvent[];
+  logs: { name?: string; lines: string[] };
+  focus: Pane;
+  /** Selected row by pane; for events and logs, lines scrolled back from the newest. */
+  selected: Record<Pane, number>;
+  /** The selected destination of each route (by key); the last one when not chosen. */
+  subset: Record<string, number>;
+  help: boolean;
+  load: LoadInfo;
+  message?: { text: string; error: boolean };
+}
+
+export type Action =
+  // From the effects
+  | { type: 'resize'; width: number; height: number }
+  | { type: 'connection'; ok: boolean; problem?: string }
+  | { type: 'status'; status: ControlStatus }
+  | { type: 'proxies'; proxies: ProxyStatus[] }
+  | { type: 'traffic'; traffic: TrafficReport }
+  | { type: 'mesh'; mesh: MeshView }
+  | { type: 'meshProblem'; problem: string }
+  | { type: 'processes'; processes: ProcessInfo[] }
+  | { type: 'events'; events: ControlEvent[] }
+  | { type: 'logs'; name: string; lines: string[] }
+  | { type: 'load'; load: Partial<LoadInfo> }
+  | { type: 'message'; text: string; error?: boolean }
+  | { type: 'writeFailed'; key: string; text: string }
+  // From keys: moving around
+  | { type: 'focus'; delta: 1 | -1 }
+  | { type: 'move'; delta: number }
+  | { type: 'nextSubset' }
+  | { type: 'help' }
+  // From keys: commands (the reducer shows their effect at once, the effects write files and run things)
+  | { type: 'shift'; delta: number }
+  | { type: 'promote' }
+  | { type: 'rollback' }
+  | { type: 'fault' }
+  | { type: 'edit' }
+  | { type: 'toggleLoad' }
+  | { type: 'rate'; delta: number }
+  | { type: 'quit' };
+
+export const HISTORY = 30;
+export const KEEP_EVENTS = 200;
+export const RATE_STEP = 10;
+
+export function initialState(options: { api: string; dir?: string; width?: number; height?: number; rps?: number }): DashboardState {
+  return {
+    api: options.api,
+    ...(options.dir ? { dir: options.dir } : {}),
+    width: options.width ?? 80,
+    height: options.height ?? 24,
+    connection: 'connecting',
+    proxies: [],
+    pending: {},
+    history: {},
+    events: [],
+    logs: { lines: [] },
+    focus: 'routes',
+    selected: { services: 0, routes: 0, traffic: 0, events: 0, logs: 0 },
+    subset: {},
+    help: false,
+    load: { running: false, rps: options.rps ?? 20 },
+  };
+}
+
+/** The weights a route has now: those written by the dashboard while pending, else the files'. */
+export function currentWeights(state: DashboardState, route: RouteInfo): number[] {
+  return state.pending[route.key] ?? route.destinations.map((d) => d.weight);
+}
+
+/** The selected destination of a route: chosen with Enter, else the last (the canary, usually). */
+export function selectedSubset(state: DashboardState, route: RouteInfo): number {
+  return Math.min(state.subset[route.key] ?? route.destinations.length - 1, route.destinations.length - 1);
+}
+
+/**
+ * `delta` points more (or, negative, fewer) for destination `i`, within 0–100; the points come
+ * from (or go to) the other destinations, the largest first, so the total stays what it was.
+ */
+export function shiftWeights(weights: readonly number[], i: number, delta: number): number[] {
+  const next = [...weights];
+  const others = next.map((_, j) => j).filter((j) => j !== i);
+  if (others.length === 0) return next;
+  let left = delta > 0 ? Math.min(delta, others.reduce((sum, j) => sum + next[j]!, 0)) : Math.min(-delta, next[i]!);
+  next[i] = next[i]! + (delta > 0 ? left : -left);
+  // Taking: from the largest other first. Giving: to the largest other (the stable one, usually).
+  const order = [...others].sort((a, b) => next[b]! - next[a]! || a - b);
+  if (delta < 0) next[order[0]!] = next[order[0]!]! + left;
+  else for (const j of order) {
+    const take = Math.min(left, next[j]!);
+    next[j] = next[j]! - take;
+    left -= take;
+  }
+  return next;
+}
+
+const clamp = (n: number, max: number) => Math.max(0, Math.min(n, Math.max(0, max)));
+const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The new weights of the selected route and the new undo, after a change to `next`. */
+function changeWeights(state: DashboardState, route: RouteInfo, next: number[]): DashboardState {
+  const now = currentWeights(state, route);
+  if (same(now, next)) return state;
+  // One undo point per run of changes to the same route: `r` goes back to before the run.
+  const undo = state.undo?.key === route.key ? state.undo : { key: route.key, weights: now };
+  return { ...state, pending: { ...state.pending, [route.key]: next }, undo };
+}
+
+function withMesh(state: DashboardState, mesh: MeshView): DashboardState {
+  // A pending change is done once the files say the same.
+  const pending = Object.fromEntries(
+    Object.entries(state.pending).filter(([key, weights]) => {
+      const route = mesh.routes.find((r) => r.key === key);
+      return route !== undefined && !same(route.destinations.map((d) => d.weight), weights);
+    }),
+  );
+  const next = { ...state, mesh, pending };
+  delete next.problem;
+  return next;
+}
+
+function withTraffic(state: DashboardState, traffic: TrafficReport): DashboardState {
+  const rps: Record<string, number> = {};
+  for (const s of traffic.subsets) {
+    rps[s.cluster] = s.rps;
+    rps[s.host] = (rps[s.host] ?? 0) + s.rps;
+  }
+  const keys = new Set([...Object.keys(rps), ...Object.keys(state.history)]);
+  const history = Object.fromEntries([...keys].map((k) => [k, [...(state.history[k] ?? []), rps[k] ?? 0].slice(-HISTORY)]));
+  return { ...state, traffic, history };
+}
+
+export function reduce(state: DashboardState, action: Action): DashboardState {
+  const route = selectedRoute(state);
+  switch (action.type) {
+    case 'resize':
+      return { ...state, width: action.width, height: action.height };
+    case 'connection': {
+      const next: DashboardState = { ...state, connection: action.ok ? 'up' : 'down' };
+      if (action.problem) next.problem = action.problem;
+      else if (action.ok && state.connection !== 'up') delete next.problem;
+      return next;
+    }
+    case 'status':
+      return { ...state, status: action.status };
+    case 'proxies':
+      return { ...state, proxies: action.proxies };
+    case 'traffic':
+      return withTraffic(state, action.traffic);
+    case 'mesh':
+      return withMesh(state, action.mesh);
+    case 'meshProblem':
+      return { ...state, problem: action.problem };
+    case 'processes':
+      return { ...state, processes: action.processes };
+    case 'events':
+      return { ...state, events: [...state.events, ...action.events].slice(-KEEP_EVENTS) };
+    case 'logs':
+      return { ...state, logs: { name: action.name, lines: action.lines } };
+    case 'load':
+      return { ...state, load: { ...state.load, ...action.load } };
+    case 'message':
+      return { ...state, message: { text: action.text, error: action.error === true } };
+    case 'writeFailed': {
+      const pending = { ...state.pending };
+      delete pending[action.key];
+      return { ...state, pending, message: { text: action.text, error: true } };
+    }
+    case 'focus': {
+      const i = PANES.indexOf(state.focus);
+      return { ...state, focus: PANES[(i + action.delta + PANES.length) % PANES.length]! };
+    }
+    case 'move': {
+      const pane = state.focus;
+      // Events and logs scroll back from the newest line: ↑ goes back in time.
+      const delta = pane === 'events' || pane === 'logs' ? -action.delta : action.delta;
+      return { ...state, selected: { ...state.selected, [pane]: clamp(state.selected[pane] + delta, rowCount(state, pane) - 1) } };
+    }
+    case 'nextSubset':
+      if (!route || route.destinations.length < 2) return state;
+      return { ...state, subset: { ...state.subset, [route.key]: (selectedSubset(state, route) + 1) % route.destinations.length } };
+    case 'help':
+      return { ...state, help: !state.help };
+    case 'shift':
+      if (!route) return { ...state, message: { text: 'There is no route to change: the mesh has no VirtualService with HTTP rules.', error: true } };
+      if (route.destinations.length < 2) return { ...state, message: { text: `${route.name} has one destination; there is no split to shift.`, error: true } };
+      return changeWeights(state, route, shiftWeights(currentWeights(state, route), selectedSubset(state, route), action.delta));
+    case 'promote': {
+      if (!route || route.destinations.length === 0) return state;
+      const i = selectedSubset(state, route);
+      return changeWeights(state, route, route.destinations.map((_, j) => (j === i ? 100 : 0)));
+    }
+    case 'rollback': {
+      const target = state.undo && state.mesh?.routes.find((r) => r.key === state.undo!.key);
+      if (!target || !state.undo) return { ...state, message: { text: 'Nothing to roll back: no weight was changed here yet.', error: true } };
+      const before = currentWeights(state, target);
+      return { ...state, pending: { ...state.pending, [target.key]: state.undo.weights }, undo: { key: target.key, weights: before } };
+    }
+    case 'rate':
+      return { ...state, load: { ...state.load, rps: Math.max(1, state.load.rps + action.delta) } };
+    default:
+      return state;
+  }
+}
+
+/** What ink tells of a key press (the fields the dashboard reads). */
+export interface KeyPress {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  return?: boolean;
+  escape?: boolean;
+}
+
+export function keyToAction(state: DashboardState, input: string, key: KeyPress): Action | undefined {
+  if (input === 'q' || (key.ctrl && input === 'c')) return { type: 'quit' };
+  if (state.help) return input === '?' || key.escape || key.return ? { type: 'help' } : undefined;
+  if (key.tab) return { type: 'focus', delta: key.shift ? -1 : 1 };
+  if (key.upArrow) return { type: 'move', delta: -1 };
+  if (key.downArrow) return { type: 'move', delta: 1 };
+  if (key.leftArrow || key.rightArrow) {
+    if (state.focus !== 'routes') return { type: 'focus', delta: key.rightArrow ? 1 : -1 };
+    // Shift (or another modifier the terminal reports) for fine steps.
+    const step = key.shift || key.meta || key.ctrl ? 1 : 5;
+    return { type: 'shift', delta: key.rightArrow ? step : -step };
+  }
+  if (key.return || input === ' ') return state.focus === 'routes' ? { type: 'nextSubset' } : undefined;
+  switch (input) {
+    case '?':
+      return { type: 'help' };
+    case 'p':
+      return { type: 'promote' };
+    case 'r':
+      return { type: 'rollback' };
+    case 'f':
+      return { type: 'fault' };
+    case 'e':
+      return { type: 'edit' };
+    case 't':
+      return { type: 'toggleLoad' };
+    case '+':
+    case '=':
+      return { type: 'rate', delta: RATE_STEP };
+    case '-':
+    case '_':
+      return { type: 'rate', delta: -RATE_STEP };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,188 @@
+// What each pane lists, worked out from the dashboard state: services with their process and
+// proxy sync state, routes with their weights and the traffic each destination received, traffic
+// per service and subset, events as lines. Pure selectors shared by the reducer, the components
+// and the effects (which route is selected, which log to read).
+import { basename } from 'node:path';
+import type { ResourceKind } from '../compile/snapshot.ts';
+import type { ControlEvent } from '../control/events.ts';
+import type { SyncState } from '../xds/types.ts';
+import type { RouteInfo } from './mesh-view.ts';
+import { currentWeights, selectedSubset, type DashboardState, type Pane } from './state.ts';
+
+export const GATEWAY = 'mesh-gateway';
+
+export interface ServiceRow {
+  /** The proxy id: `SERVICE-VERSION`, or mesh-gateway. */
+  id: string;
+  service: string;
+  version: string;
+  /** The app's process (the gateway's Envoy for the gateway); undefined when unknown. */
+  process?: 'running' | 'exited';
+  /** The proxy's worst xDS state, or `NOT CONNECTED`. */
+  sync: SyncState | 'NOT CONNECTED';
+  /** Envoy's message when it rejected a version. */
+  nack?: string;
+}
+
+export interface RouteRow {
+  route: RouteInfo;
+  weights: number[];
+  /** Share (0–1) of the requests each destination received lately; null without traffic. */
+  observed: Array<number | null>;
+  /** The weights shown were written by the dashboard and are not yet in the files it read. */
+  pending: boolean;
+  subset: number;
+}
+
+export interface TrafficRow {
+  /** The service FQDN for a service, the cluster for a subset. */
+  key: string;
+  service: string;
+  /** Empty for the service as a whole. */
+  subset: string;
+  rps: number;
+  /** Share of requests answered with a 5xx; null without requests. */
+  errorRate: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  history: number[];
+}
+
+const SEVERITY: Record<SyncState, number> = { SYNCED: 0, 'NOT SENT': 1, STALE: 2, NACK: 3 };
+
+export function serviceRows(state: DashboardState): ServiceRow[] {
+  const ids = [
+    ...(state.mesh?.services.flatMap((s) => s.versions.map((v) => ({ id: `${s.name}-${v}`, service: s.name, version: v }))) ?? []),
+    { id: GATEWAY, service: GATEWAY, version: '' },
+  ];
+  for (const p of state.proxies) {
+    if (!ids.some((r) => r.id === p.id)) ids.push({ id: p.id, service: p.service ?? p.id, version: p.version ?? '' });
+  }
+  return ids.map(({ id, service, version }) => {
+    const proxy = state.proxies.find((p) => p.id === id);
+    const types = proxy ? Object.values(proxy.types) : [];
+    const worst = types.reduce<SyncState>((w, t) => (SEVERITY[t.state] > SEVERITY[w] ? t.state : w), 'SYNCED');
+    const nack = types.find((t) => t.nack)?.nack?.message;
+    const record = state.processes?.find((p) => p.name === id);
+    return {
+      id,
+      service,
+      version,
+      ...(record ? { process: record.running ? 'running' : 'exited' } : {}),
+      sync: proxy?.connected ? worst : 'NOT CONNECTED',
+      ...(nack ? { nack } : {}),
+    } satisfies ServiceRow;
+  });
+}
+
+export function routeRows(state: DashboardState): RouteRow[] {
+  return (state.mesh?.routes ?? []).map((route) => {
+    const rps = route.destinations.map(
+      (d) => state.traffic?.subsets.filter((s) => s.host === d.host && s.subset === d.subset).reduce((sum, s) => sum + s.rps, 0) ?? 0,
+    );
+    const total = rps.reduce((a, b) => a + b, 0);
+    return {
+      route,
+      weights: currentWeights(state, route),
+      observed: rps.map((r) => (total > 0 ? r / total : null)),
+      pending: state.pending[route.key] !== undefined,
+      subset: selectedSubset(state, route),
+    };
+  });
+}
+
+export function trafficRows(state: DashboardState): TrafficRow[] {
+  const subsets = state.traffic?.subsets ?? [];
+  const hosts = [...new Set(subsets.map((s) => s.host))].sort();
+  return hosts.flatMap((host) => {
+    const own = subsets.filter((s) => s.host === host);
+    const requests = own.reduce((n, s) => n + s.requests, 0);
+    const errors = own.reduce((n, s) => n + s.requests * (1 - (s.successRate ?? 1)), 0);
+    const withLatency = own.filter((s) => s.p50Ms !== null && s.requests > 0);
+    const service: TrafficRow = {
+      key: host,
+      service: host.split('.')[0]!,
+      subset: '',
+      rps: Math.round(own.reduce((n, s) => n + s.rps, 0) * 100) / 100,
+      errorRate: requests > 0 ? errors / requests : null,
+      // Percentiles do not add up: the requests-weighted p50, and the worst p99, of the subsets.
+      p50Ms: withLatency.length ? withLatency.reduce((n, s) => n + s.p50Ms! * s.requests, 0) / withLatency.reduce((n, s) => n + s.requests, 0) : null,
+      p99Ms: withLatency.length ? Math.max(...withLatency.map((s) => s.p99Ms ?? 0)) : null,
+      history: state.history[host] ?? [],
+    };
+    const rows = own
+      .filter((s) => s.subset !== '')
+      .map((s): TrafficRow => ({
+        key: s.cluster,
+        service: service.service,
+        subset: s.subset,
+        rps: s.rps,
+        errorRate: s.successRate === null ? null : 1 - s.successRate,
+        p50Ms: s.p50Ms,
+        p99Ms: s.p99Ms,
+        history: state.history[s.cluster] ?? [],
+      }));
+    return [service, ...rows];
+  });
+}
+
+const KIND: Record<ResourceKind, string> = { listeners: 'LDS', routes: 'RDS', clusters: 'CDS', endpoints: 'EDS' };
+
+export interface EventLine {
+  time: string;
+  text: string;
+  error: boolean;
+}
+
+export function eventLine(e: ControlEvent): EventLine {
+  const time = new Date(e.at).toTimeString().slice(0, 8);
+  const line = (text: string, error = false) => ({ time, text, error });
+  const v = (version: string) => version.slice(0, 8);
+  switch (e.type) {
+    case 'changed':
+      return line(`changed ${e.files.map((f) => basename(f)).join(', ')}, settled ${e.ms} ms`);
+    case 'invalid': {
+      const d = e.diagnostics.find((x) => x.severity === 'error') ?? e.diagnostics[0];
+      const where = d ? (d.line > 0 ? `${basename(d.file)}:${d.line}:${d.col}` : basename(d.file)) : '';
+      return line(`invalid ${where} ${d?.message ?? ''}${e.serving ? ` (still serving ${e.serving})` : ''}`, true);
+    }
+    case 'compiled':
+      return line(`compiled ${e.version} in ${e.ms} ms for ${e.proxies.length} proxies`);
+    case 'unchanged':
+      return line(`unchanged (${e.version})`);
+    case 'pushed':
+      return line(`pushed ${KIND[e.kind]} ${e.proxy} (${v(e.version)})`);
+    case 'acked':
+      return line(`acked ${KIND[e.kind]} ${e.proxy} ${e.latencyMs} ms (${v(e.version)})`);
+    case 'nacked':
+      return line(`NACK ${KIND[e.kind]} ${e.proxy}: ${e.message} (${v(e.version)})`, true);
+    case 'connected':
+    case 'disconnected':
+      return line(`${e.proxy} ${e.type}`, e.type === 'disconnected');
+  }
+}
+
+export function selectedRoute(state: DashboardState): RouteInfo | undefined {
+  const routes = state.mesh?.routes ?? [];
+  return routes[Math.min(state.selected.routes, routes.length - 1)];
+}
+
+export function selectedService(state: DashboardState): ServiceRow | undefined {
+  const rows = serviceRows(state);
+  return rows[Math.min(state.selected.services, rows.length - 1)];
+}
+
+export function rowCount(state: DashboardState, pane: Pane): number {
+  switch (pane) {
+    case 'services':
+      return serviceRows(state).length;
+    case 'routes':
+      return state.mesh?.routes.length ?? 0;
+    case 'traffic':
+      return trafficRows(state).length;
+    case 'events':
+      return state.events.length;
+    case 'logs':
+      return state.logs.lines.length;
+  }
+}
