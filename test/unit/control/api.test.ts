@@ -64,7 +64,7 @@ describe('HTTP API', () => {
     expect(await get('/proxies/reviews-v1/config?type=secrets')).toMatchObject({ status: 400, body: { error: expect.stringContaining('listeners, routes, clusters, endpoints') } });
     expect(await get('/nothing')).toMatchObject({ status: 404, body: { error: expect.stringContaining('/status') } });
     const post = await fetch(url('/status'), { method: 'POST' });
-    expect(post.status).toBe(405);
+    expect([post.status, await post.json()]).toEqual([405, { error: 'POST is not supported; the API only answers GET.' }]);
   });
 
   it('GET /proxies and /traffic pass through what the xDS server and scraper report', async () => {
