@@ -95,9 +95,14 @@ function list(value: unknown): EnvoyJson[] {
   return Array.isArray(value) ? (value as EnvoyJson[]) : [];
 }
 
+/** `host:port`, or `internal NAME` for an internal listener; undefined without an address. */
 function socket(address: unknown): string | undefined {
-  const s = (address as { socket_address?: { address: string; port_value: number } } | undefined)?.socket_address;
-  return s ? `${s.address}:${s.port_value}` : undefined;
+  const a = address as
+    | { socket_address?: { address: string; port_value: number }; envoy_internal_address?: { server_listener_name: string } }
+    | undefined;
+  if (a?.socket_address) return `${a.socket_address.address}:${a.socket_address.port_value}`;
+  if (a?.envoy_internal_address) return `internal ${a.envoy_internal_address.server_listener_name}`;
+  return undefined;
 }
 
 function endpoints(assignment: EnvoyJson | undefined): string {
