@@ -41,9 +41,11 @@ function Header({ state }: { state: DashboardState }): ReactNode {
 }
 
 function Footer({ state }: { state: DashboardState }): ReactNode {
-  const text = state.message?.text ?? (state.problem ? state.problem : SHORT_KEYS);
-  const error = state.message ? state.message.error : state.problem !== undefined;
-  return h(Text, { wrap: 'truncate', color: error ? 'red' : undefined, dimColor: !state.message && !state.problem }, fit(text, state.width));
+  const invalid = state.status && !state.status.valid ? state.status.diagnostics.find((d) => d.severity === 'error') : undefined;
+  const problem = state.problem ?? (invalid && `The files are invalid (last good config serving): ${invalid.file}:${invalid.line}:${invalid.col}: ${invalid.message}`);
+  const text = state.message?.text ?? problem ?? SHORT_KEYS;
+  const error = state.message ? state.message.error : problem !== undefined;
+  return h(Text, { wrap: 'truncate', color: error ? 'red' : undefined, dimColor: !state.message && !problem }, fit(text, state.width));
 }
 
 function Help({ state, height }: { state: DashboardState; height: number }): ReactNode {

@@ -155,6 +155,12 @@ function changeWeights(state: DashboardState, route: RouteInfo, next: number[]):
   return { ...state, pending: { ...state.pending, [route.key]: next }, undo };
 }
 
+function withoutMessage(state: DashboardState): DashboardState {
+  const next = { ...state };
+  delete next.message;
+  return next;
+}
+
 function withMesh(state: DashboardState, mesh: MeshView): DashboardState {
   // A pending change is done once the files say the same.
   const pending = Object.fromEntries(
@@ -179,7 +185,11 @@ function withTraffic(state: DashboardState, traffic: TrafficReport): DashboardSt
   return { ...state, traffic, history };
 }
 
-export function reduce(state: DashboardState, action: Action): DashboardState {
+/** Keys that only move around put away the last message. */
+const MOVES = new Set<Action['type']>(['focus', 'move', 'nextSubset', 'help']);
+
+export function reduce(current: DashboardState, action: Action): DashboardState {
+  const state = MOVES.has(action.type) && current.message ? withoutMessage(current) : current;
   const route = selectedRoute(state);
   switch (action.type) {
     case 'resize':

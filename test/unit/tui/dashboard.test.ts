@@ -1,0 +1,118 @@
+// The dashboard's components with ink-testing-library: a state in, the frame out (at 80×24 and
+// larger); keys in, actions out.
+import { render } from 'ink-testing-library';
+import { createElement as h } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KeyInput } from '../../../src/tui/app.ts';
+import { Dashboard } from '../../../src/tui/dashboard.ts';
+import type { Action, DashboardState } from '../../../src/tui/state.ts';
+import { canaryState, proxy } from './fixtures.ts';
+
+process.env.TZ = 'UTC';
+const mounted: Array<{ unmount(): void }> = [];
+afterEach(() => mounted.splice(0).forEach((m) => m.unmount()));
+
+function frame(state: DashboardState): string[] {
+  const app = render(h(Dashboard, { state }));
+  mounted.push(app);
+  return app.lastFrame()!.split('\n');
+}
+
+describe('Dashboard', () => {
+  it('fills 80×24 exactly: header, services, traffic, routes with bars, events, logs, keys', async () => {
+    const lines = frame(await canaryState());
+    expect(lines).toHaveLength(24);
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    const text = lines.join('\n');
+    expect(lines[0]).toBe('localmesh canary · serving 3-cd34 · load off (20/s)');
+    expect(text).toContain('│reviews-v1   running SYNCED');
+    expect(text).toContain('│mesh-gateway running SYNCED');
+    expect(text).toMatch(/│reviews +30\.0 +0% +1\.5ms +9\.0ms +▃▅█│/);
+    expect(text).toMatch(/│ {2}v2 +3\.3 +0% +1\.5ms +9\.0ms +▃▅█│/);
+    expect(text).toContain('║reviews http[0]: all requests');
+    expect(text).toContain('║ v1 █████████████░  90%  got  89% ║');
+    expect(text).toContain('║▸v2 █░░░░░░░░░░░░░  10%  got  11% ║');
+    expect(text).toContain('│12:00:01 invalid reviews.yaml:17:19 weigh…│');
+    expect(text).toContain('│12:00:02 NACK RDS reviews-v2: bad regex (…│');
+    expect(text).toContain('│Logs: reviews-v1');
+    expect(text).toContain('│reviews v1 listening on :9080');
+    expect(lines[23]).toMatch(/^Tab pane ↑↓ row ←→ weight/);
+  });
+
+  it('marks the focused pane with a double border, a pending weight with *, and a fault on its own line', async () => {
+    const state = await canaryState([{ type: 'shift', delta: 5 }]);
+    const view = state.mesh!;
+    const faulty = { ...view, routes: [{ ...view.routes[0]!, fault: 'delay' as const, faultText: 'fault delay 1s on 50%' }] };
+    const text = frame({ ...state, mesh: faulty, pending: state.pending, focus: 'routes' }).join('\n');
+    expect(text).toContain('╔══');
+    expect(text).toContain(' 85%*');
+    expect(text).toContain('║ ⚡ fault delay 1s on 50%');
+  });
+
+  it('lays out a larger terminal with the space shared out, and shows the help over the panes', async () => {
+    const big = frame({ ...(await canaryState()), width: 100, height: 40 });
+    expect(big).toHaveLength(40);
+    expect(Math.max(...big.map((l) => [...l].length))).toBeLessThanOrEqual(100);
+    const help = frame({ ...(await canaryState()), help: true }).join('\n');
+    expect(help).toContain('Keys (press ? or Esc to close)');
+    expect(help).toMatch(/p +promote the selected subset to 100%/);
+    expect(help).not.toContain('Services');
+  });
+
+  it('says what is wrong in the header and footer: control plane down, invalid files, a failed write', async () => {
+    const down = frame(await canaryState([{ type: 'connection', ok: false, problem: 'No control plane answers at http://127.0.0.1:15080 (ECONNREFUSED).' }]));
+    expect(down[0]).toContain('control plane not answering');
+    expect(down[23]).toMatch(/^No control plane answers at http:\/\/127\.0\.0\.1:15080/);
+    const invalid = await canaryState();
+    const lines = frame({ ...invalid, status: { ...invalid.status!, valid: false }, message: { text: 'Not written: the edit would make the mesh invalid.', error: true } });
+    expect(lines[0]).toContain('files INVALID (last good serving)');
+    expect(lines[23]).toMatch(/^Not written: the edit would make the mesh invalid\./);
+    // Without a message, the footer names the first error of the files.
+    const diagnostic = { file: 'reviews.yaml', line: 17, col: 19, severity: 'error' as const, message: 'weight must be a number' };
+    const footer = frame({ ...invalid, status: { ...invalid.status!, valid: false, diagnostics: [diagnostic] } });
+    expect(footer[23]).toBe('The files are invalid (last good config serving): reviews.yaml:17:19: weight mu…');
+  });
+
+  it('shows a NACK and a stopped process in the services pane', async () => {
+    const state = await canaryState([
+      { type: 'proxies', proxies: [proxy('reviews-v1', 'NACK'), proxy('reviews-v2'), proxy('mesh-gateway')] },
+      { type: 'processes', processes: [{ name: 'reviews-v1', running: true }, { name: 'reviews-v2', running: false }] },
+    ]);
+    const text = frame(state).join('\n');
+    expect(text).toContain('│reviews-v1   running NACK: route:…│');
+    expect(text).toContain('reviews-v2   exited  SYNCED');
+  });
+});
+
+describe('KeyInput', () => {
+  async function press(state: DashboardState, ...sequences: string[]): Promise<Action[]> {
+    const actions: Action[] = [];
+    const app = render(h(KeyInput, { state, onAction: (a: Action) => actions.push(a) }));
+    mounted.push(app);
+    for (const s of sequences) {
+      await new Promise((r) => setTimeout(r, 20));
+      app.stdin.write(s);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    return actions;
+  }
+
+  it('turns terminal key sequences into actions: arrows, Shift-arrows, Tab, letters', async () => {
+    const state = await canaryState();
+    expect(await press(state, '\x1b[C', '\x1b[D', '\x1b[1;2C', '\x1b[1;2D', '\x1b[1;3C', '\t', 'p', 'f', '?')).toEqual([
+      { type: 'shift', delta: 5 },
+      { type: 'shift', delta: -5 },
+      { type: 'shift', delta: 1 },
+      { type: 'shift', delta: -1 },
+      { type: 'shift', delta: 1 },
+      { type: 'focus', delta: 1 },
+      { type: 'promote' },
+      { type: 'fault' },
+      { type: 'help' },
+    ]);
+  });
+
+  it('quits on q and Ctrl-C', async () => {
+    expect(await press(await canaryState(), 'q', '\x03')).toEqual([{ type: 'quit' }, { type: 'quit' }]);
+  });
+});
