@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { startControlPlane } from '../../control/plane.ts';
 import { describeEvent } from '../../control/describe.ts';
 import { EXIT, UsageError } from '../output.ts';
@@ -39,6 +40,9 @@ function port(value: string, flag: string): number {
 export async function run(dir: string, options: ControlOptions): Promise<number> {
   const xdsPort = port(options.xdsPort, '--xds-port');
   const apiPort = port(options.apiPort, '--api-port');
+  if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+    throw new UsageError(`${dir} is not a directory; --dir names the directory of the mesh YAML files.`);
+  }
   let plane;
   try {
     plane = await startControlPlane({
