@@ -1,14 +1,12 @@
 // `mesh load` against a local server that answers as the example app does (JSON with `version`,
 // header x-version), 75% v1 and 25% v2, with a 503 now and then: the rate, the tally, the JSON.
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../src/load/generator.ts';
 import { percentile, startLoad } from '../../src/load/generator.ts';
+import { mesh } from '../integration/process/harness.ts';
 
-const run = promisify(execFile);
 let server: Server;
 let url = '';
 const seen: Array<{ header?: string }> = [];
@@ -28,16 +26,6 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-async function mesh(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/mesh.js', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('mesh load', () => {
   it('sends at the fixed rate and tallies versions, statuses and headers (--json)', async () => {
