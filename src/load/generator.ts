@@ -98,9 +98,9 @@ export function startLoad(options: LoadOptions): Load {
     const now = performance.now();
     if (options.durationMs !== undefined && now - started >= options.durationMs) return void stop();
     const due = Math.floor(((now - since) * rps) / 1000) - sentSinceRate;
-    // Behind schedule with every slot busy: those requests are not sent (the rate achieved shows it).
-    const launch = Math.min(due, concurrency - inFlight);
-    if (due > 0) sentSinceRate += due;
+    // Behind schedule with every slot busy: the rest go as slots free up (the rate achieved shows it).
+    const launch = Math.max(0, Math.min(due, concurrency - inFlight));
+    sentSinceRate += launch;
     for (let i = 0; i < launch; i++) one();
   }, TICK_MS);
 
