@@ -29,15 +29,20 @@ function Header({ state }: { state: DashboardState }): ReactNode {
   const where = state.mesh?.name ?? s?.dir ?? state.dir ?? '';
   const serving = state.connection === 'down' ? 'control plane not answering' : s?.version ? `serving ${s.version}` : 'connecting…';
   const validity = s && !s.valid ? ' · files INVALID (last good serving)' : '';
-  const load = state.load.running
-    ? `load ${state.load.rps}/s · ${state.load.requests ?? 0} sent`
-    : `load off (${state.load.rps}/s)`;
+  const load = state.load.running ? `load ${state.load.rps}/s · ${state.load.requests ?? 0} answered${failures(state.load.byStatus)}` : `load off (${state.load.rps}/s)`;
   const text = `localmesh ${where} · ${serving}${validity} · ${load}`;
   return h(
     Text,
     { bold: true, color: state.connection === 'down' || validity ? 'red' : 'green', wrap: 'truncate' },
     fit(text, state.width),
   );
+}
+
+/** `, 12% failed` when some requests of the generator got no 2xx. */
+function failures(byStatus: Record<string, number> | undefined): string {
+  const all = Object.values(byStatus ?? {}).reduce((a, b) => a + b, 0);
+  const failed = Object.entries(byStatus ?? {}).reduce((n, [status, count]) => (status.startsWith('2') ? n : n + count), 0);
+  return failed ? `, ${Math.round((100 * failed) / all)}% failed` : '';
 }
 
 function Footer({ state }: { state: DashboardState }): ReactNode {

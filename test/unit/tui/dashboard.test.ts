@@ -46,7 +46,7 @@ describe('Dashboard', () => {
     const text = frame({ ...state, mesh: faulty, pending: state.pending, focus: 'routes' }).join('\n');
     expect(text).toContain('╔══');
     expect(text).toContain(' 85%*');
-    expect(text).toContain('║ ⚡ fault delay 1s on 50%');
+    expect(text).toContain('║  fault delay 1s on 50%');
   });
 
   it('lays out a larger terminal with the space shared out, and shows the help over the panes', async () => {
@@ -60,6 +60,8 @@ describe('Dashboard', () => {
   });
 
   it('says what is wrong in the header and footer: control plane down, invalid files, a failed write', async () => {
+    const loaded = frame(await canaryState([{ type: 'load', load: { running: true, requests: 100, byStatus: { 200: 50, 503: 50 } } }]));
+    expect(loaded[0]).toBe('localmesh canary · serving 3-cd34 · load 20/s · 100 answered, 50% failed');
     const down = frame(await canaryState([{ type: 'connection', ok: false, problem: 'No control plane answers at http://127.0.0.1:15080 (ECONNREFUSED).' }]));
     expect(down[0]).toContain('control plane not answering');
     expect(down[23]).toMatch(/^No control plane answers at http:\/\/127\.0\.0\.1:15080/);
