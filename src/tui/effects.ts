@@ -148,8 +148,9 @@ export function startEffects(options: EffectsOptions): Effects {
   async function readProcesses(): Promise<void> {
     if (!dir) return;
     const run = await readState(dir).catch(() => undefined);
-    if (!run || stopped) return;
-    dispatch({ type: 'processes', processes: run.processes.map((p) => ({ name: p.name, running: alive(p) })) });
+    if (stopped) return;
+    // No state (any more): `mesh down` ran, or another runtime; the process column says nothing.
+    dispatch({ type: 'processes', processes: (run?.processes ?? []).map((p) => ({ name: p.name, running: alive(p) })) });
   }
 
   async function readLog(): Promise<void> {

@@ -69,7 +69,8 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
       service,
       version,
       ...(record ? { process: record.running ? 'running' : 'exited' } : {}),
-      sync: proxy?.connected ? worst : 'NOT CONNECTED',
+      // What the control plane said last is not news when it no longer answers.
+      sync: proxy?.connected && state.connection !== 'down' ? worst : 'NOT CONNECTED',
       ...(nack ? { nack } : {}),
     } satisfies ServiceRow;
   });

@@ -41,6 +41,8 @@ describe('reduce', () => {
     expect(serviceRows(state).map((r) => `${r.id} ${r.sync} ${r.nack ?? ''}`.trim())).toEqual([
       'reviews-v1 NACK route: unknown cluster', 'reviews-v2 STALE', 'mesh-gateway NOT CONNECTED',
     ]);
+    const down = run(state, { type: 'connection', ok: false, problem: 'No control plane answers.' });
+    expect(serviceRows(down).map((r) => r.sync)).toEqual(['NOT CONNECTED', 'NOT CONNECTED', 'NOT CONNECTED']);
   });
 
   it('shows a weight change at once, keeps it over older file contents, and drops it once the files say the same', async () => {
