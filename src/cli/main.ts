@@ -77,7 +77,11 @@ const COMMANDS: Record<string, Command> = {
     run: (dir, values) =>
       up.run(dir, { detach: values.detach === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }),
   },
-  down: { help: down.help, options: {}, run: (dir) => down.run(dir) },
+  down: {
+    help: down.help,
+    options: { volumes: { type: 'boolean', short: 'v', default: false } },
+    run: (dir, values) => down.run(dir, { volumes: values.volumes === true }),
+  },
   logs: {
     help: logs.help,
     args: true,
@@ -164,7 +168,8 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         ...command.options,
         help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
+        // A command's own -v (mesh down -v) wins; --version still works there.
+        version: Object.values(command.options ?? {}).some((o) => o.short === 'v') ? { type: 'boolean' } : { type: 'boolean', short: 'v' },
       },
     });
     if (values.help) {

@@ -4,11 +4,11 @@ import { createServer, type Server } from 'node:net';
 
 const HOST = '127.0.0.1';
 
-function listen(port: number): Promise<Server> {
+function listen(port: number, host = HOST): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen({ port, host: HOST, exclusive: true }, () => resolve(server));
+    server.listen({ port, host, exclusive: true }, () => resolve(server));
   });
 }
 
@@ -31,10 +31,10 @@ export async function freePorts(count: number, avoid: ReadonlySet<number> = new 
   }
 }
 
-/** Whether something could listen on 127.0.0.1:port now. */
-export async function portFree(port: number): Promise<boolean> {
+/** Whether something could listen on HOST:port now (127.0.0.1 unless given). */
+export async function portFree(port: number, host = HOST): Promise<boolean> {
   try {
-    await close(await listen(port));
+    await close(await listen(port, host));
     return true;
   } catch {
     return false;

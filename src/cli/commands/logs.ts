@@ -1,12 +1,14 @@
 import { showLogs } from '../../runtime/logs.ts';
+import { composeLogs } from '../../runtime/compose.ts';
+import { readComposeState } from '../../runtime/compose-state.ts';
 import { EXIT } from '../output.ts';
 
 export const help = `Usage: mesh logs [NAME] [-f] [--dir DIR]
 
-Shows the logs of the mesh run by mesh up --runtime process in DIR (default: the current
-directory): every process's, or those of NAME, a service (its apps and Envoy sidecars) or one
-process (reviews-v1, reviews-v1-proxy, mesh-gateway, mesh-control). Lines are prefixed with the
-process name when there are several.
+Shows the logs of the mesh run by mesh up in DIR (default: the current directory): every
+process's or container's, or those of NAME, a service (its apps and Envoy sidecars) or one of
+them (reviews-v1, reviews-v1-proxy, mesh-gateway, mesh-control). Lines are prefixed with the
+name when there are several. The Compose runtime shows Compose's logs of the stack.
 
 Options:
   -f, --follow  keep printing new lines until Ctrl-C
@@ -15,6 +17,15 @@ Options:
 
 export async function run(dir: string, args: readonly string[], options: { follow: boolean }): Promise<number> {
   const [filter] = args;
+  const compose = await readComposeState(dir);
+  if (compose) {
+    try {
+      return await composeLogs(dir, compose, filter, options.follow);
+    } catch (error) {
+      console.error(`mesh logs: ${(error as Error).message}`);
+      return EXIT.invalid;
+    }
+  }
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);

@@ -2,6 +2,7 @@ import { loadMesh } from '../../config/index.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
 import { dockerAnswers } from '../../runtime/docker.ts';
 import { upProcesses } from '../../runtime/process.ts';
+import { upCompose } from '../../runtime/compose.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d]
@@ -14,7 +15,11 @@ Runtimes:
   process  everything as processes on 127.0.0.1: each version's command is its app, started
            in DIR with PORT and HTTP_PROXY (its sidecar) set. Needs Envoy, not Docker.
            State, port map, Envoy bootstraps and logs are in DIR/.mesh/process/.
-  docker   the Compose stack (not built yet)
+  docker   the Compose stack: DIR/.mesh/compose.yaml (run it by hand with
+           docker compose -p NAME -f .mesh/compose.yaml up), an Envoy sidecar container
+           beside each app container with transparent capture, the control plane and the
+           gateway in containers. Uses the local images only (scripts/docker/build-images);
+           LOCALMESH_COMPOSE=v1|v2 picks docker-compose or docker compose.
 Without --runtime: docker when a Docker engine answers, else process.
 
 Options:
@@ -29,16 +34,14 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
   if (options.runtime !== undefined && options.runtime !== 'process' && options.runtime !== 'docker') {
     throw new UsageError(`--runtime is process or docker, not ${options.runtime}.`);
   }
-  if (options.runtime === 'docker') {
-    console.error('mesh up: the Docker (Compose) runtime is not built yet; use --runtime process.');
+  let runtime = options.runtime;
+  if (runtime === 'docker' && !(await dockerAnswers())) {
+    console.error('mesh up: Docker is not running: no Docker engine answers (start Docker, or scripts/docker/setup), or use --runtime process.');
     return EXIT.invalid;
   }
-  if (options.runtime === undefined) {
-    say(
-      (await dockerAnswers())
-        ? 'A Docker engine answers, but the Compose runtime is not built yet: using the process runtime.'
-        : 'No Docker engine answers: using the process runtime.',
-    );
+  if (runtime === undefined) {
+    runtime = (await dockerAnswers()) ? 'docker' : 'process';
+    say(runtime === 'docker' ? 'A Docker engine answers: using the Compose runtime.' : 'No Docker engine answers: using the process runtime.');
   }
   say(`Validating ${dir}`);
   const { model, diagnostics } = await loadMesh(dir);
@@ -48,7 +51,9 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
     return EXIT.invalid;
   }
   try {
-    return await upProcesses(model, dir, { detach: options.detach, say });
+    return runtime === 'docker'
+      ? await upCompose(model, dir, { detach: options.detach, say })
+      : await upProcesses(model, dir, { detach: options.detach, say });
   } catch (error) {
     // Envoy missing, a port taken, a process that would not start: sentences for the user.
     console.error(`mesh up: ${(error as Error).message}`);

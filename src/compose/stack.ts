@@ -1,0 +1,231 @@
+// The Compose stack of a mesh, as text and files (pure: the model and settings in, nothing
+// touched): DIR/.mesh/compose.yaml and one Envoy bootstrap per proxy in DIR/.mesh/envoy/.
+// Paths in the file are relative to DIR/.mesh/ (Compose resolves them against the file's
+// folder), so `docker compose -p PROJECT -f .mesh/compose.yaml up` works by hand too.
+//
+// Per workload instance (service S, version v, replica r):
+//   S-v-proxy  Envoy as uid 1337, the owner of the network namespace; admin on 127.0.0.1 only;
+//   S-v-init   capture rules (NET_ADMIN) in that namespace, then exits;
+//   S-v        the app in that namespace, once the init container succeeded.
+// Replicas are further triples (S-v-r2-proxy, …) whose proxies carry the alias S-v-proxy, so
+// Compose DNS answers every replica for it: `network_mode: service:X` joins one container of X,
+// so Compose's own scaling (scale, deploy.replicas) cannot give each app its own sidecar.
+import { posix } from 'node:path';
+import { stringify } from 'yaml';
+import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
+import { GATEWAY_PROXY } from '../config/model.ts';
+import { CAPTURE_PORTS } from '../compile/addressing.ts';
+import type { EnvoyJson } from '../compile/snapshot.ts';
+import { gatewayHostPorts } from '../runtime/port-map.ts';
+import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
+import type { Images } from './images.ts';
+import { CONTROL_SERVICE, GATEWAY_SERVICE, instances, LABEL, projectName, type Role } from './names.ts';
+
+export const CONTROL_PORTS = { xds: 15010, api: 15080 } as const;
+/** Where the mesh directory is mounted in the control plane. */
+const MESH_MOUNT = '/mesh';
+/** Where the app's folder (the mesh directory, or the ancestor its command reaches) is mounted. */
+const APP_MOUNT = '/app';
+const BOOTSTRAP_PATH = '/etc/envoy/bootstrap.json';
+
+export interface StackInput {
+  model: MeshModel;
+  /** The mesh directory, absolute. */
+  meshDir: string;
+  images: Images;
+  /** Host port of the control plane's API (published on 127.0.0.1). */
+  apiPort: number;
+  bootstrap(options: AdsBootstrapOptions): EnvoyJson;
+}
+
+export interface Stack {
+  project: string;
+  /** DIR/.mesh/compose.yaml. */
+  compose: string;
+  /** Other files, by path relative to DIR/.mesh/. */
+  files: Map<string, string>;
+  /** Compose services by role (replicas included). */
+  services: Record<Role, string[]>;
+  /** The proxy ids the control plane must report SYNCED. */
+  proxyIds: string[];
+  /** The gateway's URLs on the host. */
+  gateways: string[];
+  /** The control plane's API on the host. */
+  api: string;
+  /** The images the stack runs that Compose does not build: they must be on the machine. */
+  images: string[];
+}
+
+type ComposeService = Record<string, unknown>;
+
+const labels = (role: Role, extra: Record<string, string> = {}) => ({ [LABEL.role]: role, ...extra });
+
+/** How many folders above the mesh directory a command's relative paths reach (`../app/x.mjs`: 1). */
+function levelsUp(command: string | string[]): number {
+  const args = typeof command === 'string' ? command.split(/\s+/) : command;
+  let up = 0;
+  for (const arg of args) {
+    const parts = posix.normalize(arg).split('/');
+    let n = 0;
+    while (parts[n] === '..') n++;
+    up = Math.max(up, n);
+  }
+  return up;
+}
+
+/** An app without image or build: Node.js with its folder mounted read-only, laid out as on the host. */
+function nodeApp(meshDir: string, command: string | string[], image: string): ComposeService {
+  const up = levelsUp(command);
+  const hostRoot = posix.join('..', ...Array<string>(up).fill('..'));
+  const below = up === 0 ? [] : meshDir.split('/').filter(Boolean).slice(-up);
+  return { image, volumes: [`${hostRoot}:${APP_MOUNT}:ro`], working_dir: posix.join(APP_MOUNT, ...below) };
+}
+
+/** The app's image: as declared (image, build with its context relative to the mesh directory), else Node.js. */
+function appImage(version: VersionModel, meshDir: string, images: Images): ComposeService {
+  const { image, build, command } = version.spec;
+  if (build !== undefined) {
+    const context = (dir: string) => posix.join('..', dir);
+    const spec =
+      typeof build === 'string'
+        ? context(build)
+        : { context: context(build.context), ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: build.args } : {}) };
+    return { ...(image ? { image } : {}), build: spec };
+  }
+  if (image !== undefined) return { image };
+  return nodeApp(meshDir, command ?? ['node', 'server.mjs'], images.node);
+}
+
+/** A Docker healthcheck run by Node.js in the app's namespace (loopback is never captured). */
+function nodeHealthcheck(service: ServiceModel, version: VersionModel): ComposeService {
+  const check = version.spec.healthcheck;
+  const port = check?.port ?? service.ports[0]!.port;
+  const script = check?.path
+    ? `fetch('http://127.0.0.1:${port}${check.path}').then((r) => process.exit(r.status < 400 ? 0 : 1), () => process.exit(1))`
+    : `require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`;
+  return {
+    test: ['CMD', 'node', '-e', script],
+    interval: check?.interval ?? '1s',
+    timeout: check?.timeout ?? '2s',
+    retries: check?.retries ?? 3,
+    start_period: '30s',
+  };
+}
+
+const envStrings = (env: Record<string, string | number | boolean> = {}) =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+
+const envoyCommand = (concurrency: number) => ['-c', BOOTSTRAP_PATH, '--log-level', 'warning', '--concurrency', String(concurrency)];
+
+export function generateStack(input: StackInput): Stack {
+  const { model, meshDir, images } = input;
+  const files = new Map<string, string>();
+  const services: Record<string, ComposeService> = {};
+  const roles: Record<Role, string[]> = { control: [], gateway: [], proxy: [], init: [], app: [] };
+  const add = (name: string, role: Role, service: ComposeService) => {
+    services[name] = service;
+    roles[role].push(name);
+  };
+  const bootstrapFile = (proxy: string, service?: ServiceModel, version?: VersionModel): string => {
+    const config = input.bootstrap({
+      proxy,
+      ...(service && version ? { service: service.name, version: version.name } : {}),
+      xdsHost: CONTROL_SERVICE,
+      xdsPort: CONTROL_PORTS.xds,
+      adminPort: CAPTURE_PORTS.admin,
+      adminAddress: '127.0.0.1',
+      statsPort: CAPTURE_PORTS.stats,
+      healthPort: CAPTURE_PORTS.health,
+      listenAddress: '0.0.0.0',
+    });
+    const path = `envoy/${proxy}.json`;
+    files.set(path, JSON.stringify(config, null, 2) + '\n');
+    return `./${path}:${BOOTSTRAP_PATH}:ro`;
+  };
+
+  add(CONTROL_SERVICE, 'control', {
+    image: images.control,
+    init: true,
+    command: [
+      'control', '--dir', MESH_MOUNT, '--bind', '0.0.0.0', '--xds-port', String(CONTROL_PORTS.xds),
+      '--api-port', String(CONTROL_PORTS.api), '--poll', '--addressing', 'compose',
+    ],
+    volumes: [`..:${MESH_MOUNT}:ro`],
+    ports: [`127.0.0.1:${input.apiPort}:${CONTROL_PORTS.api}`],
+    healthcheck: {
+      test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${CONTROL_PORTS.api}/status').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+      interval: '1s',
+      timeout: '2s',
+      retries: 3,
+      start_period: '30s',
+    },
+    labels: labels('control'),
+  });
+
+  for (const service of model.services) {
+    for (const version of service.versions) {
+      const volume = bootstrapFile(version.proxy, service, version);
+      const ids = { [LABEL.proxy]: version.proxy, [LABEL.service]: service.name };
+      const image = appImage(version, meshDir, images);
+      for (const [i, instance] of instances(version.proxy, version.replicas).entries()) {
+        add(instance.proxy, 'proxy', {
+          image: images.envoy,
+          user: '1337:1337',
+          command: envoyCommand(1),
+          volumes: [volume],
+          depends_on: [CONTROL_SERVICE],
+          ...(i > 0 ? { networks: { default: { aliases: [`${version.proxy}-proxy`] } } } : {}),
+          labels: labels('proxy', ids),
+        });
+        add(instance.init, 'init', {
+          image: images.init,
+          network_mode: `service:${instance.proxy}`,
+          cap_add: ['NET_ADMIN'],
+          depends_on: [instance.proxy],
+          labels: labels('init', ids),
+        });
+        add(instance.app, 'app', {
+          ...image,
+          ...(version.spec.command !== undefined ? { command: version.spec.command } : {}),
+          init: true,
+          network_mode: `service:${instance.proxy}`,
+          environment: { ...envStrings(version.spec.env), PORT: String(service.ports[0]!.port) },
+          depends_on: { [instance.init]: { condition: 'service_completed_successfully' } },
+          ...(image.image === images.node && !image.build ? { healthcheck: nodeHealthcheck(service, version) } : {}),
+          labels: labels('app', ids),
+        });
+      }
+    }
+  }
+
+  const address = model.settings.gateway?.address ?? '127.0.0.1';
+  const published = [...gatewayHostPorts(model)];
+  add(GATEWAY_SERVICE, 'gateway', {
+    image: images.envoy,
+    user: '1337:1337',
+    command: envoyCommand(2),
+    volumes: [bootstrapFile(GATEWAY_PROXY)],
+    ports: published.map(([port, host]) => `${address}:${host}:${port}`),
+    depends_on: [CONTROL_SERVICE],
+    labels: labels('gateway', { [LABEL.proxy]: GATEWAY_PROXY }),
+  });
+
+  const project = projectName(model.name);
+  const urlHost = address === '0.0.0.0' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+  const header = [
+    `Generated by localmesh (mesh up) from the mesh '${model.name}'; edits are overwritten on the next mesh up.`,
+    `By hand, from the mesh directory: docker compose -p ${project} -f .mesh/compose.yaml up -d`,
+    `(or docker-compose -p ${project} -f .mesh/compose.yaml up -d); stop it with down.`,
+  ];
+  const text = stringify({ services }, { lineWidth: 0 });
+  return {
+    project,
+    compose: header.map((line) => `# ${line}\n`).join('') + text,
+    files,
+    services: roles,
+    proxyIds: [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), GATEWAY_PROXY],
+    gateways: published.map(([, host]) => `http://${urlHost}:${host}/`),
+    api: `http://127.0.0.1:${input.apiPort}`,
+    images: [...new Set(Object.values(services).filter((s) => !s.build).map((s) => String(s.image)))],
+  };
+}

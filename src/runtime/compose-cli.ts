@@ -1,0 +1,62 @@
+// Running Compose for a stack: `docker compose` (v2) where the plugin answers, else
+// `docker-compose` (v1); LOCALMESH_COMPOSE=v1|v2 forces one. Every call names the project
+// (v1 rejects a top-level `name:`) and DIR/.mesh/compose.yaml.
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+
+export type ComposeVariant = 'v1' | 'v2';
+
+export interface ComposeCli {
+  variant: ComposeVariant;
+  /** The program and its first arguments: [docker, compose] or [docker-compose]. */
+  command: [string, ...string[]];
+  version: string;
+}
+
+const COMMANDS: Record<ComposeVariant, [string, ...string[]]> = { v2: ['docker', 'compose'], v1: ['docker-compose'] };
+
+async function probe(variant: ComposeVariant): Promise<ComposeCli | undefined> {
+  const [file, ...args] = COMMANDS[variant];
+  const result = await execa(file, [...args, 'version', '--short'], { reject: false, timeout: 10_000 });
+  if (result.exitCode !== 0 || !result.stdout) return undefined;
+  return { variant, command: COMMANDS[variant], version: result.stdout.trim() };
+}
+
+/** The Compose to use; an Error with a sentence when none (or not the forced one) is installed. */
+export async function findCompose(env: Record<string, string | undefined> = process.env): Promise<ComposeCli> {
+  const forced = env.LOCALMESH_COMPOSE;
+  if (forced !== undefined && forced !== 'v1' && forced !== 'v2') {
+    throw new Error(`LOCALMESH_COMPOSE is v1 (docker-compose) or v2 (docker compose), not '${forced}'.`);
+  }
+  const order: ComposeVariant[] = forced ? [forced] : ['v2', 'v1'];
+  for (const variant of order) {
+    const cli = await probe(variant);
+    if (cli) return cli;
+  }
+  throw new Error(
+    forced
+      ? `LOCALMESH_COMPOSE=${forced} asks for \`${COMMANDS[forced].join(' ')}\`, which does not run here; install it or unset LOCALMESH_COMPOSE.`
+      : 'Docker Compose is not installed: neither `docker compose` (v2, the CLI plugin) nor `docker-compose` (v1) runs. ' +
+          'Install the Compose plugin (scripts/docker/setup does), or use --runtime process.',
+  );
+}
+
+export const composeFile = (meshDir: string) => join(resolve(meshDir), '.mesh', 'compose.yaml');
+
+/** The arguments of a Compose call on the stack of DIR. */
+export function composeArgs(cli: ComposeCli, project: string, meshDir: string, args: readonly string[]): [string, string[]] {
+  const [file, ...first] = cli.command;
+  return [file, [...first, '-p', project, '-f', composeFile(meshDir), ...args]];
+}
+
+/** Runs Compose on the stack; output captured (all of it, interleaved), never thrown for a failure. */
+export async function runCompose(cli: ComposeCli, project: string, meshDir: string, args: readonly string[]) {
+  const [file, argv] = composeArgs(cli, project, meshDir, args);
+  return execa(file, argv, { reject: false, all: true, env: { COMPOSE_PROJECT_NAME: project } });
+}
+
+/** Runs Compose with the terminal (logs -f): its output straight to ours. */
+export async function runComposeInteractive(cli: ComposeCli, project: string, meshDir: string, args: readonly string[], signal?: AbortSignal) {
+  const [file, argv] = composeArgs(cli, project, meshDir, args);
+  return execa(file, argv, { reject: false, stdio: 'inherit', ...(signal ? { cancelSignal: signal } : {}) });
+}

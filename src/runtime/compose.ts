@@ -1,0 +1,247 @@
+// The Compose runtime: `mesh up` (the default when a Docker engine answers), `mesh down` and
+// `mesh logs` for a mesh run as a Compose stack. `mesh up` generates DIR/.mesh/compose.yaml,
+// checks what would stop Compose (names taken, ports in use, images missing: there is no
+// registry to pull from), runs `compose up -d`, shows the engine's events as progress, and waits
+// until every init container has installed its capture rules, every container runs (healthy
+// where it has a healthcheck), every proxy is SYNCED and the gateway answers.
+import { resolve } from 'node:path';
+import type { MeshModel } from '../config/model.ts';
+import { generateStack, CONTROL_PORTS, type Stack } from '../compose/stack.ts';
+import { resolveImages } from '../compose/images.ts';
+import { adsBootstrap } from '../xds/bootstrap.ts';
+import { composeFile, findCompose, runCompose, runComposeInteractive, type ComposeCli } from './compose-cli.ts';
+import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeState } from './compose-state.ts';
+import { clashes, logTail, missingImages, removeStack, stackContainers, watchEvents, type StackContainer } from './engine.ts';
+import { gatewayHostPorts } from './port-map.ts';
+import { freePorts, portFree } from './ports.ts';
+import { fetchProxies, httpOk } from './readiness.ts';
+
+export interface ComposeUpOptions {
+  detach: boolean;
+  say(line: string): void;
+  /** How long the stack may take to be ready (default 90 s). */
+  timeoutMs?: number;
+  env?: Record<string, string | undefined>;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** The host port of the control plane's API: 15080, or a free one when that is taken. */
+async function apiPort(say: (line: string) => void): Promise<number> {
+  if (await portFree(CONTROL_PORTS.api)) return CONTROL_PORTS.api;
+  const [port] = await freePorts(1);
+  say(`The control plane's API port ${CONTROL_PORTS.api} is in use on 127.0.0.1; publishing it on ${port}.`);
+  return port!;
+}
+
+/** Everything that would make `compose up` fail, as sentences. */
+async function preflight(model: MeshModel, dir: string, stack: Stack, apiHostPort: number): Promise<string[]> {
+  const problems = await clashes(stack.project, meshStateDir(dir));
+  const running = (await stackContainers(stack.project)).some((c) => c.state === 'running');
+  if (running) {
+    problems.push(`The mesh ${model.name} is already up (Compose project ${stack.project}); run mesh down ${dir} first.`);
+    return problems;
+  }
+  const address = model.settings.gateway?.address ?? '127.0.0.1';
+  for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+    if (!(await portFree(hostPort, address))) {
+      problems.push(
+        `Port ${hostPort} (the gateway's port ${serverPort}) is in use on ${address}; stop what listens there, ` +
+          `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
+      );
+    }
+  }
+  if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
+  for (const image of await missingImages(stack.images)) {
+    problems.push(
+      `The image ${image} is not on this machine, and localmesh does not pull (no registry is assumed): ` +
+        `build the localmesh images with scripts/docker/build-images, or docker pull/build ${image} yourself.`,
+    );
+  }
+  return problems;
+}
+
+/** Compose's failure as a sentence: the common engine problems named, else its last lines. */
+export function composeFailure(output: string): string {
+  const last = output.trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n');
+  const hint =
+    /port is already allocated|address already in use/i.test(output)
+      ? 'A port the mesh publishes is in use'
+      : /is already in use by container|Conflict\./i.test(output)
+        ? 'A container name the mesh needs is taken by another container'
+        : /pull access denied|manifest unknown|no such host|failed to resolve reference|i\/o timeout/i.test(output)
+          ? 'An image is missing and cannot be pulled (no registry is reachable)'
+          : /operation not permitted|permission denied/i.test(output)
+            ? 'The engine refused a permission the stack needs (NET_ADMIN for the capture rules)'
+            : 'Compose failed';
+  return `${hint}:\n${last}`;
+}
+
+/** Why the stack cannot become ready (a container that failed), or undefined. */
+async function failed(containers: StackContainer[], stack: Stack): Promise<string | undefined> {
+  const init = new Set(stack.services.init);
+  for (const c of containers) {
+    if (init.has(c.service) && c.state === 'exited' && c.exitCode !== 0) {
+      const log = await logTail(c.id);
+      const denied = /permission denied|operation not permitted|can't initialize iptables/i.test(log);
+      return denied
+        ? `${c.service} could not install the capture rules: the engine does not grant NET_ADMIN (rootless Docker or a restricted runtime?). ` +
+            `Use --runtime process, or a Docker engine that allows cap_add: NET_ADMIN.\n${log}`
+        : `${c.service} (the capture rules) exited with ${c.exitCode}:\n${log}`;
+    }
+    if (!init.has(c.service) && (c.state === 'exited' || c.state === 'dead')) {
+      return `${c.service} exited with ${c.exitCode ?? '?'}:\n${await logTail(c.id)}`;
+    }
+    if (c.health === 'unhealthy') return `${c.service} is unhealthy (its healthcheck fails):\n${await logTail(c.id)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The proxies of `ids` not SYNCED, each with its state. Endpoints stay NOT SENT in a stack
+ * (clusters find endpoints by Compose DNS, no EDS is asked for), as istioctl shows too.
+ */
+export async function notSynced(api: string, ids: readonly string[]): Promise<string[]> {
+  const byId = new Map((await fetchProxies(api)).map((p) => [p.id, p]));
+  return ids.flatMap((id) => {
+    const status = byId.get(id);
+    if (!status?.connected) return [`${id} (not connected)`];
+    const behind = Object.entries(status.types).filter(([kind, t]) => t.state !== 'SYNCED' && !(kind === 'endpoints' && t.state === 'NOT SENT'));
+    return behind.length ? [`${id} (${behind.map(([kind, t]) => `${kind} ${t.state}`).join(', ')})`] : [];
+  });
+}
+
+/** What is not ready yet, one phrase each; empty when the stack is ready. */
+async function pending(containers: StackContainer[], stack: Stack): Promise<string[]> {
+  const byService = new Map(containers.map((c) => [c.service, c]));
+  const init = new Set(stack.services.init);
+  const waiting: string[] = [];
+  for (const service of Object.values(stack.services).flat()) {
+    const c = byService.get(service);
+    if (!c) waiting.push(`${service} (no container)`);
+    else if (init.has(service) ? c.state !== 'exited' : c.state !== 'running') waiting.push(`${service} (${c.state})`);
+    else if (c.health && c.health !== 'healthy') waiting.push(`${service} (health ${c.health})`);
+  }
+  if (waiting.length) return waiting;
+  if (!(await httpOk(`${stack.api}/status`).catch(() => false))) return [`the control plane's API ${stack.api}`];
+  const behind = await notSynced(stack.api, stack.proxyIds).catch((e: Error) => [`proxy status (${e.message})`]);
+  if (behind.length) return behind.map((p) => `proxy ${p}`);
+  for (const url of stack.gateways) {
+    const answers = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' }).then(
+      async (r) => (await r.body?.cancel(), true),
+      () => false,
+    );
+    if (!answers) return [`the gateway ${url}`];
+  }
+  return [];
+}
+
+async function waitReady(stack: Stack, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const containers = await stackContainers(stack.project);
+    const failure = await failed(containers, stack);
+    if (failure) throw new Error(failure);
+    const waiting = await pending(containers, stack);
+    if (waiting.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`The stack was not ready within ${Math.round(timeoutMs / 1000)} s; still waiting for: ${waiting.join(', ')}.`);
+    }
+    await sleep(250);
+  }
+}
+
+export async function upCompose(model: MeshModel, meshDir: string, options: ComposeUpOptions): Promise<number> {
+  const dir = resolve(meshDir);
+  const { say } = options;
+  const env = options.env ?? process.env;
+  const cli = await findCompose(env);
+  const stack = generateStack({
+    model,
+    meshDir: dir,
+    images: resolveImages(model.settings, env),
+    apiPort: await apiPort(say),
+    bootstrap: adsBootstrap,
+  });
+  const problems = await preflight(model, meshDir, stack, Number(new URL(stack.api).port));
+  if (problems.length) throw new Error(problems.join('\n  '));
+
+  await writeStack(dir, stack);
+  const state: ComposeState = {
+    runtime: 'docker',
+    dir,
+    project: stack.project,
+    compose: cli.variant,
+    startedAt: new Date().toISOString(),
+    api: stack.api,
+    gateways: stack.gateways,
+    services: stack.services,
+    proxyIds: stack.proxyIds,
+  };
+  await writeComposeState(dir, state);
+  say(`Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`);
+  const stopEvents = await watchEvents(stack.project, say);
+  try {
+    const up = await runCompose(cli, stack.project, dir, ['up', '-d', '--remove-orphans']);
+    if (up.exitCode !== 0) throw new Error(composeFailure(String(up.all ?? '')));
+    say(`Waiting for ${stack.proxyIds.length} proxies to be SYNCED and the apps to be healthy`);
+    await waitReady(stack, options.timeoutMs ?? 90_000);
+  } catch (error) {
+    stopEvents();
+    say('Removing what was started');
+    await downStack(cli, stack.project, dir, false);
+    await removeComposeState(dir);
+    throw error;
+  }
+  stopEvents();
+  for (const url of stack.gateways) say(`Gateway: ${url}`);
+  say(`Control plane API: ${stack.api}`);
+  if (options.detach) {
+    say(`Running in the background (status: mesh status ${meshDir}; logs: mesh logs --dir ${meshDir}; stop: mesh down ${meshDir}).`);
+    return 0;
+  }
+  say('Following the logs; Ctrl-C stops the mesh.');
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], abort.signal);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  say('Stopping');
+  await downStack(cli, stack.project, dir, false);
+  await removeComposeState(dir);
+  say('Stopped.');
+  return 0;
+}
+
+/** `compose down`, then whatever it left (a file edited by hand, an orphan) removed through the engine. */
+async function downStack(cli: ComposeCli | undefined, project: string, dir: string, volumes: boolean): Promise<string[]> {
+  if (cli) await runCompose(cli, project, dir, ['down', '--remove-orphans', '-t', '2', ...(volumes ? ['-v'] : [])]);
+  return removeStack(project);
+}
+
+/** Stops and removes every container and network of the stack of DIR. Lines for the user. */
+export async function downCompose(meshDir: string, options: { volumes: boolean; say(line: string): void }): Promise<boolean> {
+  const state = await readComposeState(meshDir);
+  if (!state) return false;
+  const cli = await findCompose({ LOCALMESH_COMPOSE: state.compose, ...process.env }).catch(() => findCompose().catch(() => undefined));
+  options.say(`Removing the Compose stack ${state.project}`);
+  const left = await downStack(cli, state.project, meshDir, options.volumes);
+  if (left.length) options.say(`Removed what Compose left: ${left.join(', ')}.`);
+  await removeComposeState(meshDir);
+  options.say('Stopped.');
+  return true;
+}
+
+/** `mesh logs [NAME] [-f]` for the stack: Compose's logs of NAME's services (a service, or one Compose service). */
+export async function composeLogs(meshDir: string, state: ComposeState, filter: string | undefined, follow: boolean): Promise<number> {
+  const all = Object.values(state.services).flat();
+  const services = filter === undefined ? [] : all.filter((s) => s === filter || s.startsWith(`${filter}-`));
+  if (filter !== undefined && services.length === 0) {
+    throw new Error(`No service ${filter} in the stack ${state.project}; its services: ${all.join(', ')}.`);
+  }
+  const cli = await findCompose({ LOCALMESH_COMPOSE: state.compose, ...process.env });
+  const result = await runComposeInteractive(cli, state.project, meshDir, ['logs', ...(follow ? ['-f'] : []), ...services]);
+  return result.exitCode ?? 1;
+}
