@@ -12,6 +12,8 @@ import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
+import * as status from './commands/status.ts';
+import * as doctor from './commands/doctor.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { EXIT, UsageError } from './output.ts';
 
@@ -26,7 +28,9 @@ Commands:
   generate [DIR] --out OUT  write one complete Envoy configuration per proxy
   weight HOST SUBSET=W...   set a route's traffic split in its YAML file (--dir DIR)
   up [DIR] [-d]             run the mesh: control plane, Envoys, gateway and apps
-  down [DIR]                stop what mesh up started
+  down [DIR] [-v]           stop what mesh up started
+  status [DIR] [--json]     containers or processes, proxy sync, current diagnostics
+  doctor [DIR]              check Docker, Compose, images, NET_ADMIN, ports, names
   logs [NAME] [-f]          show the logs of a mesh run by mesh up (--dir DIR)
   control [--dir DIR]       run the control plane: watch, validate, compile, push over xDS
   proxy-status              each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
@@ -82,6 +86,12 @@ const COMMANDS: Record<string, Command> = {
     options: { volumes: { type: 'boolean', short: 'v', default: false } },
     run: (dir, values) => down.run(dir, { volumes: values.volumes === true }),
   },
+  status: {
+    help: status.help,
+    options: { json: { type: 'boolean', default: false } },
+    run: (dir, values) => status.run(dir, { json: values.json === true }),
+  },
+  doctor: { help: doctor.help, options: {}, run: (dir) => doctor.run(dir) },
   logs: {
     help: logs.help,
     args: true,

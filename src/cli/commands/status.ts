@@ -1,0 +1,61 @@
+import { formatDiagnostic } from '../../config/diagnostics.ts';
+import { meshStatus, type MeshStatus } from '../../runtime/status.ts';
+import { EXIT, table } from '../output.ts';
+
+export const help = `Usage: mesh status [DIR] [--json]
+
+What runs for the mesh in DIR (default: the current directory), whichever runtime started it:
+each container (Compose runtime) or process with its state and health, each proxy's xDS sync
+(SYNCED, STALE, NOT SENT, NACK), the version the control plane serves and the diagnostics of the
+files as they are now (an invalid edit is listed here; the last good version keeps serving).
+Exits 1 when nothing runs, a container failed, a proxy is not SYNCED or the files are invalid.
+
+Options:
+  --json      the same as JSON
+  -h, --help  show this help`;
+
+/** Whether everything is as it should be: running, healthy, synced, valid. */
+export function healthy(status: MeshStatus): boolean {
+  const workloadsOk = status.workloads.every(
+    (w) => (w.state === 'running' || w.state === 'exited (0)') && (w.health === undefined || w.health === 'healthy'),
+  );
+  const proxiesOk = status.proxies.every((p) => p.connected && Object.entries(p.sync).every(([k, s]) => s === 'SYNCED' || (k === 'endpoints' && s === 'NOT SENT')));
+  return status.runtime !== 'none' && workloadsOk && proxiesOk && !status.apiError && status.config?.valid === true;
+}
+
+function print(status: MeshStatus): void {
+  const where = status.runtime === 'docker' ? `Compose project ${status.project}` : 'processes';
+  console.log(`Mesh in ${status.dir}: ${where}; control plane API ${status.api}`);
+  for (const url of status.gateways) console.log(`Gateway: ${url}`);
+  console.log('');
+  console.log(table(['NAME', 'STATE', 'HEALTH'], status.workloads.map((w) => [w.name, w.state, w.health ?? '-'])));
+  console.log('');
+  if (status.apiError) console.log(`Proxies: unknown, ${status.apiError}.`);
+  else {
+    const kinds = ['listeners', 'routes', 'clusters', 'endpoints'];
+    console.log(table(['PROXY', 'CONNECTED', ...kinds.map((k) => k.toUpperCase())], status.proxies.map((p) => [p.id, p.connected ? 'yes' : 'no', ...kinds.map((k) => p.sync[k] ?? '-')])));
+  }
+  if (status.config) {
+    console.log('');
+    console.log(
+      status.config.valid
+        ? `Config: valid, serving version ${status.config.version ?? '(none)'}.`
+        : `Config: INVALID; still serving the last good version ${status.config.version ?? '(none)'}. Diagnostics:`,
+    );
+    for (const d of status.config.diagnostics) console.log(`  ${formatDiagnostic(d)}`);
+  }
+}
+
+export async function run(dir: string, options: { json: boolean }): Promise<number> {
+  let status: MeshStatus;
+  try {
+    status = await meshStatus(dir);
+  } catch (error) {
+    console.error(`mesh status: ${(error as Error).message}`);
+    return EXIT.invalid;
+  }
+  if (options.json) console.log(JSON.stringify({ ...status, healthy: healthy(status) }, null, 2));
+  else if (status.runtime === 'none') console.log(`Nothing runs for ${dir} (no .mesh/docker.json or .mesh/process/state.json); start it with mesh up ${dir}.`);
+  else print(status);
+  return healthy(status) ? EXIT.ok : EXIT.invalid;
+}

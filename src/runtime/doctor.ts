@@ -1,0 +1,73 @@
+// `mesh doctor`: every engine problem the Compose runtime can meet, checked up front and said as
+// a sentence — Docker not running, Compose missing, images missing (no registry to pull from),
+// NET_ADMIN refused, ports in use, names taken by something else.
+import type { MeshModel } from '../config/model.ts';
+import { resolveImages } from '../compose/images.ts';
+import { projectName } from '../compose/names.ts';
+import { CONTROL_PORTS } from '../compose/stack.ts';
+import { findCompose } from './compose-cli.ts';
+import { readComposeState, meshStateDir } from './compose-state.ts';
+import { dockerAnswers } from './docker.ts';
+import { captureWorks, clashes, missingImages } from './engine.ts';
+import { gatewayHostPorts } from './port-map.ts';
+import { portFree } from './ports.ts';
+
+export interface Check {
+  level: 'ok' | 'warn' | 'fail';
+  text: string;
+}
+
+const ok = (text: string): Check => ({ level: 'ok', text });
+const warn = (text: string): Check => ({ level: 'warn', text });
+const fail = (text: string): Check => ({ level: 'fail', text });
+
+export async function doctor(dir: string, model: MeshModel | undefined, env: Record<string, string | undefined> = process.env): Promise<Check[]> {
+  const checks: Check[] = [];
+  if (!(await dockerAnswers(env))) {
+    return [fail(`Docker is not running: no engine answers at ${env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}. Start Docker (scripts/docker/setup starts dockerd), or use mesh up --runtime process.`)];
+  }
+  checks.push(ok('Docker engine answers.'));
+
+  for (const variant of ['v2', 'v1'] as const) {
+    const cli = await findCompose({ LOCALMESH_COMPOSE: variant }).catch(() => undefined);
+    checks.push(cli ? ok(`Compose ${variant}: ${cli.command.join(' ')} ${cli.version}.`) : warn(`Compose ${variant} (${variant === 'v2' ? 'docker compose' : 'docker-compose'}) is not installed.`));
+  }
+  const chosen = await findCompose(env).then((cli) => ok(`mesh up will use ${cli.command.join(' ')}.`), (e: Error) => fail(e.message));
+  checks.push(chosen);
+
+  const images = resolveImages(model?.settings ?? {}, env);
+  const missing = await missingImages(Object.values(images));
+  checks.push(
+    missing.length
+      ? fail(`Images missing (localmesh does not pull; no registry is assumed): ${missing.join(', ')}. Build them with scripts/docker/build-images.`)
+      : ok(`Images present: ${Object.values(images).join(', ')}.`),
+  );
+  if (!missing.includes(images.init)) {
+    const capture = await captureWorks(images.init).catch((e: Error) => ({ ok: false, log: `    ${e.message}` }));
+    checks.push(
+      capture.ok
+        ? ok('NET_ADMIN is granted: the capture rules install (iptables in a container of its own).')
+        : fail(`No NET_ADMIN: the init container could not install the capture rules (rootless Docker or a restricted runtime?); use --runtime process.\n${capture.log}`),
+    );
+  }
+
+  const running = model ? await readComposeState(dir) : undefined;
+  if (!(await portFree(CONTROL_PORTS.api))) checks.push(warn(`Port ${CONTROL_PORTS.api} (the control plane's API) is in use on 127.0.0.1; mesh up will publish the API on a free port.`));
+  if (model && !running) {
+    const address = model.settings.gateway?.address ?? '127.0.0.1';
+    for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+      checks.push(
+        (await portFree(hostPort, address))
+          ? ok(`Port ${hostPort} (the gateway's port ${serverPort}) is free on ${address}.`)
+          : fail(`Port ${hostPort} (the gateway's port ${serverPort}) is in use on ${address}; stop what listens there, or set settings.gateway.ports: { "${serverPort}": OTHER }.`),
+      );
+    }
+  }
+  if (model) {
+    const project = projectName(model.name);
+    const problems = await clashes(project, meshStateDir(dir));
+    checks.push(...(problems.length ? problems.map(fail) : [ok(`No container or network of another stack uses the names of ${project}.`)]));
+    if (running) checks.push(ok(`The mesh runs (Compose project ${running.project}); mesh status ${dir} shows it.`));
+  }
+  return checks;
+}
