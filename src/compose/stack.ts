@@ -10,6 +10,7 @@
 // Replicas are further triples (S-v-r2-proxy, …) whose proxies carry the alias S-v-proxy, so
 // Compose DNS answers every replica for it: `network_mode: service:X` joins one container of X,
 // so Compose's own scaling (scale, deploy.replicas) cannot give each app its own sidecar.
+// Every proxy of S carries the aliases S, S.NAMESPACE and its fqdn: apps call plain names.
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
@@ -112,6 +113,13 @@ function nodeHealthcheck(service: ServiceModel, version: VersionModel): ComposeS
   };
 }
 
+/**
+ * The names apps call a service by (`cart`, `cart.default`, `cart.default.svc.cluster.local`):
+ * aliases of its proxies, so Compose DNS answers them; the call is captured and routed by the
+ * sidecar, whatever address the name gave.
+ */
+const serviceNames = (service: ServiceModel) => [service.name, `${service.name}.${service.namespace}`, service.fqdn];
+
 const envStrings = (env: Record<string, string | number | boolean> = {}) =>
   Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
 
@@ -174,7 +182,7 @@ export function generateStack(input: StackInput): Stack {
           command: envoyCommand(1),
           volumes: [volume],
           depends_on: [CONTROL_SERVICE],
-          ...(i > 0 ? { networks: { default: { aliases: [`${version.proxy}-proxy`] } } } : {}),
+          networks: { default: { aliases: [...(i > 0 ? [`${version.proxy}-proxy`] : []), ...serviceNames(service)] } },
           labels: labels('proxy', ids),
         });
         add(instance.init, 'init', {
