@@ -26,12 +26,18 @@ export interface ComposeUpOptions {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** The host port of the control plane's API: 15080, or a free one when that is taken. */
-async function apiPort(say: (line: string) => void): Promise<number> {
-  if (await portFree(CONTROL_PORTS.api)) return CONTROL_PORTS.api;
-  const [port] = await freePorts(1);
-  say(`The control plane's API port ${CONTROL_PORTS.api} is in use on 127.0.0.1; publishing it on ${port}.`);
-  return port!;
+/**
+ * The host port of the control plane's API: LOCALMESH_API_PORT (0: a free one), else 15080, or a
+ * free one when that is taken.
+ */
+async function apiPort(env: Record<string, string | undefined>, say: (line: string) => void): Promise<number> {
+  const wanted = env.LOCALMESH_API_PORT;
+  if (wanted !== undefined && !/^\d+$/.test(wanted)) throw new Error(`LOCALMESH_API_PORT is a port number (0: any free one), not '${wanted}'.`);
+  const port = wanted === undefined ? CONTROL_PORTS.api : Number(wanted);
+  if (port !== 0 && (await portFree(port))) return port;
+  const [free] = await freePorts(1);
+  if (port !== 0) say(`The control plane's API port ${port} is in use on 127.0.0.1; publishing it on ${free}.`);
+  return free!;
 }
 
 /** Everything that would make `compose up` fail, as sentences. */
@@ -160,7 +166,7 @@ export async function upCompose(model: MeshModel, meshDir: string, options: Comp
     model,
     meshDir: dir,
     images: resolveImages(model.settings, env),
-    apiPort: await apiPort(say),
+    apiPort: await apiPort(env, say),
     bootstrap: adsBootstrap,
   });
   const problems = await preflight(model, meshDir, stack, Number(new URL(stack.api).port));

@@ -19,7 +19,8 @@ Runtimes:
            docker compose -p NAME -f .mesh/compose.yaml up), an Envoy sidecar container
            beside each app container with transparent capture, the control plane and the
            gateway in containers. Uses the local images only (scripts/docker/build-images);
-           LOCALMESH_COMPOSE=v1|v2 picks docker-compose or docker compose.
+           LOCALMESH_COMPOSE=v1|v2 picks docker-compose or docker compose; the control
+           plane's API is published on 127.0.0.1:15080 (LOCALMESH_API_PORT: another, 0 any).
 Without --runtime: docker when a Docker engine answers, else process.
 
 Options:

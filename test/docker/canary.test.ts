@@ -1,0 +1,102 @@
+// examples/canary on the Compose runtime: `mesh up -d`, the 90/10 split through the gateway
+// container, a weight edit under load, a broken edit, `mesh status`, `mesh down`.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlStatus } from '../../src/control/controller.ts';
+import { binomialCheck, sendMany } from '../helpers/traffic.ts';
+import { failed, startLoad } from '../integration/process/harness.ts';
+import { apiOf, cleanUp, copyExample, getJson, leftovers, mesh, sleep, waitFor, type Example } from './harness.ts';
+
+let example: Example | undefined;
+let port = 0;
+let api = '';
+let reviewsYaml = '';
+
+function v2Share(responses: Array<{ at: number; version: string }>, from: number) {
+  const after = responses.filter((r) => r.at >= from);
+  return { n: after.length, v2: after.filter((r) => r.version === 'v2').length };
+}
+
+beforeAll(async () => {
+  example = await copyExample('canary', 'canary');
+  port = example.gatewayPort;
+  reviewsYaml = join(example.dir, 'reviews.yaml');
+  const up = await mesh('up', '--runtime', 'docker', '-d', example.dir);
+  expect(up.code, `mesh up failed:\n${up.stdout}${up.stderr}`).toBe(0);
+  expect(up.stdout).toContain(`Gateway: http://127.0.0.1:${port}/`);
+  api = await apiOf(example.dir);
+}, 240_000);
+
+afterAll(() => cleanUp(example), 120_000);
+
+describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ?? 'v2 where present'})`, () => {
+  it('runs the stack: every container up, init containers exited 0, proxies SYNCED', async () => {
+    const status = await mesh('status', '--json', example!.dir);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { runtime: string; workloads: Array<{ name: string; state: string }>; proxies: Array<{ id: string }> };
+    expect(parsed.runtime).toBe('docker');
+    expect(Object.fromEntries(parsed.workloads.map((w) => [w.name, w.state]))).toEqual({
+      'mesh-control': 'running',
+      'mesh-gateway': 'running',
+      'reviews-v1': 'running',
+      'reviews-v1-init': 'exited (0)',
+      'reviews-v1-proxy': 'running',
+      'reviews-v2': 'running',
+      'reviews-v2-init': 'exited (0)',
+      'reviews-v2-proxy': 'running',
+    });
+    expect(parsed.proxies.map((p) => p.id).sort()).toEqual(['mesh-gateway', 'reviews-v1', 'reviews-v2']);
+  });
+
+  it('splits 1000 requests through the gateway 90/10 within binomial bounds (4.5σ)', async () => {
+    const tally = await sendMany(1000, { port }, 16);
+    expect(tally.byStatus[200], tally.summary).toBe(1000);
+    const check = binomialCheck(tally.byVersion.v2 ?? 0, 1000, 0.1);
+    expect(check.ok, `${check.message}; ${tally.summary}`).toBe(true);
+  });
+
+  it('mesh weight moves the split within a second, with no failed request', async () => {
+    const load = startLoad(port);
+    await sleep(500);
+    const weight = await mesh('weight', 'reviews', 'v1=50', 'v2=50', '--dir', example!.dir);
+    const written = performance.now();
+    expect(weight.code, weight.stderr).toBe(0);
+    await sleep(4000);
+    const responses = await load.stop();
+    console.info(`mesh weight under load: ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses), `${failed(responses).length} of ${responses.length} failed`).toEqual([]);
+    const { n, v2 } = v2Share(responses, written + 1000);
+    expect(n).toBeGreaterThan(50);
+    const check = binomialCheck(v2, n, 0.5);
+    expect(check.ok, `a second after the write: ${check.message}`).toBe(true);
+  });
+
+  it('a broken edit leaves traffic as it was, and mesh status shows the diagnostic', async () => {
+    const good = await readFile(reviewsYaml, 'utf8');
+    const load = startLoad(port);
+    await writeFile(reviewsYaml, good.replace('weight: 50   # canary', 'weight: [50   # canary'));
+    const broken = performance.now();
+    await waitFor('the control plane reports the broken file', async () => !(await getJson<ControlStatus>(`${api}/status`)).valid);
+    const status = await mesh('status', example!.dir);
+    expect(status.code, 'mesh status exits 1 while the files are invalid').toBe(1);
+    expect(status.stdout).toContain('Config: INVALID; still serving the last good version');
+    expect(status.stdout).toMatch(new RegExp(`${reviewsYaml.replace(/[.]/g, '\\.')}:\\d+:\\d+: error`));
+    await sleep(1000);
+    await writeFile(reviewsYaml, good);
+    await waitFor('the control plane reports the files valid again', async () => (await getJson<ControlStatus>(`${api}/status`)).valid);
+    const responses = await load.stop();
+    console.info(`broken edit: ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses)).toEqual([]);
+    const { n, v2 } = v2Share(responses, broken);
+    expect(binomialCheck(v2, n, 0.5).ok, binomialCheck(v2, n, 0.5).message).toBe(true);
+  });
+
+  it('mesh down leaves no container or network of the stack behind', async () => {
+    const down = await mesh('down', example!.dir);
+    expect(down.code, down.stdout + down.stderr).toBe(0);
+    expect(await leftovers(example!.project)).toEqual([]);
+    const status = await mesh('status', example!.dir);
+    expect(status.stdout).toContain('Nothing runs');
+  });
+});

@@ -1,0 +1,124 @@
+// The Compose runtime as a user runs it, on a real Docker Engine with real Compose and Envoy:
+// an example copied to a temp dir under a unique mesh name (so its Compose project is its own),
+// its gateway on a free port, `mesh` as a child process, and the engine asked what is left.
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePorts } from '../helpers/ports.ts';
+import { readComposeState } from '../../src/runtime/compose-state.ts';
+import { engine, removeStack, stackContainers, stackNetworks } from '../../src/runtime/engine.ts';
+
+const run = promisify(execFile);
+const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
+const REPO = new URL('../../', import.meta.url).pathname;
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function mesh(...args: string[]): Promise<Run> {
+  try {
+    // The API on a free port: 15080 may be taken meanwhile by anything else on the machine.
+    const env = { ...process.env, LOCALMESH_API_PORT: '0' };
+    const { stdout, stderr } = await run(process.execPath, ['bin/mesh.js', ...args], { cwd: REPO, timeout: 180_000, env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+export interface Example {
+  dir: string;
+  project: string;
+  gatewayPort: number;
+}
+
+/** examples/NAME beside examples/app in a temp dir, named `NAME-TAG-PID` (its Compose project), the gateway on a free port. */
+export async function copyExample(name: string, tag: string): Promise<Example> {
+  const root = await mkdtemp(join(tmpdir(), `localmesh-docker-${name}-`));
+  await cp(join(EXAMPLES, name), join(root, name), { recursive: true });
+  await cp(join(EXAMPLES, 'app'), join(root, 'app'), { recursive: true });
+  const dir = join(root, name);
+  const [gatewayPort] = await freePorts(1);
+  const project = `${name}-${tag}-${process.pid}`;
+  const meshFile = join(dir, 'mesh.yaml');
+  const text = await readFile(meshFile, 'utf8');
+  const edited = text.replace(/("80": )\d+/, `$1${gatewayPort}`).replace(/^( {2}name: )\S+$/m, `$1${project}`);
+  if (!edited.includes(`"80": ${gatewayPort}`) || !edited.includes(`name: ${project}`)) throw new Error(`${meshFile}: no gateway port or name to replace`);
+  await writeFile(meshFile, edited);
+  return { dir, project, gatewayPort: gatewayPort! };
+}
+
+/** `mesh down`, then whatever the engine still has of the project removed, then the temp dir: for afterAll, even after a failure. */
+export async function cleanUp(example: Example | undefined): Promise<void> {
+  if (!example) return;
+  const down = await mesh('down', example.dir);
+  if (down.code !== 0) console.warn(`mesh down failed: ${down.stdout}${down.stderr}`);
+  await removeStack(example.project).catch(() => undefined);
+  await rm(dirname(example.dir), { recursive: true, force: true });
+}
+
+export async function apiOf(dir: string): Promise<string> {
+  const state = await readComposeState(dir);
+  if (!state) throw new Error(`no .mesh/docker.json in ${dir}`);
+  return state.api;
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return (await res.json()) as T;
+}
+
+/** What the engine still has of a project: container and network names. */
+export async function leftovers(project: string): Promise<string[]> {
+  return [...(await stackContainers(project)).map((c) => c.name), ...(await stackNetworks(project)).map((n) => n.name)];
+}
+
+/** GET a URL from inside the stack (the control plane's container, which is not captured); the body. */
+export async function fetchInStack(project: string, url: string): Promise<string> {
+  const control = (await stackContainers(project)).find((c) => c.service === 'mesh-control');
+  if (!control) throw new Error(`no mesh-control container in ${project}`);
+  const exec = await engine().getContainer(control.id).exec({
+    Cmd: ['node', '-e', `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })`],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  // Multiplexed: 8-byte headers, stream 1 stdout, 2 stderr.
+  const buffer = Buffer.concat(chunks);
+  const out: string[] = [];
+  for (let at = 0; at + 8 <= buffer.length; ) {
+    const size = buffer.readUInt32BE(at + 4);
+    if (buffer[at] === 1) out.push(buffer.subarray(at + 8, at + 8 + size).toString('utf8'));
+    at += 8 + size;
+  }
+  return out.join('');
+}
+
+/** One Envoy counter of a proxy container, read from its stats port (15090) inside the stack. */
+export async function counter(project: string, proxyHost: string, stat: string): Promise<number> {
+  const text = await fetchInStack(project, `http://${proxyHost}:15090/stats?filter=${encodeURIComponent(`^${stat.replace(/[|.]/g, '\\$&')}$`)}`);
+  const line = text.split('\n').find((l) => l.startsWith(`${stat}: `));
+  return line ? Number(line.slice(stat.length + 2)) : 0;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
