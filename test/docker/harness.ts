@@ -79,15 +79,11 @@ export async function leftovers(project: string): Promise<string[]> {
   return [...(await stackContainers(project)).map((c) => c.name), ...(await stackNetworks(project)).map((n) => n.name)];
 }
 
-/** GET a URL from inside the stack (the control plane's container, which is not captured); the body. */
-export async function fetchInStack(project: string, url: string): Promise<string> {
+/** Runs a Node.js script inside the stack (the control plane's container, which is not captured); its stdout. */
+export async function nodeInStack(project: string, script: string): Promise<string> {
   const control = (await stackContainers(project)).find((c) => c.service === 'mesh-control');
   if (!control) throw new Error(`no mesh-control container in ${project}`);
-  const exec = await engine().getContainer(control.id).exec({
-    Cmd: ['node', '-e', `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })`],
-    AttachStdout: true,
-    AttachStderr: true,
-  });
+  const exec = await engine().getContainer(control.id).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -105,6 +101,10 @@ export async function fetchInStack(project: string, url: string): Promise<string
   }
   return out.join('');
 }
+
+/** GET a URL from inside the stack; the body. */
+export const fetchInStack = (project: string, url: string) =>
+  nodeInStack(project, `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })`);
 
 /** One Envoy counter of a proxy container, read from its stats port (15090) inside the stack. */
 export async function counter(project: string, proxyHost: string, stat: string): Promise<number> {
