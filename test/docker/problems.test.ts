@@ -1,0 +1,82 @@
+// Engine problems as sentences: Docker not running, Compose missing, a port in use, an image
+// missing (no registry to pull from), a name taken by something else; and mesh doctor.
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine } from '../../src/runtime/engine.ts';
+import { cleanUp, copyExample, leftovers, mesh, type Example, type Run } from './harness.ts';
+
+let example: Example | undefined;
+const REPO = new URL('../../', import.meta.url).pathname;
+
+/** `mesh ARGS` with extra environment. */
+function meshWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/mesh.js', ...args], { cwd: REPO, env: { ...process.env, LOCALMESH_API_PORT: '0', ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  example = await copyExample('canary', 'problems');
+});
+afterAll(() => cleanUp(example), 120_000);
+
+describe('engine problems', () => {
+  it('mesh doctor checks the engine, Compose, images, NET_ADMIN, ports and names', async () => {
+    const doctor = await mesh('doctor', example!.dir);
+    expect(doctor.code, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toMatch(/^ok {4}Docker engine answers\.$/m);
+    expect(doctor.stdout).toMatch(/^ok {4}NET_ADMIN is granted/m);
+    expect(doctor.stdout).toContain(`ok    Port ${example!.gatewayPort} (the gateway's port 80) is free on 127.0.0.1.`);
+  });
+
+  it('Docker not running', async () => {
+    const up = await meshWith({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 'up', '--runtime', 'docker', '-d', example!.dir);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain('Docker is not running');
+    const doctor = await meshWith({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 'doctor', example!.dir);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('FAIL  Docker is not running');
+  });
+
+  it('Compose missing', async () => {
+    const up = await meshWith({ PATH: '/nonexistent' }, 'up', '--runtime', 'docker', '-d', example!.dir);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain('Docker Compose is not installed: neither `docker compose` (v2, the CLI plugin) nor `docker-compose` (v1) runs.');
+  });
+
+  it('an image missing: no pull, a sentence', async () => {
+    const up = await meshWith({ LOCALMESH_ENVOY_IMAGE: 'localmesh/envoy:not-built' }, 'up', '--runtime', 'docker', '-d', example!.dir);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain('The image localmesh/envoy:not-built is not on this machine, and localmesh does not pull');
+    expect(await leftovers(example!.project)).toEqual([]);
+  });
+
+  it('the gateway port in use', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(example!.gatewayPort, '127.0.0.1', resolve));
+    try {
+      const up = await mesh('up', '--runtime', 'docker', '-d', example!.dir);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(`Port ${example!.gatewayPort} (the gateway's port 80) is in use on 127.0.0.1`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a container of something else under a name of the stack', async () => {
+    const name = `${example!.project}-mesh-control-1`;
+    const other = await engine().createContainer({ Image: 'localmesh/node:24', name, Cmd: ['node', '-e', '0'] });
+    try {
+      const up = await mesh('up', '--runtime', 'docker', '-d', example!.dir);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(`A container named ${name} exists and is not part of this mesh`);
+      const doctor = await mesh('doctor', example!.dir);
+      expect(doctor.stdout).toContain(`FAIL  A container named ${name} exists`);
+    } finally {
+      await other.remove({ force: true });
+    }
+  });
+});

@@ -1,0 +1,174 @@
+// The Compose stack generator: readable assertions on the structure it writes for the examples.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadMesh } from '../../../src/config/index.ts';
+import type { MeshModel } from '../../../src/config/model.ts';
+import { defaultImages, resolveImages } from '../../../src/compose/images.ts';
+import { projectName } from '../../../src/compose/names.ts';
+import { generateStack, type Stack } from '../../../src/compose/stack.ts';
+import { adsBootstrap } from '../../../src/xds/bootstrap.ts';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const IMAGES = defaultImages();
+
+async function model(name: string): Promise<MeshModel> {
+  const { model } = await loadMesh(`${EXAMPLES}${name}`);
+  return model!;
+}
+
+type Services = Record<string, Record<string, unknown>>;
+
+function generate(m: MeshModel, meshDir = `/home/dev/meshes/${m.name}`): { stack: Stack; services: Services } {
+  const stack = generateStack({ model: m, meshDir, images: IMAGES, apiPort: 15080, bootstrap: adsBootstrap });
+  return { stack, services: (parse(stack.compose) as { services: Services }).services };
+}
+
+describe('generateStack: examples/canary', async () => {
+  const { stack, services } = generate(await model('canary'));
+
+  it('has the control plane, a proxy, init and app per version, and the gateway', () => {
+    expect(Object.keys(services)).toEqual([
+      'mesh-control',
+      'reviews-v1-proxy', 'reviews-v1-init', 'reviews-v1',
+      'reviews-v2-proxy', 'reviews-v2-init', 'reviews-v2',
+      'mesh-gateway',
+    ]);
+    expect(stack.project).toBe('canary');
+    expect(stack.proxyIds).toEqual(['reviews-v1', 'reviews-v2', 'mesh-gateway']);
+    expect(stack.gateways).toEqual(['http://127.0.0.1:8080/']);
+    expect(stack.compose).toMatch(/^# .*\n# By hand, from the mesh directory: docker compose -p canary -f \.mesh\/compose\.yaml up -d\n/);
+  });
+
+  it('the proxy: Envoy as uid 1337, its bootstrap read-only, the service names as aliases, nothing published', () => {
+    expect(services['reviews-v1-proxy']).toMatchObject({
+      image: IMAGES.envoy,
+      user: '1337:1337',
+      command: ['-c', '/etc/envoy/bootstrap.json', '--log-level', 'warning', '--concurrency', '1'],
+      volumes: ['./envoy/reviews-v1.json:/etc/envoy/bootstrap.json:ro'],
+      depends_on: ['mesh-control'],
+      networks: { default: { aliases: ['reviews', 'reviews.default', 'reviews.default.svc.cluster.local'] } },
+    });
+    expect(services['reviews-v1-proxy']).not.toHaveProperty('ports');
+  });
+
+  it("the proxy's bootstrap: ADS at mesh-control:15010, admin on 127.0.0.1:15000 only, stats 15090 and health 15021", () => {
+    const bootstrap = JSON.parse(stack.files.get('envoy/reviews-v1.json')!);
+    expect(bootstrap.node).toMatchObject({ id: 'reviews-v1', cluster: 'reviews', metadata: { service: 'reviews', version: 'v1' } });
+    expect(bootstrap.admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 15000 });
+    const xds = bootstrap.static_resources.clusters.find((c: { name: string }) => c.name === 'xds_cluster');
+    expect(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'mesh-control', port_value: 15010 });
+    const listeners = Object.fromEntries(bootstrap.static_resources.listeners.map((l: { name: string; address: { socket_address: unknown } }) => [l.name, l.address.socket_address]));
+    expect(listeners).toEqual({ prometheus_stats: { address: '0.0.0.0', port_value: 15090 }, health: { address: '0.0.0.0', port_value: 15021 } });
+  });
+
+  it('the init container: NET_ADMIN in the proxy namespace, after the proxy', () => {
+    expect(services['reviews-v1-init']).toMatchObject({
+      image: IMAGES.init,
+      network_mode: 'service:reviews-v1-proxy',
+      cap_add: ['NET_ADMIN'],
+      depends_on: ['reviews-v1-proxy'],
+    });
+  });
+
+  it('the app: its command on Node.js, the mesh folder laid out as on the host, PORT, after init succeeded', () => {
+    expect(services['reviews-v1']).toMatchObject({
+      image: IMAGES.node,
+      command: ['node', '../app/server.mjs'],
+      // ../app/server.mjs reaches one folder up: the mesh directory's parent is mounted.
+      volumes: ['../..:/app:ro'],
+      working_dir: '/app/canary',
+      init: true,
+      network_mode: 'service:reviews-v1-proxy',
+      environment: { SERVICE: 'reviews', VERSION: 'v1', PORT: '9080' },
+      depends_on: { 'reviews-v1-init': { condition: 'service_completed_successfully' } },
+    });
+    expect((services['reviews-v1']!.healthcheck as { test: string[] }).test.join(' ')).toContain("fetch('http://127.0.0.1:9080/healthz')");
+  });
+
+  it('the control plane: the mesh directory read-only, polling, the API on 127.0.0.1 only', () => {
+    expect(services['mesh-control']).toMatchObject({
+      image: IMAGES.control,
+      volumes: ['..:/mesh:ro'],
+      ports: ['127.0.0.1:15080:15080'],
+    });
+    expect(services['mesh-control']!.command).toEqual(expect.arrayContaining(['--poll', '--bind', '0.0.0.0', '--addressing', 'compose']));
+  });
+
+  it('the gateway publishes the Gateway port 80 on settings.gateway.ports (8080), on 127.0.0.1', () => {
+    expect(services['mesh-gateway']).toMatchObject({ image: IMAGES.envoy, ports: ['127.0.0.1:8080:80'], volumes: ['./envoy/mesh-gateway.json:/etc/envoy/bootstrap.json:ro'] });
+    expect(JSON.parse(stack.files.get('envoy/mesh-gateway.json')!).node.id).toBe('mesh-gateway');
+  });
+});
+
+describe('generateStack: settings and variations', () => {
+  it('replicas are further triples whose proxies answer to S-v-proxy (examples/shop pricing v1: 2)', async () => {
+    const { services, stack } = generate(await model('shop'));
+    expect(Object.keys(services).filter((s) => s.startsWith('pricing-v1'))).toEqual([
+      'pricing-v1-proxy', 'pricing-v1-init', 'pricing-v1',
+      'pricing-v1-r2-proxy', 'pricing-v1-r2-init', 'pricing-v1-r2',
+    ]);
+    expect(services['pricing-v1-r2-proxy']).toMatchObject({
+      volumes: ['./envoy/pricing-v1.json:/etc/envoy/bootstrap.json:ro'],
+      networks: { default: { aliases: ['pricing-v1-proxy', 'pricing', 'pricing.default', 'pricing.default.svc.cluster.local'] } },
+    });
+    expect(services['pricing-v1-r2']).toMatchObject({ network_mode: 'service:pricing-v1-r2-proxy', depends_on: { 'pricing-v1-r2-init': { condition: 'service_completed_successfully' } } });
+    expect(stack.proxyIds).not.toContain('pricing-v1-r2');
+  });
+
+  it('an image or a build is used as declared: no Node.js mount or healthcheck', async () => {
+    const m = await model('canary');
+    const withImages: MeshModel = {
+      ...m,
+      services: m.services.map((s) => ({
+        ...s,
+        versions: s.versions.map((v) =>
+          v.name === 'v1'
+            ? { ...v, spec: { replicas: 1, image: 'example/reviews:1', env: { SERVICE: 'reviews' } } }
+            : { ...v, spec: { replicas: 1, build: { context: 'reviews', dockerfile: 'Dockerfile.dev' } } },
+        ),
+      })),
+    };
+    const { services, stack } = generate(withImages);
+    expect(services['reviews-v1']).toEqual(expect.objectContaining({ image: 'example/reviews:1', environment: { SERVICE: 'reviews', PORT: '9080' } }));
+    expect(services['reviews-v1']).not.toHaveProperty('volumes');
+    expect(services['reviews-v1']).not.toHaveProperty('healthcheck');
+    expect(services['reviews-v2']).toMatchObject({ build: { context: '../reviews', dockerfile: 'Dockerfile.dev' } });
+    expect(stack.images).toContain('example/reviews:1');
+  });
+
+  it('settings.gateway.address and the API port', async () => {
+    const m = await model('canary');
+    const stack = generateStack({
+      model: { ...m, settings: { gateway: { address: '0.0.0.0', ports: { '80': 9000 } } } },
+      meshDir: '/m/canary', images: IMAGES, apiPort: 25080, bootstrap: adsBootstrap,
+    });
+    const services = (parse(stack.compose) as { services: Services }).services;
+    expect(services['mesh-gateway']!.ports).toEqual(['0.0.0.0:9000:80']);
+    expect(services['mesh-control']!.ports).toEqual(['127.0.0.1:25080:15080']);
+    expect(stack.gateways).toEqual(['http://127.0.0.1:9000/']);
+    expect(stack.api).toBe('http://127.0.0.1:25080');
+  });
+
+  it('a command inside the mesh directory mounts the directory itself', async () => {
+    const m = await model('canary');
+    const local: MeshModel = { ...m, services: m.services.map((s) => ({ ...s, versions: s.versions.map((v) => ({ ...v, spec: { replicas: 1, command: ['node', 'server.mjs'] } })) })) };
+    const { services } = generate(local);
+    expect(services['reviews-v1']).toMatchObject({ volumes: ['..:/app:ro'], working_dir: '/app' });
+  });
+});
+
+describe('images and names', () => {
+  it('images: settings.images, then LOCALMESH_<ROLE>_IMAGE, then templates/docker/images.json', () => {
+    expect(resolveImages({}, {})).toEqual(IMAGES);
+    expect(IMAGES.envoy).toMatch(/^localmesh\/envoy:/);
+    const images = resolveImages({ images: { envoy: 'mine/envoy:1' } }, { LOCALMESH_ENVOY_IMAGE: 'env/envoy:2', LOCALMESH_NODE_IMAGE: 'env/node:3' });
+    expect(images).toEqual({ ...IMAGES, envoy: 'mine/envoy:1', node: 'env/node:3' });
+  });
+
+  it('the Compose project name comes from the mesh name', () => {
+    expect(projectName('canary')).toBe('canary');
+    expect(projectName('My Shop.v2')).toBe('my-shop-v2');
+    expect(projectName('--x')).toBe('x');
+  });
+});
