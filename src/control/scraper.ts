@@ -83,6 +83,7 @@ function inWindow(list: StatsSample[], since: number): StatsSample[] {
 function sameEnvoy(list: StatsSample[], startedAt: number | undefined, windowStart: number): StatsSample[] {
   if (startedAt === undefined) return list;
   const previous = list.at(-1)?.startedAt;
-  if (previous !== undefined && Math.abs(previous - startedAt) < 2000) return list; // uptime is in whole seconds
+  // Uptime is in whole seconds and moves at each stats flush (every second: see the bootstrap).
+  if (previous !== undefined && Math.abs(previous - startedAt) < 2000) return list;
   return startedAt > windowStart ? [startSample(startedAt)] : [];
 }
