@@ -113,16 +113,21 @@ describe('mesh control', () => {
     await waitFor(
       async () => {
         report = await get<TrafficReport>('/traffic');
-        return report.proxies.every((p) => p.reachable) && report.subsets.reduce((n, s) => n + s.requests, 0) >= 100;
+        // Latency comes from Envoy's histograms, which move at each stats flush (every second).
+        const route = report.routes.find((r) => r.route === 'reviews.0');
+        return report.proxies.every((p) => p.reachable) && report.subsets.reduce((n, s) => n + s.requests, 0) >= 100 && route?.p50Ms != null;
       },
       () => JSON.stringify(report),
-      5000,
+      3000,
     );
     expect(report!.proxies.map((p) => [p.proxy, p.reachable])).toEqual(PROXIES.map((p) => [p, true]));
     const v1 = report!.subsets.filter((s) => s.subset === 'v1').reduce((n, s) => n + s.requests, 0);
     expect(v1).toBeGreaterThan(60);
     expect(report!.routes.find((r) => r.route === 'reviews.0')).toMatchObject({ requests: 100, successRate: 1 });
-    expect(report!.routes.find((r) => r.route === 'reviews.0')!.rps).toBeGreaterThan(0);
+    const route = report!.routes.find((r) => r.route === 'reviews.0')!;
+    expect(route.rps).toBeGreaterThan(0);
+    expect(route.p50Ms).toBeGreaterThan(0);
+    expect(route.p99Ms).toBeGreaterThanOrEqual(route.p50Ms!);
   });
 
   it('a saved weight edit reaches Envoy: /config_dump shows the new weights, events tell each step', async () => {
