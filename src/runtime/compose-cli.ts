@@ -24,7 +24,7 @@ async function probe(variant: ComposeVariant): Promise<ComposeCli | undefined> {
 
 /** The Compose to use; an Error with a sentence when none (or not the forced one) is installed. */
 export async function findCompose(env: Record<string, string | undefined> = process.env): Promise<ComposeCli> {
-  const forced = env.LOCALMESH_COMPOSE;
+  const forced = env.LOCALMESH_COMPOSE || undefined;
   if (forced !== undefined && forced !== 'v1' && forced !== 'v2') {
     throw new Error(`LOCALMESH_COMPOSE is v1 (docker-compose) or v2 (docker compose), not '${forced}'.`);
   }

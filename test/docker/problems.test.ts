@@ -42,7 +42,7 @@ describe('engine problems', () => {
   });
 
   it('Compose missing', async () => {
-    const up = await meshWith({ PATH: '/nonexistent' }, 'up', '--runtime', 'docker', '-d', example!.dir);
+    const up = await meshWith({ PATH: '/nonexistent', LOCALMESH_COMPOSE: '' }, 'up', '--runtime', 'docker', '-d', example!.dir);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('Docker Compose is not installed: neither `docker compose` (v2, the CLI plugin) nor `docker-compose` (v1) runs.');
   });
