@@ -1,36 +1,20 @@
 // The Compose runtime as a user runs it, on a real Docker Engine with real Compose and Envoy:
 // an example copied to a temp dir under a unique mesh name (so its Compose project is its own),
 // its gateway on a free port, `mesh` as a child process, and the engine asked what is left.
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePorts } from '../helpers/ports.ts';
+import { mesh } from '../integration/process/harness.ts';
 import { readComposeState } from '../../src/runtime/compose-state.ts';
 import { engine, removeStack, stackContainers, stackNetworks } from '../../src/runtime/engine.ts';
 
-const run = promisify(execFile);
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
-const REPO = new URL('../../', import.meta.url).pathname;
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export async function mesh(...args: string[]): Promise<Run> {
-  try {
-    // The API on a free port: 15080 may be taken meanwhile by anything else on the machine.
-    const env = { ...process.env, LOCALMESH_API_PORT: '0' };
-    const { stdout, stderr } = await run(process.execPath, ['bin/mesh.js', ...args], { cwd: REPO, timeout: 180_000, env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// The control plane's API on a free port in every `mesh` these tests run: 15080 may be taken
+// meanwhile by anything else on the machine.
+process.env.LOCALMESH_API_PORT = '0';
+export { mesh, type Run } from '../integration/process/harness.ts';
 
 export interface Example {
   dir: string;
