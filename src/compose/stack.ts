@@ -12,7 +12,7 @@
 // so Compose's own scaling (scale, deploy.replicas) cannot give each app its own sidecar.
 // Every proxy of S carries the aliases S, S.NAMESPACE and its fqdn: apps call plain names.
 import { posix } from 'node:path';
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/model.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
@@ -125,6 +125,22 @@ const envStrings = (env: Record<string, string | number | boolean> = {}) =>
 
 const envoyCommand = (concurrency: number) => ['-c', BOOTSTRAP_PATH, '--log-level', 'warning', '--concurrency', String(concurrency)];
 
+/**
+ * Block YAML, with lists of plain values on one line (`cap_add: [NET_ADMIN]`) as one writes them
+ * by hand; values with a colon quoted there (Compose v1's YAML 1.1 parser stops at it otherwise).
+ */
+function yamlText(value: unknown): string {
+  const doc = new Document(value);
+  visit(doc, {
+    Seq(_, node) {
+      if (!node.items.every(isScalar)) return;
+      node.flow = true;
+      for (const item of node.items) if (isScalar(item) && String(item.value).includes(':')) item.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
 export function generateStack(input: StackInput): Stack {
   const { model, meshDir, images } = input;
   const files = new Map<string, string>();
@@ -225,7 +241,7 @@ export function generateStack(input: StackInput): Stack {
     `By hand, from the mesh directory: docker compose -p ${project} -f .mesh/compose.yaml up -d`,
     `(or docker-compose -p ${project} -f .mesh/compose.yaml up -d); stop it with down.`,
   ];
-  const text = stringify({ services }, { lineWidth: 0 });
+  const text = yamlText({ services });
   return {
     project,
     compose: header.map((line) => `# ${line}\n`).join('') + text,
