@@ -209,8 +209,9 @@ export async function upCompose(model: MeshModel, meshDir: string, options: Comp
   say('Following the logs; Ctrl-C stops the mesh.');
   const abort = new AbortController();
   const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's exit handler re-raises a signal that has no other listener left.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], abort.signal);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
