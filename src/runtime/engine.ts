@@ -188,3 +188,8 @@ export async function captureWorks(initImage: string): Promise<{ ok: boolean; lo
     await container.remove({ force: true }).catch(() => undefined);
   }
 }
+
+/** Removes images by name; those that do not exist are skipped. */
+export async function removeImages(...names: string[]): Promise<void> {
+  for (const name of names) await engine().getImage(name).remove({ force: true }).catch(() => undefined);
+}

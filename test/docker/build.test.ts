@@ -1,0 +1,52 @@
+// A version declared with `build:` (a Dockerfile beside the mesh): Compose builds it, and it
+// runs beside its sidecar like the others.
+import { mkdir, mkdtemp, copyFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../helpers/ports.ts';
+import { send } from '../helpers/traffic.ts';
+import { removeImages } from '../../src/runtime/engine.ts';
+import { leftovers, mesh } from './harness.ts';
+
+const APP = new URL('../../examples/app/server.mjs', import.meta.url).pathname;
+const project = `build-${process.pid}`;
+let root = '';
+
+afterAll(async () => {
+  if (!root) return;
+  await mesh('down', join(root, 'mesh'));
+  await rm(root, { recursive: true, force: true });
+  await removeImages(`${project}-hello-v1`, `${project}_hello-v1`);
+}, 120_000);
+
+describe('a version with build:', () => {
+  it('is built by Compose and answers through the gateway', async () => {
+    root = await mkdtemp(join(tmpdir(), 'localmesh-docker-build-'));
+    const dir = join(root, 'mesh');
+    await mkdir(join(dir, 'hello'), { recursive: true });
+    await copyFile(APP, join(dir, 'hello', 'server.mjs'));
+    await writeFile(join(dir, 'hello', 'Dockerfile'), 'FROM localmesh/node:24\nCOPY server.mjs /srv/server.mjs\nCMD ["node", "/srv/server.mjs"]\n');
+    const [port] = await freePorts(1);
+    await writeFile(
+      join(dir, 'mesh.yaml'),
+      [
+        'apiVersion: localmesh.dev/v1alpha1', 'kind: Mesh', `metadata: { name: ${project} }`, 'spec:',
+        `  settings: { gateway: { ports: { "80": ${port} } } }`, '  services:', '    hello:', '      ports: [{ port: 9080 }]',
+        '      versions:', '        v1: { build: hello, env: { SERVICE: hello, VERSION: v1 } }', '---',
+        'apiVersion: networking.istio.io/v1', 'kind: Gateway', 'metadata: { name: gw }', 'spec:',
+        '  selector: { istio: ingressgateway }', '  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"] }]', '---',
+        'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: { name: hello }', 'spec:',
+        '  hosts: ["*"]', '  gateways: [gw]', '  http: [{ route: [{ destination: { host: hello } }] }]', '',
+      ].join('\n'),
+    );
+    const up = await mesh('up', '--runtime', 'docker', '-d', dir);
+    expect(up.code, `mesh up failed:\n${up.stdout}${up.stderr}`).toBe(0);
+    const response = await send({ port: port! });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ service: 'hello', version: 'v1' });
+    const down = await mesh('down', dir);
+    expect(down.code).toBe(0);
+    expect(await leftovers(project)).toEqual([]);
+  }, 240_000);
+});
