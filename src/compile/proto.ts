@@ -68,12 +68,33 @@ export function lookupMessage(name: string): protobuf.Type {
 }
 
 export class EnvoyConfigError extends Error {
-  readonly path: string;
+  /** Where, e.g. `Listener.filter_chains[0].filters[0].typed_config.stat_prefix`. */
+  path: string;
+  /** The message type the offending field belongs to. */
   readonly typeName: string;
+  private readonly detail: string;
   constructor(path: string, typeName: string, detail: string) {
     super(`${path}: ${detail} (in ${typeName})`);
     this.path = path;
     this.typeName = typeName;
+    this.detail = detail;
+  }
+
+  /** The path is built on the way out of the walk, so a valid resource never pays for it. */
+  within(segment: string): this {
+    const joined = this.path === '' || this.path.startsWith('[') ? `${segment}${this.path}` : `${segment}.${this.path}`;
+    this.path = joined;
+    this.message = `${joined}: ${this.detail} (in ${this.typeName})`;
+    return this;
+  }
+}
+
+/** Runs `read` for the value at `segment`, naming the segment in an EnvoyConfigError from it. */
+function at<T>(segment: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw error instanceof EnvoyConfigError ? error.within(segment) : error;
   }
 }
 
@@ -90,17 +111,18 @@ function isObject(value: unknown): value is PlainObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Envoy JSON → the object form protobufjs `fromObject` takes (Any packed to bytes, Duration as
- * seconds/nanos, wrappers and Struct expanded), checking every field against the proto.
- */
 const typeNames = new Map<protobuf.Type, string>();
 
-function fromJson(type: protobuf.Type, json: unknown, path: string, pack: boolean): PlainObject {
+/**
+ * Envoy JSON → the object form protobufjs `fromObject` takes (Any packed to bytes, Duration as
+ * seconds/nanos, wrappers and Struct expanded), checking every field against the proto. With
+ * `pack` false it only checks: nothing is built (the compiler checks every resource this way).
+ */
+function fromJson(type: protobuf.Type, json: unknown, pack: boolean): PlainObject | undefined {
   let name = typeNames.get(type);
   if (name === undefined) typeNames.set(type, (name = type.fullName.slice(1)));
-  const fail = (detail: string, at = path): never => {
-    throw new EnvoyConfigError(at, name, detail);
+  const fail = (detail: string): never => {
+    throw new EnvoyConfigError('', name, detail);
   };
   switch (name) {
     case 'google.protobuf.Any': {
@@ -109,8 +131,8 @@ function fromJson(type: protobuf.Type, json: unknown, path: string, pack: boolea
       const inner = lookupMessageOrUndefined(url.slice(url.lastIndexOf('/') + 1));
       if (!inner) return fail(`unknown type ${url}`);
       const { '@type': _, ...rest } = json;
-      const object = fromJson(inner, rest, path, pack);
-      return { type_url: url, value: pack ? inner.encode(inner.fromObject(object)).finish() : undefined };
+      const object = fromJson(inner, rest, pack);
+      return pack ? { type_url: url, value: inner.encode(inner.fromObject(object!)).finish() } : undefined;
     }
     case 'google.protobuf.Duration': {
       const m = typeof json === 'string' ? DURATION.exec(json) : null;
@@ -124,48 +146,53 @@ function fromJson(type: protobuf.Type, json: unknown, path: string, pack: boolea
     case 'google.protobuf.Value':
       return structValue(json);
   }
-  if (WRAPPERS.has(name)) return { value: scalar(type.fields['value']!, json, path, name) };
+  if (WRAPPERS.has(name)) return { value: scalar(type.fields['value']!, json, name) };
   if (!isObject(json)) return fail(`expected an object, got ${JSON.stringify(json)}`);
-  const out: PlainObject = {};
-  for (const [key, value] of Object.entries(json)) {
+  const out: PlainObject | undefined = pack ? {} : undefined;
+  for (const key in json) {
+    const value = json[key];
     const field = type.fields[key];
-    const at = `${path}.${key}`;
-    if (!field) return fail(`unknown field "${key}"`, at);
+    if (!field) throw new EnvoyConfigError(key, name, `unknown field "${key}"`);
     if (field.partOf) {
       const others = field.partOf.oneof.filter((o) => o !== key && json[o] !== undefined);
-      if (others.length > 0) return fail(`"${key}" and "${others[0]}" are one of "${field.partOf.name}"`, at);
+      if (others.length > 0) throw new EnvoyConfigError(key, name, `"${key}" and "${others[0]}" are one of "${field.partOf.name}"`);
     }
-    out[key] = fieldValue(field, value, at, name, pack);
+    const read = at(key, () => fieldValue(field, value, name, pack));
+    if (out) out[key] = read;
   }
   return out;
 }
 
-function fieldValue(field: protobuf.Field, value: unknown, path: string, typeName: string, pack: boolean): unknown {
+function fieldValue(field: protobuf.Field, value: unknown, typeName: string, pack: boolean): unknown {
   if (field instanceof protobuf.MapField) {
-    if (!isObject(value)) throw new EnvoyConfigError(path, typeName, 'a map must be an object');
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, single(field, v, `${path}.${k}`, typeName, pack)]));
+    if (!isObject(value)) throw new EnvoyConfigError('', typeName, 'a map must be an object');
+    const out: PlainObject = {};
+    for (const k in value) out[k] = at(k, () => single(field, value[k], typeName, pack));
+    return out;
   }
   if (field.repeated) {
-    if (!Array.isArray(value)) throw new EnvoyConfigError(path, typeName, 'expected a list');
-    return value.map((v, i) => single(field, v, `${path}[${i}]`, typeName, pack));
+    if (!Array.isArray(value)) throw new EnvoyConfigError('', typeName, 'expected a list');
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) out.push(at(`[${i}]`, () => single(field, value[i], typeName, pack)));
+    return out;
   }
-  return single(field, value, path, typeName, pack);
+  return single(field, value, typeName, pack);
 }
 
-function single(field: protobuf.Field, value: unknown, path: string, typeName: string, pack: boolean): unknown {
+function single(field: protobuf.Field, value: unknown, typeName: string, pack: boolean): unknown {
   const resolved = field.resolvedType;
-  if (resolved instanceof protobuf.Type) return fromJson(resolved, value, path, pack);
+  if (resolved instanceof protobuf.Type) return fromJson(resolved, value, pack);
   if (resolved instanceof protobuf.Enum) {
     if (typeof value === 'string' && value in resolved.values) return value;
     if (typeof value === 'number' && Object.values(resolved.values).includes(value)) return value;
-    throw new EnvoyConfigError(path, typeName, `${JSON.stringify(value)} is not a value of ${resolved.fullName.slice(1)}`);
+    throw new EnvoyConfigError('', typeName, `${JSON.stringify(value)} is not a value of ${resolved.fullName.slice(1)}`);
   }
-  return scalar(field, value, path, typeName);
+  return scalar(field, value, typeName);
 }
 
-function scalar(field: protobuf.Field, value: unknown, path: string, typeName: string): unknown {
+function scalar(field: protobuf.Field, value: unknown, typeName: string): unknown {
   const fail = (): never => {
-    throw new EnvoyConfigError(path, typeName, `expected ${field.type}, got ${JSON.stringify(value)}`);
+    throw new EnvoyConfigError('', typeName, `expected ${field.type}, got ${JSON.stringify(value)}`);
   };
   const t = field.type;
   if (t === 'string') return typeof value === 'string' ? value : fail();
@@ -180,7 +207,6 @@ function scalar(field: protobuf.Field, value: unknown, path: string, typeName: s
   return fail();
 }
 
-/** A google.protobuf.Value; protobufjs's built-in struct.proto names its fields in camelCase. */
 function structValue(json: unknown): PlainObject {
   if (json === null) return { nullValue: 'NULL_VALUE' };
   if (typeof json === 'number') return { numberValue: json };
@@ -201,13 +227,13 @@ function lookupMessageOrUndefined(name: string): protobuf.Type | undefined {
 }
 
 /** Check Envoy JSON against a message type; the object protobufjs builds the message from. */
-function checked(typeName: string, json: EnvoyJson, pack: boolean): PlainObject {
-  return fromJson(lookupMessage(typeName), json, typeName.slice(typeName.lastIndexOf('.') + 1), pack);
+function checked(typeName: string, json: EnvoyJson, pack: boolean): PlainObject | undefined {
+  return at(typeName.slice(typeName.lastIndexOf('.') + 1), () => fromJson(lookupMessage(typeName), json, pack));
 }
 
 /** Check Envoy JSON against a message type and build its protobuf message. Throws EnvoyConfigError. */
 export function toMessage(typeName: string, json: EnvoyJson): protobuf.Message {
-  return lookupMessage(typeName).fromObject(checked(typeName, json, true));
+  return lookupMessage(typeName).fromObject(checked(typeName, json, true)!);
 }
 
 const valid = new WeakSet<EnvoyJson>();
