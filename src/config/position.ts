@@ -62,13 +62,15 @@ function lazyRef(source: SourceDocument, node: () => Node | undefined): SourceRe
 
 /** The value at `path`, or the deepest existing parent when the path does not exist. */
 export function valueAt(source: SourceDocument, path: Path): SourceRef {
-  return lazyRef(source, () => walk(source, path).node);
+  const at = [...path]; // the caller's array may change (walkSchema reuses one)
+  return lazyRef(source, () => walk(source, at).node);
 }
 
 /** The key naming the value at `path` (where an unknown or misplaced field is written). */
 export function keyAt(source: SourceDocument, path: Path): SourceRef {
+  const at = [...path]; // the caller's array may change (walkSchema reuses one)
   return lazyRef(source, () => {
-    const found = walk(source, path);
+    const found = walk(source, at);
     return found.complete ? (found.key ?? found.node) : found.node;
   });
 }

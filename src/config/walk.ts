@@ -15,21 +15,28 @@ interface Def {
   valueType?: Schema;
 }
 
-/** Calls `visit` for every value at or below `path` with the schema written for it (before unwrapping). */
-export function walkSchema(schema: Schema, value: unknown, visit: Visitor, path: Path = []): void {
+/**
+ * Calls `visit` for every value at or below `path` with the schema written for it (before
+ * unwrapping). The path is one array, changed as the walk goes on: copy it to keep it (the
+ * position functions do).
+ */
+export function walkSchema(schema: Schema, value: unknown, visit: Visitor, path: PropertyKey[] = []): void {
   if (value === undefined) return;
   visit(schema, value, path);
   const def = schema._zod.def as unknown as Def;
   if (def.innerType) return walkSchema(def.innerType, value, visit, path);
   if (value === null || typeof value !== 'object') return;
+  const step = (key: PropertyKey, item: unknown, itemSchema: Schema) => {
+    path.push(key);
+    walkSchema(itemSchema, item, visit, path);
+    path.pop();
+  };
   if (def.type === 'object' && def.shape) {
-    for (const [key, field] of Object.entries(def.shape)) {
-      walkSchema(field, (value as Record<string, unknown>)[key], visit, [...path, key]);
-    }
+    for (const key in def.shape) step(key, (value as Record<string, unknown>)[key], def.shape[key]!);
   } else if (def.type === 'array' && def.element && Array.isArray(value)) {
-    value.forEach((item, i) => walkSchema(def.element!, item, visit, [...path, i]));
+    value.forEach((item, i) => step(i, item, def.element!));
   } else if (def.type === 'record' && def.valueType) {
-    for (const [key, item] of Object.entries(value)) walkSchema(def.valueType, item, visit, [...path, key]);
+    for (const [key, item] of Object.entries(value)) step(key, item, def.valueType);
   }
 }
 
