@@ -97,13 +97,13 @@ for (const snapshot of compiled.snapshots)
   for (const kind of RESOURCE_KINDS) for (const r of snapshot[kind]) (resources++, unique.add(r.value));
 
 const totalMs = validateMs + compileMs;
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 // Again in the same process, as the control plane does on every reload (code already compiled by the JIT).
 t = performance.now();
 const again = loadMeshFromSources(files);
 compileMesh(again.model!, composeAddressing());
 const warmMs = performance.now() - t;
-const peakRssMb = process.resourceUsage().maxRSS / 1024;
 console.log(`mesh: ${count} services × 3 versions, ${count} VirtualServices, ${count} DestinationRules`);
 console.log(`proxies: ${compiled.snapshots.length}; resources: ${resources} (${unique.size} distinct objects)`);
 console.log(`proto load (once per process): ${protoMs.toFixed(0)} ms`);
