@@ -12,6 +12,7 @@ import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
+import { runningMesh } from '../runtime/running.ts';
 import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
 import { DEFAULT_API } from '../control/client.ts';
@@ -118,14 +119,14 @@ const COMMANDS: Record<string, Command> = {
   'proxy-status': {
     help: proxyStatus.help,
     args: true,
-    options: { api: { type: 'string', default: DEFAULT_API } },
-    run: (_dir, values) => proxyStatus.run({ api: String(values.api) }),
+    options: { ...DIR_OPTION, api: { type: 'string' } },
+    run: async (dir, values) => proxyStatus.run({ api: await apiOf(dir, values) }),
   },
   'proxy-config': {
     help: proxyConfig.help,
     args: true,
-    options: { api: { type: 'string', default: DEFAULT_API }, output: { type: 'string', short: 'o' } },
-    run: (_dir, values, args) => proxyConfig.run(args, { api: String(values.api), output: values.output as string | undefined }),
+    options: { ...DIR_OPTION, api: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    run: async (dir, values, args) => proxyConfig.run(args, { api: await apiOf(dir, values), output: values.output as string | undefined }),
   },
   dashboard: {
     help: dashboard.help,
@@ -153,6 +154,12 @@ const COMMANDS: Record<string, Command> = {
       }),
   },
 };
+
+/** --api URL, else the control plane of the mesh running in DIR, else the default address. */
+async function apiOf(dir: string, values: Record<string, unknown>): Promise<string> {
+  if (typeof values.api === 'string') return values.api;
+  return (await runningMesh(dir))?.api ?? DEFAULT_API;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -16,6 +16,7 @@ import type { ControlEvent } from '../control/events.ts';
 import type { TrafficReport } from '../control/traffic.ts';
 import { startLoad, type Load } from '../load/generator.ts';
 import { readState, statePaths } from '../runtime/state.ts';
+import { runningMesh } from '../runtime/running.ts';
 import { alive } from '../runtime/supervise.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { meshView, type RouteInfo } from './mesh-view.ts';
@@ -230,7 +231,7 @@ export function startEffects(options: EffectsOptions): Effects {
   }
 
   async function gatewayUrl(): Promise<string | undefined> {
-    const run = dir ? await readState(dir).catch(() => undefined) : undefined;
+    const run = dir ? await runningMesh(dir).catch(() => undefined) : undefined;
     if (run?.gateways[0]) return run.gateways[0];
     const gateway = model?.settings.gateway;
     const port = Object.values(gateway?.ports ?? {})[0];

@@ -60,7 +60,7 @@ describe('mesh load', () => {
     expect((await mesh('load', url, '-H', 'nocolon')).stderr).toContain("-H 'nocolon' is not 'Name: value'.");
     const none = await mesh('load', '--dir', '/nonexistent');
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain('no URL given and no mesh runs in /nonexistent');
+    expect(none.stderr).toContain('no URL given, and no mesh runs in /nonexistent');
     const refused = await mesh('load', 'http://127.0.0.1:1/', '--rps', '20', '--duration', '200ms');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/Errors: {4}ECONNREFUSED ×\d+/);

@@ -1,4 +1,4 @@
-import { readState } from '../../runtime/state.ts';
+import { noMeshRuns, runningMesh } from '../../runtime/running.ts';
 import { createStore } from '../../tui/store.ts';
 import { startEffects } from '../../tui/effects.ts';
 import { initialState } from '../../tui/state.ts';
@@ -26,18 +26,18 @@ Options:
 
 /** Whether `mesh up` runs a mesh in `dir` (its state is there). */
 export async function meshRunsIn(dir: string): Promise<boolean> {
-  return (await readState(dir).catch(() => undefined)) !== undefined;
+  return (await runningMesh(dir).catch(() => undefined)) !== undefined;
 }
 
 export async function run(dir: string, options: { api?: string }): Promise<number> {
-  const run = await readState(dir).catch((error: Error) => {
+  const run = await runningMesh(dir).catch((error: Error) => {
     console.error(`mesh dashboard: ${error.message}`);
     return null;
   });
   if (run === null) return EXIT.invalid;
-  const api = options.api ?? run?.control.api;
+  const api = options.api ?? run?.api;
   if (!api) {
-    console.error(`mesh dashboard: no mesh runs in ${dir} (no .mesh/process/state.json). Start one with mesh up ${dir}, or give the control plane's URL with --api URL.`);
+    console.error(`mesh dashboard: ${noMeshRuns(dir)}; or give the control plane's URL with --api URL.`);
     return EXIT.invalid;
   }
   // The mesh files: DIR's when a mesh runs there (or no --api was given), else the control plane's.

@@ -1,6 +1,6 @@
 import { parseDuration } from '../../config/duration.ts';
 import { startLoad, type LoadResult } from '../../load/generator.ts';
-import { readState } from '../../runtime/state.ts';
+import { noMeshRuns, runningMesh } from '../../runtime/running.ts';
 import { EXIT, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh load [URL] [--rps N] [--duration D] [-H 'Name: value']... [--json] [--dir DIR]
@@ -42,9 +42,9 @@ export async function run(dir: string, args: readonly string[], options: LoadArg
     if (!m) throw new UsageError(`-H '${header}' is not 'Name: value'.`);
     headers[m[1]!.toLowerCase()] = m[2]!;
   }
-  const url = args[0] ?? (await readState(dir))?.gateways[0];
+  const url = args[0] ?? (await runningMesh(dir))?.gateways[0];
   if (!url) {
-    console.error(`mesh load: no URL given and no mesh runs in ${dir} (no .mesh/process/state.json); give a URL or start one with mesh up.`);
+    console.error(`mesh load: no URL given, and ${noMeshRuns(dir)}.`);
     return EXIT.invalid;
   }
   let load;

@@ -58,6 +58,15 @@ describe('mesh up --runtime process -d examples/canary', () => {
     expect(tally.byStatus, tally.summary).toEqual({ 200: 20 });
   });
 
+  it('mesh proxy-status and proxy-config find this mesh’s control plane from its directory', async () => {
+    const status = await mesh('proxy-status', '--dir', dir);
+    expect(status.code, status.stderr).toBe(0);
+    for (const proxy of PROXIES) expect(status.stdout).toMatch(new RegExp(`${proxy}\\s+yes\\s+SYNCED\\s+SYNCED`));
+    const routes = await mesh('proxy-config', 'mesh-gateway', 'routes', '-o', 'json', '--dir', dir);
+    expect(routes.code, routes.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(routes.stdout))).toContain('outbound|9080|v2|reviews.default.svc.cluster.local');
+  });
+
   it('splits 1000 requests 90/10 within binomial bounds', async () => {
     const tally = await sendMany(1000, { port }, 16);
     expect(tally.byStatus[200], tally.summary).toBe(1000);
