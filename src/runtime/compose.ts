@@ -22,6 +22,8 @@ export interface ComposeUpOptions {
   /** How long the stack may take to be ready (default 90 s). */
   timeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** In the foreground, what to show while the mesh runs (the dashboard); without it, the logs. */
+  watch?: () => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -206,13 +208,18 @@ export async function upCompose(model: MeshModel, meshDir: string, options: Comp
     say(`Running in the background (status: mesh status ${meshDir}; logs: mesh logs --dir ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
-  say('Following the logs; Ctrl-C stops the mesh.');
   const abort = new AbortController();
   const stop = () => abort.abort();
   // `on`, not `once`: execa's exit handler re-raises a signal that has no other listener left.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], abort.signal);
+  if (options.watch) {
+    const stopped = new Promise((done) => abort.signal.addEventListener('abort', done));
+    await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);
+  } else {
+    say('Following the logs; Ctrl-C stops the mesh.');
+    await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], abort.signal);
+  }
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   say('Stopping');

@@ -21,6 +21,11 @@ export interface UpOptions {
   say(line: string): void;
   /** How long each wait (control plane, proxies, apps) may take. */
   timeoutMs?: number;
+  /**
+   * In the foreground, what to show while the mesh runs (the dashboard in a terminal); the mesh
+   * is stopped when it returns, or on Ctrl-C. Without it: the processes' exits, until Ctrl-C.
+   */
+  watch?: () => Promise<void>;
 }
 
 /** The last lines of a log, indented, for a failure message. */
@@ -129,9 +134,11 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
     say(`Running in the background (logs: mesh logs --dir ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
-  say('Press Ctrl-C to stop.');
   let stopping = false;
-  for (const s of started) void s.exited.then((how) => stopping || say(`${s.record.name} ${how} (log: ${s.record.log})`));
+  if (!options.watch) {
+    say('Press Ctrl-C to stop.');
+    for (const s of started) void s.exited.then((how) => stopping || say(`${s.record.name} ${how} (log: ${s.record.log})`));
+  }
   await new Promise<void>((done) => {
     // The children are unref'd (so a detached run can exit): this keeps `mesh up` alive meanwhile.
     const alive = setInterval(() => undefined, 60_000);
@@ -143,6 +150,7 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    void options.watch?.().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)).finally(stop);
   });
   say('Stopping');
   await stopAll(started.map((s) => s.record));

@@ -3,6 +3,7 @@ import { hasErrors } from '../../config/diagnostics.ts';
 import { dockerAnswers } from '../../runtime/docker.ts';
 import { upProcesses } from '../../runtime/process.ts';
 import { upCompose } from '../../runtime/compose.ts';
+import * as dashboard from './dashboard.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d]
@@ -28,7 +29,8 @@ Options:
   -d, --detach    leave it running in the background (stop it with mesh down)
   -h, --help      show this help
 
-In the foreground, Ctrl-C stops everything it started.`;
+In the foreground, Ctrl-C stops everything it started; in a terminal, the dashboard opens
+(mesh dashboard --help) and quitting it with q stops the mesh too.`;
 
 export async function run(dir: string, options: { runtime?: string; detach: boolean }): Promise<number> {
   const say = (line: string) => console.log(line);
@@ -51,10 +53,11 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
     console.error(`${dir}: invalid (${summary(diagnostics)}); nothing started.`);
     return EXIT.invalid;
   }
+  // In a terminal, the foreground shows the dashboard; quitting it (q) stops the mesh it started.
+  const watch = process.stdout.isTTY && process.stdin.isTTY ? () => dashboard.run(dir, {}).then(() => undefined) : undefined;
+  const up = { detach: options.detach, say, ...(watch ? { watch } : {}) };
   try {
-    return runtime === 'docker'
-      ? await upCompose(model, dir, { detach: options.detach, say })
-      : await upProcesses(model, dir, { detach: options.detach, say });
+    return runtime === 'docker' ? await upCompose(model, dir, up) : await upProcesses(model, dir, up);
   } catch (error) {
     // Envoy missing, a port taken, a process that would not start: sentences for the user.
     console.error(`mesh up: ${(error as Error).message}`);
