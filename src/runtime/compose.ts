@@ -62,8 +62,8 @@ async function preflight(model: MeshModel, dir: string, stack: Stack, apiHostPor
   if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
   for (const image of await missingImages(stack.images)) {
     problems.push(
-      `The image ${image} is not on this machine, and localmesh does not pull (no registry is assumed): ` +
-        `build the localmesh images with scripts/docker/build-images, or docker pull/build ${image} yourself.`,
+      `The image ${image} is not on this machine (localmesh does not pull): docker pull ${image}, or build ` +
+        `it from this machine's own binaries with scripts/docker/build-images (it builds and tags every image the stack uses).`,
     );
   }
   return problems;

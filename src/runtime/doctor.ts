@@ -39,7 +39,7 @@ export async function doctor(dir: string, model: MeshModel | undefined, env: Rec
   const missing = await missingImages(Object.values(images));
   checks.push(
     missing.length
-      ? fail(`Images missing (localmesh does not pull; no registry is assumed): ${missing.join(', ')}. Build them with scripts/docker/build-images.`)
+      ? fail(`Images missing (localmesh does not pull): ${missing.join(', ')}. Pull them, or build them from this machine's own binaries with scripts/docker/build-images.`)
       : ok(`Images present: ${Object.values(images).join(', ')}.`),
   );
   if (!missing.includes(images.init)) {

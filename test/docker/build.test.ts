@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.ts';
 import { send } from '../helpers/traffic.ts';
 import { removeImages } from '../../src/runtime/engine.ts';
+import { defaultImages } from '../../src/compose/images.ts';
 import { leftovers, mesh } from './harness.ts';
 
 const APP = new URL('../../examples/app/server.mjs', import.meta.url).pathname;
@@ -26,7 +27,7 @@ describe('a version with build:', () => {
     const dir = join(root, 'mesh');
     await mkdir(join(dir, 'hello'), { recursive: true });
     await copyFile(APP, join(dir, 'hello', 'server.mjs'));
-    await writeFile(join(dir, 'hello', 'Dockerfile'), 'FROM localmesh/node:24\nCOPY server.mjs /srv/server.mjs\nCMD ["node", "/srv/server.mjs"]\n');
+    await writeFile(join(dir, 'hello', 'Dockerfile'), `FROM ${defaultImages().node}\nCOPY server.mjs /srv/server.mjs\nCMD ["node", "/srv/server.mjs"]\n`);
     const [port] = await freePorts(1);
     await writeFile(
       join(dir, 'mesh.yaml'),

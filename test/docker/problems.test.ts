@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine } from '../../src/runtime/engine.ts';
+import { defaultImages } from '../../src/compose/images.ts';
 import { cleanUp, copyExample, leftovers, mesh, type Example, type Run } from './harness.ts';
 
 let example: Example | undefined;
@@ -50,7 +51,7 @@ describe('engine problems', () => {
   it('an image missing: no pull, a sentence', async () => {
     const up = await meshWith({ LOCALMESH_ENVOY_IMAGE: 'localmesh/envoy:not-built' }, 'up', '--runtime', 'docker', '-d', example!.dir);
     expect(up.code).toBe(1);
-    expect(up.stderr).toContain('The image localmesh/envoy:not-built is not on this machine, and localmesh does not pull');
+    expect(up.stderr).toContain('The image localmesh/envoy:not-built is not on this machine (localmesh does not pull)');
     expect(await leftovers(example!.project)).toEqual([]);
   });
 
@@ -68,7 +69,7 @@ describe('engine problems', () => {
 
   it('a container of something else under a name of the stack', async () => {
     const name = `${example!.project}-mesh-control-1`;
-    const other = await engine().createContainer({ Image: 'localmesh/node:24', name, Cmd: ['node', '-e', '0'] });
+    const other = await engine().createContainer({ Image: defaultImages().node, name, Cmd: ['node', '-e', '0'] });
     try {
       const up = await mesh('up', '--runtime', 'docker', '-d', example!.dir);
       expect(up.code).toBe(1);

@@ -161,7 +161,8 @@ describe('generateStack: settings and variations', () => {
 describe('images and names', () => {
   it('images: settings.images, then LOCALMESH_<ROLE>_IMAGE, then templates/docker/images.json', () => {
     expect(resolveImages({}, {})).toEqual(IMAGES);
-    expect(IMAGES.envoy).toMatch(/^localmesh\/envoy:/);
+    // By default the official Envoy and Node images, and localmesh's own init and control.
+    expect(IMAGES).toMatchObject({ envoy: expect.stringMatching(/^envoyproxy\/envoy:v/), node: expect.stringMatching(/^node:24/) });
     const images = resolveImages({ images: { envoy: 'mine/envoy:1' } }, { LOCALMESH_ENVOY_IMAGE: 'env/envoy:2', LOCALMESH_NODE_IMAGE: 'env/node:3' });
     expect(images).toEqual({ ...IMAGES, envoy: 'mine/envoy:1', node: 'env/node:3' });
   });
