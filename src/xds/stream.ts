@@ -9,9 +9,13 @@
 // Envoy asks for its endpoints and gets them, so LDS and RDS are held back until the EDS
 // subscription covers every cluster of the snapshot (or CDS is NACKed); a new listener's RDS
 // follows when Envoy asks for it.
+// Make before break: when a snapshot removes clusters while LDS/RDS are to change (so Envoy's
+// current routes may still use them), CDS first goes out as the new clusters plus the removed ones
+// (version `<new>+keep`; their endpoints stay served), then LDS/RDS, and the final CDS (the
+// cache's version) only once Envoy has answered LDS and RDS at the snapshot's versions.
 import type { ResourceKind } from '../compile/snapshot.ts';
 import { TYPE_URLS } from '../compile/snapshot.ts';
-import type { CachedSnapshot, SnapshotCache } from './cache.ts';
+import type { CachedResource, CachedSnapshot, SnapshotCache } from './cache.ts';
 import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
 import type { ProxyHandle, StatusBoard } from './status.ts';
 
@@ -24,7 +28,14 @@ export class XdsProtocolError extends Error {}
 interface TypeState {
   /** Requested names, sorted; undefined for a wildcard type. */
   names?: string[];
-  sent?: { version: string; nonce: string; names?: string[] };
+  sent?: { version: string; nonce: string; names?: string[]; resources: CachedResource[]; from: CachedSnapshot; answered?: boolean };
+}
+
+/** Clusters removed by the snapshot but kept in CDS until Envoy has the routes that no longer use them. */
+interface Keep {
+  clusters: CachedResource[];
+  /** Their ClusterLoadAssignments, by name. */
+  endpoints: Map<string, CachedResource>;
 }
 
 export interface StreamOptions {
@@ -43,6 +54,8 @@ export class AdsStream {
   #types = new Map<ResourceKind, TypeState>();
   /** LDS/RDS wait for Envoy to subscribe to the endpoints of new clusters. */
   #holding = false;
+  /** Removed clusters still served in CDS, while Envoy may route by LDS/RDS older than the snapshot. */
+  #keep?: Keep;
 
   constructor(options: StreamOptions) {
     this.#options = options;
@@ -57,21 +70,27 @@ export class AdsStream {
     const sent = state.sent;
     if (sent && req.response_nonce !== '' && req.response_nonce !== sent.nonce) return; // stale
     const nack = sent && req.response_nonce === sent.nonce && req.error_detail;
+    if (sent && req.response_nonce === sent.nonce) sent.answered = true;
     if (nack) this.#handle!.nacked(kind, sent.version, nack.message);
     else if (sent && req.response_nonce === sent.nonce && req.version_info === sent.version) this.#handle!.acked(kind, sent.version);
     if (!WILDCARD.has(kind)) state.names = [...new Set(req.resource_names)].sort();
     const cached = this.#options.cache.getSnapshot(this.#proxy!);
     if (!cached) return;
     const held = this.#holding && HELD.includes(kind);
-    if (!held && needsResponse(state, cached, kind)) this.#respond(kind, state, cached);
+    if (!held && this.#needsResponse(kind, state, cached)) this.#respond(kind, state, cached);
     if (this.#holding && ((kind === 'endpoints' && !missingEndpoints(state, cached)) || (kind === 'clusters' && nack))) {
       this.#holding = false;
       this.#pushChanged(cached, HELD);
+    }
+    if (this.#keep && !this.#routesPending(cached)) {
+      this.#keep = undefined;
+      this.#pushChanged(cached, ['clusters']);
     }
   }
 
   /** A new snapshot for this stream's proxy: send the types that changed, CDS, EDS, LDS, RDS. */
   onSnapshot(cached: CachedSnapshot): void {
+    this.#keep = this.#keepFor(cached);
     const pushed = this.#pushChanged(cached, ['clusters', 'endpoints']);
     this.#holding = (this.#holding || pushed.includes('clusters')) && missingEndpoints(this.#types.get('endpoints'), cached);
     if (!this.#holding) this.#pushChanged(cached, HELD);
@@ -82,12 +101,40 @@ export class AdsStream {
     const pushed: ResourceKind[] = [];
     for (const kind of kinds) {
       const state = this.#types.get(kind);
-      if (state && state.sent?.version !== cached.types[kind].version) {
+      if (state && state.sent?.version !== this.#version(kind, cached)) {
         this.#respond(kind, state, cached);
         pushed.push(kind);
       }
     }
     return pushed;
+  }
+
+  /** The version to serve: the cache's, or while clusters are kept, a CDS version of its own. */
+  #version(kind: ResourceKind, cached: CachedSnapshot): string {
+    const version = cached.types[kind].version;
+    return kind === 'clusters' && this.#keep ? `${version}+keep` : version;
+  }
+
+  #needsResponse(kind: ResourceKind, state: TypeState, cached: CachedSnapshot): boolean {
+    const sent = state.sent;
+    return !sent || sent.version !== this.#version(kind, cached) || JSON.stringify(sent.names) !== JSON.stringify(state.names);
+  }
+
+  /** Whether LDS or RDS has not yet been sent at the snapshot's version and answered by Envoy. */
+  #routesPending(cached: CachedSnapshot): boolean {
+    return HELD.some((kind) => {
+      const sent = this.#types.get(kind)?.sent;
+      return sent !== undefined && (sent.version !== cached.types[kind].version || !sent.answered);
+    });
+  }
+
+  /** The clusters last sent that the snapshot removes, if Envoy's routes may still use them. */
+  #keepFor(cached: CachedSnapshot): Keep | undefined {
+    const sent = this.#types.get('clusters')?.sent;
+    const clusters = (sent?.resources ?? []).filter((r) => !cached.types.clusters.byName.has(r.name));
+    if (!sent || clusters.length === 0 || !this.#routesPending(cached)) return undefined;
+    const known = [...(this.#keep?.endpoints ?? []), ...sent.from.types.endpoints.byName];
+    return { clusters, endpoints: new Map(known.filter(([name]) => !cached.types.endpoints.byName.has(name))) };
   }
 
   close(): void {
@@ -106,23 +153,22 @@ export class AdsStream {
 
   #respond(kind: ResourceKind, state: TypeState, cached: CachedSnapshot): void {
     const type = cached.types[kind];
-    const resources = state.names ? state.names.flatMap((n) => type.byName.get(n) ?? []) : type.resources;
+    const version = this.#version(kind, cached);
+    const kept = kind === 'endpoints' ? this.#keep?.endpoints : undefined;
+    const resources = state.names
+      ? state.names.flatMap((n) => type.byName.get(n) ?? kept?.get(n) ?? [])
+      : [...type.resources, ...(kind === 'clusters' ? (this.#keep?.clusters ?? []) : [])];
     const nonce = this.#options.nonce();
     this.#options.send({
-      version_info: type.version,
+      version_info: version,
       resources: resources.map((r) => ({ type_url: TYPE_URLS[kind], value: r.bytes })),
       type_url: TYPE_URLS[kind],
       nonce,
       control_plane: { identifier: 'localmesh' },
     });
-    state.sent = { version: type.version, nonce, names: state.names };
-    this.#handle!.pushed(kind, type.version, nonce, resources.map((r) => r.name));
+    state.sent = { version, nonce, names: state.names, resources, from: cached };
+    this.#handle!.pushed(kind, version, nonce, resources.map((r) => r.name));
   }
-}
-
-function needsResponse(state: TypeState, cached: CachedSnapshot, kind: ResourceKind): boolean {
-  const sent = state.sent;
-  return !sent || sent.version !== cached.types[kind].version || JSON.stringify(sent.names) !== JSON.stringify(state.names);
 }
 
 /** Whether the snapshot has endpoints (one per EDS cluster) Envoy has not subscribed to yet. */

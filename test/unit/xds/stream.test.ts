@@ -139,6 +139,55 @@ describe('a stream', () => {
     expect(kinds(sent.slice(7))).toEqual(['routes']);
   });
 
+  it('keeps removed clusters in CDS until Envoy has answered the routes that no longer use them', () => {
+    sync();
+    cache.setSnapshot('p1', snapshot({ a: 100 }));
+    const latest = cache.getSnapshot('p1')!.types.clusters.version;
+    // CDS with `a` and the removed `b` (a version of its own), EDS as it changed, then RDS.
+    expect(kinds(sent.slice(4))).toEqual(['clusters', 'endpoints', 'routes']);
+    expect(sent[4]).toMatchObject({ version_info: `${latest}+keep` });
+    expect(sent[4]!.resources).toHaveLength(2);
+    reply(sent[4]!);
+    reply(sent[5]!, ['a', 'b']);
+    expect(sent[5]!.resources).toHaveLength(2); // b's endpoints are still served while b is kept
+    expect(sent).toHaveLength(7);
+    expect(state('clusters').state).toBe('STALE');
+    reply(sent[6]!, ['routes']);
+    // Only now the final CDS, at the cache's version, without `b`.
+    expect(kinds(sent.slice(7))).toEqual(['clusters']);
+    expect(sent[7]).toMatchObject({ version_info: latest });
+    expect(sent[7]!.resources).toHaveLength(1);
+    reply(sent[7]!);
+    reply(sent[5]!, ['a']);
+    expect(kinds(sent.slice(8))).toEqual(['endpoints']);
+    reply(sent[8]!, ['a']);
+    for (const kind of ['clusters', 'endpoints', 'listeners', 'routes'] as const) expect(state(kind).state, kind).toBe('SYNCED');
+  });
+
+  it('lets the final CDS go when the new routes are NACKed', () => {
+    sync();
+    cache.setSnapshot('p1', snapshot({ a: 100 }));
+    reply(sent[6]!, ['routes'], 'bad route');
+    expect(kinds(sent.slice(7))).toEqual(['clusters']);
+    expect(sent[7]!.resources).toHaveLength(1);
+  });
+
+  it('removes clusters at once when LDS and RDS do not change', () => {
+    sync();
+    const both = snapshot({ a: 50, b: 50 });
+    // The routes stay the same, to `a` and `b`; only the unused cluster `c` goes.
+    const extra = snapshot({ a: 40, b: 40, c: 20 });
+    cache.setSnapshot('p1', { ...both, clusters: extra.clusters, endpoints: extra.endpoints });
+    reply(sent[4]!);
+    reply(sent[5]!, ['a', 'b', 'c']);
+    reply(sent.at(-1)!, ['a', 'b', 'c']);
+    const from = sent.length;
+    cache.setSnapshot('p1', both);
+    expect(kinds(sent.slice(from))).toEqual(['clusters', 'endpoints']);
+    expect(sent[from]).toMatchObject({ version_info: cache.getSnapshot('p1')!.types.clusters.version });
+    expect(sent[from]!.resources).toHaveLength(2);
+  });
+
   it('ignores types it does not serve, and wants the node id first', () => {
     stream.onRequest({ node: NODE, version_info: '', resource_names: [], type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', response_nonce: '' });
     expect(sent).toEqual([]);
