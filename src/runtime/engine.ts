@@ -48,19 +48,25 @@ export async function stackNetworks(project: string): Promise<Array<{ id: string
   return list.map((n) => ({ id: n.Id, name: n.Name }));
 }
 
-/** The last lines of a container's log (stdout and stderr), indented. */
+/** The last lines of a container's log (stdout and stderr). */
+export async function containerLog(id: string, lines = 15): Promise<string[]> {
+  const buffer = (await engine().getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+  // Without a TTY the log is multiplexed: 8-byte frame headers before each chunk.
+  const text: string[] = [];
+  for (let at = 0; at + 8 <= buffer.length; ) {
+    const size = buffer.readUInt32BE(at + 4);
+    text.push(buffer.subarray(at + 8, at + 8 + size).toString('utf8'));
+    at += 8 + size;
+  }
+  const out = text.join('').trimEnd();
+  return out ? out.split('\n') : [];
+}
+
+/** The last lines of a container's log, indented, for a failure message. */
 export async function logTail(id: string, lines = 15): Promise<string> {
   try {
-    const buffer = (await engine().getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
-    // Without a TTY the log is multiplexed: 8-byte frame headers before each chunk.
-    const text: string[] = [];
-    for (let at = 0; at + 8 <= buffer.length; ) {
-      const size = buffer.readUInt32BE(at + 4);
-      text.push(buffer.subarray(at + 8, at + 8 + size).toString('utf8'));
-      at += 8 + size;
-    }
-    const out = text.join('').trimEnd();
-    return out ? out.split('\n').map((l) => `    ${l}`).join('\n') : '    (empty)';
+    const out = await containerLog(id, lines);
+    return out.length ? out.map((l) => `    ${l}`).join('\n') : '    (empty)';
   } catch (error) {
     return `    (no log: ${(error as Error).message})`;
   }

@@ -10,11 +10,13 @@ export interface RunningMesh {
   /** The control plane's HTTP API. */
   api: string;
   gateways: string[];
+  /** The Compose project (Compose runtime). */
+  project?: string;
 }
 
 export async function runningMesh(dir: string): Promise<RunningMesh | undefined> {
   const compose = await readComposeState(dir);
-  if (compose) return { runtime: 'docker', dir: compose.dir, api: compose.api, gateways: compose.gateways };
+  if (compose) return { runtime: 'docker', dir: compose.dir, api: compose.api, gateways: compose.gateways, project: compose.project };
   const state = await readState(dir);
   if (state) return { runtime: 'process', dir: state.dir, api: state.control.api, gateways: state.gateways };
   return undefined;

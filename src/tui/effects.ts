@@ -17,6 +17,7 @@ import type { TrafficReport } from '../control/traffic.ts';
 import { startLoad, type Load } from '../load/generator.ts';
 import { readState, statePaths } from '../runtime/state.ts';
 import { runningMesh } from '../runtime/running.ts';
+import { containerLog, stackContainers } from '../runtime/engine.ts';
 import { alive } from '../runtime/supervise.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { meshView, type RouteInfo } from './mesh-view.ts';
@@ -145,20 +146,32 @@ export function startEffects(options: EffectsOptions): Effects {
     }
   }
 
-  // ---- the process runtime ----
+  // ---- the workloads: processes or containers, and their logs ----
   async function readProcesses(): Promise<void> {
     if (!dir) return;
-    const run = await readState(dir).catch(() => undefined);
-    if (stopped) return;
-    // No state (any more): `mesh down` ran, or another runtime; the process column says nothing.
-    dispatch({ type: 'processes', processes: (run?.processes ?? []).map((p) => ({ name: p.name, running: alive(p) })) });
+    const run = await runningMesh(dir).catch(() => undefined);
+    let processes: Array<{ name: string; running: boolean }> = [];
+    if (run?.runtime === 'docker' && run.project) {
+      // One row per version: its app container (a replica's is S-v-rN, the first is S-v).
+      const containers = await stackContainers(run.project).catch(() => []);
+      processes = containers.map((c) => ({ name: c.service, running: c.state === 'running' }));
+    } else if (run?.runtime === 'process') {
+      const state = await readState(dir).catch(() => undefined);
+      processes = (state?.processes ?? []).map((p) => ({ name: p.name, running: alive(p) }));
+    }
+    // No mesh (any more): `mesh down` ran; the process column says nothing.
+    if (!stopped) dispatch({ type: 'processes', processes });
   }
 
   async function readLog(): Promise<void> {
     const service = selectedService(state());
     if (!dir || !service) return;
     const name = service.id;
-    const lines = await tailFile(statePaths(dir).log(name)).catch(() => []);
+    const run = await runningMesh(dir).catch(() => undefined);
+    const lines =
+      run?.runtime === 'docker' && run.project
+        ? await containerLines(run.project, name)
+        : await tailFile(statePaths(dir).log(name)).catch(() => []);
     const now = state().logs;
     if (!stopped && (now.name !== name || now.lines.length !== lines.length || now.lines.at(-1) !== lines.at(-1))) {
       dispatch({ type: 'logs', name, lines });
@@ -306,6 +319,12 @@ export function startEffects(options: EffectsOptions): Effects {
       void load?.stop();
     },
   };
+}
+
+/** The last lines of the log of a stack's container for a Compose service. */
+async function containerLines(project: string, service: string): Promise<string[]> {
+  const container = (await stackContainers(project).catch(() => [])).find((c) => c.service === service);
+  return container ? containerLog(container.id, LOG_LINES).catch(() => []) : [];
 }
 
 /** The last lines of a file (at most LOG_BYTES of it). */

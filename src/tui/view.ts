@@ -60,7 +60,11 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
   }
   return ids.map(({ id, service, version }) => {
     const proxy = state.proxies.find((p) => p.id === id);
-    const types = proxy ? Object.values(proxy.types) : [];
+    const all = proxy ? Object.values(proxy.types) : [];
+    // A type a connected proxy never asked for (EDS where endpoints are found by DNS, as on
+    // Compose) is NOT SENT for good: it says nothing about being in sync.
+    const asked = all.filter((t) => t.state !== 'NOT SENT');
+    const types = asked.length > 0 ? asked : all;
     const worst = types.reduce<SyncState>((w, t) => (SEVERITY[t.state] > SEVERITY[w] ? t.state : w), 'SYNCED');
     const nack = types.find((t) => t.nack)?.nack?.message;
     const record = state.processes?.find((p) => p.name === id);

@@ -45,6 +45,15 @@ describe('reduce', () => {
     expect(serviceRows(down).map((r) => r.sync)).toEqual(['NOT CONNECTED', 'NOT CONNECTED', 'NOT CONNECTED']);
   });
 
+  it('counts a type a proxy never asked for (EDS on Compose: endpoints by DNS) as no news, unless nothing was asked', async () => {
+    const dnsOnly = (id: string) => {
+      const p = proxy(id);
+      return { ...p, types: { ...p.types, endpoints: { state: 'NOT SENT' as const } } };
+    };
+    const state = await canaryState([{ type: 'proxies', proxies: [dnsOnly('reviews-v1'), proxy('reviews-v2', 'NOT SENT'), dnsOnly('mesh-gateway')] }]);
+    expect(serviceRows(state).map((r) => `${r.id} ${r.sync}`)).toEqual(['reviews-v1 SYNCED', 'reviews-v2 NOT SENT', 'mesh-gateway SYNCED']);
+  });
+
   it('shows a weight change at once, keeps it over older file contents, and drops it once the files say the same', async () => {
     const view = await canaryView();
     let state = await canaryState([right, right, right]);
