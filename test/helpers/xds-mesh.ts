@@ -119,3 +119,19 @@ export async function waitFor(check: () => boolean | Promise<boolean>, describe:
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The edge gateway's VirtualService for reviews.local, split over reviews' subsets by weight. */
+export function reviewsRoute(weights: Record<string, number>): string {
+  const destinations = Object.entries(weights).map(([v, w]) => `        - { destination: { host: reviews, subset: ${v} }, weight: ${w} }`);
+  return `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews.local]
+  gateways: [edge]
+  http:
+    - route:
+${destinations.join('\n')}
+`;
+}

@@ -5,32 +5,17 @@ import { GATEWAY_PROXY } from '../../../src/config/model.ts';
 import { RESOURCE_KINDS } from '../../../src/compile/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { sendMany } from '../../helpers/traffic.ts';
-import { startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
+import { reviewsRoute, startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
 
 const SIDECARS = ['reviews-v1', 'reviews-v2'];
 const PROXIES = [GATEWAY_PROXY, ...SIDECARS];
-
-function reviewsSplit(v1: number, v2: number): string {
-  return `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews }
-spec:
-  hosts: [reviews.local]
-  gateways: [edge]
-  http:
-    - route:
-        - { destination: { host: reviews, subset: v1 }, weight: ${v1} }
-        - { destination: { host: reviews, subset: v2 }, weight: ${v2} }
-`;
-}
 
 const BASE = [meshYaml({ reviews: 'v1 v2', ratings: 'v1' }), EDGE_GATEWAY, subsetsRule('reviews', 'v1 v2')];
 
 let mesh: XdsMesh;
 
 beforeAll(async () => {
-  mesh = await startXdsMesh([...BASE, reviewsSplit(100, 0)], SIDECARS);
+  mesh = await startXdsMesh([...BASE, reviewsRoute({ v1: 100, v2: 0 })], SIDECARS);
 });
 afterAll(async () => {
   await mesh?.stop();
@@ -77,7 +62,7 @@ describe('a route-only change', () => {
     const STATS = ['listener_manager.lds.update_success', 'cluster_manager.cds.update_success', 'http.gateway_80.rds.http.80.update_success'];
     const before = await Promise.all(STATS.map((s) => gateway.stat(s)));
     const from = mesh.events.length;
-    mesh.publish([...BASE, reviewsSplit(0, 100)]);
+    mesh.publish([...BASE, reviewsRoute({ v1: 0, v2: 100 })]);
     await waitFor(() => allSynced(), states);
     expect(pushes(from)).toEqual([`${GATEWAY_PROXY} routes`]);
     await waitFor(async () => (await gateway.stat(STATS[2]!)) === before[2]! + 1, () => 'RDS update_success did not move');
@@ -111,7 +96,7 @@ spec:
 describe('a new subset', () => {
   it('pushes CDS, then the new cluster\'s EDS, then RDS, and routes to it', async () => {
     const from = mesh.events.length;
-    mesh.publish([...BASE, reviewsSplit(0, 100), RATINGS]);
+    mesh.publish([...BASE, reviewsRoute({ v1: 0, v2: 100 }), RATINGS]);
     await waitFor(() => allSynced(), states);
     const gatewayPushes = pushes(from).filter((p) => p.startsWith(GATEWAY_PROXY)).map((p) => p.split(' ')[1]);
     expect(gatewayPushes.filter((k, i) => k !== gatewayPushes[i - 1])).toEqual(['clusters', 'endpoints', 'routes']);

@@ -7,26 +7,11 @@ import { GATEWAY_PROXY } from '../../../src/config/model.ts';
 import { RESOURCE_KINDS } from '../../../src/compile/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { send, tally, type Response } from '../../helpers/traffic.ts';
-import { startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
+import { reviewsRoute, startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
 
 const SIDECARS = ['reviews-v1', 'reviews-v2'];
 const PROXIES = [GATEWAY_PROXY, ...SIDECARS];
 const V2_CLUSTER = 'outbound|9080|v2|reviews.default.svc.cluster.local';
-
-function reviewsRoute(weights: Record<string, number>): string {
-  const destinations = Object.entries(weights).map(([v, w]) => `        - { destination: { host: reviews, subset: ${v} }, weight: ${w} }`);
-  return `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews }
-spec:
-  hosts: [reviews.local]
-  gateways: [edge]
-  http:
-    - route:
-${destinations.join('\n')}
-`;
-}
 
 /** Each round's window of lost requests is a few ms wide: several rounds make a regression show. */
 const ROUNDS = 6;

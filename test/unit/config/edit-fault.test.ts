@@ -2,18 +2,9 @@
 // with comments kept, the other documents byte for byte, and the result still a valid mesh.
 import { describe, expect, it } from 'vitest';
 import { describeFault, faultKind, nextFault, routePosition, setFault, type FaultKind } from '../../../src/config/edit-fault.ts';
-import { load, REVIEWS_RULE } from './fixtures.ts';
+import { EDGE_GATEWAY, load, REVIEWS_RULE } from './fixtures.ts';
 
-const GATEWAY = `# the gateway, untouched
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ['*']
-`;
+const GATEWAY = `# the gateway, untouched\n${EDGE_GATEWAY}`;
 
 const VS = `apiVersion: networking.istio.io/v1
 kind: VirtualService

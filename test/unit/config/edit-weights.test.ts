@@ -2,7 +2,7 @@
 // the weight numbers change.
 import { describe, expect, it } from 'vitest';
 import { findWeightedRoute, parseWeightArgs, setWeights, type WeightChange } from '../../../src/config/edit-weights.ts';
-import { load, REVIEWS_RULE } from './fixtures.ts';
+import { EDGE_GATEWAY, load, REVIEWS_RULE } from './fixtures.ts';
 
 /** Loads the mesh with `files`, finds the route and edits its file; the new text or the error line. */
 function edit(files: Record<string, string>, change: WeightChange): string {
@@ -44,15 +44,7 @@ spec:
           weight: 10 # canary
 ---
 # another document, untouched
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ['*']
-`;
+${EDGE_GATEWAY}`;
 
 describe('mesh weight: the file', () => {
   it('changes only the weight numbers; comments, spacing, style and other documents stay byte for byte', () => {

@@ -18,6 +18,17 @@ spec:
         v1: {image: ratings:1}
 `;
 
+/** A Gateway document, for files where an edit must leave another document untouched. */
+export const EDGE_GATEWAY = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw }
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ['*']
+`;
+
 export const REVIEWS_RULE = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: reviews}
