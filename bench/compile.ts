@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util';
 import { loadMeshFromSources } from '../src/config/index.ts';
 import { compileMesh } from '../src/compile/index.ts';
 import { composeAddressing } from '../src/compile/addressing.ts';
-import { encodeResource } from '../src/compile/proto.ts';
-import { RESOURCE_KINDS } from '../src/compile/snapshot.ts';
+import { encodeResource } from '../src/envoy/proto.ts';
+import { RESOURCE_KINDS } from '../src/envoy/snapshot.ts';
 
 const BOUND_MS = 1000;
 const BOUND_MB = 300;

@@ -11,7 +11,7 @@ import { ADS, typed } from './envoy-json.ts';
 import { inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { destinationRuleFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
-import type { EnvoyJson, Resource } from './snapshot.ts';
+import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 
 const CONNECT_TIMEOUT = '10s';
 const UINT32_MAX = 4_294_967_295;

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { ServiceModel, VersionModel } from '../config/model.ts';
 import type { Addressing, SocketAddress } from './addressing.ts';
 import { socketAddress } from './envoy-json.ts';
-import type { EnvoyJson } from './snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 /** The versions a subset selects: those whose labels include all of the subset's labels. */
 export function subsetVersions(service: ServiceModel, labels: Record<string, string> | undefined): VersionModel[] {

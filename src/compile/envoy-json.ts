@@ -1,6 +1,6 @@
 // Small builders for recurring pieces of Envoy's JSON form, shared by the resource builders.
 import type { StringMatch } from '../config/schema/common.ts';
-import type { EnvoyJson } from './snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 const API = 'type.googleapis.com/envoy.';
 

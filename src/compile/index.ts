@@ -18,11 +18,16 @@ import {
 } from './listeners.ts';
 import { meshVirtualService } from './lookup.ts';
 import { gatewayRoutes, OUTBOUND, outboundCluster, tcpOutboundListener } from './names.ts';
-import { checkResource } from './proto.ts';
+import { checkResource } from '../envoy/proto.ts';
 import { gatewayKey, gatewayRouteConfig, sidecarRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
-import { RESOURCE_KINDS, type CompiledMesh, type ProxySnapshot, type Resource } from './snapshot.ts';
+import { RESOURCE_KINDS, type ProxySnapshot, type Resource } from '../envoy/snapshot.ts';
 
-export type { CompiledMesh, ProxySnapshot, Resource } from './snapshot.ts';
+export type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
+
+export interface CompiledMesh {
+  /** Sorted by proxy id. */
+  snapshots: ProxySnapshot[];
+}
 
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
   const outbound = outboundClusters(model, addressing);

@@ -6,7 +6,7 @@ import type { ServicePort } from '../config/schema/mesh.ts';
 import { ADS, socketAddress, typed } from './envoy-json.ts';
 import { gatewayListener, gatewayRoutes, inboundCluster, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
-import type { EnvoyJson, Resource } from './snapshot.ts';
+import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 
 const ORIGINAL_DST = {
   name: 'envoy.filters.listener.original_dst',

@@ -16,7 +16,7 @@ import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
 import { inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
 import { destinationRuleFor, meshVirtualService, serviceFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
-import type { EnvoyJson } from './snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const CORS_FILTER = 'envoy.filters.http.cors';

@@ -1,7 +1,7 @@
 // One proxy's snapshot as a complete Envoy bootstrap with everything inline: route configurations
 // in place of RDS references, EDS clusters as STATIC clusters carrying their load assignment.
 // This is what `mesh generate` writes per proxy and what the integration tests run, no xDS needed.
-import type { EnvoyJson, ProxySnapshot, Resource } from './snapshot.ts';
+import type { EnvoyJson, ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 
 export interface StaticBootstrapOptions {
   /** 0 lets Envoy pick a port (read it back with `--admin-address-path`). */

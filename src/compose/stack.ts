@@ -16,7 +16,7 @@ import { Document, isScalar, visit } from 'yaml';
 import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/model.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
-import type { EnvoyJson } from '../compile/snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 import { gatewayHostPorts } from '../runtime/port-map.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import type { Images } from './images.ts';

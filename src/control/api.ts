@@ -7,7 +7,7 @@
 // Errors are {"error": "a sentence"} with a 4xx status.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RESOURCE_KINDS, type ResourceKind } from '../compile/snapshot.ts';
+import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import type { Controller } from './controller.ts';
 import type { ControlEvent, EventLog } from './events.ts';

@@ -2,7 +2,7 @@
 // `/stats?format=json&histogram_buckets=cumulative`, read with full stat names (Prometheus' tag
 // extraction cuts cluster names such as `outbound|9080|v1|reviews.default.svc.cluster.local` at
 // the first dot). Pure: stats text in, samples; samples in, a report.
-import type { EnvoyJson } from '../compile/snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 /** What is counted for one route or cluster: requests, 5xx responses, and the latency histogram. */
 export interface Counters {

@@ -3,7 +3,7 @@
 // Pure: the model, the ports and the paths in; process specs, bootstraps and URLs out.
 import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/model.ts';
-import type { EnvoyJson } from '../compile/snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import type { PortPlan } from './port-map.ts';
 import { gatewayHostPorts } from './port-map.ts';

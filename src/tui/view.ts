@@ -3,7 +3,7 @@
 // per service and subset, events as lines. Pure selectors shared by the reducer, the components
 // and the effects (which route is selected, which log to read).
 import { basename } from 'node:path';
-import type { ResourceKind } from '../compile/snapshot.ts';
+import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { SyncState } from '../xds/types.ts';
 import type { RouteInfo } from './mesh-view.ts';

@@ -3,7 +3,7 @@
 // HTTP/2 and reconnect backoff, ADS for LDS/CDS, the internal listener extension, the Prometheus
 // and health listeners); a `"${NAME}"` string there is replaced by the value of NAME, typed.
 import { readFileSync } from 'node:fs';
-import type { EnvoyJson } from '../compile/snapshot.ts';
+import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 export interface AdsBootstrapOptions {
   /** Envoy node id: `SERVICE-VERSION` for a sidecar, `mesh-gateway` for the gateway. */

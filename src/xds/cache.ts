@@ -4,8 +4,8 @@
 // type's resources change (and is the same again after a control-plane restart). Watchers of a
 // proxy hear of every snapshot published for it; proxies may have a snapshot before they connect.
 import { createHash } from 'node:crypto';
-import { encodeResource } from '../compile/proto.ts';
-import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type ResourceKind } from '../compile/snapshot.ts';
+import { encodeResource } from '../envoy/proto.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type ResourceKind } from '../envoy/snapshot.ts';
 
 export interface CachedResource {
   name: string;

@@ -3,8 +3,8 @@
 // @grpc/grpc-js (server and test clients alike).
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { envoyRoot } from '../compile/proto.ts';
-import { RESOURCE_KINDS, TYPE_URLS, type ResourceKind } from '../compile/snapshot.ts';
+import { envoyRoot } from '../envoy/proto.ts';
+import { RESOURCE_KINDS, TYPE_URLS, type ResourceKind } from '../envoy/snapshot.ts';
 
 export interface NodeInfo {
   id: string;

@@ -2,7 +2,7 @@
 // or NACKed (with Envoy's message) and the push-to-ACK latency. Streams report through a
 // ProxyHandle; a handle whose stream was replaced by a newer connection of the same proxy is
 // ignored. Every change is also an XdsEvent for subscribers.
-import { RESOURCE_KINDS, type ResourceKind } from '../compile/snapshot.ts';
+import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
 import type { SnapshotCache } from './cache.ts';
 import type { ProxyStatus, SyncState, TypeStatus, XdsEvent } from './types.ts';
 

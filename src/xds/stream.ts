@@ -13,8 +13,8 @@
 // current routes may still use them), CDS first goes out as the new clusters plus the removed ones
 // (version `<new>+keep`; their endpoints stay served), then LDS/RDS, and the final CDS (the
 // cache's version) only once Envoy has answered LDS and RDS at the snapshot's versions.
-import type { ResourceKind } from '../compile/snapshot.ts';
-import { TYPE_URLS } from '../compile/snapshot.ts';
+import type { ResourceKind } from '../envoy/snapshot.ts';
+import { TYPE_URLS } from '../envoy/snapshot.ts';
 import type { CachedResource, CachedSnapshot, SnapshotCache } from './cache.ts';
 import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
 import type { ProxyHandle, StatusBoard } from './status.ts';

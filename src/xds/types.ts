@@ -1,6 +1,6 @@
 // What the xDS server reports about each proxy and what it tells listeners as it happens.
 // Shared by the control plane's HTTP API, the CLI (proxy-status) and later the TUI.
-import type { ResourceKind } from '../compile/snapshot.ts';
+import type { ResourceKind } from '../envoy/snapshot.ts';
 
 /** One proxy's state for one resource type (LDS, RDS, CDS or EDS). */
 export interface TypeStatus {

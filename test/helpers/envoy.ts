@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findEnvoy } from '../../src/runtime/envoy-binary.ts';
-import type { EnvoyJson } from '../../src/compile/snapshot.ts';
+import type { EnvoyJson } from '../../src/envoy/snapshot.ts';
 
 export interface EnvoyProcess {
   name: string;

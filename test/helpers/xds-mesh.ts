@@ -2,9 +2,8 @@
 // process, real Envoys on ADS bootstraps out. `publish` compiles new YAML with the same
 // addressing (same ports) and hands it to the cache, as the control plane does on a file save.
 import { GATEWAY_PROXY, type MeshModel } from '../../src/config/model.ts';
-import { compileMesh } from '../../src/compile/index.ts';
+import { compileMesh, type CompiledMesh } from '../../src/compile/index.ts';
 import type { Addressing } from '../../src/compile/addressing.ts';
-import type { CompiledMesh } from '../../src/compile/snapshot.ts';
 import { SnapshotCache } from '../../src/xds/cache.ts';
 import { startXdsServer, type XdsServer } from '../../src/xds/server.ts';
 import { adsBootstrap } from '../../src/xds/bootstrap.ts';

@@ -1,6 +1,6 @@
 // Small hand-built snapshots: a listener routing by RDS `routes` to EDS clusters, one
 // ClusterLoadAssignment each. Valid Envoy JSON, so the cache can encode them.
-import type { EnvoyJson, ProxySnapshot } from '../../src/compile/snapshot.ts';
+import type { EnvoyJson, ProxySnapshot } from '../../src/envoy/snapshot.ts';
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
 

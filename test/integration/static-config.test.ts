@@ -5,7 +5,7 @@ import { loadMesh } from '../../src/config/index.ts';
 import { formatDiagnostic } from '../../src/config/diagnostics.ts';
 import { compileMesh } from '../../src/compile/index.ts';
 import { composeAddressing, loopbackAddressing } from '../../src/compile/addressing.ts';
-import type { ProxySnapshot } from '../../src/compile/snapshot.ts';
+import type { ProxySnapshot } from '../../src/envoy/snapshot.ts';
 import { staticBootstrap } from '../../src/compile/static-config.ts';
 import { startEnvoy, validateConfig, type EnvoyProcess } from '../helpers/envoy.ts';
 import { freePorts } from '../helpers/ports.ts';

@@ -1,6 +1,6 @@
 import { apiGet, ApiError, DEFAULT_API } from '../../control/client.ts';
 import type { ProxyConfig } from '../../control/api.ts';
-import { RESOURCE_KINDS, type EnvoyJson, type ResourceKind } from '../../compile/snapshot.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type ResourceKind } from '../../envoy/snapshot.ts';
 import { EXIT, table, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh proxy-config PROXY [listeners|routes|clusters|endpoints] [-o json] [--dir DIR] [--api URL]

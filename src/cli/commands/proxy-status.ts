@@ -1,6 +1,6 @@
 import { apiGet, ApiError, DEFAULT_API } from '../../control/client.ts';
 import type { ControlStatus } from '../../control/controller.ts';
-import type { ResourceKind } from '../../compile/snapshot.ts';
+import type { ResourceKind } from '../../envoy/snapshot.ts';
 import type { ProxyStatus } from '../../xds/types.ts';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { EXIT, table } from '../output.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adsBootstrap } from '../../../src/xds/bootstrap.ts';
-import { RESOURCE_KINDS } from '../../../src/compile/snapshot.ts';
+import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import type { ControlStatus } from '../../../src/control/controller.ts';
 import type { ControlEvent } from '../../../src/control/events.ts';
 import type { TrafficReport } from '../../../src/control/traffic.ts';

@@ -2,7 +2,7 @@
 // all synced over xDS, with traffic from the gateway through the sidecars to the apps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_PROXY } from '../../../src/config/model.ts';
-import { RESOURCE_KINDS } from '../../../src/compile/snapshot.ts';
+import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { sendMany } from '../../helpers/traffic.ts';
 import { reviewsRoute, startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';

@@ -4,7 +4,7 @@
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_PROXY } from '../../../src/config/model.ts';
-import { RESOURCE_KINDS } from '../../../src/compile/snapshot.ts';
+import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { send, tally, type Response } from '../../helpers/traffic.ts';
 import { reviewsRoute, startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';

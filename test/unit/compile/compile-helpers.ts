@@ -3,9 +3,9 @@
 import { expect } from 'vitest';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
 import type { MeshModel } from '../../../src/config/model.ts';
-import { compileMesh } from '../../../src/compile/index.ts';
+import { compileMesh, type CompiledMesh } from '../../../src/compile/index.ts';
 import { composeAddressing, loopbackAddressing, type Addressing } from '../../../src/compile/addressing.ts';
-import type { CompiledMesh, EnvoyJson, ProxySnapshot } from '../../../src/compile/snapshot.ts';
+import type { EnvoyJson, ProxySnapshot } from '../../../src/envoy/snapshot.ts';
 
 export const MESH = `apiVersion: localmesh.dev/v1alpha1
 kind: Mesh

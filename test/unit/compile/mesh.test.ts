@@ -3,11 +3,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_PROXY, type MeshModel, type ServiceModel } from '../../../src/config/model.ts';
-import { compileMesh } from '../../../src/compile/index.ts';
+import { compileMesh, type CompiledMesh } from '../../../src/compile/index.ts';
 import { composeAddressing, loopbackAddressing } from '../../../src/compile/addressing.ts';
-import { checkResource } from '../../../src/compile/proto.ts';
+import { checkResource } from '../../../src/envoy/proto.ts';
 import { staticBootstrap } from '../../../src/compile/static-config.ts';
-import { RESOURCE_KINDS, type CompiledMesh } from '../../../src/compile/snapshot.ts';
+import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import { validateConfig } from '../../helpers/envoy.ts';
 import { addressingFor, compile, model, proxy, REVIEWS_SUBSETS } from './compile-helpers.ts';
 

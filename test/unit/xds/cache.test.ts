@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESOURCE_KINDS, type ResourceKind } from '../../../src/compile/snapshot.ts';
+import { RESOURCE_KINDS, type ResourceKind } from '../../../src/envoy/snapshot.ts';
 import { InconsistentSnapshotError, SnapshotCache, type CachedSnapshot } from '../../../src/xds/cache.ts';
 import { assignment, edsCluster, listener, routeConfig, snapshot } from '../../helpers/xds-snapshots.ts';
 

@@ -2,7 +2,7 @@
 // a stream without a node id refused.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TYPE_URLS } from '../../../src/compile/snapshot.ts';
+import { TYPE_URLS } from '../../../src/envoy/snapshot.ts';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
 import { adsService, type DiscoveryRequest, type DiscoveryResponse } from '../../../src/xds/messages.ts';
 import { startXdsServer, type XdsServer } from '../../../src/xds/server.ts';

@@ -1,6 +1,6 @@
 // The ADS protocol of one stream, driven by hand: what is answered, when, and what is recorded.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TYPE_URLS, type ResourceKind } from '../../../src/compile/snapshot.ts';
+import { TYPE_URLS, type ResourceKind } from '../../../src/envoy/snapshot.ts';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
 import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from '../../../src/xds/messages.ts';
 import { StatusBoard } from '../../../src/xds/status.ts';

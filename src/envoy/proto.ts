@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { TYPE_URLS, type EnvoyJson, type ResourceKind } from './snapshot.ts';
+import { RESOURCE_KINDS, TYPE_URLS, type EnvoyJson, type ResourceKind } from './snapshot.ts';
 
 const require = createRequire(import.meta.url);
 const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
@@ -36,12 +36,10 @@ const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',
 ];
 
-const MESSAGE_NAMES: Record<ResourceKind, string> = {
-  listeners: 'envoy.config.listener.v3.Listener',
-  routes: 'envoy.config.route.v3.RouteConfiguration',
-  clusters: 'envoy.config.cluster.v3.Cluster',
-  endpoints: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
-};
+/** The message type of each resource kind, from its type URL. */
+const MESSAGE_NAMES = Object.fromEntries(
+  RESOURCE_KINDS.map((kind) => [kind, TYPE_URLS[kind].slice(TYPE_URLS[kind].lastIndexOf('/') + 1)]),
+) as Record<ResourceKind, string>;
 
 let root: protobuf.Root | undefined;
 
@@ -264,4 +262,3 @@ export function decodeResource(kind: ResourceKind, bytes: Uint8Array): PlainObje
   return type.toObject(type.decode(bytes), { enums: String, longs: Number, defaults: false }) as PlainObject;
 }
 
-export { TYPE_URLS };

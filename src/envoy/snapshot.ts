@@ -1,7 +1,8 @@
-// What the compiler produces for one proxy: Envoy v3 resources in Envoy's own JSON form
-// (proto3 JSON mapping, snake_case field names, `@type` on Any), the form `mesh generate`
-// writes and Envoy reads. Resources that are the same for many proxies are the same object,
-// so a large mesh is encoded once, not once per proxy.
+// Envoy's vocabulary shared by the compiler (which writes it) and the xDS server (which serves
+// it): the resource types and their type URLs, and one proxy's resources in Envoy's own JSON form
+// (proto3 JSON mapping, snake_case field names, `@type` on Any), the form `mesh generate` writes
+// and Envoy reads. Resources that are the same for many proxies are the same object, so a large
+// mesh is encoded once, not once per proxy. A leaf: imports nothing from src.
 
 export const TYPE_URLS = {
   listeners: 'type.googleapis.com/envoy.config.listener.v3.Listener',
@@ -31,9 +32,4 @@ export interface ProxySnapshot {
   routes: Resource[];
   clusters: Resource[];
   endpoints: Resource[];
-}
-
-export interface CompiledMesh {
-  /** Sorted by proxy id. */
-  snapshots: ProxySnapshot[];
 }

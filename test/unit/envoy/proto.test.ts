@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkResource, decodeResource, encodeResource, EnvoyConfigError, lookupMessage, toMessage } from '../../../src/compile/proto.ts';
+import { checkResource, decodeResource, encodeResource, EnvoyConfigError, lookupMessage, toMessage } from '../../../src/envoy/proto.ts';
 
 const LISTENER = {
   name: 'outbound',
