@@ -1,0 +1,82 @@
+// The layering of src/ (README, Layout): each folder imports only the folders below it. A new
+// import that breaks it fails here; the imports that break it today are listed, each with why
+// and where it goes, and an entry that no longer matches fails too, so the list only shrinks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '../../src');
+
+/** What each folder of src/ may import besides itself. config and envoy are leaves. */
+const MAY_IMPORT: Record<string, string[]> = {
+  config: [],
+  envoy: [],
+  load: [],
+  compile: ['config', 'envoy'],
+  xds: ['envoy'],
+  control: ['config', 'compile', 'envoy', 'xds'],
+  compose: ['config', 'compile', 'envoy', 'xds', 'control'],
+  runtime: ['config', 'compile', 'envoy', 'xds', 'control', 'compose'],
+  tui: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load'],
+  cli: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'tui'],
+};
+
+/** Imports that break the layering today (`FILE -> FILE`, paths under src/), to be removed by the next steps. */
+const KNOWN: Record<string, string> = {
+  'compose/stack.ts -> runtime/port-map.ts':
+    'the stack generator takes the process runtime\'s gateway port map; the Runtime contract (issue 9, point 1) moves it below both',
+  'tui/summary.ts -> cli/output.ts': 'the dashboard\'s exit summary reuses the CLI\'s formatting; it moves below both with the Runtime contract',
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+const IMPORT = /(?:\bfrom|\bimport\s*\(?)\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/** Every relative import of a file in src/ that lands in another folder of src/, as `FILE -> FILE`. */
+function crossFolderImports(): Array<{ edge: string; from: string; to: string }> {
+  const edges: Array<{ edge: string; from: string; to: string }> = [];
+  for (const file of sources(SRC)) {
+    const text = readFileSync(file, 'utf8');
+    for (const [, specifier] of text.matchAll(IMPORT)) {
+      const target = relative(SRC, join(dirname(file), specifier!)).split(sep).join('/');
+      if (target.startsWith('..')) continue; // package.json, templates: not a layer
+      const source = relative(SRC, file).split(sep).join('/');
+      const from = source.split('/')[0]!;
+      const to = target.split('/')[0]!;
+      if (from !== to) edges.push({ edge: `${source} -> ${target}`, from, to });
+    }
+  }
+  return edges;
+}
+
+describe('the layering of src/', () => {
+  const edges = crossFolderImports();
+
+  it('names every folder of src/', () => {
+    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(folders.sort()).toEqual(Object.keys(MAY_IMPORT).sort());
+  });
+
+  it('has no cycle: a folder may import only folders listed before it', () => {
+    const order = Object.keys(MAY_IMPORT);
+    for (const [folder, below] of Object.entries(MAY_IMPORT)) {
+      for (const other of below) expect(order.indexOf(other), `${folder} may import ${other}`).toBeLessThan(order.indexOf(folder));
+    }
+  });
+
+  it('finds the imports it checks', () => {
+    expect(edges.some((e) => e.edge === 'compile/index.ts -> envoy/proto.ts')).toBe(true);
+  });
+
+  it('has no import from a folder above, except the known ones', () => {
+    const breaking = edges.filter((e) => !MAY_IMPORT[e.from]!.includes(e.to)).map((e) => e.edge);
+    const unknown = [...new Set(breaking)].filter((edge) => !(edge in KNOWN));
+    expect(unknown, 'imports that break the layering (README, Layout)').toEqual([]);
+    const gone = Object.keys(KNOWN).filter((edge) => !breaking.includes(edge));
+    expect(gone, 'known violations that are fixed: remove them from KNOWN').toEqual([]);
+  });
+});
