@@ -2,7 +2,7 @@
 // compiler serves the Compose stack (fixed ports, transparent capture, Compose DNS names)
 // and loopback (a port per listener, for tests and the process runtime).
 import type { MeshModel } from '../config/model.ts';
-import { GATEWAY_PROXY } from '../config/model.ts';
+import { portKey, proxyId, sidecarName } from '../config/names.ts';
 
 export interface SocketAddress {
   /** An IP address, or a DNS name (then the cluster resolves it with STRICT_DNS). */
@@ -44,7 +44,7 @@ export function composeAddressing(): Addressing {
     outboundPort: () => CAPTURE_PORTS.outbound,
     inboundPort: () => CAPTURE_PORTS.inbound,
     appAddress: (_proxy, port) => ({ address: '127.0.0.1', port }),
-    endpoints: (service, version, port) => [{ address: `${service}-${version}-proxy`, port }],
+    endpoints: (service, version, port) => [{ address: sidecarName(proxyId(service, version)), port }],
     gatewayPort: (port) => port,
     tcpOutboundPort: (_proxy, _service, port) => port,
   };
@@ -81,28 +81,27 @@ export function loopbackAddressing(
   // Hand out ports in model order first, so numbering does not depend on call order.
   for (const service of model.services) {
     for (const version of service.versions) {
-      take(`outbound ${version.proxy}`);
+      take(portKey.outbound(version.proxy));
       for (const p of service.ports) {
-        take(`inbound ${version.proxy} ${p.port}`);
-        take(`app ${version.proxy} ${p.port}`);
+        take(portKey.inbound(version.proxy, p.port));
+        take(portKey.app(version.proxy, p.port));
       }
     }
   }
-  for (const gateway of model.gateways) for (const server of gateway.spec.servers) take(`gateway ${server.port.number}`);
+  for (const gateway of model.gateways) for (const server of gateway.spec.servers) take(portKey.gateway(server.port.number));
   const proxyOf = (service: string, version: string) =>
     model.services.find((s) => s.name === service)?.versions.find((v) => v.name === version)?.proxy ??
-    `${service}-${version}`;
+    proxyId(service, version);
   return {
     capture: false,
     listenAddress: start?.listenAddress ?? '127.0.0.1',
     ports,
-    outboundPort: (proxy) => take(`outbound ${proxy}`),
-    inboundPort: (proxy, port) => take(`inbound ${proxy} ${port}`),
-    appAddress: (proxy, port) => ({ address: '127.0.0.1', port: take(`app ${proxy} ${port}`) }),
-    endpoints: (service, version, port) => [{ address: '127.0.0.1', port: take(`inbound ${proxyOf(service, version)} ${port}`) }],
-    gatewayPort: (port) => take(`gateway ${port}`),
-    tcpOutboundPort: (proxy, service, port) => take(`tcp ${proxy} ${service} ${port}`),
+    outboundPort: (proxy) => take(portKey.outbound(proxy)),
+    inboundPort: (proxy, port) => take(portKey.inbound(proxy, port)),
+    appAddress: (proxy, port) => ({ address: '127.0.0.1', port: take(portKey.app(proxy, port)) }),
+    endpoints: (service, version, port) => [{ address: '127.0.0.1', port: take(portKey.inbound(proxyOf(service, version), port)) }],
+    gatewayPort: (port) => take(portKey.gateway(port)),
+    tcpOutboundPort: (proxy, service, port) => take(portKey.tcp(proxy, service, port)),
   };
 }
 
-export { GATEWAY_PROXY };

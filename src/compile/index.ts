@@ -3,7 +3,7 @@
 // same object (every sidecar shares the outbound clusters and, without sourceLabels, the routes),
 // and every distinct resource object is checked against Envoy's protos once.
 import type { MeshModel, VersionModel, VirtualServiceModel } from '../config/model.ts';
-import { GATEWAY_PROXY } from '../config/model.ts';
+import { GATEWAY_PROXY, outboundCluster } from '../config/names.ts';
 import type { Server } from '../config/schema/istio.ts';
 import type { Addressing } from './addressing.ts';
 import { appCluster, byName, outboundClusters, passthroughCluster, tunnelCluster, type ClusterSet } from './clusters.ts';
@@ -17,7 +17,7 @@ import {
   type WeightedCluster,
 } from './listeners.ts';
 import { meshVirtualService } from './lookup.ts';
-import { gatewayRoutes, OUTBOUND, outboundCluster, tcpOutboundListener } from './names.ts';
+import { gatewayRoutes, OUTBOUND, tcpOutboundListener } from './names.ts';
 import { checkResource } from '../envoy/proto.ts';
 import { gatewayKey, gatewayRouteConfig, sidecarRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
 import { RESOURCE_KINDS, type ProxySnapshot, type Resource } from '../envoy/snapshot.ts';

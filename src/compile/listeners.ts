@@ -4,7 +4,8 @@
 import type { MeshModel, VirtualServiceModel } from '../config/model.ts';
 import type { ServicePort } from '../config/schema/mesh.ts';
 import { ADS, socketAddress, typed } from './envoy-json.ts';
-import { gatewayListener, gatewayRoutes, inboundCluster, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
+import { inboundCluster } from '../config/names.ts';
+import { gatewayListener, gatewayRoutes, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 

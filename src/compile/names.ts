@@ -1,14 +1,5 @@
-// Resource names, Istio's where Istio has one, so `istioctl proxy-config` habits carry over.
-
-/** `outbound|PORT|SUBSET|FQDN`; the subset is empty for all versions of the service. */
-export function outboundCluster(port: number, subset: string | undefined, fqdn: string): string {
-  return `outbound|${port}|${subset ?? ''}|${fqdn}`;
-}
-
-/** `inbound|PORT||`: the app behind a sidecar, on one of its service ports. */
-export function inboundCluster(port: number): string {
-  return `inbound|${port}||`;
-}
+// Resource names only the compiler uses, Istio's where Istio has one, so `istioctl proxy-config`
+// habits carry over. Cluster names, which other layers read back, are in src/config/names.ts.
 
 /** Original-destination cluster for traffic to hosts outside the mesh (capture only). */
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';

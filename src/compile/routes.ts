@@ -13,7 +13,8 @@ import type {
 import type { ServicePort } from '../config/schema/mesh.ts';
 import { toEnvoyDuration } from '../config/duration.ts';
 import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
-import { inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
+import { inboundCluster, outboundCluster } from '../config/names.ts';
+import { PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
 import { destinationRuleFor, meshVirtualService, serviceFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';

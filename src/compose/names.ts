@@ -1,7 +1,6 @@
 // Names in a Compose stack: the project (from the mesh name), the services of each workload
-// instance, the labels the CLI finds containers by.
-export const CONTROL_SERVICE = 'mesh-control';
-export const GATEWAY_SERVICE = 'mesh-gateway';
+// instance, the labels the CLI finds containers by. Names other layers share are in config/names.ts.
+import { instanceName, sidecarName } from '../config/names.ts';
 
 /** Compose project names are lowercase letters, digits, `-` and `_`, starting with a letter or digit. */
 export function projectName(meshName: string): string {
@@ -20,8 +19,8 @@ export interface Instance {
 
 export function instances(proxyId: string, replicas: number): Instance[] {
   return Array.from({ length: replicas }, (_, i) => {
-    const base = i === 0 ? proxyId : `${proxyId}-r${i + 1}`;
-    return { proxyId, app: base, proxy: `${base}-proxy`, init: `${base}-init` };
+    const base = instanceName(proxyId, i + 1);
+    return { proxyId, app: base, proxy: sidecarName(base), init: `${base}-init` };
   });
 }
 

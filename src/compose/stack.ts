@@ -14,13 +14,13 @@
 import { posix } from 'node:path';
 import { Document, isScalar, visit } from 'yaml';
 import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
-import { GATEWAY_PROXY } from '../config/model.ts';
+import { CONTROL_NAME, GATEWAY_PROXY, sidecarName } from '../config/names.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 import { gatewayHostPorts } from '../runtime/port-map.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import type { Images } from './images.ts';
-import { CONTROL_SERVICE, GATEWAY_SERVICE, instances, LABEL, projectName, type Role } from './names.ts';
+import { instances, LABEL, projectName, type Role } from './names.ts';
 
 export const CONTROL_PORTS = { xds: 15010, api: 15080 } as const;
 /** Where the mesh directory is mounted in the control plane. */
@@ -154,7 +154,7 @@ export function generateStack(input: StackInput): Stack {
     const config = input.bootstrap({
       proxy,
       ...(service && version ? { service: service.name, version: version.name } : {}),
-      xdsHost: CONTROL_SERVICE,
+      xdsHost: CONTROL_NAME,
       xdsPort: CONTROL_PORTS.xds,
       adminPort: CAPTURE_PORTS.admin,
       adminAddress: '127.0.0.1',
@@ -167,7 +167,7 @@ export function generateStack(input: StackInput): Stack {
     return `./${path}:${BOOTSTRAP_PATH}:ro`;
   };
 
-  add(CONTROL_SERVICE, 'control', {
+  add(CONTROL_NAME, 'control', {
     image: images.control,
     init: true,
     command: [
@@ -197,8 +197,8 @@ export function generateStack(input: StackInput): Stack {
           user: '1337:1337',
           command: envoyCommand(1),
           volumes: [volume],
-          depends_on: [CONTROL_SERVICE],
-          networks: { default: { aliases: [...(i > 0 ? [`${version.proxy}-proxy`] : []), ...serviceNames(service)] } },
+          depends_on: [CONTROL_NAME],
+          networks: { default: { aliases: [...(i > 0 ? [sidecarName(version.proxy)] : []), ...serviceNames(service)] } },
           labels: labels('proxy', ids),
         });
         add(instance.init, 'init', {
@@ -224,13 +224,13 @@ export function generateStack(input: StackInput): Stack {
 
   const address = model.settings.gateway?.address ?? '127.0.0.1';
   const published = [...gatewayHostPorts(model)];
-  add(GATEWAY_SERVICE, 'gateway', {
+  add(GATEWAY_PROXY, 'gateway', {
     image: images.envoy,
     user: '1337:1337',
     command: envoyCommand(2),
     volumes: [bootstrapFile(GATEWAY_PROXY)],
     ports: published.map(([port, host]) => `${address}:${host}:${port}`),
-    depends_on: [CONTROL_SERVICE],
+    depends_on: [CONTROL_NAME],
     labels: labels('gateway', { [LABEL.proxy]: GATEWAY_PROXY }),
   });
 

@@ -2,11 +2,10 @@
 // their spec exactly as written (typed by the schemas); references are resolved here once.
 import type { Mesh, ServicePort, Settings, Version } from './schema/mesh.ts';
 import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
+import { GATEWAY_PROXY } from './names.ts';
 
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 export const DEFAULT_NAMESPACE = 'default';
-/** The proxy id (Envoy node id) of the ingress gateway. */
-export const GATEWAY_PROXY = 'mesh-gateway';
 
 /** Where a resource or field was written, for diagnostics and for editing the file in place. */
 export interface SourceRef {

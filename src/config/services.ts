@@ -2,6 +2,7 @@
 // a version, every version something to run, names that work as DNS names and container names.
 import type { SourceDocument } from './load.ts';
 import { DEFAULT_NAMESPACE, fqdn, type ServiceModel, type VersionModel } from './model.ts';
+import { proxyId } from './names.ts';
 import { keyAt, valueAt } from './position.ts';
 import type { Report } from './report.ts';
 import type { Mesh } from './schema/mesh.ts';
@@ -53,7 +54,7 @@ export function buildServices(mesh: Mesh, source: SourceDocument, report: Report
       }
       return {
         name: version,
-        proxy: `${name}-${version}`,
+        proxy: proxyId(name, version),
         labels: { app: name, version, ...service.labels, ...spec.labels },
         replicas: spec.replicas,
         spec,

@@ -10,7 +10,7 @@
 // ports; a port once handed out stays the same across reloads.
 import { readFile } from 'node:fs/promises';
 import type { MeshModel } from '../config/model.ts';
-import { GATEWAY_PROXY } from '../config/model.ts';
+import { envoyName, portKey } from '../config/names.ts';
 import { CAPTURE_PORTS, composeAddressing, loopbackAddressing, type Addressing } from '../compile/addressing.ts';
 
 export interface AddressingMode {
@@ -28,7 +28,7 @@ export function composeMode(): AddressingMode {
     name: 'compose',
     forModel: () => addressing,
     // Proxies are Compose services named SERVICE-VERSION-proxy (and mesh-gateway), on the stats port.
-    statsUrl: (proxy) => `http://${proxy === GATEWAY_PROXY ? proxy : `${proxy}-proxy`}:${CAPTURE_PORTS.stats}/stats`,
+    statsUrl: (proxy) => `http://${envoyName(proxy)}:${CAPTURE_PORTS.stats}/stats`,
   };
 }
 
@@ -48,7 +48,7 @@ export function portMapMode(name: string, file: PortMapFile): AddressingMode {
       return addressing;
     },
     statsUrl(proxy) {
-      const port = ports.get(`admin ${proxy}`);
+      const port = ports.get(portKey.admin(proxy));
       return port === undefined ? undefined : `http://127.0.0.1:${port}/stats`;
     },
   };

@@ -2,6 +2,7 @@
 // `/stats?format=json&histogram_buckets=cumulative`, read with full stat names (Prometheus' tag
 // extraction cuts cluster names such as `outbound|9080|v1|reviews.default.svc.cluster.local` at
 // the first dot). Pure: stats text in, samples; samples in, a report.
+import { parseCluster } from '../config/names.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 /** What is counted for one route or cluster: requests, 5xx responses, and the latency histogram. */
@@ -124,8 +125,8 @@ export function trafficReport(samples: ReadonlyMap<string, readonly StatsSample[
     routes: [...routes].map(([route, d]) => ({ route, ...stats(d) })).sort((a, b) => a.route.localeCompare(b.route)),
     subsets: [...clusters]
       .flatMap(([cluster, d]) => {
-        const parts = /^outbound\|(\d+)\|([^|]*)\|(.+)$/.exec(cluster);
-        return parts ? [{ cluster, host: parts[3]!, port: Number(parts[1]), subset: parts[2]!, ...stats(d) }] : [];
+        const name = parseCluster(cluster);
+        return name?.direction === 'outbound' ? [{ cluster, host: name.host, port: name.port, subset: name.subset, ...stats(d) }] : [];
       })
       .sort((a, b) => a.cluster.localeCompare(b.cluster)),
   };

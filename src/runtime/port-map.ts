@@ -3,6 +3,7 @@
 // each Envoy, the gateway's published ports, and the control plane's own two ports.
 import type { MeshModel } from '../config/model.ts';
 import { proxyIds } from '../config/model.ts';
+import { portKey } from '../config/names.ts';
 import { loopbackAddressing } from '../compile/addressing.ts';
 import { compileMesh } from '../compile/index.ts';
 import type { PortMapFile } from '../control/addressing-mode.ts';
@@ -31,7 +32,7 @@ export function gatewayHostPorts(model: MeshModel): Map<number, number> {
 function portKeys(model: MeshModel): string[] {
   const addressing = loopbackAddressing(model, 1);
   compileMesh(model, addressing);
-  return [...addressing.ports.keys(), ...proxyIds(model).map((proxy) => `admin ${proxy}`)];
+  return [...addressing.ports.keys(), ...proxyIds(model).map(portKey.admin)];
 }
 
 /** Ports for everything; a gateway port that is taken is an Error with a sentence. */
@@ -45,7 +46,7 @@ export async function planPorts(model: MeshModel): Promise<PortPlan> {
           `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
       );
     }
-    fixed.set(`gateway ${serverPort}`, hostPort);
+    fixed.set(portKey.gateway(serverPort), hostPort);
   }
   const control: PortPlan['control'] = { xdsPort: CONTROL_DEFAULTS.xds, apiPort: CONTROL_DEFAULTS.api };
   const taken = new Set([...fixed.values()]);

@@ -2,7 +2,7 @@
 // service version and the gateway (each with its ADS bootstrap), one app per service version.
 // Pure: the model, the ports and the paths in; process specs, bootstraps and URLs out.
 import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
-import { GATEWAY_PROXY } from '../config/model.ts';
+import { CONTROL_NAME, GATEWAY_PROXY, portKey, sidecarName } from '../config/names.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import type { PortPlan } from './port-map.ts';
@@ -69,7 +69,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
   const notes: string[] = [];
 
   const control: ProcessSpec = {
-    name: 'mesh-control',
+    name: CONTROL_NAME,
     role: 'control',
     command: [
       ...input.mesh, 'control', '--dir', dir, '--xds-port', String(xdsPort), '--api-port', String(apiPort),
@@ -77,7 +77,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
     ],
     cwd: dir,
     env: base,
-    log: paths.log('mesh-control'),
+    log: paths.log(CONTROL_NAME),
   };
 
   const bootstraps = new Map<string, EnvoyJson>();
@@ -87,10 +87,10 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       ...(service && version ? { service: service.name, version: version.name } : {}),
       xdsHost: LOOPBACK,
       xdsPort,
-      adminPort: port(`admin ${proxy}`),
+      adminPort: port(portKey.admin(proxy)),
       listenAddress: LOOPBACK,
     }));
-    const name = service ? `${proxy}-proxy` : proxy;
+    const name = service ? sidecarName(proxy) : proxy;
     return {
       name,
       role: 'proxy',
@@ -111,11 +111,11 @@ export function planProcesses(input: PlanInput): ProcessPlan {
         notes.push(`${version.proxy}: replicas: ${version.replicas} runs as one process in the process runtime.`);
       }
       const first = service.ports[0]!.port;
-      const appPort = port(`app ${version.proxy} ${first}`);
-      const proxyUrl = `http://${LOOPBACK}:${port(`outbound ${version.proxy}`)}`;
+      const appPort = port(portKey.app(version.proxy, first));
+      const proxyUrl = `http://${LOOPBACK}:${port(portKey.outbound(version.proxy))}`;
       const noProxy = `localhost,${LOOPBACK}`;
       const check = version.spec.healthcheck;
-      const healthPort = (check?.port && input.ports.portMap.ports[`app ${version.proxy} ${check.port}`]) || appPort;
+      const healthPort = (check?.port && input.ports.portMap.ports[portKey.app(version.proxy, check.port)]) || appPort;
       apps.push({
         name: version.proxy,
         role: 'app',

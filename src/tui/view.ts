@@ -3,13 +3,12 @@
 // per service and subset, events as lines. Pure selectors shared by the reducer, the components
 // and the effects (which route is selected, which log to read).
 import { basename } from 'node:path';
+import { GATEWAY_PROXY, proxyId } from '../config/names.ts';
 import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { SyncState } from '../xds/types.ts';
 import type { RouteInfo } from './mesh-view.ts';
 import { currentWeights, selectedSubset, type DashboardState, type Pane } from './state.ts';
-
-export const GATEWAY = 'mesh-gateway';
 
 export interface ServiceRow {
   /** The proxy id: `SERVICE-VERSION`, or mesh-gateway. */
@@ -52,8 +51,8 @@ const SEVERITY: Record<SyncState, number> = { SYNCED: 0, 'NOT SENT': 1, STALE: 2
 
 export function serviceRows(state: DashboardState): ServiceRow[] {
   const ids = [
-    ...(state.mesh?.services.flatMap((s) => s.versions.map((v) => ({ id: `${s.name}-${v}`, service: s.name, version: v }))) ?? []),
-    { id: GATEWAY, service: GATEWAY, version: '' },
+    ...(state.mesh?.services.flatMap((s) => s.versions.map((v) => ({ id: proxyId(s.name, v), service: s.name, version: v }))) ?? []),
+    { id: GATEWAY_PROXY, service: GATEWAY_PROXY, version: '' },
   ];
   for (const p of state.proxies) {
     if (!ids.some((r) => r.id === p.id)) ids.push({ id: p.id, service: p.service ?? p.id, version: p.version ?? '' });

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadMeshFromSources } from '../../src/config/index.ts';
 import { formatDiagnostic, hasErrors } from '../../src/config/diagnostics.ts';
-import { GATEWAY_PROXY, type MeshModel } from '../../src/config/model.ts';
+import type { MeshModel } from '../../src/config/model.ts';
+import { GATEWAY_PROXY } from '../../src/config/names.ts';
 import { compileMesh, type CompiledMesh } from '../../src/compile/index.ts';
 import type { Addressing } from '../../src/compile/addressing.ts';
 import { staticBootstrap } from '../../src/compile/static-config.ts';

@@ -1,7 +1,8 @@
 // A mesh under test fed over xDS: YAML in, a snapshot cache and the ADS server in the test
 // process, real Envoys on ADS bootstraps out. `publish` compiles new YAML with the same
 // addressing (same ports) and hands it to the cache, as the control plane does on a file save.
-import { GATEWAY_PROXY, type MeshModel } from '../../src/config/model.ts';
+import type { MeshModel } from '../../src/config/model.ts';
+import { GATEWAY_PROXY } from '../../src/config/names.ts';
 import { compileMesh, type CompiledMesh } from '../../src/compile/index.ts';
 import type { Addressing } from '../../src/compile/addressing.ts';
 import { SnapshotCache } from '../../src/xds/cache.ts';

@@ -1,5 +1,6 @@
 import { apiGet, ApiError, DEFAULT_API } from '../../control/client.ts';
 import type { ProxyConfig } from '../../control/api.ts';
+import { parseCluster } from '../../config/names.ts';
 import { RESOURCE_KINDS, type EnvoyJson, type ResourceKind } from '../../envoy/snapshot.ts';
 import { EXIT, table, UsageError } from '../output.ts';
 
@@ -77,13 +78,12 @@ const SUMMARIES: Record<ResourceKind, Summary> = {
   clusters: (values) => [
     ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'ENDPOINTS'],
     values.map((c) => {
-      const [direction, port, subset, host] = String(c.name).split('|');
-      const istio = direction === 'outbound' || direction === 'inbound';
+      const istio = parseCluster(String(c.name));
       return [
-        istio ? host || '-' : String(c.name),
-        istio ? port! : '-',
-        istio ? subset || '-' : '-',
-        istio ? direction! : '-',
+        istio ? istio.host || '-' : String(c.name),
+        istio ? String(istio.port) : '-',
+        istio ? istio.subset || '-' : '-',
+        istio ? istio.direction : '-',
         String(c.type ?? 'STATIC'),
         c.type === 'EDS' ? 'EDS' : endpoints(c.load_assignment as EnvoyJson | undefined),
       ];

@@ -1,7 +1,7 @@
 // The ADS server feeding real Envoys: a gateway and two sidecars compiled from a small mesh,
 // all synced over xDS, with traffic from the gateway through the sidecars to the apps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_PROXY } from '../../../src/config/model.ts';
+import { GATEWAY_PROXY } from '../../../src/config/names.ts';
 import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { sendMany } from '../../helpers/traffic.ts';

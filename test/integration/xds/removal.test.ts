@@ -3,7 +3,7 @@
 // request fails, and afterwards CDS no longer has them and every proxy is SYNCED.
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_PROXY } from '../../../src/config/model.ts';
+import { GATEWAY_PROXY } from '../../../src/config/names.ts';
 import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { send, tally, type Response } from '../../helpers/traffic.ts';

@@ -2,7 +2,8 @@
 // protos (random meshes), and each proxy's config accepted by the real `envoy --mode validate`.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_PROXY, type MeshModel, type ServiceModel } from '../../../src/config/model.ts';
+import type { MeshModel, ServiceModel } from '../../../src/config/model.ts';
+import { GATEWAY_PROXY } from '../../../src/config/names.ts';
 import { compileMesh, type CompiledMesh } from '../../../src/compile/index.ts';
 import { composeAddressing, loopbackAddressing } from '../../../src/compile/addressing.ts';
 import { checkResource } from '../../../src/envoy/proto.ts';

@@ -1,0 +1,72 @@
+// Names that more than one layer builds or reads, built and parsed here only: proxy ids (Envoy
+// node ids), the names of workload instances and their sidecars, cluster names (Istio's), the
+// keys of the process runtime's port map, and the fixed ids of the gateway and control plane.
+// In config, the lowest layer: the validator itself names proxies, and every other layer but
+// xds (which speaks only the protocol) imports config already.
+
+/** The proxy id (Envoy node id) of the ingress gateway; also its Compose service and process name. */
+export const GATEWAY_PROXY = 'mesh-gateway';
+
+/** The control plane's Compose service and process name. */
+export const CONTROL_NAME = 'mesh-control';
+
+/** A sidecar's proxy id (Envoy node id, shared by all replicas): `SERVICE-VERSION`. */
+export function proxyId(service: string, version: string): string {
+  return `${service}-${version}`;
+}
+
+/** Replica `replica` (from 1) of a sidecar proxy's workload: `S-v`, then `S-v-r2`, `S-v-r3`… */
+export function instanceName(proxy: string, replica: number): string {
+  return replica === 1 ? proxy : `${proxy}-r${replica}`;
+}
+
+/** The Envoy beside an app instance (a Compose service, a process): `INSTANCE-proxy`. */
+export function sidecarName(instance: string): string {
+  return `${instance}-proxy`;
+}
+
+/** Where a proxy's Envoy runs by name: the gateway is itself, a sidecar `SERVICE-VERSION-proxy`. */
+export function envoyName(proxy: string): string {
+  return proxy === GATEWAY_PROXY ? proxy : sidecarName(proxy);
+}
+
+/** `outbound|PORT|SUBSET|FQDN`; the subset is empty for all versions of the service. */
+export function outboundCluster(port: number, subset: string | undefined, fqdn: string): string {
+  return `outbound|${port}|${subset ?? ''}|${fqdn}`;
+}
+
+/** `inbound|PORT||`: the app behind a sidecar, on one of its service ports. */
+export function inboundCluster(port: number): string {
+  return `inbound|${port}||`;
+}
+
+/** A cluster name in Istio's form, read back; `subset` and `host` are empty where the name has none. */
+export interface ClusterName {
+  direction: 'outbound' | 'inbound';
+  port: number;
+  subset: string;
+  host: string;
+}
+
+/** The parts of an `outbound|…` or `inbound|…` cluster name, or undefined for any other name. */
+export function parseCluster(name: string): ClusterName | undefined {
+  const parts = name.split('|');
+  if (parts.length !== 4) return undefined;
+  const [direction, port, subset, host] = parts as [string, string, string, string];
+  if (direction !== 'outbound' && direction !== 'inbound') return undefined;
+  if (!/^\d+$/.test(port) || (direction === 'outbound' && host === '')) return undefined;
+  return { direction, port: Number(port), subset, host };
+}
+
+/**
+ * The keys of the process runtime's port map (what `mesh control --addressing FILE` reads): one
+ * port for each listener, app port and Envoy admin of the loopback addressing.
+ */
+export const portKey = {
+  outbound: (proxy: string) => `outbound ${proxy}`,
+  inbound: (proxy: string, servicePort: number) => `inbound ${proxy} ${servicePort}`,
+  app: (proxy: string, servicePort: number) => `app ${proxy} ${servicePort}`,
+  gateway: (serverPort: number) => `gateway ${serverPort}`,
+  tcp: (proxy: string, serviceFqdn: string, servicePort: number) => `tcp ${proxy} ${serviceFqdn} ${servicePort}`,
+  admin: (proxy: string) => `admin ${proxy}`,
+};
