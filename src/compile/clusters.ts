@@ -5,6 +5,7 @@ import type { MeshModel, ServiceModel } from '../config/model.ts';
 import type { Protocol, ServicePort } from '../config/schema/mesh.ts';
 import type { ConnectionPoolSettings, LoadBalancerSettings, OutlierDetection, TrafficPolicy } from '../config/schema/istio.ts';
 import { toEnvoyDuration } from '../config/duration.ts';
+import type { FieldPatterns } from '../config/not-applied.ts';
 import type { Addressing, SocketAddress } from './addressing.ts';
 import { allIps, loadAssignment, subsetVersions, versionEndpoints } from './endpoints.ts';
 import { ADS, typed } from './envoy-json.ts';
@@ -13,6 +14,23 @@ import { PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { destinationRuleFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
+
+/** The Istio fields these clusters apply (those accepted but not: src/config/not-applied.ts). */
+export const APPLIED_BY_CLUSTERS: FieldPatterns = {
+  DestinationRule: [
+    'spec.host',
+    'spec.subsets.*.name',
+    'spec.subsets.*.labels',
+    'spec.**.loadBalancer.simple',
+    'spec.**.loadBalancer.warmupDurationSecs',
+    'spec.**.loadBalancer.consistentHash.ringHash',
+    'spec.**.loadBalancer.consistentHash.maglev',
+    'spec.**.loadBalancer.consistentHash.minimumRingSize',
+    'spec.**.connectionPool.tcp',
+    'spec.**.connectionPool.http',
+    'spec.**.outlierDetection',
+  ],
+};
 
 const CONNECT_TIMEOUT = '10s';
 const UINT32_MAX = 4_294_967_295;

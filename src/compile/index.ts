@@ -4,10 +4,12 @@
 // and every distinct resource object is checked against Envoy's protos once.
 import type { MeshModel, VersionModel, VirtualServiceModel } from '../config/model.ts';
 import { GATEWAY_PROXY, outboundCluster } from '../config/names.ts';
+import type { FieldPatterns } from '../config/not-applied.ts';
 import type { Server } from '../config/schema/istio.ts';
 import type { Addressing } from './addressing.ts';
-import { appCluster, byName, outboundClusters, passthroughCluster, tunnelCluster, type ClusterSet } from './clusters.ts';
+import { APPLIED_BY_CLUSTERS, appCluster, byName, outboundClusters, passthroughCluster, tunnelCluster, type ClusterSet } from './clusters.ts';
 import {
+  APPLIED_BY_LISTENERS,
   gatewayListenerFor,
   inboundListenerFor,
   outboundListener,
@@ -19,10 +21,26 @@ import {
 import { meshVirtualService } from './lookup.ts';
 import { gatewayRoutes, OUTBOUND, tcpOutboundListener } from './names.ts';
 import { checkResource } from '../envoy/proto.ts';
-import { gatewayKey, gatewayRouteConfig, sidecarRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
+import { APPLIED_BY_POLICY } from './policy.ts';
+import { APPLIED_BY_ROUTES, gatewayKey, gatewayRouteConfig, sidecarRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
 import { RESOURCE_KINDS, type ProxySnapshot, type Resource } from '../envoy/snapshot.ts';
 
 export type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
+
+/** The Istio fields the proxy kinds apply: which proxies a match is for, which ports a gateway serves. */
+const APPLIED_BY_PROXY_KINDS: FieldPatterns = {
+  VirtualService: ['spec.http.*.match.*.sourceLabels', 'spec.http.*.match.*.gateways', 'spec.tcp.*.match.*.sourceLabels', 'spec.tcp.*.match.*.gateways'],
+  Gateway: ['spec.servers.*.port.number', 'spec.servers.*.port.protocol'],
+};
+
+/** Every Istio field the compiler applies, as each part declares it beside its code. */
+export const APPLIED_FIELDS: readonly FieldPatterns[] = [
+  APPLIED_BY_PROXY_KINDS,
+  APPLIED_BY_ROUTES,
+  APPLIED_BY_LISTENERS,
+  APPLIED_BY_CLUSTERS,
+  APPLIED_BY_POLICY,
+];
 
 export interface CompiledMesh {
   /** Sorted by proxy id. */

@@ -2,12 +2,16 @@
 // tcp service ports, its inbound listeners to the app, and the gateway's per-port listeners.
 // Each builder takes what it needs, so index.ts can share equal listeners between proxies.
 import type { MeshModel, VirtualServiceModel } from '../config/model.ts';
+import type { FieldPatterns } from '../config/not-applied.ts';
 import type { ServicePort } from '../config/schema/mesh.ts';
 import { ADS, socketAddress, typed } from './envoy-json.ts';
 import { inboundCluster } from '../config/names.ts';
 import { gatewayListener, gatewayRoutes, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
+
+/** The Istio fields these listeners apply (those accepted but not: src/config/not-applied.ts). */
+export const APPLIED_BY_LISTENERS: FieldPatterns = { VirtualService: ['spec.tcp.*.route', 'spec.tcp.*.match.*.port'] };
 
 const ORIGINAL_DST = {
   name: 'envoy.filters.listener.original_dst',

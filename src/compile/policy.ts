@@ -3,6 +3,10 @@
 // subset's policy (its own port level first) replaces the fields it sets.
 import type { DestinationRuleModel } from '../config/model.ts';
 import type { TrafficPolicy } from '../config/schema/istio.ts';
+import type { FieldPatterns } from '../config/not-applied.ts';
+
+/** The Istio fields this merge applies: which port a port-level policy is for. */
+export const APPLIED_BY_POLICY: FieldPatterns = { DestinationRule: ['spec.**.portLevelSettings.*.port'] };
 
 type Policy = Omit<TrafficPolicy, 'portLevelSettings'>;
 

@@ -12,12 +12,34 @@ import type {
 } from '../config/schema/istio.ts';
 import type { ServicePort } from '../config/schema/mesh.ts';
 import { toEnvoyDuration } from '../config/duration.ts';
+import type { FieldPatterns } from '../config/not-applied.ts';
 import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
 import { inboundCluster, outboundCluster } from '../config/names.ts';
 import { PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
 import { destinationRuleFor, meshVirtualService, serviceFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
+
+const under = (prefix: string, fields: string[]) => fields.map((f) => `${prefix}.${f}`);
+
+/** The Istio fields these route configurations apply (those accepted but not: src/config/not-applied.ts). */
+export const APPLIED_BY_ROUTES: FieldPatterns = {
+  VirtualService: [
+    'spec.hosts',
+    'spec.gateways',
+    ...under('spec.http.*', ['name', 'route', 'timeout', 'headers', 'rewrite', 'directResponse', 'corsPolicy']),
+    ...under('spec.http.*', ['mirror', 'mirrors', 'mirrorPercent', 'mirrorPercentage']),
+    ...under('spec.http.*.match.*', ['name', 'uri', 'scheme', 'method', 'authority', 'headers', 'withoutHeaders', 'queryParams']),
+    ...under('spec.http.*.match.*', ['ignoreUriCase', 'port', 'statPrefix']),
+    ...under('spec.http.*.redirect', ['uri', 'authority', 'port', 'scheme', 'redirectCode']),
+    ...under('spec.http.*.retries', ['attempts', 'perTryTimeout', 'retryOn', 'retryIgnorePreviousHosts', 'backoff']),
+    ...under('spec.http.*.fault.delay', ['fixedDelay', 'percentage', 'percent']),
+    ...under('spec.http.*.fault.abort', ['httpStatus', 'grpcStatus', 'percentage', 'percent']),
+  ],
+  // Consistent hashing on a key of the request is a hash policy of the route.
+  DestinationRule: under('spec.**.loadBalancer.consistentHash', ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName']),
+  Gateway: ['spec.servers.*.hosts'],
+};
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const CORS_FILTER = 'envoy.filters.http.cors';

@@ -66,12 +66,13 @@ describe('DestinationRule', () => {
     trafficPolicy:
       portLevelSettings:
       - port: {number: 9080}
+        tls: {mode: ISTIO_MUTUAL}
         connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
 `;
     expect(diagnostics({ 'dr.yaml': rule })).toEqual([
       'dr.yaml:6:3 warning: DestinationRule spec.exportTo is accepted but not applied by localmesh yet: the rule is visible to the whole mesh',
       'dr.yaml:8:41 warning: DestinationRule spec.trafficPolicy.loadBalancer.localityLbSetting is accepted but not applied by localmesh yet: there is one locality on a laptop',
-      'dr.yaml:15:33 warning: DestinationRule spec.subsets[0].trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy is accepted but not applied by localmesh yet: HTTP/1.1 connections are not upgraded to HTTP/2',
+      'dr.yaml:15:9 warning: DestinationRule spec.subsets[0].trafficPolicy.portLevelSettings[0].tls is accepted but not applied by localmesh yet: traffic between sidecars is plain text (no mTLS, no TLS origination)',
     ]);
   });
 
