@@ -5,6 +5,7 @@ import { startXdsServer } from '../xds/server.ts';
 import { addressingMode } from './addressing-mode.ts';
 import { startApi } from './api.ts';
 import { createController } from './controller.ts';
+import { faultRoutes } from './fault-routes.ts';
 import { eventLog, type EventLog } from './events.ts';
 import { startScraper } from './scraper.ts';
 import { watchMeshDir } from './watcher.ts';
@@ -51,11 +52,14 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     await controller.reload();
     const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
+    const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
     const traffic = startScraper({
       targets: () =>
         controller.status().proxies.flatMap((proxy) => {
           const statsUrl = mode.statsUrl(proxy);
-          return statsUrl ? [{ proxy, statsUrl }] : [];
+          const snapshot = controller.snapshot(proxy);
+          if (snapshot && !faults.has(snapshot)) faults.set(snapshot, faultRoutes(snapshot));
+          return statsUrl ? [{ proxy, statsUrl, faults: snapshot ? faults.get(snapshot)! : [] }] : [];
         }),
     });
     closers.push(() => traffic.close());
