@@ -2,6 +2,12 @@
 // xDS cache. An invalid mesh is never published: the last good version keeps serving and the
 // diagnostics are kept for /status. File changes arrive in bursts (an editor's atomic save, a
 // git checkout) and are coalesced: one reload once the burst has been quiet for `debounceMs`.
+// What serves must be the files as they are on disk once they are quiet, and a watcher's events
+// cannot promise that (chokidar drops a 'change' within 50 ms of the one before; a read can race
+// a write): after every reload the files are read back `settleMs` later and reloaded while they
+// differ from what was loaded, and, while quiet, every `recheckMs`. Until the read-back matches,
+// the status says a reload is pending. No file content and no loader bug stops the controller:
+// an exception while loading is a diagnostic and the last good version keeps serving.
 import { createHash } from 'node:crypto';
 import { loadMeshFromSources, type SourceFile, type ValidationResult } from '../config/index.ts';
 import { readMeshDir } from '../config/load.ts';
@@ -24,6 +30,14 @@ export interface ControllerOptions {
   onEvent(event: ControllerEvent): void;
   /** Quiet time that ends a burst of file changes. */
   debounceMs?: number;
+  /**
+   * After each reload the files are read again this much later, and reloaded if they differ from
+   * what was loaded: a watcher can miss the last save of a burst (chokidar drops a 'change' that
+   * follows another within 50 ms) and a read can race a write. More than chokidar's 50 ms.
+   */
+  settleMs?: number;
+  /** While quiet, the files are read again this often and reloaded if they differ (0: never). */
+  recheckMs?: number;
   /** The mesh files; reads `dir` unless given (tests). */
   read?: (dir: string) => Promise<SourceFile[]>;
 }
@@ -36,9 +50,15 @@ export interface ControlStatus {
   publishedAt?: number;
   /** When a mesh file last changed (or the first load, ms since epoch). */
   lastChangeAt?: number;
-  /** Whether the files as they are now are valid; when not, `version` is the last good one. */
+  /** Whether the files as last loaded are valid; when not, `version` is the last good one. */
   valid: boolean;
-  /** The diagnostics of the files as they are now (errors first). */
+  /**
+   * The files changed since they were last loaded, or are being read again to confirm they did
+   * not: `valid` and `version` may be about to change. False once the files on disk were read
+   * back and are the ones loaded. Absent from a control plane older than this field.
+   */
+  pending?: boolean;
+  /** The diagnostics of the files as last loaded (errors first). */
   diagnostics: Diagnostic[];
   /** The proxies of the version serving. */
   proxies: string[];
@@ -49,48 +69,83 @@ export interface Controller {
   reload(files?: string[], changedAt?: number): Promise<void>;
   /** A file changed: reload once the burst is over. */
   changed(file: string): void;
-  /** Resolves when no reload is pending or running. */
+  /** Resolves when no reload is pending or running and the files read back are the ones loaded. */
   idle(): Promise<void>;
   status(): ControlStatus;
   /** The snapshot serving for a proxy. */
   snapshot(proxy: string): ProxySnapshot | undefined;
-  /** Cancels a pending reload. */
+  /** Cancels a pending reload and stops re-reading the files. */
   close(): void;
 }
 
+/** The files as read, with their hash, or why they could not be read. */
+interface ReadFiles {
+  hash: string;
+  files: SourceFile[];
+  error?: string;
+}
+
 export function createController(options: ControllerOptions): Controller {
-  const { dir, addressing, cache, onEvent, debounceMs = 30, read = readMeshDir } = options;
+  const { dir, addressing, cache, onEvent, debounceMs = 30, settleMs = 100, recheckMs = 1000, read = readMeshDir } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number } | undefined;
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
+  /** The files the state above comes from. */
+  let loaded: ReadFiles | undefined;
+  /** Since when the files on disk may differ from `loaded` (a change seen, not yet confirmed loaded). */
+  let unsettledSince: number | undefined;
 
   // Changes waiting for the burst to end, and the one reload allowed to run at a time.
   const pending = new Set<string>();
   let firstChangeAt = 0;
   let timer: NodeJS.Timeout | undefined;
+  let settleTimer: NodeJS.Timeout | undefined;
+  let recheckTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let closed = false;
 
-  async function loadFiles(): Promise<{ hash: string; result: ValidationResult }> {
-    let files: SourceFile[];
+  async function readFiles(): Promise<ReadFiles> {
     try {
-      files = await read(dir);
+      const files = await read(dir);
+      return { hash: filesHash(files), files };
     } catch (error) {
-      const message = `cannot read the mesh directory: ${(error as Error).message}`;
-      return { hash: '', result: { diagnostics: [{ file: dir, line: 0, col: 0, severity: 'error', message }] } };
+      const message = (error as Error).message;
+      return { hash: `unreadable: ${message}`, files: [], error: message };
     }
-    const hash = createHash('sha256');
-    for (const file of files) hash.update(file.path).update('\0').update(file.text).update('\0');
-    return { hash: hash.digest('hex').slice(0, 8), result: loadMeshFromSources(files, dir) };
   }
 
-  async function load(): Promise<void> {
+  function validate(files: SourceFile[]): ValidationResult {
+    try {
+      return loadMeshFromSources(files, dir);
+    } catch (error) {
+      // A loader bug: no file content may take the control plane down. Name the file it came from.
+      const culprit = files.find((file) => {
+        try {
+          loadMeshFromSources([file], dir);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      const message = `localmesh failed to read ${culprit ? 'this file' : 'the mesh files'}: ${(error as Error).message}`;
+      const hint = 'This is a bug in localmesh, not necessarily in the file: the last good version keeps serving. Please report it with the file.';
+      return { diagnostics: [{ file: culprit?.path ?? dir, line: 0, col: 0, severity: 'error', message, hint }] };
+    }
+  }
+
+  async function load(given?: ReadFiles): Promise<void> {
     const started = performance.now();
-    const { hash, result } = await loadFiles();
+    const files = given ?? (await readFiles());
+    loaded = files;
     const took = () => Math.round((performance.now() - started) * 10) / 10;
     const invalid = (diagnostics: Diagnostic[]) => {
       state = { ...state, valid: false, diagnostics };
       onEvent({ type: 'invalid', diagnostics, serving: serving?.version, at: Date.now(), ms: took() });
     };
+    if (files.error !== undefined) {
+      return invalid([{ file: dir, line: 0, col: 0, severity: 'error', message: `cannot read the mesh directory: ${files.error}` }]);
+    }
+    const result = validate(files.files);
     // A valid model the compiler or the cache rejects is a bug, but still a reason not to publish.
     const bug = (what: string, error: unknown): Diagnostic[] => [
       { file: dir, line: 0, col: 0, severity: 'error', message: `the mesh is valid but ${what}: ${(error as Error).message}` },
@@ -98,7 +153,7 @@ export function createController(options: ControllerOptions): Controller {
     ];
 
     if (!result.model || hasErrors(result.diagnostics)) return invalid(result.diagnostics);
-    if (serving && hash === serving.hash) {
+    if (serving && files.hash === serving.hash) {
       state = { ...state, valid: true, diagnostics: result.diagnostics };
       onEvent({ type: 'unchanged', version: serving.version, at: Date.now(), ms: took() });
       return;
@@ -109,7 +164,7 @@ export function createController(options: ControllerOptions): Controller {
     } catch (error) {
       return invalid(bug('could not be compiled', error));
     }
-    const version = `${counter + 1}-${hash}`;
+    const version = `${counter + 1}-${files.hash.slice(0, 8)}`;
     const proxies = compiled.snapshots.map((s) => s.proxy);
     onEvent({ type: 'compiled', version, proxies, warnings: result.diagnostics.length, at: Date.now(), ms: took() });
     try {
@@ -119,16 +174,64 @@ export function createController(options: ControllerOptions): Controller {
     }
     for (const old of serving?.compiled.snapshots ?? []) if (!proxies.includes(old.proxy)) cache.clearSnapshot(old.proxy);
     counter++;
-    serving = { version, hash, compiled, publishedAt: Date.now() };
+    serving = { version, hash: files.hash, compiled, publishedAt: Date.now() };
     state = { ...state, valid: true, diagnostics: result.diagnostics };
+  }
+
+  /**
+   * Runs `task` after the one running (one at a time); a task that throws becomes an 'invalid'
+   * event. A task that loaded the files (returns true) has them read back later.
+   */
+  async function serialized(task: () => Promise<boolean>): Promise<void> {
+    while (running) await running;
+    running = task()
+      .then((reloaded) => reloaded && settleLater())
+      .catch((error: unknown) => {
+        const message = `the control plane failed to reload: ${(error as Error).message}`;
+        state = { ...state, valid: false, diagnostics: [{ file: dir, line: 0, col: 0, severity: 'error', message }] };
+        onEvent({ type: 'invalid', diagnostics: state.diagnostics, serving: serving?.version, at: Date.now(), ms: 0 });
+      })
+      .finally(() => (running = undefined));
+    return running;
   }
 
   async function reload(files: string[] = [], changedAt = Date.now()): Promise<void> {
     if (files.length > 0) onEvent({ type: 'changed', files, at: changedAt, ms: Date.now() - changedAt });
     state = { ...state, lastChangeAt: changedAt };
-    while (running) await running; // one at a time; a reload asked for during another runs after it
-    running = load().finally(() => (running = undefined));
-    return running;
+    unsettledSince ??= changedAt;
+    return serialized(async () => {
+      await load();
+      return true;
+    });
+  }
+
+  /** After a reload, read the files back once the watcher's late events are in; see `settleMs`. */
+  function settleLater(): void {
+    clearTimeout(settleTimer);
+    settleTimer = undefined;
+    if (closed || timer) return; // the burst's reload settles later
+    settleTimer = setTimeout(() => {
+      settleTimer = undefined;
+      void recheck();
+    }, settleMs);
+  }
+
+  /** Reads the files; reloads them when they differ from those loaded, else the mesh is settled. */
+  function recheck(): Promise<void> {
+    return serialized(async () => {
+      const now = await readFiles();
+      if (timer || closed) return false; // a burst is under way: its reload comes
+      if (now.hash === loaded?.hash) {
+        if (pending.size === 0) unsettledSince = undefined;
+        return false;
+      }
+      const at = Date.now();
+      onEvent({ type: 'changed', files: differing(loaded?.files ?? [], now.files), unreported: true, at, ms: 0 });
+      state = { ...state, lastChangeAt: at };
+      unsettledSince ??= at;
+      await load(now);
+      return true;
+    });
   }
 
   function flush(): void {
@@ -138,29 +241,60 @@ export function createController(options: ControllerOptions): Controller {
     void reload(files, firstChangeAt);
   }
 
+  function startRechecks(): void {
+    if (recheckMs <= 0 || recheckTimer || closed) return;
+    recheckTimer = setInterval(() => {
+      if (!timer && !running && !settleTimer) void recheck();
+    }, recheckMs);
+    recheckTimer.unref();
+  }
+
   return {
-    reload,
+    async reload(files, changedAt) {
+      startRechecks();
+      return reload(files, changedAt);
+    },
     changed(file) {
       if (pending.size === 0) firstChangeAt = Date.now();
+      unsettledSince ??= firstChangeAt;
       pending.add(file);
+      clearTimeout(settleTimer);
+      settleTimer = undefined;
       clearTimeout(timer);
       timer = setTimeout(flush, debounceMs);
     },
     async idle() {
-      while (timer || running) await (running ?? new Promise((r) => setTimeout(r, debounceMs)));
+      while (timer || running || settleTimer) await (running ?? new Promise((r) => setTimeout(r, Math.min(debounceMs, settleMs))));
     },
     status: () => ({
       dir,
       version: serving?.version,
       publishedAt: serving?.publishedAt,
       ...state,
+      pending: unsettledSince !== undefined,
       proxies: serving?.compiled.snapshots.map((s) => s.proxy) ?? [],
     }),
     snapshot: (proxy) => serving?.compiled.snapshots.find((s) => s.proxy === proxy),
     close() {
-      clearTimeout(timer);
-      timer = undefined;
+      closed = true;
+      for (const t of [timer, settleTimer]) clearTimeout(t);
+      clearInterval(recheckTimer);
+      timer = settleTimer = recheckTimer = undefined;
       pending.clear();
     },
   };
+}
+
+/** The paths added, removed or changed between two reads of the files. */
+function differing(before: readonly SourceFile[], after: readonly SourceFile[]): string[] {
+  const old = new Map(before.map((f) => [f.path, f.text]));
+  const now = new Map(after.map((f) => [f.path, f.text]));
+  return [...new Set([...old.keys(), ...now.keys()])].filter((path) => old.get(path) !== now.get(path)).sort();
+}
+
+/** The hash of a set of mesh files (paths and contents); a version's `HASH` is its first 8 digits. */
+export function filesHash(files: readonly SourceFile[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(file.path).update('\0').update(file.text).update('\0');
+  return hash.digest('hex');
 }

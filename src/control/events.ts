@@ -5,8 +5,11 @@ import type { Diagnostic } from '../config/diagnostics.ts';
 import type { XdsEvent } from '../xds/types.ts';
 
 export type ControllerEvent =
-  /** A burst of file events, seen first at `at`, settled `ms` later. */
-  | { type: 'changed'; files: string[]; at: number; ms: number }
+  /**
+   * A burst of file events, seen first at `at`, settled `ms` later; `unreported` when no event
+   * told of it and reading the files back found it (the watcher missed the last of a burst).
+   */
+  | { type: 'changed'; files: string[]; unreported?: true; at: number; ms: number }
   /** The mesh does not validate (or compile); `serving` is the version that keeps serving. */
   | { type: 'invalid'; diagnostics: Diagnostic[]; serving?: string; at: number; ms: number }
   /** A new version compiled and published to every proxy's snapshot. */

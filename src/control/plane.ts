@@ -5,6 +5,7 @@ import { startXdsServer } from '../xds/server.ts';
 import { addressingMode } from './addressing-mode.ts';
 import { startApi } from './api.ts';
 import { createController } from './controller.ts';
+import { faultRoutes } from './fault-routes.ts';
 import { eventLog, type EventLog } from './events.ts';
 import { startScraper } from './scraper.ts';
 import { watchMeshDir } from './watcher.ts';
@@ -15,6 +16,7 @@ export interface PlaneOptions {
   apiPort: number;
   /** Address the xDS server and the API listen on. */
   bind: string;
+  /** Poll the files instead of waiting for events; LOCALMESH_POLL=1 in the environment does too (the process runtime passes its environment on). */
   poll: boolean;
   /** `compose` or the path of a port map file. */
   addressing: string;
@@ -43,7 +45,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
   try {
     // Watch first, then load: an edit made while starting is in the load or seen by the watcher.
     const watcher = await watchMeshDir(dir, {
-      poll: options.poll,
+      poll: options.poll || process.env.LOCALMESH_POLL === '1',
       onChange: (path) => controller.changed(path),
       onError: (error) => warn(`Watching ${dir} failed: ${error.message}. Edits may go unseen; try --poll.`),
     });
@@ -51,11 +53,14 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     await controller.reload();
     const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
+    const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
     const traffic = startScraper({
       targets: () =>
         controller.status().proxies.flatMap((proxy) => {
           const statsUrl = mode.statsUrl(proxy);
-          return statsUrl ? [{ proxy, statsUrl }] : [];
+          const snapshot = controller.snapshot(proxy);
+          if (snapshot && !faults.has(snapshot)) faults.set(snapshot, faultRoutes(snapshot));
+          return statsUrl ? [{ proxy, statsUrl, faults: snapshot ? faults.get(snapshot)! : [] }] : [];
         }),
     });
     closers.push(() => traffic.close());

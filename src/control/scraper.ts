@@ -1,11 +1,13 @@
 // Reads every proxy's Envoy stats once a second and keeps a sliding window of samples, for
 // /traffic. A proxy that cannot be reached is reported as such; the others still count.
-import { parseStats, startSample, STATS_QUERY, trafficReport, type ProxyScrape, type StatsSample, type TrafficReport } from './traffic.ts';
+import { parseStats, startSample, STATS_QUERY, trafficReport, type FaultRoute, type ProxyScrape, type StatsSample, type TrafficReport } from './traffic.ts';
 
 /** A proxy and the URL of its Envoy `/stats` (admin, or a stats port that serves it). */
 export interface StatsTarget {
   proxy: string;
   statsUrl: string;
+  /** Its routes that inject faults (fault-routes.ts), so that what they inject is counted. */
+  faults?: FaultRoute[];
 }
 
 export interface ScraperOptions {
@@ -28,13 +30,14 @@ export function startScraper(options: ScraperOptions): Scraper {
   const samples = new Map<string, StatsSample[]>();
   const scrapes = new Map<string, ProxyScrape>();
 
-  async function scrapeOne({ proxy, statsUrl }: StatsTarget): Promise<void> {
+  async function scrapeOne({ proxy, statsUrl, faults }: StatsTarget): Promise<void> {
     const url = `${statsUrl}${statsUrl.includes('?') ? '&' : '?'}${STATS_QUERY}`;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(200, intervalMs - 100)) });
       if (!response.ok) throw new Error(`HTTP ${response.status} from ${statsUrl}`);
       const at = Date.now();
       const sample = parseStats(await response.json(), at);
+      if (faults?.length) sample.faults = faults;
       const windowStart = at - windowMs;
       samples.set(proxy, inWindow([...sameEnvoy(samples.get(proxy) ?? [], sample.startedAt, windowStart), sample], windowStart));
       scrapes.set(proxy, { proxy, url: statsUrl, reachable: true, lastScrapeAt: at });

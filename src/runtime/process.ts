@@ -9,6 +9,7 @@ import { adsBootstrap } from '../xds/bootstrap.ts';
 import { findEnvoy } from './envoy-binary.ts';
 import { planPorts } from './port-map.ts';
 import { missingCommands, planProcesses, type AppSpec } from './process-plan.ts';
+import { onInterrupt, signalExitCode, signalName, type Interrupt } from './interrupt.ts';
 import { httpOk, tcpOpen, unsynced, waitUntil } from './readiness.ts';
 import { prepareStateDir, readState, removeState, statePaths, writeState, type RunState } from './state.ts';
 import { alive, identity, start, stillRunning, stopAll, type ProcessSpec, type Started } from './supervise.ts';
@@ -54,7 +55,10 @@ async function earlierRun(dir: string): Promise<RunState | undefined> {
   return undefined;
 }
 
-/** Starts the mesh; resolves once it is up (detached) or once it was stopped (foreground). Returns the exit code. */
+/**
+ * Starts the mesh; resolves once it is up (detached) or once it was stopped (foreground). Returns
+ * the exit code. Ctrl-C (or SIGTERM) before it is up, with -d too, stops what was started.
+ */
 export async function upProcesses(model: MeshModel, meshDir: string, options: UpOptions): Promise<number> {
   const dir = resolve(meshDir);
   const { say } = options;
@@ -66,43 +70,62 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
   const missing = missingCommands(model);
   if (missing) throw new Error(`${meshDir}: ${missing}.`);
   const envoy = findEnvoy();
-
-  const ports = await planPorts(model);
-  ports.notes.forEach(say);
-  const plan = planProcesses({
-    model, dir, ports, envoy,
-    paths: statePaths(dir),
-    mesh: [process.execPath, MESH_BIN],
-    env: process.env,
-    bootstrap: adsBootstrap,
-  });
-  plan.notes.forEach(say);
-  const paths = await prepareStateDir(dir, ports.portMap, plan.bootstraps);
-  const api = `http://127.0.0.1:${ports.control.apiPort}`;
-  const state: RunState = {
-    runtime: 'process',
-    dir,
-    startedAt: new Date().toISOString(),
-    detached: options.detach,
-    ...(options.detach ? {} : { up: identity(process.pid) }),
-    control: { ...ports.control, api },
-    gateways: plan.gateways,
-    processes: [],
-  };
-  const started: Started[] = [];
-  const launch = async (specs: ProcessSpec[]): Promise<Started[]> => {
-    const now = specs.map(start);
-    started.push(...now);
-    state.processes = started.map((s) => s.record);
-    await writeState(dir, state);
-    return now;
-  };
-
+  const interrupt = onInterrupt();
   try {
+    return await startAndRun(model, meshDir, dir, envoy, { ...options, timeoutMs }, interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function startAndRun(
+  model: MeshModel,
+  meshDir: string,
+  dir: string,
+  envoy: string,
+  options: UpOptions & { timeoutMs: number },
+  interrupt: Interrupt,
+): Promise<number> {
+  const { say, timeoutMs, detach } = options;
+  const { signal } = interrupt;
+  const started: Started[] = [];
+  let plan: ReturnType<typeof planProcesses> | undefined;
+  try {
+    const ports = await planPorts(model);
+    ports.notes.forEach(say);
+    plan = planProcesses({
+      model, dir, ports, envoy,
+      paths: statePaths(dir),
+      mesh: [process.execPath, MESH_BIN],
+      env: process.env,
+      bootstrap: adsBootstrap,
+    });
+    plan.notes.forEach(say);
+    await prepareStateDir(dir, ports.portMap, plan.bootstraps);
+    const api = `http://127.0.0.1:${ports.control.apiPort}`;
+    const state: RunState = {
+      runtime: 'process',
+      dir,
+      startedAt: new Date().toISOString(),
+      detached: detach,
+      ...(detach ? {} : { up: identity(process.pid) }),
+      control: { ...ports.control, api },
+      gateways: plan.gateways,
+      processes: [],
+    };
+    const launch = async (specs: ProcessSpec[]): Promise<Started[]> => {
+      interrupt.check();
+      const now = specs.map(start);
+      started.push(...now);
+      state.processes = started.map((s) => s.record);
+      await writeState(dir, state);
+      return now;
+    };
+    const control = plan.control;
     say(`Starting the control plane (xDS 127.0.0.1:${ports.control.xdsPort}, API ${api})`);
-    const [control] = await launch([plan.control]);
-    await waitUntil('the control plane', () => httpOk(`${api}/status`), { timeoutMs, exited: control!.exited }).catch((e) => {
-      throw new StartError((e as Error).message, plan.control.log);
+    const [controlStarted] = await launch([control]);
+    await waitUntil('the control plane', () => httpOk(`${api}/status`), { timeoutMs, exited: controlStarted!.exited, signal }).catch((e) => {
+      throw signal.aborted ? e : new StartError((e as Error).message, control.log);
     });
 
     say(`Starting ${plan.proxies.length} Envoy proxies (${plan.proxies.map((p) => p.name).join(', ')})`);
@@ -112,26 +135,34 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
 
     say(`Waiting for ${plan.proxyIds.length} proxies to be SYNCED`);
     let behind: string[] = [];
+    const proxyIds = plan.proxyIds;
     const anyProxyExit = Promise.race(proxies.map((p) => p.exited.then((how) => `${p.record.name} ${how} (log: ${p.record.log})`)));
-    await waitUntil('the proxies', async () => (behind = await unsynced(api, plan.proxyIds)).length === 0, {
+    await waitUntil('the proxies', async () => (behind = await unsynced(api, proxyIds)).length === 0, {
       timeoutMs,
       exited: anyProxyExit,
+      signal,
     }).catch((e) => {
-      throw new StartError(`${(e as Error).message}; not SYNCED: ${behind.join(', ')}`, plan.control.log);
+      throw signal.aborted ? e : new StartError(`${(e as Error).message}; not SYNCED: ${behind.join(', ')}`, control.log);
     });
 
     say(`Waiting for ${plan.apps.length} apps to answer`);
-    await Promise.all(plan.apps.map((app, i) => appReady(app, apps[i]!, timeoutMs)));
+    const appSpecs = plan.apps;
+    await Promise.all(appSpecs.map((app, i) => appReady(app, apps[i]!, timeoutMs, signal)));
+    interrupt.check();
   } catch (error) {
-    say('Stopping what was started');
+    const by = interrupt.received();
+    say(by ? `${signalName(by)}: stopping what mesh up started` : 'Stopping what was started');
     await stopAll(started.map((s) => s.record));
     await removeState(dir);
-    throw error;
+    if (!by) throw error;
+    const what = started.length === 0 ? 'nothing had been started yet' : `stopped what it had started (${started.length} process${started.length === 1 ? '' : 'es'})`;
+    say(`Interrupted (${signalName(by)}) while starting: ${what}; nothing of the mesh in ${meshDir} runs.`);
+    return signalExitCode(by);
   }
 
   for (const url of plan.gateways) say(`Gateway: ${url}`);
-  if (options.detach) {
-    say(`Running in the background (logs: mesh logs --dir ${meshDir}; stop: mesh down ${meshDir}).`);
+  if (detach) {
+    say(`Running in the background (logs: mesh logs ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
   let stopping = false;
@@ -148,8 +179,8 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
       clearInterval(alive);
       done();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
     void options.watch?.().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)).finally(stop);
   });
   say('Stopping');
@@ -159,12 +190,12 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
   return 0;
 }
 
-async function appReady(app: AppSpec, started: Started, timeoutMs: number): Promise<void> {
+async function appReady(app: AppSpec, started: Started, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const { health } = app;
   const check = 'url' in health ? () => httpOk(health.url) : () => tcpOpen(health.port);
   const where = 'url' in health ? health.url : `127.0.0.1:${health.port}`;
-  await waitUntil(`the app ${app.name} (${where})`, check, { timeoutMs, exited: started.exited }).catch((e) => {
-    throw new StartError((e as Error).message, app.log);
+  await waitUntil(`the app ${app.name} (${where})`, check, { timeoutMs, exited: started.exited, signal }).catch((e) => {
+    throw signal.aborted ? e : new StartError((e as Error).message, app.log);
   });
 }
 

@@ -3,23 +3,27 @@
 // the process it waits for exits.
 import { connect } from 'node:net';
 import type { ProxyStatus } from '../xds/types.ts';
+import { sleep } from './interrupt.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns true; throws a sentence on timeout or when `exited` settles first. */
+/**
+ * Polls `check` until it returns true; throws a sentence on timeout or when `exited` settles
+ * first, and `signal`'s reason (an Interrupted) as soon as it aborts.
+ */
 export async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
-  options: { timeoutMs: number; exited?: Promise<string>; intervalMs?: number },
+  options: { timeoutMs: number; exited?: Promise<string>; intervalMs?: number; signal?: AbortSignal },
 ): Promise<void> {
   let exit: string | undefined;
   void options.exited?.then((how) => (exit = how));
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
+    options.signal?.throwIfAborted();
     if (await check().catch(() => false)) return;
+    options.signal?.throwIfAborted();
     if (exit) throw new Error(`${what}: ${exit}`);
     if (Date.now() > deadline) throw new Error(`${what}: not ready within ${Math.round(options.timeoutMs / 1000)} s`);
-    await sleep(options.intervalMs ?? 100);
+    await sleep(options.intervalMs ?? 100, options.signal);
   }
 }
 
