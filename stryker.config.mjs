@@ -9,7 +9,7 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts' },
   coverageAnalysis: 'perTest',
-  mutate: ['src/config/**/*.ts', 'src/compile/**/*.ts', 'src/xds/**/*.ts'],
+  mutate: ['src/config/**/*.ts', 'src/compile/**/*.ts', 'src/envoy/**/*.ts', 'src/xds/**/*.ts'],
   ignorePatterns: ['.cache', '.mesh', 'out', 'reports'],
   concurrency: 2,
   incremental: true,
