@@ -4,38 +4,23 @@
 // type is stale and ignored; one that carries that nonce ACKs it, or NACKs it with error_detail.
 // A type is answered when it has never been answered on this stream, when its version in the
 // cache differs from the one sent, or when the requested names changed; so a NACKed version is
-// not sent again until the cache changes. On a new snapshot, changed types go out in the order
-// that never points at something missing: CDS, EDS, LDS, RDS. A new EDS cluster warms until
-// Envoy asks for its endpoints and gets them, so LDS and RDS are held back until the EDS
-// subscription covers every cluster of the snapshot (or CDS is NACKed); a new listener's RDS
-// follows when Envoy asks for it.
-// Make before break: when a snapshot removes clusters while LDS/RDS are to change (so Envoy's
-// current routes may still use them), CDS first goes out as the new clusters plus the removed ones
-// (version `<new>+keep`; their endpoints stay served), then LDS/RDS, and the final CDS (the
-// cache's version) only once Envoy has answered LDS and RDS at the snapshot's versions.
+// not sent again until the cache changes. Which changed types go out when (CDS, EDS, LDS, RDS;
+// make before break) is the push order's (push-order.ts).
 import type { ResourceKind } from '../envoy/snapshot.ts';
 import { TYPE_URLS } from '../envoy/snapshot.ts';
 import type { CachedResource, CachedSnapshot, SnapshotCache } from './cache.ts';
 import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
+import { PushOrder } from './push-order.ts';
 import type { ProxyHandle, StatusBoard } from './status.ts';
 
 const WILDCARD = new Set<ResourceKind>(['listeners', 'clusters']);
-/** Types that wait while new clusters warm. */
-const HELD: ResourceKind[] = ['listeners', 'routes'];
 
 export class XdsProtocolError extends Error {}
 
 interface TypeState {
   /** Requested names, sorted; undefined for a wildcard type. */
   names?: string[];
-  sent?: { version: string; nonce: string; names?: string[]; resources: CachedResource[]; from: CachedSnapshot; answered?: boolean };
-}
-
-/** Clusters removed by the snapshot but kept in CDS until Envoy has the routes that no longer use them. */
-interface Keep {
-  clusters: CachedResource[];
-  /** Their ClusterLoadAssignments, by name. */
-  endpoints: Map<string, CachedResource>;
+  sent?: { version: string; nonce: string; names?: string[]; resources: CachedResource[]; from: CachedSnapshot; answered: boolean };
 }
 
 export interface StreamOptions {
@@ -52,10 +37,11 @@ export class AdsStream {
   #handle?: ProxyHandle;
   #unwatch?: () => void;
   #types = new Map<ResourceKind, TypeState>();
-  /** LDS/RDS wait for Envoy to subscribe to the endpoints of new clusters. */
-  #holding = false;
-  /** Removed clusters still served in CDS, while Envoy may route by LDS/RDS older than the snapshot. */
-  #keep?: Keep;
+  #order = new PushOrder({
+    sent: (kind) => this.#types.get(kind)?.sent,
+    names: (kind) => this.#types.get(kind)?.names,
+    pushChanged: (cached, kinds) => this.#pushChanged(cached, kinds),
+  });
 
   constructor(options: StreamOptions) {
     this.#options = options;
@@ -76,24 +62,13 @@ export class AdsStream {
     if (!WILDCARD.has(kind)) state.names = [...new Set(req.resource_names)].sort();
     const cached = this.#options.cache.getSnapshot(this.#proxy!);
     if (!cached) return;
-    const held = this.#holding && HELD.includes(kind);
-    if (!held && this.#needsResponse(kind, state, cached)) this.#respond(kind, state, cached);
-    if (this.#holding && ((kind === 'endpoints' && !missingEndpoints(state, cached)) || (kind === 'clusters' && nack))) {
-      this.#holding = false;
-      this.#pushChanged(cached, HELD);
-    }
-    if (this.#keep && !this.#routesPending(cached)) {
-      this.#keep = undefined;
-      this.#pushChanged(cached, ['clusters']);
-    }
+    if (!this.#order.holds(kind) && this.#needsResponse(kind, state, cached)) this.#respond(kind, state, cached);
+    this.#order.onRequest(kind, Boolean(nack), cached);
   }
 
-  /** A new snapshot for this stream's proxy: send the types that changed, CDS, EDS, LDS, RDS. */
+  /** A new snapshot for this stream's proxy: the push order sends the types that changed. */
   onSnapshot(cached: CachedSnapshot): void {
-    this.#keep = this.#keepFor(cached);
-    const pushed = this.#pushChanged(cached, ['clusters', 'endpoints']);
-    this.#holding = (this.#holding || pushed.includes('clusters')) && missingEndpoints(this.#types.get('endpoints'), cached);
-    if (!this.#holding) this.#pushChanged(cached, HELD);
+    this.#order.onSnapshot(cached);
   }
 
   /** Send the given types whose version differs from the one last sent; returns those sent. */
@@ -101,7 +76,7 @@ export class AdsStream {
     const pushed: ResourceKind[] = [];
     for (const kind of kinds) {
       const state = this.#types.get(kind);
-      if (state && state.sent?.version !== this.#version(kind, cached)) {
+      if (state && state.sent?.version !== this.#order.version(kind, cached)) {
         this.#respond(kind, state, cached);
         pushed.push(kind);
       }
@@ -109,32 +84,9 @@ export class AdsStream {
     return pushed;
   }
 
-  /** The version to serve: the cache's, or while clusters are kept, a CDS version of its own. */
-  #version(kind: ResourceKind, cached: CachedSnapshot): string {
-    const version = cached.types[kind].version;
-    return kind === 'clusters' && this.#keep ? `${version}+keep` : version;
-  }
-
   #needsResponse(kind: ResourceKind, state: TypeState, cached: CachedSnapshot): boolean {
     const sent = state.sent;
-    return !sent || sent.version !== this.#version(kind, cached) || JSON.stringify(sent.names) !== JSON.stringify(state.names);
-  }
-
-  /** Whether LDS or RDS has not yet been sent at the snapshot's version and answered by Envoy. */
-  #routesPending(cached: CachedSnapshot): boolean {
-    return HELD.some((kind) => {
-      const sent = this.#types.get(kind)?.sent;
-      return sent !== undefined && (sent.version !== cached.types[kind].version || !sent.answered);
-    });
-  }
-
-  /** The clusters last sent that the snapshot removes, if Envoy's routes may still use them. */
-  #keepFor(cached: CachedSnapshot): Keep | undefined {
-    const sent = this.#types.get('clusters')?.sent;
-    const clusters = (sent?.resources ?? []).filter((r) => !cached.types.clusters.byName.has(r.name));
-    if (!sent || clusters.length === 0 || !this.#routesPending(cached)) return undefined;
-    const known = [...(this.#keep?.endpoints ?? []), ...sent.from.types.endpoints.byName];
-    return { clusters, endpoints: new Map(known.filter(([name]) => !cached.types.endpoints.byName.has(name))) };
+    return !sent || sent.version !== this.#order.version(kind, cached) || JSON.stringify(sent.names) !== JSON.stringify(state.names);
   }
 
   close(): void {
@@ -153,11 +105,10 @@ export class AdsStream {
 
   #respond(kind: ResourceKind, state: TypeState, cached: CachedSnapshot): void {
     const type = cached.types[kind];
-    const version = this.#version(kind, cached);
-    const kept = kind === 'endpoints' ? this.#keep?.endpoints : undefined;
+    const version = this.#order.version(kind, cached);
     const resources = state.names
-      ? state.names.flatMap((n) => type.byName.get(n) ?? kept?.get(n) ?? [])
-      : [...type.resources, ...(kind === 'clusters' ? (this.#keep?.clusters ?? []) : [])];
+      ? state.names.flatMap((n) => type.byName.get(n) ?? this.#order.kept(kind, n) ?? [])
+      : [...type.resources, ...this.#order.extra(kind)];
     const nonce = this.#options.nonce();
     this.#options.send({
       version_info: version,
@@ -166,13 +117,7 @@ export class AdsStream {
       nonce,
       control_plane: { identifier: 'localmesh' },
     });
-    state.sent = { version, nonce, names: state.names, resources, from: cached };
+    state.sent = { version, nonce, names: state.names, resources, from: cached, answered: false };
     this.#handle!.pushed(kind, version, nonce, resources.map((r) => r.name));
   }
-}
-
-/** Whether the snapshot has endpoints (one per EDS cluster) Envoy has not subscribed to yet. */
-function missingEndpoints(state: TypeState | undefined, cached: CachedSnapshot): boolean {
-  const subscribed = new Set(state?.names ?? []);
-  return cached.types.endpoints.resources.some((r) => !subscribed.has(r.name));
 }
