@@ -22,14 +22,11 @@ export interface Resource {
   value: EnvoyJson;
 }
 
-export interface ProxySnapshot {
+/** One proxy's resources, a list per resource kind (a new kind in TYPE_URLS is a new list here). */
+export interface ProxySnapshot extends Record<ResourceKind, Resource[]> {
   /** Envoy node id: `SERVICE-VERSION` for a sidecar, `mesh-gateway` for the ingress gateway. */
   proxy: string;
   kind: 'sidecar' | 'gateway';
   service?: string;
   version?: string;
-  listeners: Resource[];
-  routes: Resource[];
-  clusters: Resource[];
-  endpoints: Resource[];
 }

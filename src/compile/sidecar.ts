@@ -1,0 +1,148 @@
+// The sidecar proxy kind: one Envoy beside each service version. Outbound: one listener (or, with
+// capture, the catch-all) routing by the mesh's routes, a listener per tcp service port, every
+// outbound cluster; inbound: a listener per listen port to the app's own clusters.
+import type { ServiceModel, VersionModel } from '../config/model.ts';
+import { outboundCluster } from '../config/names.ts';
+import type { FieldPatterns } from '../config/not-applied.ts';
+import type { Resource } from '../envoy/snapshot.ts';
+import { appCluster, byName, passthroughCluster, tunnelCluster } from './clusters.ts';
+import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
+import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
+import { meshVirtualService } from './lookup.ts';
+import { OUTBOUND, tcpOutboundListener } from './names.ts';
+import { sidecarRouteConfig, type MatchFilter } from './routes.ts';
+
+/** The Istio fields that decide which sidecars a match is for. */
+export const APPLIED_BY_SIDECARS: FieldPatterns = {
+  VirtualService: ['spec.http.*.match.*.sourceLabels', 'spec.http.*.match.*.gateways', 'spec.tcp.*.match.*.sourceLabels', 'spec.tcp.*.match.*.gateways'],
+};
+
+interface Sidecar {
+  id: ProxyIdentity;
+  service: ServiceModel;
+  version: VersionModel;
+  /** Which `sourceLabels` selectors of the mesh's routes this version matches, one digit each: equal variants get equal routes. */
+  variant: string;
+  /** The matches of mesh routes that apply to this version. */
+  applies: MatchFilter;
+}
+
+function labelsMatch(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  for (const key in selector) if (labels[key] !== selector[key]) return false;
+  return true;
+}
+
+/** Every distinct `sourceLabels` selector in mesh routes: a sidecar's routes depend only on which it matches. */
+function sourceSelectors({ model }: CompileInput): Record<string, string>[] {
+  const byKey = new Map<string, Record<string, string>>();
+  for (const vs of model.virtualServices) {
+    if (!vs.gateways.includes('mesh')) continue;
+    for (const route of [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? [])]) {
+      for (const m of route.match ?? []) if (m.sourceLabels) byKey.set(JSON.stringify(m.sourceLabels), m.sourceLabels);
+    }
+  }
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+}
+
+function sidecarFilter(version: VersionModel): MatchFilter {
+  return (m) =>
+    (m.gateways === undefined || m.gateways.includes('mesh')) &&
+    (m.sourceLabels === undefined || labelsMatch(m.sourceLabels, version.labels));
+}
+
+/** Merge two lists sorted by name. */
+function mergeByName(a: readonly Resource[], b: readonly Resource[]): Resource[] {
+  const out: Resource[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(byName(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+export const SIDECAR: ProxyKind<Sidecar> = {
+  kind: 'sidecar',
+
+  proxies(input) {
+    const selectors = sourceSelectors(input);
+    return input.model.services.flatMap((service) =>
+      service.versions.map((version) => ({
+        id: { proxy: version.proxy, service: service.name, version: version.name },
+        service,
+        version,
+        variant: selectors.map((s) => (labelsMatch(s, version.labels) ? '1' : '0')).join(''),
+        applies: sidecarFilter(version),
+      })),
+    );
+  },
+
+  generators({ model, addressing, outbound }) {
+    const { capture, listenAddress } = addressing;
+    const meshClusters = [...outbound.clusters, capture ? passthroughCluster() : tunnelCluster()].sort(byName);
+    const httpPorts = [...new Set(model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port)))].sort((a, b) => a - b);
+    const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
+    const routeConfigs = new Map<string, Resource>();
+    const listeners = new Map<string, Resource>();
+    const apps = new Map<string, Resource>();
+    const clusterLists = new Map<string, Resource[]>();
+    const tunnel = capture ? [] : [tunnelListener()];
+
+    return {
+      listeners({ id: { proxy }, service, variant, applies }) {
+        const proxyListeners: Resource[] = [];
+        const outboundPort = addressing.outboundPort(proxy);
+        proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts)));
+        proxyListeners.push(...tunnel);
+
+        const takenPorts = new Set<number>();
+        for (const { service: target, port } of tcpPorts) {
+          const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
+          if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
+          takenPorts.add(listenPort);
+          const name = tcpOutboundListener(port.port, target.fqdn);
+          proxyListeners.push(
+            shared(listeners, `tcp ${variant} ${name} ${listenPort}`, () => {
+              const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
+                { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
+              ];
+              return tcpListener(name, listenAddress, listenPort, capture, targets);
+            }),
+          );
+        }
+
+        const groups = new Map<number, typeof service.ports>();
+        for (const port of service.ports) {
+          const listenPort = addressing.inboundPort(proxy, port.port);
+          groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
+        }
+        for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
+          proxyListeners.push(
+            shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)}`, () => inboundListenerFor(listenAddress, listenPort, ports, capture)),
+          );
+        }
+        return proxyListeners.sort(byName);
+      },
+
+      routes: ({ variant, applies }) => [
+        shared(routeConfigs, variant, () => ({
+          name: OUTBOUND,
+          value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture }),
+        })),
+      ],
+
+      // Equal app clusters (the same ports at the same app address) share the whole cluster list.
+      clusters({ id: { proxy }, service }) {
+        const appKeys = service.ports.map((port) => {
+          const app = addressing.appAddress(proxy, port.port);
+          return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
+        });
+        return shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>
+          mergeByName(appKeys.map(({ port, app, key }) => shared(apps, key, () => appCluster(port, app))).sort(byName), meshClusters),
+        );
+      },
+
+      endpoints: () => outbound.endpoints,
+    };
+  },
+};
