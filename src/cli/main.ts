@@ -17,44 +17,49 @@ import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { EXIT, UsageError } from './output.ts';
+import { meshArgs, notOneMesh, NotADirectory } from './mesh-dir.ts';
+import { nearest } from '../config/suggest.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 const HELP = `mesh — a local service mesh: Istio's model on a laptop, with Envoy sidecars.
 
-Usage: mesh <command> [options]
+Usage: mesh <command> [DIR] [arguments] [options]
 
 Commands:
-  validate [DIR]            check the mesh YAML in DIR; errors as FILE:LINE:COL
-  generate [DIR] --out OUT  write one complete Envoy configuration per proxy
-  weight HOST SUBSET=W...   set a route's traffic split in its YAML file (--dir DIR)
-  up [DIR] [-d]             run the mesh: control plane, Envoys, gateway and apps
-  down [DIR] [-v]           stop what mesh up started
-  status [DIR] [--json]     containers or processes, proxy sync, current diagnostics
-  doctor [DIR]              check Docker, Compose, images, NET_ADMIN, ports, names
-  logs [NAME] [-f]          show the logs of a mesh run by mesh up (--dir DIR)
-  control [--dir DIR]       run the control plane: watch, validate, compile, push over xDS
-  proxy-status              each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
-  proxy-config PROXY [TYPE] the listeners, routes, clusters, endpoints a proxy is served
-  load [URL] --rps N        send requests at a fixed rate; counts by version, status, latency
-  dashboard [DIR]           a terminal UI on a running mesh: services, routes, traffic, events, logs
+  up [DIR] [-d]                 run the mesh: control plane, Envoys, gateway and apps
+  down [DIR] [-v]               stop what mesh up started
+  status [DIR] [--json]         containers or processes, proxy sync, current diagnostics
+  logs [DIR] [NAME] [-f]        the logs of a mesh run by mesh up, or of one service of it
+  dashboard [DIR]               a terminal UI on a running mesh: services, routes, traffic, events, logs
+  load [DIR] [URL] --rps N      send requests at a fixed rate; counts by version, status, latency
+  weight [DIR] HOST SUBSET=W... set a route's traffic split in its YAML file
+  proxy-status [DIR]            each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
+  proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
+  control [DIR]                 run the control plane: watch, validate, compile, push over xDS
+  validate [DIR] [--json]       check the mesh YAML in DIR; errors as FILE:LINE:COL
+  generate [DIR] --out OUT      write one complete Envoy configuration per proxy
+  doctor [DIR]                  check Docker, Compose, images, NET_ADMIN, ports, names
 
 Options:
   -h, --help     show help (also after a command: mesh validate --help)
   -v, --version  show the version
 
-DIR defaults to the current directory. In a terminal, plain \`mesh\` opens the dashboard when
-a mesh runs in the current directory.`;
+DIR is the mesh directory, for every command: the first argument, or --dir DIR anywhere; it
+defaults to the current directory. In a terminal, plain \`mesh\` opens the dashboard when a mesh
+runs in the current directory.`;
+
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
 
 interface Command {
   help: string;
-  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  /** The command takes arguments of its own; its directory is then `--dir DIR`. */
+  options: Options;
+  /** The command takes arguments of its own after DIR (mesh logs [DIR] [NAME]). */
   args?: true;
+  /** The command reads the mesh: DIR must be one mesh (not none, not several in subfolders). */
+  reads?: true;
   run(dir: string, values: Record<string, unknown>, args: string[]): Promise<number>;
 }
-
-const DIR_OPTION = { dir: { type: 'string', default: '.' } } as const;
 
 const COMMANDS: Record<string, Command> = {
   validate: {
@@ -64,6 +69,7 @@ const COMMANDS: Record<string, Command> = {
   },
   generate: {
     help: generate.help,
+    reads: true,
     options: { out: { type: 'string' } },
     run: (dir, values) => {
       if (typeof values.out !== 'string') throw new UsageError('mesh generate needs --out OUT, the directory to write into.');
@@ -73,11 +79,13 @@ const COMMANDS: Record<string, Command> = {
   weight: {
     help: weight.help,
     args: true,
-    options: { ...DIR_OPTION, route: { type: 'string' } },
+    reads: true,
+    options: { route: { type: 'string' } },
     run: (dir, values, args) => weight.run(dir, args, typeof values.route === 'string' ? { route: values.route } : {}),
   },
   up: {
     help: up.help,
+    reads: true,
     options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false } },
     run: (dir, values) =>
       up.run(dir, { detach: values.detach === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }),
@@ -96,36 +104,32 @@ const COMMANDS: Record<string, Command> = {
   logs: {
     help: logs.help,
     args: true,
-    options: { ...DIR_OPTION, follow: { type: 'boolean', short: 'f', default: false } },
+    options: { follow: { type: 'boolean', short: 'f', default: false } },
     run: (dir, values, args) => logs.run(dir, args, { follow: values.follow === true }),
   },
   control: {
     help: control.help,
-    args: true,
     options: {
-      ...DIR_OPTION,
       'xds-port': { type: 'string', default: '15010' },
       'api-port': { type: 'string', default: '15080' },
       bind: { type: 'string', default: '127.0.0.1' },
       poll: { type: 'boolean', default: false },
       addressing: { type: 'string', default: 'compose' },
     },
-    run: (dir, values, args) => {
-      if (args.length > 0) throw new UsageError(`mesh control takes no arguments (the directory is --dir DIR), got ${args.join(' ')}.`);
+    run: (dir, values) => {
       const [xdsPort, apiPort, bind, addressing] = ['xds-port', 'api-port', 'bind', 'addressing'].map((k) => String(values[k]));
       return control.run(dir, { xdsPort: xdsPort!, apiPort: apiPort!, bind: bind!, poll: values.poll === true, addressing: addressing! });
     },
   },
   'proxy-status': {
     help: proxyStatus.help,
-    args: true,
-    options: { ...DIR_OPTION, api: { type: 'string' } },
+    options: { api: { type: 'string' } },
     run: async (dir, values) => proxyStatus.run({ api: await apiOf(dir, values) }),
   },
   'proxy-config': {
     help: proxyConfig.help,
     args: true,
-    options: { ...DIR_OPTION, api: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    options: { api: { type: 'string' }, output: { type: 'string', short: 'o' } },
     run: async (dir, values, args) => proxyConfig.run(args, { api: await apiOf(dir, values), output: values.output as string | undefined }),
   },
   dashboard: {
@@ -137,7 +141,6 @@ const COMMANDS: Record<string, Command> = {
     help: load.help,
     args: true,
     options: {
-      ...DIR_OPTION,
       rps: { type: 'string', default: '50' },
       duration: { type: 'string', default: '5s' },
       concurrency: { type: 'string', short: 'c', default: '32' },
@@ -161,6 +164,29 @@ async function apiOf(dir: string, values: Record<string, unknown>): Promise<stri
   return (await runningMesh(dir))?.api ?? DEFAULT_API;
 }
 
+/** The options a command takes, as a user writes them: --json, -d/--detach. */
+function optionNames(options: Options): string[] {
+  return Object.entries(options).map(([name, o]) => (o.short ? `-${o.short}/--${name}` : `--${name}`));
+}
+
+/** parseArgs's error about an option as a sentence with a hint. */
+function optionProblem(name: string, options: Options, error: Error & { code?: string }): string {
+  const all = optionNames(options).join(', ');
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const given = /Unknown option '([^']+)'/.exec(error.message)?.[1] ?? '?';
+    const guess = nearest(given.replace(/^-+/, ''), Object.keys(options));
+    return `Unknown option '${given}'${guess ? `; did you mean --${guess}?` : '.'} mesh ${name} takes ${all}.`;
+  }
+  const missing = /Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(error.message);
+  if (missing) return `${missing[1]} needs a value: ${missing[1]} ${missing[1] === '--dir' ? 'DIR' : missing[1]!.slice(2).toUpperCase()}.`;
+  const noValue = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(error.message);
+  if (noValue) return `${noValue[1]} takes no value: write ${noValue[1]} alone.`;
+  return error.message;
+}
+
+/** The usage line of a command's help and where to read the rest. */
+const usageOf = (name: string, help: string) => `${help.split('\n')[0]}\n(mesh ${name} --help shows every option.)`;
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined && process.stdout.isTTY && (await dashboard.meshRunsIn('.'))) return dashboard.run('.', {});
@@ -174,21 +200,26 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`mesh: unknown command '${name}'. Run mesh --help to see the commands.`);
+    const guess = nearest(name, Object.keys(COMMANDS));
+    console.error(`mesh: unknown command '${name}'${guess ? `; did you mean mesh ${guess}?` : '.'} Run mesh --help to see the commands.`);
     return EXIT.usage;
   }
+  const options: Options = {
+    dir: { type: 'string' },
+    ...command.options,
+    help: { type: 'boolean', short: 'h' },
+    // A command's own -v (mesh down -v) wins; --version still works there.
+    version: Object.values(command.options).some((o) => o.short === 'v') ? { type: 'boolean' } : { type: 'boolean', short: 'v' },
+  };
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...command.options,
-        help: { type: 'boolean', short: 'h' },
-        // A command's own -v (mesh down -v) wins; --version still works there.
-        version: Object.values(command.options ?? {}).some((o) => o.short === 'v') ? { type: 'boolean' } : { type: 'boolean', short: 'v' },
-      },
-    });
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options });
+    } catch (error) {
+      if (!(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw error;
+      throw new UsageError(optionProblem(name, options, error as Error));
+    }
+    const { values, positionals } = parsed;
     if (values.help) {
       console.log(command.help);
       return EXIT.ok;
@@ -197,13 +228,24 @@ export async function main(argv: string[]): Promise<number> {
       console.log(VERSION);
       return EXIT.ok;
     }
-    if (command.args) return await command.run(String((values as { dir?: string }).dir ?? '.'), values, positionals);
-    if (positionals.length > 1) throw new UsageError(`mesh ${name} takes one directory, got ${positionals.length}.`);
-    return await command.run(positionals[0] ?? '.', values, []);
+    const flag = typeof values.dir === 'string' ? values.dir : undefined;
+    const { dir, args } = await meshArgs(name, flag, positionals, command.args === true);
+    if (command.reads) {
+      const problem = await notOneMesh(name, dir);
+      if (problem) {
+        console.error(`mesh ${name}: ${problem}`);
+        return EXIT.invalid;
+      }
+    }
+    return await command.run(dir, values, args);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`mesh ${name}: ${(error as Error).message}\n\n${command.help}`);
+    if (error instanceof UsageError) {
+      console.error(`mesh ${name}: ${error.message}\n${usageOf(name, command.help)}`);
       return EXIT.usage;
+    }
+    if (error instanceof NotADirectory) {
+      console.error(`mesh ${name}: ${error.message}`);
+      return EXIT.invalid;
     }
     throw error;
   }

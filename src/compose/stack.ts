@@ -55,6 +55,21 @@ export interface Stack {
   api: string;
   /** The images the stack runs that Compose does not build: they must be on the machine. */
   images: string[];
+  /** The app services Compose builds, with their context relative to the mesh directory. */
+  builds: BuiltService[];
+  /**
+   * Versions whose declared healthcheck the stack does not run: an image of the user's own may
+   * have no program to probe with (Node apps are probed by node).
+   */
+  healthchecksNotRun: Array<{ service: string; version: string }>;
+}
+
+export interface BuiltService {
+  /** The Compose service (one per replica). */
+  service: string;
+  context: string;
+  dockerfile?: string;
+  args?: Record<string, string>;
 }
 
 type ComposeService = Record<string, unknown>;
@@ -146,6 +161,8 @@ export function generateStack(input: StackInput): Stack {
   const files = new Map<string, string>();
   const services: Record<string, ComposeService> = {};
   const roles: Record<Role, string[]> = { control: [], gateway: [], proxy: [], init: [], app: [] };
+  const builds: BuiltService[] = [];
+  const healthchecksNotRun: Stack['healthchecksNotRun'] = [];
   const add = (name: string, role: Role, service: ComposeService) => {
     services[name] = service;
     roles[role].push(name);
@@ -191,7 +208,17 @@ export function generateStack(input: StackInput): Stack {
       const volume = bootstrapFile(version.proxy, service, version);
       const ids = { [LABEL.proxy]: version.proxy, [LABEL.service]: service.name };
       const image = appImage(version, meshDir, images);
+      const probed = image.image === images.node && !image.build;
+      if (version.spec.healthcheck && !probed) healthchecksNotRun.push({ service: service.name, version: version.name });
+      const build = version.spec.build;
       for (const [i, instance] of instances(version.proxy, version.replicas).entries()) {
+        if (build !== undefined) {
+          builds.push(
+            typeof build === 'string'
+              ? { service: instance.app, context: build }
+              : { service: instance.app, context: build.context, ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: build.args } : {}) },
+          );
+        }
         add(instance.proxy, 'proxy', {
           image: images.envoy,
           user: '1337:1337',
@@ -215,7 +242,7 @@ export function generateStack(input: StackInput): Stack {
           network_mode: `service:${instance.proxy}`,
           environment: { ...envStrings(version.spec.env), PORT: String(service.ports[0]!.port) },
           depends_on: { [instance.init]: { condition: 'service_completed_successfully' } },
-          ...(image.image === images.node && !image.build ? { healthcheck: nodeHealthcheck(service, version) } : {}),
+          ...(probed ? { healthcheck: nodeHealthcheck(service, version) } : {}),
           labels: labels('app', ids),
         });
       }
@@ -251,5 +278,7 @@ export function generateStack(input: StackInput): Stack {
     gateways: published.map(([, host]) => `http://${urlHost}:${host}/`),
     api: `http://127.0.0.1:${input.apiPort}`,
     images: [...new Set(Object.values(services).filter((s) => !s.build).map((s) => String(s.image)))],
+    builds,
+    healthchecksNotRun,
   };
 }

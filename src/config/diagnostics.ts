@@ -11,6 +11,12 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   hint?: string;
+  /**
+   * The document it points into is left out of the mesh because of it (an unknown kind, a field
+   * its schema does not know). Findings elsewhere may follow from that document's absence (a
+   * misspelt `subsets:` makes every route to those subsets fail), so this one is listed first.
+   */
+  rejectsDocument?: true;
 }
 
 /** `FILE:LINE:COL: error|warning: message` and, on the next line, the hint. */
@@ -24,11 +30,12 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
-/** Errors first, then by file and position, so output is stable. */
+/** Errors first, causes (rejectsDocument) before what may follow from them, then by file and position. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
+      Number(b.rejectsDocument ?? false) - Number(a.rejectsDocument ?? false) ||
       a.file.localeCompare(b.file) ||
       a.line - b.line ||
       a.col - b.col,

@@ -16,6 +16,10 @@ export function loadMeshFromSources(files: readonly SourceFile[], where = files[
   // would report consequences, not causes. Syntax first.
   if (hasErrors(parsed.diagnostics)) return { diagnostics: sortDiagnostics(parsed.diagnostics) };
   const result = validate(parsed.documents, where);
+  // Pointing at a mistake parsed a file with positions, and that parse rejected it: the syntax
+  // error is the cause (the fast parser read the file otherwise), so it alone is reported.
+  const late = parsed.late.filter((d) => d.severity === 'error');
+  if (late.length > 0) return { diagnostics: sortDiagnostics([...parsed.diagnostics, ...late]) };
   return { ...result, diagnostics: sortDiagnostics([...parsed.diagnostics, ...result.diagnostics]) };
 }
 

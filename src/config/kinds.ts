@@ -100,5 +100,6 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
     }
     resources.push({ kind, source, value: result.data } as ParsedResource);
   }
-  return { resources, diagnostics };
+  // Every error here leaves its document out of the mesh: a cause of what the later checks find.
+  return { resources, diagnostics: diagnostics.map((d): Diagnostic => (d.severity === 'error' ? { ...d, rejectsDocument: true } : d)) };
 }

@@ -2,9 +2,10 @@
 // warnings (such as a duplicate key) become diagnostics; nothing here knows about kinds.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { isAlias, LineCounter, parseAllDocuments, parseDocument, type Document, type ErrorCode, type YAMLError } from 'yaml';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import type { Diagnostic } from './diagnostics.ts';
+import { describeProblem, problemNode, valueProblem } from './value-limits.ts';
 
 export interface SourceFile {
   /** As shown in diagnostics, e.g. `examples/canary/vs.yaml`. */
@@ -17,7 +18,10 @@ export interface SourceDocument {
   file: string;
   /** The document as plain data (what the schemas check). */
   value: unknown;
-  /** The document with source positions: parsed on first use (only diagnostics need it). */
+  /**
+   * The document with source positions: parsed on first use (only diagnostics need it). A
+   * document the positioned parser does not find (it read the file otherwise) is an empty one.
+   */
   readonly doc: Document.Parsed;
   readonly lines: LineCounter;
 }
@@ -25,38 +29,74 @@ export interface SourceDocument {
 export interface ParsedSources {
   documents: SourceDocument[];
   diagnostics: Diagnostic[];
+  /**
+   * Syntax errors found late: a file the fast parser read is parsed with positions only when a
+   * diagnostic first points into it, and the positioned parser, whose verdict stands, may reject
+   * what the fast one read (`: -`, `&!{}`). Filled as positions are read: read it last.
+   */
+  late: Diagnostic[];
 }
 
-function yamlDiagnostic(file: string, lines: LineCounter, e: YAMLError): Diagnostic {
-  const { line, col } = lines.linePos(e.pos[0]);
+/** Where the yaml package says an error is, moved from the indentation to the token after it. */
+function errorOffset(text: string, e: YAMLError): number {
+  let at = e.pos[0];
+  while (text[at] === ' ') at++;
+  return text[at] === undefined || text[at] === '\n' || text[at] === '\r' ? e.pos[0] : at;
+}
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  BAD_INDENT: 'indent this line as far as the other keys of its mapping (spaces, not tabs)',
+  TAB_AS_INDENT: 'indent with spaces: YAML does not allow tabs in indentation',
+};
+
+function yamlDiagnostic(file: string, text: string, lines: LineCounter, e: YAMLError): Diagnostic {
+  const { line, col } = lines.linePos(errorOffset(text, e));
+  const hint = e.code === 'MISSING_CHAR' && e.message.startsWith('Sequence item') ? 'start a list entry with `- `, indented as far as the entries beside it' : HINTS[e.code];
   return {
     file,
     line,
     col,
     severity: e.name === 'YAMLWarning' ? 'warning' : 'error',
-    message: e.code === 'DUPLICATE_KEY' ? `${e.message}; a key may appear once in a mapping` : e.message,
+    message:
+      e.code === 'DUPLICATE_KEY'
+        ? `${e.message}; a key may appear once in a mapping`
+        : e.code === 'RESOURCE_EXHAUSTION'
+          ? 'the file nests too deeply to be read'
+          : e.message,
+    ...(hint ? { hint } : {}),
   };
 }
 
-interface PositionedFile {
-  /** The non-empty documents, in order. */
-  docs: Document.Parsed[];
-  lines: LineCounter;
+/** One document's value: its index among all the documents of the file, as both parsers count them. */
+interface Value {
+  index: number;
+  value: unknown;
 }
 
-/** Parse a file with the `yaml` package, which keeps every node's position. */
-function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]): PositionedFile & { values: unknown[] } {
+interface PositionedFile {
+  /** Every document of the file, in order (empty ones and ones with errors included). */
+  all: Document.Parsed[];
+  lines: LineCounter;
+  /** The values of the documents without errors that hold something. */
+  values: Value[];
+}
+
+/** Parse a file with the `yaml` package, which keeps every node's position; its errors go to `diagnostics`. */
+function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]): PositionedFile {
   const lines = new LineCounter();
-  const all = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-  const result: PositionedFile & { values: unknown[] } = { docs: [], lines, values: [] };
+  const report = (e: YAMLError) => diagnostics.push(yamlDiagnostic(path, text, lines, e));
+  const all = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
   // An empty stream (only comments) has no documents; its errors, if any, are on the stream.
   if ('empty' in all) {
-    for (const e of [...all.errors, ...all.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
-    return result;
+    [...all.errors, ...all.warnings].forEach(report);
+    return { all: [], lines, values: [] };
   }
-  for (const doc of all) {
-    for (const e of [...doc.errors, ...doc.warnings]) diagnostics.push(yamlDiagnostic(path, lines, e));
-    if (doc.errors.length > 0) continue;
+  const values: Value[] = [];
+  all.forEach((doc, index) => {
+    // Nesting too deep is reported once per document, not once per level.
+    const errors = doc.errors.filter((e, i) => e.code !== 'RESOURCE_EXHAUSTION' || doc.errors.findIndex((f) => f.code === e.code) === i);
+    [...errors, ...doc.warnings].forEach(report);
+    if (doc.errors.length > 0) return;
     let value: unknown;
     try {
       value = doc.toJS();
@@ -64,14 +104,12 @@ function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]):
       // An alias to an anchor defined later, or aliases expanding too much (a "billion laughs").
       const { line, col } = lines.linePos(doc.range[0]);
       diagnostics.push({ file: path, line, col, severity: 'error', message: (e as Error).message });
-      continue;
+      return;
     }
     // A trailing `---` or a document of only comments holds nothing: not a resource.
-    if (value === null || value === undefined) continue;
-    result.docs.push(doc);
-    result.values.push(value);
-  }
-  return result;
+    if (value !== null && value !== undefined) values.push({ index, value });
+  });
+  return { all, lines, values };
 }
 
 /**
@@ -79,43 +117,69 @@ function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]):
  * positioned parse (a 1000-service mesh: ~0.2 s instead of ~1.5 s); undefined when it finds
  * anything to complain about, so the positioned parse reports it. Same YAML 1.2 core schema.
  */
-function parseFast(text: string): unknown[] | undefined {
+function parseFast(text: string): Value[] | undefined {
   try {
-    return loadAll(text, null, { schema: CORE_SCHEMA }).filter((v) => v !== null && v !== undefined);
+    return loadAll(text, null, { schema: CORE_SCHEMA })
+      .map((value, index) => ({ value, index }))
+      .filter(({ value }) => value !== null && value !== undefined);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A lone CR ends a line for js-yaml and for editors but not for the yaml package: both parsers
+ * read the file alike with LF in its place (same length, so offsets stay the same).
+ */
+function lineEnds(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }
 
 /** Parse every file into documents, in the given order. A file may hold several documents (`---`). */
 export function parseSources(files: readonly SourceFile[]): ParsedSources {
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
-  for (const { path, text } of files) {
+  const late: Diagnostic[] = [];
+  for (const file of files) {
+    const { path } = file;
+    const text = lineEnds(file.text);
     let values = parseFast(text);
     let positioned: PositionedFile | undefined;
     if (!values) {
-      const parsed = parsePositioned(path, text, diagnostics);
-      positioned = parsed;
-      values = parsed.values;
+      positioned = parsePositioned(path, text, diagnostics);
+      values = positioned.values;
     }
     // Positions are needed only to point at a mistake or to record where a resource is written:
     // the positioned parse runs then, once per file.
-    const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, []));
-    values.forEach((value, index) => {
+    const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, late));
+    const docAt = (index: number): Document.Parsed => positions().all[index] ?? emptyDocument();
+    for (const { index, value } of values) {
+      const problem = valueProblem(value);
+      if (problem) {
+        const doc = docAt(index);
+        const node = problemNode(doc, problem);
+        const { line, col } = positions().lines.linePos(node?.range?.[0] ?? doc.range[0]);
+        const alias = node && isAlias(node) ? node.source : undefined;
+        diagnostics.push({ file: path, line, col, severity: 'error', ...describeProblem(problem, alias) });
+        continue;
+      }
       documents.push({
         file: path,
         value,
         get doc() {
-          return positions().docs[index] ?? positions().docs[0]!;
+          return docAt(index);
         },
         get lines() {
           return positions().lines;
         },
       });
-    });
+    }
   }
-  return { documents, diagnostics };
+  return { documents, diagnostics, late };
+}
+
+function emptyDocument(): Document.Parsed {
+  return parseDocument('') as Document.Parsed;
 }
 
 const SKIPPED_DIRS = new Set(['node_modules']);

@@ -16,8 +16,8 @@ export function formatPath(path: Path): string {
 }
 
 interface Found {
-  /** The deepest node on the path that exists. */
-  node: Node;
+  /** The deepest node on the path that exists (none in an empty document). */
+  node: Node | null;
   /** The key of that node when it is a mapping value. */
   key?: Node;
   /** Whether the whole path exists. */
@@ -25,7 +25,7 @@ interface Found {
 }
 
 function walk(source: SourceDocument, path: Path): Found {
-  let found: Found = { node: source.doc.contents as Node, complete: true };
+  let found: Found = { node: source.doc.contents, complete: true };
   for (const segment of path) {
     const { node } = found;
     if (isMap(node)) {
@@ -46,7 +46,7 @@ function walk(source: SourceDocument, path: Path): Found {
  * positioned parse of the file (see load.ts), which a valid mesh never has to pay for, although
  * checks name the place of every field they look at and the model records where each resource is.
  */
-function lazyRef(source: SourceDocument, node: () => Node | undefined): SourceRef {
+function lazyRef(source: SourceDocument, node: () => Node | null | undefined): SourceRef {
   let pos: { line: number; col: number } | undefined;
   const position = () => (pos ??= source.lines.linePos(node()?.range?.[0] ?? 0));
   return {
@@ -77,6 +77,6 @@ export function keyAt(source: SourceDocument, path: Path): SourceRef {
 
 /** The document itself (its first node). */
 export function documentAt(source: SourceDocument): SourceRef {
-  return lazyRef(source, () => source.doc.contents as Node);
+  return lazyRef(source, () => source.doc.contents);
 }
 

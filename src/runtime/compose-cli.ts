@@ -50,9 +50,9 @@ export function composeArgs(cli: ComposeCli, project: string, meshDir: string, a
 }
 
 /** Runs Compose on the stack; output captured (all of it, interleaved), never thrown for a failure. */
-export async function runCompose(cli: ComposeCli, project: string, meshDir: string, args: readonly string[]) {
+export async function runCompose(cli: ComposeCli, project: string, meshDir: string, args: readonly string[], signal?: AbortSignal) {
   const [file, argv] = composeArgs(cli, project, meshDir, args);
-  return execa(file, argv, { reject: false, all: true, env: { COMPOSE_PROJECT_NAME: project } });
+  return execa(file, argv, { reject: false, all: true, env: { COMPOSE_PROJECT_NAME: project }, ...(signal ? { cancelSignal: signal } : {}) });
 }
 
 /** Runs Compose with the terminal (logs -f): its output straight to ours. */

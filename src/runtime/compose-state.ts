@@ -23,7 +23,7 @@ export interface ComposeState {
 export const meshStateDir = (dir: string) => join(resolve(dir), '.mesh');
 const statePath = (dir: string) => join(meshStateDir(dir), 'docker.json');
 
-async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, text);

@@ -11,7 +11,13 @@ import { resolveImages } from '../compose/images.ts';
 import { adsBootstrap } from '../xds/bootstrap.ts';
 import { composeFile, findCompose, runCompose, runComposeInteractive, type ComposeCli } from './compose-cli.ts';
 import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeState } from './compose-state.ts';
-import { clashes, logTail, missingImages, removeStack, stackContainers, watchEvents, type StackContainer } from './engine.ts';
+import { clashes, logTail, meshDirOf, missingImages, projectFrom, removeStack, stackContainers, watchEvents, type StackContainer } from './engine.ts';
+import { recordBuilds, recordedBuilds, staleBuilds } from './build-context.ts';
+import { onInterrupt, signalExitCode, signalName, sleep, type Interrupt } from './interrupt.ts';
+import { versionFieldAt } from './mesh-source.ts';
+import { formatDiagnostic } from '../config/diagnostics.ts';
+import { projectName } from '../compose/names.ts';
+import { dockerAnswers } from './docker.ts';
 import { gatewayHostPorts } from './port-map.ts';
 import { freePorts, portFree } from './ports.ts';
 import { fetchProxies, httpOk } from './readiness.ts';
@@ -25,8 +31,6 @@ export interface ComposeUpOptions {
   /** In the foreground, what to show while the mesh runs (the dashboard); without it, the logs. */
   watch?: () => Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**
  * The host port of the control plane's API: LOCALMESH_API_PORT (0: a free one), else 15080, or a
@@ -42,14 +46,26 @@ async function apiPort(env: Record<string, string | undefined>, say: (line: stri
   return free!;
 }
 
-/** Everything that would make `compose up` fail, as sentences. */
+/**
+ * The sentence for a stack of this mesh's name that is up already, naming the directory it runs
+ * from (another mesh may share the name); undefined when none is up.
+ */
+async function alreadyUp(model: MeshModel, meshDir: string, project: string): Promise<string | undefined> {
+  const running = (await stackContainers(project)).filter((c) => c.state === 'running');
+  if (running.length === 0) return undefined;
+  const from = running.map(meshDirOf).find((d) => d !== undefined);
+  if (from === undefined || from === resolve(meshDir)) {
+    return `The mesh ${model.name} is already up in ${meshDir} (Compose project ${project}); run mesh down ${meshDir} first.`;
+  }
+  return (
+    `A mesh of the same name (${model.name}, Compose project ${project}) runs from ${from}; ` +
+    `run mesh down ${from} first, or give this mesh another metadata.name.`
+  );
+}
+
+/** Everything else that would make `compose up` fail, as sentences. */
 async function preflight(model: MeshModel, dir: string, stack: Stack, apiHostPort: number): Promise<string[]> {
   const problems = await clashes(stack.project, meshStateDir(dir));
-  const running = (await stackContainers(stack.project)).some((c) => c.state === 'running');
-  if (running) {
-    problems.push(`The mesh ${model.name} is already up (Compose project ${stack.project}); run mesh down ${dir} first.`);
-    return problems;
-  }
   const address = model.settings.gateway?.address ?? '127.0.0.1';
   for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
     if (!(await portFree(hostPort, address))) {
@@ -144,9 +160,10 @@ async function pending(containers: StackContainer[], stack: Stack): Promise<stri
   return [];
 }
 
-async function waitReady(stack: Stack, timeoutMs: number): Promise<void> {
+async function waitReady(stack: Stack, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal.throwIfAborted();
     const containers = await stackContainers(stack.project);
     const failure = await failed(containers, stack);
     if (failure) throw new Error(failure);
@@ -155,73 +172,139 @@ async function waitReady(stack: Stack, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) {
       throw new Error(`The stack was not ready within ${Math.round(timeoutMs / 1000)} s; still waiting for: ${waiting.join(', ')}.`);
     }
-    await sleep(250);
+    await sleep(250, signal);
   }
 }
 
+/** The warnings of a stack for the user, as FILE:LINE:COL diagnostics: declared healthchecks it does not run. */
+async function stackWarnings(model: MeshModel, stack: Stack): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const { service, version } of stack.healthchecksNotRun) {
+    const s = model.services.find((x) => x.name === service)!;
+    warnings.push(
+      formatDiagnostic({
+        ...(await versionFieldAt(s, version, 'healthcheck')),
+        severity: 'warning',
+        message:
+          `the healthcheck of ${service} ${version} is not run on the Compose runtime: its image is your own and may have no ` +
+          'program to probe with; mesh up waits for its container to run instead (the process runtime runs the healthcheck)',
+        hint: 'give the image a HEALTHCHECK (Dockerfile): Compose runs it, and mesh up waits until it is healthy',
+      }),
+    );
+  }
+  return warnings;
+}
+
+/** Builds what Compose would not: `build:` versions whose context changed since mesh up last built them. */
+async function buildChanged(cli: ComposeCli, stack: Stack, dir: string, say: (line: string) => void, signal: AbortSignal): Promise<void> {
+  const stale = await staleBuilds(dir, stack.builds);
+  if (stale.length === 0) return;
+  for (const b of stale) {
+    say(`Building ${b.service} (${b.reason === 'first' ? 'build context' : 'its build context changed since the last build:'} ${b.context})`);
+  }
+  const build = await runCompose(cli, stack.project, dir, ['build', ...stale.map((b) => b.service)], signal);
+  signal.throwIfAborted();
+  if (build.exitCode !== 0) throw new Error(composeFailure(String(build.all ?? '')));
+  await recordBuilds(dir, { ...(await recordedBuilds(dir)), ...Object.fromEntries(stale.map((b) => [b.service, b.hash])) });
+}
+
+/**
+ * `mesh up` on Compose: resolves once the stack is ready (detached) or once it was stopped
+ * (foreground). Ctrl-C (or SIGTERM) before it is ready, with -d too, removes what was started.
+ */
 export async function upCompose(model: MeshModel, meshDir: string, options: ComposeUpOptions): Promise<number> {
   const dir = resolve(meshDir);
   const { say } = options;
   const env = options.env ?? process.env;
   const cli = await findCompose(env);
-  const stack = generateStack({
-    model,
-    meshDir: dir,
-    images: resolveImages(model.settings, env),
-    apiPort: await apiPort(env, say),
-    bootstrap: adsBootstrap,
-  });
-  const problems = await preflight(model, meshDir, stack, Number(new URL(stack.api).port));
-  if (problems.length) throw new Error(problems.join('\n  '));
-
-  await writeStack(dir, stack);
-  const state: ComposeState = {
-    runtime: 'docker',
-    dir,
-    project: stack.project,
-    compose: cli.variant,
-    startedAt: new Date().toISOString(),
-    api: stack.api,
-    gateways: stack.gateways,
-    services: stack.services,
-    proxyIds: stack.proxyIds,
-  };
-  await writeComposeState(dir, state);
-  say(`Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`);
-  const stopEvents = await watchEvents(stack.project, say);
+  // Already up goes first: nothing else (such as the API port it would publish on) matters then.
+  const up = await alreadyUp(model, meshDir, projectName(model.name));
+  if (up) throw new Error(up);
+  const interrupt = onInterrupt();
   try {
-    const up = await runCompose(cli, stack.project, dir, ['up', '-d', '--remove-orphans']);
-    if (up.exitCode !== 0) throw new Error(composeFailure(String(up.all ?? '')));
+    return await startAndRun(model, meshDir, dir, cli, env, options, interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function startAndRun(
+  model: MeshModel,
+  meshDir: string,
+  dir: string,
+  cli: ComposeCli,
+  env: Record<string, string | undefined>,
+  options: ComposeUpOptions,
+  interrupt: Interrupt,
+): Promise<number> {
+  const { say } = options;
+  const { signal } = interrupt;
+  let stack: Stack | undefined;
+  let started = false;
+  let stopEvents = () => undefined as void;
+  try {
+    stack = generateStack({
+      model,
+      meshDir: dir,
+      images: resolveImages(model.settings, env),
+      apiPort: await apiPort(env, say),
+      bootstrap: adsBootstrap,
+    });
+    const problems = await preflight(model, meshDir, stack, Number(new URL(stack.api).port));
+    if (problems.length) throw new Error(problems.join('\n  '));
+    for (const warning of await stackWarnings(model, stack)) say(warning);
+    interrupt.check();
+
+    await writeStack(dir, stack);
+    const state: ComposeState = {
+      runtime: 'docker',
+      dir,
+      project: stack.project,
+      compose: cli.variant,
+      startedAt: new Date().toISOString(),
+      api: stack.api,
+      gateways: stack.gateways,
+      services: stack.services,
+      proxyIds: stack.proxyIds,
+    };
+    await writeComposeState(dir, state);
+    say(`Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`);
+    started = true;
+    stopEvents = await watchEvents(stack.project, say);
+    await buildChanged(cli, stack, dir, say, signal);
+    const composeUp = await runCompose(cli, stack.project, dir, ['up', '-d', '--remove-orphans'], signal);
+    signal.throwIfAborted();
+    if (composeUp.exitCode !== 0) throw new Error(composeFailure(String(composeUp.all ?? '')));
     say(`Waiting for ${stack.proxyIds.length} proxies to be SYNCED and the apps to be healthy`);
-    await waitReady(stack, options.timeoutMs ?? 90_000);
+    await waitReady(stack, options.timeoutMs ?? 90_000, signal);
+    interrupt.check();
   } catch (error) {
     stopEvents();
-    say('Removing what was started');
-    await downStack(cli, stack.project, dir, false);
-    await removeComposeState(dir);
-    throw error;
+    const by = interrupt.received();
+    if (started && stack) {
+      say(by ? `${signalName(by)}: removing what mesh up started` : 'Removing what was started');
+      await downStack(cli, stack.project, dir, false);
+      await removeComposeState(dir);
+    }
+    if (!by) throw error;
+    const what = started && stack ? `removed what it had started (the Compose stack ${stack.project})` : 'nothing had been started yet';
+    say(`Interrupted (${signalName(by)}) while starting: ${what}; nothing of the mesh in ${meshDir} runs.`);
+    return signalExitCode(by);
   }
   stopEvents();
   for (const url of stack.gateways) say(`Gateway: ${url}`);
   say(`Control plane API: ${stack.api}`);
   if (options.detach) {
-    say(`Running in the background (status: mesh status ${meshDir}; logs: mesh logs --dir ${meshDir}; stop: mesh down ${meshDir}).`);
+    say(`Running in the background (status: mesh status ${meshDir}; logs: mesh logs ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  // `on`, not `once`: execa's exit handler re-raises a signal that has no other listener left.
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
   if (options.watch) {
-    const stopped = new Promise((done) => abort.signal.addEventListener('abort', done));
+    const stopped = new Promise((done) => (signal.aborted ? done(undefined) : signal.addEventListener('abort', done, { once: true })));
     await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);
   } else {
     say('Following the logs; Ctrl-C stops the mesh.');
-    await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], abort.signal);
+    await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], signal);
   }
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
   say('Stopping');
   await downStack(cli, stack.project, dir, false);
   await removeComposeState(dir);
@@ -235,13 +318,18 @@ async function downStack(cli: ComposeCli | undefined, project: string, dir: stri
   return removeStack(project);
 }
 
-/** Stops and removes every container and network of the stack of DIR. Lines for the user. */
+/**
+ * Stops and removes every container and network of the stack of DIR; false when there is none.
+ * Without DIR/.mesh/docker.json (removed by hand, or a mesh up killed), the stack is found by the
+ * directory its containers were started from. Lines for the user.
+ */
 export async function downCompose(meshDir: string, options: { volumes: boolean; say(line: string): void }): Promise<boolean> {
   const state = await readComposeState(meshDir);
-  if (!state) return false;
-  const cli = await findCompose({ LOCALMESH_COMPOSE: state.compose, ...process.env }).catch(() => findCompose().catch(() => undefined));
-  options.say(`Removing the Compose stack ${state.project}`);
-  const left = await downStack(cli, state.project, meshDir, options.volumes);
+  const project = state?.project ?? ((await dockerAnswers()) ? await projectFrom(resolve(meshDir)) : undefined);
+  if (!project) return false;
+  const cli = await findCompose({ ...(state ? { LOCALMESH_COMPOSE: state.compose } : {}), ...process.env }).catch(() => findCompose().catch(() => undefined));
+  options.say(`Removing the Compose stack ${project}`);
+  const left = await downStack(cli, project, meshDir, options.volumes);
   if (left.length) options.say(`Removed what Compose left: ${left.join(', ')}.`);
   await removeComposeState(meshDir);
   options.say('Stopped.');

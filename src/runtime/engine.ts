@@ -43,6 +43,17 @@ export async function stackContainers(project: string): Promise<StackContainer[]
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The mesh directory a container of a stack was started from (Compose's working directory is DIR/.mesh). */
+export function meshDirOf(c: { labels: Record<string, string> }): string | undefined {
+  return c.labels[WORKDIR_LABEL]?.replace(/\/\.mesh$/, '');
+}
+
+/** The Compose project of the stack started from `meshDir` (by its containers' working directory), if any. */
+export async function projectFrom(meshDir: string): Promise<string | undefined> {
+  const list = await engine().listContainers({ all: true, filters: { label: [`${WORKDIR_LABEL}=${meshDir}/.mesh`] } });
+  return list.map((c) => c.Labels[PROJECT_LABEL]).find((p) => p !== undefined);
+}
+
 export async function stackNetworks(project: string): Promise<Array<{ id: string; name: string }>> {
   const list = await engine().listNetworks({ filters: { label: [`${PROJECT_LABEL}=${project}`] } });
   return list.map((n) => ({ id: n.Id, name: n.Name }));

@@ -199,13 +199,10 @@ async function appReady(app: AppSpec, started: Started, timeoutMs: number, signa
   });
 }
 
-/** Stops everything `mesh up` recorded for DIR and removes its state. Lines for the user. */
-export async function downProcesses(meshDir: string, say: (line: string) => void, graceMs = 5000): Promise<void> {
+/** Stops everything `mesh up` recorded for DIR and removes its state; false when nothing was recorded. Lines for the user. */
+export async function downProcesses(meshDir: string, say: (line: string) => void, graceMs = 5000): Promise<boolean> {
   const state = await readState(meshDir);
-  if (!state) {
-    say(`Nothing runs for ${meshDir} (no .mesh/process/state.json).`);
-    return;
-  }
+  if (!state) return false;
   if (state.up && alive(state.up)) {
     // A `mesh up` in the foreground elsewhere: it stops its children itself on SIGTERM.
     process.kill(state.up.pid, 'SIGTERM');
@@ -216,4 +213,5 @@ export async function downProcesses(meshDir: string, say: (line: string) => void
   if (killed.length) say(`${killed.join(', ')} did not stop within ${graceMs / 1000} s and were killed.`);
   await removeState(meshDir);
   say('Stopped.');
+  return true;
 }

@@ -2,7 +2,7 @@
 // with the last message or the keys; `?` shows the help instead of the panes. State in, frame out.
 import { Box, Text } from 'ink';
 import { createElement as h, type ReactNode } from 'react';
-import { fit } from './format.ts';
+import { fit, wrapWords } from './format.ts';
 import { EventsPane, LogsPane, RoutesPane, ServicesPane, TrafficPane } from './panes.ts';
 import type { DashboardState } from './state.ts';
 
@@ -13,7 +13,7 @@ export const KEYS: Array<[string, string]> = [
   ['Shift-← →', 'the same by 1% (or with Ctrl or Alt, if the terminal reports it)'],
   ['Enter / Space', 'routes: select the next subset of the route (▸)'],
   ['p', 'promote the selected subset to 100%'],
-  ['r', 'roll back the route to its weights before the last change'],
+  ['r', 'roll back the route one change (made here or in its file); press again for the one before'],
   ['f', 'fault on the route: none → delay 1s (50%) → abort 503 (50%) → none'],
   ['e', 'open the route in $EDITOR at its line'],
   ['t', 'start / stop sending traffic to the gateway'],
@@ -22,7 +22,32 @@ export const KEYS: Array<[string, string]> = [
   ['q', 'quit'],
 ];
 
-const SHORT_KEYS = 'Tab pane ↑↓ row ←→ weight ⏎ subset p promote r rollback f fault e edit t load ? help q quit';
+/** The key bar's entries, in order; `drop` ranks which go first when the terminal is narrow (never ? and q). */
+const KEY_BAR: Array<{ text: string; drop?: number }> = [
+  { text: 'Tab pane', drop: 2 },
+  { text: '↑↓ row', drop: 1 },
+  { text: '←→ weight', drop: 7 },
+  { text: '⏎ subset', drop: 3 },
+  { text: 'p promote', drop: 8 },
+  { text: 'r rollback', drop: 9 },
+  { text: 'f fault', drop: 6 },
+  { text: 'e edit', drop: 4 },
+  { text: 't load', drop: 5 },
+  { text: '? help' },
+  { text: 'q quit' },
+];
+
+/** The keys that fit in `width` cells: the least needed dropped first, `? help q quit` always last. */
+export function keyBar(width: number): string {
+  const kept = [...KEY_BAR];
+  const line = () => kept.map((k) => k.text).join(' ');
+  const order = KEY_BAR.filter((k) => k.drop !== undefined).sort((a, b) => a.drop! - b.drop!);
+  for (const entry of order) {
+    if (line().length <= width) break;
+    kept.splice(kept.indexOf(entry), 1);
+  }
+  return line();
+}
 
 function Header({ state }: { state: DashboardState }): ReactNode {
   const s = state.status;
@@ -48,18 +73,23 @@ function failures(byStatus: Record<string, number> | undefined): string {
 function Footer({ state }: { state: DashboardState }): ReactNode {
   const invalid = state.status && !state.status.valid ? state.status.diagnostics.find((d) => d.severity === 'error') : undefined;
   const problem = state.problem ?? (invalid && `The files are invalid (last good config serving): ${invalid.file}:${invalid.line}:${invalid.col}: ${invalid.message}`);
-  const text = state.message?.text ?? problem ?? SHORT_KEYS;
+  const text = state.message?.text ?? problem ?? keyBar(state.width);
   const error = state.message ? state.message.error : problem !== undefined;
   return h(Text, { wrap: 'truncate', color: error ? 'red' : undefined, dimColor: !state.message && !problem }, fit(text, state.width));
 }
 
 function Help({ state, height }: { state: DashboardState; height: number }): ReactNode {
-  const width = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+  const column = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+  const inner = state.width - 2;
+  // Each description wrapped at words beside its key, continued under the description.
+  const lines = KEYS.flatMap(([key, what]) =>
+    wrapWords(what, inner - column).map((text, i) => ({ key: `${key} ${i}`, text: `${fit(i === 0 ? key : '', column)}${text}` })),
+  );
   return h(
     Box,
     { flexDirection: 'column', width: state.width, height, borderStyle: 'double', borderColor: 'cyan', overflow: 'hidden' },
-    h(Text, { bold: true }, 'Keys (press ? or Esc to close)'),
-    ...KEYS.map(([key, what]) => h(Text, { key, wrap: 'truncate' }, `${fit(key, width)}${what}`)),
+    h(Text, { bold: true, wrap: 'truncate' }, fit('Keys (press ? or Esc to close)', inner)),
+    ...lines.map((line) => h(Text, { key: line.key, wrap: 'truncate' }, line.text)),
   );
 }
 

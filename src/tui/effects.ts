@@ -276,10 +276,8 @@ export function startEffects(options: EffectsOptions): Effects {
     switch (action.type) {
       case 'shift':
       case 'promote':
-        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key);
-        break;
       case 'rollback':
-        if (after.undo && after.pending[after.undo.key] !== before.pending[after.undo.key]) writeWeights(after.undo.key);
+        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key);
         break;
       case 'fault':
         if (route) toggleFault(route);

@@ -42,8 +42,11 @@ export interface DashboardState {
   processes?: ProcessInfo[];
   /** Weights written (or being written) by route key, shown until the files say the same. */
   pending: Record<string, number[]>;
-  /** The weights of a route before the user started changing it: `r` goes back to them. */
-  undo?: { key: string; weights: number[] };
+  /**
+   * The earlier weights of each route (by key), oldest first: one entry per change, made here
+   * or in the files; `r` goes back to the last one and drops it.
+   */
+  undo: Record<string, number[][]>;
   /** Recent requests/s by traffic key (service FQDN, or cluster), oldest first. */
   history: Record<string, number[]>;
   events: ControlEvent[];
@@ -89,6 +92,8 @@ export type Action =
   | { type: 'quit' };
 
 export const HISTORY = 30;
+/** Changes of a route `r` can step back over. */
+export const UNDO_STEPS = 50;
 export const KEEP_EVENTS = 200;
 export const RATE_STEP = 10;
 
@@ -101,6 +106,7 @@ export function initialState(options: { api: string; dir?: string; width?: numbe
     connection: 'connecting',
     proxies: [],
     pending: {},
+    undo: {},
     history: {},
     events: [],
     logs: { lines: [] },
@@ -146,13 +152,35 @@ export function shiftWeights(weights: readonly number[], i: number, delta: numbe
 const clamp = (n: number, max: number) => Math.max(0, Math.min(n, Math.max(0, max)));
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** The new weights of the selected route and the new undo, after a change to `next`. */
+/** The undo history with `weights` (those before a change to route `key`) as its newest entry. */
+function remember(undo: DashboardState['undo'], key: string, weights: number[]): DashboardState['undo'] {
+  return { ...undo, [key]: [...(undo[key] ?? []), weights].slice(-UNDO_STEPS) };
+}
+
+/** The new weights of the selected route, the ones before it remembered. */
 function changeWeights(state: DashboardState, route: RouteInfo, next: number[]): DashboardState {
   const now = currentWeights(state, route);
   if (same(now, next)) return state;
-  // One undo point per run of changes to the same route: `r` goes back to before the run.
-  const undo = state.undo?.key === route.key ? state.undo : { key: route.key, weights: now };
-  return { ...state, pending: { ...state.pending, [route.key]: next }, undo };
+  return { ...state, pending: { ...state.pending, [route.key]: next }, undo: remember(state.undo, route.key, now) };
+}
+
+/** `r`: the selected route back to its weights before the last change, said in the status line. */
+function rollback(state: DashboardState, route: RouteInfo | undefined): DashboardState {
+  if (!route) return { ...state, message: { text: 'There is no route to roll back: the mesh has no VirtualService with HTTP rules.', error: true } };
+  // Entries from before a destination was added or removed do not fit the route any more.
+  const steps = (state.undo[route.key] ?? []).filter((w) => w.length === route.destinations.length);
+  const now = currentWeights(state, route);
+  while (steps.length > 0 && same(steps.at(-1)!, now)) steps.pop();
+  const back = steps.pop();
+  if (!back) return { ...state, undo: { ...state.undo, [route.key]: [] }, message: { text: `Nothing to roll back: ${route.name} has no earlier weights here.`, error: true } };
+  const split = route.destinations.map((d, i) => `${d.label} ${back[i]}`).join(' / ');
+  const more = steps.length === 0 ? 'no more steps back' : `${steps.length} more step${steps.length === 1 ? '' : 's'} back`;
+  return {
+    ...state,
+    pending: { ...state.pending, [route.key]: back },
+    undo: { ...state.undo, [route.key]: steps },
+    message: { text: `Rolled back ${route.name} to ${split} (${more})`, error: false },
+  };
 }
 
 function withoutMessage(state: DashboardState): DashboardState {
@@ -162,6 +190,13 @@ function withoutMessage(state: DashboardState): DashboardState {
 }
 
 function withMesh(state: DashboardState, mesh: MeshView): DashboardState {
+  let undo = state.undo;
+  for (const route of mesh.routes) {
+    const before = state.mesh?.routes.find((r) => r.key === route.key);
+    const was = before?.destinations.map((d) => d.weight);
+    // A change of the weights in the files is one to step back over, unless it is our own write arriving.
+    if (was && state.pending[route.key] === undefined && !same(was, route.destinations.map((d) => d.weight))) undo = remember(undo, route.key, was);
+  }
   // A pending change is done once the files say the same.
   const pending = Object.fromEntries(
     Object.entries(state.pending).filter(([key, weights]) => {
@@ -169,7 +204,7 @@ function withMesh(state: DashboardState, mesh: MeshView): DashboardState {
       return route !== undefined && !same(route.destinations.map((d) => d.weight), weights);
     }),
   );
-  const next = { ...state, mesh, pending };
+  const next = { ...state, mesh, pending, undo };
   delete next.problem;
   return next;
 }
@@ -223,7 +258,12 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
     case 'writeFailed': {
       const pending = { ...state.pending };
       delete pending[action.key];
-      return { ...state, pending, message: { text: action.text, error: true } };
+      // The changes since the files' weights did not happen: out of the history too.
+      const files = state.mesh?.routes.find((r) => r.key === action.key)?.destinations.map((d) => d.weight);
+      const steps = [...(state.undo[action.key] ?? [])];
+      const at = files ? steps.findLastIndex((w) => same(w, files)) : -1;
+      const undo = at >= 0 ? { ...state.undo, [action.key]: steps.slice(0, at) } : state.undo;
+      return { ...state, pending, undo, message: { text: action.text, error: true } };
     }
     case 'focus': {
       const i = PANES.indexOf(state.focus);
@@ -249,12 +289,8 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
       const i = selectedSubset(state, route);
       return changeWeights(state, route, route.destinations.map((_, j) => (j === i ? 100 : 0)));
     }
-    case 'rollback': {
-      const target = state.undo && state.mesh?.routes.find((r) => r.key === state.undo!.key);
-      if (!target || !state.undo) return { ...state, message: { text: 'Nothing to roll back: no weight was changed here yet.', error: true } };
-      const before = currentWeights(state, target);
-      return { ...state, pending: { ...state.pending, [target.key]: state.undo.weights }, undo: { key: target.key, weights: before } };
-    }
+    case 'rollback':
+      return rollback(state, route);
     case 'rate':
       return { ...state, load: { ...state.load, rps: Math.max(1, state.load.rps + action.delta) } };
     default:

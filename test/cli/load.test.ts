@@ -2,6 +2,7 @@
 // header x-version), 75% v1 and 25% v2, with a 503 now and then: the rate, the tally, the JSON.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../src/load/generator.ts';
 import { percentile, startLoad } from '../../src/load/generator.ts';
@@ -58,9 +59,15 @@ describe('mesh load', () => {
     expect((await mesh('load', url, '--rps', '0')).stderr).toContain('--rps is a number of requests per second above 0, not 0.');
     expect((await mesh('load', url, '--duration', 'soon')).stderr).toContain('--duration is a duration such as 10s or 500ms, not soon.');
     expect((await mesh('load', url, '-H', 'nocolon')).stderr).toContain("-H 'nocolon' is not 'Name: value'.");
-    const none = await mesh('load', '--dir', '/nonexistent');
+    const none = await mesh('load', '--dir', tmpdir());
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain('no URL given, and no mesh runs in /nonexistent');
+    expect(none.stderr).toContain(`no URL given, and no mesh runs in ${tmpdir()}`);
+    const missing = await mesh('load', '--dir', '/nonexistent');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('/nonexistent is not a directory');
+    const neither = await mesh('load', 'reviews', '--dir', tmpdir());
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('reviews is neither a URL (http://HOST:PORT/PATH) nor a mesh directory');
     const refused = await mesh('load', 'http://127.0.0.1:1/', '--rps', '20', '--duration', '200ms');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/Errors: {4}ECONNREFUSED ×\d+/);

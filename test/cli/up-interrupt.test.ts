@@ -59,6 +59,15 @@ describe('Ctrl-C while mesh up starts (process runtime)', () => {
     const again = await mesh('up', '--runtime', 'process', '-d', dir);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stderr).not.toContain('already up');
+    // From elsewhere, mesh logs says which mesh runs and how to name it; named, it shows the logs.
+    const here = await mesh('logs', 'reviews-v1');
+    expect(here.code).toBe(1);
+    // (Other meshes may run on this machine meanwhile: this one is among those named.)
+    const listed = new RegExp(`(one runs|meshes run) in [^:]*${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^:]*: name it first, e\\.g\\. mesh logs \\S+ reviews-v1\\.$`, 'm');
+    expect(here.stderr).toMatch(listed);
+    const named = await mesh('logs', dir, 'reviews-v1');
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).not.toBe('');
     expect((await mesh('down', dir)).code).toBe(0);
     expect(await processesIn(dir)).toEqual([]);
   }, 90_000);

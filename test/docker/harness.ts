@@ -1,6 +1,7 @@
 // The Compose runtime as a user runs it, on a real Docker Engine with real Compose and Envoy:
 // an example copied to a temp dir under a unique mesh name (so its Compose project is its own),
 // its gateway on a free port, `mesh` as a child process, and the engine asked what is left.
+import { execFile, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,45 @@ const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
 // meanwhile by anything else on the machine.
 process.env.LOCALMESH_API_PORT = '0';
 export { mesh, type Run } from '../integration/process/harness.ts';
+import type { Run } from '../integration/process/harness.ts';
+
+const REPO = new URL('../../', import.meta.url).pathname;
+
+/** `mesh ARGS` with extra environment. */
+export function meshWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/mesh.js', ...args], { cwd: REPO, env: { ...process.env, LOCALMESH_API_PORT: '0', ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/**
+ * `mesh ARGS` as a child whose output is followed: `until(pattern)` resolves once it printed a
+ * line matching it (rejects when it exits first or after `timeoutMs`), `exited` with its exit code.
+ */
+export function meshChild(...args: string[]) {
+  const child = spawn(process.execPath, ['bin/mesh.js', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    exited,
+    output: () => output,
+    async until(pattern: RegExp, timeoutMs = 180_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(output)) {
+        if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) {
+          child.kill('SIGKILL');
+          throw new Error(`mesh ${args.join(' ')} never printed ${pattern}:\n${output}`);
+        }
+        await sleep(20);
+      }
+    },
+  };
+}
 
 export interface Example {
   dir: string;

@@ -1,23 +1,12 @@
 // Engine problems as sentences: Docker not running, Compose missing, a port in use, an image
 // missing (no registry to pull from), a name taken by something else; and mesh doctor.
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine } from '../../src/runtime/engine.ts';
 import { defaultImages } from '../../src/compose/images.ts';
-import { cleanUp, copyExample, leftovers, mesh, type Example, type Run } from './harness.ts';
+import { cleanUp, copyExample, leftovers, mesh, meshWith, type Example } from './harness.ts';
 
 let example: Example | undefined;
-const REPO = new URL('../../', import.meta.url).pathname;
-
-/** `mesh ARGS` with extra environment. */
-function meshWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/mesh.js', ...args], { cwd: REPO, env: { ...process.env, LOCALMESH_API_PORT: '0', ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 beforeAll(async () => {
   example = await copyExample('canary', 'problems');

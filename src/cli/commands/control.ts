@@ -3,7 +3,7 @@ import { startControlPlane } from '../../control/plane.ts';
 import { describeEvent } from '../../control/describe.ts';
 import { EXIT, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh control [--dir DIR] [--xds-port 15010] [--api-port 15080] [--bind 127.0.0.1]
+export const help = `Usage: mesh control [DIR] [--xds-port 15010] [--api-port 15080] [--bind 127.0.0.1]
                     [--poll] [--addressing compose|FILE]
 
 Runs the control plane: watches the mesh in DIR, and on every change validates, compiles and
@@ -13,7 +13,7 @@ Prints one line per event; the HTTP API (/status, /proxies, /events, /traffic) s
 (mesh proxy-status, mesh proxy-config) and the TUI. Stops on Ctrl-C.
 
 Options:
-  --dir DIR          the mesh directory (default: the current directory)
+  --dir DIR          the mesh directory, as DIR first (default: the current directory)
   --xds-port PORT    port of the xDS server (default 15010; 0 picks a free one)
   --api-port PORT    port of the HTTP API (default 15080; 0 picks a free one)
   --bind ADDRESS     address both listen on (default 127.0.0.1; 0.0.0.0 in a container)
@@ -41,7 +41,7 @@ export async function run(dir: string, options: ControlOptions): Promise<number>
   const xdsPort = port(options.xdsPort, '--xds-port');
   const apiPort = port(options.apiPort, '--api-port');
   if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
-    throw new UsageError(`${dir} is not a directory; --dir names the directory of the mesh YAML files.`);
+    throw new UsageError(`${dir} is not a directory; DIR names the directory of the mesh YAML files.`);
   }
   let plane;
   try {

@@ -22,6 +22,7 @@ NO_COLOR=1 turns colours off.
 
 Options:
   --api URL   the control plane's API (default: the one recorded by mesh up in DIR)
+  --dir DIR   the mesh directory, as DIR (one or the other)
   -h, --help  show this help`;
 
 /** Whether `mesh up` runs a mesh in `dir` (its state is there). */
@@ -37,7 +38,7 @@ export async function run(dir: string, options: { api?: string }): Promise<numbe
   if (run === null) return EXIT.invalid;
   const api = options.api ?? run?.api;
   if (!api) {
-    console.error(`mesh dashboard: ${noMeshRuns(dir)}; or give the control plane's URL with --api URL.`);
+    console.error(`mesh dashboard: ${await noMeshRuns(dir, (d) => `mesh dashboard ${d}`)}; or give the control plane's URL with --api URL.`);
     return EXIT.invalid;
   }
   // The mesh files: DIR's when a mesh runs there (or no --api was given), else the control plane's.

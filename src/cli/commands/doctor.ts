@@ -11,6 +11,7 @@ directory, when it holds one) its gateway ports free and no container or network
 else under its names. Exits 1 when a check fails.
 
 Options:
+  --dir DIR   the mesh directory, as DIR (one or the other)
   -h, --help  show this help`;
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;

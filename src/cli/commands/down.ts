@@ -7,20 +7,22 @@ export const help = `Usage: mesh down [DIR] [-v]
 Stops everything mesh up started for the mesh in DIR (default: the current directory).
 Compose runtime (DIR/.mesh/docker.json): removes every container and network of the stack;
 DIR/.mesh/compose.yaml stays. Process runtime (DIR/.mesh/process/state.json): SIGTERM, then
-SIGKILL after 5 s; the logs stay for mesh logs.
+SIGKILL after 5 s; the logs stay for mesh logs. When nothing runs, says so and exits 0.
 
 Options:
   -v, --volumes  also remove the stack's volumes (Compose runtime)
+  --dir DIR      the mesh directory, as DIR (one or the other)
   -h, --help     show this help`;
 
 export async function run(dir: string, options: { volumes: boolean } = { volumes: false }): Promise<number> {
   const say = (line: string) => console.log(line);
   try {
     if (await downCompose(dir, { volumes: options.volumes, say })) return EXIT.ok;
+    if (await downProcesses(dir, say)) return EXIT.ok;
   } catch (error) {
     console.error(`mesh down: ${(error as Error).message}`);
     return EXIT.invalid;
   }
-  await downProcesses(dir, say);
+  console.log(`Nothing runs for ${dir}: no mesh that mesh up started there is running (nothing to stop).`);
   return EXIT.ok;
 }

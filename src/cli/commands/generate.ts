@@ -16,6 +16,7 @@ Each file runs as is: envoy --mode validate -c OUT/envoy/NAME.json
 
 Options:
   --out OUT   directory to write into (required)
+  --dir DIR   the mesh directory, as DIR (one or the other)
   -h, --help  show this help`;
 
 export async function run(dir: string, options: { out: string }): Promise<number> {

@@ -3,13 +3,14 @@ import { startLoad, type LoadResult } from '../../load/generator.ts';
 import { noMeshRuns, runningMesh } from '../../runtime/running.ts';
 import { EXIT, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh load [URL] [--rps N] [--duration D] [-H 'Name: value']... [--json] [--dir DIR]
+export const help = `Usage: mesh load [DIR] [URL] [--rps N] [--duration D] [-H 'Name: value']... [--json]
 
 Sends requests to URL at a fixed rate, at most --concurrency at a time (like fortio), then prints
 how many each version answered (the x-version header, or the JSON body's "version"), the status
 codes, and the latency percentiles p50, p90, p99.
 
-URL defaults to the gateway of the mesh running in DIR (mesh up).
+URL defaults to the gateway of the mesh running in DIR (mesh up; DIR is the first argument or
+--dir DIR, default the current directory).
 
 Options:
   --rps N            requests per second (default 50)
@@ -17,7 +18,7 @@ Options:
   -c, --concurrency  requests in flight at most (default 32)
   -H 'Name: value'   a request header; repeat for more
   --json             the result as JSON
-  --dir DIR          the mesh directory whose gateway is the default URL
+  --dir DIR          the mesh directory whose gateway is the default URL, as DIR first
   -h, --help         show this help`;
 
 export interface LoadArgs {
@@ -42,9 +43,12 @@ export async function run(dir: string, args: readonly string[], options: LoadArg
     if (!m) throw new UsageError(`-H '${header}' is not 'Name: value'.`);
     headers[m[1]!.toLowerCase()] = m[2]!;
   }
+  if (args[0] !== undefined && !/^https?:\/\/[^/]/.test(args[0])) {
+    throw new UsageError(`${args[0]} is neither a URL (http://HOST:PORT/PATH) nor a mesh directory; mesh load [DIR] [URL].`);
+  }
   const url = args[0] ?? (await runningMesh(dir))?.gateways[0];
   if (!url) {
-    console.error(`mesh load: no URL given, and ${noMeshRuns(dir)}.`);
+    console.error(`mesh load: no URL given, and ${await noMeshRuns(dir, (d) => `mesh load ${d}`)}.`);
     return EXIT.invalid;
   }
   let load;

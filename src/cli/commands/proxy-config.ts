@@ -4,7 +4,7 @@ import { parseCluster } from '../../config/names.ts';
 import { RESOURCE_KINDS, type EnvoyJson, type ResourceKind } from '../../envoy/snapshot.ts';
 import { EXIT, table, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh proxy-config PROXY [listeners|routes|clusters|endpoints] [-o json] [--dir DIR] [--api URL]
+export const help = `Usage: mesh proxy-config [DIR] PROXY [listeners|routes|clusters|endpoints] [-o json] [--api URL]
 
 Shows the configuration the control plane serves to one proxy (SERVICE-VERSION, or
 mesh-gateway), like istioctl proxy-config: a summary table per resource type, or Envoy's own
@@ -12,7 +12,7 @@ JSON with -o json. Without a type, all four.
 
 Options:
   -o, --output json  print the resources as JSON
-  --dir DIR          the mesh whose control plane to ask (default: the current directory)
+  --dir DIR          the mesh whose control plane to ask, as DIR first (default: the current directory)
   --api URL          the control plane's API (default: the one mesh up recorded in DIR, else ${DEFAULT_API})
   -h, --help         show this help`;
 

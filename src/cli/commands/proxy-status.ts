@@ -5,7 +5,7 @@ import type { ProxyStatus } from '../../xds/types.ts';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { EXIT, table } from '../output.ts';
 
-export const help = `Usage: mesh proxy-status [--dir DIR] [--api URL]
+export const help = `Usage: mesh proxy-status [DIR] [--api URL]
 
 Shows, for every proxy, whether it is connected and, per xDS type, whether it has the
 configuration the control plane serves (like istioctl proxy-status):
@@ -15,7 +15,7 @@ configuration the control plane serves (like istioctl proxy-status):
   NACK      the proxy rejected the version; Envoy's message follows the table
 
 Options:
-  --dir DIR   the mesh whose control plane to ask (default: the current directory)
+  --dir DIR   the mesh whose control plane to ask, as DIR (default: the current directory)
   --api URL   the control plane's API (default: the one mesh up recorded in DIR, else ${DEFAULT_API})
   -h, --help  show this help`;
 

@@ -12,6 +12,7 @@ Exits 1 when nothing runs, a container failed, a proxy is not SYNCED or the file
 
 Options:
   --json      the same as JSON
+  --dir DIR   the mesh directory, as DIR (one or the other)
   -h, --help  show this help`;
 
 /** Whether everything is as it should be: running, healthy, synced, valid. */

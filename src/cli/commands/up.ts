@@ -27,6 +27,7 @@ Without --runtime: docker when a Docker engine answers, else process.
 Options:
   --runtime NAME  process or docker
   -d, --detach    leave it running in the background (stop it with mesh down)
+  --dir DIR       the mesh directory, as DIR (one or the other)
   -h, --help      show this help
 
 In the foreground, Ctrl-C stops everything it started; in a terminal, the dashboard opens

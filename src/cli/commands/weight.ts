@@ -6,7 +6,7 @@ import { formatDiagnostic, hasErrors } from '../../config/diagnostics.ts';
 import { findWeightedRoute, parseWeightArgs, setWeights } from '../../config/edit-weights.ts';
 import { EXIT, printDiagnostics, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh weight HOST SUBSET=WEIGHT [SUBSET=WEIGHT...] [--dir DIR] [--route NAME]
+export const help = `Usage: mesh weight [DIR] HOST SUBSET=WEIGHT [SUBSET=WEIGHT...] [--route NAME]
 
 Sets the traffic split to HOST by rewriting the weights of its route in the VirtualService's YAML
 file, in place: comments, order and style are kept, only the numbers change. A running control
@@ -20,7 +20,7 @@ the one without match (the default route), or the one named by --route. The weig
 to 100; destinations not named get 0.
 
 Options:
-  --dir DIR     the mesh directory (default: the current directory)
+  --dir DIR     the mesh directory, as DIR first (default: the current directory)
   --route NAME  the HTTP route's name, or its VirtualService's name, when several go to HOST
   -h, --help    show this help`;
 

@@ -19,9 +19,14 @@ export interface Run {
   stderr: string;
 }
 
-export async function mesh(...args: string[]): Promise<Run> {
+const BIN = new URL('../../../bin/mesh.js', import.meta.url).pathname;
+
+export const mesh = (...args: string[]): Promise<Run> => meshIn(process.cwd(), ...args);
+
+/** `mesh ARGS` run in the directory `cwd`. */
+export async function meshIn(cwd: string, ...args: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/mesh.js', ...args], { timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

@@ -88,4 +88,27 @@ describe('DestinationRule', () => {
       "dr.yaml:10:46 error: '5 seconds' at spec.subsets[0].trafficPolicy.connectionPool.tcp.connectTimeout is not a duration",
     ]);
   });
+
+  it('reports a misspelt field first, before the errors that follow from it', () => {
+    // One file, the VirtualService first (as in examples/canary/reviews.yaml): its references to
+    // the subsets come earlier in the file than the misspelt `subset:` that makes them fail.
+    const file = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 90}
+    - {destination: {host: reviews, subset: v2}, weight: 10}
+---
+${REVIEWS_RULE.replace('  subsets:', '  subset:')}`;
+    const found = diagnostics({ 'reviews.yaml': file });
+    expect(found[0]).toBe("reviews.yaml:16:3 error: unknown field 'subset' in DestinationRule spec; did you mean 'subsets'?");
+    expect(found.slice(1)).toEqual([
+      "reviews.yaml:8:45 error: subset 'v1' of reviews is not defined: no DestinationRule for reviews",
+      "reviews.yaml:9:45 error: subset 'v2' of reviews is not defined: no DestinationRule for reviews",
+    ]);
+    expect(hints({ 'reviews.yaml': file })[0]).toBe('known fields here: host, trafficPolicy, subsets, exportTo, workloadSelector');
+  });
 });

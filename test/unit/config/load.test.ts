@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMesh, loadMeshFromSources } from '../../../src/config/index.ts';
 import { parseSources, readMeshDir } from '../../../src/config/load.ts';
-import { diagnostics, MESH, REVIEWS_RULE } from './fixtures.ts';
+import { diagnostics, hints, load, MESH, REVIEWS_RULE } from './fixtures.ts';
 
 describe('parseSources', () => {
   it('splits a multi-document file and skips empty documents', () => {
@@ -94,6 +95,85 @@ describe('YAML aliases', () => {
     expect(diagnostics({ 'x.yaml': 'a: *b\n' })).toEqual([
       'x.yaml:1:1 error: Unresolved alias (the anchor must be set before the alias): b',
     ]);
+  });
+
+  it('reports an alias inside the node it refers to, at the alias', () => {
+    // VirtualService keeps unknown top-level fields (Istio's own YAML may carry any), so a cycle there reached the checks.
+    const text = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec: {hosts: [reviews]}\nnotes: &n {again: *n}\n`;
+    expect(diagnostics({ 'vs.yaml': text })).toEqual([
+      "vs.yaml:5:19 error: alias *n refers to a node that contains it: the value would never end",
+    ]);
+    expect(diagnostics({ 'vs.yaml': '&d\nkind: VirtualService\nself: *d\n' })).toEqual([
+      "vs.yaml:3:7 error: alias *d refers to a node that contains it: the value would never end",
+    ]);
+  });
+
+  it('reports aliases that expand to too much (a "billion laughs") at once, at the first alias', () => {
+    const levels = Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`);
+    const text = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec: {hosts: [reviews]}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n${levels.join('\n')}\n`;
+    const started = performance.now();
+    expect(diagnostics({ 'vs.yaml': text })).toEqual([
+      'vs.yaml:6:10 error: aliases in this document repeat more than 100000 values',
+    ]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // A few aliases, as people use them, are fine.
+    const shared = `${REVIEWS_RULE.replace('{version: v1}', '&v1 {version: v1}')}  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}\n`;
+    expect(diagnostics({ 'dr.yaml': shared })).toEqual([]);
+  });
+});
+
+describe('a file saved half-way through an edit', () => {
+  // js-yaml (the fast path) reads these; the positioned parser rejects them, and its verdict stands.
+  it('reports `: -` and `&!{}` as syntax errors where they are, and only them', () => {
+    expect(diagnostics({ 'dr.yaml': REVIEWS_RULE, 'bad.yaml': ': -\n' })).toEqual([
+      'bad.yaml:1:3 error: Unexpected block-seq-ind on same line with key',
+    ]);
+    expect(diagnostics({ 'dr.yaml': REVIEWS_RULE, 'bad.yaml': '&!{}\n' })).toEqual([
+      'bad.yaml:1:3 error: Tags and anchors must be separated from the next token by white space',
+    ]);
+  });
+
+  it('reports a mid-edit line inside a resource at that line', () => {
+    const text = readFileSync('test/fixtures/robust/mid-edit-reviews.yaml', 'utf8');
+    const line = text.split('\n').indexOf(': -') + 1;
+    expect(diagnostics({ 'reviews.yaml': text })[0]).toBe(`reviews.yaml:${line}:3 error: Unexpected block-seq-ind on same line with key`);
+  });
+
+  it('keeps the positions of the other documents of the file', () => {
+    const text = `${REVIEWS_RULE}---\n: -\n`;
+    expect(diagnostics({ 'dr.yaml': text })).toEqual([`dr.yaml:${text.split('\n').indexOf(': -') + 1}:3 error: Unexpected block-seq-ind on same line with key`]);
+    const ratings = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ratings}\nspec: {host: ratings}\n';
+    const valid = `${REVIEWS_RULE}---\n# nothing\n---\n${ratings}`;
+    const { model } = load({ 'dr.yaml': valid });
+    expect(model?.destinationRules.map((r) => r.source.line)).toEqual([1, valid.split('\n').indexOf('# nothing') + 3]);
+  });
+
+  it('reads a file with old Mac line ends (CR only) as both parsers read it', () => {
+    const { model, diagnostics: found } = load({ 'dr.yaml': REVIEWS_RULE.replace(/\n/g, '\r') });
+    expect(found).toEqual([]);
+    expect(model?.destinationRules[0]?.source).toEqual({ file: 'dr.yaml', line: 1, col: 1 });
+  });
+});
+
+describe('where a YAML indentation mistake is', () => {
+  // examples/canary/reviews.yaml, line 14 is `            subset: v1` (column 13).
+  const REVIEWS = readFileSync('examples/canary/reviews.yaml', 'utf8');
+
+  it('points at a key indented less than the keys beside it, not at the start of its line', () => {
+    const files = { 'reviews.yaml': REVIEWS.replace('            subset: v1', '           subset: v1') };
+    expect(diagnostics(files)).toEqual(['reviews.yaml:14:12 error: All mapping items must start at the same column']);
+    expect(hints(files)).toEqual(['indent this line as far as the other keys of its mapping (spaces, not tabs)']);
+  });
+
+  it('points at a list entry indented less than the entries beside it', () => {
+    const files = { 'reviews.yaml': REVIEWS.replace('          weight: 90', '         weight: 90') };
+    expect(diagnostics(files)).toEqual(['reviews.yaml:15:10 error: Sequence item without - indicator']);
+  });
+
+  it('points at a tab used as indentation', () => {
+    const files = { 'reviews.yaml': REVIEWS.replace('            subset: v1', '\tsubset: v1') };
+    expect(diagnostics(files)[0]).toBe('reviews.yaml:14:1 error: Tabs are not allowed as indentation');
+    expect(hints(files)[0]).toBe('indent with spaces: YAML does not allow tabs in indentation');
   });
 });
 

@@ -4,7 +4,7 @@ import { render } from 'ink-testing-library';
 import { createElement as h } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyInput } from '../../../src/tui/app.ts';
-import { Dashboard } from '../../../src/tui/dashboard.ts';
+import { Dashboard, KEYS } from '../../../src/tui/dashboard.ts';
 import type { Action, DashboardState } from '../../../src/tui/state.ts';
 import { canaryState, proxy } from './fixtures.ts';
 
@@ -36,7 +36,38 @@ describe('Dashboard', () => {
     expect(text).toContain('│12:00:02 NACK RDS reviews-v2: bad regex (…│');
     expect(text).toContain('│Logs: reviews-v1');
     expect(text).toContain('│reviews v1 listening on :9080');
-    expect(lines[23]).toMatch(/^Tab pane ↑↓ row ←→ weight/);
+    expect(lines[23]).toMatch(/←→ weight .* \? help q quit *$/);
+  });
+
+  it('keeps ? help and q quit in the key bar at any width, dropping other keys first', async () => {
+    for (const width of [80, 60, 40, 24]) {
+      const lines = frame({ ...(await canaryState()), width });
+      const bar = lines.at(-1)!;
+      expect([...bar].length, `${width}: ${bar}`).toBeLessThanOrEqual(width);
+      expect(bar.trimEnd(), `${width}`).toMatch(/\? help q quit$/);
+      expect(bar).not.toContain('…');
+    }
+    expect(frame({ ...(await canaryState()), width: 120 }).at(-1)).toMatch(/^Tab pane ↑↓ row ←→ weight ⏎ subset p promote r rollback f fault e edit t load \? help q quit/);
+  });
+
+  it('wraps the help at word boundaries at 80 columns, every word of every key whole', async () => {
+    const lines = frame({ ...(await canaryState()), help: true });
+    expect(lines).toHaveLength(24);
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    const inner = lines.slice(3, -2).map((l) => l.slice(1, -1)); // below the header, the border and the title
+    expect(inner.join('\n')).not.toContain('…');
+    const column = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+    // Each key's description, read back from its lines (the key column, then continuation lines under it).
+    const read: string[] = [];
+    for (const line of inner) {
+      const key = line.slice(0, column).trim();
+      const what = line.slice(column).trim();
+      if (!what) continue;
+      if (key) read.push(what);
+      else read[read.length - 1] += ` ${what}`;
+    }
+    expect(read).toEqual(KEYS.map(([, what]) => what));
+    expect(inner.filter((l) => l.slice(0, column).trim() === '' && l.trim() !== '').length, 'some description wraps').toBeGreaterThan(0);
   });
 
   it('marks the focused pane with a double border, a pending weight with *, and a fault on its own line', async () => {

@@ -68,13 +68,66 @@ describe('reduce', () => {
     expect(routeRows(state)[0]!.weights).toEqual([75, 25]);
   });
 
-  it('rolls back to the weights before a run of changes, and r again goes forward', async () => {
-    let state = await canaryState([right, right, { type: 'shift', delta: -1 }]);
-    expect(state.pending[KEY]).toEqual([81, 19]);
-    state = run(state, { type: 'rollback' });
-    expect(state.pending[KEY]).toEqual([90, 10]);
-    state = run(state, { type: 'rollback' });
-    expect(state.pending[KEY]).toEqual([81, 19]);
+  describe('r: a history per route of every change, the dashboard’s and the file’s', () => {
+    const key = (state: DashboardState, input: string, k: Partial<Record<'rightArrow' | 'leftArrow', boolean>> = {}) => run(state, keyToAction(state, input, k)!);
+    /** The canary mesh with the files at these weights. */
+    const files = async (w: number[]) => {
+      const view = await canaryView();
+      return { type: 'mesh', mesh: { ...view, routes: [{ ...view.routes[0]!, destinations: view.routes[0]!.destinations.map((d, i) => ({ ...d, weight: w[i]! })) }] } } satisfies Action;
+    };
+    const weights = (state: DashboardState) => routeRows(state)[0]!.weights;
+
+    it('at 50/50: p, r, → →, r steps back to before the last change, never to the promotion', async () => {
+      // The example's 90/10, then the file at 50/50: the first step back there is.
+      let state = await canaryState([await files([50, 50])]);
+      state = key(state, 'p');
+      expect(weights(state)).toEqual([0, 100]);
+      state = run(state, await files([0, 100])); // the write arrives
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([50, 50]);
+      expect(state.message).toEqual({ text: 'Rolled back reviews http[0] to v1 50 / v2 50 (1 more step back)', error: false });
+      state = run(state, await files([50, 50]));
+      state = key(key(state, '', { rightArrow: true }), '', { rightArrow: true });
+      expect(weights(state)).toEqual([40, 60]);
+      state = run(state, await files([45, 55]), await files([40, 60])); // both writes arrive: our own, not changes of the file
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([45, 55]);
+      expect(state.message?.text).toBe('Rolled back reviews http[0] to v1 45 / v2 55 (2 more steps back)');
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([50, 50]);
+      expect(state.message?.text).toBe('Rolled back reviews http[0] to v1 50 / v2 50 (1 more step back)');
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([90, 10]);
+      expect(state.message?.text).toBe('Rolled back reviews http[0] to v1 90 / v2 10 (no more steps back)');
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([90, 10]);
+      expect(state.message).toEqual({ text: 'Nothing to roll back: reviews http[0] has no earlier weights here.', error: true });
+    });
+
+    it('a weight change arriving from the file is a change r steps back over', async () => {
+      let state = await canaryState([await files([50, 50])]);
+      state = run(state, await files([70, 30])); // saved in an editor
+      state = key(state, '', { rightArrow: true });
+      expect(weights(state)).toEqual([65, 35]);
+      state = run(state, await files([65, 35]));
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([70, 30]);
+      expect(state.message?.text).toBe('Rolled back reviews http[0] to v1 70 / v2 30 (2 more steps back)');
+      state = run(state, await files([70, 30]));
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([50, 50]);
+      expect(state.message?.text).toBe('Rolled back reviews http[0] to v1 50 / v2 50 (1 more step back)');
+      state = run(state, await files([50, 50]));
+      state = key(state, 'r');
+      expect(weights(state)).toEqual([90, 10]); // the example's own weights, before the first file change
+    });
+
+    it('a change that could not be written is not in the history', async () => {
+      let state = await canaryState([await files([50, 50]), right, right, { type: 'writeFailed', key: KEY, text: 'Not written: invalid.' }]);
+      expect(weights(state)).toEqual([50, 50]);
+      state = run(state, { type: 'rollback' });
+      expect(weights(state)).toEqual([90, 10]);
+    });
   });
 
   it('promotes the selected subset; Enter selects the next one', async () => {
@@ -86,7 +139,7 @@ describe('reduce', () => {
   it('says in a sentence why a command does nothing', () => {
     const empty = initialState({ api: 'http://x' });
     expect(run(empty, right).message).toEqual({ text: 'There is no route to change: the mesh has no VirtualService with HTTP rules.', error: true });
-    expect(run(empty, { type: 'rollback' }).message?.text).toBe('Nothing to roll back: no weight was changed here yet.');
+    expect(run(empty, { type: 'rollback' }).message?.text).toBe('There is no route to roll back: the mesh has no VirtualService with HTTP rules.');
   });
 
   it('drops a weight change that could not be written, with the reason', async () => {

@@ -1,0 +1,46 @@
+// Messages that point the right way on the Compose runtime: `mesh up` on a mesh that is already up
+// says so first (no note about the API port it would have published on), names the directory the
+// mesh runs from when two meshes share a name, and a second `mesh down` says nothing runs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiOf, cleanUp, copyExample, mesh, meshWith, type Example } from './harness.ts';
+
+let running: Example | undefined;
+let twin: Example | undefined;
+
+beforeAll(async () => {
+  running = await copyExample('canary', 'again');
+  // The same mesh name, so the same Compose project, from another directory.
+  twin = await copyExample('canary', 'again');
+  const up = await mesh('up', '--runtime', 'docker', '-d', running.dir);
+  expect(up.code, `mesh up failed:\n${up.stdout}${up.stderr}`).toBe(0);
+}, 240_000);
+afterAll(async () => {
+  await cleanUp(twin);
+  await cleanUp(running);
+}, 240_000);
+
+describe('mesh up and mesh down, again', () => {
+  it('mesh up on a mesh that is up: "already up" first, no note about the API port', async () => {
+    const apiPort = new URL(await apiOf(running!.dir)).port;
+    const again = await meshWith({ LOCALMESH_API_PORT: apiPort }, 'up', '--runtime', 'docker', '-d', running!.dir);
+    expect(again.code).toBe(1);
+    expect(again.stdout + again.stderr).not.toContain('is in use');
+    expect(again.stderr).toContain(`The mesh ${running!.project} is already up in ${running!.dir}`);
+  });
+
+  it('mesh up of another mesh of the same name names the directory that runs', async () => {
+    const up = await mesh('up', '--runtime', 'docker', '-d', twin!.dir);
+    expect(up.code).toBe(1);
+    expect(up.stderr).not.toContain(`mesh down ${twin!.dir}`);
+    expect(up.stderr).toContain(`runs from ${running!.dir}; run mesh down ${running!.dir} first`);
+  });
+
+  it('a second mesh down says nothing runs, and exits 0', async () => {
+    const first = await mesh('down', running!.dir);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const second = await mesh('down', running!.dir);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`Nothing runs for ${running!.dir}`);
+    expect(second.stdout + second.stderr).not.toContain('state.json');
+  });
+});
