@@ -12,14 +12,14 @@ export type { ValidationResult } from './validate.ts';
  */
 export function loadMeshFromSources(files: readonly SourceFile[], where = files[0]?.path ?? '.'): ValidationResult {
   const parsed = parseSources(files);
+  const syntax = () => ({ diagnostics: sortDiagnostics([...parsed.diagnostics, ...parsed.late.filter((d) => d.severity === 'error')]) });
   // A file that does not parse may hold the Mesh or the rule others refer to: checking the rest
   // would report consequences, not causes. Syntax first.
-  if (hasErrors(parsed.diagnostics)) return { diagnostics: sortDiagnostics(parsed.diagnostics) };
+  if (hasErrors(parsed.diagnostics)) return syntax();
   const result = validate(parsed.documents, where);
   // Pointing at a mistake parsed a file with positions, and that parse rejected it: the syntax
-  // error is the cause (the fast parser read the file otherwise), so it alone is reported.
-  const late = parsed.late.filter((d) => d.severity === 'error');
-  if (late.length > 0) return { diagnostics: sortDiagnostics([...parsed.diagnostics, ...late]) };
+  // error is the cause (the fast parser read the file otherwise), so it is what is reported.
+  if (hasErrors(parsed.late)) return syntax();
   return { ...result, diagnostics: sortDiagnostics([...parsed.diagnostics, ...result.diagnostics]) };
 }
 

@@ -81,8 +81,11 @@ interface PositionedFile {
   values: Value[];
 }
 
-/** Parse a file with the `yaml` package, which keeps every node's position; its errors go to `diagnostics`. */
-function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]): PositionedFile {
+/**
+ * Parse a file with the `yaml` package, which keeps every node's position; its errors go to
+ * `diagnostics`. With `values: false` (the fast parser has read them) only the positions.
+ */
+function parsePositioned(path: string, text: string, diagnostics: Diagnostic[], values = true): PositionedFile {
   const lines = new LineCounter();
   const report = (e: YAMLError) => diagnostics.push(yamlDiagnostic(path, text, lines, e));
   const all = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
@@ -91,12 +94,12 @@ function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]):
     [...all.errors, ...all.warnings].forEach(report);
     return { all: [], lines, values: [] };
   }
-  const values: Value[] = [];
+  const read: Value[] = [];
   all.forEach((doc, index) => {
     // Nesting too deep is reported once per document, not once per level.
     const errors = doc.errors.filter((e, i) => e.code !== 'RESOURCE_EXHAUSTION' || doc.errors.findIndex((f) => f.code === e.code) === i);
     [...errors, ...doc.warnings].forEach(report);
-    if (doc.errors.length > 0) return;
+    if (doc.errors.length > 0 || !values) return;
     let value: unknown;
     try {
       value = doc.toJS();
@@ -107,9 +110,9 @@ function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]):
       return;
     }
     // A trailing `---` or a document of only comments holds nothing: not a resource.
-    if (value !== null && value !== undefined) values.push({ index, value });
+    if (value !== null && value !== undefined) read.push({ index, value });
   });
-  return { all, lines, values };
+  return { all, lines, values: read };
 }
 
 /**
@@ -118,13 +121,23 @@ function parsePositioned(path: string, text: string, diagnostics: Diagnostic[]):
  * anything to complain about, so the positioned parse reports it. Same YAML 1.2 core schema.
  */
 function parseFast(text: string): Value[] | undefined {
+  let values: unknown[];
   try {
-    return loadAll(text, null, { schema: CORE_SCHEMA })
-      .map((value, index) => ({ value, index }))
-      .filter(({ value }) => value !== null && value !== undefined);
+    values = loadAll(text, null, { schema: CORE_SCHEMA });
   } catch {
     return undefined;
   }
+  // js-yaml reads an empty key (`: -`, what an editor may save mid-edit) as the key `null`, where
+  // the positioned parser often finds a syntax error: no mesh field is named null, so let it judge.
+  if (hasNullKey(values)) return undefined;
+  return values.map((value, index) => ({ value, index })).filter(({ value }) => value !== null && value !== undefined);
+}
+
+function hasNullKey(value: unknown, seen = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
+  seen.add(value);
+  if (Array.isArray(value)) return value.some((item) => hasNullKey(item, seen));
+  return Object.entries(value).some(([key, item]) => key === 'null' || hasNullKey(item, seen));
 }
 
 /**
@@ -151,7 +164,7 @@ export function parseSources(files: readonly SourceFile[]): ParsedSources {
     }
     // Positions are needed only to point at a mistake or to record where a resource is written:
     // the positioned parse runs then, once per file.
-    const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, late));
+    const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, late, false));
     const docAt = (index: number): Document.Parsed => positions().all[index] ?? emptyDocument();
     for (const { index, value } of values) {
       const problem = valueProblem(value);

@@ -76,6 +76,21 @@ describe('mesh', () => {
     expect(report.diagnostics[0]).toMatchObject({ file: path, line, severity: 'error' });
   });
 
+  it('reports a file saved mid-edit (`: -`, `&!{}`) as a diagnostic, not a crash', async () => {
+    const dir = await tempDir();
+    await cp('examples/canary', dir, { recursive: true });
+    const path = join(dir, 'bad.yaml');
+    for (const [text, message] of [
+      [': -\n', 'Unexpected block-seq-ind on same line with key'],
+      ['&!{}\n', 'Tags and anchors must be separated from the next token by white space'],
+    ] as const) {
+      await writeFile(path, text);
+      const result = await mesh('validate', dir);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toBe(`${path}:1:3: error: ${message}\n${dir}: invalid (1 error, 0 warnings)\n`);
+    }
+  });
+
   it('says so when the directory does not exist', async () => {
     const result = await mesh('validate', 'no/such/dir');
     expect(result.code).toBe(1);

@@ -1,6 +1,7 @@
 // Messages that point the right way on the Compose runtime: `mesh up` on a mesh that is already up
 // says so first (no note about the API port it would have published on), names the directory the
-// mesh runs from when two meshes share a name, and a second `mesh down` says nothing runs.
+// mesh runs from when two meshes share a name, `mesh logs NAME` run elsewhere names the mesh that
+// runs, and a second `mesh down` says nothing runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOf, cleanUp, copyExample, mesh, meshWith, type Example } from './harness.ts';
 
@@ -33,6 +34,16 @@ describe('mesh up and mesh down, again', () => {
     expect(up.code).toBe(1);
     expect(up.stderr).not.toContain(`mesh down ${twin!.dir}`);
     expect(up.stderr).toContain(`runs from ${running!.dir}; run mesh down ${running!.dir} first`);
+  });
+
+  it('mesh logs NAME elsewhere names the Docker mesh that runs; mesh logs DIR NAME shows its logs', async () => {
+    const here = await mesh('logs', 'reviews-v1');
+    expect(here.code).toBe(1);
+    expect(here.stderr).not.toMatch(/No logs for reviews-v1 in .*\.mesh\/process\/logs\.$/m);
+    expect(here.stderr).toMatch(new RegExp(`(one runs|meshes run) in [^:]*${running!.dir}[^:]*: name it first, e\\.g\\. mesh logs \\S+ reviews-v1\\.$`, 'm'));
+    const named = await mesh('logs', running!.dir, 'reviews-v1');
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toContain('reviews-v1');
   });
 
   it('a second mesh down says nothing runs, and exits 0', async () => {

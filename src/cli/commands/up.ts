@@ -8,9 +8,9 @@ import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d]
 
-Validates the mesh in DIR (default: the current directory) and runs it: the control plane, an
-Envoy beside every service version, the ingress gateway and the apps, then prints the gateway
-URL. Edits to the mesh files reach the proxies while it runs.
+Validates the mesh in DIR (the first argument or --dir DIR; default: the current directory) and
+runs it: the control plane, an Envoy beside every service version, the ingress gateway and the
+apps, then prints the gateway URL. Edits to the mesh files reach the proxies while it runs.
 
 Runtimes:
   process  everything as processes on 127.0.0.1: each version's command is its app, started
@@ -24,6 +24,20 @@ Runtimes:
            plane's API is published on 127.0.0.1:15080 (LOCALMESH_API_PORT: another, 0 any).
 Without --runtime: docker when a Docker engine answers, else process.
 
+A version's command on the docker runtime:
+  image: or build:  command is Compose's: it replaces the image's CMD and keeps its
+                    ENTRYPOINT; it runs in the image's WORKDIR. A string is split into words
+                    (no shell), a list is taken as is; without command, the image's CMD runs.
+                    A build: context is built again by mesh up when its files, Dockerfile or
+                    args changed since the last build (hashes in DIR/.mesh/builds.json).
+                    A healthcheck: is not run (the image may have nothing to probe with): mesh
+                    up warns at FILE:LINE and waits for the container to run, or for the
+                    image's own HEALTHCHECK to pass.
+  neither           a Node.js app: the node image with DIR's folder (or the ancestor its
+                    command reaches, ../app/server.mjs) mounted read-only and laid out as on
+                    the host; command runs in DIR's place there; healthcheck: is run by node.
+On the process runtime, command is the app itself: a list is run as is, a string by sh, in DIR.
+
 Options:
   --runtime NAME  process or docker
   -d, --detach    leave it running in the background (stop it with mesh down)
@@ -31,7 +45,8 @@ Options:
   -h, --help      show this help
 
 In the foreground, Ctrl-C stops everything it started; in a terminal, the dashboard opens
-(mesh dashboard --help) and quitting it with q stops the mesh too.`;
+(mesh dashboard --help) and quitting it with q stops the mesh too. Until the mesh is up (with
+-d too, until mesh up -d returns), Ctrl-C stops what it had started, says so and exits 130.`;
 
 export async function run(dir: string, options: { runtime?: string; detach: boolean }): Promise<number> {
   const say = (line: string) => console.log(line);

@@ -137,6 +137,33 @@ describe('generateStack: settings and variations', () => {
     expect(stack.images).toContain('example/reviews:1');
   });
 
+  it('lists the built services (one per replica) and the declared healthchecks it does not run', async () => {
+    const m = await model('canary');
+    const check = { path: '/healthz' };
+    const mixed: MeshModel = {
+      ...m,
+      services: m.services.map((s) => ({
+        ...s,
+        versions: s.versions.map((v) =>
+          v.name === 'v1'
+            ? { ...v, spec: { replicas: 1, image: 'example/reviews:1', healthcheck: check } }
+            : { ...v, replicas: 2, spec: { replicas: 2, build: { context: 'reviews', args: { MODE: 'dev' } }, healthcheck: check } },
+        ),
+      })),
+    };
+    const { stack } = generate(mixed);
+    expect(stack.builds).toEqual([
+      { service: 'reviews-v2', context: 'reviews', args: { MODE: 'dev' } },
+      { service: 'reviews-v2-r2', context: 'reviews', args: { MODE: 'dev' } },
+    ]);
+    expect(stack.healthchecksNotRun).toEqual([
+      { service: 'reviews', version: 'v1' },
+      { service: 'reviews', version: 'v2' },
+    ]);
+    // A Node app's healthcheck is run (by node, in its namespace): nothing to warn about.
+    expect(generate(m).stack.healthchecksNotRun).toEqual([]);
+  });
+
   it('settings.gateway.address and the API port', async () => {
     const m = await model('canary');
     const stack = generateStack({

@@ -3,20 +3,20 @@
 // Property tests over random bytes, random YAML-looking text and mutations of real mesh files.
 // They run with a fixed seed, so a run is deterministic; the seed is printed at the start.
 //   FC_SEED=1234 vitest run test/unit/config/robust.test.ts   another seed (e.g. one a failure printed)
-//   FC_RUNS=5000 …                                            more runs per property (default 300)
+//   FC_RUNS=5000 …                                            more runs per property (default 200)
 // An input a run finds goes into REGRESSIONS below (or a file under test/fixtures/robust/), so it
 // is checked on every run whatever the seed.
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
 import type { ValidationResult } from '../../../src/config/index.ts';
 import { MESH } from './fixtures.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20260806);
-const RUNS = Number(process.env.FC_RUNS ?? 300);
+const RUNS = Number(process.env.FC_RUNS ?? 200);
 console.log(`robust.test.ts: fast-check seed ${SEED}, ${RUNS} runs per property (override with FC_SEED, FC_RUNS)`);
 const PARAMS = { seed: SEED, numRuns: RUNS };
 
@@ -136,7 +136,46 @@ const REGRESSIONS: Record<string, string> = {
   'duplicate keys in a resource': `${ROUTES}spec: {}\n`,
 };
 
+/** The example meshes as they are on disk: a file set the loader accepts. */
+const EXAMPLES = ['examples/canary', 'examples/shop'].map((dir) => REAL.filter((f) => f.path.startsWith(`${dir}/`)));
+
+/** A mesh the loader accepts (and would serve) parses cleanly with the positioned parser, file by file. */
+function expectServedOnlyIfParsed(files: readonly { path: string; text: string }[]): void {
+  const result = loadMeshFromSources(files);
+  expectLocated(result, files);
+  if (!result.model) return;
+  for (const { path, text } of files) {
+    const all = parseAllDocuments(text);
+    const errors = 'empty' in all ? all.errors : all.flatMap((d) => d.errors);
+    if (errors.length > 0) throw new Error(`accepted although ${path} does not parse: ${errors[0]!.message}\n${text}`);
+  }
+}
+
+/** Edits of the examples that js-yaml read as a valid mesh and the positioned parser rejects (found by the property below). */
+const ACCEPTED_ONCE: [example: number, file: string, edit: (text: string) => string][] = [
+  [0, 'gateway.yaml', (t) => `: -${t}`],
+  [0, 'reviews.yaml', (t) => t.replace('\n---\n', '\n: -\n---\n')],
+  [0, 'mesh.yaml', (t) => t.replace('  services:', ':   services:')],
+];
+
 describe('robustness', () => {
+  it.each(ACCEPTED_ONCE)('never accepts a mesh the positioned parser rejects: example %i, %s', (example, file, edit) => {
+    const files = EXAMPLES[example]!.map((f) => (f.path.endsWith(`/${file}`) ? { ...f, text: edit(f.text) } : f));
+    expectServedOnlyIfParsed(files);
+  });
+
+  it('never accepts a mesh the positioned parser rejects (one edit to an example)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...EXAMPLES), fc.nat(), fc.nat(), token, (files, pick, at, piece) => {
+        const i = pick % files.length;
+        const text = files[i]!.text;
+        const offset = at % (text.length + 1);
+        expectServedOnlyIfParsed(files.map((f, j) => (j === i ? { ...f, text: text.slice(0, offset) + piece + text.slice(offset) } : f)));
+      }),
+      PARAMS,
+    );
+  });
+
   it.each(Object.entries(REGRESSIONS))('never throws on a kept input: %s', (_, text) => check(text));
 
   it('never throws on random bytes', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_KINDS, type ResourceKind } from '../../../src/envoy/snapshot.ts';
-import { InconsistentSnapshotError, SnapshotCache, type CachedSnapshot } from '../../../src/xds/cache.ts';
+import { consistencyProblems, InconsistentSnapshotError, SnapshotCache, type CachedSnapshot } from '../../../src/xds/cache.ts';
 import { assignment, edsCluster, listener, routeConfig, snapshot } from '../../helpers/xds-snapshots.ts';
 
 const versions = (c: CachedSnapshot) => Object.fromEntries(RESOURCE_KINDS.map((k) => [k, c.types[k].version])) as Record<ResourceKind, string>;
@@ -25,6 +25,26 @@ describe('versions', () => {
     const s = snapshot();
     const reversed = { ...s, clusters: [...s.clusters].reverse(), endpoints: [...s.endpoints].reverse() };
     expect(versions(new SnapshotCache().setSnapshot('p1', reversed))).toEqual(versions(new SnapshotCache().setSnapshot('p1', s)));
+  });
+
+  it('do not depend on resource order, with many resources in any order', () => {
+    const s = snapshot({ a: 10, b: 20, c: 30, d: 20, e: 10, f: 10 });
+    const expected = versions(new SnapshotCache().setSnapshot('p1', s)).clusters;
+    // Every rotation and its reverse: orders a sort with a comparator that is not a total order gets wrong.
+    for (let i = 0; i < s.clusters.length; i++) {
+      const rotated = [...s.clusters.slice(i), ...s.clusters.slice(0, i)];
+      for (const clusters of [rotated, [...rotated].reverse()]) {
+        expect(versions(new SnapshotCache().setSnapshot('p1', { ...s, clusters })).clusters).toBe(expected);
+      }
+    }
+  });
+
+  it('are short hex strings, and each resource has its own content hash', () => {
+    const cached = new SnapshotCache().setSnapshot('p1', snapshot());
+    for (const kind of RESOURCE_KINDS) expect(cached.types[kind].version).toMatch(/^[0-9a-f]{12}$/);
+    const [a, b] = cached.types.clusters.resources;
+    expect(a!.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(b!.hash).not.toBe(a!.hash);
   });
 
   it('hash shared resources once: proxies sharing an object share its bytes and hash', () => {
@@ -83,6 +103,26 @@ describe('consistency', () => {
     expect(problemsOf((s) => (s.clusters[0] = { name: 'a', value: edsCluster('z') }))).toContain('clusters: "a" has name "z"');
   });
 
+  it('names every problem, one after the other', () => {
+    const s = snapshot();
+    s.endpoints = [];
+    expect(() => new SnapshotCache().setSnapshot('p1', s)).toThrow(
+      'snapshot for proxy p1 is inconsistent: EDS cluster "a" has no ClusterLoadAssignment; EDS cluster "b" has no ClusterLoadAssignment',
+    );
+  });
+
+  it('an EDS cluster without eds_cluster_config is served under its own name', () => {
+    const s = snapshot({ a: 100 });
+    s.clusters = [{ name: 'a', value: { name: 'a', type: 'EDS', connect_timeout: '1s' } }];
+    expect(consistencyProblems(s)).toEqual([]);
+  });
+
+  it('reads RDS names anywhere in a listener, past null fields', () => {
+    const s = snapshot();
+    s.listeners = [{ name: 'http', value: { ...listener('http', 'routes'), metadata: null, per_connection_buffer_limit_bytes: 1024 } }];
+    expect(consistencyProblems(s)).toEqual([]);
+  });
+
   it('setSnapshots publishes nothing when one snapshot is inconsistent', () => {
     const cache = new SnapshotCache();
     const bad = snapshot({ a: 100 }, 'p2');
@@ -102,5 +142,39 @@ describe('watchers', () => {
     stop();
     cache.setSnapshot('p1', snapshot({ a: 2 }));
     expect(heard).toEqual([v1]);
+  });
+
+  it('of one proxy all hear it; one unsubscribing leaves the others (an old ADS stream closing after its replacement subscribed)', () => {
+    const cache = new SnapshotCache();
+    const old: string[] = [];
+    const replacement: string[] = [];
+    const stopOld = cache.watch('p1', (c) => old.push(c.types.routes.version));
+    cache.watch('p1', (c) => replacement.push(c.types.routes.version));
+    const v1 = cache.setSnapshot('p1', snapshot({ a: 1 })).types.routes.version;
+    stopOld();
+    const v2 = cache.setSnapshot('p1', snapshot({ a: 2 })).types.routes.version;
+    expect(old).toEqual([v1]);
+    expect(replacement).toEqual([v1, v2]);
+  });
+
+  it('an unsubscribe called again, after the last watcher left and a new one came, leaves the new one', () => {
+    const cache = new SnapshotCache();
+    const stop = cache.watch('p1', () => {});
+    stop();
+    const heard: string[] = [];
+    cache.watch('p1', (c) => heard.push(c.proxy));
+    stop();
+    cache.setSnapshot('p1', snapshot());
+    expect(heard).toEqual(['p1']);
+  });
+});
+
+describe('the cache', () => {
+  it('lists the proxies with a snapshot, sorted, and forgets a cleared one', () => {
+    const cache = new SnapshotCache();
+    for (const p of ['p3', 'p1', 'p2']) cache.setSnapshot(p, snapshot({ a: 1 }, p));
+    cache.clearSnapshot('p2');
+    expect(cache.proxies()).toEqual(['p1', 'p3']);
+    expect(cache.getSnapshot('p2')).toBeUndefined();
   });
 });

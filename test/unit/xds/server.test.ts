@@ -1,5 +1,5 @@
 // The gRPC surface of the ADS server, through a grpc-js client: SotW answered, delta refused,
-// a stream without a node id refused.
+// a stream without a node id refused; streams ended by the client or by close() disconnect the proxy.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TYPE_URLS } from '../../../src/envoy/snapshot.ts';
@@ -65,5 +65,69 @@ describe('the ADS server', () => {
   it('answers DeltaAggregatedResources with UNIMPLEMENTED', async () => {
     const { error } = await exchange('DeltaAggregatedResources', [Buffer.alloc(0)]);
     expect(error).toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: expect.stringMatching(/state-of-the-world/) });
+  });
+});
+
+describe('a stream\'s life', () => {
+  const node = (id: string) => ({ node: { id, cluster: 'svc', metadata: {} } });
+
+  /** A stream of proxy `id` that has had its first response. */
+  async function open(id: string): Promise<{ call: grpc.ClientDuplexStream<unknown, unknown>; first: DiscoveryResponse; ended: Promise<string> }> {
+    const call = client.StreamAggregatedResources!();
+    const ended = new Promise<string>((resolve) => {
+      call.on('end', () => resolve('end'));
+      call.on('error', (e: grpc.ServiceError) => resolve(`error ${e.code}`));
+    });
+    const first = await new Promise<DiscoveryResponse>((resolve) => {
+      call.once('data', resolve);
+      call.write(request(node(id)));
+    });
+    return { call, first, ended };
+  }
+
+  const connected = (id: string) => server.status().find((p) => p.id === id)?.connected;
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    return check();
+  };
+
+  it('tells subscribers, gives every response its own nonce, and disconnects the proxy when the client ends the stream', async () => {
+    const events: string[] = [];
+    const stop = server.subscribe((e) => events.push(`${e.type} ${e.proxy}`));
+    const a = await open('p1');
+    const b = await open('p1');
+    expect(a.first.nonce).not.toBe(b.first.nonce);
+    expect(events).toContain('connected p1');
+    b.call.end();
+    expect(await b.ended).toBe('end'); // the server ends its side too
+    expect(await until(() => connected('p1') === false)).toBe(true);
+    expect(events).toContain('disconnected p1');
+    stop();
+    a.call.cancel();
+  });
+
+  it('disconnects the proxy when the client cancels', async () => {
+    const { call } = await open('p1');
+    expect(connected('p1')).toBe(true);
+    call.cancel();
+    expect(await until(() => connected('p1') === false)).toBe(true);
+  });
+
+  it('close() ends every stream at once: its proxies are disconnected', async () => {
+    const cache = new SnapshotCache();
+    cache.setSnapshot('p1', snapshot());
+    const own = await startXdsServer({ cache, port: 0 });
+    const Client = grpc.makeGenericClientConstructor(adsService, 'AggregatedDiscoveryService');
+    const c = new Client(`127.0.0.1:${own.port}`, grpc.credentials.createInsecure()) as typeof client;
+    const call = c.StreamAggregatedResources!();
+    const ended = new Promise<void>((resolve) => call.on('error', () => resolve()));
+    await new Promise((resolve) => {
+      call.once('data', resolve);
+      call.write(request(node('p1')));
+    });
+    await own.close();
+    expect(own.status()[0]).toMatchObject({ id: 'p1', connected: false });
+    await ended;
+    c.close();
   });
 });

@@ -6,7 +6,7 @@ import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from '../../../
 import { StatusBoard } from '../../../src/xds/status.ts';
 import { AdsStream, XdsProtocolError } from '../../../src/xds/stream.ts';
 import type { XdsEvent } from '../../../src/xds/types.ts';
-import { snapshot } from '../../helpers/xds-snapshots.ts';
+import { listener, snapshot } from '../../helpers/xds-snapshots.ts';
 
 let cache: SnapshotCache;
 let board: StatusBoard;
@@ -203,5 +203,126 @@ describe('a stream', () => {
     expect(board.status()[0]!.connected).toBe(true);
     newer.close();
     expect(board.status()[0]!.connected).toBe(false);
+  });
+
+  it('keeps pushing to a newer stream of the proxy after the old one closes', () => {
+    sync();
+    const newer: DiscoveryResponse[] = [];
+    const replacement = new AdsStream({ cache, board, send: (r) => newer.push(r), nonce: () => 'x' });
+    replacement.onRequest({ node: NODE, version_info: '', resource_names: [], type_url: TYPE_URLS.clusters, response_nonce: '' });
+    replacement.onRequest({ version_info: '', resource_names: ['routes'], type_url: TYPE_URLS.routes, response_nonce: '' });
+    stream.close();
+    cache.setSnapshot('p1', snapshot({ a: 90, b: 10 }));
+    expect(kinds(newer)).toEqual(['clusters', 'routes', 'routes']);
+    expect(sent).toHaveLength(4);
+  });
+
+  it('answers LDS with the listeners and nothing else, also before EDS was asked for', () => {
+    request('clusters');
+    request('listeners');
+    expect(kinds(sent)).toEqual(['clusters', 'listeners']);
+    expect(sent[1]!.resources.map((r) => r.value)).toEqual([cache.getSnapshot('p1')!.types.listeners.byName.get('http')!.bytes]);
+  });
+
+  it('answers a request with an empty nonce as a new subscription', () => {
+    sync();
+    request('endpoints', { resource_names: ['a'], version_info: sent[1]!.version_info });
+    expect(kinds(sent.slice(4))).toEqual(['endpoints']);
+    expect(sent[4]!.resources).toHaveLength(1);
+  });
+
+  it('takes a request with an empty nonce for neither ACK nor NACK', () => {
+    request('clusters');
+    request('clusters', { version_info: sent[0]!.version_info });
+    request('clusters', { version_info: sent[0]!.version_info, error_detail: { code: 3, message: 'no' } });
+    expect(state('clusters').state).toBe('STALE');
+    expect(state('clusters').nack).toBeUndefined();
+    expect(sent).toHaveLength(1);
+  });
+
+  it('ignores a stale request even when it names other resources', () => {
+    sync();
+    const old = sent[1]!;
+    reply(sent[1]!, ['a']);
+    stream.onRequest({ version_info: old.version_info, resource_names: ['b'], type_url: old.type_url, response_nonce: old.nonce });
+    expect(kinds(sent.slice(4))).toEqual(['endpoints']);
+    expect(sent).toHaveLength(5);
+  });
+
+  it('takes a reply with the nonce but another version and no error for no ACK', () => {
+    request('clusters');
+    stream.onRequest({ version_info: 'other', resource_names: [], type_url: sent[0]!.type_url, response_nonce: sent[0]!.nonce });
+    expect(state('clusters').state).toBe('STALE');
+  });
+
+  it('does not answer the same names in another order again, and leaves out names it does not know', () => {
+    sync();
+    reply(sent[1]!, ['b', 'a']);
+    expect(sent).toHaveLength(4);
+    request('endpoints', { resource_names: ['zz', 'a'] });
+    expect(sent[4]!.resources.map((r) => r.value)).toEqual([cache.getSnapshot('p1')!.types.endpoints.byName.get('a')!.bytes]);
+  });
+
+  it('answers nothing for a proxy without a snapshot, then everything it asked for once the snapshot comes', () => {
+    const other = { ...NODE, id: 'p9' };
+    stream.onRequest({ node: other, version_info: '', resource_names: [], type_url: TYPE_URLS.listeners, response_nonce: '' });
+    stream.onRequest({ version_info: '', resource_names: [], type_url: TYPE_URLS.clusters, response_nonce: '' });
+    expect(sent).toEqual([]);
+    cache.setSnapshot('p9', snapshot({ a: 100 }, 'p9'));
+    expect(kinds(sent)).toEqual(['clusters']); // LDS waits for Envoy to ask for the cluster's endpoints
+    stream.onRequest({ version_info: '', resource_names: ['a'], type_url: TYPE_URLS.endpoints, response_nonce: '' });
+    expect(kinds(sent)).toEqual(['clusters', 'endpoints', 'listeners']);
+  });
+
+  it('pushes to a stream that asked for clusters only, adding and removing clusters at once', () => {
+    request('clusters');
+    cache.setSnapshot('p1', snapshot({ a: 40, b: 40, c: 20 }));
+    cache.setSnapshot('p1', snapshot({ a: 100 }));
+    expect(kinds(sent)).toEqual(['clusters', 'clusters', 'clusters']);
+    expect(sent.map((r) => r.resources.length)).toEqual([2, 3, 1]);
+  });
+
+  it('holds a listener change with a new cluster, and an LDS request meanwhile, until EDS covers the cluster', () => {
+    sync();
+    const next = snapshot({ a: 40, b: 40, c: 20 });
+    next.listeners = [{ name: 'http', value: { ...listener('http', 'routes'), per_connection_buffer_limit_bytes: 2048 } }];
+    cache.setSnapshot('p1', next);
+    expect(kinds(sent.slice(4))).toEqual(['clusters', 'endpoints']);
+    reply(sent[2]!); // Envoy's late ACK of the first LDS: still held
+    reply(sent[5]!, ['a', 'b'], 'endpoints refused'); // a NACK of EDS releases nothing
+    reply(sent[4]!);
+    reply(sent[5]!, ['a', 'b']); // not yet every cluster
+    expect(kinds(sent.slice(6))).toEqual([]);
+    const from = sent.length;
+    request('endpoints', { resource_names: ['a', 'b', 'c'], response_nonce: sent[5]!.nonce, version_info: sent[5]!.version_info });
+    expect(kinds(sent.slice(from))).toEqual(['endpoints', 'listeners', 'routes']);
+    expect(sent[from + 1]!.resources).toHaveLength(1);
+  });
+
+  it('sends removed clusters in CDS only, not in LDS, while they are kept', () => {
+    sync();
+    const next = snapshot({ a: 100 });
+    next.listeners = [{ name: 'http', value: { ...listener('http', 'routes'), per_connection_buffer_limit_bytes: 2048 } }];
+    cache.setSnapshot('p1', next);
+    expect(kinds(sent.slice(4))).toEqual(['clusters', 'endpoints', 'listeners', 'routes']);
+    expect(sent[4]!.resources).toHaveLength(2);
+    expect(sent[6]!.resources).toHaveLength(1);
+  });
+
+  it('reports what it pushed, by name, and the service and version the node says', () => {
+    const other = new StatusBoard(cache);
+    const heard: XdsEvent[] = [];
+    other.subscribe((e) => heard.push(e));
+    const s = new AdsStream({ cache, board: other, send: () => {}, nonce: () => 'n' });
+    s.onRequest({ node: { id: 'p1', cluster: 'x', metadata: { service: 'reviews', version: 'v7' } }, version_info: '', resource_names: [], type_url: TYPE_URLS.clusters, response_nonce: '' });
+    expect(heard.at(-1)).toMatchObject({ type: 'pushed', kind: 'clusters', resources: ['a', 'b'] });
+    expect(other.status()[0]).toMatchObject({ service: 'reviews', version: 'v7' });
+  });
+
+  it('takes the service and version from the snapshot when the node has none, empty or not a string', () => {
+    const other = new StatusBoard(cache);
+    const s = new AdsStream({ cache, board: other, send: () => {}, nonce: () => 'n' });
+    s.onRequest({ node: { id: 'p1', cluster: 'x', metadata: { service: '', version: 7 } }, version_info: '', resource_names: [], type_url: TYPE_URLS.clusters, response_nonce: '' });
+    expect(other.status()[0]).toMatchObject({ service: 'svc', version: 'v1' });
   });
 });
