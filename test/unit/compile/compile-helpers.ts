@@ -44,6 +44,62 @@ spec:
   - {name: v3, labels: {version: v3}}
 `;
 
+/** A VirtualService for reviews using most HTTP route features. */
+const CANARY = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}}]
+    fault: {delay: {fixedDelay: 1s, percentage: {value: 50}}}
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 90}
+    - {destination: {host: reviews, subset: v3}, weight: 10}
+    retries: {attempts: 3, retryOn: "5xx,503"}
+    corsPolicy: {allowOrigins: [{prefix: "https://"}], maxAge: 1m}
+    mirror: {host: ratings}
+    mirrorPercentage: {value: 5}
+`;
+
+/** A Gateway with an HTTP and a TCP server, its VirtualService, and a DestinationRule with most policies. */
+const EDGE = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  servers:
+  - {port: {number: 8080, protocol: HTTP}, hosts: ["*"]}
+  - {port: {number: 5432, protocol: TCP}, hosts: ["*"]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: edge}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /reviews}}]
+    rewrite: {uri: /}
+    route: [{destination: {host: reviews, subset: v1}}]
+  - redirect: {uri: /reviews}
+  tcp:
+  - route: [{destination: {host: db}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings}
+spec:
+  host: ratings
+  trafficPolicy:
+    loadBalancer: {consistentHash: {httpCookie: {name: s, ttl: 10s}}}
+    connectionPool: {tcp: {maxConnections: 5, tcpKeepalive: {time: 30s}}, http: {http2MaxRequests: 9, idleTimeout: 5s, maxConcurrentStreams: 10}}
+    outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 10s}
+`;
+
+/** MESH's subsets, CANARY and EDGE: most of what compile turns into Envoy config. */
+export const ALL_FEATURES = [REVIEWS_SUBSETS, CANARY, EDGE];
+
 /** The model of MESH plus the given Istio documents; fails the test on any error. */
 export function model(...docs: string[]): MeshModel {
   const files = [MESH, ...docs].map((text, i) => ({ path: `f${i}.yaml`, text }));
