@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// For `npm run mutation` (stryker.config.mjs): the unit tests of the three mutated folders, run
+// For `npm run mutation` (stryker.config.mjs): the unit tests of the four mutated folders, run
 // once per mutant. Not the tests that start Envoy (test/integration, envoy-validate.test.ts:
 // seconds each), nor the other unit tests: those that build a mesh in beforeAll or at import
 // (control, runtime) make every line they reach a "static" mutant, re-run with every test.
