@@ -80,6 +80,8 @@ describe('the last of many quick saves serves', () => {
       expect(tally.byVersion, tally.summary).toEqual({ v1: 100 });
       const status = await getJson<ControlStatus>(`${api}/status`);
       expect(status).toMatchObject({ valid: true, pending: false });
+      const cli = await mesh('status', dir);
+      expect(cli.stdout).toContain(`Config: valid, serving version ${status.version!.split('-')[0]}-${(await onDisk(dir)).hash}.`);
       // Back to the example's weights for the next test.
       await save(original, atomic);
       await served(undefined);
