@@ -27,19 +27,19 @@ const HELP = `mesh — a local service mesh: Istio's model on a laptop, with Env
 Usage: mesh <command> [DIR] [arguments] [options]
 
 Commands:
-  up [DIR] [-d]                 run the mesh: control plane, Envoys, gateway and apps
-  down [DIR] [-v]               stop what mesh up started
-  status [DIR] [--json]         containers or processes, proxy sync, current diagnostics
-  logs [DIR] [NAME] [-f]        the logs of a mesh run by mesh up, or of one service of it
-  dashboard [DIR]               a terminal UI on a running mesh: services, routes, traffic, events, logs
-  load [DIR] [URL] --rps N      send requests at a fixed rate; counts by version, status, latency
-  weight [DIR] HOST SUBSET=W... set a route's traffic split in its YAML file
-  proxy-status [DIR]            each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
+  up [DIR] [-d]                    run the mesh: control plane, Envoys, gateway and apps
+  down [DIR] [-v]                  stop what mesh up started
+  status [DIR] [--json]            containers or processes, proxy sync, current diagnostics
+  logs [DIR] [NAME] [-f]           the logs of a mesh run by mesh up, or of one service of it
+  dashboard [DIR]                  the terminal UI on a running mesh: services, routes, traffic, logs
+  load [DIR] [URL] --rps N         send requests at a fixed rate; counts by version, status, latency
+  weight [DIR] HOST SUBSET=W...    set a route's traffic split in its YAML file
+  proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
-  control [DIR]                 run the control plane: watch, validate, compile, push over xDS
-  validate [DIR] [--json]       check the mesh YAML in DIR; errors as FILE:LINE:COL
-  generate [DIR] --out OUT      write one complete Envoy configuration per proxy
-  doctor [DIR]                  check Docker, Compose, images, NET_ADMIN, ports, names
+  control [DIR]                    run the control plane: watch, validate, compile, push over xDS
+  validate [DIR] [--json]          check the mesh YAML in DIR; errors as FILE:LINE:COL
+  generate [DIR] --out OUT         write one complete Envoy configuration per proxy
+  doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
 
 Options:
   -h, --help     show help (also after a command: mesh validate --help)

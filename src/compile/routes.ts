@@ -104,9 +104,13 @@ export interface GatewayServerScope {
   hosts: string[];
 }
 
-/** The ingress gateway's routes for one server port: hosts of the bound VirtualServices ∩ server hosts. */
+/**
+ * The ingress gateway's routes for one server port: hosts of the bound VirtualServices ∩ server
+ * hosts. VirtualServices for the same host are merged, routes in file order (as Istio does at
+ * gateways; sidecars take one VirtualService per host, see config/conflicts.ts).
+ */
 export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[]): EnvoyJson {
-  const byDomain = new Map<string, EnvoyJson>();
+  const byDomain = new Map<string, { routes: EnvoyJson[]; from: Set<VirtualServiceModel> }>();
   for (const server of servers) {
     const scope: RouteScope = {
       model,
@@ -118,14 +122,22 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
     };
     for (const vs of model.virtualServices) {
       if (!vs.gateways.includes(server.gateway)) continue;
-      const hosts = vs.spec.hosts.flatMap((h) => intersectHosts(h, server.hosts)).filter((h) => !byDomain.has(h));
-      if (hosts.length === 0) continue;
+      const hosts = new Set(vs.spec.hosts.flatMap((h) => intersectHosts(h, server.hosts)).filter((h) => !byDomain.get(h)?.from.has(vs)));
+      if (hosts.size === 0) continue;
       const routes = httpRoutes(scope, vs);
       if (routes.length === 0) continue;
-      for (const host of hosts) byDomain.set(host, { name: virtualHost(host, port), domains: hostDomains(host, port), routes });
+      for (const host of hosts) {
+        const taken = byDomain.get(host);
+        if (taken) {
+          taken.routes = [...taken.routes, ...routes];
+          taken.from.add(vs);
+        } else byDomain.set(host, { routes, from: new Set([vs]) });
+      }
     }
   }
-  const virtualHosts = [...byDomain.keys()].sort().map((k) => byDomain.get(k)!);
+  const virtualHosts = [...byDomain.keys()]
+    .sort()
+    .map((host) => ({ name: virtualHost(host, port), domains: hostDomains(host, port), routes: byDomain.get(host)!.routes }));
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
 }
 

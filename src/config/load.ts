@@ -47,6 +47,7 @@ function errorOffset(text: string, e: YAMLError): number {
 const HINTS: Partial<Record<ErrorCode, string>> = {
   BAD_INDENT: 'indent this line as far as the other keys of its mapping (spaces, not tabs)',
   TAB_AS_INDENT: 'indent with spaces: YAML does not allow tabs in indentation',
+  RESOURCE_EXHAUSTION: 'no mesh resource nests that deeply; look for unclosed brackets',
 };
 
 function yamlDiagnostic(file: string, text: string, lines: LineCounter, e: YAMLError): Diagnostic {

@@ -185,7 +185,9 @@ export function createController(options: ControllerOptions): Controller {
   async function serialized(task: () => Promise<boolean>): Promise<void> {
     while (running) await running;
     running = task()
-      .then((reloaded) => reloaded && settleLater())
+      .then((reloaded) => {
+        if (reloaded) settleLater();
+      })
       .catch((error: unknown) => {
         const message = `the control plane failed to reload: ${(error as Error).message}`;
         state = { ...state, valid: false, diagnostics: [{ file: dir, line: 0, col: 0, severity: 'error', message }] };

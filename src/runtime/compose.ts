@@ -214,7 +214,6 @@ async function buildChanged(cli: ComposeCli, stack: Stack, dir: string, say: (li
  */
 export async function upCompose(model: MeshModel, meshDir: string, options: ComposeUpOptions): Promise<number> {
   const dir = resolve(meshDir);
-  const { say } = options;
   const env = options.env ?? process.env;
   const cli = await findCompose(env);
   // Already up goes first: nothing else (such as the API port it would publish on) matters then.

@@ -25,7 +25,8 @@ export interface MeshStatus {
   gateways: string[];
   workloads: Workload[];
   proxies: Array<{ id: string; connected: boolean; sync: Record<string, string> }>;
-  config?: { version?: string; valid: boolean; diagnostics: Diagnostic[] };
+  /** `pending`: the files changed since they were loaded and a reload is under way (see ControlStatus). */
+  config?: { version?: string; valid: boolean; pending?: boolean; diagnostics: Diagnostic[] };
   /** Why the control plane's API could not be read. */
   apiError?: string;
 }
@@ -46,6 +47,7 @@ async function controlView(api: string, dir: string, inContainer: boolean): Prom
       config: {
         ...(status.version ? { version: status.version } : {}),
         valid: status.valid,
+        ...(status.pending ? { pending: true } : {}),
         diagnostics: status.diagnostics.map((d) => ({ ...d, file: hostPath(d.file) })),
       },
     };

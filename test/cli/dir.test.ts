@@ -107,3 +107,13 @@ describe('a folder that is not one mesh', () => {
     expect(weight.stderr).toContain('There is no mesh in .');
   });
 });
+
+describe('mesh up --help', () => {
+  it("says what a version's command means for image/build versions on Compose, and what Ctrl-C does during start-up", async () => {
+    const help = (await mesh('up', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain("command is Compose's: it replaces the image's CMD and keeps its ENTRYPOINT; it runs in the image's WORKDIR");
+    expect(help).toContain('A build: context is built again by mesh up when its files, Dockerfile or args changed since the last build');
+    expect(help).toContain('A healthcheck: is not run');
+    expect(help).toContain('Until the mesh is up (with -d too, until mesh up -d returns), Ctrl-C stops what it had started, says so and exits 130.');
+  });
+});

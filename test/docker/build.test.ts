@@ -5,11 +5,10 @@ import { mkdir, mkdtemp, copyFile, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../helpers/ports.ts';
 import { send } from '../helpers/traffic.ts';
 import { removeImages } from '../../src/runtime/engine.ts';
 import { defaultImages } from '../../src/compose/images.ts';
-import { leftovers, mesh } from './harness.ts';
+import { gatewayPort, leftovers, mesh } from './harness.ts';
 
 const APP = new URL('../../examples/app/server.mjs', import.meta.url).pathname;
 const project = `build-${process.pid}`;
@@ -29,7 +28,7 @@ describe('a version with build:', () => {
     await mkdir(join(dir, 'hello'), { recursive: true });
     await copyFile(APP, join(dir, 'hello', 'server.mjs'));
     await writeFile(join(dir, 'hello', 'Dockerfile'), `FROM ${defaultImages().node}\nCOPY server.mjs /srv/server.mjs\nCMD ["node", "/srv/server.mjs"]\n`);
-    const [port] = await freePorts(1);
+    const port = await gatewayPort();
     await writeFile(
       join(dir, 'mesh.yaml'),
       [
@@ -48,7 +47,7 @@ describe('a version with build:', () => {
     expect(up.stdout).toContain(
       `${join(dir, 'mesh.yaml')}:10:67: warning: the healthcheck of hello v1 is not run on the Compose runtime`,
     );
-    const response = await send({ port: port! });
+    const response = await send({ port });
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ service: 'hello', version: 'v1' });
     const down = await mesh('down', dir);
@@ -61,14 +60,14 @@ describe('a version with build:', () => {
     const again = await mesh('up', '--runtime', 'docker', '-d', dir);
     expect(again.code, `mesh up failed:\n${again.stdout}${again.stderr}`).toBe(0);
     expect(again.stdout).toContain('Building hello-v1 (its build context changed since the last build: hello)');
-    expect(JSON.parse((await send({ port: port! })).body)).toMatchObject({ service: 'hello', version: 'rebuilt' });
+    expect(JSON.parse((await send({ port })).body)).toMatchObject({ service: 'hello', version: 'rebuilt' });
     expect((await mesh('down', dir)).code).toBe(0);
 
     // Unchanged: not built again.
     const third = await mesh('up', '--runtime', 'docker', '-d', dir);
     expect(third.code, `mesh up failed:\n${third.stdout}${third.stderr}`).toBe(0);
     expect(third.stdout).not.toContain('Building');
-    expect(JSON.parse((await send({ port: port! })).body)).toMatchObject({ version: 'rebuilt' });
+    expect(JSON.parse((await send({ port })).body)).toMatchObject({ version: 'rebuilt' });
     expect((await mesh('down', dir)).code).toBe(0);
     expect(await leftovers(project)).toEqual([]);
   }, 420_000);

@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePorts } from '../helpers/ports.ts';
+import { portFree } from '../../src/runtime/ports.ts';
 import { mesh } from '../integration/process/harness.ts';
 import { readComposeState } from '../../src/runtime/compose-state.ts';
 import { engine, removeStack, stackContainers, stackNetworks } from '../../src/runtime/engine.ts';
@@ -62,20 +62,36 @@ export interface Example {
   gatewayPort: number;
 }
 
+/**
+ * A free port for a stack's gateway, from 32000–32767: above the blocks the process tests take
+ * theirs from (test/helpers/ports.ts, 12000–31999, the same blocks in every vitest run on the
+ * machine) and below the kernel's ephemeral range, so neither can take it between the choice and
+ * Docker's bind. Started at a place of this run's own, the Docker tests run one file at a time.
+ */
+let nextGatewayPort = 32_000 + (process.pid % 384);
+export async function gatewayPort(): Promise<number> {
+  for (let tried = 0; tried < 768; tried++) {
+    const port = nextGatewayPort;
+    nextGatewayPort = port + 1 > 32_767 ? 32_000 : port + 1;
+    if (await portFree(port)) return port;
+  }
+  throw new Error('no free port in 32000–32767');
+}
+
 /** examples/NAME beside examples/app in a temp dir, named `NAME-TAG-PID` (its Compose project), the gateway on a free port. */
 export async function copyExample(name: string, tag: string): Promise<Example> {
   const root = await mkdtemp(join(tmpdir(), `localmesh-docker-${name}-`));
   await cp(join(EXAMPLES, name), join(root, name), { recursive: true });
   await cp(join(EXAMPLES, 'app'), join(root, 'app'), { recursive: true });
   const dir = join(root, name);
-  const [gatewayPort] = await freePorts(1);
+  const port = await gatewayPort();
   const project = `${name}-${tag}-${process.pid}`;
   const meshFile = join(dir, 'mesh.yaml');
   const text = await readFile(meshFile, 'utf8');
-  const edited = text.replace(/("80": )\d+/, `$1${gatewayPort}`).replace(/^( {2}name: )\S+$/m, `$1${project}`);
-  if (!edited.includes(`"80": ${gatewayPort}`) || !edited.includes(`name: ${project}`)) throw new Error(`${meshFile}: no gateway port or name to replace`);
+  const edited = text.replace(/("80": )\d+/, `$1${port}`).replace(/^( {2}name: )\S+$/m, `$1${project}`);
+  if (!edited.includes(`"80": ${port}`) || !edited.includes(`name: ${project}`)) throw new Error(`${meshFile}: no gateway port or name to replace`);
   await writeFile(meshFile, edited);
-  return { dir, project, gatewayPort: gatewayPort! };
+  return { dir, project, gatewayPort: port };
 }
 
 /** `mesh down`, then whatever the engine still has of the project removed, then the temp dir: for afterAll, even after a failure. */

@@ -60,6 +60,7 @@ export async function run(options: { api: string }): Promise<number> {
 
 function describeStatus(s: ControlStatus): string {
   const serving = s.version ? `Serving version ${s.version} of ${s.dir}` : `Nothing served yet for ${s.dir}`;
+  if (s.pending) return `${serving}; the files changed and are being reloaded.`;
   if (s.valid) return `${serving}.`;
   const errors = s.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
   return `${serving}; the files as they are now are invalid and were not pushed:\n${errors.join('\n')}`;

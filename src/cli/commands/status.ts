@@ -39,7 +39,9 @@ function print(status: MeshStatus): void {
   if (status.config) {
     console.log('');
     console.log(
-      status.config.valid
+      status.config.pending
+        ? `Config: the files changed and are being reloaded; version ${status.config.version ?? '(none)'} serves until then.`
+        : status.config.valid
         ? `Config: valid, serving version ${status.config.version ?? '(none)'}.`
         : `Config: INVALID; still serving the last good version ${status.config.version ?? '(none)'}. Diagnostics:`,
     );

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
-import { readMeshDir } from '../../../src/config/load.ts';
+import { readMeshDir, type SourceFile } from '../../../src/config/load.ts';
 import { compileMesh } from '../../../src/compile/index.ts';
 import { decodeResource, encodeResource } from '../../../src/envoy/proto.ts';
 import type { EnvoyJson, ResourceKind } from '../../../src/envoy/snapshot.ts';
@@ -50,7 +50,11 @@ export interface DiskMesh {
 
 /** Reads the mesh files as they are now and compiles them as the control plane does. */
 export async function onDisk(dir: string): Promise<DiskMesh> {
-  const files = await readMeshDir(dir);
+  return compileFiles(dir, await readMeshDir(dir));
+}
+
+/** Validates and compiles a set of mesh files of `dir` as the control plane does. */
+export async function compileFiles(dir: string, files: SourceFile[]): Promise<DiskMesh> {
   const hash = filesHash(files).slice(0, 8);
   let result;
   try {
@@ -87,6 +91,11 @@ export async function envoyResources(adminUrl: string): Promise<Record<DumpedKin
       if (v) out[kind][(v as { name: string }).name] = canonical(kind, v);
     }
   }
+  // A removed listener drains (and keeps its route configuration) for Envoy's drain time: what
+  // serves are the route configurations the active listeners name.
+  const listeners = dump.configs.flatMap((c) => (c.dynamic_listeners as Dumped[] | undefined) ?? []).map((l) => l.active_state?.listener);
+  const named = new Set(JSON.stringify(listeners).match(/"route_config_name":"[^"]*"/g)?.map((m) => m.slice(21, -1)));
+  out.routes = Object.fromEntries(Object.entries(out.routes).filter(([name]) => named.has(name)));
   return out;
 }
 

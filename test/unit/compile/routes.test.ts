@@ -401,3 +401,68 @@ describe('sourceLabels', () => {
     expect(routes('ratings-v1')).not.toBe(routes('productpage-v1'));
   });
 });
+
+describe('gateway routes', () => {
+  const GW = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  servers: [{port: {number: 80, protocol: HTTP}, hosts: ["*"]}]`;
+  const edge = (name: string, host: string, http: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${name}}
+spec:
+  hosts: [${host}]
+  gateways: [gw]
+  http:
+${http}`;
+  const gatewayHosts = (docs: string[]) => routeConfig(proxy(compile([REVIEWS_SUBSETS, GW, ...docs]), 'mesh-gateway'), 'http.80').virtual_hosts;
+  const clusters = (host: any) => host.routes.map((r: any) => r.route?.cluster ?? r.name);
+
+  it('a VirtualService without the gateway is not exposed on the ingress, even for a host the server takes', () => {
+    const hosts = gatewayHosts([
+      reviewsVs(`  - route: [{destination: {host: reviews, subset: v2}}]`),
+      edge('shop', 'shop.example.com', `  - route: [{destination: {host: productpage}}]`),
+    ]);
+    expect(hosts.map((h: any) => h.name)).toEqual(['shop.example.com:80']);
+  });
+
+  it('per match: `gateways` says where it applies; `sourceLabels` never applies at a gateway', () => {
+    const c = compile([
+      REVIEWS_SUBSETS,
+      GW,
+      reviewsVs(
+        `  - match: [{gateways: [mesh], uri: {prefix: /mesh}}]
+    route: [{destination: {host: reviews, subset: v1}}]
+  - match: [{sourceLabels: {app: productpage}, uri: {prefix: /labels}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - match: [{gateways: [default/gw], uri: {prefix: /edge}}, {gateways: [mesh], uri: {prefix: /mesh-too}}]
+    route: [{destination: {host: reviews, subset: v3}}]
+  - route: [{destination: {host: reviews}}]`,
+        '\n  gateways: [gw, mesh]',
+      ),
+    ]);
+    const [atGateway] = routeConfig(proxy(c, 'mesh-gateway'), 'http.80').virtual_hosts;
+    expect(atGateway.routes.map((r: any) => r.match.prefix)).toEqual(['/edge', '/']);
+    expect(reviewsRoutes(c, 'productpage-v1').map((r: any) => r.match.prefix)).toEqual(['/mesh', '/labels', '/mesh-too', '/']);
+    expect(reviewsRoutes(c, 'ratings-v1').map((r: any) => r.match.prefix)).toEqual(['/mesh', '/mesh-too', '/']);
+  });
+
+  it('two VirtualServices for one gateway host are merged, in file order (as Istio does at gateways)', () => {
+    const hosts = gatewayHosts([
+      edge('shop-reviews', 'shop.example.com', `  - match: [{uri: {prefix: /reviews}}]
+    route: [{destination: {host: reviews, subset: v1}}]`),
+      edge('shop-pages', 'shop.example.com', `  - route: [{destination: {host: productpage}}]`),
+    ]);
+    expect(hosts.map((h: any) => h.name)).toEqual(['shop.example.com:80']);
+    expect(clusters(hosts[0])).toEqual([`outbound|9080|v1|${R}`, 'outbound|80||productpage.default.svc.cluster.local']);
+  });
+
+  it('a VirtualService whose routes all apply elsewhere adds no host to the gateway', () => {
+    const hosts = gatewayHosts([
+      edge('shop', 'shop.example.com', `  - match: [{port: 8080, uri: {prefix: /}}]
+    route: [{destination: {host: productpage}}]`),
+    ]);
+    expect(hosts).toEqual([]);
+  });
+});

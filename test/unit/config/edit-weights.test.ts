@@ -2,7 +2,7 @@
 // the weight numbers change.
 import { describe, expect, it } from 'vitest';
 import { findWeightedRoute, parseWeightArgs, setWeights, type WeightChange } from '../../../src/config/edit-weights.ts';
-import { EDGE_GATEWAY, load, REVIEWS_RULE } from './fixtures.ts';
+import { EDGE_GATEWAY, load, MESH, REVIEWS_RULE } from './fixtures.ts';
 
 /** Loads the mesh with `files`, finds the route and edits its file; the new text or the error line. */
 function edit(files: Record<string, string>, change: WeightChange): string {
@@ -157,6 +157,124 @@ describe('mesh weight: which route', () => {
     expect(edit({ 'vs.yaml': PRICING }, { host: 'reviews', weights: { v1: 50, v3: 50 } })).toBe(
       'vs.yaml:13:5 the route http[1] (default) of VirtualService reviews has no destination v3; its destinations are v1, v2',
     );
+  });
+});
+
+// reviews with three versions, split 50/30/20.
+const THREE = {
+  'mesh.yaml': MESH.replace('        v2: {image: reviews:2}\n', '        v2: {image: reviews:2}\n        v3: {image: reviews:3}\n'),
+  'dr.yaml': `${REVIEWS_RULE}  - {name: v3, labels: {version: v3}}\n`,
+  'vs.yaml': `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+      weight: 50
+    - destination: {host: reviews, subset: v2}
+      weight: 30
+    - destination: {host: reviews, subset: v3}
+      weight: 20
+`,
+};
+
+/** findWeightedRoute and setWeights on `files`, as `mesh weight` runs them. */
+function weightEdit(files: Record<string, string>, change: WeightChange) {
+  const { model } = load(files);
+  const target = findWeightedRoute(model!, change, 'mesh');
+  if ('error' in target) throw new Error(target.error.message);
+  return { target, result: setWeights(files[target.vs.source.file]!, target, change.weights) };
+}
+
+describe('mesh weight: three destinations', () => {
+  it('50/30/20 → 50/20/30 is written, though one weight stays (not "already so")', () => {
+    const { result } = weightEdit(THREE, { host: 'reviews', weights: { v1: 50, v2: 20, v3: 30 } });
+    expect(result).toEqual({
+      file: 'vs.yaml',
+      text: THREE['vs.yaml'].replace('weight: 30\n    - destination: {host: reviews, subset: v3}\n      weight: 20', 'weight: 20\n    - destination: {host: reviews, subset: v3}\n      weight: 30'),
+      summary: 'VirtualService reviews (vs.yaml:1:1): v1 50 → 50, v2 30 → 20, v3 20 → 30',
+      reformatted: false,
+    });
+    expect(changedLines(THREE['vs.yaml'], (result as { text: string }).text)).toEqual(['      weight: 20', '      weight: 30']);
+  });
+
+  it('the same weights again change nothing, and say what they are', () => {
+    const { result } = weightEdit(THREE, { host: 'reviews', weights: { v1: 50, v2: 30, v3: 20 } });
+    expect(result).toEqual({ file: 'vs.yaml', text: THREE['vs.yaml'], summary: 'VirtualService reviews (vs.yaml:1:1): v1 50 → 50, v2 30 → 30, v3 20 → 20', reformatted: false });
+  });
+});
+
+describe('mesh weight: unwritten weights', () => {
+  const vs = (route: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+${route}`;
+
+  it("a lone destination without a weight has Istio's 100: setting 100 writes nothing", () => {
+    const files = { 'dr.yaml': REVIEWS_RULE, 'vs.yaml': vs('    - destination: {host: reviews, subset: v1}\n') };
+    const { result } = weightEdit(files, { host: 'reviews', weights: { v1: 100 } });
+    expect(result).toMatchObject({ text: files['vs.yaml'], summary: 'VirtualService reviews (vs.yaml:1:1): v1 100 → 100', reformatted: false });
+  });
+
+  it('destinations without weights have 0 each; writing them prints the document again, and says so', () => {
+    const files = {
+      'dr.yaml': REVIEWS_RULE,
+      'vs.yaml': vs('    - destination: {host: reviews, subset: v1}\n    - destination: {host: reviews, subset: v2}\n      weight: 100\n'),
+    };
+    const { result } = weightEdit(files, { host: 'reviews', weights: { v1: 100 } });
+    expect(result).toMatchObject({ summary: 'VirtualService reviews (vs.yaml:1:1): v1 0 → 100, v2 100 → 0', reformatted: true });
+    const { model } = load({ 'dr.yaml': REVIEWS_RULE, 'vs.yaml': (result as { text: string }).text });
+    expect(model!.virtualServices[0]!.spec.http![0]!.route!.map((r) => r.weight)).toEqual([100, 0]);
+  });
+
+  it('a destination without a subset is named by its host', () => {
+    const files = {
+      'dr.yaml': REVIEWS_RULE,
+      'vs.yaml': vs('    - destination: {host: reviews, subset: v1}\n      weight: 90\n    - destination: {host: ratings}\n      weight: 10\n'),
+    };
+    const { target, result } = weightEdit(files, { host: 'reviews', weights: { v1: 80, ratings: 20 } });
+    expect(target.labels).toEqual(['v1', 'ratings']);
+    expect(result).toMatchObject({ summary: 'VirtualService reviews (vs.yaml:1:1): v1 90 → 80, ratings 10 → 20' });
+  });
+});
+
+describe('mesh weight: errors', () => {
+  it('names the VirtualService that moved in its file since the model was loaded', () => {
+    const { model } = load({ 'dr.yaml': REVIEWS_RULE, 'vs.yaml': PRICING });
+    const target = findWeightedRoute(model!, { host: 'reviews', weights: { v1: 100 } });
+    expect(setWeights(`# a new first line\n${PRICING}`, target as never, { v1: 100 })).toEqual({
+      error: { file: 'vs.yaml', line: 0, col: 0, severity: 'error', message: 'the VirtualService reviews is no longer where it was in vs.yaml; run the command again' },
+    });
+  });
+
+  it('gives hints: the services, the routes to the host, how to choose one', () => {
+    const { model } = load({ 'dr.yaml': REVIEWS_RULE, 'vs.yaml': PRICING });
+    const hint = (change: WeightChange) => {
+      const found = findWeightedRoute(model!, change, 'mesh');
+      return 'error' in found ? found.error.hint : undefined;
+    };
+    expect(hint({ host: 'details', weights: {} })).toBe('its services: ratings, reviews');
+    expect(hint({ host: 'ratings', weights: {} })).toBe('add one with an http route whose destinations are the subsets of ratings, each with a weight');
+    expect(hint({ host: 'reviews', route: 'nope', weights: {} })).toBe('the routes to reviews: http[0] (testers) of VirtualService reviews, http[1] (default) of VirtualService reviews');
+    const two = PRICING.replace('  - name: default\n', '  - match: [{uri: {prefix: /}}]\n');
+    const { model: twoModel } = load({ 'dr.yaml': REVIEWS_RULE, 'vs.yaml': two });
+    const found = findWeightedRoute(twoModel!, { host: 'reviews', weights: {} });
+    expect('error' in found && found.error).toMatchObject({
+      message: 'several routes send traffic to reviews: http[0] (testers) of VirtualService reviews at vs.yaml:1:1, http[1] of VirtualService reviews at vs.yaml:1:1',
+      hint: "choose one with --route NAME (the route's name, or its VirtualService's)",
+    });
+  });
+
+  it('--route may name the VirtualService', () => {
+    const { model } = load({ 'dr.yaml': REVIEWS_RULE, 'vs.yaml': CANARY.split('---')[0]!, 'gw.yaml': EDGE_GATEWAY });
+    const found = findWeightedRoute(model!, { host: 'reviews', route: 'reviews', weights: {} });
+    expect(found).toMatchObject({ index: 0, labels: ['v1', 'v2'] });
   });
 });
 

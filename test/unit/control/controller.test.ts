@@ -124,3 +124,129 @@ describe('controller', () => {
     expect(mode.statsUrl('reviews-v1')).toBe('http://127.0.0.1:21003/stats');
   });
 });
+
+/** The example's files, read once; `read` hands out whatever `files` holds at the time (a directory no watcher reports on). */
+async function inMemory(options: { settleMs?: number; recheckMs?: number } = {}) {
+  const dir = '/mesh';
+  const files = new Map<string, string>();
+  for (const name of ['mesh.yaml', 'gateway.yaml', 'reviews.yaml']) files.set(`${dir}/${name}`, await readFile(join(EXAMPLE, name), 'utf8'));
+  const events: ControllerEvent[] = [];
+  let reads = 0;
+  let failRead: Error | undefined;
+  const controller = createController({
+    dir,
+    addressing: composeMode(),
+    cache: new SnapshotCache(),
+    onEvent: (e) => events.push(e),
+    debounceMs: 10,
+    ...options,
+    read: async () => {
+      reads++;
+      if (failRead) throw failRead;
+      return [...files].sort().map(([path, text]) => ({ path, text }));
+    },
+  });
+  const weights = (v1: number) => (text: string) =>
+    text.replace(/weight: \d+(\s+# stable)/, `weight: ${v1}$1`).replace(/weight: \d+(\s+# canary)/, `weight: ${100 - v1}$1`);
+  const set = (name: string, change: (text: string) => string) => files.set(`${dir}/${name}`, change(files.get(`${dir}/${name}`)!));
+  const until = async (what: string, ok: () => boolean, ms = 2000) => {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms; events ${JSON.stringify(events.map((e) => e.type))}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const gatewayWeights = () => JSON.stringify(controller.snapshot('mesh-gateway')!.routes[0]!.value).match(/"weight":\d+/g);
+  return { dir, files, events, controller, set, weights, until, gatewayWeights, reads: () => reads, failReads: (e?: Error) => (failRead = e) };
+}
+
+describe('controller: what serves is the files as they are', () => {
+  it('reads the files back after a reload and loads a save no event told of (the last of a burst)', async () => {
+    const { controller, set, weights, events, gatewayWeights, until } = await inMemory({ settleMs: 50, recheckMs: 0 });
+    await controller.reload();
+    set('reviews.yaml', weights(50));
+    controller.changed('/mesh/reviews.yaml');
+    expect(controller.status().pending).toBe(true);
+    await until('the reported save is loaded', () => events.some((e) => e.type === 'compiled' && e.version.startsWith('2-')));
+    // The watcher drops the next save (chokidar's 50 ms 'change' throttle): nothing calls changed().
+    set('reviews.yaml', weights(80));
+    expect(controller.status().pending).toBe(true);
+    await controller.idle();
+    expect(gatewayWeights()).toEqual(['"weight":80', '"weight":20']);
+    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled', 'changed', 'compiled']);
+    expect(events[3]).toMatchObject({ type: 'changed', files: ['/mesh/reviews.yaml'], unreported: true });
+    expect(controller.status()).toMatchObject({ valid: true, pending: false });
+    expect(controller.status().version).toMatch(/^3-/);
+    controller.close();
+  });
+
+  it('while quiet, re-reads the files every recheckMs and loads what changed unseen; nothing when nothing did', async () => {
+    const { controller, set, weights, events, gatewayWeights, until, reads } = await inMemory({ settleMs: 20, recheckMs: 50 });
+    await controller.reload();
+    await controller.idle();
+    const before = reads();
+    await new Promise((r) => setTimeout(r, 180));
+    expect(reads() - before).toBeGreaterThanOrEqual(2);
+    expect(events.map((e) => e.type)).toEqual(['compiled']);
+    set('reviews.yaml', weights(70));
+    await until('the unseen save is loaded', () => gatewayWeights()?.[0] === '"weight":70');
+    expect(events.slice(1).map((e) => e.type)).toEqual(['changed', 'compiled']);
+    controller.close();
+    const closedAt = reads();
+    await new Promise((r) => setTimeout(r, 120));
+    expect(reads()).toBe(closedAt);
+  });
+
+  it('keeps the last good version serving when loading throws (a loader bug), names the file, and serves the next good save', async () => {
+    const { controller, files, set, weights, events, gatewayWeights } = await inMemory({ settleMs: 20, recheckMs: 0 });
+    await controller.reload();
+    const good = controller.status().version;
+    // Not a string: the YAML parser throws a TypeError on it, as a loader bug would.
+    files.set('/mesh/broken.yaml', new Uint8Array([58, 32, 45]) as unknown as string);
+    controller.changed('/mesh/broken.yaml');
+    await controller.idle();
+    const status = controller.status();
+    expect(status).toMatchObject({ valid: false, pending: false, version: good });
+    expect(status.diagnostics).toEqual([
+      expect.objectContaining({ file: '/mesh/broken.yaml', severity: 'error', message: expect.stringContaining('localmesh failed to read this file'), hint: expect.stringContaining('bug in localmesh') }),
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'invalid', serving: good });
+    files.delete('/mesh/broken.yaml');
+    set('reviews.yaml', weights(60));
+    controller.changed('/mesh/reviews.yaml');
+    await controller.idle();
+    expect(controller.status()).toMatchObject({ valid: true, pending: false, diagnostics: [] });
+    expect(gatewayWeights()).toEqual(['"weight":60', '"weight":40']);
+    controller.close();
+  });
+
+  for (const text of [': -', '&!{}']) {
+    it(`${JSON.stringify(text)} in a mesh file is a diagnostic, never an exception; the last good version serves`, async () => {
+      const { controller, files, events } = await inMemory({ settleMs: 20, recheckMs: 0 });
+      await controller.reload();
+      const good = controller.status().version;
+      files.set('/mesh/bad.yaml', text);
+      controller.changed('/mesh/bad.yaml');
+      await controller.idle();
+      expect(controller.status()).toMatchObject({ valid: false, version: good });
+      expect(controller.status().diagnostics.filter((d) => d.severity === 'error').length).toBeGreaterThan(0);
+      expect(events.at(-1)).toMatchObject({ type: 'invalid', serving: good });
+      controller.close();
+    });
+  }
+
+  it('a directory that cannot be read is a diagnostic, and the files are loaded once they can be', async () => {
+    const { controller, failReads, set, weights, gatewayWeights, until } = await inMemory({ settleMs: 20, recheckMs: 40 });
+    await controller.reload();
+    failReads(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
+    set('reviews.yaml', weights(20));
+    controller.changed('/mesh/reviews.yaml');
+    await controller.idle();
+    expect(controller.status()).toMatchObject({ valid: false, version: expect.stringMatching(/^1-/) });
+    expect(controller.status().diagnostics[0]!.message).toContain('cannot read the mesh directory: EACCES');
+    failReads(undefined);
+    await until('the files are loaded once readable', () => gatewayWeights()?.[0] === '"weight":20');
+    expect(controller.status()).toMatchObject({ valid: true });
+    controller.close();
+  });
+});
