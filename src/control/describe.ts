@@ -15,7 +15,7 @@ export function describeEvent(event: ControlEvent): string {
 function sentence(e: ControlEvent): string {
   switch (e.type) {
     case 'changed':
-      return `${e.files.length === 1 ? e.files[0] : plural(e.files.length, 'file')} changed.`;
+      return `${e.files.length === 1 ? e.files[0] : plural(e.files.length, 'file')} changed${e.unreported ? ' (found by reading the files back; no file event told of it)' : ''}.`;
     case 'invalid': {
       const errors = e.diagnostics.filter((d) => d.severity === 'error');
       const keeps = e.serving ? `version ${e.serving} keeps serving` : 'nothing is served until it is fixed';

@@ -3,6 +3,9 @@
 // and directories; skips dot-directories (`.mesh`, `.git`), dot-files (editors' swap files) and
 // node_modules, as the loader does. `poll` stats the files instead of waiting for events, for
 // mounts that deliver none (some Docker Desktop volumes, network filesystems).
+// Events are a hint, not a record: chokidar drops a 'change' that follows another on the same file
+// within 50 ms (its throttle has no trailing event), and polling misses a same-size rewrite within
+// one timestamp tick. The controller therefore reads the files back after every reload.
 import { relative, sep } from 'node:path';
 import { watch } from 'chokidar';
 

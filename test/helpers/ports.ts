@@ -10,7 +10,9 @@ const BLOCK = 2_000;
 const WORKERS = 10; // blocks up to 31 999
 const worker = Number(process.env.VITEST_POOL_ID ?? 1);
 const start = FIRST + ((Math.max(1, worker) - 1) % WORKERS) * BLOCK;
-let next = start;
+// Two vitest runs at once (two people, or a run and a single file) have the same pool ids: start
+// each process at its own place in the block so they rarely hand out the same port.
+let next = start + (process.pid % BLOCK);
 
 /** `count` distinct free ports from this worker's block, none in `avoid`. */
 export async function freePorts(count: number, avoid: ReadonlySet<number> = new Set()): Promise<number[]> {

@@ -10,6 +10,9 @@ describe('describeEvent', () => {
   it('says each step in a sentence, after the time', () => {
     expect(line({ type: 'changed', files: ['mesh/reviews.yaml'], ms: 30 })).toBe('03:04:05.678 mesh/reviews.yaml changed.');
     expect(line({ type: 'changed', files: ['a.yaml', 'b.yaml'], ms: 30 })).toBe('03:04:05.678 2 files changed.');
+    expect(line({ type: 'changed', files: ['a.yaml'], unreported: true, ms: 0 })).toBe(
+      '03:04:05.678 a.yaml changed (found by reading the files back; no file event told of it).',
+    );
     expect(line({ type: 'compiled', version: '3-abcd1234', proxies: ['a', 'b'], warnings: 1, ms: 4.2 })).toBe(
       '03:04:05.678 Version 3-abcd1234 compiled in 4.2 ms for 2 proxies (1 warning).',
     );
