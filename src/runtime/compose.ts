@@ -20,7 +20,7 @@ import { projectName } from '../compose/names.ts';
 import { dockerAnswers } from './docker.ts';
 import { gatewayHostPorts } from './port-map.ts';
 import { freePorts, portFree } from './ports.ts';
-import { fetchProxies, httpOk } from './readiness.ts';
+import { httpOk, unsynced } from './readiness.ts';
 
 export interface ComposeUpOptions {
   detach: boolean;
@@ -121,20 +121,6 @@ async function failed(containers: StackContainer[], stack: Stack): Promise<strin
   return undefined;
 }
 
-/**
- * The proxies of `ids` not SYNCED, each with its state. Endpoints stay NOT SENT in a stack
- * (clusters find endpoints by Compose DNS, no EDS is asked for), as istioctl shows too.
- */
-export async function notSynced(api: string, ids: readonly string[]): Promise<string[]> {
-  const byId = new Map((await fetchProxies(api)).map((p) => [p.id, p]));
-  return ids.flatMap((id) => {
-    const status = byId.get(id);
-    if (!status?.connected) return [`${id} (not connected)`];
-    const behind = Object.entries(status.types).filter(([kind, t]) => t.state !== 'SYNCED' && !(kind === 'endpoints' && t.state === 'NOT SENT'));
-    return behind.length ? [`${id} (${behind.map(([kind, t]) => `${kind} ${t.state}`).join(', ')})`] : [];
-  });
-}
-
 /** What is not ready yet, one phrase each; empty when the stack is ready. */
 async function pending(containers: StackContainer[], stack: Stack): Promise<string[]> {
   const byService = new Map(containers.map((c) => [c.service, c]));
@@ -148,7 +134,7 @@ async function pending(containers: StackContainer[], stack: Stack): Promise<stri
   }
   if (waiting.length) return waiting;
   if (!(await httpOk(`${stack.api}/status`).catch(() => false))) return [`the control plane's API ${stack.api}`];
-  const behind = await notSynced(stack.api, stack.proxyIds).catch((e: Error) => [`proxy status (${e.message})`]);
+  const behind = await unsynced(stack.api, stack.proxyIds).catch((e: Error) => [`proxy status (${e.message})`]);
   if (behind.length) return behind.map((p) => `proxy ${p}`);
   for (const url of stack.gateways) {
     const answers = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' }).then(

@@ -2,6 +2,7 @@
 // (its /proxies), every app answering its healthcheck. Each wait ends early, with the reason, when
 // the process it waits for exits.
 import { connect } from 'node:net';
+import { notSynced } from '../xds/sync.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { sleep } from './interrupt.ts';
 
@@ -54,19 +55,11 @@ export async function fetchProxies(api: string): Promise<ProxyStatus[]> {
   return (await res.json()) as ProxyStatus[];
 }
 
-/** Connected, and every resource type ACKed at the version serving. */
-export function synced(status: ProxyStatus): boolean {
-  return status.connected && Object.values(status.types).every((t) => t.state === 'SYNCED');
-}
-
-/** The proxies of `ids` that are not SYNCED now, each with its state, e.g. `reviews-v1 (listeners STALE)`. */
+/**
+ * The proxies of `ids` that are not in sync now, each with why, e.g. `reviews-v1 (listeners
+ * STALE)`: the server's own verdict (xds/sync.ts), so a type never asked for (EDS on Compose)
+ * does not count.
+ */
 export async function unsynced(api: string, ids: readonly string[]): Promise<string[]> {
-  const byId = new Map((await fetchProxies(api)).map((p) => [p.id, p]));
-  return ids.flatMap((id) => {
-    const status = byId.get(id);
-    if (!status || !status.connected) return [`${id} (not connected)`];
-    if (synced(status)) return [];
-    const states = Object.entries(status.types).filter(([, t]) => t.state !== 'SYNCED').map(([kind, t]) => `${kind} ${t.state}`);
-    return [`${id} (${states.join(', ')})`];
-  });
+  return notSynced(await fetchProxies(api), ids);
 }

@@ -4,7 +4,8 @@
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ControlStatus } from '../control/controller.ts';
-import type { ProxyStatus } from '../xds/types.ts';
+import type { ResourceKind } from '../envoy/snapshot.ts';
+import type { ProxyStatus, SyncState } from '../xds/types.ts';
 import { readComposeState } from './compose-state.ts';
 import { stackContainers } from './engine.ts';
 import { readState } from './state.ts';
@@ -24,7 +25,8 @@ export interface MeshStatus {
   api?: string;
   gateways: string[];
   workloads: Workload[];
-  proxies: Array<{ id: string; connected: boolean; sync: Record<string, string> }>;
+  /** Each proxy's sync state as the server publishes it (xds/sync.ts), and its types'. */
+  proxies: Array<{ id: string; connected: boolean; sync: SyncState; types: Partial<Record<ResourceKind, SyncState>> }>;
   /** `pending`: the files changed since they were loaded and a reload is under way (see ControlStatus). */
   config?: { version?: string; valid: boolean; pending?: boolean; diagnostics: Diagnostic[] };
   /** Why the control plane's API could not be read. */
@@ -43,7 +45,7 @@ async function controlView(api: string, dir: string, inContainer: boolean): Prom
     const [proxies, status] = await Promise.all([get<ProxyStatus[]>(api, '/proxies'), get<ControlStatus>(api, '/status')]);
     const hostPath = (file: string) => (inContainer && file.startsWith('/mesh') ? resolve(dir) + file.slice('/mesh'.length) : file);
     return {
-      proxies: proxies.map((p) => ({ id: p.id, connected: p.connected, sync: Object.fromEntries(Object.entries(p.types).map(([k, t]) => [k, t.state])) })),
+      proxies: proxies.map((p) => ({ id: p.id, connected: p.connected, sync: p.sync, types: Object.fromEntries(Object.entries(p.types).map(([k, t]) => [k, t.state])) })),
       config: {
         ...(status.version ? { version: status.version } : {}),
         valid: status.valid,

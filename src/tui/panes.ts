@@ -52,7 +52,7 @@ function Frame(props: { pane: Pane; title: string; state: DashboardState; width:
   );
 }
 
-const SYNC_COLOR: Record<ServiceRow['sync'], string> = { SYNCED: 'green', 'NOT SENT': 'yellow', STALE: 'yellow', NACK: 'red', 'NOT CONNECTED': 'red' };
+const SYNC_COLOR: Record<ServiceRow['sync'], string> = { SYNCED: 'green', 'NOT USED': 'green', 'NOT SENT': 'yellow', STALE: 'yellow', NACK: 'red', 'NOT CONNECTED': 'red' };
 
 export function ServicesPane({ state, width, height }: PaneProps): ReactNode {
   const rows = serviceRows(state);

@@ -17,7 +17,7 @@ export interface ServiceRow {
   version: string;
   /** The app's process (the gateway's Envoy for the gateway); undefined when unknown. */
   process?: 'running' | 'exited';
-  /** The proxy's worst xDS state, or `NOT CONNECTED`. */
+  /** The proxy's xDS state as the server publishes it, or `NOT CONNECTED`. */
   sync: SyncState | 'NOT CONNECTED';
   /** Envoy's message when it rejected a version. */
   nack?: string;
@@ -47,8 +47,6 @@ export interface TrafficRow {
   history: number[];
 }
 
-const SEVERITY: Record<SyncState, number> = { SYNCED: 0, 'NOT SENT': 1, STALE: 2, NACK: 3 };
-
 export function serviceRows(state: DashboardState): ServiceRow[] {
   const ids = [
     ...(state.mesh?.services.flatMap((s) => s.versions.map((v) => ({ id: proxyId(s.name, v), service: s.name, version: v }))) ?? []),
@@ -59,13 +57,8 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
   }
   return ids.map(({ id, service, version }) => {
     const proxy = state.proxies.find((p) => p.id === id);
-    const all = proxy ? Object.values(proxy.types) : [];
-    // A type a connected proxy never asked for (EDS where endpoints are found by DNS, as on
-    // Compose) is NOT SENT for good: it says nothing about being in sync.
-    const asked = all.filter((t) => t.state !== 'NOT SENT');
-    const types = asked.length > 0 ? asked : all;
-    const worst = types.reduce<SyncState>((w, t) => (SEVERITY[t.state] > SEVERITY[w] ? t.state : w), 'SYNCED');
-    const nack = types.find((t) => t.nack)?.nack?.message;
+    // The server's verdict (xds/sync.ts): a type the proxy does not use is no news.
+    const nack = proxy ? Object.values(proxy.types).find((t) => t.nack)?.nack?.message : undefined;
     const record = state.processes?.find((p) => p.name === id);
     return {
       id,
@@ -73,7 +66,7 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
       version,
       ...(record ? { process: record.running ? 'running' : 'exited' } : {}),
       // What the control plane said last is not news when it no longer answers.
-      sync: proxy?.connected && state.connection !== 'down' ? worst : 'NOT CONNECTED',
+      sync: proxy?.connected && state.connection !== 'down' ? proxy.sync : 'NOT CONNECTED',
       ...(nack ? { nack } : {}),
     } satisfies ServiceRow;
   });

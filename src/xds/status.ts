@@ -1,12 +1,16 @@
-// What the server knows of each proxy: connection, and per resource type the version sent, ACKed
-// or NACKed (with Envoy's message) and the push-to-ACK latency. Streams report through a
+// What the server knows of each proxy: connection, and per resource type whether the proxy
+// subscribed, the version sent, ACKed or NACKed (with Envoy's message) and the push-to-ACK
+// latency; the sync state derived from it by xds/sync.ts. Streams report through a
 // ProxyHandle; a handle whose stream was replaced by a newer connection of the same proxy is
 // ignored. Every change is also an XdsEvent for subscribers.
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
 import type { SnapshotCache } from './cache.ts';
-import type { ProxyStatus, SyncState, TypeStatus, XdsEvent } from './types.ts';
+import { proxySync, syncState } from './sync.ts';
+import type { ProxyStatus, TypeStatus, XdsEvent } from './types.ts';
 
 export interface ProxyHandle {
+  /** The proxy asked for this type (any request of it; repeats change nothing). */
+  subscribed(kind: ResourceKind): void;
   pushed(kind: ResourceKind, version: string, nonce: string, resources: string[]): void;
   acked(kind: ResourceKind, version: string): void;
   nacked(kind: ResourceKind, version: string, message: string): void;
@@ -45,6 +49,9 @@ export class StatusBoard {
     const type = (kind: ResourceKind): TypeStatus => (record.types[kind] ??= {});
     const live = (): boolean => this.#proxies.get(proxy) === record;
     const handle: ProxyHandle = {
+      subscribed: (kind) => {
+        if (live()) type(kind).subscribed = true;
+      },
       pushed: (kind, version, nonce, resources) => {
         if (!live()) return;
         const now = Date.now();
@@ -86,7 +93,11 @@ export class StatusBoard {
       const cached = this.#cache.getSnapshot(id);
       const types = {} as ProxyStatus['types'];
       for (const kind of RESOURCE_KINDS) {
-        const t: TypeStatus = { ...record?.types[kind], latestVersion: cached?.types[kind].version };
+        const t: TypeStatus = {
+          ...record?.types[kind],
+          latestVersion: cached?.types[kind].version,
+          ...(cached ? { resources: cached.types[kind].resources.length } : {}),
+        };
         types[kind] = { ...t, state: syncState(t) };
       }
       return {
@@ -96,7 +107,9 @@ export class StatusBoard {
         connected: record?.connected ?? false,
         connectedAt: record?.connectedAt,
         disconnectedAt: record?.disconnectedAt,
+        subscribed: RESOURCE_KINDS.filter((kind) => types[kind].subscribed === true),
         types,
+        sync: proxySync(types),
       };
     });
   }
@@ -104,10 +117,4 @@ export class StatusBoard {
   #emit(event: XdsEvent): void {
     for (const fn of [...this.#listeners]) fn(event);
   }
-}
-
-export function syncState(t: TypeStatus): SyncState {
-  if (t.nack) return 'NACK';
-  if (t.sentVersion === undefined) return 'NOT SENT';
-  return t.ackedVersion !== undefined && t.ackedVersion === t.latestVersion ? 'SYNCED' : 'STALE';
 }

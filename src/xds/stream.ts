@@ -53,6 +53,7 @@ export class AdsStream {
     if (!kind) return; // a type localmesh does not serve (e.g. SDS): never answered
     const state = this.#types.get(kind) ?? {};
     this.#types.set(kind, state);
+    this.#handle!.subscribed(kind);
     const sent = state.sent;
     if (sent && req.response_nonce !== '' && req.response_nonce !== sent.nonce) return; // stale
     const nack = sent && req.response_nonce === sent.nonce && req.error_detail;

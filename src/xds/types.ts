@@ -17,10 +17,19 @@ export interface TypeStatus {
   nack?: { version: string; message: string; at: number };
   /** Time from the last push to its ACK. */
   lastAckLatencyMs?: number;
+  /** The proxy asked for this type on its stream (a push answers a request, so one sent counts too). */
+  subscribed?: boolean;
+  /** How many resources of this type the proxy's latest snapshot holds; undefined without a snapshot. */
+  resources?: number;
 }
 
-/** Like istioctl proxy-status: SYNCED, NOT SENT, STALE (sent, not yet acked), or NACK. */
-export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACK';
+/**
+ * Like istioctl proxy-status: SYNCED (the latest version ACKed), STALE (sent, not yet ACKed),
+ * NACK (rejected, with Envoy's message), NOT SENT (asked for or due, nothing sent yet), and
+ * NOT USED: a type the proxy never asked for and has nothing of (EDS on Compose, where Envoy
+ * finds endpoints by DNS) — no news about being in sync, shown as `-`.
+ */
+export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACK' | 'NOT USED';
 
 export interface ProxyStatus {
   /** Envoy node id: `SERVICE-VERSION` or `mesh-gateway`. */
@@ -30,7 +39,14 @@ export interface ProxyStatus {
   connected: boolean;
   connectedAt?: number;
   disconnectedAt?: number;
+  /** The types the proxy subscribed to on its stream, in RESOURCE_KINDS order. */
+  subscribed: ResourceKind[];
   types: Record<ResourceKind, TypeStatus & { state: SyncState }>;
+  /**
+   * The proxy's one sync state, the worst of its types' (NOT USED ones left out; SYNCED when
+   * all are): what status, readiness, proxy-status and the dashboard all read (see xds/sync.ts).
+   */
+  sync: SyncState;
 }
 
 export type XdsEvent =

@@ -49,6 +49,16 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
     expect(parsed.proxies.map((p) => p.id).sort()).toEqual(['mesh-gateway', 'reviews-v1', 'reviews-v2']);
   });
 
+  it('mesh proxy-status shows every proxy SYNCED and no NOT SENT: EDS, which no proxy asks for here (DNS), is not used', async () => {
+    const run = await mesh('proxy-status', example!.dir);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('NOT SENT');
+    const rows = run.stdout.split('\n').filter((l) => /^(mesh-gateway|reviews-v[12]) /.test(l));
+    expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 6))).toEqual(
+      ['mesh-gateway', 'reviews-v1', 'reviews-v2'].map((id) => [id, 'yes', 'SYNCED', 'SYNCED', '-', 'SYNCED']),
+    );
+  });
+
   it('splits 1000 requests through the gateway 90/10 within binomial bounds (4.5σ)', async () => {
     const tally = await sendMany(1000, { port }, 16);
     expect(tally.byStatus[200], tally.summary).toBe(1000);

@@ -12,6 +12,8 @@ configuration the control plane serves (like istioctl proxy-status):
   SYNCED    the proxy acknowledged the latest version
   STALE     the latest version was sent and not yet acknowledged
   NOT SENT  the proxy has not been sent this version (e.g. not connected)
+  -         the proxy does not use this type: it never asked for it and is served none
+            (EDS on the Compose runtime, where Envoy finds endpoints by DNS)
   NACK      the proxy rejected the version; Envoy's message follows the table
 
 Options:
@@ -45,7 +47,7 @@ export async function run(options: { api: string }): Promise<number> {
   const rows = proxies.map((p) => [
     p.id,
     p.connected ? 'yes' : 'no',
-    ...COLUMNS.map(([kind]) => p.types[kind].state),
+    ...COLUMNS.map(([kind]) => (p.types[kind].state === 'NOT USED' ? '-' : p.types[kind].state)),
     latency(p),
   ]);
   console.log(table(['PROXY', 'CONNECTED', ...COLUMNS.map(([, name]) => name), 'LAST ACK'], rows));

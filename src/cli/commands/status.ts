@@ -1,12 +1,16 @@
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { meshStatus, type MeshStatus } from '../../runtime/status.ts';
+import { isSynced } from '../../xds/sync.ts';
 import { EXIT, table } from '../output.ts';
+
+/** A type's state in a table: `-` for one the proxy does not use. */
+const shown = (state: string | undefined) => (state === undefined || state === 'NOT USED' ? '-' : state);
 
 export const help = `Usage: mesh status [DIR] [--json]
 
 What runs for the mesh in DIR (default: the current directory), whichever runtime started it:
 each container (Compose runtime) or process with its state and health, each proxy's xDS sync
-(SYNCED, STALE, NOT SENT, NACK), the version the control plane serves and the diagnostics of the
+(SYNCED, STALE, NOT SENT, NACK; - for a type it does not use), the version the control plane serves and the diagnostics of the
 files as they are now (an invalid edit is listed here; the last good version keeps serving).
 Exits 1 when nothing runs, a container failed, a proxy is not SYNCED or the files are invalid.
 
@@ -20,7 +24,7 @@ export function healthy(status: MeshStatus): boolean {
   const workloadsOk = status.workloads.every(
     (w) => (w.state === 'running' || w.state === 'exited (0)') && (w.health === undefined || w.health === 'healthy'),
   );
-  const proxiesOk = status.proxies.every((p) => p.connected && Object.entries(p.sync).every(([k, s]) => s === 'SYNCED' || (k === 'endpoints' && s === 'NOT SENT')));
+  const proxiesOk = status.proxies.every(isSynced);
   return status.runtime !== 'none' && workloadsOk && proxiesOk && !status.apiError && status.config?.valid === true;
 }
 
@@ -33,8 +37,8 @@ function print(status: MeshStatus): void {
   console.log('');
   if (status.apiError) console.log(`Proxies: unknown, ${status.apiError}.`);
   else {
-    const kinds = ['listeners', 'routes', 'clusters', 'endpoints'];
-    console.log(table(['PROXY', 'CONNECTED', ...kinds.map((k) => k.toUpperCase())], status.proxies.map((p) => [p.id, p.connected ? 'yes' : 'no', ...kinds.map((k) => p.sync[k] ?? '-')])));
+    const kinds = ['listeners', 'routes', 'clusters', 'endpoints'] as const;
+    console.log(table(['PROXY', 'CONNECTED', ...kinds.map((k) => k.toUpperCase())], status.proxies.map((p) => [p.id, p.connected ? 'yes' : 'no', ...kinds.map((k) => shown(p.types[k]))])));
   }
   if (status.config) {
     console.log('');

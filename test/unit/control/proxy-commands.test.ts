@@ -25,6 +25,8 @@ const PROXIES: ProxyStatus[] = [
       clusters: type('SYNCED', { lastAckLatencyMs: 3 }),
       endpoints: type('STALE'),
     },
+    subscribed: ['listeners', 'routes', 'clusters', 'endpoints'],
+    sync: 'NACK',
   },
   {
     id: 'reviews-v1',
@@ -32,6 +34,18 @@ const PROXIES: ProxyStatus[] = [
     version: 'v1',
     connected: false,
     types: { listeners: type('NOT SENT'), routes: type('NOT SENT'), clusters: type('NOT SENT'), endpoints: type('NOT SENT') },
+    subscribed: [],
+    sync: 'NOT SENT',
+  },
+  {
+    // On Compose: Envoy finds endpoints by DNS and never asks for EDS.
+    id: 'reviews-v2',
+    service: 'reviews',
+    version: 'v2',
+    connected: true,
+    types: { listeners: type('SYNCED'), routes: type('SYNCED'), clusters: type('SYNCED', { lastAckLatencyMs: 2 }), endpoints: type('NOT USED', { resources: 0 }) },
+    subscribed: ['listeners', 'routes', 'clusters'],
+    sync: 'SYNCED',
   },
 ];
 
@@ -63,11 +77,13 @@ describe('mesh proxy-status', () => {
   it('a row per proxy with the state of each type, the slowest last ACK, and the NACK message after', async () => {
     const { code, out } = await output(() => proxyStatus.run({ api: apiUrl }));
     expect(code).toBe(0);
-    expect(out.split('\n').slice(1, 4)).toEqual([
+    expect(out.split('\n').slice(1, 5)).toEqual([
       'PROXY         CONNECTED  CDS       LDS       EDS       RDS       LAST ACK',
       'mesh-gateway  yes        SYNCED    SYNCED    STALE     NACK      7 ms',
       'reviews-v1    no         NOT SENT  NOT SENT  NOT SENT  NOT SENT  -',
+      'reviews-v2    yes        SYNCED    SYNCED    -         SYNCED    2 ms',
     ]);
+    expect(out).not.toMatch(/reviews-v2 .*NOT SENT/);
     expect(out).toMatch(/^Serving version 1-[0-9a-f]{8} of /);
     expect(out).toContain('mesh-gateway rejected RDS version abc123: Unknown cluster outbound|9080|v9|reviews');
   });

@@ -5,6 +5,7 @@ import type { ControlEvent } from '../../../src/control/events.ts';
 import type { SubsetTraffic, TrafficReport } from '../../../src/control/traffic.ts';
 import { meshView, type MeshView } from '../../../src/tui/mesh-view.ts';
 import { initialState, reduce, type Action, type DashboardState } from '../../../src/tui/state.ts';
+import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import type { ProxyStatus, SyncState } from '../../../src/xds/types.ts';
 
 export const CANARY = new URL('../../../examples/canary/', import.meta.url).pathname;
@@ -19,7 +20,14 @@ export async function canaryView(): Promise<MeshView> {
 export function proxy(id: string, state: SyncState = 'SYNCED', connected = true): ProxyStatus {
   const type = { state, ...(state === 'NACK' ? { nack: { version: '2', message: 'route: unknown cluster', at: 0 } } : {}) };
   const [service, version] = id === 'mesh-gateway' ? [undefined, undefined] : id.split('-');
-  return { id, ...(service ? { service, version } : {}), connected, types: { listeners: type, routes: type, clusters: type, endpoints: type } };
+  return {
+    id,
+    ...(service ? { service, version } : {}),
+    connected,
+    subscribed: state === 'NOT SENT' ? [] : [...RESOURCE_KINDS],
+    types: { listeners: type, routes: type, clusters: type, endpoints: type },
+    sync: state,
+  };
 }
 
 export function subset(name: string, rps: number, extra: Partial<SubsetTraffic> = {}): SubsetTraffic {

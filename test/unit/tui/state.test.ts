@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, keyToAction, reduce, shiftWeights, type Action, type DashboardState } from '../../../src/tui/state.ts';
 import { eventLine, routeRows, serviceRows, trafficRows } from '../../../src/tui/view.ts';
+import { proxySync } from '../../../src/xds/sync.ts';
 import { canaryState, canaryView, EVENTS, proxy, subset, traffic } from './fixtures.ts';
 
 const KEY = 'default/reviews#0';
@@ -46,9 +47,11 @@ describe('reduce', () => {
   });
 
   it('counts a type a proxy never asked for (EDS on Compose: endpoints by DNS) as no news, unless nothing was asked', async () => {
+    // The server says NOT USED for such a type (xds/sync.ts) and publishes the proxy's state.
     const dnsOnly = (id: string) => {
       const p = proxy(id);
-      return { ...p, types: { ...p.types, endpoints: { state: 'NOT SENT' as const } } };
+      const types = { ...p.types, endpoints: { state: 'NOT USED' as const } };
+      return { ...p, subscribed: p.subscribed.filter((k) => k !== 'endpoints'), types, sync: proxySync(types) };
     };
     const state = await canaryState([{ type: 'proxies', proxies: [dnsOnly('reviews-v1'), proxy('reviews-v2', 'NOT SENT'), dnsOnly('mesh-gateway')] }]);
     expect(serviceRows(state).map((r) => `${r.id} ${r.sync}`)).toEqual(['reviews-v1 SYNCED', 'reviews-v2 NOT SENT', 'mesh-gateway SYNCED']);

@@ -2,7 +2,8 @@
 // emits, driven through ProxyHandles the way streams drive them.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
-import { StatusBoard, syncState } from '../../../src/xds/status.ts';
+import { StatusBoard } from '../../../src/xds/status.ts';
+import { syncState } from '../../../src/xds/sync.ts';
 import type { XdsEvent } from '../../../src/xds/types.ts';
 import { snapshot } from '../../helpers/xds-snapshots.ts';
 
