@@ -15,7 +15,7 @@ import { loadMesh } from '../src/config/index.ts';
 import { findWeightedRoute, setWeights } from '../src/config/edit-weights.ts';
 import type { ControlEvent } from '../src/control/events.ts';
 import { freePorts } from '../src/runtime/ports.ts';
-import { readState } from '../src/runtime/state.ts';
+import { readState } from '../src/runtime/process/state.ts';
 import { send } from '../test/helpers/traffic.ts';
 
 const BOUND_P95_MS = 100;
@@ -122,7 +122,7 @@ let exitCode = 0;
 try {
   console.log(`mesh up --runtime process -d (${PROXIES} proxies)`);
   mesh('up', '--runtime', 'process', '-d', dir);
-  const api = (await readState(dir))!.control.api;
+  const api = (await readState(dir))!.api;
 
   // Per edit: when the watcher saw it, when it was compiled and published, each proxy's ACK.
   let waiting: { since: number; seen?: number; compiled?: number; acked: Map<string, number>; done(): void } | undefined;

@@ -12,7 +12,8 @@ import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
-import { runningMesh } from '../runtime/running.ts';
+import { Runtimes } from '../runtime/contract.ts';
+import { registeredRuntimes } from '../runtime/registry.ts';
 import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
 import { DEFAULT_API } from '../control/client.ts';
@@ -58,7 +59,7 @@ interface Command {
   args?: true;
   /** The command reads the mesh: DIR must be one mesh (not none, not several in subfolders). */
   reads?: true;
-  run(dir: string, values: Record<string, unknown>, args: string[]): Promise<number>;
+  run(dir: string, values: Record<string, unknown>, args: string[], runtimes: Runtimes): Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -87,25 +88,25 @@ const COMMANDS: Record<string, Command> = {
     help: up.help,
     reads: true,
     options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false } },
-    run: (dir, values) =>
-      up.run(dir, { detach: values.detach === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }),
+    run: (dir, values, _args, runtimes) =>
+      up.run(dir, { detach: values.detach === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }, runtimes),
   },
   down: {
     help: down.help,
     options: { volumes: { type: 'boolean', short: 'v', default: false } },
-    run: (dir, values) => down.run(dir, { volumes: values.volumes === true }),
+    run: (dir, values, _args, runtimes) => down.run(dir, { volumes: values.volumes === true }, runtimes),
   },
   status: {
     help: status.help,
     options: { json: { type: 'boolean', default: false } },
-    run: (dir, values) => status.run(dir, { json: values.json === true }),
+    run: (dir, values, _args, runtimes) => status.run(dir, { json: values.json === true }, runtimes),
   },
-  doctor: { help: doctor.help, options: {}, run: (dir) => doctor.run(dir) },
+  doctor: { help: doctor.help, options: {}, run: (dir, _values, _args, runtimes) => doctor.run(dir, runtimes) },
   logs: {
     help: logs.help,
     args: true,
     options: { follow: { type: 'boolean', short: 'f', default: false } },
-    run: (dir, values, args) => logs.run(dir, args, { follow: values.follow === true }),
+    run: (dir, values, args, runtimes) => logs.run(dir, args, { follow: values.follow === true }, runtimes),
   },
   control: {
     help: control.help,
@@ -124,18 +125,18 @@ const COMMANDS: Record<string, Command> = {
   'proxy-status': {
     help: proxyStatus.help,
     options: { api: { type: 'string' } },
-    run: async (dir, values) => proxyStatus.run({ api: await apiOf(dir, values) }),
+    run: async (dir, values, _args, runtimes) => proxyStatus.run({ api: await apiOf(dir, values, runtimes) }),
   },
   'proxy-config': {
     help: proxyConfig.help,
     args: true,
     options: { api: { type: 'string' }, output: { type: 'string', short: 'o' } },
-    run: async (dir, values, args) => proxyConfig.run(args, { api: await apiOf(dir, values), output: values.output as string | undefined }),
+    run: async (dir, values, args, runtimes) => proxyConfig.run(args, { api: await apiOf(dir, values, runtimes), output: values.output as string | undefined }),
   },
   dashboard: {
     help: dashboard.help,
     options: { api: { type: 'string' } },
-    run: (dir, values) => dashboard.run(dir, typeof values.api === 'string' ? { api: values.api } : {}),
+    run: (dir, values, _args, runtimes) => dashboard.run(dir, typeof values.api === 'string' ? { api: values.api } : {}, runtimes),
   },
   load: {
     help: load.help,
@@ -147,21 +148,21 @@ const COMMANDS: Record<string, Command> = {
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
     },
-    run: (dir, values, args) =>
+    run: (dir, values, args, runtimes) =>
       load.run(dir, args, {
         rps: String(values.rps),
         duration: String(values.duration),
         concurrency: String(values.concurrency),
         header: values.header as string[],
         json: values.json === true,
-      }),
+      }, runtimes),
   },
 };
 
 /** --api URL, else the control plane of the mesh running in DIR, else the default address. */
-async function apiOf(dir: string, values: Record<string, unknown>): Promise<string> {
+async function apiOf(dir: string, values: Record<string, unknown>, runtimes: Runtimes): Promise<string> {
   if (typeof values.api === 'string') return values.api;
-  return (await runningMesh(dir))?.api ?? DEFAULT_API;
+  return (await runtimes.running(dir))?.state.api ?? DEFAULT_API;
 }
 
 /** The options a command takes, as a user writes them: --json, -d/--detach. */
@@ -187,9 +188,13 @@ function optionProblem(name: string, options: Options, error: Error & { code?: s
 /** The usage line of a command's help and where to read the rest. */
 const usageOf = (name: string, help: string) => `${help.split('\n')[0]}\n(mesh ${name} --help shows every option.)`;
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * The composition root: `runtimes` are the registered ones (runtime/registry.ts) unless given,
+ * made once here and handed to every command.
+ */
+export async function main(argv: string[], runtimes = new Runtimes(registeredRuntimes())): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined && process.stdout.isTTY && (await dashboard.meshRunsIn('.'))) return dashboard.run('.', {});
+  if (name === undefined && process.stdout.isTTY && (await dashboard.meshRunsIn('.', runtimes))) return dashboard.run('.', {}, runtimes);
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     console.log(HELP);
     return name === undefined ? EXIT.usage : EXIT.ok;
@@ -237,7 +242,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.invalid;
       }
     }
-    return await command.run(dir, values, args);
+    return await command.run(dir, values, args, runtimes);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`mesh ${name}: ${error.message}\n${usageOf(name, command.help)}`);

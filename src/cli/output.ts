@@ -18,8 +18,4 @@ export function summary(diagnostics: readonly Diagnostic[]): string {
 /** A mistake in how the command was called: a sentence, and the usage line to fix it. */
 export class UsageError extends Error {}
 
-/** Columns padded to their widest cell, two spaces apart, header first (as istioctl prints). */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : (cell ?? '').padEnd(widths[i]!))).join('  ')).join('\n');
-}
+export { table } from '../tui/format.ts';

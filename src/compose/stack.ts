@@ -13,11 +13,10 @@
 // Every proxy of S carries the aliases S, S.NAMESPACE and its fqdn: apps call plain names.
 import { posix } from 'node:path';
 import { Document, isScalar, visit } from 'yaml';
-import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
+import { gatewayHostPorts, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
 import { CONTROL_NAME, GATEWAY_PROXY, sidecarName } from '../config/names.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
-import { gatewayHostPorts } from '../runtime/port-map.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import type { Images } from './images.ts';
 import { instances, LABEL, projectName, type Role } from './names.ts';

@@ -110,3 +110,13 @@ export function findService(model: MeshModel, fqdnName: string): ServiceModel | 
 export function proxyIds(model: MeshModel): string[] {
   return [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), GATEWAY_PROXY];
 }
+
+/** Gateway server port → the host port it is published on (`settings.gateway.ports`, else the same). */
+export function gatewayHostPorts(model: MeshModel): Map<number, number> {
+  const published = model.settings.gateway?.ports ?? {};
+  const ports = new Map<number, number>();
+  for (const gateway of model.gateways) {
+    for (const server of gateway.spec.servers) ports.set(server.port.number, published[String(server.port.number)] ?? server.port.number);
+  }
+  return ports;
+}

@@ -6,24 +6,37 @@ import { notSynced } from '../xds/sync.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { sleep } from './interrupt.ts';
 
+/** Thrown by a check of `waitUntil` when waiting longer is of no use (a container that failed): ends the wait with it. */
+export class NeverReady extends Error {}
+
 /**
- * Polls `check` until it returns true; throws a sentence on timeout or when `exited` settles
- * first, and `signal`'s reason (an Interrupted) as soon as it aborts.
+ * Polls `check` until it returns true; throws a sentence on timeout (`what: not ready within
+ * N s`, then `still()`: what it still waits for) or when `exited` settles first, the check's
+ * NeverReady as it is, and `signal`'s reason (an Interrupted) as soon as it aborts.
  */
 export async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
-  options: { timeoutMs: number; exited?: Promise<string>; intervalMs?: number; signal?: AbortSignal },
+  options: { timeoutMs: number; exited?: Promise<string>; intervalMs?: number; signal?: AbortSignal; still?: () => string },
 ): Promise<void> {
   let exit: string | undefined;
   void options.exited?.then((how) => (exit = how));
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     options.signal?.throwIfAborted();
-    if (await check().catch(() => false)) return;
+    if (
+      await check().catch((error: unknown) => {
+        if (error instanceof NeverReady) throw error;
+        return false;
+      })
+    ) {
+      return;
+    }
     options.signal?.throwIfAborted();
     if (exit) throw new Error(`${what}: ${exit}`);
-    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${Math.round(options.timeoutMs / 1000)} s`);
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not ready within ${Math.round(options.timeoutMs / 1000)} s${options.still ? `; ${options.still()}` : ''}`);
+    }
     await sleep(options.intervalMs ?? 100, options.signal);
   }
 }

@@ -1,26 +1,21 @@
-// `mesh status`: what runs for a mesh directory, whichever runtime started it — the containers
-// (Compose runtime) or processes (process runtime), each proxy's xDS sync, and the control
+// `mesh status`: what runs for a mesh directory, whichever runtime started it (asked through the
+// Runtime contract) — its containers or processes, each proxy's xDS sync, and the control
 // plane's current diagnostics (an invalid edit shows here while the last good config serves).
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ControlStatus } from '../control/controller.ts';
 import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ProxyStatus, SyncState } from '../xds/types.ts';
-import { readComposeState } from './compose-state.ts';
-import { stackContainers } from './engine.ts';
-import { readState } from './state.ts';
-import { alive } from './supervise.ts';
-
-export interface Workload {
-  name: string;
-  /** running, exited (0), created, …; for processes: running or stopped. */
-  state: string;
-  health?: string;
-}
+import type { Workload } from './contract.ts';
+import type { Runtimes } from './contract.ts';
 
 export interface MeshStatus {
-  runtime: 'docker' | 'process' | 'none';
+  /** The runtime's name (`docker`, `process`), or none. */
+  runtime: string;
   dir: string;
+  /** How it runs, for a person: `Compose project canary`, `processes`. */
+  where?: string;
+  /** The Compose project (Compose runtime). */
   project?: string;
   api?: string;
   gateways: string[];
@@ -39,11 +34,10 @@ async function get<T>(api: string, path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** The control plane's view: proxies and config; paths it reports inside a container (/mesh/…) made the host's. */
-async function controlView(api: string, dir: string, inContainer: boolean): Promise<Pick<MeshStatus, 'proxies' | 'config' | 'apiError'>> {
+/** The control plane's view: proxies and config; the paths it reports made the host's. */
+async function controlView(api: string, hostPath: (file: string) => string): Promise<Pick<MeshStatus, 'proxies' | 'config' | 'apiError'>> {
   try {
     const [proxies, status] = await Promise.all([get<ProxyStatus[]>(api, '/proxies'), get<ControlStatus>(api, '/status')]);
-    const hostPath = (file: string) => (inContainer && file.startsWith('/mesh') ? resolve(dir) + file.slice('/mesh'.length) : file);
     return {
       proxies: proxies.map((p) => ({ id: p.id, connected: p.connected, sync: p.sync, types: Object.fromEntries(Object.entries(p.types).map(([k, t]) => [k, t.state])) })),
       config: {
@@ -58,34 +52,18 @@ async function controlView(api: string, dir: string, inContainer: boolean): Prom
   }
 }
 
-export async function meshStatus(dir: string): Promise<MeshStatus> {
-  const compose = await readComposeState(dir);
-  if (compose) {
-    const containers = await stackContainers(compose.project);
-    return {
-      runtime: 'docker',
-      dir: compose.dir,
-      project: compose.project,
-      api: compose.api,
-      gateways: compose.gateways,
-      workloads: containers.map((c) => ({
-        name: c.service,
-        state: c.exitCode !== undefined ? `${c.state} (${c.exitCode})` : c.state,
-        ...(c.health ? { health: c.health } : {}),
-      })),
-      ...(await controlView(compose.api, dir, true)),
-    };
-  }
-  const state = await readState(dir);
-  if (state) {
-    return {
-      runtime: 'process',
-      dir: state.dir,
-      api: state.control.api,
-      gateways: state.gateways,
-      workloads: state.processes.map((p) => ({ name: p.name, state: alive(p) ? 'running' : 'stopped' })),
-      ...(await controlView(state.control.api, dir, false)),
-    };
-  }
-  return { runtime: 'none', dir: resolve(dir), gateways: [], workloads: [], proxies: [] };
+export async function meshStatus(runtimes: Runtimes, dir: string): Promise<MeshStatus> {
+  const running = await runtimes.running(dir);
+  if (!running) return { runtime: 'none', dir: resolve(dir), gateways: [], workloads: [], proxies: [] };
+  const { runtime, state } = running;
+  return {
+    runtime: runtime.name,
+    dir: state.dir,
+    where: runtime.where(state),
+    ...runtime.facts(state),
+    api: state.api,
+    gateways: state.gateways,
+    workloads: await runtime.workloads(state),
+    ...(await controlView(state.api, (file) => runtime.hostPath(state, file))),
+  };
 }

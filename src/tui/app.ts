@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { render, useApp, useInput, useWindowSize } from 'ink';
 import { createElement as h, Fragment, useEffect, useSyncExternalStore, type ReactNode } from 'react';
 import { Dashboard } from './dashboard.ts';
+import type { Runtimes } from '../runtime/contract.ts';
 import { startEffects } from './effects.ts';
 import { initialState, keyToAction, type Action, type DashboardState } from './state.ts';
 import { createStore, type Store } from './store.ts';
@@ -49,12 +50,13 @@ function runEditor(file: string, line: number): Promise<void> {
   });
 }
 
-export async function runDashboard(options: { api: string; dir?: string }): Promise<void> {
+export async function runDashboard(options: { api: string; dir?: string; runtimes: Runtimes }): Promise<void> {
+  const { runtimes, ...where } = options;
   const store = createStore(
-    initialState({ ...options, width: process.stdout.columns, height: process.stdout.rows }),
+    initialState({ ...where, width: process.stdout.columns, height: process.stdout.rows }),
   );
   const editor: EditorPort = { open: async () => undefined };
-  const effects = startEffects({ store, openEditor: (file, line) => editor.open(file, line) });
+  const effects = startEffects({ store, runtimes, openEditor: (file, line) => editor.open(file, line) });
   // Interactive even where CI is set: the caller checked that this is a terminal.
   const instance = render(h(App, { store, editor }), { interactive: true, alternateScreen: true, exitOnCtrlC: false, maxFps: 20 });
   try {

@@ -1,9 +1,9 @@
 // The dashboard's I/O: polls the control plane's API (/status, /proxies, /traffic), follows its
-// event stream (/events), reads the mesh files, the process runtime's state and the selected
-// service's log, and carries out the commands of the keys: weight and fault edits written to the
+// event stream (/events), reads the mesh files, what runs and the selected service's log (through
+// the Runtime contract, whichever runtime runs the mesh), and carries out the commands of the keys: weight and fault edits written to the
 // YAML files (validated first; the control plane's hot reload applies them), the editor, and the
 // traffic generator. Everything it learns goes back into the store as actions.
-import { readFile, open } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { applyEdit } from '../config/apply-edit.ts';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
 import { nextFault, routePosition, setFault } from '../config/edit-fault.ts';
@@ -15,10 +15,7 @@ import type { ControlStatus } from '../control/controller.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { TrafficReport } from '../control/traffic.ts';
 import { startLoad, type Load } from '../load/generator.ts';
-import { readState, statePaths } from '../runtime/state.ts';
-import { runningMesh } from '../runtime/running.ts';
-import { containerLog, stackContainers } from '../runtime/engine.ts';
-import { alive } from '../runtime/supervise.ts';
+import type { Runtimes } from '../runtime/contract.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { meshView, type RouteInfo } from './mesh-view.ts';
 import type { Action } from './state.ts';
@@ -27,6 +24,8 @@ import { selectedRoute, selectedService } from './view.ts';
 
 export interface EffectsOptions {
   store: Store;
+  /** The runtimes, asked which one runs the mesh of the directory (runtime/registry.ts). */
+  runtimes: Runtimes;
   /** Opens `file` at `line` in the user's editor with the terminal handed over; resolves when it exits. */
   openEditor(file: string, line: number): Promise<void>;
   pollMs?: number;
@@ -35,17 +34,16 @@ export interface EffectsOptions {
 }
 
 export interface Effects {
-  /** Resolves once the API, the mesh files and the process state were read once. */
+  /** Resolves once the API, the mesh files and what runs were read once. */
   ready: Promise<void>;
   stop(): void;
 }
 
 const LOG_LINES = 200;
-const LOG_BYTES = 32 * 1024;
 const EVENT_BATCH_MS = 100;
 
 export function startEffects(options: EffectsOptions): Effects {
-  const { store } = options;
+  const { store, runtimes } = options;
   const pollMs = options.pollMs ?? 1000;
   const dispatch = (action: Action) => store.dispatch(action);
   const say = (text: string, error = false) => dispatch({ type: 'message', text, error });
@@ -149,16 +147,10 @@ export function startEffects(options: EffectsOptions): Effects {
   // ---- the workloads: processes or containers, and their logs ----
   async function readProcesses(): Promise<void> {
     if (!dir) return;
-    const run = await runningMesh(dir).catch(() => undefined);
-    let processes: Array<{ name: string; running: boolean }> = [];
-    if (run?.runtime === 'docker' && run.project) {
-      // One row per version: its app container (a replica's is S-v-rN, the first is S-v).
-      const containers = await stackContainers(run.project).catch(() => []);
-      processes = containers.map((c) => ({ name: c.service, running: c.state === 'running' }));
-    } else if (run?.runtime === 'process') {
-      const state = await readState(dir).catch(() => undefined);
-      processes = (state?.processes ?? []).map((p) => ({ name: p.name, running: alive(p) }));
-    }
+    const run = await runtimes.running(dir).catch(() => undefined);
+    // One row per workload: a process, or a container (a version's app is S-v, a replica's S-v-rN).
+    const workloads = run ? await run.runtime.workloads(run.state).catch(() => []) : [];
+    const processes = workloads.map((w) => ({ name: w.name, running: w.running }));
     // No mesh (any more): `mesh down` ran; the process column says nothing.
     if (!stopped) dispatch({ type: 'processes', processes });
   }
@@ -167,11 +159,7 @@ export function startEffects(options: EffectsOptions): Effects {
     const service = selectedService(state());
     if (!dir || !service) return;
     const name = service.id;
-    const run = await runningMesh(dir).catch(() => undefined);
-    const lines =
-      run?.runtime === 'docker' && run.project
-        ? await containerLines(run.project, name)
-        : await tailFile(statePaths(dir).log(name)).catch(() => []);
+    const lines = await runtimes.logTail(dir, name, LOG_LINES).catch(() => []);
     const now = state().logs;
     if (!stopped && (now.name !== name || now.lines.length !== lines.length || now.lines.at(-1) !== lines.at(-1))) {
       dispatch({ type: 'logs', name, lines });
@@ -244,8 +232,8 @@ export function startEffects(options: EffectsOptions): Effects {
   }
 
   async function gatewayUrl(): Promise<string | undefined> {
-    const run = dir ? await runningMesh(dir).catch(() => undefined) : undefined;
-    if (run?.gateways[0]) return run.gateways[0];
+    const run = dir ? await runtimes.running(dir).catch(() => undefined) : undefined;
+    if (run?.state.gateways[0]) return run.state.gateways[0];
     const gateway = model?.settings.gateway;
     const port = Object.values(gateway?.ports ?? {})[0];
     return port ? `http://${gateway?.address ?? '127.0.0.1'}:${port}/` : undefined;
@@ -318,27 +306,3 @@ export function startEffects(options: EffectsOptions): Effects {
     },
   };
 }
-
-/** The last lines of the log of a stack's container for a Compose service. */
-async function containerLines(project: string, service: string): Promise<string[]> {
-  const container = (await stackContainers(project).catch(() => [])).find((c) => c.service === service);
-  return container ? containerLog(container.id, LOG_LINES).catch(() => []) : [];
-}
-
-/** The last lines of a file (at most LOG_BYTES of it). */
-async function tailFile(path: string): Promise<string[]> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, LOG_BYTES);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n');
-    if (size > length) lines.shift(); // cut mid-line
-    if (lines.at(-1) === '') lines.pop();
-    return lines.slice(-LOG_LINES);
-  } finally {
-    await handle.close();
-  }
-}
-

@@ -1,4 +1,5 @@
-// Text pieces the panes are drawn with: weight bars, sparklines, numbers that keep their width.
+// Text pieces the panes are drawn with: weight bars, sparklines, numbers that keep their width;
+// and the plain-text table that the dashboard's summary and the CLI's commands print.
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
@@ -56,4 +57,10 @@ export function wrapWords(text: string, width: number): string[] {
   }
   if (line) lines.push(line);
   return lines;
+}
+
+/** Columns padded to their widest cell, two spaces apart, header first (as istioctl prints). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : (cell ?? '').padEnd(widths[i]!))).join('  ')).join('\n');
 }

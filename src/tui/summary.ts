@@ -1,8 +1,7 @@
 // The dashboard as plain text, for a stdout that is not a terminal (`mesh dashboard | less`, CI):
 // what the control plane serves, each proxy's process and sync state, the routes with their
 // weights and observed split, and the traffic. Pure: the state in, lines out.
-import { table } from '../cli/output.ts';
-import { ms, percent, rate } from './format.ts';
+import { ms, percent, rate, table } from './format.ts';
 import type { DashboardState } from './state.ts';
 import { routeRows, serviceRows, trafficRows } from './view.ts';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readState } from '../../src/runtime/state.ts';
+import { readState } from '../../src/runtime/process/state.ts';
 import { copyExample, mesh, processesIn, sleep } from '../integration/process/harness.ts';
 
 const dirs: string[] = [];

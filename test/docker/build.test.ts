@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/traffic.ts';
-import { removeImages } from '../../src/runtime/engine.ts';
+
 import { defaultImages } from '../../src/compose/images.ts';
-import { gatewayPort, leftovers, mesh } from './harness.ts';
+import { engine, gatewayPort, leftovers, mesh } from './harness.ts';
 
 const APP = new URL('../../examples/app/server.mjs', import.meta.url).pathname;
 const project = `build-${process.pid}`;
@@ -18,7 +18,7 @@ afterAll(async () => {
   if (!root) return;
   await mesh('down', join(root, 'mesh'));
   await rm(root, { recursive: true, force: true });
-  await removeImages(`${project}-hello-v1`, `${project}_hello-v1`);
+  await engine.removeImages(`${project}-hello-v1`, `${project}_hello-v1`);
 }, 120_000);
 
 describe('a version with build:', () => {

@@ -7,8 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { portFree } from '../../src/runtime/ports.ts';
 import { mesh } from '../integration/process/harness.ts';
-import { readComposeState } from '../../src/runtime/compose-state.ts';
-import { engine, removeStack, stackContainers, stackNetworks } from '../../src/runtime/engine.ts';
+import { readComposeState } from '../../src/runtime/compose/state.ts';
+import Docker from 'dockerode';
+import { Engine } from '../../src/runtime/compose/engine.ts';
+
+/** The Docker engine the tests look at and clean up with: dockerode itself, and localmesh's Engine on it. */
+export const docker = new Docker();
+export const engine = new Engine(docker);
 
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
 
@@ -99,7 +104,7 @@ export async function cleanUp(example: Example | undefined): Promise<void> {
   if (!example) return;
   const down = await mesh('down', example.dir);
   if (down.code !== 0) console.warn(`mesh down failed: ${down.stdout}${down.stderr}`);
-  await removeStack(example.project).catch(() => undefined);
+  await engine.removeStack(example.project).catch(() => undefined);
   await rm(dirname(example.dir), { recursive: true, force: true });
 }
 
@@ -116,14 +121,14 @@ export async function getJson<T>(url: string): Promise<T> {
 
 /** What the engine still has of a project: container and network names. */
 export async function leftovers(project: string): Promise<string[]> {
-  return [...(await stackContainers(project)).map((c) => c.name), ...(await stackNetworks(project)).map((n) => n.name)];
+  return [...(await engine.stackContainers(project)).map((c) => c.name), ...(await engine.stackNetworks(project)).map((n) => n.name)];
 }
 
 /** Runs a Node.js script inside the stack (the control plane's container, which is not captured); its stdout. */
 export async function nodeInStack(project: string, script: string): Promise<string> {
-  const control = (await stackContainers(project)).find((c) => c.service === 'mesh-control');
+  const control = (await engine.stackContainers(project)).find((c) => c.service === 'mesh-control');
   if (!control) throw new Error(`no mesh-control container in ${project}`);
-  const exec = await engine().getContainer(control.id).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true });
+  const exec = await docker.getContainer(control.id).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@
 // container or network of the stack is left and the gateway does not answer.
 import { afterAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/traffic.ts';
-import { readComposeState } from '../../src/runtime/compose-state.ts';
+import { readComposeState } from '../../src/runtime/compose/state.ts';
 import { cleanUp, copyExample, leftovers, meshChild, type Example } from './harness.ts';
 
 const examples: Example[] = [];

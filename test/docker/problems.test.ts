@@ -2,9 +2,8 @@
 // missing (no registry to pull from), a name taken by something else; and mesh doctor.
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine } from '../../src/runtime/engine.ts';
 import { defaultImages } from '../../src/compose/images.ts';
-import { cleanUp, copyExample, leftovers, mesh, meshWith, type Example } from './harness.ts';
+import { cleanUp, copyExample, docker, leftovers, mesh, meshWith, type Example } from './harness.ts';
 
 let example: Example | undefined;
 
@@ -58,7 +57,7 @@ describe('engine problems', () => {
 
   it('a container of something else under a name of the stack', async () => {
     const name = `${example!.project}-mesh-control-1`;
-    const other = await engine().createContainer({ Image: defaultImages().node, name, Cmd: ['node', '-e', '0'] });
+    const other = await docker.createContainer({ Image: defaultImages().node, name, Cmd: ['node', '-e', '0'] });
     try {
       const up = await mesh('up', '--runtime', 'docker', '-d', example!.dir);
       expect(up.code).toBe(1);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findEnvoy } from '../../src/runtime/envoy-binary.ts';
+import { findEnvoy } from '../../src/runtime/process/envoy-binary.ts';
 import type { EnvoyJson } from '../../src/envoy/snapshot.ts';
 
 export interface EnvoyProcess {

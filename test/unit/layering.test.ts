@@ -22,13 +22,7 @@ const MAY_IMPORT: Record<string, string[]> = {
 };
 
 /** Imports that break the layering today (`FILE -> FILE`, paths under src/), to be removed by the next steps. */
-const KNOWN: Record<string, string> = {
-  'compose/stack.ts -> runtime/port-map.ts':
-    'gatewayHostPorts (the host port that publishes each Gateway port) is in the process runtime\'s port planning; ' +
-    'it belongs below both, and moves with the Runtime contract (issue 9, point 1), which reworks runtime/ and compose/',
-  'tui/summary.ts -> cli/output.ts':
-    'the dashboard\'s exit summary uses the CLI\'s table formatter; it moves below tui with the Runtime contract',
-};
+const KNOWN: Record<string, string> = {};
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -80,5 +74,35 @@ describe('the layering of src/', () => {
     expect(unknown, 'imports that break the layering (README, Layout)').toEqual([]);
     const gone = Object.keys(KNOWN).filter((edge) => !breaking.includes(edge));
     expect(gone, 'known violations that are fixed: remove them from KNOWN').toEqual([]);
+  });
+});
+
+/** Every relative import of a file in src/, as paths under src/. */
+function allImports(): Array<{ source: string; target: string }> {
+  return sources(SRC).flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(IMPORT)].map(([, specifier]) => ({
+      source: relative(SRC, file).split(sep).join('/'),
+      target: relative(SRC, join(dirname(file), specifier!)).split(sep).join('/'),
+    })),
+  );
+}
+
+describe('the runtimes behind one contract (runtime/contract.ts)', () => {
+  const imports = allImports();
+  const runtimeFolder = (path: string) => /^runtime\/([^/]+)\//.exec(path)?.[1];
+
+  it('above runtime/, only the contract and `mesh status` are imported, and the registry by the composition root alone', () => {
+    const used = imports.filter((i) => i.target.startsWith('runtime/') && !i.source.startsWith('runtime/'));
+    expect(used.length).toBeGreaterThan(0);
+    const other = used.filter((i) => !['runtime/contract.ts', 'runtime/status.ts'].includes(i.target) && !(i.target === 'runtime/registry.ts' && i.source === 'cli/main.ts'));
+    expect(other.map((i) => `${i.source} -> ${i.target}`)).toEqual([]);
+  });
+
+  it('a runtime\'s folder is imported only from itself and the registry; the shared modules of runtime/ import no runtime', () => {
+    const wrong = imports.filter((i) => {
+      const folder = runtimeFolder(i.target);
+      return folder !== undefined && runtimeFolder(i.source) !== folder && i.source !== 'runtime/registry.ts';
+    });
+    expect(wrong.map((i) => `${i.source} -> ${i.target}`)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { noMeshRuns, runningMesh } from '../../runtime/running.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
 import { createStore } from '../../tui/store.ts';
 import { startEffects } from '../../tui/effects.ts';
 import { initialState } from '../../tui/state.ts';
@@ -26,33 +26,33 @@ Options:
   -h, --help  show this help`;
 
 /** Whether `mesh up` runs a mesh in `dir` (its state is there). */
-export async function meshRunsIn(dir: string): Promise<boolean> {
-  return (await runningMesh(dir).catch(() => undefined)) !== undefined;
+export async function meshRunsIn(dir: string, runtimes: Runtimes): Promise<boolean> {
+  return (await runtimes.running(dir).catch(() => undefined)) !== undefined;
 }
 
-export async function run(dir: string, options: { api?: string }): Promise<number> {
-  const run = await runningMesh(dir).catch((error: Error) => {
+export async function run(dir: string, options: { api?: string }, runtimes: Runtimes): Promise<number> {
+  const run = await runtimes.running(dir).catch((error: Error) => {
     console.error(`mesh dashboard: ${error.message}`);
     return null;
   });
   if (run === null) return EXIT.invalid;
-  const api = options.api ?? run?.api;
+  const api = options.api ?? run?.state.api;
   if (!api) {
-    console.error(`mesh dashboard: ${await noMeshRuns(dir, (d) => `mesh dashboard ${d}`)}; or give the control plane's URL with --api URL.`);
+    console.error(`mesh dashboard: ${await runtimes.noMeshRuns(dir, (d) => `mesh dashboard ${d}`)}; or give the control plane's URL with --api URL.`);
     return EXIT.invalid;
   }
   // The mesh files: DIR's when a mesh runs there (or no --api was given), else the control plane's.
   const files = run || !options.api ? { dir } : {};
-  if (!process.stdout.isTTY) return printSummary(api, files.dir);
+  if (!process.stdout.isTTY) return printSummary(api, files.dir, runtimes);
   if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0'; // before ink (and chalk) load
   const { runDashboard } = await import('../../tui/app.ts');
-  await runDashboard({ api, ...files });
+  await runDashboard({ api, ...files, runtimes });
   return EXIT.ok;
 }
 
-async function printSummary(api: string, dir: string | undefined): Promise<number> {
+async function printSummary(api: string, dir: string | undefined, runtimes: Runtimes): Promise<number> {
   const store = createStore(initialState({ api, ...(dir ? { dir } : {}) }));
-  const effects = startEffects({ store, openEditor: async () => undefined });
+  const effects = startEffects({ store, runtimes, openEditor: async () => undefined });
   await effects.ready;
   effects.stop();
   const state = store.getState();

@@ -1,5 +1,5 @@
 import { loadMesh } from '../../config/index.ts';
-import { doctor } from '../../runtime/doctor.ts';
+import type { Check, Runtimes } from '../../runtime/contract.ts';
 import { EXIT } from '../output.ts';
 
 export const help = `Usage: mesh doctor [DIR]
@@ -16,9 +16,10 @@ Options:
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
 
-export async function run(dir: string): Promise<number> {
+export async function run(dir: string, runtimes: Runtimes): Promise<number> {
   const { model } = await loadMesh(dir).catch(() => ({ model: undefined }));
-  const checks = await doctor(dir, model);
+  const checks: Check[] = [];
+  for (const runtime of runtimes.all) if (runtime.doctor) checks.push(...(await runtime.doctor(dir, model)));
   for (const check of checks) console.log(`${MARK[check.level]}  ${check.text}`);
   const failed = checks.filter((c) => c.level === 'fail').length;
   console.log(failed ? `${failed} problem${failed === 1 ? '' : 's'} found.` : 'Ready for mesh up (Compose runtime).');

@@ -1,5 +1,4 @@
-import { downCompose } from '../../runtime/compose.ts';
-import { downProcesses } from '../../runtime/process.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
 import { EXIT } from '../output.ts';
 
 export const help = `Usage: mesh down [DIR] [-v]
@@ -14,11 +13,11 @@ Options:
   --dir DIR      the mesh directory, as DIR (one or the other)
   -h, --help     show this help`;
 
-export async function run(dir: string, options: { volumes: boolean } = { volumes: false }): Promise<number> {
+export async function run(dir: string, options: { volumes: boolean }, runtimes: Runtimes): Promise<number> {
   const say = (line: string) => console.log(line);
   try {
-    if (await downCompose(dir, { volumes: options.volumes, say })) return EXIT.ok;
-    if (await downProcesses(dir, say)) return EXIT.ok;
+    // Each runtime looks for what it runs for DIR (Compose: by the stack's containers too).
+    for (const runtime of runtimes.all) if (await runtime.down(dir, { volumes: options.volumes, say })) return EXIT.ok;
   } catch (error) {
     console.error(`mesh down: ${(error as Error).message}`);
     return EXIT.invalid;

@@ -1,6 +1,6 @@
 import { parseDuration } from '../../config/duration.ts';
 import { startLoad, type LoadResult } from '../../load/generator.ts';
-import { noMeshRuns, runningMesh } from '../../runtime/running.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
 import { EXIT, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh load [DIR] [URL] [--rps N] [--duration D] [-H 'Name: value']... [--json]
@@ -29,7 +29,7 @@ export interface LoadArgs {
   json: boolean;
 }
 
-export async function run(dir: string, args: readonly string[], options: LoadArgs): Promise<number> {
+export async function run(dir: string, args: readonly string[], options: LoadArgs, runtimes: Runtimes): Promise<number> {
   if (args.length > 1) throw new UsageError(`mesh load takes one URL, got ${args.length}: ${args.join(' ')}.`);
   const rps = Number(options.rps);
   if (!(rps > 0)) throw new UsageError(`--rps is a number of requests per second above 0, not ${options.rps}.`);
@@ -46,9 +46,9 @@ export async function run(dir: string, args: readonly string[], options: LoadArg
   if (args[0] !== undefined && !/^https?:\/\/[^/]/.test(args[0])) {
     throw new UsageError(`${args[0]} is neither a URL (http://HOST:PORT/PATH) nor a mesh directory; mesh load [DIR] [URL].`);
   }
-  const url = args[0] ?? (await runningMesh(dir))?.gateways[0];
+  const url = args[0] ?? (await runtimes.running(dir))?.state.gateways[0];
   if (!url) {
-    console.error(`mesh load: no URL given, and ${await noMeshRuns(dir, (d) => `mesh load ${d}`)}.`);
+    console.error(`mesh load: no URL given, and ${await runtimes.noMeshRuns(dir, (d) => `mesh load ${d}`)}.`);
     return EXIT.invalid;
   }
   let load;

@@ -1,9 +1,4 @@
-import { basename } from 'node:path';
-import { logFiles, showLogs } from '../../runtime/logs.ts';
-import { composeLogs } from '../../runtime/compose.ts';
-import { readComposeState } from '../../runtime/compose-state.ts';
-import { noMeshRuns } from '../../runtime/running.ts';
-import { statePaths } from '../../runtime/state.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
 import { EXIT, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh logs [DIR] [NAME] [-f]
@@ -20,39 +15,32 @@ Options:
   --dir DIR     the mesh directory, as DIR first
   -h, --help    show this help`;
 
-export async function run(dir: string, args: readonly string[], options: { follow: boolean }): Promise<number> {
+export async function run(dir: string, args: readonly string[], options: { follow: boolean }, runtimes: Runtimes): Promise<number> {
   if (args.length > 1) throw new UsageError(`mesh logs takes one NAME after DIR, got ${args.join(' ')}.`);
   const [filter] = args;
-  const compose = await readComposeState(dir);
-  if (compose) {
-    try {
-      return await composeLogs(dir, compose, filter, options.follow);
-    } catch (error) {
-      console.error(`mesh logs: ${(error as Error).message}`);
-      return EXIT.invalid;
-    }
-  }
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   try {
-    const shown = await showLogs(dir, {
-      ...(filter ? { filter } : {}),
-      follow: options.follow,
-      write: (text) => process.stdout.write(text),
-      signal: abort.signal,
-    });
-    if (shown === 0) {
-      const logsDir = statePaths(dir).logs;
-      const names = (await logFiles(dir)).map((f) => basename(f, '.log'));
-      if (names.length > 0) console.error(`mesh logs: no logs for ${filter} in ${logsDir}; NAME is a service or one of ${names.join(', ')}.`);
-      else {
-        const what = `no mesh runs in ${dir}, and no logs of an earlier run are in ${logsDir}`;
-        console.error(`mesh logs: ${await noMeshRuns(dir, (d) => `mesh logs ${d}${filter ? ` ${filter}` : ''}`, what)}.`);
-      }
-      return EXIT.invalid;
+    // The runtime that runs DIR first, then any that kept logs of an earlier run.
+    const running = await runtimes.running(dir);
+    const order = running ? [running.runtime, ...runtimes.all.filter((r) => r !== running.runtime)] : runtimes.all;
+    for (const runtime of order) {
+      const code = await runtime.logs(dir, {
+        ...(filter ? { filter } : {}),
+        follow: options.follow,
+        write: (text) => process.stdout.write(text),
+        signal: abort.signal,
+      });
+      if (code !== undefined) return code;
     }
-    return EXIT.ok;
+    const kept = runtimes.all.flatMap((r) => r.keptLogs?.(dir) ?? []);
+    const what = `no mesh runs in ${dir}${kept.length ? `, and no logs of an earlier run are in ${kept.join(' or ')}` : ''}`;
+    console.error(`mesh logs: ${await runtimes.noMeshRuns(dir, (d) => `mesh logs ${d}${filter ? ` ${filter}` : ''}`, what)}.`);
+    return EXIT.invalid;
+  } catch (error) {
+    console.error(`mesh logs: ${(error as Error).message}`);
+    return EXIT.invalid;
   } finally {
     process.off('SIGINT', stop);
   }

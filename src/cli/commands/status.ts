@@ -1,4 +1,5 @@
 import { formatDiagnostic } from '../../config/diagnostics.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
 import { meshStatus, type MeshStatus } from '../../runtime/status.ts';
 import { isSynced } from '../../xds/sync.ts';
 import { EXIT, table } from '../output.ts';
@@ -29,8 +30,7 @@ export function healthy(status: MeshStatus): boolean {
 }
 
 function print(status: MeshStatus): void {
-  const where = status.runtime === 'docker' ? `Compose project ${status.project}` : 'processes';
-  console.log(`Mesh in ${status.dir}: ${where}; control plane API ${status.api}`);
+  console.log(`Mesh in ${status.dir}: ${status.where}; control plane API ${status.api}`);
   for (const url of status.gateways) console.log(`Gateway: ${url}`);
   console.log('');
   console.log(table(['NAME', 'STATE', 'HEALTH'], status.workloads.map((w) => [w.name, w.state, w.health ?? '-'])));
@@ -53,10 +53,10 @@ function print(status: MeshStatus): void {
   }
 }
 
-export async function run(dir: string, options: { json: boolean }): Promise<number> {
+export async function run(dir: string, options: { json: boolean }, runtimes: Runtimes): Promise<number> {
   let status: MeshStatus;
   try {
-    status = await meshStatus(dir);
+    status = await meshStatus(runtimes, dir);
   } catch (error) {
     console.error(`mesh status: ${(error as Error).message}`);
     return EXIT.invalid;

@@ -1,8 +1,6 @@
 import { loadMesh } from '../../config/index.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
-import { dockerAnswers } from '../../runtime/docker.ts';
-import { upProcesses } from '../../runtime/process.ts';
-import { upCompose } from '../../runtime/compose.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
 import * as dashboard from './dashboard.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
@@ -48,19 +46,24 @@ In the foreground, Ctrl-C stops everything it started; in a terminal, the dashbo
 (mesh dashboard --help) and quitting it with q stops the mesh too. Until the mesh is up (with
 -d too, until mesh up -d returns), Ctrl-C stops what it had started, says so and exits 130.`;
 
-export async function run(dir: string, options: { runtime?: string; detach: boolean }): Promise<number> {
+export async function run(dir: string, options: { runtime?: string; detach: boolean }, runtimes: Runtimes): Promise<number> {
   const say = (line: string) => console.log(line);
-  if (options.runtime !== undefined && options.runtime !== 'process' && options.runtime !== 'docker') {
-    throw new UsageError(`--runtime is process or docker, not ${options.runtime}.`);
+  const named = options.runtime === undefined ? undefined : runtimes.named(options.runtime);
+  if (options.runtime !== undefined && !named) {
+    const names = runtimes.names();
+    throw new UsageError(`--runtime is ${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names.at(-1)}, not ${options.runtime}.`);
   }
-  let runtime = options.runtime;
-  if (runtime === 'docker' && !(await dockerAnswers())) {
-    console.error('mesh up: Docker is not running: no Docker engine answers (start Docker, or scripts/docker/setup), or use --runtime process.');
-    return EXIT.invalid;
-  }
-  if (runtime === undefined) {
-    runtime = (await dockerAnswers()) ? 'docker' : 'process';
-    say(runtime === 'docker' ? 'A Docker engine answers: using the Compose runtime.' : 'No Docker engine answers: using the process runtime.');
+  let runtime = named;
+  if (runtime) {
+    const detected = await runtime.detect();
+    if (!detected.ok) {
+      console.error(`mesh up: ${detected.problem}`);
+      return EXIT.invalid;
+    }
+  } else {
+    const detected = await runtimes.detect();
+    runtime = detected.runtime;
+    say(detected.why);
   }
   say(`Validating ${dir}`);
   const { model, diagnostics } = await loadMesh(dir);
@@ -70,10 +73,10 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
     return EXIT.invalid;
   }
   // In a terminal, the foreground shows the dashboard; quitting it (q) stops the mesh it started.
-  const watch = process.stdout.isTTY && process.stdin.isTTY ? () => dashboard.run(dir, {}).then(() => undefined) : undefined;
+  const watch = process.stdout.isTTY && process.stdin.isTTY ? () => dashboard.run(dir, {}, runtimes).then(() => undefined) : undefined;
   const up = { detach: options.detach, say, ...(watch ? { watch } : {}) };
   try {
-    return runtime === 'docker' ? await upCompose(model, dir, up) : await upProcesses(model, dir, up);
+    return await runtime.up(model, dir, up);
   } catch (error) {
     // Envoy missing, a port taken, a process that would not start: sentences for the user.
     console.error(`mesh up: ${(error as Error).message}`);

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import type { ControlStatus } from '../../../src/control/controller.ts';
 import { unsynced } from '../../../src/runtime/readiness.ts';
-import { readState, writeState } from '../../../src/runtime/state.ts';
-import { start } from '../../../src/runtime/supervise.ts';
+import { readState, writeState } from '../../../src/runtime/process/state.ts';
+import { start } from '../../../src/runtime/process/supervise.ts';
 import { binomialCheck, sendMany } from '../../helpers/traffic.ts';
 import { apiOf, copyExample, failed, getJson, mesh, processesIn, sleep, startLoad } from './harness.ts';
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readState } from '../../../src/runtime/state.ts';
+import { readState } from '../../../src/runtime/process/state.ts';
 import { send } from '../../helpers/traffic.ts';
 import { copyExample, mesh, processesIn } from './harness.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePorts } from '../../helpers/ports.ts';
 import { send, type Response } from '../../helpers/traffic.ts';
-import { readState } from '../../../src/runtime/state.ts';
+import { readState } from '../../../src/runtime/process/state.ts';
 
 const run = promisify(execFile);
 const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
@@ -57,7 +57,7 @@ export async function copyExample(name: string): Promise<{ dir: string; gatewayP
 export async function apiOf(dir: string): Promise<string> {
   const state = await readState(dir);
   if (!state) throw new Error(`no state.json in ${dir}/.mesh/process`);
-  return state.control.api;
+  return state.api;
 }
 
 export async function getJson<T>(url: string): Promise<T> {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceFile } from '../../../src/config/load.ts';
 import { readMeshDir } from '../../../src/config/load.ts';
 import { filesHash, type ControlStatus } from '../../../src/control/controller.ts';
-import { readState, statePaths } from '../../../src/runtime/state.ts';
+import { readState, statePaths } from '../../../src/runtime/process/state.ts';
 import { apiOf, copyExample, getJson, mesh, sleep } from './harness.ts';
 import { adminUrls, compileFiles, differences, type DiskMesh } from './served.ts';
 

@@ -13,7 +13,7 @@ import { addressingMode } from '../../../src/control/addressing-mode.ts';
 import { filesHash, type ControlStatus } from '../../../src/control/controller.ts';
 import { prepareSnapshot } from '../../../src/xds/cache.ts';
 import type { ProxyStatus } from '../../../src/xds/types.ts';
-import { statePaths } from '../../../src/runtime/state.ts';
+import { statePaths } from '../../../src/runtime/process/state.ts';
 import { getJson } from './harness.ts';
 
 /** The kinds Envoy's /config_dump shows, and where in it. */

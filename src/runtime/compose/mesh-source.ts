@@ -2,7 +2,7 @@
 // (FILE:LINE:COL of the key): the model keeps the position of each service only.
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
-import type { ServiceModel, SourceRef } from '../config/model.ts';
+import type { ServiceModel, SourceRef } from '../../config/model.ts';
 
 export async function versionFieldAt(service: ServiceModel, version: string, field: string): Promise<SourceRef> {
   const { file } = service.source;

@@ -1,13 +1,11 @@
 // Every port the process runtime needs for a mesh, as the port map `mesh control --addressing`
 // reads (see src/control/addressing-mode.ts): the loopback addressing's keys, `admin PROXY` for
 // each Envoy, the gateway's published ports, and the control plane's own two ports.
-import type { MeshModel } from '../config/model.ts';
-import { proxyIds } from '../config/model.ts';
-import { portKey } from '../config/names.ts';
-import { loopbackAddressing } from '../compile/addressing.ts';
-import { compileMesh } from '../compile/index.ts';
-import type { PortMapFile } from '../control/addressing-mode.ts';
-import { freePorts, portFree } from './ports.ts';
+import { gatewayHostPorts, proxyIds, type MeshModel } from '../../config/model.ts';
+import { portKey } from '../../config/names.ts';
+import { loopbackAddressing } from '../../compile/addressing.ts';
+import type { PortMapFile } from '../../control/addressing-mode.ts';
+import { freePorts, portFree } from '../ports.ts';
 
 export const CONTROL_DEFAULTS = { xds: 15010, api: 15080 } as const;
 
@@ -18,21 +16,9 @@ export interface PortPlan {
   notes: string[];
 }
 
-/** Gateway server port → the host port it is published on (`settings.gateway.ports`, else the same). */
-export function gatewayHostPorts(model: MeshModel): Map<number, number> {
-  const published = model.settings.gateway?.ports ?? {};
-  const ports = new Map<number, number>();
-  for (const gateway of model.gateways) {
-    for (const server of gateway.spec.servers) ports.set(server.port.number, published[String(server.port.number)] ?? server.port.number);
-  }
-  return ports;
-}
-
-/** The keys a compile of this model asks for (tcp outbound ports included), and each proxy's admin port. */
+/** The keys a compile of this model asks for (the loopback addressing derives them from the model), and each proxy's admin port. */
 function portKeys(model: MeshModel): string[] {
-  const addressing = loopbackAddressing(model, 1);
-  compileMesh(model, addressing);
-  return [...addressing.ports.keys(), ...proxyIds(model).map(portKey.admin)];
+  return [...loopbackAddressing(model, 1).ports.keys(), ...proxyIds(model).map(portKey.admin)];
 }
 
 /** Ports for everything; a gateway port that is taken is an Error with a sentence. */

@@ -1,9 +1,11 @@
 // What `mesh up --runtime process` leaves in DIR/.mesh/process/: state.json (what runs, with
 // pids and ports, for `mesh down`, `mesh logs` and a detached run), the control plane's port map,
 // one Envoy bootstrap per proxy and one log per process.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { PortMapFile } from '../control/addressing-mode.ts';
+import type { PortMapFile } from '../../control/addressing-mode.ts';
+import type { RunStateBase } from '../contract.ts';
+import { readJson, writeJson } from '../json-file.ts';
 
 export type Role = 'control' | 'proxy' | 'app';
 
@@ -20,16 +22,12 @@ export interface ProcessRecord {
   log: string;
 }
 
-export interface RunState {
+export interface ProcessRunState extends RunStateBase {
   runtime: 'process';
-  /** The mesh directory, absolute. */
-  dir: string;
-  startedAt: string;
   detached: boolean;
   /** `mesh up` itself while it runs in the foreground. */
   up?: { pid: number; startTime?: string };
-  control: { xdsPort: number; apiPort: number; api: string };
-  gateways: string[];
+  control: { xdsPort: number; apiPort: number };
   processes: ProcessRecord[];
 }
 
@@ -56,22 +54,9 @@ export function statePaths(dir: string): StatePaths {
   };
 }
 
-export async function readState(dir: string): Promise<RunState | undefined> {
-  try {
-    return JSON.parse(await readFile(statePaths(dir).state, 'utf8')) as RunState;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${statePaths(dir).state} cannot be read (${(error as Error).message}); remove it if nothing runs.`);
-  }
-}
+export const readState = (dir: string) => readJson<ProcessRunState>(statePaths(dir).state);
 
-async function writeJson(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(value, null, 2) + '\n');
-  await rename(temp, path);
-}
-
-export const writeState = (dir: string, state: RunState) => writeJson(statePaths(dir).state, state);
+export const writeState = (dir: string, state: ProcessRunState) => writeJson(statePaths(dir).state, state);
 
 /** A fresh DIR/.mesh/process/ with the port map and the bootstraps; earlier logs are removed. */
 export async function prepareStateDir(dir: string, portMap: PortMapFile, bootstraps: Map<string, unknown>): Promise<StatePaths> {

@@ -1,11 +1,11 @@
 // Ports for the process runtime: every key the compiler asks for, admin ports, the gateway's
 // published port, and the control plane's defaults unless taken.
 import { createServer, type Server } from 'node:net';
-import { GATEWAY } from './fixtures.ts';
+import { GATEWAY } from '../fixtures.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadMeshFromSources } from '../../../src/config/index.ts';
-import { planPorts } from '../../../src/runtime/port-map.ts';
-import { freePorts } from '../../../src/runtime/ports.ts';
+import { loadMeshFromSources } from '../../../../src/config/index.ts';
+import { planPorts } from '../../../../src/runtime/process/port-map.ts';
+import { freePorts } from '../../../../src/runtime/ports.ts';
 
 const mesh = (gatewayPort: number) => loadMeshFromSources([{ path: 'mesh.yaml', text: `apiVersion: localmesh.dev/v1alpha1
 kind: Mesh

@@ -1,53 +1,29 @@
-// The process runtime: `mesh up --runtime process` and `mesh down` for a mesh on this machine,
+// The process runtime's `mesh up` and `mesh down` for a mesh on this machine,
 // without Docker. The control plane, one Envoy per service version plus the gateway, and each
 // version's app run as child processes on 127.0.0.1; DIR/.mesh/process/state.json records them.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MeshModel } from '../config/model.ts';
-import { adsBootstrap } from '../xds/bootstrap.ts';
+import type { MeshModel } from '../../config/model.ts';
+import { adsBootstrap } from '../../xds/bootstrap.ts';
+import type { UpOptions } from '../contract.ts';
+import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
+import { fileTail } from '../log-tail.ts';
+import { httpOk, tcpOpen, unsynced, waitUntil } from '../readiness.ts';
 import { findEnvoy } from './envoy-binary.ts';
 import { planPorts } from './port-map.ts';
-import { missingCommands, planProcesses, type AppSpec } from './process-plan.ts';
-import { onInterrupt, signalExitCode, signalName, type Interrupt } from './interrupt.ts';
-import { httpOk, tcpOpen, unsynced, waitUntil } from './readiness.ts';
-import { prepareStateDir, readState, removeState, statePaths, writeState, type RunState } from './state.ts';
+import { missingCommands, planProcesses, type AppSpec } from './plan.ts';
+import { prepareStateDir, readState, removeState, statePaths, writeState, type ProcessRunState } from './state.ts';
 import { alive, identity, start, stillRunning, stopAll, type ProcessSpec, type Started } from './supervise.ts';
 
-const MESH_BIN = fileURLToPath(new URL('../../bin/mesh.js', import.meta.url));
-
-export interface UpOptions {
-  detach: boolean;
-  /** Progress and results, one line each. */
-  say(line: string): void;
-  /** How long each wait (control plane, proxies, apps) may take. */
-  timeoutMs?: number;
-  /**
-   * In the foreground, what to show while the mesh runs (the dashboard in a terminal); the mesh
-   * is stopped when it returns, or on Ctrl-C. Without it: the processes' exits, until Ctrl-C.
-   */
-  watch?: () => Promise<void>;
-}
-
-/** The last lines of a log, indented, for a failure message. */
-function tail(path: string, lines = 15): string {
-  try {
-    const text = readFileSync(path, 'utf8').trimEnd();
-    return text ? text.split('\n').slice(-lines).map((l) => `    ${l}`).join('\n') : '    (empty)';
-  } catch {
-    return '    (no log)';
-  }
-}
+const MESH_BIN = fileURLToPath(new URL('../../../bin/mesh.js', import.meta.url));
 
 /** A failure of one process: the sentence, and its log's tail. */
-class StartError extends Error {
-  constructor(what: string, log: string) {
-    super(`${what}\n  ${log}:\n${tail(log)}`);
-  }
+async function startError(what: string, log: string): Promise<Error> {
+  return new Error(`${what}\n  ${log}:\n${await fileTail(log)}`);
 }
 
 /** The processes of an earlier run that still run; none (and its state removed) when it is over. */
-async function earlierRun(dir: string): Promise<RunState | undefined> {
+async function earlierRun(dir: string): Promise<ProcessRunState | undefined> {
   const state = await readState(dir);
   if (!state) return undefined;
   if (stillRunning(state.processes).length > 0) return state;
@@ -103,14 +79,15 @@ async function startAndRun(
     plan.notes.forEach(say);
     await prepareStateDir(dir, ports.portMap, plan.bootstraps);
     const api = `http://127.0.0.1:${ports.control.apiPort}`;
-    const state: RunState = {
+    const state: ProcessRunState = {
       runtime: 'process',
       dir,
       startedAt: new Date().toISOString(),
+      api,
+      gateways: plan.gateways,
       detached: detach,
       ...(detach ? {} : { up: identity(process.pid) }),
-      control: { ...ports.control, api },
-      gateways: plan.gateways,
+      control: ports.control,
       processes: [],
     };
     const launch = async (specs: ProcessSpec[]): Promise<Started[]> => {
@@ -124,8 +101,8 @@ async function startAndRun(
     const control = plan.control;
     say(`Starting the control plane (xDS 127.0.0.1:${ports.control.xdsPort}, API ${api})`);
     const [controlStarted] = await launch([control]);
-    await waitUntil('the control plane', () => httpOk(`${api}/status`), { timeoutMs, exited: controlStarted!.exited, signal }).catch((e) => {
-      throw signal.aborted ? e : new StartError((e as Error).message, control.log);
+    await waitUntil('the control plane', () => httpOk(`${api}/status`), { timeoutMs, exited: controlStarted!.exited, signal }).catch(async (e) => {
+      throw signal.aborted ? e : await startError((e as Error).message, control.log);
     });
 
     say(`Starting ${plan.proxies.length} Envoy proxies (${plan.proxies.map((p) => p.name).join(', ')})`);
@@ -141,8 +118,9 @@ async function startAndRun(
       timeoutMs,
       exited: anyProxyExit,
       signal,
-    }).catch((e) => {
-      throw signal.aborted ? e : new StartError(`${(e as Error).message}; not SYNCED: ${behind.join(', ')}`, control.log);
+      still: () => `not SYNCED: ${behind.join(', ')}`,
+    }).catch(async (e) => {
+      throw signal.aborted ? e : await startError((e as Error).message, control.log);
     });
 
     say(`Waiting for ${plan.apps.length} apps to answer`);
@@ -194,8 +172,8 @@ async function appReady(app: AppSpec, started: Started, timeoutMs: number, signa
   const { health } = app;
   const check = 'url' in health ? () => httpOk(health.url) : () => tcpOpen(health.port);
   const where = 'url' in health ? health.url : `127.0.0.1:${health.port}`;
-  await waitUntil(`the app ${app.name} (${where})`, check, { timeoutMs, exited: started.exited, signal }).catch((e) => {
-    throw signal.aborted ? e : new StartError((e as Error).message, app.log);
+  await waitUntil(`the app ${app.name} (${where})`, check, { timeoutMs, exited: started.exited, signal }).catch(async (e) => {
+    throw signal.aborted ? e : await startError((e as Error).message, app.log);
   });
 }
 

@@ -1,11 +1,11 @@
 // What the process runtime runs for a mesh: ports, the apps' environment, bootstraps, notes.
-import { GATEWAY } from './fixtures.ts';
+import { GATEWAY } from '../fixtures.ts';
 import { describe, expect, it } from 'vitest';
-import { loadMeshFromSources } from '../../../src/config/index.ts';
-import { adsBootstrap } from '../../../src/xds/bootstrap.ts';
-import { gatewayHostPorts } from '../../../src/runtime/port-map.ts';
-import { missingCommands, planProcesses } from '../../../src/runtime/process-plan.ts';
-import { statePaths } from '../../../src/runtime/state.ts';
+import { loadMeshFromSources } from '../../../../src/config/index.ts';
+import { adsBootstrap } from '../../../../src/xds/bootstrap.ts';
+import { gatewayHostPorts } from '../../../../src/config/model.ts';
+import { missingCommands, planProcesses } from '../../../../src/runtime/process/plan.ts';
+import { statePaths } from '../../../../src/runtime/process/state.ts';
 
 const MESH = `apiVersion: localmesh.dev/v1alpha1
 kind: Mesh

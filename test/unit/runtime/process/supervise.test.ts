@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { start, stillRunning, stopAll } from '../../../src/runtime/supervise.ts';
+import { start, stillRunning, stopAll } from '../../../../src/runtime/process/supervise.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'localmesh-supervise-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildHash, ignoreTest, recordBuilds, staleBuilds } from '../../../src/runtime/build-context.ts';
+import { buildHash, ignoreTest, recordBuilds, staleBuilds } from '../../../../src/runtime/compose/build-context.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'localmesh-build-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { BuiltService } from '../compose/stack.ts';
-import { meshStateDir, writeAtomic } from './compose-state.ts';
+import type { BuiltService } from '../../compose/stack.ts';
+import { writeJson } from '../json-file.ts';
+import { meshStateDir } from './state.ts';
 
 /** A .dockerignore pattern as a test of a path relative to the context (`/`-separated). */
 export function ignoreTest(pattern: string): (path: string) => boolean {
@@ -82,7 +83,7 @@ export async function recordedBuilds(dir: string): Promise<Record<string, string
   }
 }
 
-export const recordBuilds = (dir: string, hashes: Record<string, string>) => writeAtomic(recordPath(dir), JSON.stringify(hashes, null, 2) + '\n');
+export const recordBuilds = (dir: string, hashes: Record<string, string>) => writeJson(recordPath(dir), hashes);
 
 export interface StaleBuild extends BuiltService {
   hash: string;

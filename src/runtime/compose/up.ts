@@ -5,32 +5,22 @@
 // until every init container has installed its capture rules, every container runs (healthy
 // where it has a healthcheck), every proxy is SYNCED and the gateway answers.
 import { resolve } from 'node:path';
-import type { MeshModel } from '../config/model.ts';
-import { generateStack, CONTROL_PORTS, type Stack } from '../compose/stack.ts';
-import { resolveImages } from '../compose/images.ts';
-import { adsBootstrap } from '../xds/bootstrap.ts';
-import { composeFile, findCompose, runCompose, runComposeInteractive, type ComposeCli } from './compose-cli.ts';
-import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeState } from './compose-state.ts';
-import { clashes, logTail, meshDirOf, missingImages, projectFrom, removeStack, stackContainers, watchEvents, type StackContainer } from './engine.ts';
+import { formatDiagnostic } from '../../config/diagnostics.ts';
+import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
+import { generateStack, CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
+import { resolveImages } from '../../compose/images.ts';
+import { projectName } from '../../compose/names.ts';
+import { adsBootstrap } from '../../xds/bootstrap.ts';
+import type { UpOptions } from '../contract.ts';
+import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
+import { freePorts, portFree } from '../ports.ts';
+import { httpOk, NeverReady, unsynced, waitUntil } from '../readiness.ts';
 import { recordBuilds, recordedBuilds, staleBuilds } from './build-context.ts';
-import { onInterrupt, signalExitCode, signalName, sleep, type Interrupt } from './interrupt.ts';
-import { versionFieldAt } from './mesh-source.ts';
-import { formatDiagnostic } from '../config/diagnostics.ts';
-import { projectName } from '../compose/names.ts';
+import { composeFile, findCompose, runCompose, runComposeInteractive, type ComposeCli } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
-import { gatewayHostPorts } from './port-map.ts';
-import { freePorts, portFree } from './ports.ts';
-import { httpOk, unsynced } from './readiness.ts';
-
-export interface ComposeUpOptions {
-  detach: boolean;
-  say(line: string): void;
-  /** How long the stack may take to be ready (default 90 s). */
-  timeoutMs?: number;
-  env?: Record<string, string | undefined>;
-  /** In the foreground, what to show while the mesh runs (the dashboard); without it, the logs. */
-  watch?: () => Promise<void>;
-}
+import { meshDirOf, type Engine, type StackContainer } from './engine.ts';
+import { versionFieldAt } from './mesh-source.ts';
+import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeRunState } from './state.ts';
 
 /**
  * The host port of the control plane's API: LOCALMESH_API_PORT (0: a free one), else 15080, or a
@@ -50,8 +40,8 @@ async function apiPort(env: Record<string, string | undefined>, say: (line: stri
  * The sentence for a stack of this mesh's name that is up already, naming the directory it runs
  * from (another mesh may share the name); undefined when none is up.
  */
-async function alreadyUp(model: MeshModel, meshDir: string, project: string): Promise<string | undefined> {
-  const running = (await stackContainers(project)).filter((c) => c.state === 'running');
+async function alreadyUp(engine: Engine, model: MeshModel, meshDir: string, project: string): Promise<string | undefined> {
+  const running = (await engine.stackContainers(project)).filter((c) => c.state === 'running');
   if (running.length === 0) return undefined;
   const from = running.map(meshDirOf).find((d) => d !== undefined);
   if (from === undefined || from === resolve(meshDir)) {
@@ -64,8 +54,8 @@ async function alreadyUp(model: MeshModel, meshDir: string, project: string): Pr
 }
 
 /** Everything else that would make `compose up` fail, as sentences. */
-async function preflight(model: MeshModel, dir: string, stack: Stack, apiHostPort: number): Promise<string[]> {
-  const problems = await clashes(stack.project, meshStateDir(dir));
+async function preflight(engine: Engine, model: MeshModel, dir: string, stack: Stack, apiHostPort: number): Promise<string[]> {
+  const problems = await engine.clashes(stack.project, meshStateDir(dir));
   const address = model.settings.gateway?.address ?? '127.0.0.1';
   for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
     if (!(await portFree(hostPort, address))) {
@@ -76,7 +66,7 @@ async function preflight(model: MeshModel, dir: string, stack: Stack, apiHostPor
     }
   }
   if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
-  for (const image of await missingImages(stack.images)) {
+  for (const image of await engine.missingImages(stack.images)) {
     problems.push(
       `The image ${image} is not on this machine (localmesh does not pull): docker pull ${image}, or build ` +
         `it from this machine's own binaries with scripts/docker/build-images (it builds and tags every image the stack uses).`,
@@ -102,11 +92,11 @@ export function composeFailure(output: string): string {
 }
 
 /** Why the stack cannot become ready (a container that failed), or undefined. */
-async function failed(containers: StackContainer[], stack: Stack): Promise<string | undefined> {
+async function failed(engine: Engine, containers: StackContainer[], stack: Stack): Promise<string | undefined> {
   const init = new Set(stack.services.init);
   for (const c of containers) {
     if (init.has(c.service) && c.state === 'exited' && c.exitCode !== 0) {
-      const log = await logTail(c.id);
+      const log = await engine.logTail(c.id);
       const denied = /permission denied|operation not permitted|can't initialize iptables/i.test(log);
       return denied
         ? `${c.service} could not install the capture rules: the engine does not grant NET_ADMIN (rootless Docker or a restricted runtime?). ` +
@@ -114,9 +104,9 @@ async function failed(containers: StackContainer[], stack: Stack): Promise<strin
         : `${c.service} (the capture rules) exited with ${c.exitCode}:\n${log}`;
     }
     if (!init.has(c.service) && (c.state === 'exited' || c.state === 'dead')) {
-      return `${c.service} exited with ${c.exitCode ?? '?'}:\n${await logTail(c.id)}`;
+      return `${c.service} exited with ${c.exitCode ?? '?'}:\n${await engine.logTail(c.id)}`;
     }
-    if (c.health === 'unhealthy') return `${c.service} is unhealthy (its healthcheck fails):\n${await logTail(c.id)}`;
+    if (c.health === 'unhealthy') return `${c.service} is unhealthy (its healthcheck fails):\n${await engine.logTail(c.id)}`;
   }
   return undefined;
 }
@@ -146,20 +136,16 @@ async function pending(containers: StackContainer[], stack: Stack): Promise<stri
   return [];
 }
 
-async function waitReady(stack: Stack, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal.throwIfAborted();
-    const containers = await stackContainers(stack.project);
-    const failure = await failed(containers, stack);
-    if (failure) throw new Error(failure);
-    const waiting = await pending(containers, stack);
-    if (waiting.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`The stack was not ready within ${Math.round(timeoutMs / 1000)} s; still waiting for: ${waiting.join(', ')}.`);
-    }
-    await sleep(250, signal);
-  }
+async function waitReady(engine: Engine, stack: Stack, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  let waiting: string[] = [];
+  const ready = async () => {
+    const containers = await engine.stackContainers(stack.project);
+    const failure = await failed(engine, containers, stack);
+    if (failure) throw new NeverReady(failure);
+    waiting = await pending(containers, stack);
+    return waiting.length === 0;
+  };
+  await waitUntil('The stack', ready, { timeoutMs, signal, intervalMs: 250, still: () => `still waiting for: ${waiting.join(', ')}.` });
 }
 
 /** The warnings of a stack for the user, as FILE:LINE:COL diagnostics: declared healthchecks it does not run. */
@@ -198,28 +184,29 @@ async function buildChanged(cli: ComposeCli, stack: Stack, dir: string, say: (li
  * `mesh up` on Compose: resolves once the stack is ready (detached) or once it was stopped
  * (foreground). Ctrl-C (or SIGTERM) before it is ready, with -d too, removes what was started.
  */
-export async function upCompose(model: MeshModel, meshDir: string, options: ComposeUpOptions): Promise<number> {
+export async function upCompose(engine: Engine, model: MeshModel, meshDir: string, options: UpOptions): Promise<number> {
   const dir = resolve(meshDir);
   const env = options.env ?? process.env;
   const cli = await findCompose(env);
   // Already up goes first: nothing else (such as the API port it would publish on) matters then.
-  const up = await alreadyUp(model, meshDir, projectName(model.name));
+  const up = await alreadyUp(engine, model, meshDir, projectName(model.name));
   if (up) throw new Error(up);
   const interrupt = onInterrupt();
   try {
-    return await startAndRun(model, meshDir, dir, cli, env, options, interrupt);
+    return await startAndRun(engine, model, meshDir, dir, cli, env, options, interrupt);
   } finally {
     interrupt.dispose();
   }
 }
 
 async function startAndRun(
+  engine: Engine,
   model: MeshModel,
   meshDir: string,
   dir: string,
   cli: ComposeCli,
   env: Record<string, string | undefined>,
-  options: ComposeUpOptions,
+  options: UpOptions,
   interrupt: Interrupt,
 ): Promise<number> {
   const { say } = options;
@@ -235,13 +222,13 @@ async function startAndRun(
       apiPort: await apiPort(env, say),
       bootstrap: adsBootstrap,
     });
-    const problems = await preflight(model, meshDir, stack, Number(new URL(stack.api).port));
+    const problems = await preflight(engine, model, meshDir, stack, Number(new URL(stack.api).port));
     if (problems.length) throw new Error(problems.join('\n  '));
     for (const warning of await stackWarnings(model, stack)) say(warning);
     interrupt.check();
 
     await writeStack(dir, stack);
-    const state: ComposeState = {
+    const state: ComposeRunState = {
       runtime: 'docker',
       dir,
       project: stack.project,
@@ -255,20 +242,20 @@ async function startAndRun(
     await writeComposeState(dir, state);
     say(`Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`);
     started = true;
-    stopEvents = await watchEvents(stack.project, say);
+    stopEvents = await engine.watchEvents(stack.project, say);
     await buildChanged(cli, stack, dir, say, signal);
     const composeUp = await runCompose(cli, stack.project, dir, ['up', '-d', '--remove-orphans'], signal);
     signal.throwIfAborted();
     if (composeUp.exitCode !== 0) throw new Error(composeFailure(String(composeUp.all ?? '')));
     say(`Waiting for ${stack.proxyIds.length} proxies to be SYNCED and the apps to be healthy`);
-    await waitReady(stack, options.timeoutMs ?? 90_000, signal);
+    await waitReady(engine, stack, options.timeoutMs ?? 90_000, signal);
     interrupt.check();
   } catch (error) {
     stopEvents();
     const by = interrupt.received();
     if (started && stack) {
       say(by ? `${signalName(by)}: removing what mesh up started` : 'Removing what was started');
-      await downStack(cli, stack.project, dir, false);
+      await downStack(engine, cli, stack.project, dir, false);
       await removeComposeState(dir);
     }
     if (!by) throw error;
@@ -291,16 +278,16 @@ async function startAndRun(
     await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], signal);
   }
   say('Stopping');
-  await downStack(cli, stack.project, dir, false);
+  await downStack(engine, cli, stack.project, dir, false);
   await removeComposeState(dir);
   say('Stopped.');
   return 0;
 }
 
 /** `compose down`, then whatever it left (a file edited by hand, an orphan) removed through the engine. */
-async function downStack(cli: ComposeCli | undefined, project: string, dir: string, volumes: boolean): Promise<string[]> {
+async function downStack(engine: Engine, cli: ComposeCli | undefined, project: string, dir: string, volumes: boolean): Promise<string[]> {
   if (cli) await runCompose(cli, project, dir, ['down', '--remove-orphans', '-t', '2', ...(volumes ? ['-v'] : [])]);
-  return removeStack(project);
+  return engine.removeStack(project);
 }
 
 /**
@@ -308,13 +295,13 @@ async function downStack(cli: ComposeCli | undefined, project: string, dir: stri
  * Without DIR/.mesh/docker.json (removed by hand, or a mesh up killed), the stack is found by the
  * directory its containers were started from. Lines for the user.
  */
-export async function downCompose(meshDir: string, options: { volumes: boolean; say(line: string): void }): Promise<boolean> {
+export async function downCompose(engine: Engine, meshDir: string, options: { volumes: boolean; say(line: string): void }): Promise<boolean> {
   const state = await readComposeState(meshDir);
-  const project = state?.project ?? ((await dockerAnswers()) ? await projectFrom(resolve(meshDir)) : undefined);
+  const project = state?.project ?? ((await dockerAnswers()) ? await engine.projectFrom(resolve(meshDir)) : undefined);
   if (!project) return false;
   const cli = await findCompose({ ...(state ? { LOCALMESH_COMPOSE: state.compose } : {}), ...process.env }).catch(() => findCompose().catch(() => undefined));
   options.say(`Removing the Compose stack ${project}`);
-  const left = await downStack(cli, project, meshDir, options.volumes);
+  const left = await downStack(engine, cli, project, meshDir, options.volumes);
   if (left.length) options.say(`Removed what Compose left: ${left.join(', ')}.`);
   await removeComposeState(meshDir);
   options.say('Stopped.');
@@ -322,7 +309,7 @@ export async function downCompose(meshDir: string, options: { volumes: boolean; 
 }
 
 /** `mesh logs [NAME] [-f]` for the stack: Compose's logs of NAME's services (a service, or one Compose service). */
-export async function composeLogs(meshDir: string, state: ComposeState, filter: string | undefined, follow: boolean): Promise<number> {
+export async function composeLogs(meshDir: string, state: ComposeRunState, filter: string | undefined, follow: boolean): Promise<number> {
   const all = Object.values(state.services).flat();
   const services = filter === undefined ? [] : all.filter((s) => s === filter || s.startsWith(`${filter}-`));
   if (filter !== undefined && services.length === 0) {

@@ -1,27 +1,22 @@
 // `mesh doctor`: every engine problem the Compose runtime can meet, checked up front and said as
 // a sentence — Docker not running, Compose missing, images missing (no registry to pull from),
 // NET_ADMIN refused, ports in use, names taken by something else.
-import type { MeshModel } from '../config/model.ts';
-import { resolveImages } from '../compose/images.ts';
-import { projectName } from '../compose/names.ts';
-import { CONTROL_PORTS } from '../compose/stack.ts';
-import { findCompose } from './compose-cli.ts';
-import { readComposeState, meshStateDir } from './compose-state.ts';
+import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
+import { resolveImages } from '../../compose/images.ts';
+import { projectName } from '../../compose/names.ts';
+import { CONTROL_PORTS } from '../../compose/stack.ts';
+import type { Check } from '../contract.ts';
+import { portFree } from '../ports.ts';
+import { findCompose } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
-import { captureWorks, clashes, missingImages } from './engine.ts';
-import { gatewayHostPorts } from './port-map.ts';
-import { portFree } from './ports.ts';
-
-export interface Check {
-  level: 'ok' | 'warn' | 'fail';
-  text: string;
-}
+import type { Engine } from './engine.ts';
+import { readComposeState, meshStateDir } from './state.ts';
 
 const ok = (text: string): Check => ({ level: 'ok', text });
 const warn = (text: string): Check => ({ level: 'warn', text });
 const fail = (text: string): Check => ({ level: 'fail', text });
 
-export async function doctor(dir: string, model: MeshModel | undefined, env: Record<string, string | undefined> = process.env): Promise<Check[]> {
+export async function doctor(engine: Engine, dir: string, model: MeshModel | undefined, env: Record<string, string | undefined> = process.env): Promise<Check[]> {
   const checks: Check[] = [];
   if (!(await dockerAnswers(env))) {
     return [fail(`Docker is not running: no engine answers at ${env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}. Start Docker (scripts/docker/setup starts dockerd), or use mesh up --runtime process.`)];
@@ -36,14 +31,14 @@ export async function doctor(dir: string, model: MeshModel | undefined, env: Rec
   checks.push(chosen);
 
   const images = resolveImages(model?.settings ?? {}, env);
-  const missing = await missingImages(Object.values(images));
+  const missing = await engine.missingImages(Object.values(images));
   checks.push(
     missing.length
       ? fail(`Images missing (localmesh does not pull): ${missing.join(', ')}. Pull them, or build them from this machine's own binaries with scripts/docker/build-images.`)
       : ok(`Images present: ${Object.values(images).join(', ')}.`),
   );
   if (!missing.includes(images.init)) {
-    const capture = await captureWorks(images.init).catch((e: Error) => ({ ok: false, log: `    ${e.message}` }));
+    const capture = await engine.captureWorks(images.init).catch((e: Error) => ({ ok: false, log: `    ${e.message}` }));
     checks.push(
       capture.ok
         ? ok('NET_ADMIN is granted: the capture rules install (iptables in a container of its own).')
@@ -65,7 +60,7 @@ export async function doctor(dir: string, model: MeshModel | undefined, env: Rec
   }
   if (model) {
     const project = projectName(model.name);
-    const problems = await clashes(project, meshStateDir(dir));
+    const problems = await engine.clashes(project, meshStateDir(dir));
     checks.push(...(problems.length ? problems.map(fail) : [ok(`No container or network of another stack uses the names of ${project}.`)]));
     if (running) checks.push(ok(`The mesh runs (Compose project ${running.project}); mesh status ${dir} shows it.`));
   }

@@ -1,12 +1,12 @@
 // What `mesh up --runtime process` runs for a mesh, as values: the control plane, one Envoy per
 // service version and the gateway (each with its ADS bootstrap), one app per service version.
 // Pure: the model, the ports and the paths in; process specs, bootstraps and URLs out.
-import type { MeshModel, ServiceModel, VersionModel } from '../config/model.ts';
-import { CONTROL_NAME, GATEWAY_PROXY, portKey, sidecarName } from '../config/names.ts';
-import type { EnvoyJson } from '../envoy/snapshot.ts';
-import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
+import type { MeshModel, ServiceModel, VersionModel } from '../../config/model.ts';
+import { CONTROL_NAME, GATEWAY_PROXY, portKey, sidecarName } from '../../config/names.ts';
+import type { EnvoyJson } from '../../envoy/snapshot.ts';
+import type { AdsBootstrapOptions } from '../../xds/bootstrap.ts';
+import { gatewayHostPorts } from '../../config/model.ts';
 import type { PortPlan } from './port-map.ts';
-import { gatewayHostPorts } from './port-map.ts';
 import type { StatePaths } from './state.ts';
 import type { ProcessSpec } from './supervise.ts';
 

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, appendFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { logFiles, showLogs } from '../../../src/runtime/logs.ts';
-import { statePaths } from '../../../src/runtime/state.ts';
+import { logFiles, showLogs } from '../../../../src/runtime/process/logs.ts';
+import { statePaths } from '../../../../src/runtime/process/state.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'localmesh-logs-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -1,0 +1,51 @@
+// The Compose runtime as a Runtime: the mesh as a Compose stack on a Docker engine (the default
+// when one answers); its run is DIR/.mesh/docker.json, the stack DIR/.mesh/compose.yaml.
+import { resolve } from 'node:path';
+import type { Runtime } from '../contract.ts';
+import { dockerAnswers } from './docker.ts';
+import { doctor } from './doctor.ts';
+import type { Engine } from './engine.ts';
+import { readComposeState, type ComposeRunState } from './state.ts';
+import { composeLogs, downCompose, upCompose } from './up.ts';
+
+/** The Compose runtime on `engine` (made once, by the composition root). */
+export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
+  return {
+    name: 'docker',
+    title: 'the Compose runtime',
+    detect: async () =>
+      (await dockerAnswers())
+        ? { ok: true, why: 'A Docker engine answers' }
+        : {
+            ok: false,
+            why: 'No Docker engine answers',
+            problem: 'Docker is not running: no Docker engine answers (start Docker, or scripts/docker/setup), or use --runtime process.',
+          },
+    up: (model, dir, options) => upCompose(engine, model, dir, options),
+    state: readComposeState,
+    down: (dir, options) => downCompose(engine, dir, options),
+    where: (state) => `Compose project ${state.project}`,
+    facts: (state) => ({ project: state.project }),
+    // The control plane sees the mesh directory mounted at /mesh.
+    hostPath: (state, file) => (file.startsWith('/mesh') ? resolve(state.dir) + file.slice('/mesh'.length) : file),
+    workloads: async (state) =>
+      (await engine.stackContainers(state.project)).map((c) => ({
+        name: c.service,
+        state: c.exitCode !== undefined ? `${c.state} (${c.exitCode})` : c.state,
+        ...(c.health ? { health: c.health } : {}),
+        running: c.state === 'running',
+      })),
+    async logs(dir, options) {
+      const state = await readComposeState(dir);
+      return state ? composeLogs(dir, state, options.filter, options.follow) : undefined;
+    },
+    async logTail(dir, name, lines) {
+      const state = await readComposeState(dir).catch(() => undefined);
+      if (!state) return undefined;
+      const container = (await engine.stackContainers(state.project).catch(() => [])).find((c) => c.service === name);
+      return container ? engine.containerLog(container.id, lines).catch(() => []) : [];
+    },
+    running: async () => ((await dockerAnswers()) ? engine.meshesRunning().catch(() => []) : []),
+    doctor: (dir, model) => doctor(engine, dir, model),
+  };
+}
