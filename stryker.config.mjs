@@ -14,7 +14,7 @@ export default {
   // (reported as Ignored). `STRYKER_STATIC=1 npm run mutation` includes them.
   ignoreStatic: process.env.STRYKER_STATIC !== '1',
   mutate: ['src/config/**/*.ts', 'src/compile/**/*.ts', 'src/envoy/**/*.ts', 'src/xds/**/*.ts'],
-  ignorePatterns: ['.cache', '.mesh', 'out', 'reports'],
+  ignorePatterns: ['.cache', '.mesh', 'out', 'reports', '.stryker-tmp*'],
   concurrency: 2,
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',

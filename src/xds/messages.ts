@@ -32,6 +32,7 @@ export interface DiscoveryResponse {
   control_plane?: { identifier: string };
 }
 
+// Stryker disable next-line StringLiteral: protobufjs also finds the types by their short names (no other DiscoveryRequest is loaded)
 const DISCOVERY = 'envoy.service.discovery.v3.';
 let types: { request: protobuf.Type; response: protobuf.Type } | undefined;
 
@@ -55,6 +56,7 @@ export function decodeRequest(bytes: Uint8Array): DiscoveryRequest {
     ...(node?.id !== undefined
       ? { node: { id: String(node.id), cluster: String(node.cluster ?? ''), metadata: structToJson(node.metadata) } }
       : {}),
+    // Stryker disable next-line ArrayDeclaration: toObject({ arrays: true }) always sets repeated fields; the default is never used
     resource_names: (m.resource_names as string[] | undefined) ?? [],
     type_url: (m.type_url as string | undefined) ?? '',
     response_nonce: (m.response_nonce as string | undefined) ?? '',
@@ -93,6 +95,7 @@ function structToJson(struct: unknown): Record<string, unknown> {
 function valueToJson(value: unknown): unknown {
   const v = (value ?? {}) as Decoded;
   if (v.structValue !== undefined) return structToJson(v.structValue);
+  // Stryker disable next-line ArrayDeclaration: toObject({ arrays: true }) always sets repeated fields; the default is never used
   if (v.listValue !== undefined) return ((v.listValue as { values?: unknown[] }).values ?? []).map(valueToJson);
   return v.stringValue ?? v.numberValue ?? v.boolValue ?? null;
 }

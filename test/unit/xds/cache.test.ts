@@ -117,6 +117,12 @@ describe('consistency', () => {
     expect(consistencyProblems(s)).toEqual([]);
   });
 
+  it('only EDS clusters need a ClusterLoadAssignment', () => {
+    const s = snapshot();
+    s.clusters.push({ name: 'passthrough', value: { name: 'passthrough', type: 'ORIGINAL_DST', connect_timeout: '1s', lb_policy: 'CLUSTER_PROVIDED' } });
+    expect(consistencyProblems(s)).toEqual([]);
+  });
+
   it('reads RDS names anywhere in a listener, past null fields', () => {
     const s = snapshot();
     s.listeners = [{ name: 'http', value: { ...listener('http', 'routes'), metadata: null, per_connection_buffer_limit_bytes: 1024 } }];
