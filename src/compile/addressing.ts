@@ -59,8 +59,7 @@ export interface LoopbackStart {
 
 /**
  * Everything on 127.0.0.1 with consecutive ports from `basePort`, in a fixed order derived from
- * the model, so the same model always gets the same ports. `ports` lists what was handed out:
- * every key a compile of the model asks for, before any compile.
+ * the model, so the same model always gets the same ports. `ports` lists what was handed out.
  * With `start`, its ports are kept as they are and new keys get ports above all of them, so a
  * reload of an edited model never moves a port that is already in use.
  */
@@ -90,11 +89,6 @@ export function loopbackAddressing(
     }
   }
   for (const gateway of model.gateways) for (const server of gateway.spec.servers) take(portKey.gateway(server.port.number));
-  // Without capture each sidecar offers a local port per TCP service port (compile/sidecar.ts).
-  const tcp = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((p) => ({ fqdn: s.fqdn, port: p.port })));
-  for (const service of model.services) {
-    for (const version of service.versions) for (const t of tcp) take(portKey.tcp(version.proxy, t.fqdn, t.port));
-  }
   const proxyOf = (service: string, version: string) =>
     model.services.find((s) => s.name === service)?.versions.find((v) => v.name === version)?.proxy ??
     proxyId(service, version);
@@ -111,3 +105,17 @@ export function loopbackAddressing(
   };
 }
 
+/**
+ * Every key a compile of `model` asks a loopback addressing for, in the order it is handed out,
+ * from the model alone (the process runtime plans a port for each before anything runs): the
+ * model-order keys, and without capture each sidecar's local port per TCP service port
+ * (compile/sidecar.ts asks for those as it builds the sidecar's listeners).
+ */
+export function loopbackPortKeys(model: MeshModel): string[] {
+  const addressing = loopbackAddressing(model, 1);
+  const tcp = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((p) => ({ fqdn: s.fqdn, port: p.port })));
+  for (const service of model.services) {
+    for (const version of service.versions) for (const t of tcp) addressing.tcpOutboundPort(version.proxy, t.fqdn, t.port);
+  }
+  return [...addressing.ports.keys()];
+}

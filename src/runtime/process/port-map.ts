@@ -3,7 +3,7 @@
 // each Envoy, the gateway's published ports, and the control plane's own two ports.
 import { gatewayHostPorts, proxyIds, type MeshModel } from '../../config/model.ts';
 import { portKey } from '../../config/names.ts';
-import { loopbackAddressing } from '../../compile/addressing.ts';
+import { loopbackPortKeys } from '../../compile/addressing.ts';
 import type { PortMapFile } from '../../control/addressing-mode.ts';
 import { freePorts, portFree } from '../ports.ts';
 
@@ -16,9 +16,9 @@ export interface PortPlan {
   notes: string[];
 }
 
-/** The keys a compile of this model asks for (the loopback addressing derives them from the model), and each proxy's admin port. */
+/** The keys a compile of this model asks for (derived from the model, no compile), and each proxy's admin port. */
 function portKeys(model: MeshModel): string[] {
-  return [...loopbackAddressing(model, 1).ports.keys(), ...proxyIds(model).map(portKey.admin)];
+  return [...loopbackPortKeys(model), ...proxyIds(model).map(portKey.admin)];
 }
 
 /** Ports for everything; a gateway port that is taken is an Error with a sentence. */
