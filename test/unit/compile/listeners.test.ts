@@ -197,7 +197,7 @@ spec:
   subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]`;
   const gatewayTcp = (...docs: string[]) => {
     const s = proxy(compile([DB_SUBSETS, TCP_GW, ...docs]), 'mesh-gateway');
-    return s.listeners.map((l) => [l.name, filterConfig(l.value.filter_chains[0].filters, TCP).cluster]);
+    return s.listeners.map((l) => [l.name, filterConfig((l.value as any).filter_chains[0].filters, TCP).cluster]);
   };
 
   it('a mesh-only VirtualService is not exposed on the ingress: no bound VirtualService, no listener', () => {
