@@ -175,3 +175,44 @@ spec:
     expect(names.every((n) => n.startsWith('outbound|'))).toBe(true);
   });
 });
+
+describe('gateway TCP servers', () => {
+  const TCP_GW = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: db-gateway}
+spec:
+  servers: [{port: {number: 5432, protocol: TCP}, hosts: ["*"]}]`;
+  const dbVs = (name: string, gateways: string, tcp: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${name}}
+spec:
+  hosts: [db]${gateways}
+  tcp:
+${tcp}`;
+  const DB_SUBSETS = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: db}
+spec:
+  host: db
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]`;
+  const gatewayTcp = (...docs: string[]) => {
+    const s = proxy(compile([DB_SUBSETS, TCP_GW, ...docs]), 'mesh-gateway');
+    return s.listeners.map((l) => [l.name, filterConfig((l.value as any).filter_chains[0].filters, TCP).cluster]);
+  };
+
+  it('a mesh-only VirtualService is not exposed on the ingress: no bound VirtualService, no listener', () => {
+    expect(gatewayTcp(dbVs('db', '', '  - route: [{destination: {host: db, subset: v2}}]'))).toEqual([]);
+  });
+
+  it('per match: `gateways` and `sourceLabels` say where a TCP route applies', () => {
+    const listeners = gatewayTcp(
+      dbVs('db', '\n  gateways: [db-gateway, mesh]', `  - match: [{sourceLabels: {app: reviews}}]
+    route: [{destination: {host: db, subset: v1}}]
+  - match: [{gateways: [mesh]}]
+    route: [{destination: {host: db, subset: v1}}]
+  - match: [{gateways: [db-gateway]}]
+    route: [{destination: {host: db, subset: v2}}]`),
+    );
+    expect(listeners).toEqual([['gateway_5432', 'outbound|5432|v2|db.default.svc.cluster.local']]);
+  });
+});
