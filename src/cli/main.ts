@@ -65,6 +65,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   validate: {
     help: validate.help,
+    reads: true,
     options: { json: { type: 'boolean', default: false } },
     run: (dir, values) => validate.run(dir, { json: values.json === true }),
   },
@@ -87,9 +88,9 @@ const COMMANDS: Record<string, Command> = {
   up: {
     help: up.help,
     reads: true,
-    options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false } },
+    options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false }, poll: { type: 'boolean', default: false } },
     run: (dir, values, _args, runtimes) =>
-      up.run(dir, { detach: values.detach === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }, runtimes),
+      up.run(dir, { detach: values.detach === true, poll: values.poll === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }, runtimes),
   },
   down: {
     help: down.help,

@@ -16,7 +16,7 @@ export interface PlaneOptions {
   apiPort: number;
   /** Address the xDS server and the API listen on. */
   bind: string;
-  /** Poll the files instead of waiting for events; LOCALMESH_POLL=1 in the environment does too (the process runtime passes its environment on). */
+  /** Poll the files instead of waiting for events (mesh control --poll, mesh up --poll). */
   poll: boolean;
   /** `compose` or the path of a port map file. */
   addressing: string;
@@ -45,7 +45,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
   try {
     // Watch first, then load: an edit made while starting is in the load or seen by the watcher.
     const watcher = await watchMeshDir(dir, {
-      poll: options.poll || process.env.LOCALMESH_POLL === '1',
+      poll: options.poll,
       onChange: (path) => controller.changed(path),
       onError: (error) => warn(`Watching ${dir} failed: ${error.message}. Edits may go unseen; try --poll.`),
     });

@@ -21,6 +21,8 @@ export interface RunStateBase {
 
 export interface UpOptions {
   detach: boolean;
+  /** The control plane polls the mesh files instead of waiting for file events. */
+  poll?: boolean;
   /** Progress and results, one line each. */
   say(line: string): void;
   /** How long start-up may take (each runtime has its default). */

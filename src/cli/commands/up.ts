@@ -4,7 +4,7 @@ import type { Runtimes } from '../../runtime/contract.ts';
 import * as dashboard from './dashboard.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d]
+export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d] [--poll]
 
 Validates the mesh in DIR (the first argument or --dir DIR; default: the current directory) and
 runs it: the control plane, an Envoy beside every service version, the ingress gateway and the
@@ -39,6 +39,9 @@ On the process runtime, command is the app itself: a list is run as is, a string
 Options:
   --runtime NAME  process or docker
   -d, --detach    leave it running in the background (stop it with mesh down)
+  --poll          the control plane polls the mesh files every 100 ms instead of waiting for
+                  file events (for folders that deliver none; the docker runtime always polls
+                  its read-only mount)
   --dir DIR       the mesh directory, as DIR (one or the other)
   -h, --help      show this help
 
@@ -46,7 +49,7 @@ In the foreground, Ctrl-C stops everything it started; in a terminal, the dashbo
 (mesh dashboard --help) and quitting it with q stops the mesh too. Until the mesh is up (with
 -d too, until mesh up -d returns), Ctrl-C stops what it had started, says so and exits 130.`;
 
-export async function run(dir: string, options: { runtime?: string; detach: boolean }, runtimes: Runtimes): Promise<number> {
+export async function run(dir: string, options: { runtime?: string; detach: boolean; poll?: boolean }, runtimes: Runtimes): Promise<number> {
   const say = (line: string) => console.log(line);
   const named = options.runtime === undefined ? undefined : runtimes.named(options.runtime);
   if (options.runtime !== undefined && !named) {
@@ -74,7 +77,7 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
   }
   // In a terminal, the foreground shows the dashboard; quitting it (q) stops the mesh it started.
   const watch = process.stdout.isTTY && process.stdin.isTTY ? () => dashboard.run(dir, {}, runtimes).then(() => undefined) : undefined;
-  const up = { detach: options.detach, say, ...(watch ? { watch } : {}) };
+  const up = { detach: options.detach, poll: options.poll === true, say, ...(watch ? { watch } : {}) };
   try {
     return await runtime.up(model, dir, up);
   } catch (error) {

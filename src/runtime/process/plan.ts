@@ -21,6 +21,8 @@ export interface PlanInput {
   mesh: string[];
   /** The environment every process starts from. */
   env: Record<string, string | undefined>;
+  /** The control plane polls the files (mesh up --poll). */
+  poll?: boolean;
   bootstrap(options: AdsBootstrapOptions): EnvoyJson;
 }
 
@@ -73,7 +75,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
     role: 'control',
     command: [
       ...input.mesh, 'control', '--dir', dir, '--xds-port', String(xdsPort), '--api-port', String(apiPort),
-      '--bind', LOOPBACK, '--addressing', paths.portMap,
+      '--bind', LOOPBACK, '--addressing', paths.portMap, ...(input.poll ? ['--poll'] : []),
     ],
     cwd: dir,
     env: base,

@@ -74,6 +74,7 @@ async function startAndRun(
       paths: statePaths(dir),
       mesh: [process.execPath, MESH_BIN],
       env: process.env,
+      poll: options.poll === true,
       bootstrap: adsBootstrap,
     });
     plan.notes.forEach(say);

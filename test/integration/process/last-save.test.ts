@@ -168,24 +168,19 @@ function suite(poll: boolean) {
     return { problems: await differences(dir, api, admins, disk, lastGood?.mesh), serving: lastGood?.files ?? [] };
   }
 
-  describe(poll ? 'polling (LOCALMESH_POLL=1)' : 'with file events', () => {
+  describe(poll ? 'polling (mesh up --poll)' : 'with file events', () => {
     beforeAll(async () => {
       let gatewayPort: number;
       ({ dir, gatewayPort } = await copyExample('canary'));
       void gatewayPort;
       original = { reviews: await readFile(join(dir, 'reviews.yaml'), 'utf8'), gateway: await readFile(join(dir, 'gateway.yaml'), 'utf8') };
-      if (poll) process.env.LOCALMESH_POLL = '1';
-      try {
-        const up = await mesh('up', '--runtime', 'process', '-d', dir);
-        expect(up.code, up.stdout + up.stderr).toBe(0);
-      } finally {
-        delete process.env.LOCALMESH_POLL;
-      }
+      const up = await mesh('up', '--runtime', 'process', '-d', ...(poll ? ['--poll'] : []), dir);
+      expect(up.code, up.stdout + up.stderr).toBe(0);
       api = await apiOf(dir);
       admins = await adminUrls(dir);
       const control = (await readState(dir))!.processes.find((p) => p.role === 'control')!;
-      const environ = execFileSync('cat', [`/proc/${control.pid}/environ`], { encoding: 'utf8' }).split('\0');
-      expect(environ.includes('LOCALMESH_POLL=1')).toBe(poll);
+      const argv = execFileSync('cat', [`/proc/${control.pid}/cmdline`], { encoding: 'utf8' }).split('\0');
+      expect(argv.includes('--poll')).toBe(poll);
       servingFiles = await readMeshDir(dir);
       const deadline = Date.now() + 10_000;
       while ((await check(new Map())).problems.length > 0 && Date.now() < deadline) await sleep(50);

@@ -22,7 +22,7 @@ ${GATEWAY}`;
 
 const model = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH }]).model!;
 
-function plan() {
+function plan(extra: { poll?: boolean } = {}) {
   let next = 20000;
   const keys = ['outbound reviews-v1', 'outbound reviews-v2', 'app reviews-v1 9080', 'app reviews-v2 9080', 'admin reviews-v1', 'admin reviews-v2', 'admin mesh-gateway'];
   const ports = Object.fromEntries(keys.map((k) => [k, next++]));
@@ -35,10 +35,16 @@ function plan() {
     mesh: ['node', 'mesh.js'],
     env: { PATH: '/bin', UNSET: undefined },
     bootstrap: adsBootstrap,
+    ...extra,
   });
 }
 
 describe('planProcesses', () => {
+  it('passes --poll to the control plane only with mesh up --poll', () => {
+    expect(plan().control.command).not.toContain('--poll');
+    expect(plan({ poll: true }).control.command).toContain('--poll');
+  });
+
   it('gives each app its port, its sidecar as HTTP proxy (both spellings), loopback as NO_PROXY, and its env', () => {
     const v1 = plan().apps.find((a) => a.name === 'reviews-v1')!;
     expect(v1.env).toEqual({
