@@ -2,21 +2,24 @@
 // edit saved into reviews.yaml (delay 1 s on 50%, then abort 503 on 50%), traffic through the
 // gateway, and the traffic pane's reviews row computed from the control plane's /traffic — which
 // must count the requests the fault answered and the time it held them, as the caller saw them.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { setFault, type FaultKind } from '../../../src/config/edit-fault.ts';
 import { loadMesh } from '../../../src/config/index.ts';
 import type { TrafficReport } from '../../../src/control/traffic.ts';
 import { unsynced } from '../../../src/runtime/readiness.ts';
 import { initialState, reduce } from '../../../src/tui/state.ts';
 import { trafficRows, type TrafficRow } from '../../../src/tui/view.ts';
-import { apiOf, copyExample, getJson, mesh, sleep, startLoad } from '../process/harness.ts';
+import { getJson, mesh, sleep, startLoad, upExample } from '../process/harness.ts';
 
 const PROXIES = ['mesh-gateway', 'reviews-v1', 'reviews-v2'];
-let dir = '';
-let port = 0;
-let api = '';
+const canary = upExample('canary', {
+  prepare: async (dir) => {
+    const file = join(dir, 'reviews.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('weight: 90', 'weight: 50').replace('weight: 10', 'weight: 50'));
+  },
+});
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,30 +31,30 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 
 /** What `f` writes (the dashboard's own edit), saved as editors do; resolves once every proxy serves it. */
 async function injectFault(kind: FaultKind): Promise<void> {
-  const { model } = await loadMesh(dir);
+  const { model } = await loadMesh(canary.dir);
   const vs = model!.virtualServices.find((v) => v.name === 'reviews')!;
-  const file = join(dir, 'reviews.yaml');
+  const file = join(canary.dir, 'reviews.yaml');
   const edit = setFault(await readFile(file, 'utf8'), { vs, index: 0 }, kind);
   if ('error' in edit) throw new Error(edit.error.message);
   await writeFile(`${file}.tmp~`, edit.text);
   await rename(`${file}.tmp~`, file);
   const field = kind === 'delay' ? 'fixed_delay' : 'http_status';
   await waitFor(`the gateway serves the ${kind}`, async () => {
-    const routes = JSON.stringify(await getJson(`${api}/proxies/mesh-gateway/config?type=routes`));
-    return routes.includes(field) && (kind === 'abort' || !routes.includes('http_status')) && (await unsynced(api, PROXIES)).length === 0;
+    const routes = JSON.stringify(await getJson(`${canary.api}/proxies/mesh-gateway/config?type=routes`));
+    return routes.includes(field) && (kind === 'abort' || !routes.includes('http_status')) && (await unsynced(canary.api, PROXIES)).length === 0;
   });
 }
 
 /** 8 callers for `ms` through the gateway; then what they saw, and the pane's reviews row over that time. */
 async function measure(ms: number): Promise<{ errorRate: number; p99: number; n: number; counted: number; row: TrafficRow }> {
   const started = Date.now();
-  const load = startLoad(port, 8);
+  const load = startLoad(canary.gatewayPort, 8);
   await sleep(ms);
   const responses = await load.stop();
   // Counters move at once, histograms at each stats flush (1 s), the scraper reads every second.
   await sleep(2500);
-  const report = await getJson<TrafficReport>(`${api}/traffic?window=${Math.ceil((Date.now() - started) / 1000) * 1000}`);
-  const state = reduce(initialState({ api }), { type: 'traffic', traffic: report });
+  const report = await getJson<TrafficReport>(`${canary.api}/traffic?window=${Math.ceil((Date.now() - started) / 1000) * 1000}`);
+  const state = reduce(initialState({ api: canary.api }), { type: 'traffic', traffic: report });
   const row = trafficRows(state).find((r) => r.service === 'reviews' && r.subset === '');
   if (!row) throw new Error(`no reviews row in ${JSON.stringify(report)}`);
   const latencies = responses.map((r) => r.ms).sort((a, b) => a - b);
@@ -65,20 +68,7 @@ async function measure(ms: number): Promise<{ errorRate: number; p99: number; n:
 }
 
 beforeAll(async () => {
-  ({ dir, gatewayPort: port } = await copyExample('canary'));
-  const file = join(dir, 'reviews.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replace('weight: 90', 'weight: 50').replace('weight: 10', 'weight: 50'));
-  const up = await mesh('up', '--runtime', 'process', '-d', dir);
-  expect(up.code, up.stdout + up.stderr).toBe(0);
-  api = await apiOf(dir);
-  await waitFor('every proxy SYNCED', async () => (await unsynced(api, PROXIES)).length === 0);
-}, 90_000);
-
-afterAll(async () => {
-  if (dir) {
-    await mesh('down', dir);
-    await rm(dirname(dir), { recursive: true, force: true });
-  }
+  await waitFor('every proxy SYNCED', async () => (await unsynced(canary.api, PROXIES)).length === 0);
 }, 30_000);
 
 describe('a fault set with f shows in the traffic pane', () => {

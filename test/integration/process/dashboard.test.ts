@@ -2,14 +2,14 @@
 // examples/canary run by the process runtime: three → on the route move the split 90/10 → 75/25
 // in reviews.yaml (comments kept), and the traffic follows within about a second.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../../src/load/generator.ts';
 import { binomialCheck } from '../../helpers/traffic.ts';
-import { copyExample, mesh, sleep } from './harness.ts';
+import { mesh, sleep, upExample } from './harness.ts';
 
-let dir = '';
+const canary = upExample('canary');
 let tty: ChildProcessWithoutNullStreams | undefined;
 let screen = '';
 
@@ -25,47 +25,37 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   return performance.now();
 }
 
-beforeAll(async () => {
-  ({ dir } = await copyExample('canary'));
-  const up = await mesh('up', '--runtime', 'process', '-d', dir);
-  expect(up.code, up.stdout + up.stderr).toBe(0);
-}, 90_000);
-
-afterAll(async () => {
-  tty?.kill('SIGKILL');
-  if (dir) {
-    await mesh('down', dir);
-    await rm(dirname(dir), { recursive: true, force: true });
-  }
-}, 30_000);
+afterAll(() => {
+  tty?.kill('SIGKILL'); // before upExample's mesh down (after-hooks run last registered first)
+});
 
 describe('mesh dashboard in a terminal', () => {
   it('→ three times on the route: the YAML says 75/25 and the observed split follows within a second', async () => {
-    const command = `stty rows 24 cols 80; exec '${process.execPath}' bin/mesh.js dashboard '${dir}'`;
+    const command = `stty rows 24 cols 80; exec '${process.execPath}' bin/mesh.js dashboard '${canary.dir}'`;
     tty = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' } });
     tty.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => tty!.on('exit', resolve));
 
     await until('the dashboard shows the route and synced proxies', () => /reviews http\[0\]/.test(plain(screen)) && /mesh-gateway +running SYNCED/.test(plain(screen)), 15_000);
     expect(plain(screen)).toMatch(/v1 █+░+ +90%/);
-    const before = await readFile(join(dir, 'reviews.yaml'), 'utf8');
+    const before = await readFile(join(canary.dir, 'reviews.yaml'), 'utf8');
     let pressed = 0;
     for (let i = 0; i < 3; i++) {
       if (i > 0) await sleep(100);
       tty.stdin.write('\x1b[C');
       pressed = performance.now();
     }
-    const written = await until('reviews.yaml says 75/25', async () => (await readFile(join(dir, 'reviews.yaml'), 'utf8')).includes('weight: 25'), 5000);
+    const written = await until('reviews.yaml says 75/25', async () => (await readFile(join(canary.dir, 'reviews.yaml'), 'utf8')).includes('weight: 25'), 5000);
     console.info(`dashboard: three → written to reviews.yaml ${Math.round(written - pressed)} ms after the last key`);
     // Only the two numbers changed: comments and spacing byte for byte.
-    expect(await readFile(join(dir, 'reviews.yaml'), 'utf8')).toBe(
+    expect(await readFile(join(canary.dir, 'reviews.yaml'), 'utf8')).toBe(
       before.replace('weight: 90   # stable', 'weight: 75   # stable').replace('weight: 10   # canary', 'weight: 25   # canary'),
     );
     await until('the screen shows 75/25', () => /v1 █+░+ +75%/.test(plain(screen)) && /v2 █+░+ +25%/.test(plain(screen)), 3000);
 
     // A second after the write, the gateway splits 75/25.
     await sleep(Math.max(0, written + 1000 - performance.now()));
-    const load = await mesh('load', '--dir', dir, '--rps', '200', '--duration', '2s', '--json');
+    const load = await mesh('load', '--dir', canary.dir, '--rps', '200', '--duration', '2s', '--json');
     expect(load.code, load.stderr).toBe(0);
     const result = JSON.parse(load.stdout) as LoadResult;
     const check = binomialCheck(result.byVersion.v2 ?? 0, result.requests, 0.25);

@@ -1,11 +1,12 @@
 // The process runtime as a user runs it: an example copied to a temp dir, `mesh` as a child
 // process, continuous load against the gateway, and a look at /proc for what is left running.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readlink, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { freePorts } from '../../helpers/ports.ts';
 import { send, type Response } from '../../helpers/traffic.ts';
 import { readState } from '../../../src/runtime/process/state.ts';
@@ -51,6 +52,37 @@ export async function copyExample(name: string): Promise<{ dir: string; gatewayP
   if (published === text) throw new Error(`${meshFile}: no "80": PORT to replace`);
   await writeFile(meshFile, published);
   return { dir, gatewayPort: gatewayPort! };
+}
+
+export interface RunningExample {
+  /** The copied mesh directory, its gateway port, and its control plane's API (set in beforeAll). */
+  dir: string;
+  gatewayPort: number;
+  api: string;
+  /** What `mesh up` printed. */
+  up: Run;
+}
+
+/**
+ * examples/NAME copied (copyExample), changed by `prepare`, and up on the process runtime with
+ * `mesh up --runtime process -d` before the file's tests; `mesh down` and removed after them.
+ */
+export function upExample(name: string, options: { prepare?: (dir: string) => Promise<void> } = {}): RunningExample {
+  const running: RunningExample = { dir: '', gatewayPort: 0, api: '', up: { code: 0, stdout: '', stderr: '' } };
+  beforeAll(async () => {
+    ({ dir: running.dir, gatewayPort: running.gatewayPort } = await copyExample(name));
+    await options.prepare?.(running.dir);
+    running.up = await mesh('up', '--runtime', 'process', '-d', running.dir);
+    expect(running.up.code, running.up.stdout + running.up.stderr).toBe(0);
+    running.api = await apiOf(running.dir);
+  }, 90_000);
+  afterAll(async () => {
+    if (!running.dir) return;
+    await mesh('down', running.dir);
+    expect(await processesIn(running.dir)).toEqual([]);
+    await rm(dirname(running.dir), { recursive: true, force: true });
+  }, 30_000);
+  return running;
 }
 
 /** The control plane's API URL of the mesh `mesh up` started in `dir`. */

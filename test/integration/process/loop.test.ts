@@ -1,19 +1,17 @@
 // The save → serve loop on the process runtime, as a user's editor or script drives it:
 // quick bursts of saves (in place and atomic) end with the last one serving, and a save of any
 // content, however broken, never takes the control plane down.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../../src/control/controller.ts';
 import type { ProxyStatus } from '../../../src/xds/types.ts';
 import { sendMany } from '../../helpers/traffic.ts';
-import { apiOf, copyExample, getJson, mesh, sleep } from './harness.ts';
+import { getJson, mesh, sleep, upExample } from './harness.ts';
 import { adminUrls, differences, onDisk, type DiskMesh } from './served.ts';
 
-let dir = '';
-let port = 0;
-let api = '';
-let reviewsYaml = '';
+const canary = upExample('canary');
+const reviewsYaml = () => join(canary.dir, 'reviews.yaml');
 let original = '';
 let admins = new Map<string, string>();
 
@@ -22,9 +20,9 @@ const weights = (v1: number, v2: number) =>
   original.replace(/weight: \d+(\s+# stable)/, `weight: ${v1}$1`).replace(/weight: \d+(\s+# canary)/, `weight: ${v2}$1`);
 
 async function save(text: string, atomic: boolean): Promise<void> {
-  if (!atomic) return writeFile(reviewsYaml, text);
-  await writeFile(`${reviewsYaml}.tmp~`, text);
-  await rename(`${reviewsYaml}.tmp~`, reviewsYaml);
+  if (!atomic) return writeFile(reviewsYaml(), text);
+  await writeFile(`${reviewsYaml()}.tmp~`, text);
+  await rename(`${reviewsYaml()}.tmp~`, reviewsYaml());
 }
 
 /** Waits until what serves is the compile of the files on disk; the ms it took, or the differences. */
@@ -32,7 +30,7 @@ async function served(lastGood: DiskMesh | undefined, timeoutMs = 3000): Promise
   const started = performance.now();
   let problems: string[] = [];
   while (performance.now() - started < timeoutMs) {
-    problems = await differences(dir, api, admins, await onDisk(dir), lastGood);
+    problems = await differences(canary.dir, canary.api, admins, await onDisk(canary.dir), lastGood);
     if (problems.length === 0) return performance.now() - started;
     await sleep(20);
   }
@@ -41,27 +39,15 @@ async function served(lastGood: DiskMesh | undefined, timeoutMs = 3000): Promise
 
 /** The ms from `since` (ms since epoch) to the last ACK any proxy sent after it. */
 async function lastAck(since: number): Promise<number> {
-  const proxies = await getJson<ProxyStatus[]>(`${api}/proxies`);
+  const proxies = await getJson<ProxyStatus[]>(`${canary.api}/proxies`);
   const acks = proxies.flatMap((p) => Object.values(p.types).map((t) => t.ackedAt ?? 0)).filter((at) => at >= since);
   return Math.max(...acks) - since;
 }
 
 beforeAll(async () => {
-  ({ dir, gatewayPort: port } = await copyExample('canary'));
-  reviewsYaml = join(dir, 'reviews.yaml');
-  original = await readFile(reviewsYaml, 'utf8');
-  const up = await mesh('up', '--runtime', 'process', '-d', dir);
-  expect(up.code, up.stdout + up.stderr).toBe(0);
-  api = await apiOf(dir);
-  admins = await adminUrls(dir);
+  original = await readFile(reviewsYaml(), 'utf8');
+  admins = await adminUrls(canary.dir);
   await served(undefined, 10_000); // also loads the proto codec, so later waits time the mesh only
-}, 90_000);
-
-afterAll(async () => {
-  if (dir) {
-    await mesh('down', dir);
-    await rm(dirname(dir), { recursive: true, force: true });
-  }
 }, 30_000);
 
 describe('the last of many quick saves serves', () => {
@@ -76,12 +62,12 @@ describe('the last of many quick saves serves', () => {
       const ms = await served(undefined);
       const acked = await lastAck(savedAt);
       console.log(`${atomic ? 'atomic' : 'in place'}: every proxy ACKed the last save ${acked} ms after it (seen served after ${Math.round(ms)} ms)`);
-      const tally = await sendMany(100, { port });
+      const tally = await sendMany(100, { port: canary.gatewayPort });
       expect(tally.byVersion, tally.summary).toEqual({ v1: 100 });
-      const status = await getJson<ControlStatus>(`${api}/status`);
+      const status = await getJson<ControlStatus>(`${canary.api}/status`);
       expect(status).toMatchObject({ valid: true, pending: false });
-      const cli = await mesh('status', dir);
-      expect(cli.stdout).toContain(`Config: valid, serving version ${status.version!.split('-')[0]}-${(await onDisk(dir)).hash}.`);
+      const cli = await mesh('status', canary.dir);
+      expect(cli.stdout).toContain(`Config: valid, serving version ${status.version!.split('-')[0]}-${(await onDisk(canary.dir)).hash}.`);
       // Back to the example's weights for the next test.
       await save(original, atomic);
       await served(undefined);
@@ -92,10 +78,10 @@ describe('the last of many quick saves serves', () => {
 describe('any file content, however broken', () => {
   for (const text of [': -', '&!{}', '\u0000\uFFFF', 'kind: [', '{{{{']) {
     it(`${JSON.stringify(text)} saved into reviews.yaml: the last good config serves, the API answers, the next edit serves`, async () => {
-      const good = await onDisk(dir);
-      await writeFile(reviewsYaml, text);
+      const good = await onDisk(canary.dir);
+      await writeFile(reviewsYaml(), text);
       await served(good);
-      const status = await getJson<ControlStatus>(`${api}/status`);
+      const status = await getJson<ControlStatus>(`${canary.api}/status`);
       expect(status.valid).toBe(false);
       expect(status.diagnostics.filter((d) => d.severity === 'error').length, JSON.stringify(status.diagnostics)).toBeGreaterThan(0);
       for (const d of status.diagnostics) expect(d.file).toMatch(/\.yaml$|canary$/);

@@ -1,13 +1,10 @@
 // examples/shop on the process runtime: apps call each other by plain service name through their
 // sidecars (HTTP_PROXY; Node's fetch tunnels with CONNECT), and the mesh's routes apply there.
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send } from '../../helpers/traffic.ts';
-import { copyExample, mesh, processesIn } from './harness.ts';
+import { upExample } from './harness.ts';
 
-let dir = '';
-let port = 0;
+const shop = upExample('shop');
 
 interface Reply {
   service: string;
@@ -18,28 +15,15 @@ interface Reply {
 /** A frontend reply whose calls all succeeded (cart fails 5% by design; the gateway retries). */
 async function frontend(headers: Record<string, string> = {}): Promise<Reply> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const res = await send({ port, path: '/', headers, timeoutMs: 10_000 });
+    const res = await send({ port: shop.gatewayPort, path: '/', headers, timeoutMs: 10_000 });
     if (res.status === 200) return JSON.parse(res.body) as Reply;
   }
   throw new Error('the frontend did not answer 200 in 5 tries');
 }
 
-beforeAll(async () => {
-  ({ dir, gatewayPort: port } = await copyExample('shop'));
-  const up = await mesh('up', '--runtime', 'process', '-d', dir);
-  expect(up.code, up.stdout + up.stderr).toBe(0);
-  expect(up.stdout).toContain('pricing-v1: replicas: 2 runs as one process');
-}, 90_000);
-
-afterAll(async () => {
-  if (!dir) return;
-  await mesh('down', dir);
-  expect(await processesIn(dir)).toEqual([]);
-  await rm(dirname(dir), { recursive: true, force: true });
-}, 30_000);
-
 describe('examples/shop on the process runtime', () => {
   it('frontend → catalog → pricing and frontend → cart, each call through the caller\'s sidecar', async () => {
+    expect(shop.up.stdout).toContain('pricing-v1: replicas: 2 runs as one process');
     const reply = await frontend();
     expect(reply.service).toBe('frontend');
     const [catalog, cart] = reply.upstreams!;
