@@ -153,6 +153,14 @@ describe('mesh weight: which route', () => {
     );
   });
 
+  it('names every subset given that the route does not have, with a hint', () => {
+    const { model } = load({ 'dr.yaml': REVIEWS_RULE, 'vs.yaml': PRICING });
+    const target = findWeightedRoute(model!, { host: 'reviews', weights: {} });
+    expect(setWeights(PRICING, target as never, { v3: 50, v4: 50 })).toMatchObject({
+      error: { message: 'the route http[1] (default) of VirtualService reviews has no destination v3, v4; its destinations are v1, v2', hint: 'name the subsets as the route does' },
+    });
+  });
+
   it('names the subsets of the route when one given is not there, at the route', () => {
     expect(edit({ 'vs.yaml': PRICING }, { host: 'reviews', weights: { v1: 50, v3: 50 } })).toBe(
       'vs.yaml:13:5 the route http[1] (default) of VirtualService reviews has no destination v3; its destinations are v1, v2',
@@ -281,6 +289,7 @@ describe('mesh weight: errors', () => {
 describe('mesh weight: arguments', () => {
   it('reads SUBSET=WEIGHT pairs that add up to 100', () => {
     expect(parseWeightArgs(['v1=90', 'v2=10'])).toEqual({ v1: 90, v2: 10 });
+    expect(parseWeightArgs(['v1=100'])).toEqual({ v1: 100 });
   });
 
   it.each([
@@ -289,6 +298,8 @@ describe('mesh weight: arguments', () => {
     [['v1=ninety'], "'v1=ninety' is not SUBSET=WEIGHT with a whole number from 0 to 100, e.g. v2=10"],
     [['v1=-5', 'v2=105'], "'v1=-5' is not SUBSET=WEIGHT with a whole number from 0 to 100, e.g. v2=10"],
     [['v1=150'], 'v1=150: a weight is a percentage, from 0 to 100'],
+    [['v1=100%'], "'v1=100%' is not SUBSET=WEIGHT with a whole number from 0 to 100, e.g. v2=10"],
+    [['=v1=100'], "'=v1=100' is not SUBSET=WEIGHT with a whole number from 0 to 100, e.g. v2=10"],
     [['v1=50', 'v1=50'], 'v1 is given twice'],
   ])('rejects %j: %s', (args, message) => {
     expect(parseWeightArgs(args)).toBe(message);
