@@ -36,6 +36,11 @@ export interface ControllerOptions {
    * follows another within 50 ms) and a read can race a write. More than chokidar's 50 ms.
    */
   settleMs?: number;
+  /**
+   * A read is taken once a second read this much later agrees with it: a save in place truncates
+   * the file, then writes it, and a read in between sees it empty or half written.
+   */
+  stableMs?: number;
   /** While quiet, the files are read again this often and reloaded if they differ (0: never). */
   recheckMs?: number;
   /** The mesh files; reads `dir` unless given (tests). */
@@ -86,7 +91,7 @@ interface ReadFiles {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { dir, addressing, cache, onEvent, debounceMs = 30, settleMs = 100, recheckMs = 1000, read = readMeshDir } = options;
+  const { dir, addressing, cache, onEvent, debounceMs = 30, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number } | undefined;
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
@@ -104,7 +109,24 @@ export function createController(options: ControllerOptions): Controller {
   let running: Promise<void> | undefined;
   let closed = false;
 
+  /**
+   * The files once two reads `stableMs` apart agree. A file caught mid-save (empty, or half
+   * written) may well be a valid mesh — one without the routes of that file — and must never be
+   * served. A directory rewritten without pause gives up agreeing after a few tries and takes
+   * the last read; the read-back after the reload sees what follows.
+   */
   async function readFiles(): Promise<ReadFiles> {
+    let last = await readOnce();
+    for (let tries = 0; tries < 5; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, stableMs));
+      const again = await readOnce();
+      if (again.hash === last.hash) return again;
+      last = again;
+    }
+    return last;
+  }
+
+  async function readOnce(): Promise<ReadFiles> {
     try {
       const files = await read(dir);
       return { hash: filesHash(files), files };

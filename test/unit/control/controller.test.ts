@@ -133,6 +133,8 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number } = {})
   const events: ControllerEvent[] = [];
   let reads = 0;
   let failRead: Error | undefined;
+  /** Files the next read sees empty: the moment of a save in place between truncate and write. */
+  let torn = new Set<string>();
   const controller = createController({
     dir,
     addressing: composeMode(),
@@ -143,7 +145,9 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number } = {})
     read: async () => {
       reads++;
       if (failRead) throw failRead;
-      return [...files].sort().map(([path, text]) => ({ path, text }));
+      const seen = torn;
+      torn = new Set();
+      return [...files].sort().map(([path, text]) => ({ path, text: seen.has(path) ? '' : text }));
     },
   });
   const weights = (v1: number) => (text: string) =>
@@ -157,7 +161,7 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number } = {})
     }
   };
   const gatewayWeights = () => JSON.stringify(controller.snapshot('mesh-gateway')!.routes[0]!.value).match(/"weight":\d+/g);
-  return { dir, files, events, controller, set, weights, until, gatewayWeights, reads: () => reads, failReads: (e?: Error) => (failRead = e) };
+  return { dir, files, events, controller, set, weights, until, gatewayWeights, reads: () => reads, failReads: (e?: Error) => (failRead = e), tear: (name: string) => torn.add(`${dir}/${name}`) };
 }
 
 describe('controller: what serves is the files as they are', () => {
@@ -177,6 +181,20 @@ describe('controller: what serves is the files as they are', () => {
     expect(events[3]).toMatchObject({ type: 'changed', files: ['/mesh/reviews.yaml'], unreported: true });
     expect(controller.status()).toMatchObject({ valid: true, pending: false });
     expect(controller.status().version).toMatch(/^3-/);
+    controller.close();
+  });
+
+  it('never serves a file read in the middle of a save in place (empty for a moment): it reads until two reads agree', async () => {
+    const { controller, set, weights, events, gatewayWeights, tear } = await inMemory({ settleMs: 20, recheckMs: 0 });
+    await controller.reload();
+    set('reviews.yaml', weights(60));
+    tear('reviews.yaml'); // the first read after the event sees the file truncated, not yet written
+    controller.changed('/mesh/reviews.yaml');
+    await controller.idle();
+    // An empty reviews.yaml is a valid mesh without the route: published, the gateway would answer 404.
+    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
+    expect(gatewayWeights()).toEqual(['"weight":60', '"weight":40']);
+    expect(controller.status().version).toMatch(/^2-/);
     controller.close();
   });
 
