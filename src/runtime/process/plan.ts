@@ -1,6 +1,7 @@
 // What `mesh up --runtime process` runs for a mesh, as values: the control plane, one Envoy per
 // service version and the gateway (each with its ADS bootstrap), one app per service version.
 // Pure: the model, the ports and the paths in; process specs, bootstraps and URLs out.
+import { delimiter } from 'node:path';
 import type { MeshModel, ServiceModel, VersionModel } from '../../config/model.ts';
 import { CONTROL_NAME, GATEWAY_PROXY, portKey, sidecarName } from '../../config/names.ts';
 import type { EnvoyJson } from '../../envoy/snapshot.ts';
@@ -23,6 +24,8 @@ export interface PlanInput {
   env: Record<string, string | undefined>;
   /** The control plane polls the files (mesh up --poll). */
   poll?: boolean;
+  /** The project's Node (≥ 24, which honours NODE_USE_ENV_PROXY): its directory goes first on the apps' PATH. */
+  appNode?: { dir: string; major: number };
   bootstrap(options: AdsBootstrapOptions): EnvoyJson;
 }
 
@@ -48,6 +51,28 @@ const LOOPBACK = '127.0.0.1';
 
 const clean = (env: Record<string, string | undefined>): Record<string, string> =>
   Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+
+/** A command that names a path (`./server`, `/usr/bin/node app.mjs`) runs that program, whatever PATH says. */
+function namesPath(command: string[] | string): boolean {
+  const program = typeof command === 'string' ? command.trim().split(/\s+/)[0] ?? '' : command[0] ?? '';
+  return program.includes('/');
+}
+
+/** PATH with `dir` first (once). */
+const pathWith = (dir: string, path: string | undefined): string =>
+  [dir, ...(path ?? '').split(delimiter).filter((d) => d && d !== dir)].join(delimiter);
+
+/** Which of the apps' runtimes send their calls to the sidecar by themselves, and what the others need. */
+function proxyNote(appNode: PlanInput['appNode']): string {
+  const node = appNode
+    ? `Apps run with Node ${appNode.major} (${appNode.dir}) first on PATH, unless their command names a path.`
+    : "Apps run with the `node` on PATH: it must be Node 24 or later to send its calls through the sidecar.";
+  return (
+    `${node} Node ≥ 24 (NODE_USE_ENV_PROXY=1), Python, Go and curl send their calls through the sidecar by HTTP_PROXY; ` +
+    'other runtimes need their own setting, e.g. a JVM the proxy properties in JAVA_TOOL_OPTIONS ' +
+    '(-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=the port of its HTTP_PROXY).'
+  );
+}
 
 /** Versions without a command cannot run as processes: one sentence naming them all, or undefined. */
 export function missingCommands(model: MeshModel): string | undefined {
@@ -118,15 +143,17 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       const noProxy = `localhost,${LOOPBACK}`;
       const check = version.spec.healthcheck;
       const healthPort = (check?.port && input.ports.portMap.ports[portKey.app(version.proxy, check.port)]) || appPort;
+      const env = { ...base, ...Object.fromEntries(Object.entries(version.spec.env ?? {}).map(([k, v]) => [k, String(v)])) };
+      const command = version.spec.command!;
+      if (input.appNode && !namesPath(command)) env.PATH = pathWith(input.appNode.dir, env.PATH);
       apps.push({
         name: version.proxy,
         role: 'app',
         service: service.name,
-        command: version.spec.command!,
+        command,
         cwd: dir,
         env: {
-          ...base,
-          ...Object.fromEntries(Object.entries(version.spec.env ?? {}).map(([k, v]) => [k, String(v)])),
+          ...env,
           PORT: String(appPort),
           HTTP_PROXY: proxyUrl,
           http_proxy: proxyUrl,
@@ -139,6 +166,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       });
     }
   }
+  if (apps.length > 0) notes.push(proxyNote(input.appNode));
   proxies.push(envoy(GATEWAY_PROXY));
   const gateways = [...gatewayHostPorts(model).values()].map((p) => `http://${LOOPBACK}:${p}/`);
   return { control, proxies, apps, bootstraps, proxyIds: [...bootstraps.keys()], gateways, notes };

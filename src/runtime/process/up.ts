@@ -10,6 +10,7 @@ import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../inte
 import { fileTail } from '../log-tail.ts';
 import { httpOk, tcpOpen, unsynced, waitUntil } from '../readiness.ts';
 import { findEnvoy } from './envoy-binary.ts';
+import { appNode } from './node-binary.ts';
 import { planPorts } from './port-map.ts';
 import { missingCommands, planProcesses, type AppSpec } from './plan.ts';
 import { prepareStateDir, readState, removeState, statePaths, writeState, type ProcessRunState } from './state.ts';
@@ -75,6 +76,7 @@ async function startAndRun(
       mesh: [process.execPath, MESH_BIN],
       env: process.env,
       poll: options.poll === true,
+      appNode: appNode(),
       bootstrap: adsBootstrap,
     });
     plan.notes.forEach(say);

@@ -25,9 +25,16 @@ const BIN = new URL('../../../bin/mesh.js', import.meta.url).pathname;
 export const mesh = (...args: string[]): Promise<Run> => meshIn(process.cwd(), ...args);
 
 /** `mesh ARGS` run in the directory `cwd`. */
-export async function meshIn(cwd: string, ...args: string[]): Promise<Run> {
+export const meshIn = (cwd: string, ...args: string[]): Promise<Run> => meshWith({ cwd }, ...args);
+
+/** `mesh ARGS` run in `cwd` (default: this one) with `env` over this process's environment. */
+export async function meshWith(options: { cwd?: string; env?: Record<string, string> }, ...args: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? process.cwd(),
+      env: { ...process.env, ...options.env },
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -65,14 +72,18 @@ export interface RunningExample {
 
 /**
  * examples/NAME copied (copyExample), changed by `prepare`, and up on the process runtime with
- * `mesh up --runtime process -d` before the file's tests; `mesh down` and removed after them.
+ * `mesh up --runtime process -d` (with `env` over this process's environment) before the file's
+ * tests; `mesh down` and removed after them.
  */
-export function upExample(name: string, options: { prepare?: (dir: string) => Promise<void> } = {}): RunningExample {
+export function upExample(
+  name: string,
+  options: { prepare?: (dir: string) => Promise<void>; env?: Record<string, string> } = {},
+): RunningExample {
   const running: RunningExample = { dir: '', gatewayPort: 0, api: '', up: { code: 0, stdout: '', stderr: '' } };
   beforeAll(async () => {
     ({ dir: running.dir, gatewayPort: running.gatewayPort } = await copyExample(name));
     await options.prepare?.(running.dir);
-    running.up = await mesh('up', '--runtime', 'process', '-d', running.dir);
+    running.up = await meshWith({ env: options.env ?? {} }, 'up', '--runtime', 'process', '-d', running.dir);
     expect(running.up.code, running.up.stdout + running.up.stderr).toBe(0);
     running.api = await apiOf(running.dir);
   }, 90_000);

@@ -1,10 +1,25 @@
 // examples/shop on the process runtime: apps call each other by plain service name through their
 // sidecars (HTTP_PROXY; Node's fetch tunnels with CONNECT), and the mesh's routes apply there.
+// `mesh up` runs with the machine's own `node` (often older than 24, which ignores
+// NODE_USE_ENV_PROXY) first on PATH, as a user's shell has it: the apps' `node` is still one
+// that honours the proxy variables.
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { send } from '../../helpers/traffic.ts';
 import { upExample } from './harness.ts';
 
-const shop = upExample('shop');
+/** The `node` a shell finds with the default PATH (e.g. /usr/bin/node): the machine's own. */
+function machineNode(): string {
+  const path = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  try {
+    return execFileSync('/bin/sh', ['-c', 'command -v node'], { env: { PATH: path }, encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`This test runs the mesh with the machine's own node first on PATH, and there is no node on ${path}.`);
+  }
+}
+
+const shop = upExample('shop', { env: { PATH: `${dirname(machineNode())}:${process.env.PATH ?? ''}` } });
 
 interface Reply {
   service: string;
@@ -24,6 +39,7 @@ async function frontend(headers: Record<string, string> = {}): Promise<Reply> {
 describe('examples/shop on the process runtime', () => {
   it('frontend → catalog → pricing and frontend → cart, each call through the caller\'s sidecar', async () => {
     expect(shop.up.stdout).toContain('pricing-v1: replicas: 2 runs as one process');
+    expect(shop.up.stdout).toMatch(/Apps run with Node \d+ .* first on PATH/);
     const reply = await frontend();
     expect(reply.service).toBe('frontend');
     const [catalog, cart] = reply.upstreams!;

@@ -22,12 +22,12 @@ ${GATEWAY}`;
 
 const model = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH }]).model!;
 
-function plan(extra: { poll?: boolean } = {}) {
+function plan(extra: { poll?: boolean; appNode?: { dir: string; major: number }; model?: typeof model } = {}) {
   let next = 20000;
   const keys = ['outbound reviews-v1', 'outbound reviews-v2', 'app reviews-v1 9080', 'app reviews-v2 9080', 'admin reviews-v1', 'admin reviews-v2', 'admin mesh-gateway'];
   const ports = Object.fromEntries(keys.map((k) => [k, next++]));
   return planProcesses({
-    model,
+    model: extra.model ?? model,
     dir: '/mesh',
     ports: { portMap: { listenAddress: '127.0.0.1', ports: { ...ports, 'gateway 80': 8080 } }, control: { xdsPort: 15010, apiPort: 15080 }, notes: [] },
     paths: statePaths('/mesh'),
@@ -35,7 +35,8 @@ function plan(extra: { poll?: boolean } = {}) {
     mesh: ['node', 'mesh.js'],
     env: { PATH: '/bin', UNSET: undefined },
     bootstrap: adsBootstrap,
-    ...extra,
+    ...(extra.poll !== undefined ? { poll: extra.poll } : {}),
+    ...(extra.appNode ? { appNode: extra.appNode } : {}),
   });
 }
 
@@ -78,7 +79,37 @@ describe('planProcesses', () => {
   });
 
   it('says that replicas run as one process', () => {
-    expect(plan().notes).toEqual(['reviews-v1: replicas: 3 runs as one process in the process runtime.']);
+    expect(plan().notes[0]).toBe('reviews-v1: replicas: 3 runs as one process in the process runtime.');
+  });
+
+  it("puts the project's Node first on the apps' PATH, unless the command names a path", () => {
+    const appNode = { dir: '/lm/node_modules/node/bin', major: 24 };
+    const paths = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH
+      .replace('command: [node, app.mjs]', 'command: [./bin/app]')
+      .replace('command: "node app.mjs --v2"', 'command: "  /usr/bin/node app.mjs --v2", env: {PATH: "/opt/bin:/lm/node_modules/node/bin"}') }]).model!;
+    const env = (p: ReturnType<typeof plan>, name: string) => p.apps.find((a) => a.name === name)!.env.PATH;
+    const withNode = plan({ appNode });
+    expect(env(withNode, 'reviews-v1')).toBe('/lm/node_modules/node/bin:/bin');
+    expect(env(withNode, 'reviews-v2')).toBe('/lm/node_modules/node/bin:/bin');
+    expect(withNode.control.env.PATH).toBe('/bin');
+    expect(withNode.proxies.map((x) => x.env.PATH)).toEqual(['/bin', '/bin', '/bin']);
+    const named = plan({ appNode, model: paths });
+    expect(env(named, 'reviews-v1')).toBe('/bin');
+    expect(env(named, 'reviews-v2')).toBe('/opt/bin:/lm/node_modules/node/bin');
+    const once = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH.replace('env: {VERSION: v1,', 'env: {PATH: "/opt/bin:/lm/node_modules/node/bin", VERSION: v1,') }]).model!;
+    expect(env(plan({ appNode, model: once }), 'reviews-v1')).toBe('/lm/node_modules/node/bin:/opt/bin');
+    expect(env(plan(), 'reviews-v1')).toBe('/bin');
+  });
+
+  it('says which Node the apps get and which runtimes honour HTTP_PROXY', () => {
+    const note = plan({ appNode: { dir: '/lm/node_modules/node/bin', major: 24 } }).notes.at(-1);
+    expect(note).toBe(
+      'Apps run with Node 24 (/lm/node_modules/node/bin) first on PATH, unless their command names a path. ' +
+        'Node ≥ 24 (NODE_USE_ENV_PROXY=1), Python, Go and curl send their calls through the sidecar by HTTP_PROXY; ' +
+        'other runtimes need their own setting, e.g. a JVM the proxy properties in JAVA_TOOL_OPTIONS ' +
+        '(-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=the port of its HTTP_PROXY).',
+    );
+    expect(plan().notes.at(-1)).toMatch(/^Apps run with the `node` on PATH: it must be Node 24 or later/);
   });
 
   it('publishes gateway ports as settings.gateway.ports says, else on the same number', () => {
