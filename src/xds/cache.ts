@@ -79,7 +79,7 @@ export class SnapshotCache {
     set.add(fn);
     return () => {
       set.delete(fn);
-      // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: keeping the empty set only costs memory (a new watcher reuses it); no behaviour depends on its removal
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement,CallExpression: keeping the empty set only costs memory (a new watcher reuses it); no behaviour depends on its removal
       if (set.size === 0 && this.#watchers.get(proxy) === set) this.#watchers.delete(proxy);
     };
   }
