@@ -139,6 +139,19 @@ const COMMANDS: Record<string, Command> = {
     options: { api: { type: 'string' } },
     run: (dir, values, _args, runtimes) => dashboard.run(dir, typeof values.api === 'string' ? { api: values.api } : {}, runtimes),
   },
+  // Hidden (not in HELP): started by `mesh up -d` for a runtime that restarts what crashes.
+  supervise: {
+    help: 'Usage: mesh supervise DIR\n\nStarted by mesh up -d (process runtime): restarts crashed processes until mesh down DIR.',
+    options: {},
+    run: async (dir, _values, _args, runtimes) => {
+      const run = await runtimes.running(dir);
+      if (!run?.runtime.supervise) {
+        console.error(`mesh supervise: no mesh that needs a supervisor runs in ${dir} (mesh up -d ${dir} starts one).`);
+        return EXIT.invalid;
+      }
+      return run.runtime.supervise(dir);
+    },
+  },
   load: {
     help: load.help,
     args: true,

@@ -43,6 +43,10 @@ export interface Workload {
   health?: string;
   /** Whether it runs now (the dashboard's process column). */
   running: boolean;
+  /** How often it was restarted after a crash, for a runtime that counts. */
+  restarts?: number;
+  /** A sentence on what is wrong with it (e.g. no longer restarted after repeated crashes). */
+  problem?: string;
 }
 
 /** Whether a runtime can run here, and why, in words for `mesh up`'s first line. */
@@ -94,6 +98,11 @@ export interface Runtime<S extends RunStateBase = RunStateBase> {
   logTail(dir: string, name: string, lines: number): Promise<string[] | undefined>;
   /** The directories of the meshes this runtime runs on this machine. */
   running(): Promise<string[]>;
+  /**
+   * The hidden `mesh supervise DIR`, for a runtime whose detached run needs a process of its own
+   * to restart what crashes: runs until stopped; resolves with the exit code.
+   */
+  supervise?(dir: string): Promise<number>;
   /** `mesh doctor`'s checks, for a runtime that has any. */
   doctor?(dir: string, model: MeshModel | undefined): Promise<Check[]>;
 }

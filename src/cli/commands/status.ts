@@ -33,7 +33,11 @@ function print(status: MeshStatus): void {
   console.log(`Mesh in ${status.dir}: ${status.where}; control plane API ${status.api}`);
   for (const url of status.gateways) console.log(`Gateway: ${url}`);
   console.log('');
-  console.log(table(['NAME', 'STATE', 'HEALTH'], status.workloads.map((w) => [w.name, w.state, w.health ?? '-'])));
+  // RESTARTS where the runtime counts them (the process runtime's supervisor).
+  const counted = status.workloads.some((w) => w.restarts !== undefined);
+  const columns = ['NAME', 'STATE', 'HEALTH', ...(counted ? ['RESTARTS'] : [])];
+  console.log(table(columns, status.workloads.map((w) => [w.name, w.state, w.health ?? '-', ...(counted ? [String(w.restarts ?? 0)] : [])])));
+  for (const w of status.workloads) if (w.problem) console.log(w.problem);
   console.log('');
   if (status.apiError) console.log(`Proxies: unknown, ${status.apiError}.`);
   else {

@@ -6,7 +6,7 @@ import type { Runtime } from '../contract.ts';
 import { lastLines } from '../log-tail.ts';
 import { logFiles, showLogs } from './logs.ts';
 import { readState, statePaths, type ProcessRunState } from './state.ts';
-import { alive } from './supervise.ts';
+import { alive, superviseRun } from './supervise.ts';
 import { downProcesses, upProcesses } from './up.ts';
 
 /**
@@ -39,7 +39,7 @@ export function processRuntime(): Runtime<ProcessRunState> {
     workloads: async (state) =>
       state.processes.map((p) => {
         const running = alive(p);
-        return { name: p.name, state: running ? 'running' : 'stopped', running };
+        return { name: p.name, state: running ? 'running' : 'stopped', running, restarts: p.restarts ?? 0, ...(p.gaveUp ? { problem: p.gaveUp } : {}) };
       }),
     async logs(dir, options) {
       const names = (await logFiles(dir)).map((f) => basename(f, '.log'));
@@ -48,6 +48,7 @@ export function processRuntime(): Runtime<ProcessRunState> {
       if (shown === 0) throw new Error(`no logs for ${options.filter} in ${statePaths(dir).logs}; NAME is a service or one of ${names.join(', ')}.`);
       return 0;
     },
+    supervise: superviseRun,
     keptLogs: (dir) => statePaths(dir).logs,
     logTail: (dir, name, lines) => lastLines(statePaths(dir).log(name), lines).catch(() => undefined),
     running: controlPlanesRunning,

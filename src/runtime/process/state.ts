@@ -1,11 +1,13 @@
 // What `mesh up --runtime process` leaves in DIR/.mesh/process/: state.json (what runs, with
-// pids and ports, for `mesh down`, `mesh logs` and a detached run), the control plane's port map,
+// pids, restarts and ports, for `mesh down`, `mesh logs` and a detached run), specs.json (how to
+// start each process again, for the supervisor), the control plane's port map,
 // one Envoy bootstrap per proxy and one log per process.
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PortMapFile } from '../../control/addressing-mode.ts';
 import type { RunStateBase } from '../contract.ts';
 import { readJson, writeJson } from '../json-file.ts';
+import type { ProcessSpec } from './supervise.ts';
 
 export type Role = 'control' | 'proxy' | 'app';
 
@@ -20,6 +22,10 @@ export interface ProcessRecord {
   startTime?: string;
   command: string[];
   log: string;
+  /** How often the supervisor restarted it after a crash. */
+  restarts?: number;
+  /** Set when the supervisor stopped restarting it: the sentence `mesh status` shows. */
+  gaveUp?: string;
 }
 
 export interface ProcessRunState extends RunStateBase {
@@ -29,11 +35,15 @@ export interface ProcessRunState extends RunStateBase {
   up?: { pid: number; startTime?: string };
   control: { xdsPort: number; apiPort: number };
   processes: ProcessRecord[];
+  /** The detached supervisor (`mesh supervise DIR`) that restarts crashed processes of a `mesh up -d`. */
+  supervisor?: { pid: number; startTime?: string };
 }
 
 export interface StatePaths {
   root: string;
   state: string;
+  /** How to start each process again (the supervisor's input). */
+  specs: string;
   portMap: string;
   bootstraps: string;
   logs: string;
@@ -46,6 +56,7 @@ export function statePaths(dir: string): StatePaths {
   return {
     root,
     state: join(root, 'state.json'),
+    specs: join(root, 'specs.json'),
     portMap: join(root, 'addressing.json'),
     bootstraps: join(root, 'envoy'),
     logs: join(root, 'logs'),
@@ -57,6 +68,11 @@ export function statePaths(dir: string): StatePaths {
 export const readState = (dir: string) => readJson<ProcessRunState>(statePaths(dir).state);
 
 export const writeState = (dir: string, state: ProcessRunState) => writeJson(statePaths(dir).state, state);
+
+/** What the supervisor needs to start each process again, by name. */
+export const readSpecs = (dir: string) => readJson<ProcessSpec[]>(statePaths(dir).specs);
+
+export const writeSpecs = (dir: string, specs: readonly ProcessSpec[]) => writeJson(statePaths(dir).specs, specs);
 
 /** A fresh DIR/.mesh/process/ with the port map and the bootstraps; earlier logs are removed. */
 export async function prepareStateDir(dir: string, portMap: PortMapFile, bootstraps: Map<string, unknown>): Promise<StatePaths> {
@@ -73,6 +89,7 @@ export async function prepareStateDir(dir: string, portMap: PortMapFile, bootstr
 export async function removeState(dir: string): Promise<void> {
   const paths = statePaths(dir);
   await rm(paths.state, { force: true });
+  await rm(paths.specs, { force: true });
   await rm(paths.portMap, { force: true });
   await rm(paths.bootstraps, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-// Starting and stopping the process runtime's processes. Each runs in a process group of its own
+// Starting, stopping and restarting the process runtime's processes. Each runs in a process group of its own
 // (so Ctrl-C in the terminal reaches only `mesh up`, which stops them in order, and a stop reaches
 // what an app's command started too), with stdout and stderr appended to its log file.
 //
@@ -6,9 +6,14 @@
 // SIGTERM when its parent dies (PR_SET_PDEATHSIG), so its parent must outlive `mesh up -d`.
 // node:child_process rather than execa: a detached run must let `mesh up -d` exit while its
 // children go on (ChildProcess.unref).
+//
+// A crashed process is started again by a Supervisor, with backoff, and given up after repeated
+// crashes: in `mesh up`'s own process in the foreground, in `mesh supervise DIR` (a process of
+// its own that outlives `mesh up -d`, stopped by `mesh down`) for a detached run.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import type { ProcessRecord, Role } from './state.ts';
+import { resolve } from 'node:path';
+import { readSpecs, readState, statePaths, writeState, type ProcessRecord, type Role } from './state.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -140,4 +145,185 @@ export async function stopAll(records: readonly ProcessRecord[], graceMs = 5000)
   for (const record of stubborn) signal(record, 'SIGKILL');
   while (stillRunning(stubborn).length > 0) await sleep(20);
   return stubborn.map((r) => r.name);
+}
+
+// ---- restarting what crashed ----
+
+/** When a crashed process is started again, and when it is given up. */
+export const RESTART = {
+  /** The first restart's delay, doubled for each crash in a row up to `maxMs`. */
+  firstMs: 100,
+  maxMs: 5000,
+  /** A process that ran this long before it crashed starts again at `firstMs`. */
+  resetAfterMs: 10_000,
+  /** This many crashes within `withinMs`: no longer restarted. */
+  crashes: 5,
+  withinMs: 60_000,
+};
+
+export interface CrashHistory {
+  /** When it crashed (ms), within the last `withinMs`. */
+  times: number[];
+  /** Crashes in a row, each after a run shorter than `resetAfterMs`. */
+  streak: number;
+}
+
+/** After a crash at `now` of a process that ran `ranMs`: the delay before it starts again, or give up. Pure. */
+export function afterCrash(history: CrashHistory, ranMs: number, now: number, policy = RESTART): { history: CrashHistory; delayMs?: number } {
+  const streak = ranMs >= policy.resetAfterMs ? 1 : history.streak + 1;
+  const times = [...history.times.filter((t) => now - t < policy.withinMs), now];
+  const next = { times, streak };
+  if (times.length >= policy.crashes) return { history: next };
+  return { history: next, delayMs: Math.min(policy.firstMs * 2 ** (streak - 1), policy.maxMs) };
+}
+
+export interface SuperviseOptions {
+  /** The mesh directory as the user named it, for the sentence after repeated crashes. */
+  meshDir: string;
+  /** One line per crash, restart and give-up. */
+  say(line: string): void;
+  /** The records changed (a restart, a give-up): to be written to state.json. */
+  changed(records: ProcessRecord[]): Promise<void>;
+  pollMs?: number;
+  policy?: typeof RESTART;
+}
+
+/**
+ * Watches the recorded processes (by pid and start time, so it works on processes another
+ * `mesh up` started) and starts each that died again from its spec, with backoff; gives one up
+ * after repeated crashes, with a sentence in its record.
+ */
+export class Supervisor {
+  private readonly records: Map<string, ProcessRecord>;
+  private readonly since = new Map<string, number>();
+  private readonly history = new Map<string, CrashHistory>();
+  private readonly how = new Map<string, Promise<string>>();
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
+  private readonly specs: Map<string, ProcessSpec>;
+  private poll: NodeJS.Timeout | undefined;
+  private writes: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly options: SuperviseOptions;
+
+  /** `started`: the processes this process started itself, whose exit it can tell. */
+  constructor(specs: readonly ProcessSpec[], records: readonly ProcessRecord[], options: SuperviseOptions, started: readonly Started[] = []) {
+    this.options = options;
+    this.specs = new Map(specs.map((s) => [s.name, s]));
+    this.records = new Map(records.map((r) => [r.name, r]));
+    const now = Date.now();
+    for (const r of records) this.since.set(r.name, now);
+    for (const s of started) this.how.set(s.record.name, s.exited);
+  }
+
+  /** The records as they are now (new pids after restarts). */
+  current(): ProcessRecord[] {
+    return [...this.records.values()];
+  }
+
+  start(): this {
+    this.poll = setInterval(() => void this.check(), this.options.pollMs ?? 100);
+    return this;
+  }
+
+  /** Stops watching; resolves once the last change is written (nothing is started after it). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poll);
+    for (const timer of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
+    await this.writes;
+  }
+
+  private async check(): Promise<void> {
+    for (const record of this.records.values()) {
+      if (this.stopped || record.gaveUp || this.waiting.has(record.name) || alive(record)) continue;
+      signal(record, 'SIGKILL'); // what its command started and left behind (it may hold a port)
+      const spec = this.specs.get(record.name);
+      if (!spec) continue;
+      const how = await Promise.race([this.how.get(record.name) ?? Promise.resolve('is gone'), sleep(20).then(() => 'is gone')]);
+      if (this.stopped) return;
+      const now = Date.now();
+      const ranMs = now - (this.since.get(record.name) ?? now);
+      const { history, delayMs } = afterCrash(this.history.get(record.name) ?? { times: [], streak: 0 }, ranMs, now, this.options.policy);
+      this.history.set(record.name, history);
+      if (delayMs === undefined) {
+        const { meshDir } = this.options;
+        const sentence =
+          `${record.name} crashed ${history.times.length} times within a minute (last: ${how}) and is no longer restarted; ` +
+          `see its log ${record.log}, then run mesh down ${meshDir} and mesh up ${meshDir}.`;
+        this.options.say(sentence);
+        this.update({ ...record, gaveUp: sentence });
+        continue;
+      }
+      this.options.say(`${record.name} ${how}; restarting it in ${delayMs} ms (restart ${(record.restarts ?? 0) + 1}).`);
+      this.waiting.set(record.name, setTimeout(() => {
+        this.waiting.delete(record.name);
+        if (this.stopped) return;
+        const restarted = start(spec);
+        this.how.set(record.name, restarted.exited);
+        this.since.set(record.name, Date.now());
+        this.update({ ...restarted.record, restarts: (record.restarts ?? 0) + 1 });
+      }, delayMs));
+    }
+  }
+
+  private update(record: ProcessRecord): void {
+    this.records.set(record.name, record);
+    const records = this.current();
+    this.writes = this.writes.then(() => this.options.changed(records)).catch((error: Error) => this.options.say(`state.json not written: ${error.message}`));
+  }
+}
+
+/**
+ * Starts `mesh supervise DIR` (`mesh`: how to run it) as the leader of a process group of its own
+ * (no keeper: it records its own pid), which outlives `mesh up -d`; its output goes to `log`.
+ * Settles with how it exited, should it exit.
+ */
+export function startSupervisor(mesh: readonly string[], dir: string, log: string): Promise<string> {
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(mesh[0]!, [...mesh.slice(1), 'supervise', dir], { cwd: dir, detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    return new Promise<string>((resolve) => {
+      child.once('error', (error) => resolve(`could not start: ${error.message}`));
+      child.once('exit', (code, sig) => resolve(`exited with ${sig ?? `code ${code}`}`));
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Asks the supervisor to stop (SIGTERM to its group), SIGKILL after `graceMs`; resolves once it is gone. */
+export async function stopSupervisor(supervisor: { pid: number; startTime?: string }, graceMs = 5000): Promise<void> {
+  const record = { name: 'mesh-supervisor', role: 'control' as const, ...supervisor, command: [], log: '' };
+  await stopAll([record], graceMs);
+}
+
+/**
+ * `mesh supervise DIR`: the detached supervisor of a `mesh up -d` run. Records itself in
+ * state.json, restarts what crashes until SIGTERM (`mesh down`), one line per event on stdout.
+ */
+export async function superviseRun(meshDir: string): Promise<number> {
+  const dir = resolve(meshDir);
+  const [state, specs] = await Promise.all([readState(dir), readSpecs(dir)]);
+  if (!state || !specs) {
+    console.error(`mesh supervise: nothing to supervise in ${statePaths(dir).root} (mesh up -d ${meshDir} starts a mesh and its supervisor).`);
+    return 1;
+  }
+  const say = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+  let stop!: () => void;
+  const stopped = new Promise<void>((done) => (stop = done));
+  for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => stop());
+  state.supervisor = identity(process.pid);
+  await writeState(dir, state);
+  say(`supervising ${state.processes.length} processes of ${dir}`);
+  const supervisor = new Supervisor(specs, state.processes, {
+    meshDir,
+    say,
+    changed: (records) => writeState(dir, { ...state, processes: records }),
+  }).start();
+  await stopped;
+  await supervisor.stop();
+  say('stopped supervising');
+  return 0;
 }

@@ -13,8 +13,10 @@ import { findEnvoy } from './envoy-binary.ts';
 import { appNode } from './node-binary.ts';
 import { planPorts } from './port-map.ts';
 import { missingCommands, planProcesses, type AppSpec } from './plan.ts';
-import { prepareStateDir, readState, removeState, statePaths, writeState, type ProcessRunState } from './state.ts';
-import { alive, identity, start, stillRunning, stopAll, type ProcessSpec, type Started } from './supervise.ts';
+import { prepareStateDir, readState, removeState, statePaths, writeSpecs, writeState, type ProcessRunState } from './state.ts';
+import {
+  alive, identity, start, startSupervisor, stillRunning, stopAll, stopSupervisor, Supervisor, type ProcessSpec, type Started,
+} from './supervise.ts';
 
 const MESH_BIN = fileURLToPath(new URL('../../../bin/mesh.js', import.meta.url));
 
@@ -67,6 +69,7 @@ async function startAndRun(
   const { signal } = interrupt;
   const started: Started[] = [];
   let plan: ReturnType<typeof planProcesses> | undefined;
+  let recorded: ProcessRunState | undefined;
   try {
     const ports = await planPorts(model);
     ports.notes.forEach(say);
@@ -93,6 +96,7 @@ async function startAndRun(
       control: ports.control,
       processes: [],
     };
+    recorded = state;
     const launch = async (specs: ProcessSpec[]): Promise<Started[]> => {
       interrupt.check();
       const now = specs.map(start);
@@ -130,6 +134,8 @@ async function startAndRun(
     const appSpecs = plan.apps;
     await Promise.all(appSpecs.map((app, i) => appReady(app, apps[i]!, timeoutMs, signal)));
     interrupt.check();
+    await writeSpecs(dir, [control, ...plan.proxies, ...plan.apps]);
+    if (detach) await startDetachedSupervisor(dir, timeoutMs, signal);
   } catch (error) {
     const by = interrupt.received();
     say(by ? `${signalName(by)}: stopping what mesh up started` : 'Stopping what was started');
@@ -146,11 +152,14 @@ async function startAndRun(
     say(`Running in the background (logs: mesh logs ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
+  if (!options.watch) say('Press Ctrl-C to stop.');
+  // In the foreground `mesh up` restarts what crashes itself (the dashboard, when shown, tells).
+  const supervisor = new Supervisor([plan.control, ...plan.proxies, ...plan.apps], started.map((s) => s.record), {
+    meshDir,
+    say: options.watch ? () => undefined : say,
+    changed: (records) => writeState(dir, { ...recorded!, processes: records }),
+  }, started).start();
   let stopping = false;
-  if (!options.watch) {
-    say('Press Ctrl-C to stop.');
-    for (const s of started) void s.exited.then((how) => stopping || say(`${s.record.name} ${how} (log: ${s.record.log})`));
-  }
   await new Promise<void>((done) => {
     // The children are unref'd (so a detached run can exit): this keeps `mesh up` alive meanwhile.
     const alive = setInterval(() => undefined, 60_000);
@@ -165,10 +174,20 @@ async function startAndRun(
     void options.watch?.().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)).finally(stop);
   });
   say('Stopping');
-  await stopAll(started.map((s) => s.record));
+  await supervisor.stop();
+  await stopAll(supervisor.current());
   await removeState(dir);
   say('Stopped.');
   return 0;
+}
+
+/** Starts `mesh supervise DIR` for a detached run and waits until it recorded itself in state.json. */
+async function startDetachedSupervisor(dir: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const log = statePaths(dir).log('mesh-supervisor');
+  const exited = startSupervisor([process.execPath, MESH_BIN], dir, log);
+  await waitUntil('the supervisor', async () => (await readState(dir))?.supervisor !== undefined, { timeoutMs, exited, signal }).catch(async (e) => {
+    throw signal.aborted ? e : await startError((e as Error).message, log);
+  });
 }
 
 async function appReady(app: AppSpec, started: Started, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -182,8 +201,13 @@ async function appReady(app: AppSpec, started: Started, timeoutMs: number, signa
 
 /** Stops everything `mesh up` recorded for DIR and removes its state; false when nothing was recorded. Lines for the user. */
 export async function downProcesses(meshDir: string, say: (line: string) => void, graceMs = 5000): Promise<boolean> {
-  const state = await readState(meshDir);
+  let state = await readState(meshDir);
   if (!state) return false;
+  if (state.supervisor && alive(state.supervisor)) {
+    // First, so that nothing is restarted meanwhile; then the processes as it last recorded them.
+    await stopSupervisor(state.supervisor, graceMs);
+    state = (await readState(meshDir)) ?? state;
+  }
   if (state.up && alive(state.up)) {
     // A `mesh up` in the foreground elsewhere: it stops its children itself on SIGTERM.
     process.kill(state.up.pid, 'SIGTERM');
