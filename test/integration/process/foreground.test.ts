@@ -4,8 +4,19 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readState } from '../../../src/runtime/process/state.ts';
+import { alive } from '../../../src/runtime/process/supervise.ts';
 import { send } from '../../helpers/traffic.ts';
 import { copyExample, mesh, processesIn } from './harness.ts';
+import { realPid } from './pids.ts';
+
+/** When a request through the gateway was first answered 200 by reviews v1 (before `deadline`). */
+async function waitForV1(port: number, deadline: number): Promise<number> {
+  while (Date.now() < deadline) {
+    const r = await send({ port, timeoutMs: 2000 });
+    if (r.status === 200 && r.version === 'v1') return Date.now();
+  }
+  throw new Error('reviews v1 did not answer through the gateway again');
+}
 
 let dir = '';
 afterAll(async () => {
@@ -33,6 +44,20 @@ describe('mesh up in the foreground', () => {
     expect(output).toMatch(/^No Docker engine answers: using the process runtime\.$/m);
     expect((await send({ port: example.gatewayPort })).status).toBe(200);
     expect((await readState(dir))!.up?.pid).toBe(up.pid);
+
+    // kill -9 of a sidecar's Envoy: mesh up itself starts it again, and says so.
+    const proxy = (await readState(dir))!.processes.find((p) => p.name === 'reviews-v1-proxy')!;
+    const killed = Date.now();
+    process.kill(await realPid(proxy.pid), 'SIGKILL');
+    for (;;) {
+      const now = (await readState(dir))!.processes.find((p) => p.name === 'reviews-v1-proxy')!;
+      if (now.restarts === 1 && alive(now)) break;
+      if (Date.now() - killed > 10_000) throw new Error(`reviews-v1-proxy not restarted within 10 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toMatch(/^reviews-v1-proxy (exited with code 137|is gone); restarting it in 100 ms \(restart 1\)\.$/m);
+    const v1 = await waitForV1(example.gatewayPort, killed + 10_000);
+    console.info(`foreground: kill -9 reviews-v1-proxy, v1 answers again after ${v1 - killed} ms`);
 
     up.kill('SIGINT');
     expect(await exited, output).toBe(0);

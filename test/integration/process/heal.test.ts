@@ -2,33 +2,14 @@
 // Envoy, of an app and of the control plane of a `mesh up -d` mesh; the supervisor restarts each
 // with no step by the user and the failed requests stop within 10 s. A process that keeps
 // crashing is given up with a sentence in `mesh status`.
-import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { unsynced } from '../../../src/runtime/readiness.ts';
 import { readState } from '../../../src/runtime/process/state.ts';
 import { alive } from '../../../src/runtime/process/supervise.ts';
 import { failed, mesh, sleep, startLoad, upExample } from './harness.ts';
+import { realPid } from './pids.ts';
 
 const canary = upExample('canary');
-
-/** The pid of the real process (Envoy, node) the keeper `sh` of the recorded process runs. */
-async function realPid(keeper: number): Promise<number> {
-  const parents = new Map<number, number>();
-  const names = new Map<number, string>();
-  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    parents.set(Number(pid), Number(fields[1]));
-    names.set(Number(pid), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
-  }
-  let level = [keeper];
-  while (level.length > 0) {
-    const found = level.find((pid) => pid !== keeper && names.get(pid) !== 'sh');
-    if (found) return found;
-    level = [...parents].filter(([, parent]) => level.includes(parent)).map(([pid]) => pid);
-  }
-  throw new Error(`no process under the keeper ${keeper}`);
-}
 
 async function record(name: string) {
   const state = await readState(canary.dir);
@@ -86,6 +67,8 @@ describe('a crashed process of a mesh up -d mesh is restarted by the supervisor'
       expect(failed(last2s)).toEqual([]);
       expect(last2s.some((r) => r.version === 'v1'), 'v1 answers again').toBe(true);
       expect(restarts).toBe(1);
+      // The proxies are served by the restarted control plane (or were never left by their own).
+      expect(await unsynced(canary.api, ['mesh-gateway', 'reviews-v1', 'reviews-v2'])).toEqual([]);
       const status = await mesh('status', canary.dir);
       expect(status.stdout).toMatch(new RegExp(`${name}\\s+running\\s+\\S+\\s+1\\b`));
     }, 30_000);

@@ -1,0 +1,22 @@
+// The processes under a process runtime keeper, from /proc: what a user's `kill -9` hits.
+import { readdir, readFile } from 'node:fs/promises';
+
+/** The pid of the real process (Envoy, node) the keeper `sh` of the recorded process runs. */
+export async function realPid(keeper: number): Promise<number> {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    parents.set(Number(pid), Number(fields[1]));
+    names.set(Number(pid), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+  }
+  let level = [keeper];
+  while (level.length > 0) {
+    const found = level.find((pid) => pid !== keeper && names.get(pid) !== 'sh');
+    if (found) return found;
+    level = [...parents].filter(([, parent]) => level.includes(parent)).map(([pid]) => pid);
+  }
+  throw new Error(`no process under the keeper ${keeper}`);
+}
