@@ -36,11 +36,19 @@ export function processRuntime(): Runtime<ProcessRunState> {
     where: () => 'processes',
     facts: () => ({}),
     hostPath: (_state, file) => file,
-    workloads: async (state) =>
-      state.processes.map((p) => {
+    workloads: async (state) => [
+      ...state.processes.map((p) => {
         const running = alive(p);
         return { name: p.name, state: running ? 'running' : 'stopped', running, restarts: p.restarts ?? 0, ...(p.gaveUp ? { problem: p.gaveUp } : {}) };
       }),
+      // Listed only when it is gone: then nothing restarts what crashes.
+      ...(state.supervisor && !alive(state.supervisor)
+        ? [{
+            name: 'mesh-supervisor', state: 'stopped', running: false,
+            problem: `The supervisor of this run is gone (log: ${statePaths(state.dir).log('mesh-supervisor')}): crashed processes are not restarted until mesh down and mesh up -d.`,
+          }]
+        : []),
+    ],
     async logs(dir, options) {
       const names = (await logFiles(dir)).map((f) => basename(f, '.log'));
       if (names.length === 0) return undefined;

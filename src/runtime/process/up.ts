@@ -29,7 +29,7 @@ async function startError(what: string, log: string): Promise<Error> {
 async function earlierRun(dir: string): Promise<ProcessRunState | undefined> {
   const state = await readState(dir);
   if (!state) return undefined;
-  if (stillRunning(state.processes).length > 0) return state;
+  if (stillRunning(state.processes).length > 0 || (state.supervisor && alive(state.supervisor))) return state;
   await removeState(dir);
   return undefined;
 }

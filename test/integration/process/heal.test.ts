@@ -96,4 +96,14 @@ describe('a crashed process of a mesh up -d mesh is restarted by the supervisor'
     expect(status.stdout).toContain('reviews-v2 crashed 5 times within a minute');
     console.info(status.stdout.split('\n').find((l) => l.includes('crashed 5 times')));
   }, 60_000);
+
+  it('mesh status says so when the supervisor itself is gone; mesh down still stops everything', async () => {
+    const { supervisor } = (await readState(canary.dir))!;
+    process.kill(supervisor!.pid, 'SIGKILL');
+    while (alive(supervisor!)) await sleep(20);
+    const status = await mesh('status', canary.dir);
+    expect(status.code).not.toBe(0);
+    expect(status.stdout).toMatch(/mesh-supervisor\s+stopped/);
+    expect(status.stdout).toContain('The supervisor of this run is gone');
+  });
 });
