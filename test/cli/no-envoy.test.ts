@@ -2,15 +2,13 @@
 // LOCALMESH_NO_ENVOY_WHEEL=1 makes this one: `./mesh` (the script users run) validates and
 // generates without Envoy, and the process runtime, which needs one, says in one sentence how to
 // get it.
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../helpers/run.ts';
 
-const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 const hasEnvoy = (dir: string): boolean => {
@@ -29,15 +27,7 @@ const env: NodeJS.ProcessEnv = {
   LOCALMESH_NO_ENVOY_WHEEL: '1',
 };
 
-async function mesh(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(ROOT, 'mesh'), args, { cwd: ROOT, env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mesh = (...args: string[]) => runProgram(join(ROOT, 'mesh'), args, { cwd: ROOT, env, timeout: 60_000 });
 
 const temps: string[] = [];
 afterAll(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));

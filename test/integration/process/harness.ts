@@ -1,25 +1,18 @@
 // The process runtime as a user runs it: an example copied to a temp dir, `mesh` as a child
 // process, continuous load against the gateway, and a look at /proc for what is left running.
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { freePorts } from '../../helpers/ports.ts';
+import { runProgram, type Run } from '../../helpers/run.ts';
 import { send, type Response } from '../../helpers/traffic.ts';
 import { readState } from '../../../src/runtime/process/state.ts';
 
-const run = promisify(execFile);
+export type { Run };
+
 const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const BIN = new URL('../../../bin/mesh.js', import.meta.url).pathname;
 
 export const mesh = (...args: string[]): Promise<Run> => meshIn(process.cwd(), ...args);
@@ -28,19 +21,8 @@ export const mesh = (...args: string[]): Promise<Run> => meshIn(process.cwd(), .
 export const meshIn = (cwd: string, ...args: string[]): Promise<Run> => meshWith({ cwd }, ...args);
 
 /** `mesh ARGS` run in `cwd` (default: this one) with `env` over this process's environment. */
-export async function meshWith(options: { cwd?: string; env?: Record<string, string> }, ...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? process.cwd(),
-      env: { ...process.env, ...options.env },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+export const meshWith = (options: { cwd?: string; env?: Record<string, string> }, ...args: string[]): Promise<Run> =>
+  runProgram(process.execPath, [BIN, ...args], { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env } });
 
 /**
  * examples/NAME and examples/app side by side in a temp dir (the versions run ../app/server.mjs),
