@@ -198,7 +198,8 @@ export function startEffects(options: EffectsOptions): Effects {
     await readMesh();
   }
 
-  function writeWeights(key: string): void {
+  /** Writes the route's pending weights; `because` (a rollback's message) stays the status line's first words. */
+  function writeWeights(key: string, because?: string): void {
     enqueue(key, async () => {
       const route = state().mesh?.routes.find((r) => r.key === key);
       const weights = state().pending[key];
@@ -209,7 +210,7 @@ export function startEffects(options: EffectsOptions): Effects {
       const edit = setWeights(text, { vs: found.vs, index: route.index, route: found.http, labels }, Object.fromEntries(labels.map((l, i) => [l, weights[i]!])));
       if ('error' in edit) return dispatch({ type: 'writeFailed', key, text: formatDiagnostic(edit.error).split('\n')[0]! });
       if (edit.text === text) return;
-      await write(edit.file, edit.text, edit.summary, key);
+      await write(edit.file, edit.text, because ? `${because}: ${edit.summary}` : edit.summary, key);
     });
   }
 
@@ -265,7 +266,7 @@ export function startEffects(options: EffectsOptions): Effects {
       case 'shift':
       case 'promote':
       case 'rollback':
-        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key);
+        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key, after.message?.text);
         break;
       case 'fault':
         if (route) toggleFault(route);

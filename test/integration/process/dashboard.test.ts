@@ -30,7 +30,7 @@ afterAll(() => {
 });
 
 describe('mesh dashboard in a terminal', () => {
-  it('→ three times on the route: the YAML says 75/25 and the observed split follows within a second', async () => {
+  it('→ three times on the route: the YAML says 75/25 and the observed split follows within a second; r steps back one', async () => {
     const command = `stty rows 24 cols 80; exec '${process.execPath}' bin/mesh.js dashboard '${canary.dir}'`;
     tty = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' } });
     tty.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
@@ -65,6 +65,13 @@ describe('mesh dashboard in a terminal', () => {
 
     // And the dashboard's own observed split (the /traffic of the last seconds) shows it too.
     await until('the screen shows the observed split near 75/25', () => /v2 █+░+ +25% +got +2\d%/.test(plain(screen.slice(-4000))), 5000);
+
+    // r steps back one change (→ 80/20) and the status line says so, also once it is written.
+    screen = '';
+    tty.stdin.write('r');
+    await until('reviews.yaml says 80/20', async () => (await readFile(join(canary.dir, 'reviews.yaml'), 'utf8')).includes('weight: 20'), 5000);
+    await sleep(500);
+    expect(plain(screen)).toMatch(/Rolled back reviews http\[0\] to v1 80 \/ v2 20 \(2 more steps back\): Virtual/); // the written edit follows, cut at 80 columns
 
     tty.stdin.write('q');
     expect(await Promise.race([exited, sleep(5000).then(() => 'still running')])).toBe(0);
