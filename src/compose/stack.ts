@@ -97,14 +97,17 @@ function nodeApp(meshDir: string, command: string | string[], image: string): Co
 }
 
 /** The app's image: as declared (image, build with its context relative to the mesh directory), else Node.js. */
+/** `build:` in its long form, the fields it leaves out omitted. */
+function longBuild(build: NonNullable<VersionModel['spec']['build']>): Omit<BuiltService, 'service'> {
+  if (typeof build === 'string') return { context: build };
+  return { context: build.context, ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: build.args } : {}) };
+}
+
 function appImage(version: VersionModel, meshDir: string, images: Images): ComposeService {
   const { image, build, command } = version.spec;
   if (build !== undefined) {
     const context = (dir: string) => posix.join('..', dir);
-    const spec =
-      typeof build === 'string'
-        ? context(build)
-        : { context: context(build.context), ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: build.args } : {}) };
+    const spec = typeof build === 'string' ? context(build) : { ...longBuild(build), context: context(build.context) };
     return { ...(image ? { image } : {}), build: spec };
   }
   if (image !== undefined) return { image };
@@ -209,15 +212,9 @@ export function generateStack(input: StackInput): Stack {
       const image = appImage(version, meshDir, images);
       const probed = image.image === images.node && !image.build;
       if (version.spec.healthcheck && !probed) healthchecksNotRun.push({ service: service.name, version: version.name });
-      const build = version.spec.build;
+      const build = version.spec.build === undefined ? undefined : longBuild(version.spec.build);
       for (const [i, instance] of instances(version.proxy, version.replicas).entries()) {
-        if (build !== undefined) {
-          builds.push(
-            typeof build === 'string'
-              ? { service: instance.app, context: build }
-              : { service: instance.app, context: build.context, ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: build.args } : {}) },
-          );
-        }
+        if (build) builds.push({ service: instance.app, ...build });
         add(instance.proxy, 'proxy', {
           image: images.envoy,
           user: '1337:1337',
