@@ -97,8 +97,8 @@ export function createController(options: ControllerOptions): Controller {
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
   /** The files the state above comes from. */
   let loaded: ReadFiles | undefined;
-  /** Since when the files on disk may differ from `loaded` (a change seen, not yet confirmed loaded). */
-  let unsettledSince: number | undefined;
+  /** The files on disk may differ from `loaded` (a change seen, not yet confirmed loaded). */
+  let unsettled = false;
 
   // Changes waiting for the burst to end, and the one reload allowed to run at a time.
   const pending = new Set<string>();
@@ -222,7 +222,7 @@ export function createController(options: ControllerOptions): Controller {
   async function reload(files: string[] = [], changedAt = Date.now()): Promise<void> {
     if (files.length > 0) onEvent({ type: 'changed', files, at: changedAt, ms: Date.now() - changedAt });
     state = { ...state, lastChangeAt: changedAt };
-    unsettledSince ??= changedAt;
+    unsettled = true;
     return serialized(async () => {
       await load();
       return true;
@@ -246,13 +246,13 @@ export function createController(options: ControllerOptions): Controller {
       const now = await readFiles();
       if (timer || closed) return false; // a burst is under way: its reload comes
       if (now.hash === loaded?.hash) {
-        if (pending.size === 0) unsettledSince = undefined;
+        if (pending.size === 0) unsettled = false;
         return false;
       }
       const at = Date.now();
       onEvent({ type: 'changed', files: differing(loaded?.files ?? [], now.files), unreported: true, at, ms: 0 });
       state = { ...state, lastChangeAt: at };
-      unsettledSince ??= at;
+      unsettled = true;
       await load(now);
       return true;
     });
@@ -280,7 +280,7 @@ export function createController(options: ControllerOptions): Controller {
     },
     changed(file) {
       if (pending.size === 0) firstChangeAt = Date.now();
-      unsettledSince ??= firstChangeAt;
+      unsettled = true;
       pending.add(file);
       clearTimeout(settleTimer);
       settleTimer = undefined;
@@ -295,7 +295,7 @@ export function createController(options: ControllerOptions): Controller {
       version: serving?.version,
       publishedAt: serving?.publishedAt,
       ...state,
-      pending: unsettledSince !== undefined,
+      pending: unsettled,
       proxies: serving?.compiled.snapshots.map((s) => s.proxy) ?? [],
     }),
     snapshot: (proxy) => serving?.compiled.snapshots.find((s) => s.proxy === proxy),
