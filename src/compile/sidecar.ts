@@ -20,7 +20,6 @@ export const APPLIED_BY_SIDECARS: FieldPatterns = {
 interface Sidecar {
   id: ProxyIdentity;
   service: ServiceModel;
-  version: VersionModel;
   /** Which `sourceLabels` selectors of the mesh's routes this version matches, one digit each: equal variants get equal routes. */
   variant: string;
   /** The matches of mesh routes that apply to this version. */
@@ -70,7 +69,6 @@ export const SIDECAR: ProxyKind<Sidecar> = {
       service.versions.map((version) => ({
         id: { proxy: version.proxy, service: service.name, version: version.name },
         service,
-        version,
         variant: selectors.map((s) => (labelsMatch(s, version.labels) ? '1' : '0')).join(''),
         applies: sidecarFilter(version),
       })),
