@@ -4,8 +4,8 @@
 // overflow the stack. Found here on the plain value; placed on the positioned document.
 import { isAlias, isCollection, isNode, visit, type Document, type Node } from 'yaml';
 
-export const MAX_DEPTH = 100;
-export const MAX_REPEATED = 100_000;
+const MAX_DEPTH = 100;
+const MAX_REPEATED = 100_000;
 
 export type ValueProblem = 'cycle' | 'repeated' | 'depth';
 
