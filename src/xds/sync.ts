@@ -8,11 +8,10 @@ import type { ProxyStatus, SyncState, TypeStatus } from './types.ts';
 /** One type's state; see SyncState. */
 export function syncState(t: TypeStatus): SyncState {
   if (t.nack) return 'NACK';
-  const subscribed = t.subscribed === true || t.sentVersion !== undefined;
   // Not asked for, and the snapshot holds nothing of it: nothing to be in sync with. With
   // resources the proxy will ask (RDS comes after LDS), and without a snapshot nothing is known.
-  if (!subscribed) return t.resources === 0 ? 'NOT USED' : 'NOT SENT';
-  if (t.sentVersion === undefined) return 'NOT SENT';
+  // (A push answers a request, so a type sent was asked for.)
+  if (t.sentVersion === undefined) return t.subscribed !== true && t.resources === 0 ? 'NOT USED' : 'NOT SENT';
   return t.ackedVersion !== undefined && t.ackedVersion === t.latestVersion ? 'SYNCED' : 'STALE';
 }
 
