@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { sleep } from '../interrupt.ts';
 import { readSpecs, readState, statePaths, writeState, type ProcessRecord, type Role } from './state.ts';
 
 export interface ProcessSpec {
@@ -132,8 +133,6 @@ function signal(record: ProcessRecord, name: NodeJS.Signals): void {
     // already gone
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGTERM to each group, then SIGKILL to those still running after `graceMs`. Returns the names killed. */
 export async function stopAll(records: readonly ProcessRecord[], graceMs = 5000): Promise<string[]> {
