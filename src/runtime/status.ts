@@ -6,8 +6,7 @@ import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ControlStatus } from '../control/controller.ts';
 import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ProxyStatus, SyncState } from '../xds/types.ts';
-import type { Workload } from './contract.ts';
-import type { Runtimes } from './contract.ts';
+import type { Runtimes, Workload } from './contract.ts';
 
 export interface MeshStatus {
   /** The runtime's name (`docker`, `process`), or none. */
