@@ -173,11 +173,14 @@ export class Runtimes {
     return `${what}; ${others.length === 1 ? 'one runs' : 'meshes run'} in ${shown.join(', ')}: name it first, e.g. ${example(shown[0]!)}`;
   }
 
+  /** Every runtime, the one of `running` (what `running(dir)` found) first. */
+  runningFirst(running: Running | undefined): readonly Runtime[] {
+    return running ? [running.runtime, ...this.all.filter((r) => r !== running.runtime)] : this.all;
+  }
+
   /** The last lines of a workload's log: from the runtime that runs `dir`, else the first that has a log of it. */
   async logTail(dir: string, name: string, lines: number): Promise<string[]> {
-    const running = await this.running(dir).catch(() => undefined);
-    const order = running ? [running.runtime, ...this.all.filter((r) => r !== running.runtime)] : this.all;
-    for (const runtime of order) {
+    for (const runtime of this.runningFirst(await this.running(dir).catch(() => undefined))) {
       const tail = await runtime.logTail(dir, name, lines).catch(() => undefined);
       if (tail !== undefined) return tail;
     }

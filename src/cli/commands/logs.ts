@@ -23,9 +23,7 @@ export async function run(dir: string, args: readonly string[], options: { follo
   process.once('SIGINT', stop);
   try {
     // The runtime that runs DIR first, then any that kept logs of an earlier run.
-    const running = await runtimes.running(dir);
-    const order = running ? [running.runtime, ...runtimes.all.filter((r) => r !== running.runtime)] : runtimes.all;
-    for (const runtime of order) {
+    for (const runtime of runtimes.runningFirst(await runtimes.running(dir))) {
       const code = await runtime.logs(dir, {
         ...(filter ? { filter } : {}),
         follow: options.follow,
