@@ -38,7 +38,7 @@ const KEY_BAR: Array<{ text: string; drop?: number }> = [
 ];
 
 /** The keys that fit in `width` cells: the least needed dropped first, `? help q quit` always last. */
-export function keyBar(width: number): string {
+function keyBar(width: number): string {
   const kept = [...KEY_BAR];
   const line = () => kept.map((k) => k.text).join(' ');
   const order = KEY_BAR.filter((k) => k.drop !== undefined).sort((a, b) => a.drop! - b.drop!);
