@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadMesh } from '../../../src/config/index.ts';
-import type { MeshModel } from '../../../src/config/model.ts';
+import type { MeshModel, VersionModel } from '../../../src/config/model.ts';
 import { defaultImages, resolveImages } from '../../../src/compose/images.ts';
 import { projectName } from '../../../src/compose/names.ts';
 import { generateStack, type Stack } from '../../../src/compose/stack.ts';
@@ -15,6 +15,11 @@ const IMAGES = defaultImages();
 async function model(name: string): Promise<MeshModel> {
   const { model } = await loadMesh(`${EXAMPLES}${name}`);
   return model!;
+}
+
+/** The model with every version of every service replaced by `f` of it. */
+function mapVersions(m: MeshModel, f: (v: VersionModel) => VersionModel): MeshModel {
+  return { ...m, services: m.services.map((s) => ({ ...s, versions: s.versions.map(f) })) };
 }
 
 type Services = Record<string, Record<string, unknown>>;
@@ -118,17 +123,11 @@ describe('generateStack: settings and variations', () => {
 
   it('an image or a build is used as declared: no Node.js mount or healthcheck', async () => {
     const m = await model('canary');
-    const withImages: MeshModel = {
-      ...m,
-      services: m.services.map((s) => ({
-        ...s,
-        versions: s.versions.map((v) =>
-          v.name === 'v1'
-            ? { ...v, spec: { replicas: 1, image: 'example/reviews:1', env: { SERVICE: 'reviews' } } }
-            : { ...v, spec: { replicas: 1, build: { context: 'reviews', dockerfile: 'Dockerfile.dev' } } },
-        ),
-      })),
-    };
+    const withImages = mapVersions(m, (v) =>
+      v.name === 'v1'
+        ? { ...v, spec: { replicas: 1, image: 'example/reviews:1', env: { SERVICE: 'reviews' } } }
+        : { ...v, spec: { replicas: 1, build: { context: 'reviews', dockerfile: 'Dockerfile.dev' } } },
+    );
     const { services, stack } = generate(withImages);
     expect(services['reviews-v1']).toEqual(expect.objectContaining({ image: 'example/reviews:1', environment: { SERVICE: 'reviews', PORT: '9080' } }));
     expect(services['reviews-v1']).not.toHaveProperty('volumes');
@@ -140,17 +139,11 @@ describe('generateStack: settings and variations', () => {
   it('lists the built services (one per replica) and the declared healthchecks it does not run', async () => {
     const m = await model('canary');
     const check = { path: '/healthz' };
-    const mixed: MeshModel = {
-      ...m,
-      services: m.services.map((s) => ({
-        ...s,
-        versions: s.versions.map((v) =>
-          v.name === 'v1'
-            ? { ...v, spec: { replicas: 1, image: 'example/reviews:1', healthcheck: check } }
-            : { ...v, replicas: 2, spec: { replicas: 2, build: { context: 'reviews', args: { MODE: 'dev' } }, healthcheck: check } },
-        ),
-      })),
-    };
+    const mixed = mapVersions(m, (v) =>
+      v.name === 'v1'
+        ? { ...v, spec: { replicas: 1, image: 'example/reviews:1', healthcheck: check } }
+        : { ...v, replicas: 2, spec: { replicas: 2, build: { context: 'reviews', args: { MODE: 'dev' } }, healthcheck: check } },
+    );
     const { stack } = generate(mixed);
     expect(stack.builds).toEqual([
       { service: 'reviews-v2', context: 'reviews', args: { MODE: 'dev' } },
@@ -179,7 +172,7 @@ describe('generateStack: settings and variations', () => {
 
   it('a command inside the mesh directory mounts the directory itself', async () => {
     const m = await model('canary');
-    const local: MeshModel = { ...m, services: m.services.map((s) => ({ ...s, versions: s.versions.map((v) => ({ ...v, spec: { replicas: 1, command: ['node', 'server.mjs'] } })) })) };
+    const local = mapVersions(m, (v) => ({ ...v, spec: { replicas: 1, command: ['node', 'server.mjs'] } }));
     const { services } = generate(local);
     expect(services['reviews-v1']).toMatchObject({ volumes: ['..:/app:ro'], working_dir: '/app' });
   });
