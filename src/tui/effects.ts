@@ -266,7 +266,7 @@ export function startEffects(options: EffectsOptions): Effects {
       case 'shift':
       case 'promote':
       case 'rollback':
-        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key, after.message?.text);
+        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key, action.type === 'rollback' ? after.message?.text : undefined);
         break;
       case 'fault':
         if (route) toggleFault(route);
