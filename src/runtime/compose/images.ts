@@ -11,7 +11,7 @@ import type { Engine, ProgressEvent } from './engine.ts';
 export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const mb = (bytes: number) => (bytes < 1e5 ? `${(bytes / 1e3).toFixed(0)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
 
 /** The progress of one pull as lines: one per layer done, and the totals at most every `everyMs`. */
 export function pullProgress(image: string, say: (line: string) => void, now = Date.now, everyMs = 2000): (event: ProgressEvent) => void {

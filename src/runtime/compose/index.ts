@@ -59,6 +59,6 @@ export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
 /** An app that runs while its pod's holder or sidecar does not: no call reaches it, and it reaches nothing. */
 function unreachable(service: string, roles: ComposeRunState['services'], runs: Map<string, boolean>): { problem?: string } {
   if (!roles.app.includes(service) || !runs.get(service)) return {};
-  const down = [`${service}-pod`, `${service}-proxy`].filter((name) => runs.has(name) && !runs.get(name));
+  const down = [`${service}-pod`, `${service}-proxy`].filter((name) => (roles.pod.includes(name) || roles.proxy.includes(name)) && runs.get(name) !== true);
   return down.length ? { problem: `unreachable: ${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} down (the healer starts ${down.length > 1 ? 'them' : 'it'} again; mesh up reconciles)` } : {};
 }
