@@ -12,12 +12,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   config: [],
   envoy: [],
   load: [],
-  canary: [],
   compile: ['config', 'envoy'],
   xds: ['envoy'],
   control: ['config', 'compile', 'envoy', 'xds'],
   compose: ['config', 'compile', 'envoy', 'xds', 'control'],
   runtime: ['config', 'compile', 'envoy', 'xds', 'control', 'compose'],
+  // The canary's analysis and driver (pure), and its state files in DIR/.mesh/ (runtime/json-file.ts).
+  canary: ['runtime'],
   tui: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary'],
   cli: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary', 'tui'],
 };

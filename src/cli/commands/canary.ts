@@ -4,8 +4,6 @@
 // stats), the built-in load sent through the gateway unless other traffic flows. Its state is
 // DIR/.mesh/canary.json for the dashboard; commands (pause, resume, promote, abort) come through
 // DIR/.mesh/canary-command, written by `mesh canary DIR --pause …` or the dashboard's keys.
-import { readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseDuration } from '../../config/duration.ts';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { findWeightedRoute } from '../../config/edit-weights.ts';
@@ -14,13 +12,13 @@ import { loadMesh } from '../../config/index.ts';
 import type { MeshModel } from '../../config/model.ts';
 import { writeWeights } from '../../config/write-weights.ts';
 import { parseShare, parseSteps, type CanaryPlan, type Measured } from '../../canary/analysis.ts';
-import { runCanary, type CanaryState, type Command } from '../../canary/run.ts';
+import { runCanary, type Command } from '../../canary/run.ts';
+import { canaryActive, clearCanaryCommand, readCanaryState, sendCanaryCommand, takeCanaryCommand, writeCanaryState } from '../../canary/state-file.ts';
 import { apiGet } from '../../control/client.ts';
 import type { ControlStatus } from '../../control/controller.ts';
 import type { TrafficReport } from '../../control/traffic.ts';
 import { startLoad, type Load } from '../../load/generator.ts';
 import type { Runtimes } from '../../runtime/contract.ts';
-import { writeJson } from '../../runtime/json-file.ts';
 import { notSynced } from '../../xds/sync.ts';
 import type { ProxyStatus } from '../../xds/types.ts';
 import { EXIT, printDiagnostics, UsageError } from '../output.ts';
@@ -66,28 +64,6 @@ export interface CanaryOptions {
   command?: Command;
 }
 
-const statePath = (dir: string) => join(resolve(dir), '.mesh', 'canary.json');
-const commandPath = (dir: string) => join(resolve(dir), '.mesh', 'canary-command');
-
-export async function readCanaryState(dir: string): Promise<CanaryState | undefined> {
-  return readFile(statePath(dir), 'utf8').then((t) => JSON.parse(t) as CanaryState, () => undefined);
-}
-
-export async function sendCanaryCommand(dir: string, command: Command): Promise<void> {
-  await writeJson(commandPath(dir), { command, at: Date.now() });
-}
-
-async function takeCommand(dir: string): Promise<Command | undefined> {
-  const text = await readFile(commandPath(dir), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  await rm(commandPath(dir), { force: true });
-  try {
-    return (JSON.parse(text) as { command: Command }).command;
-  } catch {
-    return undefined;
-  }
-}
-
 function number(text: string, flag: string, min: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} is a whole number ≥ ${min}, not '${text}'.`);
@@ -116,7 +92,7 @@ function subsetTraffic(report: TrafficReport, fqdn: string, subset: string): Mea
 export async function run(dir: string, args: readonly string[], options: CanaryOptions, runtimes: Runtimes): Promise<number> {
   if (options.command) {
     const state = await readCanaryState(dir);
-    if (!state || !['progressing', 'paused'].includes(state.phase)) {
+    if (!canaryActive(state)) {
       console.error(`No canary runs in ${dir} (mesh canary ${dir} HOST --to SUBSET starts one).`);
       return EXIT.invalid;
     }
@@ -170,7 +146,7 @@ export async function run(dir: string, args: readonly string[], options: CanaryO
     ...(maxP99Ms !== undefined ? { maxP99Ms } : {}), minRequests, webhooks: options.webhooks,
   };
   const say = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
-  await rm(commandPath(dir), { force: true });
+  await clearCanaryCommand(dir);
   let aborted = false;
   const onSignal = () => {
     aborted = true;
@@ -213,8 +189,8 @@ export async function run(dir: string, args: readonly string[], options: CanaryO
       },
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       say,
-      command: async () => (aborted ? 'abort' : takeCommand(dir)),
-      publish: (state) => writeJson(statePath(dir), state),
+      command: async () => (aborted ? 'abort' : takeCanaryCommand(dir)),
+      publish: (state) => writeCanaryState(dir, state),
       now: () => Date.now(),
     });
     if (options.json) console.log(JSON.stringify(result, null, 2));
