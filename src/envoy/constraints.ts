@@ -187,7 +187,7 @@ function checkMap(field: protobuf.MapField, rule: Rule | undefined, map: Record<
 const NUMBER_KINDS = ['double', 'float', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64'];
 
 /** One value (a field's, or an item's of a list or a map) against its rules. */
-function checkValue(field: protobuf.Field, rules: Rules, value: unknown, fail: Fail): void {
+function checkValue(field: protobuf.FieldBase, rules: Rules, value: unknown, fail: Fail): void {
   for (const kind of NUMBER_KINDS) if (rules[kind]) checkNumber(rules[kind], Number(value), fail);
   if (rules.string) checkString(rules.string, value as string, fail);
   if (rules.bytes) checkBytes(rules.bytes, value as string, fail);
