@@ -7,6 +7,8 @@ export class EnvoyConfigError extends Error {
   path: string;
   /** The message type the offending field belongs to. */
   readonly typeName: string;
+  /** The resource it is in, e.g. `clusters outbound|9080|v1|reviews.default.svc.cluster.local`, when the caller knows it. */
+  resource?: string;
   private readonly detail: string;
   constructor(path: string, typeName: string, detail: string) {
     super(`${path}: ${detail} (in ${typeName})`);
