@@ -36,6 +36,9 @@ const GRPC_STATUSES = new Set([
   'DATA_LOSS', 'UNAUTHENTICATED',
 ]);
 
+/** Envoy's bound on the sum of a route's weights. */
+const UINT32_MAX = 4294967295;
+
 const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', '*']);
 const MAX_DIRECT_RESPONSE_BYTES = 1024 * 1024;
 
@@ -106,7 +109,10 @@ function checkWeights(scope: VsScope, path: Path, route: readonly { weight?: num
   });
   if (route.length < 2) return;
   const total = route.reduce((sum, r) => sum + (r.weight ?? 0), 0);
-  if (total === 0) {
+  if (total > UINT32_MAX) {
+    ctx.report('error', keyAt(source, path), `the weights of ${formatPath(path)} add up to ${total}; Envoy takes a total of at most ${UINT32_MAX}`,
+      'the weights should add up to 100');
+  } else if (total === 0) {
     ctx.report('error', keyAt(source, path), `the destinations of ${formatPath(path)} have a total weight of 0, so none gets traffic`,
       'give each destination a weight; the weights should add up to 100');
   } else if (total !== 100) {

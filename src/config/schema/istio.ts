@@ -12,8 +12,10 @@ export const ISTIO_API_VERSIONS = [
 
 const IstioApiVersion = z.enum(ISTIO_API_VERSIONS);
 
+/** An int32, as Istio's CRD schema bounds it. */
+const Int32 = z.number().int().min(-2147483648).max(2147483647);
 /** A count Istio takes as int32 and rejects when negative. */
-const Count = z.number().int().min(0);
+const Count = Int32.min(0);
 /** A protobuf UInt32Value: Istio's CRD schema rejects a negative one. */
 const UInt32 = z.number().int().min(0).max(4294967295);
 
@@ -58,7 +60,7 @@ export type HTTPMatchRequest = z.infer<typeof HTTPMatchRequest>;
 
 export const HTTPRouteDestination = z.strictObject({
   destination: Destination,
-  weight: z.number().int().optional(),
+  weight: Int32.optional(),
   headers: Headers.optional(),
 });
 export type HTTPRouteDestination = z.infer<typeof HTTPRouteDestination>;
@@ -165,7 +167,7 @@ const L4MatchAttributes = z.strictObject({
 
 const RouteDestination = z.strictObject({
   destination: Destination,
-  weight: z.number().int().optional(),
+  weight: Int32.optional(),
 });
 
 export const TCPRoute = z.strictObject({
