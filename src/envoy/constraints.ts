@@ -1,46 +1,36 @@
 // Envoy's own validation rules, as its protos declare them (protoc-gen-validate annotations:
 // number ranges, string lengths and patterns, required fields and oneofs, duration bounds, list
-// sizes, defined enums…), checked on a resource in Envoy's JSON form. Envoy runs the same rules
-// on every config it reads and refuses the config when one fails; here they fail first, as an
-// EnvoyConfigError naming the field, the rule and the value. The JSON must have passed the proto
-// check (proto.ts): types are taken as right. As in protoc-gen-validate, a scalar that is not
-// written (outside a oneof) is checked as its zero value.
+// sizes, defined enums…), for values in Envoy's JSON form. Envoy runs the same rules on every
+// config it reads and refuses the config when one fails; here they fail first, as an
+// EnvoyConfigError naming the rule and the value. The proto check (proto.ts) walks the resource
+// once and asks here about each message and each field it has checked the type of. As in
+// protoc-gen-validate, a scalar that is not written (outside a oneof) is checked as its zero value.
 import protobuf from 'protobufjs';
 import { RE2JS } from 're2js';
 import { at, EnvoyConfigError } from './config-error.ts';
-import { DURATION, WRAPPERS } from './well-known.ts';
+import { DURATION } from './well-known.ts';
 
 /** A field's `(validate.rules)`, e.g. `{ uint32: { lte: 100 } }`. */
 type Rules = { [kind: string]: Rule };
 type Rule = { [name: string]: unknown };
 
 interface FieldPlan {
-  key: string;
   field: protobuf.Field;
-  rules: Rules | undefined;
-  /** The field's message type when it is one Envoy's JSON writes as an object (recursed into). */
-  message: protobuf.Type | undefined;
+  rules: Rules;
 }
 
-interface TypePlan {
+/** What Envoy's rules ask of one message type, worked out once per type. */
+export interface MessageRules {
   name: string;
-  /** Fields with rules or a message type; the others need no look. */
-  fields: FieldPlan[];
+  /** Fields with rules, by JSON key. */
+  fields: Map<string, FieldPlan>;
+  /** Fields whose absence breaks a rule (a required message, a scalar whose zero value fails), with why. */
+  absent: { key: string; detail: string }[];
   /** Oneofs annotated `(validate.required)`: one member must be set. */
   requiredOneofs: { name: string; members: string[] }[];
 }
 
-export type LookupType = (name: string) => protobuf.Type | undefined;
-
-const LEAF_TYPES = new Set([...WRAPPERS, 'google.protobuf.Duration', 'google.protobuf.Struct', 'google.protobuf.Value',
-  'google.protobuf.ListValue', 'google.protobuf.Timestamp', 'google.protobuf.Empty']);
-
-const plans = new Map<protobuf.Type, TypePlan>();
-
-/** Throws EnvoyConfigError for the first rule of Envoy's that `json` (of message `type`) breaks. */
-export function checkConstraints(type: protobuf.Type, json: unknown, lookup: LookupType): void {
-  checkMessage(type, json, lookup);
-}
+const plans = new Map<protobuf.Type, MessageRules | null>();
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -72,55 +62,49 @@ function rulesOf(field: protobuf.Field): Rules | undefined {
   return Object.keys(rules).length ? (rules as Rules) : undefined;
 }
 
-function planOf(type: protobuf.Type): TypePlan {
+/** The rules of a message type, or undefined when it has none (most types). */
+export function messageRules(type: protobuf.Type): MessageRules | undefined {
   let plan = plans.get(type);
-  if (plan) return plan;
-  const fields: FieldPlan[] = [];
+  if (plan !== undefined) return plan ?? undefined;
+  const name = type.fullName.slice(1);
+  const fields = new Map<string, FieldPlan>();
+  const absent: MessageRules['absent'] = [];
   for (const field of type.fieldsArray) {
-    const resolved = field.resolve().resolvedType;
-    const message = resolved instanceof protobuf.Type && !LEAF_TYPES.has(resolved.fullName.slice(1)) ? resolved : undefined;
+    field.resolve();
     const rules = rulesOf(field);
-    if (rules || message) fields.push({ key: field.name, field, rules, message });
+    if (!rules) continue;
+    fields.set(field.name, { field, rules });
+    // Whether leaving the field out breaks a rule is the same for every message: decided once.
+    try {
+      checkField(field, rules, undefined, name);
+    } catch (error) {
+      if (!(error instanceof EnvoyConfigError)) throw error;
+      absent.push({ key: field.name, detail: error.message.replace(/^: /, '').replace(/ \(in [^)]*\)$/, '') });
+    }
   }
   const requiredOneofs = type.oneofsArray
     .filter((o) => o.options?.['(validate.required)'] === true)
     .map((o) => ({ name: o.name, members: o.oneof }));
-  plan = { name: type.fullName.slice(1), fields, requiredOneofs };
+  plan = fields.size || requiredOneofs.length ? { name, fields, absent, requiredOneofs } : null;
   plans.set(type, plan);
-  return plan;
+  return plan ?? undefined;
 }
 
-function checkMessage(type: protobuf.Type, json: unknown, lookup: LookupType): void {
-  if (!isObject(json)) return;
-  const name = type.fullName.slice(1);
-  if (name === 'google.protobuf.Any') {
-    const url = String(json['@type']);
-    const inner = lookup(url.slice(url.lastIndexOf('/') + 1));
-    if (inner) checkMessage(inner, json, lookup);
-    return;
-  }
-  const plan = planOf(type);
-  const fail = (detail: string): never => {
-    throw new EnvoyConfigError('', plan.name, detail);
-  };
-  for (const oneof of plan.requiredOneofs) {
-    if (!oneof.members.some((m) => json[m] !== undefined)) fail(`Envoy requires one of ${oneof.members.join(', ')} (oneof ${oneof.name})`);
-  }
-  for (const { key, field, rules, message } of plan.fields) {
-    const value = json[key];
-    if (rules) at(key, () => checkField(field, rules, value, plan.name));
-    if (message && value !== undefined) at(key, () => each(field, value, (item) => checkMessage(message, item, lookup)));
-  }
+/** Throws EnvoyConfigError (without the key in its path) when a written field's value breaks its rules. */
+export function checkFieldRules(rules: MessageRules, key: string, value: unknown): void {
+  const found = rules.fields.get(key);
+  if (found) checkField(found.field, found.rules, value, rules.name);
 }
 
-/** Visit the field's value, or every item of a list or a map. */
-function each(field: protobuf.Field, value: unknown, visit: (item: unknown) => void): void {
-  if (field instanceof protobuf.MapField && isObject(value)) {
-    for (const k in value) at(k, () => visit(value[k]));
-  } else if (field.repeated && Array.isArray(value)) {
-    value.forEach((item, i) => at(`[${i}]`, () => visit(item)));
-  } else {
-    visit(value);
+/** Throws EnvoyConfigError for a field left out that a rule needs, or a required oneof with no member set. */
+export function checkMessageRules(rules: MessageRules, json: Record<string, unknown>): void {
+  for (const oneof of rules.requiredOneofs) {
+    if (!oneof.members.some((m) => json[m] !== undefined)) {
+      throw new EnvoyConfigError('', rules.name, `Envoy requires one of ${oneof.members.join(', ')} (oneof ${oneof.name})`);
+    }
+  }
+  for (const { key, detail } of rules.absent) {
+    if (json[key] === undefined) throw new EnvoyConfigError(key, rules.name, detail);
   }
 }
 
@@ -184,11 +168,11 @@ function checkMap(field: protobuf.MapField, rule: Rule | undefined, map: Record<
   }
 }
 
-const NUMBER_KINDS = ['double', 'float', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64'];
+const NUMBER_KINDS = new Set(['double', 'float', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
 
 /** One value (a field's, or an item's of a list or a map) against its rules. */
 function checkValue(field: protobuf.FieldBase, rules: Rules, value: unknown, fail: Fail): void {
-  for (const kind of NUMBER_KINDS) if (rules[kind]) checkNumber(rules[kind], Number(value), fail);
+  for (const kind in rules) if (NUMBER_KINDS.has(kind)) checkNumber(rules[kind]!, Number(value), fail);
   if (rules.string) checkString(rules.string, value as string, fail);
   if (rules.bytes) checkBytes(rules.bytes, value as string, fail);
   if (rules.bool && rules.bool.const !== undefined && value !== rules.bool.const) fail(`got ${String(value)}; Envoy requires ${String(rules.bool.const)}`);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { at, EnvoyConfigError } from './config-error.ts';
-import { checkConstraints } from './constraints.ts';
+import { checkFieldRules, checkMessageRules, messageRules } from './constraints.ts';
 import { DURATION, WRAPPERS } from './well-known.ts';
 import { RESOURCE_KINDS, TYPE_URLS, type EnvoyJson, type ResourceKind } from './snapshot.ts';
 
@@ -118,6 +118,7 @@ function fromJson(type: protobuf.Type, json: unknown, pack: boolean): PlainObjec
   if (WRAPPERS.has(name)) return { value: scalar(type.fields['value']!, json, name) };
   if (!isObject(json)) return fail(`expected an object, got ${JSON.stringify(json)}`);
   const out: PlainObject | undefined = pack ? {} : undefined;
+  const rules = messageRules(type);
   for (const key in json) {
     const value = json[key];
     const field = type.fields[key];
@@ -127,8 +128,10 @@ function fromJson(type: protobuf.Type, json: unknown, pack: boolean): PlainObjec
       if (others.length > 0) throw new EnvoyConfigError(key, name, `"${key}" and "${others[0]}" are one of "${field.partOf.name}"`);
     }
     const read = at(key, () => fieldValue(field, value, name, pack));
+    if (rules) at(key, () => checkFieldRules(rules, key, value));
     if (out) out[key] = read;
   }
+  if (rules) checkMessageRules(rules, json);
   return out;
 }
 
@@ -212,13 +215,7 @@ const encoded = new WeakMap<EnvoyJson, Uint8Array>();
 export function checkResource(kind: ResourceKind, value: EnvoyJson): void {
   if (valid.has(value)) return;
   checked(MESSAGE_NAMES[kind], value, false);
-  checkRules(MESSAGE_NAMES[kind], value);
   valid.add(value);
-}
-
-/** Envoy's own validation rules (constraints.ts), on JSON the proto check has passed. */
-function checkRules(typeName: string, json: EnvoyJson): void {
-  at(typeName.slice(typeName.lastIndexOf('.') + 1), () => checkConstraints(lookupMessage(typeName), json, lookupMessageOrUndefined));
 }
 
 /** The protobuf encoding of a resource (the `value` of the Any in a DiscoveryResponse); cached per object. */
@@ -226,9 +223,7 @@ export function encodeResource(kind: ResourceKind, value: EnvoyJson): Uint8Array
   let bytes = encoded.get(value);
   if (!bytes) {
     const name = MESSAGE_NAMES[kind];
-    const message = toMessage(name, value);
-    if (!valid.has(value)) checkRules(name, value);
-    bytes = lookupMessage(name).encode(message).finish();
+    bytes = lookupMessage(name).encode(toMessage(name, value)).finish();
     encoded.set(value, bytes);
     valid.add(value);
   }
