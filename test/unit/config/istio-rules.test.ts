@@ -85,7 +85,7 @@ ${servers}`;
       "gw.yaml:6:12 error: missing field 'name' in Gateway spec.servers[0].port",
     ]);
     expect(diagnostics({ 'gw.yaml': gateway('  - {port: {number: 80, name: web, protocol: HTTP}, hosts: ["*"]}\n  - {port: {number: 81, name: web, protocol: HTTP}, hosts: ["*"]}\n') }, 'error')).toEqual([
-      "gw.yaml:7:35 error: port name 'web' is used by another server of Gateway gw; port names must be unique",
+      "gw.yaml:7:31 error: port name 'web' is used by another server of Gateway gw; port names must be unique",
     ]);
     expect(diagnostics({ 'gw.yaml': gateway('  - {port: {number: 443, name: https, protocol: https}, hosts: ["*"]}\n') }, 'error')).toEqual([
       'gw.yaml:6:6 error: a HTTPS server needs tls settings',
