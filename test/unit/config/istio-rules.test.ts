@@ -91,8 +91,8 @@ ${servers}`;
       'gw.yaml:6:6 error: a HTTPS server needs tls settings',
     ]);
     expect(diagnostics({ 'gw.yaml': gateway('  - {port: {number: 80, name: http, protocol: HTTP}, hosts: ["./foo", "*/foo"]}\n') }, 'error')).toEqual([
-      "gw.yaml:6:60 error: server host './foo' is a short name; a Gateway server takes fully qualified hosts (or *)",
-      "gw.yaml:6:69 error: server host '*/foo' is a short name; a Gateway server takes fully qualified hosts (or *)",
+      "gw.yaml:6:62 error: server host './foo' is a short name; a Gateway server takes fully qualified hosts (or *)",
+      "gw.yaml:6:71 error: server host '*/foo' is a short name; a Gateway server takes fully qualified hosts (or *)",
     ]);
   });
 
