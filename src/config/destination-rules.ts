@@ -4,6 +4,7 @@
 // Envoy accepts, and the outlier and connection pool settings make sense together.
 import type { CheckContext } from './context.ts';
 import { isDnsLabel, wildcardDomainProblem } from './dns.ts';
+import { checkExportTo } from './export-to.ts';
 import { hostsMatch } from './gateways.ts';
 import { unknownHost } from './hosts.ts';
 import type { DestinationRuleModel } from './model.ts';
@@ -53,6 +54,7 @@ function checkDestinationRule({ item: rule, source }: Located<DestinationRuleMod
     const { message, hint } = unknownHost('DestinationRule host', rule.spec.host, rule.namespace, ctx.services);
     ctx.report('error', valueAt(source, ['spec', 'host']), message, hint);
   }
+  checkExportTo(source, ['spec', 'exportTo'], rule.namespace, rule.spec.exportTo, ctx.report);
   const seen = new Map<string, number>();
   rule.spec.subsets?.forEach((subset, i) => {
     const at = valueAt(source, ['spec', 'subsets', i, 'name']);
@@ -79,6 +81,7 @@ function checkDestinationRule({ item: rule, source }: Located<DestinationRuleMod
       const { port, ...policies } = value as Record<string, unknown>;
       if (Object.values(policies).every((v) => v === undefined)) report(path, `${formatPath(path)} sets no policy`, 'give it a loadBalancer, connectionPool, outlierDetection or tls, or remove it');
       if (schema === PortTrafficPolicy && port === undefined) report(path, `${formatPath(path)} needs the port it applies to`, 'add port: {number: PORT}');
+      if (policies.tunnel !== undefined && policies.proxyProtocol !== undefined) report([...path, 'proxyProtocol'], `${formatPath(path)} sets both tunnel and proxyProtocol; Istio takes one`);
     } else if (schema === ConnectionPoolSettings) {
       const pool = value as ConnectionPoolSettings;
       if (!pool.tcp && !pool.http) report(path, `${formatPath(path)} sets nothing`, 'give it tcp or http settings, or remove it');

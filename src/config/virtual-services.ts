@@ -3,6 +3,7 @@
 // gateways, and the features localmesh does not have yet.
 import type { CheckContext } from './context.ts';
 import { isDnsLabel, isIpAddress, wildcardDomainProblem } from './dns.ts';
+import { checkExportTo } from './export-to.ts';
 import { checkPercentValue, checkRegex } from './fields.ts';
 import { hostsMatch } from './gateways.ts';
 import { checkHeaderOperations, corsNameProblem, isAuthority, matchNameProblem } from './header-rules.ts';
@@ -325,6 +326,7 @@ function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>,
   }
   checkGatewayNames(scope, ['spec', 'gateways'], spec.gateways);
   checkHosts(scope);
+  checkExportTo(source, ['spec', 'exportTo'], vs.namespace, spec.exportTo, ctx.report);
   if (!spec.http?.length && !spec.tcp?.length && !spec.tls?.length) {
     ctx.report('error', keyAt(source, ['spec']), `VirtualService ${vs.name} routes nothing: give it http, tcp or tls routes`);
   }
