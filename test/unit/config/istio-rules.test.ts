@@ -33,6 +33,7 @@ describe('values Istio or Envoy refuse, pointed at in the YAML', () => {
     expect(diagnostics({ 'dr.yaml': rule('outlierDetection: {maxEjectionPercent: 150}') }, 'error')).toEqual([
       'dr.yaml:7:44 error: DestinationRule spec.trafficPolicy.outlierDetection.maxEjectionPercent must be at most 100, got 150',
     ]);
+    expect(hints({ 'dr.yaml': rule('outlierDetection: {maxEjectionPercent: 150}') })).toEqual(['maxEjectionPercent takes a number from 0 to 100']);
   });
 
   it('a maglev table size that is not prime, with the next prime as hint', () => {
