@@ -1,6 +1,6 @@
 // The validated mesh: what `validate` returns and `compile` consumes. Istio resources keep
 // their spec exactly as written (typed by the schemas); references are resolved here once.
-import type { Mesh, ServicePort, Settings, Version } from './schema/mesh.ts';
+import type { ServicePort, Settings, Version } from './schema/mesh.ts';
 import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
 import { GATEWAY_PROXY } from './names.ts';
 
@@ -69,8 +69,6 @@ export interface MeshModel {
   virtualServices: VirtualServiceModel[];
   destinationRules: DestinationRuleModel[];
   gateways: GatewayModel[];
-  /** The workload document as written, for the runtimes. */
-  mesh: Mesh;
 }
 
 export function fqdn(name: string, namespace: string): string {

@@ -1,0 +1,247 @@
+// Kubernetes Services and the Deployments and StatefulSets they select → the mesh's services and
+// their versions, as Istio derives them: a Service is a host, each workload its selector matches
+// (same namespace, pod template labels ⊇ selector) is a version named by Istio's canonical
+// revision, and the pod template's first container is what runs. What localmesh cannot apply is
+// reported where it is written.
+import type { ParsedResource } from '../kinds.ts';
+import type { SourceDocument } from '../load.ts';
+import { DEFAULT_NAMESPACE, fqdn, type ServiceModel, type SourceRef, type VersionModel } from '../model.ts';
+import { proxyId } from '../names.ts';
+import { keyAt, valueAt, type Path } from '../position.ts';
+import { formatRef, type Report } from '../report.ts';
+import type { Container, KubeService, Probe, Workload } from '../schema/kubernetes.ts';
+import type { ServicePort, Version } from '../schema/mesh.ts';
+import { dnsLabelProblem, isDnsLabel } from '../services.ts';
+import { portProtocol } from './protocol.ts';
+
+/** Istio's canonical revision labels (pkg/kube/labels), first found wins; else `latest`. */
+const REVISION_LABELS = ['service.istio.io/canonical-revision', 'app.kubernetes.io/version', 'version'];
+const DEFAULT_REVISION = 'latest';
+
+/** As many replicas as a Mesh version may have. */
+const MAX_REPLICAS = 50;
+
+interface Located<T> {
+  value: T;
+  source: SourceDocument;
+}
+
+type WorkloadDoc = Located<Workload> & { kind: 'Deployment' | 'StatefulSet' };
+
+const namespaceOf = (r: { metadata: { namespace?: string | undefined } }) => r.metadata.namespace ?? DEFAULT_NAMESPACE;
+
+const labelText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ');
+
+/** The version name of a workload: its canonical revision, made a DNS label (`1.20.3` → `1-20-3`). */
+function revision(labels: Record<string, string>): { name: string; label?: string } {
+  const label = REVISION_LABELS.find((l) => labels[l] !== undefined);
+  if (!label) return { name: DEFAULT_REVISION };
+  const name = labels[label]!.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return { name, label };
+}
+
+const CONTAINER: Path = ['spec', 'template', 'spec', 'containers', 0];
+
+/** The number a port reference (a number, or the name of one of the container's ports) stands for. */
+function containerPort(container: Container, port: number | string): number | undefined {
+  if (typeof port === 'number') return port;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function healthcheck(w: WorkloadDoc, container: Container, probe: Probe, report: Report): Version['healthcheck'] {
+  const at: Path = [...CONTAINER, 'readinessProbe'];
+  const action = probe.httpGet ?? probe.tcpSocket;
+  if (!action) {
+    report('warning', keyAt(w.source, at), `the readinessProbe of container ${container.name} is not applied: localmesh checks readiness by httpGet or tcpSocket only`);
+    return undefined;
+  }
+  const key = probe.httpGet ? 'httpGet' : 'tcpSocket';
+  const port = containerPort(container, action.port);
+  if (port === undefined) {
+    report('error', valueAt(w.source, [...at, key, 'port']), `the readinessProbe port '${action.port}' names no port of container ${container.name}`,
+      `name one of its ports (${container.ports?.map((p) => p.name ?? p.containerPort).join(', ') || 'none'}) or give a number`);
+    return undefined;
+  }
+  return {
+    ...(probe.httpGet ? { path: probe.httpGet.path ?? '/' } : {}),
+    port,
+    ...(probe.periodSeconds !== undefined ? { interval: `${probe.periodSeconds}s` } : {}),
+    ...(probe.timeoutSeconds !== undefined ? { timeout: `${probe.timeoutSeconds}s` } : {}),
+    ...(probe.failureThreshold !== undefined ? { retries: probe.failureThreshold } : {}),
+  };
+}
+
+/** What the workload runs, as a Mesh version: its first container's image, command, env and probe. */
+function versionSpec(w: WorkloadDoc, report: Report): Version {
+  const [container, ...others] = w.value.spec.template.spec.containers as [Container, ...Container[]];
+  others.forEach((other, i) => {
+    report('warning', valueAt(w.source, ['spec', 'template', 'spec', 'containers', i + 1, 'name']),
+      `container ${other.name} of ${w.kind} ${w.value.metadata.name} is not run: localmesh runs one app container per version, the first`);
+  });
+  const env: Record<string, string> = {};
+  container.env?.forEach((variable, i) => {
+    if (variable.valueFrom) {
+      const from = Object.keys(variable.valueFrom)[0] ?? 'valueFrom';
+      report('warning', keyAt(w.source, [...CONTAINER, 'env', i, 'valueFrom']),
+        `env ${variable.name} of container ${container.name} takes its value from a ${from}, which localmesh does not read: the variable is not set`,
+        `give it a value to set it locally: value: "..."`);
+    } else env[variable.name] = variable.value ?? '';
+  });
+  if (container.envFrom?.length) {
+    report('warning', keyAt(w.source, [...CONTAINER, 'envFrom']),
+      `envFrom of container ${container.name} is not read by localmesh: those variables are not set`, 'list the variables under env: with their values');
+  }
+  const command = [...(container.command ?? []), ...(container.args ?? [])];
+  const check = container.readinessProbe && healthcheck(w, container, container.readinessProbe, report);
+  return {
+    image: container.image,
+    ...(command.length > 0 ? { command } : {}),
+    ...(Object.keys(env).length > 0 ? { env } : {}),
+    replicas: w.value.spec.replicas ?? 1,
+    ...(check ? { healthcheck: check } : {}),
+  };
+}
+
+function selects(selector: Record<string, string>, w: WorkloadDoc, namespace: string): boolean {
+  const labels = w.value.spec.template.metadata?.labels ?? {};
+  return namespaceOf(w.value) === namespace && Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The service ports localmesh serves, each with Istio's protocol; UDP ports and mistakes reported. */
+function servicePorts(svc: Located<KubeService>, selected: readonly WorkloadDoc[], report: Report): ServicePort[] {
+  const { name } = svc.value.metadata;
+  const ports: ServicePort[] = [];
+  const seen = new Map<number, number>();
+  (svc.value.spec.ports ?? []).forEach((port, i) => {
+    const at: Path = ['spec', 'ports', i];
+    const first = seen.get(port.port);
+    if (first !== undefined) {
+      report('error', valueAt(svc.source, [...at, 'port']), `port ${port.port} is listed twice for Service ${name} (first at ports[${first}])`);
+      return;
+    }
+    seen.set(port.port, i);
+    // A named target port is looked up in each workload's app container; a number is itself.
+    const target = port.targetPort ?? port.port;
+    const targets = typeof target === 'number' ? [target] : selected.map((w) => {
+      const container = w.value.spec.template.spec.containers[0]!;
+      const number = containerPort(container, target);
+      if (number === undefined) {
+        report('error', valueAt(svc.source, [...at, 'targetPort']), `target port '${target}' of Service ${name} names no port of container ${container.name} in ${w.kind} ${w.value.metadata.name}`,
+          `name one of its ports (${container.ports?.map((p) => p.name ?? p.containerPort).join(', ') || 'none'}) or give a number`);
+      }
+      return number ?? port.port;
+    });
+    const moved = targets.find((n) => n !== port.port);
+    if (moved !== undefined) {
+      report('error', valueAt(svc.source, [...at, 'targetPort']),
+        `Service ${name} sends port ${port.port} to target port ${moved}; localmesh runs apps on their service port, so the two must be equal`,
+        `make the app listen on ${port.port}, or give the Service port ${moved}`);
+      return;
+    }
+    const protocol = portProtocol(port);
+    const label = port.name ? `${port.port} (${port.name})` : `${port.port}`;
+    if (protocol.protocol === 'udp') {
+      report('warning', valueAt(svc.source, [...at, 'protocol']), `UDP port ${label} of Service ${name} is not served: Istio proxies TCP only`);
+      return;
+    }
+    if (protocol.detected) {
+      report('warning', valueAt(svc.source, at), `port ${label} of Service ${name} names no protocol; Istio would detect it, localmesh serves it as HTTP`,
+        'name the port by its protocol (http-…, http2-…, grpc-…, tcp-…) or set appProtocol, as Istio recommends');
+    }
+    ports.push({ port: port.port, protocol: protocol.protocol, ...(port.name ? { name: port.name } : {}) });
+  });
+  return ports;
+}
+
+/** The version of one service a workload is: named by its canonical revision; undefined when it does not run. */
+function version(service: string, w: WorkloadDoc, report: Report): (VersionModel & { at: SourceRef }) | undefined {
+  const labels = w.value.spec.template.metadata?.labels ?? {};
+  const { name, label } = revision(labels);
+  const at = valueAt(w.source, ['metadata', 'name']);
+  if (!isDnsLabel(name)) {
+    report('error', label ? valueAt(w.source, ['spec', 'template', 'metadata', 'labels', label]) : at, dnsLabelProblem(`version of ${w.kind} ${w.value.metadata.name}`, name));
+  }
+  const spec = versionSpec(w, report);
+  if (spec.replicas === 0) {
+    report('warning', valueAt(w.source, ['spec', 'replicas']), `${w.kind} ${w.value.metadata.name} has replicas: 0, so it does not run`);
+    return undefined;
+  }
+  if (spec.replicas > MAX_REPLICAS) {
+    report('error', valueAt(w.source, ['spec', 'replicas']), `${w.kind} ${w.value.metadata.name} has ${spec.replicas} replicas; localmesh runs at most ${MAX_REPLICAS} of a version`);
+  }
+  return { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec, at };
+}
+
+/** The services the Kubernetes Services of the mesh declare, sorted by fqdn. */
+export function buildKubeServices(resources: readonly ParsedResource[], report: Report): ServiceModel[] {
+  const workloads: WorkloadDoc[] = resources.flatMap((r) =>
+    r.kind === 'Deployment' || r.kind === 'StatefulSet' ? [{ kind: r.kind, value: r.value, source: r.source }] : [],
+  );
+  const selectedBy = new Map<WorkloadDoc, { service: string; at: SourceRef }>();
+  const declared = new Map<string, SourceRef>();
+  const services: ServiceModel[] = [];
+  for (const r of resources) {
+    if (r.kind !== 'Service') continue;
+    const svc = { value: r.value, source: r.source };
+    const { name } = r.value.metadata;
+    const namespace = namespaceOf(r.value);
+    const at = valueAt(r.source, ['metadata', 'name']);
+    if (!isDnsLabel(name)) report('error', at, dnsLabelProblem('Service name', name));
+    if (!isDnsLabel(namespace)) report('error', valueAt(r.source, ['metadata', 'namespace']), dnsLabelProblem('namespace', namespace));
+    const key = `${namespace}/${name}`;
+    const first = declared.get(key);
+    if (first) {
+      report('error', at, `Service ${key} is defined twice`, `the first is at ${formatRef(first)}; give one of them another name`);
+      continue;
+    }
+    declared.set(key, at);
+    const selector = r.value.spec.selector ?? {};
+    if (r.value.spec.type === 'ExternalName' || Object.keys(selector).length === 0) {
+      report('error', r.value.spec.type === 'ExternalName' ? valueAt(r.source, ['spec', 'type']) : keyAt(r.source, ['spec']),
+        `Service ${name} ${r.value.spec.type === 'ExternalName' ? 'is an ExternalName' : 'has no selector'}; localmesh runs the Deployments and StatefulSets a selector matches, and Services without one are not supported yet`);
+      continue;
+    }
+    const selected = workloads.filter((w) => selects(selector, w, namespace));
+    if (selected.length === 0) {
+      report('warning', valueAt(r.source, ['spec', 'selector']), `Service ${name} selects no Deployment or StatefulSet (${labelText(selector)}), so calls to it fail`);
+    }
+    const ports = servicePorts(svc, selected, report);
+    if (ports.length === 0 && !(r.value.spec.ports ?? []).some((p) => p.protocol !== 'UDP')) report('error', keyAt(r.source, ['spec', 'ports']), `Service ${name} has no TCP port for localmesh to serve`);
+
+    const versions = new Map<string, VersionModel & { at: SourceRef; workload: WorkloadDoc }>();
+    for (const w of selected) {
+      const other = selectedBy.get(w);
+      if (other) {
+        report('error', valueAt(r.source, ['spec', 'selector']),
+          `${w.kind} ${w.value.metadata.name} is selected by Services ${other.service} and ${name}; localmesh runs a workload for one Service only`,
+          `the other Service is at ${formatRef(other.at)}; give the pods of each Service their own labels`);
+        continue;
+      }
+      selectedBy.set(w, { service: name, at });
+      const v = version(name, w, report);
+      if (!v) continue;
+      const same = versions.get(v.name);
+      if (same) {
+        report('error', v.at, `${same.workload.kind}s ${same.workload.value.metadata.name} and ${w.value.metadata.name} of Service ${name} are both version ${v.name}; localmesh runs each version of a service as one workload`,
+          `give their pod templates distinct version labels (the first is at ${formatRef(same.at)})`);
+        continue;
+      }
+      versions.set(v.name, { ...v, workload: w });
+    }
+    services.push({
+      name,
+      namespace,
+      fqdn: fqdn(name, namespace),
+      ports,
+      versions: [...versions.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ name: n, proxy, labels, replicas, spec }) => ({ name: n, proxy, labels, replicas, spec })),
+      source: at,
+    });
+  }
+  for (const w of workloads) {
+    if (!selectedBy.has(w)) {
+      report('warning', valueAt(w.source, ['metadata', 'name']), `${w.kind} ${w.value.metadata.name} is selected by no Service, so localmesh does not run it`,
+        'localmesh runs the workloads of Services: add a Service whose selector matches its pod labels');
+    }
+  }
+  return services.sort((a, b) => (a.fqdn < b.fqdn ? -1 : a.fqdn > b.fqdn ? 1 : 0));
+}
