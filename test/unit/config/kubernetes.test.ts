@@ -192,6 +192,119 @@ metadata: {name: rb}
   });
 });
 
+describe('Kubernetes workloads: what localmesh cannot apply', () => {
+  it('serves no UDP port, runs only the first container, and skips a version with no replicas', () => {
+    const ports = '  - {name: dns, port: 53, protocol: UDP}\n';
+    const second = '      - {name: helper, image: helper:1}\n';
+    const files = {
+      'k.yaml': [`${SERVICE}${ports}`, deployment('v1', second), deployment('v2').replace('  selector:\n    matchLabels', '  replicas: 0\n  selector:\n    matchLabels')].join('---\n'),
+    };
+    expect(lines(files)).toEqual([
+      'k.yaml:11:37 warning: UDP port 53 (dns) of Service reviews is not served: Istio proxies TCP only',
+      'k.yaml:31:16 warning: container helper of Deployment reviews-v1 is not run: localmesh runs one app container per version, the first',
+      'k.yaml:38:13 warning: Deployment reviews-v2 has replicas: 0, so it does not run',
+    ]);
+    const { model } = load(files);
+    expect(model!.services[0]!.ports).toEqual([{ port: 9080, protocol: 'http', name: 'http' }]);
+    expect(model!.services[0]!.versions.map((v) => v.name)).toEqual(['v1']);
+  });
+
+  it('resolves a named target port to the container port', () => {
+    const named = deployment('v1').replace('containerPort: 9080', 'containerPort: 9080\n          name: web');
+    const service = SERVICE.replace('port: 9080', 'port: 9080\n    targetPort: web');
+    expect(lines({ 'k.yaml': `${service}---\n${named}` })).toEqual([]);
+    expect(lines({ 'k.yaml': `${service.replace('targetPort: web', 'targetPort: api')}---\n${named}` })).toEqual([
+      "k.yaml:11:17 error: target port 'api' of Service reviews names no port of container reviews in Deployment reviews-v1",
+    ]);
+  });
+
+  it('selects workloads of its own namespace only, and a StatefulSet as a Deployment', () => {
+    const other = deployment('v2').replace('name: reviews-v2', 'name: reviews-v2\n  namespace: other');
+    const sts = deployment('v3').replace('kind: Deployment', 'kind: StatefulSet');
+    const { model, diagnostics } = load({ 'k.yaml': [SERVICE, deployment('v1'), other, sts].join('---\n') });
+    expect(diagnostics.map((d) => d.message)).toEqual(['Deployment reviews-v2 is selected by no Service, so localmesh does not run it']);
+    expect(model!.services[0]!.versions.map((v) => v.name)).toEqual(['v1', 'v3']);
+  });
+
+  it('rejects a Service without a selector, an ExternalName, and a workload two Services select', () => {
+    const external = 'apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec: {type: ExternalName, externalName: example.com}\n';
+    const manual = 'apiVersion: v1\nkind: Service\nmetadata: {name: manual}\nspec: {ports: [{port: 80}]}\n';
+    const twice = SERVICE.replace('name: reviews', 'name: reviews-too');
+    expect(lines({ 'k.yaml': [SERVICE, deployment('v1'), external, manual, twice].join('---\n') }, 'error')).toEqual([
+      'k.yaml:34:14 error: Service ext is an ExternalName; localmesh runs the Deployments and StatefulSets a selector matches, and Services without one are not supported yet',
+      'k.yaml:39:1 error: Service manual has no selector; localmesh runs the Deployments and StatefulSets a selector matches, and Services without one are not supported yet',
+      'k.yaml:47:5 error: Deployment reviews-v1 is selected by Services reviews and reviews-too; localmesh runs a workload for one Service only',
+    ]);
+  });
+
+  it('reads what kubectl get -o yaml adds (status, defaults, managed fields)', () => {
+    const kubectl = `apiVersion: v1
+kind: List
+metadata: {resourceVersion: ""}
+items:
+- apiVersion: v1
+  kind: Service
+  metadata:
+    creationTimestamp: "2026-01-01T00:00:00Z"
+    labels: {app: reviews}
+    name: reviews
+    namespace: default
+    resourceVersion: "612"
+    uid: 0b0e3d9c-0000-4000-8000-000000000000
+  spec:
+    clusterIP: 10.96.12.7
+    clusterIPs: [10.96.12.7]
+    internalTrafficPolicy: Cluster
+    ipFamilies: [IPv4]
+    ipFamilyPolicy: SingleStack
+    ports:
+    - {name: http, port: 9080, protocol: TCP, targetPort: 9080}
+    selector: {app: reviews}
+    sessionAffinity: None
+    type: ClusterIP
+  status: {loadBalancer: {}}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    annotations: {deployment.kubernetes.io/revision: "1"}
+    generation: 1
+    name: reviews-v1
+    namespace: default
+  spec:
+    progressDeadlineSeconds: 600
+    replicas: 2
+    revisionHistoryLimit: 10
+    selector: {matchLabels: {app: reviews, version: v1}}
+    strategy: {rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}, type: RollingUpdate}
+    template:
+      metadata:
+        creationTimestamp: null
+        labels: {app: reviews, version: v1}
+      spec:
+        containers:
+        - image: reviews:1
+          imagePullPolicy: IfNotPresent
+          name: reviews
+          ports:
+          - {containerPort: 9080, protocol: TCP}
+          resources: {}
+          terminationMessagePath: /dev/termination-log
+          terminationMessagePolicy: File
+        dnsPolicy: ClusterFirst
+        restartPolicy: Always
+        schedulerName: default-scheduler
+        securityContext: {}
+        terminationGracePeriodSeconds: 30
+  status: {availableReplicas: 2, observedGeneration: 1, readyReplicas: 2, replicas: 2}
+`;
+    const { model, diagnostics } = load({ 'get.yaml': kubectl });
+    expect(diagnostics).toEqual([]);
+    expect(model!.services.map((s) => [s.fqdn, s.versions.map((v) => [v.name, v.replicas, v.spec.image])])).toEqual([
+      ['reviews.default.svc.cluster.local', [['v1', 2, 'reviews:1']]],
+    ]);
+  });
+});
+
 describe("Istio's bookinfo, unmodified", () => {
   const DIR = 'test/fixtures/istio/bookinfo';
   const files = ['bookinfo.yaml', 'bookinfo-gateway.yaml', 'destination-rule-all.yaml', 'virtual-service-reviews-90-10.yaml'];
