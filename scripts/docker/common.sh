@@ -11,3 +11,6 @@ step_start=0
 begin() { step_start=$(now); log "$1..."; }
 done_() { log "$1 ($(since "$step_start"))"; }
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# The local registry that stands in for Docker Hub on test machines (scripts/docker/setup starts
+# it as dockerd's registry mirror; scripts/docker/standins fill it). Users never run it.
+LOCALMESH_REGISTRY="${LOCALMESH_REGISTRY:-127.0.0.1:5000}"

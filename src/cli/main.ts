@@ -88,9 +88,18 @@ const COMMANDS: Record<string, Command> = {
   up: {
     help: up.help,
     reads: true,
-    options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false }, poll: { type: 'boolean', default: false } },
+    options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false }, poll: { type: 'boolean', default: false }, pull: { type: 'string' } },
     run: (dir, values, _args, runtimes) =>
-      up.run(dir, { detach: values.detach === true, poll: values.poll === true, ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}) }, runtimes),
+      up.run(
+        dir,
+        {
+          detach: values.detach === true,
+          poll: values.poll === true,
+          ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}),
+          ...(typeof values.pull === 'string' ? { pull: values.pull } : {}),
+        },
+        runtimes,
+      ),
   },
   down: {
     help: down.help,
@@ -141,7 +150,7 @@ const COMMANDS: Record<string, Command> = {
   },
   // Hidden (not in HELP): started by `mesh up -d` for a runtime that restarts what crashes.
   supervise: {
-    help: 'Usage: mesh supervise DIR\n\nStarted by mesh up -d (process runtime): restarts crashed processes until mesh down DIR.',
+    help: 'Usage: mesh supervise DIR\n\nStarted by mesh up -d: restarts crashed processes (process runtime) or stopped containers (Compose runtime) until mesh down DIR.',
     options: {},
     run: async (dir, _values, _args, runtimes) => {
       const run = await runtimes.running(dir);

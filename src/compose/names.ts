@@ -15,12 +15,14 @@ export interface Instance {
   app: string;
   proxy: string;
   init: string;
+  /** The namespace holder: `S-v-pod`. */
+  pod: string;
 }
 
 export function instances(proxyId: string, replicas: number): Instance[] {
   return Array.from({ length: replicas }, (_, i) => {
     const base = instanceName(proxyId, i + 1);
-    return { proxyId, app: base, proxy: sidecarName(base), init: `${base}-init` };
+    return { proxyId, app: base, proxy: sidecarName(base), init: `${base}-init`, pod: `${base}-pod` };
   });
 }
 
@@ -30,4 +32,4 @@ export const LABEL = {
   proxy: 'dev.localmesh.proxy',
   service: 'dev.localmesh.service',
 } as const;
-export type Role = 'control' | 'gateway' | 'proxy' | 'init' | 'app';
+export type Role = 'control' | 'gateway' | 'pod' | 'proxy' | 'init' | 'app';

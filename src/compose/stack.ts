@@ -1,32 +1,28 @@
 // The Compose stack of a mesh, as text and files (pure: the model and settings in, nothing
 // touched): DIR/.mesh/compose.yaml and one Envoy bootstrap per proxy in DIR/.mesh/envoy/.
-// Paths in the file are relative to DIR/.mesh/ (Compose resolves them against the file's
-// folder), so `docker compose -p PROJECT -f .mesh/compose.yaml up` works by hand too.
+// The stack's shape is data: the fragments in the top-level compose/ folder (the control plane,
+// one pod per workload instance, the gateway), filled in here. Paths in the file are relative to
+// DIR/.mesh/ (Compose resolves them against the file's folder), so
+// `docker compose -p PROJECT -f .mesh/compose.yaml up` works by hand too.
 //
-// Per workload instance (service S, version v, replica r):
-//   S-v-proxy  Envoy as uid 1337, the owner of the network namespace; admin on 127.0.0.1 only;
-//   S-v-init   capture rules (NET_ADMIN) in that namespace, then exits;
-//   S-v        the app in that namespace, once the init container succeeded.
-// Replicas are further triples (S-v-r2-proxy, …) whose proxies carry the alias S-v-proxy, so
+// Replicas are further pods (S-v-r2-pod, …) whose holders carry the alias S-v-proxy too, so
 // Compose DNS answers every replica for it: `network_mode: service:X` joins one container of X,
 // so Compose's own scaling (scale, deploy.replicas) cannot give each app its own sidecar.
-// Every proxy of S carries the aliases S, S.NAMESPACE and its fqdn: apps call plain names.
+import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { Document, isScalar, visit } from 'yaml';
+import { Document, isScalar, parse, visit } from 'yaml';
 import { gatewayHostPorts, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
 import { CONTROL_NAME, GATEWAY_PROXY, sidecarName } from '../config/names.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
+import { fillTemplate, type TemplateValues } from '../envoy/fill.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
-import type { Images } from './images.ts';
+import { ownImages, type Images, type OwnImage } from './images.ts';
 import { instances, LABEL, projectName, type Role } from './names.ts';
 
 export const CONTROL_PORTS = { xds: 15010, api: 15080 } as const;
-/** Where the mesh directory is mounted in the control plane. */
-const MESH_MOUNT = '/mesh';
 /** Where the app's folder (the mesh directory, or the ancestor its command reaches) is mounted. */
 const APP_MOUNT = '/app';
-const BOOTSTRAP_PATH = '/etc/envoy/bootstrap.json';
 
 export interface StackInput {
   model: MeshModel;
@@ -35,6 +31,8 @@ export interface StackInput {
   images: Images;
   /** Host port of the control plane's API (published on 127.0.0.1). */
   apiPort: number;
+  /** The localmesh installation (absolute), mounted read-only into the control plane. */
+  codeDir: string;
   bootstrap(options: AdsBootstrapOptions): EnvoyJson;
 }
 
@@ -52,8 +50,10 @@ export interface Stack {
   gateways: string[];
   /** The control plane's API on the host. */
   api: string;
-  /** The images the stack runs that Compose does not build: they must be on the machine. */
+  /** The images the stack runs that neither Compose nor mesh up builds: pulled when missing. */
   images: string[];
+  /** localmesh's own images the stack runs: mesh up builds them when missing. */
+  own: OwnImage[];
   /** The app services Compose builds, with their context relative to the mesh directory. */
   builds: BuiltService[];
   /**
@@ -140,8 +140,6 @@ const serviceNames = (service: ServiceModel) => [service.name, `${service.name}.
 const envStrings = (env: Record<string, string | number | boolean> = {}) =>
   Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
 
-const envoyCommand = (concurrency: number) => ['-c', BOOTSTRAP_PATH, '--log-level', 'warning', '--concurrency', String(concurrency)];
-
 /**
  * Block YAML, with lists of plain values on one line (`cap_add: [NET_ADMIN]`) as one writes them
  * by hand; values with a colon quoted there (Compose v1's YAML 1.1 parser stops at it otherwise).
@@ -158,16 +156,26 @@ function yamlText(value: unknown): string {
   return doc.toString({ lineWidth: 0 });
 }
 
+/** A fragment of compose/, parsed once. */
+const fragments = new Map<string, unknown>();
+function fragment(name: 'control' | 'pod' | 'gateway', values: TemplateValues): Record<string, ComposeService> {
+  const url = new URL(`../../compose/${name}.yaml`, import.meta.url);
+  if (!fragments.has(name)) fragments.set(name, parse(readFileSync(url, 'utf8')));
+  return fillTemplate(fragments.get(name), values, `compose/${name}.yaml`) as Record<string, ComposeService>;
+}
+
 export function generateStack(input: StackInput): Stack {
   const { model, meshDir, images } = input;
   const files = new Map<string, string>();
   const services: Record<string, ComposeService> = {};
-  const roles: Record<Role, string[]> = { control: [], gateway: [], proxy: [], init: [], app: [] };
+  const roles: Record<Role, string[]> = { control: [], gateway: [], pod: [], proxy: [], init: [], app: [] };
   const builds: BuiltService[] = [];
   const healthchecksNotRun: Stack['healthchecksNotRun'] = [];
-  const add = (name: string, role: Role, service: ComposeService) => {
-    services[name] = service;
-    roles[role].push(name);
+  const add = (role: Role, fragmentServices: Record<string, ComposeService>, roleOf: (name: string) => Role = () => role) => {
+    for (const [name, service] of Object.entries(fragmentServices)) {
+      services[name] = service;
+      roles[roleOf(name)].push(name);
+    }
   };
   const bootstrapFile = (proxy: string, service?: ServiceModel, version?: VersionModel): string => {
     const config = input.bootstrap({
@@ -183,88 +191,88 @@ export function generateStack(input: StackInput): Stack {
     });
     const path = `envoy/${proxy}.json`;
     files.set(path, JSON.stringify(config, null, 2) + '\n');
-    return `./${path}:${BOOTSTRAP_PATH}:ro`;
+    return `./${path}`;
   };
 
-  add(CONTROL_NAME, 'control', {
-    image: images.control,
-    init: true,
-    command: [
-      'control', '--dir', MESH_MOUNT, '--bind', '0.0.0.0', '--xds-port', String(CONTROL_PORTS.xds),
-      '--api-port', String(CONTROL_PORTS.api), '--poll', '--addressing', 'compose',
-    ],
-    volumes: [`..:${MESH_MOUNT}:ro`],
-    ports: [`127.0.0.1:${input.apiPort}:${CONTROL_PORTS.api}`],
-    healthcheck: {
-      test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${CONTROL_PORTS.api}/status').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
-      interval: '1s',
-      timeout: '2s',
-      retries: 3,
-      start_period: '30s',
-    },
-    labels: labels('control'),
-  });
+  add(
+    'control',
+    fragment('control', {
+      CONTROL: CONTROL_NAME,
+      NODE_IMAGE: images.node,
+      CODE_DIR: input.codeDir,
+      XDS_PORT: String(CONTROL_PORTS.xds),
+      API_PORT: String(CONTROL_PORTS.api),
+      API_HOST_PORT: String(input.apiPort),
+      LABELS: labels('control'),
+    }),
+  );
 
   for (const service of model.services) {
     for (const version of service.versions) {
-      const volume = bootstrapFile(version.proxy, service, version);
+      const bootstrap = bootstrapFile(version.proxy, service, version);
       const ids = { [LABEL.proxy]: version.proxy, [LABEL.service]: service.name };
       const image = appImage(version, meshDir, images);
       const probed = image.image === images.node && !image.build;
       if (version.spec.healthcheck && !probed) healthchecksNotRun.push({ service: service.name, version: version.name });
       const build = version.spec.build === undefined ? undefined : longBuild(version.spec.build);
-      for (const [i, instance] of instances(version.proxy, version.replicas).entries()) {
+      for (const instance of instances(version.proxy, version.replicas)) {
         if (build) builds.push({ service: instance.app, ...build });
-        add(instance.proxy, 'proxy', {
-          image: images.envoy,
-          user: '1337:1337',
-          command: envoyCommand(1),
-          volumes: [volume],
-          depends_on: [CONTROL_NAME],
-          networks: { default: { aliases: [...(i > 0 ? [sidecarName(version.proxy)] : []), ...serviceNames(service)] } },
-          labels: labels('proxy', ids),
-        });
-        add(instance.init, 'init', {
-          image: images.init,
-          network_mode: `service:${instance.proxy}`,
-          cap_add: ['NET_ADMIN'],
-          depends_on: [instance.proxy],
-          labels: labels('init', ids),
-        });
-        add(instance.app, 'app', {
-          ...image,
-          ...(version.spec.command !== undefined ? { command: version.spec.command } : {}),
-          init: true,
-          network_mode: `service:${instance.proxy}`,
-          environment: { ...envStrings(version.spec.env), PORT: String(service.ports[0]!.port) },
-          depends_on: { [instance.init]: { condition: 'service_completed_successfully' } },
-          ...(probed ? { healthcheck: nodeHealthcheck(service, version) } : {}),
-          labels: labels('app', ids),
-        });
+        const role: Record<string, Role> = { [instance.pod]: 'pod', [instance.init]: 'init', [instance.proxy]: 'proxy', [instance.app]: 'app' };
+        add(
+          'pod',
+          fragment('pod', {
+            POD: instance.pod,
+            INIT: instance.init,
+            PROXY: instance.proxy,
+            APP: instance.app,
+            CONTROL: CONTROL_NAME,
+            INIT_IMAGE: images.init,
+            ENVOY_IMAGE: images.envoy,
+            ALIASES: [sidecarName(version.proxy), ...serviceNames(service)],
+            BOOTSTRAP: bootstrap,
+            APP_IMAGE: image.image,
+            APP_BUILD: image.build,
+            APP_VOLUMES: image.volumes,
+            APP_WORKDIR: image.working_dir,
+            APP_COMMAND: version.spec.command,
+            APP_ENV: { ...envStrings(version.spec.env), PORT: String(service.ports[0]!.port) },
+            APP_HEALTHCHECK: probed ? nodeHealthcheck(service, version) : undefined,
+            POD_LABELS: labels('pod', ids),
+            INIT_LABELS: labels('init', ids),
+            PROXY_LABELS: labels('proxy', ids),
+            APP_LABELS: labels('app', ids),
+          }),
+          (name) => role[name]!,
+        );
       }
     }
   }
 
   const address = model.settings.gateway?.address ?? '127.0.0.1';
   const published = [...gatewayHostPorts(model)];
-  add(GATEWAY_PROXY, 'gateway', {
-    image: images.envoy,
-    user: '1337:1337',
-    command: envoyCommand(2),
-    volumes: [bootstrapFile(GATEWAY_PROXY)],
-    ports: published.map(([port, host]) => `${address}:${host}:${port}`),
-    depends_on: [CONTROL_NAME],
-    labels: labels('gateway', { [LABEL.proxy]: GATEWAY_PROXY }),
-  });
+  add(
+    'gateway',
+    fragment('gateway', {
+      GATEWAY: GATEWAY_PROXY,
+      CONTROL: CONTROL_NAME,
+      ENVOY_IMAGE: images.envoy,
+      BOOTSTRAP: bootstrapFile(GATEWAY_PROXY),
+      PORTS: published.length ? published.map(([port, host]) => `${address}:${host}:${port}`) : undefined,
+      LABELS: labels('gateway', { [LABEL.proxy]: GATEWAY_PROXY }),
+    }),
+  );
 
   const project = projectName(model.name);
   const urlHost = address === '0.0.0.0' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   const header = [
-    `Generated by localmesh (mesh up) from the mesh '${model.name}'; edits are overwritten on the next mesh up.`,
+    `Generated by localmesh (mesh up) from the mesh '${model.name}' and the fragments in localmesh's compose/ folder;`,
+    'edits are overwritten on the next mesh up.',
     `By hand, from the mesh directory: docker compose -p ${project} -f .mesh/compose.yaml up -d`,
     `(or docker-compose -p ${project} -f .mesh/compose.yaml up -d); stop it with down.`,
   ];
   const text = yamlText({ services });
+  const own = ownImages(images);
+  const ownTags = new Set(own.map((o) => o.tag));
   return {
     project,
     compose: header.map((line) => `# ${line}\n`).join('') + text,
@@ -273,7 +281,8 @@ export function generateStack(input: StackInput): Stack {
     proxyIds: [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), GATEWAY_PROXY],
     gateways: published.map(([, host]) => `http://${urlHost}:${host}/`),
     api: `http://127.0.0.1:${input.apiPort}`,
-    images: [...new Set(Object.values(services).filter((s) => !s.build).map((s) => String(s.image)))],
+    images: [...new Set(Object.values(services).filter((s) => !s.build).map((s) => String(s.image)))].filter((i) => !ownTags.has(i)),
+    own,
     builds,
     healthchecksNotRun,
   };

@@ -23,6 +23,8 @@ export interface UpOptions {
   detach: boolean;
   /** The control plane polls the mesh files instead of waiting for file events. */
   poll?: boolean;
+  /** Images: pull those missing (the default), always, or never (a runtime without images ignores it). */
+  pull?: 'missing' | 'always' | 'never';
   /** Progress and results, one line each. */
   say(line: string): void;
   /** How long start-up may take (each runtime has its default). */

@@ -1,8 +1,9 @@
 // The Envoy bootstrap of a proxy fed by the control plane over ADS: templates/envoy-bootstrap.json
 // with this proxy's values filled in. The template holds everything fixed (the xds_cluster with
 // HTTP/2 and reconnect backoff, ADS for LDS/CDS, the internal listener extension, the Prometheus
-// and health listeners); a `"${NAME}"` string there is replaced by the value of NAME, typed.
+// and health listeners); a `"${NAME}"` string there is replaced by the value of NAME, typed (envoy/fill.ts).
 import { readFileSync } from 'node:fs';
+import { fillTemplate } from '../envoy/fill.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 export interface AdsBootstrapOptions {
@@ -39,7 +40,7 @@ export function adsBootstrap(options: AdsBootstrapOptions): EnvoyJson {
   const metadata: EnvoyJson = { proxy_kind: options.kind ?? (service ? 'sidecar' : 'gateway') };
   if (service) metadata.service = service;
   if (version) metadata.version = version;
-  const config = fill(template, {
+  const config = fillTemplate(template, {
     PROXY: proxy,
     CLUSTER: service ?? proxy,
     METADATA: metadata,
@@ -50,25 +51,10 @@ export function adsBootstrap(options: AdsBootstrapOptions): EnvoyJson {
     LISTEN_ADDRESS: options.listenAddress,
     STATS_PORT: statsPort ?? 0,
     HEALTH_PORT: healthPort ?? 0,
-  }) as EnvoyJson;
+  }, BOOTSTRAP_TEMPLATE.pathname) as EnvoyJson;
   const wanted: Record<string, number | undefined> = { prometheus_stats: statsPort, health: healthPort };
   const statics = config.static_resources as { listeners: EnvoyJson[]; clusters: EnvoyJson[] };
   statics.listeners = statics.listeners.filter((l) => wanted[String(l.name)] !== undefined);
   if (statics.listeners.length === 0) statics.clusters = statics.clusters.filter((c) => c.name !== 'envoy_admin');
   return config;
-}
-
-const PLACEHOLDER = /^\$\{(\w+)\}$/;
-
-/** A copy of `value` with every `"${NAME}"` string replaced by `values[NAME]`. */
-function fill(value: unknown, values: Record<string, unknown>): unknown {
-  if (Array.isArray(value)) return value.map((v) => fill(v, values));
-  if (typeof value === 'string') {
-    const name = PLACEHOLDER.exec(value)?.[1];
-    if (name === undefined) return value;
-    if (!(name in values)) throw new Error(`${BOOTSTRAP_TEMPLATE.pathname}: no value for \${${name}}`);
-    return values[name];
-  }
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values)]));
 }

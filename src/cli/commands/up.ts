@@ -4,7 +4,7 @@ import type { Runtimes } from '../../runtime/contract.ts';
 import * as dashboard from './dashboard.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d] [--poll]
+export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d] [--poll] [--pull missing|always|never]
 
 Validates the mesh in DIR (the first argument or --dir DIR; default: the current directory) and
 runs it: the control plane, an Envoy beside every service version, the ingress gateway and the
@@ -17,8 +17,12 @@ Runtimes:
   docker   the Compose stack: DIR/.mesh/compose.yaml (run it by hand with
            docker compose -p NAME -f .mesh/compose.yaml up), an Envoy sidecar container
            beside each app container with transparent capture, the control plane and the
-           gateway in containers. Uses the local images only (scripts/docker/build-images);
-           LOCALMESH_COMPOSE=v1|v2 picks docker-compose or docker compose; the control
+           gateway in containers. Pulls the official images it runs (envoyproxy/envoy,
+           node) when missing, and builds localmesh/init (iptables on the official Debian
+           image) from templates/docker/ on first use, with progress; the control plane is
+           the node image running this installation's code, mounted read-only. Pods heal:
+           restart policies and a healer bring back a stopped proxy, app or control plane.
+           On a stack that is up already (or half-dead), mesh up reconciles it. LOCALMESH_COMPOSE=v1|v2 picks docker-compose or docker compose; the control
            plane's API is published on 127.0.0.1:15080 (LOCALMESH_API_PORT: another, 0 any).
 Without --runtime: docker when a Docker engine answers, else process.
 
@@ -39,6 +43,7 @@ On the process runtime, command is the app itself: a list is run as is, a string
 Options:
   --runtime NAME  process or docker
   -d, --detach    leave it running in the background (stop it with mesh down)
+  --pull POLICY   images: pull those missing (default), always, or never (as Compose's --pull)
   --poll          the control plane polls the mesh files every 100 ms instead of waiting for
                   file events (for folders that deliver none; the docker runtime always polls
                   its read-only mount)
@@ -49,7 +54,11 @@ In the foreground, Ctrl-C stops everything it started; in a terminal, the dashbo
 (mesh dashboard --help) and quitting it with q stops the mesh too. Until the mesh is up (with
 -d too, until mesh up -d returns), Ctrl-C stops what it had started, says so and exits 130.`;
 
-export async function run(dir: string, options: { runtime?: string; detach: boolean; poll?: boolean }, runtimes: Runtimes): Promise<number> {
+const PULL = ['missing', 'always', 'never'] as const;
+
+export async function run(dir: string, options: { runtime?: string; detach: boolean; poll?: boolean; pull?: string }, runtimes: Runtimes): Promise<number> {
+  const pull = PULL.find((p) => p === options.pull);
+  if (options.pull !== undefined && !pull) throw new UsageError(`--pull is missing, always or never, not ${options.pull}.`);
   const say = (line: string) => console.log(line);
   const named = options.runtime === undefined ? undefined : runtimes.named(options.runtime);
   if (options.runtime !== undefined && !named) {
@@ -77,7 +86,7 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
   }
   // In a terminal, the foreground shows the dashboard; quitting it (q) stops the mesh it started.
   const watch = process.stdout.isTTY && process.stdin.isTTY ? () => dashboard.run(dir, {}, runtimes).then(() => undefined) : undefined;
-  const up = { detach: options.detach, poll: options.poll === true, say, ...(watch ? { watch } : {}) };
+  const up = { detach: options.detach, poll: options.poll === true, say, ...(pull ? { pull } : {}), ...(watch ? { watch } : {}) };
   try {
     return await runtime.up(model, dir, up);
   } catch (error) {

@@ -59,7 +59,6 @@ export const Settings = z.strictObject({
       envoy: z.string().min(1).optional(),
       node: z.string().min(1).optional(),
       init: z.string().min(1).optional(),
-      control: z.string().min(1).optional(),
     })
     .optional(),
   gateway: z

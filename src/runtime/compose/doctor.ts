@@ -1,8 +1,8 @@
 // `mesh doctor`: every engine problem the Compose runtime can meet, checked up front and said as
-// a sentence — Docker not running, Compose missing, images missing (no registry to pull from),
-// NET_ADMIN refused, ports in use, names taken by something else.
+// a sentence — Docker not running, Compose missing, what mesh up will pull or build, NET_ADMIN
+// refused, ports in use, names taken by something else.
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
-import { resolveImages } from '../../compose/images.ts';
+import { ownImages, resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
 import { CONTROL_PORTS } from '../../compose/stack.ts';
 import type { Check } from '../contract.ts';
@@ -10,6 +10,7 @@ import { portFree } from '../ports.ts';
 import { findCompose } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
 import type { Engine } from './engine.ts';
+import { imagePlan } from './images.ts';
 import { readComposeState, meshStateDir } from './state.ts';
 
 const ok = (text: string): Check => ({ level: 'ok', text });
@@ -31,13 +32,13 @@ export async function doctor(engine: Engine, dir: string, model: MeshModel | und
   checks.push(chosen);
 
   const images = resolveImages(model?.settings ?? {}, env);
-  const missing = await engine.missingImages(Object.values(images));
-  checks.push(
-    missing.length
-      ? fail(`Images missing (localmesh does not pull): ${missing.join(', ')}. Pull them, or build them from this machine's own binaries with scripts/docker/build-images.`)
-      : ok(`Images present: ${Object.values(images).join(', ')}.`),
-  );
-  if (!missing.includes(images.init)) {
+  const own = ownImages(images);
+  const plan = await imagePlan(engine, { images: [images.envoy, images.node, ...(own.length ? [] : [images.init])], own });
+  const sizes = await Promise.all(plan.present.map(async (i) => `${i} (${(((await engine.imageSize(i)) ?? 0) / 1e6).toFixed(0)} MB)`));
+  if (plan.present.length) checks.push(ok(`Images present: ${sizes.join(', ')}.`));
+  if (plan.pull.length) checks.push(warn(`mesh up will pull ${plan.pull.join(', ')} (sizes as the registry says; typically 50-110 MB each).`));
+  if (plan.build.length) checks.push(warn(`mesh up will build ${plan.build.join(', ')} from templates/docker/ (apt-get install iptables on debian:bookworm-slim, about 60 MB on its base).`));
+  if (plan.present.includes(images.init)) {
     const capture = await engine.captureWorks(images.init).catch((e: Error) => ({ ok: false, log: `    ${e.message}` }));
     checks.push(
       capture.ok

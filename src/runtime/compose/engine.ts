@@ -3,7 +3,20 @@
 // sentences (images missing, names taken, NET_ADMIN refused). An Engine is a value: the
 // composition root (runtime/registry.ts) makes one, and a test can make its own.
 import Docker from 'dockerode';
+import { fileURLToPath } from 'node:url';
+import type { OwnImage } from '../../compose/images.ts';
 import { indented } from '../log-tail.ts';
+import type { AuthConfig } from './credentials.ts';
+
+/** One line of the engine's progress stream (a pull or a build), as the Engine API sends it. */
+export interface ProgressEvent {
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  /** A build's output. */
+  stream?: string;
+  error?: string;
+}
 
 const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
@@ -114,6 +127,51 @@ export class Engine {
     };
   }
 
+  /** Calls `handler` with each container of the stack that stops (its id and Compose service); returns the stop function. */
+  async onDie(project: string, handler: (id: string, service: string) => void): Promise<() => void> {
+    const stream = await this.#docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [`${PROJECT_LABEL}=${project}`] } });
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const event = JSON.parse(line) as EngineEvent;
+          handler(event.Actor.ID, event.Actor.Attributes[SERVICE_LABEL] ?? '');
+        } catch {
+          // not an event
+        }
+      }
+    });
+    stream.on('error', () => undefined);
+    return () => (stream as unknown as { destroy(): void }).destroy();
+  }
+
+  /** Whether a container runs (or the engine is restarting it); undefined when it is gone. */
+  async containerStatus(id: string): Promise<{ running: boolean; restarting: boolean; exitCode: number; startedAt: string } | undefined> {
+    return this.#docker
+      .getContainer(id)
+      .inspect()
+      .then(
+        (c) => ({ running: c.State.Running, restarting: c.State.Restarting, exitCode: c.State.ExitCode, startedAt: c.State.StartedAt }),
+        () => undefined,
+      );
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#docker.getContainer(id).start();
+  }
+
+  async restartContainer(id: string): Promise<void> {
+    await this.#docker.getContainer(id).restart({ t: 2 });
+  }
+
+  /** Waits until a container stops; its exit code. */
+  async waitContainer(id: string): Promise<number> {
+    const { StatusCode } = (await this.#docker.getContainer(id).wait()) as { StatusCode: number };
+    return StatusCode;
+  }
+
   /** The images of `names` this engine does not have. */
   async missingImages(names: readonly string[]): Promise<string[]> {
     const missing: string[] = [];
@@ -189,6 +247,38 @@ export class Engine {
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  /** Pulls an image, each progress event to `onEvent`; rejects with the engine's error. */
+  async pull(image: string, auth: AuthConfig | undefined, onEvent: (event: ProgressEvent) => void): Promise<void> {
+    const stream = await this.#docker.pull(image, auth ? { authconfig: auth } : {});
+    await this.#follow(stream, onEvent);
+  }
+
+  /** Builds one of localmesh's own images (the classic builder; its base must be there), progress to `onEvent`. */
+  async build(image: OwnImage, labels: Record<string, string>, onEvent: (event: ProgressEvent) => void): Promise<void> {
+    const context = { context: fileURLToPath(image.context), src: [...image.files] };
+    const stream = await this.#docker.buildImage(context, { t: image.tag, dockerfile: image.dockerfile, labels, rm: true, forcerm: true });
+    await this.#follow(stream, onEvent);
+  }
+
+  #follow(stream: NodeJS.ReadableStream, onEvent: (event: ProgressEvent) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failure: string | undefined;
+      this.#docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : failure ? reject(new Error(failure)) : resolve()),
+        (event: ProgressEvent) => {
+          if (event.error) failure ??= event.error;
+          onEvent(event);
+        },
+      );
+    });
+  }
+
+  /** The size of an image on this engine, in bytes; undefined when it is not there. */
+  async imageSize(name: string): Promise<number | undefined> {
+    return this.#docker.getImage(name).inspect().then((i) => i.Size, () => undefined);
   }
 
   /** Removes images by name; those that do not exist are skipped. */

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Runtime } from '../contract.ts';
 import { dockerAnswers } from './docker.ts';
 import { doctor } from './doctor.ts';
+import { superviseCompose } from './heal.ts';
 import type { Engine } from './engine.ts';
 import { readComposeState, type ComposeRunState } from './state.ts';
 import { composeLogs, downCompose, upCompose } from './up.ts';
@@ -28,13 +29,17 @@ export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
     facts: (state) => ({ project: state.project }),
     // The control plane sees the mesh directory mounted at /mesh.
     hostPath: (state, file) => (file.startsWith('/mesh') ? resolve(state.dir) + file.slice('/mesh'.length) : file),
-    workloads: async (state) =>
-      (await engine.stackContainers(state.project)).map((c) => ({
+    workloads: async (state) => {
+      const containers = await engine.stackContainers(state.project);
+      const runs = new Map(containers.map((c) => [c.service, c.state === 'running']));
+      return containers.map((c) => ({
         name: c.service,
         state: c.exitCode !== undefined ? `${c.state} (${c.exitCode})` : c.state,
         ...(c.health ? { health: c.health } : {}),
         running: c.state === 'running',
-      })),
+        ...unreachable(c.service, state.services, runs),
+      }));
+    },
     async logs(dir, options) {
       const state = await readComposeState(dir);
       return state ? composeLogs(dir, state, options.filter, options.follow) : undefined;
@@ -46,6 +51,14 @@ export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
       return container ? engine.containerLog(container.id, lines).catch(() => []) : [];
     },
     running: async () => ((await dockerAnswers()) ? engine.meshesRunning().catch(() => []) : []),
+    supervise: (dir) => superviseCompose(engine, dir),
     doctor: (dir, model) => doctor(engine, dir, model),
   };
+}
+
+/** An app that runs while its pod's holder or sidecar does not: no call reaches it, and it reaches nothing. */
+function unreachable(service: string, roles: ComposeRunState['services'], runs: Map<string, boolean>): { problem?: string } {
+  if (!roles.app.includes(service) || !runs.get(service)) return {};
+  const down = [`${service}-pod`, `${service}-proxy`].filter((name) => (roles.pod.includes(name) || roles.proxy.includes(name)) && runs.get(name) !== true);
+  return down.length ? { problem: `unreachable: ${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} down (the healer starts ${down.length > 1 ? 'them' : 'it'} again; mesh up reconciles)` } : {};
 }

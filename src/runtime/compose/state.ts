@@ -15,6 +15,8 @@ export interface ComposeRunState extends RunStateBase {
   /** Compose services by role. */
   services: Stack['services'];
   proxyIds: string[];
+  /** The detached healer (`mesh supervise DIR`) of a `mesh up -d`. */
+  supervisor?: { pid: number; startTime?: string };
 }
 
 export const meshStateDir = (dir: string) => join(resolve(dir), '.mesh');

@@ -1,10 +1,14 @@
 // The Compose runtime: `mesh up` (the default when a Docker engine answers), `mesh down` and
 // `mesh logs` for a mesh run as a Compose stack. `mesh up` generates DIR/.mesh/compose.yaml,
-// checks what would stop Compose (names taken, ports in use, images missing: there is no
-// registry to pull from), runs `compose up -d`, shows the engine's events as progress, and waits
+// checks what would stop Compose (names taken, ports in use), pulls and builds the images the
+// stack runs (images.ts), runs `compose up -d`, shows the engine's events as progress, and waits
 // until every init container has installed its capture rules, every container runs (healthy
-// where it has a healthcheck), every proxy is SYNCED and the gateway answers.
+// where it has a healthcheck), every proxy is SYNCED and the gateway answers. On a stack of the
+// same directory that is up already (whole or half-dead), it does the same as a reconcile, as
+// `docker compose up -d` does: what is missing is created, what is dead started, what changed
+// recreated. Then the healer (heal.ts) keeps it so.
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
 import { generateStack, CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
@@ -12,6 +16,7 @@ import { resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
 import { adsBootstrap } from '../../xds/bootstrap.ts';
 import type { UpOptions } from '../contract.ts';
+import { alive, startSupervisor, stopSupervisor } from '../detached.ts';
 import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
 import { freePorts, portFree } from '../ports.ts';
 import { httpOk, NeverReady, unsynced, waitUntil } from '../readiness.ts';
@@ -19,8 +24,14 @@ import { recordBuilds, recordedBuilds, staleBuilds } from './build-context.ts';
 import { composeFile, findCompose, runCompose, runComposeInteractive, type ComposeCli } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
 import { meshDirOf, type Engine, type StackContainer } from './engine.ts';
+import { healStack } from './heal.ts';
+import { ensureImages } from './images.ts';
 import { versionFieldAt } from './mesh-source.ts';
 import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeRunState } from './state.ts';
+
+/** The localmesh installation, mounted into the control plane; and the CLI, for `mesh supervise`. */
+const CODE_DIR = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+const MESH_BIN = fileURLToPath(new URL('../../../bin/mesh.js', import.meta.url));
 
 /**
  * The host port of the control plane's API: LOCALMESH_API_PORT (0: a free one), else 15080, or a
@@ -37,16 +48,16 @@ async function apiPort(env: Record<string, string | undefined>, say: (line: stri
 }
 
 /**
- * The sentence for a stack of this mesh's name that is up already, naming the directory it runs
- * from (another mesh may share the name); undefined when none is up.
+ * Whether a stack of this mesh's name exists already: `mine` (from this directory: mesh up
+ * reconciles it), or the sentence for one that runs from another directory (another mesh may
+ * share the name); undefined when there is none.
  */
-async function alreadyUp(engine: Engine, model: MeshModel, meshDir: string, project: string): Promise<string | undefined> {
-  const running = (await engine.stackContainers(project)).filter((c) => c.state === 'running');
-  if (running.length === 0) return undefined;
-  const from = running.map(meshDirOf).find((d) => d !== undefined);
-  if (from === undefined || from === resolve(meshDir)) {
-    return `The mesh ${model.name} is already up in ${meshDir} (Compose project ${project}); run mesh down ${meshDir} first.`;
-  }
+async function existing(engine: Engine, model: MeshModel, meshDir: string, project: string): Promise<'mine' | string | undefined> {
+  const containers = await engine.stackContainers(project);
+  if (containers.length === 0) return undefined;
+  const from = containers.map(meshDirOf).find((d) => d !== undefined);
+  if (from === undefined || from === resolve(meshDir)) return 'mine';
+  if (!containers.some((c) => c.state === 'running')) return undefined;
   return (
     `A mesh of the same name (${model.name}, Compose project ${project}) runs from ${from}; ` +
     `run mesh down ${from} first, or give this mesh another metadata.name.`
@@ -54,8 +65,10 @@ async function alreadyUp(engine: Engine, model: MeshModel, meshDir: string, proj
 }
 
 /** Everything else that would make `compose up` fail, as sentences. */
-async function preflight(engine: Engine, model: MeshModel, dir: string, stack: Stack, apiHostPort: number): Promise<string[]> {
+async function preflight(engine: Engine, model: MeshModel, dir: string, stack: Stack, apiHostPort: number, reconcile: boolean): Promise<string[]> {
   const problems = await engine.clashes(stack.project, meshStateDir(dir));
+  // A stack that is up publishes these ports itself.
+  if (reconcile) return problems;
   const address = model.settings.gateway?.address ?? '127.0.0.1';
   for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
     if (!(await portFree(hostPort, address))) {
@@ -66,12 +79,6 @@ async function preflight(engine: Engine, model: MeshModel, dir: string, stack: S
     }
   }
   if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
-  for (const image of await engine.missingImages(stack.images)) {
-    problems.push(
-      `The image ${image} is not on this machine (localmesh does not pull): docker pull ${image}, or build ` +
-        `it from this machine's own binaries with scripts/docker/build-images (it builds and tags every image the stack uses).`,
-    );
-  }
   return problems;
 }
 
@@ -84,7 +91,7 @@ export function composeFailure(output: string): string {
       : /is already in use by container|Conflict\./i.test(output)
         ? 'A container name the mesh needs is taken by another container'
         : /pull access denied|manifest unknown|no such host|failed to resolve reference|i\/o timeout/i.test(output)
-          ? 'An image is missing and cannot be pulled (no registry is reachable)'
+          ? 'An image is missing and cannot be pulled (is the registry reachable? docker pull it by hand)'
           : /operation not permitted|permission denied/i.test(output)
             ? 'The engine refused a permission the stack needs (NET_ADMIN for the capture rules)'
             : 'Compose failed';
@@ -188,12 +195,12 @@ export async function upCompose(engine: Engine, model: MeshModel, meshDir: strin
   const dir = resolve(meshDir);
   const env = options.env ?? process.env;
   const cli = await findCompose(env);
-  // Already up goes first: nothing else (such as the API port it would publish on) matters then.
-  const up = await alreadyUp(engine, model, meshDir, projectName(model.name));
-  if (up) throw new Error(up);
+  // Up from elsewhere goes first: nothing else (such as the API port it would publish on) matters then.
+  const found = await existing(engine, model, meshDir, projectName(model.name));
+  if (found !== undefined && found !== 'mine') throw new Error(found);
   const interrupt = onInterrupt();
   try {
-    return await startAndRun(engine, model, meshDir, dir, cli, env, options, interrupt);
+    return await startAndRun(engine, model, meshDir, dir, cli, env, options, interrupt, found === 'mine');
   } finally {
     interrupt.dispose();
   }
@@ -208,23 +215,30 @@ async function startAndRun(
   env: Record<string, string | undefined>,
   options: UpOptions,
   interrupt: Interrupt,
+  reconcile: boolean,
 ): Promise<number> {
   const { say } = options;
   const { signal } = interrupt;
   let stack: Stack | undefined;
   let started = false;
   let stopEvents = () => undefined as void;
+  const before = reconcile ? await readComposeState(dir) : undefined;
   try {
+    if (before?.supervisor && alive(before.supervisor)) await stopSupervisor(before.supervisor);
     stack = generateStack({
       model,
       meshDir: dir,
       images: resolveImages(model.settings, env),
-      apiPort: await apiPort(env, say),
+      // A stack that is up keeps its API port: another one would recreate the control plane.
+      apiPort: before ? Number(new URL(before.api).port) : await apiPort(env, say),
+      codeDir: CODE_DIR,
       bootstrap: adsBootstrap,
     });
-    const problems = await preflight(engine, model, meshDir, stack, Number(new URL(stack.api).port));
+    const problems = await preflight(engine, model, meshDir, stack, Number(new URL(stack.api).port), reconcile);
     if (problems.length) throw new Error(problems.join('\n  '));
     for (const warning of await stackWarnings(model, stack)) say(warning);
+    interrupt.check();
+    await ensureImages(engine, stack, { policy: options.pull ?? 'missing', say, env });
     interrupt.check();
 
     await writeStack(dir, stack);
@@ -233,15 +247,20 @@ async function startAndRun(
       dir,
       project: stack.project,
       compose: cli.variant,
-      startedAt: new Date().toISOString(),
+      startedAt: before?.startedAt ?? new Date().toISOString(),
       api: stack.api,
       gateways: stack.gateways,
       services: stack.services,
       proxyIds: stack.proxyIds,
     };
     await writeComposeState(dir, state);
-    say(`Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`);
-    started = true;
+    say(
+      reconcile
+        ? `The Compose stack ${stack.project} exists: reconciling it (creating what is missing, starting what stopped, recreating what changed)`
+        : `Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`,
+    );
+    // A reconciled stack that fails to come up stays as it is: it ran before this mesh up.
+    started = !reconcile;
     stopEvents = await engine.watchEvents(stack.project, say);
     await buildChanged(cli, stack, dir, say, signal);
     const composeUp = await runCompose(cli, stack.project, dir, ['up', '-d', '--remove-orphans'], signal);
@@ -253,6 +272,8 @@ async function startAndRun(
   } catch (error) {
     stopEvents();
     const by = interrupt.received();
+    // A reconcile that failed leaves the stack as it was, healed as it was.
+    if (before?.supervisor && !by) await startDetachedHealer(dir, new AbortController().signal).catch(() => undefined);
     if (started && stack) {
       say(by ? `${signalName(by)}: removing what mesh up started` : 'Removing what was started');
       await downStack(engine, cli, stack.project, dir, false);
@@ -267,9 +288,12 @@ async function startAndRun(
   for (const url of stack.gateways) say(`Gateway: ${url}`);
   say(`Control plane API: ${stack.api}`);
   if (options.detach) {
+    await startDetachedHealer(dir, signal);
     say(`Running in the background (status: mesh status ${meshDir}; logs: mesh logs ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
+  const healing = new AbortController();
+  void healStack(engine, stack.project, stack.services, { say, signal: healing.signal });
   if (options.watch) {
     const stopped = new Promise((done) => (signal.aborted ? done(undefined) : signal.addEventListener('abort', done, { once: true })));
     await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);
@@ -277,11 +301,19 @@ async function startAndRun(
     say('Following the logs; Ctrl-C stops the mesh.');
     await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], signal);
   }
+  healing.abort();
   say('Stopping');
   await downStack(engine, cli, stack.project, dir, false);
   await removeComposeState(dir);
   say('Stopped.');
   return 0;
+}
+
+/** Starts `mesh supervise DIR` (the healer of a detached run) and waits until it recorded itself in docker.json. */
+async function startDetachedHealer(dir: string, signal: AbortSignal): Promise<void> {
+  const log = `${meshStateDir(dir)}/mesh-supervisor.log`;
+  const exited = startSupervisor([process.execPath, MESH_BIN], dir, log);
+  await waitUntil('the healer (mesh supervise)', async () => (await readComposeState(dir))?.supervisor !== undefined, { timeoutMs: 15_000, exited, signal });
 }
 
 /** `compose down`, then whatever it left (a file edited by hand, an orphan) removed through the engine. */
@@ -297,6 +329,8 @@ async function downStack(engine: Engine, cli: ComposeCli | undefined, project: s
  */
 export async function downCompose(engine: Engine, meshDir: string, options: { volumes: boolean; say(line: string): void }): Promise<boolean> {
   const state = await readComposeState(meshDir);
+  // The healer first, so that nothing is started again while the stack goes.
+  if (state?.supervisor && alive(state.supervisor)) await stopSupervisor(state.supervisor);
   const project = state?.project ?? ((await dockerAnswers()) ? await engine.projectFrom(resolve(meshDir)) : undefined);
   if (!project) return false;
   const cli = await findCompose({ ...(state ? { LOCALMESH_COMPOSE: state.compose } : {}), ...process.env }).catch(() => findCompose().catch(() => undefined));

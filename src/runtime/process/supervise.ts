@@ -11,10 +11,13 @@
 // crashes: in `mesh up`'s own process in the foreground, in `mesh supervise DIR` (a process of
 // its own that outlives `mesh up -d`, stopped by `mesh down`) for a detached run.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { afterCrash, alive, identity, procStat, RESTART, startTime, type CrashHistory } from '../detached.ts';
 import { sleep } from '../interrupt.ts';
 import { readSpecs, readState, statePaths, writeState, type ProcessRecord, type Role } from './state.ts';
+
+export { afterCrash, alive, identity, RESTART, startSupervisor, stopSupervisor, type CrashHistory } from '../detached.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -38,19 +41,6 @@ const KEEPER = '"$0" "$@" & wait $!';
 /** The same for a command line. */
 const keeperOf = (line: string) => `( ${line}
 ) & wait $!`;
-
-/** Fields after the command name in /proc/PID/stat (state is the first); undefined without /proc. */
-function stat(pid: number | string): string[] | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Linux's start time of a process (field 22 of /proc/PID/stat). */
-const startTime = (pid: number): string | undefined => stat(pid)?.[19];
 
 export function start(spec: ProcessSpec): Started {
   const command = typeof spec.command === 'string' ? [spec.command] : spec.command;
@@ -90,21 +80,10 @@ function liveGroups(): Set<number> | undefined {
   }
   const groups = new Set<number>();
   for (const pid of pids) {
-    const fields = stat(pid);
+    const fields = procStat(pid);
     if (fields && fields[0] !== 'Z') groups.add(Number(fields[2]));
   }
   return groups;
-}
-
-/** Whether one process runs (not a zombie) and is the same one, where that can be told. */
-export function alive(p: { pid: number; startTime?: string }): boolean {
-  try {
-    process.kill(p.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const fields = stat(p.pid);
-  return !fields || (fields[0] !== 'Z' && (p.startTime === undefined || fields[19] === p.startTime));
 }
 
 /** The recorded processes of which something still runs: the keeper, or its command after it. */
@@ -119,12 +98,6 @@ export function stillRunning(records: readonly ProcessRecord[]): ProcessRecord[]
     return leader === undefined || record.startTime === undefined || leader === record.startTime;
   });
 }
-
-/** Where the record carries Linux's start time of the process (for `alive`). */
-export const identity = (pid: number): { pid: number; startTime?: string } => {
-  const when = startTime(pid);
-  return when ? { pid, startTime: when } : { pid };
-};
 
 function signal(record: ProcessRecord, name: NodeJS.Signals): void {
   try {
@@ -147,34 +120,6 @@ export async function stopAll(records: readonly ProcessRecord[], graceMs = 5000)
 }
 
 // ---- restarting what crashed ----
-
-/** When a crashed process is started again, and when it is given up. */
-export const RESTART = {
-  /** The first restart's delay, doubled for each crash in a row up to `maxMs`. */
-  firstMs: 100,
-  maxMs: 5000,
-  /** A process that ran this long before it crashed starts again at `firstMs`. */
-  resetAfterMs: 10_000,
-  /** This many crashes within `withinMs`: no longer restarted. */
-  crashes: 5,
-  withinMs: 60_000,
-};
-
-export interface CrashHistory {
-  /** When it crashed (ms), within the last `withinMs`. */
-  times: number[];
-  /** Crashes in a row, each after a run shorter than `resetAfterMs`. */
-  streak: number;
-}
-
-/** After a crash at `now` of a process that ran `ranMs`: the delay before it starts again, or give up. Pure. */
-export function afterCrash(history: CrashHistory, ranMs: number, now: number, policy = RESTART): { history: CrashHistory; delayMs?: number } {
-  const streak = ranMs >= policy.resetAfterMs ? 1 : history.streak + 1;
-  const times = [...history.times.filter((t) => now - t < policy.withinMs), now];
-  const next = { times, streak };
-  if (times.length >= policy.crashes) return { history: next };
-  return { history: next, delayMs: Math.min(policy.firstMs * 2 ** (streak - 1), policy.maxMs) };
-}
 
 export interface SuperviseOptions {
   /** The mesh directory as the user named it, for the sentence after repeated crashes. */
@@ -278,26 +223,6 @@ export class Supervisor {
  * (no keeper: it records its own pid), which outlives `mesh up -d`; its output goes to `log`.
  * Settles with how it exited, should it exit.
  */
-export function startSupervisor(mesh: readonly string[], dir: string, log: string): Promise<string> {
-  const fd = openSync(log, 'a');
-  try {
-    const child = spawn(mesh[0]!, [...mesh.slice(1), 'supervise', dir], { cwd: dir, detached: true, stdio: ['ignore', fd, fd] });
-    child.unref();
-    return new Promise<string>((resolve) => {
-      child.once('error', (error) => resolve(`could not start: ${error.message}`));
-      child.once('exit', (code, sig) => resolve(`exited with ${sig ?? `code ${code}`}`));
-    });
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Asks the supervisor to stop (SIGTERM to its group), SIGKILL after `graceMs`; resolves once it is gone. */
-export async function stopSupervisor(supervisor: { pid: number; startTime?: string }, graceMs = 5000): Promise<void> {
-  const record = { name: 'mesh-supervisor', role: 'control' as const, ...supervisor, command: [], log: '' };
-  await stopAll([record], graceMs);
-}
-
 /**
  * `mesh supervise DIR`: the detached supervisor of a `mesh up -d` run. Records itself in
  * state.json, restarts what crashes until SIGTERM (`mesh down`), one line per event on stdout.

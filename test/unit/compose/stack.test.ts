@@ -25,36 +25,50 @@ function mapVersions(m: MeshModel, f: (v: VersionModel) => VersionModel): MeshMo
 type Services = Record<string, Record<string, unknown>>;
 
 function generate(m: MeshModel, meshDir = `/home/dev/meshes/${m.name}`): { stack: Stack; services: Services } {
-  const stack = generateStack({ model: m, meshDir, images: IMAGES, apiPort: 15080, bootstrap: adsBootstrap });
+  const stack = generateStack({ model: m, meshDir, images: IMAGES, apiPort: 15080, codeDir: '/opt/lm', bootstrap: adsBootstrap });
   return { stack, services: (parse(stack.compose) as { services: Services }).services };
 }
 
 describe('generateStack: examples/canary', async () => {
   const { stack, services } = generate(await model('canary'));
 
-  it('has the control plane, a proxy, init and app per version, and the gateway', () => {
+  it('has the control plane, a pod (holder, init, proxy, app) per version, and the gateway', () => {
     expect(Object.keys(services)).toEqual([
       'mesh-control',
-      'reviews-v1-proxy', 'reviews-v1-init', 'reviews-v1',
-      'reviews-v2-proxy', 'reviews-v2-init', 'reviews-v2',
+      'reviews-v1-pod', 'reviews-v1-init', 'reviews-v1-proxy', 'reviews-v1',
+      'reviews-v2-pod', 'reviews-v2-init', 'reviews-v2-proxy', 'reviews-v2',
       'mesh-gateway',
     ]);
+    expect(stack.services.pod).toEqual(['reviews-v1-pod', 'reviews-v2-pod']);
     expect(stack.project).toBe('canary');
     expect(stack.proxyIds).toEqual(['reviews-v1', 'reviews-v2', 'mesh-gateway']);
     expect(stack.gateways).toEqual(['http://127.0.0.1:8080/']);
-    expect(stack.compose).toMatch(/^# .*\n# By hand, from the mesh directory: docker compose -p canary -f \.mesh\/compose\.yaml up -d\n/);
+    expect(stack.compose).toMatch(/^# .*\n# .*\n# By hand, from the mesh directory: docker compose -p canary -f \.mesh\/compose\.yaml up -d\n/);
   });
 
-  it('the proxy: Envoy as uid 1337, its bootstrap read-only, the service names as aliases, nothing published', () => {
+  it('the pod holder: does nothing but hold the namespace, carries the names apps call, restarts', () => {
+    expect(services['reviews-v1-pod']).toEqual({
+      image: IMAGES.init,
+      entrypoint: ['sleep', 'infinity'],
+      init: true,
+      restart: 'unless-stopped',
+      networks: { default: { aliases: ['reviews-v1-proxy', 'reviews', 'reviews.default', 'reviews.default.svc.cluster.local'] } },
+      labels: { 'dev.localmesh.role': 'pod', 'dev.localmesh.proxy': 'reviews-v1', 'dev.localmesh.service': 'reviews' },
+    });
+  });
+
+  it('the proxy: Envoy as uid 1337 in the pod, its bootstrap read-only, restarted, nothing published', () => {
     expect(services['reviews-v1-proxy']).toMatchObject({
       image: IMAGES.envoy,
       user: '1337:1337',
       command: ['-c', '/etc/envoy/bootstrap.json', '--log-level', 'warning', '--concurrency', '1'],
       volumes: ['./envoy/reviews-v1.json:/etc/envoy/bootstrap.json:ro'],
-      depends_on: ['mesh-control'],
-      networks: { default: { aliases: ['reviews', 'reviews.default', 'reviews.default.svc.cluster.local'] } },
+      network_mode: 'service:reviews-v1-pod',
+      restart: 'unless-stopped',
+      depends_on: ['reviews-v1-pod', 'mesh-control'],
     });
     expect(services['reviews-v1-proxy']).not.toHaveProperty('ports');
+    expect(services['reviews-v1-proxy']).not.toHaveProperty('networks');
   });
 
   it("the proxy's bootstrap: ADS at mesh-control:15010, admin on 127.0.0.1:15000 only, stats 15090 and health 15021", () => {
@@ -67,13 +81,14 @@ describe('generateStack: examples/canary', async () => {
     expect(listeners).toEqual({ prometheus_stats: { address: '0.0.0.0', port_value: 15090 }, health: { address: '0.0.0.0', port_value: 15021 } });
   });
 
-  it('the init container: NET_ADMIN in the proxy namespace, after the proxy', () => {
+  it('the init container: NET_ADMIN in the pod namespace, once (no restart policy)', () => {
     expect(services['reviews-v1-init']).toMatchObject({
       image: IMAGES.init,
-      network_mode: 'service:reviews-v1-proxy',
+      network_mode: 'service:reviews-v1-pod',
       cap_add: ['NET_ADMIN'],
-      depends_on: ['reviews-v1-proxy'],
+      depends_on: ['reviews-v1-pod'],
     });
+    expect(services['reviews-v1-init']).not.toHaveProperty('restart');
   });
 
   it('the app: its command on Node.js, the mesh folder laid out as on the host, PORT, after init succeeded', () => {
@@ -84,40 +99,45 @@ describe('generateStack: examples/canary', async () => {
       volumes: ['../..:/app:ro'],
       working_dir: '/app/canary',
       init: true,
-      network_mode: 'service:reviews-v1-proxy',
+      network_mode: 'service:reviews-v1-pod',
+      restart: 'unless-stopped',
       environment: { SERVICE: 'reviews', VERSION: 'v1', PORT: '9080' },
       depends_on: { 'reviews-v1-init': { condition: 'service_completed_successfully' } },
     });
     expect((services['reviews-v1']!.healthcheck as { test: string[] }).test.join(' ')).toContain("fetch('http://127.0.0.1:9080/healthz')");
   });
 
-  it('the control plane: the mesh directory read-only, polling, the API on 127.0.0.1 only', () => {
+  it('the control plane: the node image running the installation read-only, the mesh directory read-only, polling, the API on 127.0.0.1 only', () => {
     expect(services['mesh-control']).toMatchObject({
-      image: IMAGES.control,
-      volumes: ['..:/mesh:ro'],
+      image: IMAGES.node,
+      entrypoint: ['node', '/opt/localmesh/bin/mesh.js'],
+      volumes: ['/opt/lm:/opt/localmesh:ro', '..:/mesh:ro'],
       ports: ['127.0.0.1:15080:15080'],
+      restart: 'unless-stopped',
     });
     expect(services['mesh-control']!.command).toEqual(expect.arrayContaining(['--poll', '--bind', '0.0.0.0', '--addressing', 'compose']));
   });
 
   it('the gateway publishes the Gateway port 80 on settings.gateway.ports (8080), on 127.0.0.1', () => {
-    expect(services['mesh-gateway']).toMatchObject({ image: IMAGES.envoy, ports: ['127.0.0.1:8080:80'], volumes: ['./envoy/mesh-gateway.json:/etc/envoy/bootstrap.json:ro'] });
+    expect(services['mesh-gateway']).toMatchObject({
+      image: IMAGES.envoy, ports: ['127.0.0.1:8080:80'], volumes: ['./envoy/mesh-gateway.json:/etc/envoy/bootstrap.json:ro'], restart: 'unless-stopped',
+    });
     expect(JSON.parse(stack.files.get('envoy/mesh-gateway.json')!).node.id).toBe('mesh-gateway');
   });
 });
 
 describe('generateStack: settings and variations', () => {
-  it('replicas are further triples whose proxies answer to S-v-proxy (examples/shop pricing v1: 2)', async () => {
+  it('replicas are further pods whose holders answer to S-v-proxy (examples/shop pricing v1: 2)', async () => {
     const { services, stack } = generate(await model('shop'));
     expect(Object.keys(services).filter((s) => s.startsWith('pricing-v1'))).toEqual([
-      'pricing-v1-proxy', 'pricing-v1-init', 'pricing-v1',
-      'pricing-v1-r2-proxy', 'pricing-v1-r2-init', 'pricing-v1-r2',
+      'pricing-v1-pod', 'pricing-v1-init', 'pricing-v1-proxy', 'pricing-v1',
+      'pricing-v1-r2-pod', 'pricing-v1-r2-init', 'pricing-v1-r2-proxy', 'pricing-v1-r2',
     ]);
-    expect(services['pricing-v1-r2-proxy']).toMatchObject({
-      volumes: ['./envoy/pricing-v1.json:/etc/envoy/bootstrap.json:ro'],
+    expect(services['pricing-v1-r2-proxy']).toMatchObject({ volumes: ['./envoy/pricing-v1.json:/etc/envoy/bootstrap.json:ro'], network_mode: 'service:pricing-v1-r2-pod' });
+    expect(services['pricing-v1-r2-pod']).toMatchObject({
       networks: { default: { aliases: ['pricing-v1-proxy', 'pricing', 'pricing.default', 'pricing.default.svc.cluster.local'] } },
     });
-    expect(services['pricing-v1-r2']).toMatchObject({ network_mode: 'service:pricing-v1-r2-proxy', depends_on: { 'pricing-v1-r2-init': { condition: 'service_completed_successfully' } } });
+    expect(services['pricing-v1-r2']).toMatchObject({ network_mode: 'service:pricing-v1-r2-pod', depends_on: { 'pricing-v1-r2-init': { condition: 'service_completed_successfully' } } });
     expect(stack.proxyIds).not.toContain('pricing-v1-r2');
   });
 
@@ -134,6 +154,9 @@ describe('generateStack: settings and variations', () => {
     expect(services['reviews-v1']).not.toHaveProperty('healthcheck');
     expect(services['reviews-v2']).toMatchObject({ build: { context: '../reviews', dockerfile: 'Dockerfile.dev' } });
     expect(stack.images).toContain('example/reviews:1');
+    // localmesh/init is built by mesh up, not pulled.
+    expect(stack.images).not.toContain(IMAGES.init);
+    expect(stack.own.map((o) => o.tag)).toEqual([IMAGES.init]);
   });
 
   it('lists the built services (one per replica) and the declared healthchecks it does not run', async () => {
@@ -161,7 +184,7 @@ describe('generateStack: settings and variations', () => {
     const m = await model('canary');
     const stack = generateStack({
       model: { ...m, settings: { gateway: { address: '0.0.0.0', ports: { '80': 9000 } } } },
-      meshDir: '/m/canary', images: IMAGES, apiPort: 25080, bootstrap: adsBootstrap,
+      meshDir: '/m/canary', images: IMAGES, apiPort: 25080, codeDir: '/opt/lm', bootstrap: adsBootstrap,
     });
     const services = (parse(stack.compose) as { services: Services }).services;
     expect(services['mesh-gateway']!.ports).toEqual(['0.0.0.0:9000:80']);
@@ -181,8 +204,8 @@ describe('generateStack: settings and variations', () => {
 describe('images and names', () => {
   it('images: settings.images, then LOCALMESH_<ROLE>_IMAGE, then templates/docker/images.json', () => {
     expect(resolveImages({}, {})).toEqual(IMAGES);
-    // By default the official Envoy and Node images, and localmesh's own init and control.
-    expect(IMAGES).toMatchObject({ envoy: expect.stringMatching(/^envoyproxy\/envoy:v/), node: expect.stringMatching(/^node:24/) });
+    // By default the official Envoy and Node images, and localmesh's own init tagged by its inputs' hash.
+    expect(IMAGES).toEqual({ envoy: expect.stringMatching(/^envoyproxy\/envoy:v/), node: expect.stringMatching(/^node:24/), init: expect.stringMatching(/^localmesh\/init:[0-9a-f]{12}$/) });
     const images = resolveImages({ images: { envoy: 'mine/envoy:1' } }, { LOCALMESH_ENVOY_IMAGE: 'env/envoy:2', LOCALMESH_NODE_IMAGE: 'env/node:3' });
     expect(images).toEqual({ ...IMAGES, envoy: 'mine/envoy:1', node: 'env/node:3' });
   });
