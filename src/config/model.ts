@@ -76,8 +76,8 @@ export function fqdn(name: string, namespace: string): string {
 }
 
 /**
- * Resolve a host as Istio does: a short name is relative to the namespace of the resource that
- * names it; `NAME.NAMESPACE` and `NAME.NAMESPACE.svc.cluster.local` are absolute.
+ * Resolve a host as Istio does (pilot/pkg/model ResolveShortnameToFQDN): a single-label name is
+ * relative to the namespace of the resource that names it; any other host is taken as written.
  */
 export function resolveHost(
   services: readonly ServiceModel[],
@@ -92,12 +92,13 @@ export function resolveHost(
 /** Services by fqdn for each services list (lists are not changed once built). */
 const SERVICE_INDEX = new WeakMap<readonly ServiceModel[], Map<string, ServiceModel>>();
 
-/** The fully qualified name a host stands for, by the rule of `resolveHost`. */
+/**
+ * The fully qualified name a host stands for: `NAME.NAMESPACE.svc.cluster.local` for a single
+ * label; a host with a dot (`httpbin.org`, `reviews.default`), `*` and an IP address as written.
+ */
 export function hostFqdn(host: string, namespace: string): string {
-  const parts = host.split('.');
-  if (parts.length === 1) return fqdn(host, namespace);
-  if (parts.length === 2) return fqdn(parts[0]!, parts[1]!);
-  return host;
+  if (host === '*' || host.includes('.') || host.includes(':')) return host;
+  return fqdn(host, namespace);
 }
 
 export function findService(model: MeshModel, fqdnName: string): ServiceModel | undefined {

@@ -9,7 +9,7 @@ import { adsBootstrap } from '../../../src/xds/bootstrap.ts';
 
 describe("generateStack: Istio's bookinfo from bookinfo.yaml", async () => {
   const { model } = await loadMesh('test/fixtures/istio/bookinfo');
-  const stack = generateStack({ model: model!, meshDir: '/home/dev/bookinfo', images: defaultImages(), apiPort: 15080, bootstrap: adsBootstrap });
+  const stack = generateStack({ model: model!, meshDir: '/home/dev/bookinfo', images: defaultImages(), apiPort: 15080, codeDir: '/opt/lm', bootstrap: adsBootstrap });
   const services = (parse(stack.compose) as { services: Record<string, { image?: string; environment?: Record<string, string> }> }).services;
 
   it('runs every Deployment under its image, with its env values', () => {

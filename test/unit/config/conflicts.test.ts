@@ -32,7 +32,7 @@ describe('conflicts', () => {
   it('allows one name in two namespaces and for two kinds', () => {
     const files = {
       'a.yaml': ROUTE,
-      'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews, namespace: other}').replaceAll('reviews]', 'reviews.default]').replace('host: reviews', 'host: reviews.default'),
+      'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews, namespace: other}').replaceAll('reviews]', 'reviews.default.svc.cluster.local]').replace('host: reviews', 'host: reviews.default.svc.cluster.local'),
       'dr.yaml': REVIEWS_RULE,
     };
     expect(diagnostics(files, 'error')).toEqual(['b.yaml:5:11 error: another VirtualService already routes reviews for the sidecars']);
