@@ -1,5 +1,6 @@
 // What a VirtualService means, checked against the mesh: destinations that exist (host, subset,
 // port), weights, faults, retries, gateways, and the features localmesh does not have yet.
+import { mergeDestinationRules } from './destination-rule-merge.ts';
 import type { CheckContext } from './context.ts';
 import { checkPercentValue, checkRegex } from './fields.ts';
 import { unknownHost } from './hosts.ts';
@@ -42,12 +43,12 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
     return;
   }
   if (destination.subset !== undefined) {
-    const rule = ctx.destinationRules.find((d) => d.item.service === service.fqdn);
-    const subsets = rule?.item.spec.subsets?.map((s) => s.name) ?? [];
+    const rules = ctx.destinationRules.filter((d) => d.item.service === service.fqdn).map((d) => d.item);
+    const subsets = mergeDestinationRules(rules)?.spec.subsets?.map((s) => s.name) ?? [];
     if (!subsets.includes(destination.subset)) {
       ctx.report('error', valueAt(source, [...path, 'subset']),
-        rule
-          ? `subset '${destination.subset}' is not defined by DestinationRule ${rule.item.name} for ${service.name}${didYouMean(destination.subset, subsets)}`
+        rules.length > 0
+          ? `subset '${destination.subset}' is not defined by DestinationRule${rules.length > 1 ? 's' : ''} ${rules.map((r) => r.name).join(', ')} for ${service.name}${didYouMean(destination.subset, subsets)}`
           : `subset '${destination.subset}' of ${service.name} is not defined: no DestinationRule for ${service.name}`,
         subsetHint(service, destination.subset));
     }
