@@ -3,7 +3,7 @@
 // Only the weight numbers change: everything else in the file (comments, spacing, key order,
 // flow or block style, the other documents) stays byte for byte.
 import { isScalar } from 'yaml';
-import { documentOf, reprint } from './find-document.ts';
+import { documentOf, inDocument, reprint } from './find-document.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { MeshModel, VirtualServiceModel } from './model.ts';
 import { fqdn, hostFqdn } from './model.ts';
@@ -121,10 +121,10 @@ export function setWeights(text: string, target: WeightedRoute, weights: Record<
   const found = documentOf(text, vs.source);
   if (!found) return failure(file, `the VirtualService ${vs.name} is no longer where it was in ${file}; run the command again`);
   const doc = found.docs[found.index]!;
-  const path = (j: number) => ['spec', 'http', index, 'route', j, 'weight'];
+  const path = (j: number) => inDocument(found, ['spec', 'http', index, 'route', j, 'weight']);
   const unknown = Object.keys(weights).filter((k) => !labels.includes(k));
   if (unknown.length > 0) {
-    const at = found.lines.linePos((doc.getIn(['spec', 'http', index, 'route'], true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
+    const at = found.lines.linePos((doc.getIn(inDocument(found, ['spec', 'http', index, 'route']), true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
     return failure(file, `the route ${routeName(target)} has no destination ${unknown.join(', ')}; its destinations are ${labels.join(', ')}`,
       'name the subsets as the route does', at);
   }
