@@ -6,6 +6,7 @@ import { isAlias, LineCounter, parseAllDocuments, parseDocument, type Document, 
 import { CORE_SCHEMA, loadAll, mergeTag } from 'js-yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { describeProblem, problemNode, valueProblem } from './value-limits.ts';
+import { COMPOSE_DEFAULT_FILES } from './names.ts';
 
 export interface SourceFile {
   /** As shown in diagnostics, e.g. `examples/canary/vs.yaml`. */
@@ -206,14 +207,14 @@ function emptyDocument(): Document.Parsed {
 
 const SKIPPED_DIRS = new Set(['node_modules']);
 
-async function listYaml(dir: string): Promise<string[]> {
+async function listYaml(dir: string, top = true): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const paths: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.') && !SKIPPED_DIRS.has(entry.name)) paths.push(...(await listYaml(path)));
-    } else if (/\.ya?ml$/.test(entry.name)) {
+      if (!entry.name.startsWith('.') && !SKIPPED_DIRS.has(entry.name)) paths.push(...(await listYaml(path, false)));
+    } else if (/\.ya?ml$/.test(entry.name) && !(top && (COMPOSE_DEFAULT_FILES as readonly string[]).includes(entry.name))) {
       paths.push(path);
     }
   }
@@ -222,7 +223,8 @@ async function listYaml(dir: string): Promise<string[]> {
 
 /**
  * The *.yaml and *.yml files of a mesh directory and its subdirectories (dot-directories such as
- * `.mesh` and `node_modules` skipped), sorted by path. Paths start with `dir` as given.
+ * `.mesh` and `node_modules` skipped, and the user's Compose file at the top: compose.yaml …),
+ * sorted by path. Paths start with `dir` as given.
  */
 export async function readMeshDir(dir: string): Promise<SourceFile[]> {
   const paths = (await listYaml(dir)).sort();

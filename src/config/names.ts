@@ -70,3 +70,9 @@ export const portKey = {
   tcp: (proxy: string, serviceFqdn: string, servicePort: number) => `tcp ${proxy} ${serviceFqdn} ${servicePort}`,
   admin: (proxy: string) => `admin ${proxy}`,
 };
+
+/**
+ * Compose's own default file names: in a mesh directory they are the user's Compose file
+ * (merged with the generated stack), not mesh YAML, so the loader leaves them out.
+ */
+export const COMPOSE_DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;

@@ -41,9 +41,11 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
       'mesh-gateway': 'running',
       'reviews-v1': 'running',
       'reviews-v1-init': 'exited (0)',
+      'reviews-v1-pod': 'running',
       'reviews-v1-proxy': 'running',
       'reviews-v2': 'running',
       'reviews-v2-init': 'exited (0)',
+      'reviews-v2-pod': 'running',
       'reviews-v2-proxy': 'running',
     });
     expect(parsed.proxies.map((p) => p.id).sort()).toEqual(['mesh-gateway', 'reviews-v1', 'reviews-v2']);

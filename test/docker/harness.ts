@@ -124,10 +124,13 @@ export async function leftovers(project: string): Promise<string[]> {
   return [...(await engine.stackContainers(project)).map((c) => c.name), ...(await engine.stackNetworks(project)).map((n) => n.name)];
 }
 
-/** Runs a Node.js script inside the stack (the control plane's container, which is not captured); its stdout. */
-export async function nodeInStack(project: string, script: string): Promise<string> {
-  const control = (await engine.stackContainers(project)).find((c) => c.service === 'mesh-control');
-  if (!control) throw new Error(`no mesh-control container in ${project}`);
+/**
+ * Runs a Node.js script inside the stack: in the control plane's container (not captured), or
+ * in the container of `service` (an app's is captured: its calls pass its sidecar); its stdout.
+ */
+export async function nodeInStack(project: string, script: string, service = 'mesh-control'): Promise<string> {
+  const control = (await engine.stackContainers(project)).find((c) => c.service === service);
+  if (!control) throw new Error(`no ${service} container in ${project}`);
   const exec = await docker.getContainer(control.id).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 // Engine problems as sentences: Docker not running, Compose missing, a port in use, an image
-// missing (no registry to pull from), a name taken by something else; and mesh doctor.
+// that cannot be pulled (or may not be: --pull never), a name taken by something else; and mesh doctor.
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultImages } from '../../src/compose/images.ts';
@@ -36,11 +36,23 @@ describe('engine problems', () => {
     expect(up.stderr).toContain('Docker Compose is not installed: neither `docker compose` (v2, the CLI plugin) nor `docker-compose` (v1) runs.');
   });
 
-  it('an image missing: no pull, a sentence', async () => {
+  it('an image that no registry has: the pull fails with a sentence, nothing is started', async () => {
     const up = await meshWith({ LOCALMESH_ENVOY_IMAGE: 'localmesh/envoy:not-built' }, 'up', '--runtime', 'docker', '-d', example!.dir);
     expect(up.code).toBe(1);
-    expect(up.stderr).toContain('The image localmesh/envoy:not-built is not on this machine (localmesh does not pull)');
+    expect(up.stdout).toContain('Pulling localmesh/envoy:not-built');
+    expect(up.stderr).toMatch(/mesh up: (Pulling localmesh\/envoy:not-built (failed|was refused)|The image localmesh\/envoy:not-built does not exist)/);
+    expect(up.stderr).not.toMatch(/^\s+at /m);
     expect(await leftovers(example!.project)).toEqual([]);
+  });
+
+  it('--pull never with an image missing: a sentence, no pull', async () => {
+    const up = await meshWith({ LOCALMESH_ENVOY_IMAGE: 'localmesh/envoy:not-built' }, 'up', '--runtime', 'docker', '-d', '--pull', 'never', example!.dir);
+    expect(up.code).toBe(1);
+    expect(up.stdout).not.toContain('Pulling');
+    expect(up.stderr).toContain('The image localmesh/envoy:not-built is not on this machine and --pull never forbids pulling it');
+    const bad = await mesh('up', '--runtime', 'docker', '-d', '--pull', 'sometimes', example!.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--pull is missing, always or never, not sometimes.');
   });
 
   it('the gateway port in use', async () => {

@@ -54,6 +54,11 @@ export const Service = z.strictObject({
 export type Service = z.infer<typeof Service>;
 
 export const Settings = z.strictObject({
+  /**
+   * The user's own Compose files (relative to the mesh directory), merged after the generated
+   * stack; by default compose.yaml (or compose.yml, docker-compose.yaml, docker-compose.yml) there.
+   */
+  compose: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   images: z
     .strictObject({
       envoy: z.string().min(1).optional(),

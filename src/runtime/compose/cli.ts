@@ -1,6 +1,8 @@
 // Running Compose for a stack: `docker compose` (v2) where the plugin answers, else
 // `docker-compose` (v1); LOCALMESH_COMPOSE=v1|v2 forces one. Every call names the project
-// (v1 rejects a top-level `name:`) and DIR/.mesh/compose.yaml.
+// (v1 rejects a top-level `name:`), the mesh directory as the project directory (paths in every
+// file are relative to it), DIR/.mesh/compose.yaml and after it the user's own Compose files,
+// merged as `docker compose -f a -f b` merges them.
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 
@@ -43,20 +45,34 @@ export async function findCompose(env: Record<string, string | undefined> = proc
 
 export const composeFile = (meshDir: string) => join(resolve(meshDir), '.mesh', 'compose.yaml');
 
-/** The arguments of a Compose call on the stack of DIR. */
-export function composeArgs(cli: ComposeCli, project: string, meshDir: string, args: readonly string[]): [string, string[]] {
+/** What a Compose call works on: the project, the mesh directory, the files in merge order (absolute). */
+export interface ComposeTarget {
+  project: string;
+  dir: string;
+  files: readonly string[];
+}
+
+/** The target of the stack of DIR with the user's files `extra` (absolute) after the generated one. */
+export const composeTarget = (project: string, meshDir: string, extra: readonly string[] = []): ComposeTarget => ({
+  project,
+  dir: resolve(meshDir),
+  files: [composeFile(meshDir), ...extra],
+});
+
+/** The arguments of a Compose call on a stack. */
+export function composeArgs(cli: ComposeCli, target: ComposeTarget, args: readonly string[]): [string, string[]] {
   const [file, ...first] = cli.command;
-  return [file, [...first, '-p', project, '-f', composeFile(meshDir), ...args]];
+  return [file, [...first, '-p', target.project, '--project-directory', target.dir, ...target.files.flatMap((f) => ['-f', f]), ...args]];
 }
 
 /** Runs Compose on the stack; output captured (all of it, interleaved), never thrown for a failure. */
-export async function runCompose(cli: ComposeCli, project: string, meshDir: string, args: readonly string[], signal?: AbortSignal) {
-  const [file, argv] = composeArgs(cli, project, meshDir, args);
-  return execa(file, argv, { reject: false, all: true, env: { COMPOSE_PROJECT_NAME: project }, ...(signal ? { cancelSignal: signal } : {}) });
+export async function runCompose(cli: ComposeCli, target: ComposeTarget, args: readonly string[], signal?: AbortSignal) {
+  const [file, argv] = composeArgs(cli, target, args);
+  return execa(file, argv, { reject: false, all: true, env: { COMPOSE_PROJECT_NAME: target.project }, ...(signal ? { cancelSignal: signal } : {}) });
 }
 
 /** Runs Compose with the terminal (logs -f): its output straight to ours. */
-export async function runComposeInteractive(cli: ComposeCli, project: string, meshDir: string, args: readonly string[], signal?: AbortSignal) {
-  const [file, argv] = composeArgs(cli, project, meshDir, args);
+export async function runComposeInteractive(cli: ComposeCli, target: ComposeTarget, args: readonly string[], signal?: AbortSignal) {
+  const [file, argv] = composeArgs(cli, target, args);
   return execa(file, argv, { reject: false, stdio: 'inherit', ...(signal ? { cancelSignal: signal } : {}) });
 }

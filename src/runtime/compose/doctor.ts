@@ -1,6 +1,7 @@
 // `mesh doctor`: every engine problem the Compose runtime can meet, checked up front and said as
 // a sentence — Docker not running, Compose missing, what mesh up will pull or build, NET_ADMIN
 // refused, ports in use, names taken by something else.
+import { resolve } from 'node:path';
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
 import { ownImages, resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
@@ -61,7 +62,7 @@ export async function doctor(engine: Engine, dir: string, model: MeshModel | und
   }
   if (model) {
     const project = projectName(model.name);
-    const problems = await engine.clashes(project, meshStateDir(dir));
+    const problems = await engine.clashes(project, resolve(dir));
     checks.push(...(problems.length ? problems.map(fail) : [ok(`No container or network of another stack uses the names of ${project}.`)]));
     if (running) checks.push(ok(`The mesh runs (Compose project ${running.project}); mesh status ${dir} shows it.`));
   }

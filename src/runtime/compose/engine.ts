@@ -65,8 +65,13 @@ export class Engine {
 
   /** The Compose project of the stack started from `meshDir` (by its containers' working directory), if any. */
   async projectFrom(meshDir: string): Promise<string | undefined> {
-    const list = await this.#docker.listContainers({ all: true, filters: { label: [`${WORKDIR_LABEL}=${meshDir}/.mesh`] } });
-    return list.map((c) => c.Labels[PROJECT_LABEL]).find((p) => p !== undefined);
+    // The project directory is DIR (before: DIR/.mesh, still found for stacks started so).
+    for (const workdir of [meshDir, `${meshDir}/.mesh`]) {
+      const list = await this.#docker.listContainers({ all: true, filters: { label: [`${WORKDIR_LABEL}=${workdir}`] } });
+      const project = list.map((c) => c.Labels[PROJECT_LABEL]).find((p) => p !== undefined);
+      if (project) return project;
+    }
+    return undefined;
   }
 
   async stackNetworks(project: string): Promise<Array<{ id: string; name: string }>> {
@@ -199,14 +204,15 @@ export class Engine {
     const others = new Set<string>();
     for (const c of containers) {
       const name = c.Names.find((n) => prefix.test(n));
-      if (mine(c.Labels) && c.Labels[WORKDIR_LABEL] && c.Labels[WORKDIR_LABEL] !== workingDir) others.add(c.Labels[WORKDIR_LABEL]);
+      const from = meshDirOf({ labels: c.Labels });
+      if (mine(c.Labels) && from && from !== workingDir) others.add(from);
       else if (name && !mine(c.Labels)) {
         problems.push(`A container named ${name.slice(1)} exists and is not part of this mesh; remove it (docker rm -f ${name.slice(1)}) or rename the mesh (metadata.name).`);
       }
     }
     for (const dir of others) {
       problems.push(
-        `A mesh with the same name (Compose project ${project}) runs from ${dir.replace(/\/\.mesh$/, '')}; ` +
+        `A mesh with the same name (Compose project ${project}) runs from ${dir}; ` +
           `run mesh down there first, or give this mesh another metadata.name.`,
       );
     }
@@ -287,7 +293,7 @@ export class Engine {
   }
 }
 
-/** The mesh directory a container of a stack was started from (Compose's working directory is DIR/.mesh). */
+/** The mesh directory a container of a stack was started from (Compose's project directory: DIR; DIR/.mesh before). */
 export function meshDirOf(c: { labels: Record<string, string> }): string | undefined {
   return c.labels[WORKDIR_LABEL]?.replace(/\/\.mesh$/, '');
 }

@@ -15,6 +15,8 @@ export interface ComposeRunState extends RunStateBase {
   /** Compose services by role. */
   services: Stack['services'];
   proxyIds: string[];
+  /** The Compose files in merge order (absolute): .mesh/compose.yaml, then the user's. */
+  files?: string[];
   /** The detached healer (`mesh supervise DIR`) of a `mesh up -d`. */
   supervisor?: { pid: number; startTime?: string };
 }

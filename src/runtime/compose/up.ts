@@ -7,7 +7,7 @@
 // same directory that is up already (whole or half-dead), it does the same as a reconcile, as
 // `docker compose up -d` does: what is missing is created, what is dead started, what changed
 // recreated. Then the healer (heal.ts) keeps it so.
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
@@ -21,11 +21,12 @@ import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../inte
 import { freePorts, portFree } from '../ports.ts';
 import { httpOk, NeverReady, unsynced, waitUntil } from '../readiness.ts';
 import { recordBuilds, recordedBuilds, staleBuilds } from './build-context.ts';
-import { composeFile, findCompose, runCompose, runComposeInteractive, type ComposeCli } from './cli.ts';
+import { composeFile, composeTarget, findCompose, runCompose, runComposeInteractive, type ComposeCli, type ComposeTarget } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
 import { meshDirOf, type Engine, type StackContainer } from './engine.ts';
 import { healStack } from './heal.ts';
 import { ensureImages } from './images.ts';
+import { userComposeFiles } from './user-files.ts';
 import { versionFieldAt } from './mesh-source.ts';
 import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeRunState } from './state.ts';
 
@@ -66,7 +67,7 @@ async function existing(engine: Engine, model: MeshModel, meshDir: string, proje
 
 /** Everything else that would make `compose up` fail, as sentences. */
 async function preflight(engine: Engine, model: MeshModel, dir: string, stack: Stack, apiHostPort: number, reconcile: boolean): Promise<string[]> {
-  const problems = await engine.clashes(stack.project, meshStateDir(dir));
+  const problems = await engine.clashes(stack.project, resolve(dir));
   // A stack that is up publishes these ports itself.
   if (reconcile) return problems;
   const address = model.settings.gateway?.address ?? '127.0.0.1';
@@ -175,13 +176,13 @@ async function stackWarnings(model: MeshModel, stack: Stack): Promise<string[]> 
 }
 
 /** Builds what Compose would not: `build:` versions whose context changed since mesh up last built them. */
-async function buildChanged(cli: ComposeCli, stack: Stack, dir: string, say: (line: string) => void, signal: AbortSignal): Promise<void> {
+async function buildChanged(cli: ComposeCli, target: ComposeTarget, stack: Stack, dir: string, say: (line: string) => void, signal: AbortSignal): Promise<void> {
   const stale = await staleBuilds(dir, stack.builds);
   if (stale.length === 0) return;
   for (const b of stale) {
     say(`Building ${b.service} (${b.reason === 'first' ? 'build context' : 'its build context changed since the last build:'} ${b.context})`);
   }
-  const build = await runCompose(cli, stack.project, dir, ['build', ...stale.map((b) => b.service)], signal);
+  const build = await runCompose(cli, target, ['build', ...stale.map((b) => b.service)], signal);
   signal.throwIfAborted();
   if (build.exitCode !== 0) throw new Error(composeFailure(String(build.all ?? '')));
   await recordBuilds(dir, { ...(await recordedBuilds(dir)), ...Object.fromEntries(stale.map((b) => [b.service, b.hash])) });
@@ -222,9 +223,11 @@ async function startAndRun(
   let stack: Stack | undefined;
   let started = false;
   let stopEvents = () => undefined as void;
+  let target: ComposeTarget | undefined;
   const before = reconcile ? await readComposeState(dir) : undefined;
   try {
     if (before?.supervisor && alive(before.supervisor)) await stopSupervisor(before.supervisor);
+    const userFiles = await userComposeFiles(dir, model.settings);
     stack = generateStack({
       model,
       meshDir: dir,
@@ -232,8 +235,10 @@ async function startAndRun(
       // A stack that is up keeps its API port: another one would recreate the control plane.
       apiPort: before ? Number(new URL(before.api).port) : await apiPort(env, say),
       codeDir: CODE_DIR,
+      userFiles: userFiles.map((f) => relative(dir, f)),
       bootstrap: adsBootstrap,
     });
+    target = composeTarget(stack.project, dir, userFiles);
     const problems = await preflight(engine, model, meshDir, stack, Number(new URL(stack.api).port), reconcile);
     if (problems.length) throw new Error(problems.join('\n  '));
     for (const warning of await stackWarnings(model, stack)) say(warning);
@@ -252,18 +257,19 @@ async function startAndRun(
       gateways: stack.gateways,
       services: stack.services,
       proxyIds: stack.proxyIds,
+      files: [...target.files],
     };
     await writeComposeState(dir, state);
     say(
       reconcile
         ? `The Compose stack ${stack.project} exists: reconciling it (creating what is missing, starting what stopped, recreating what changed)`
-        : `Starting the Compose stack ${stack.project} (${composeFile(meshDir)}; ${cli.command.join(' ')} ${cli.version})`,
+        : `Starting the Compose stack ${stack.project} (${composeFile(meshDir)}${target.files.length > 1 ? ` with ${target.files.slice(1).join(', ')}` : ''}; ${cli.command.join(' ')} ${cli.version})`,
     );
     // A reconciled stack that fails to come up stays as it is: it ran before this mesh up.
     started = !reconcile;
     stopEvents = await engine.watchEvents(stack.project, say);
-    await buildChanged(cli, stack, dir, say, signal);
-    const composeUp = await runCompose(cli, stack.project, dir, ['up', '-d', '--remove-orphans'], signal);
+    await buildChanged(cli, target, stack, dir, say, signal);
+    const composeUp = await runCompose(cli, target, ['up', '-d', '--remove-orphans'], signal);
     signal.throwIfAborted();
     if (composeUp.exitCode !== 0) throw new Error(composeFailure(String(composeUp.all ?? '')));
     say(`Waiting for ${stack.proxyIds.length} proxies to be SYNCED and the apps to be healthy`);
@@ -276,7 +282,7 @@ async function startAndRun(
     if (before?.supervisor && !by) await startDetachedHealer(dir, new AbortController().signal).catch(() => undefined);
     if (started && stack) {
       say(by ? `${signalName(by)}: removing what mesh up started` : 'Removing what was started');
-      await downStack(engine, cli, stack.project, dir, false);
+      await downStack(engine, cli, target ?? composeTarget(stack.project, dir), false);
       await removeComposeState(dir);
     }
     if (!by) throw error;
@@ -299,11 +305,11 @@ async function startAndRun(
     await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);
   } else {
     say('Following the logs; Ctrl-C stops the mesh.');
-    await runComposeInteractive(cli, stack.project, dir, ['logs', '-f', '--tail', '0'], signal);
+    await runComposeInteractive(cli, target!, ['logs', '-f', '--tail', '0'], signal);
   }
   healing.abort();
   say('Stopping');
-  await downStack(engine, cli, stack.project, dir, false);
+  await downStack(engine, cli, target!, false);
   await removeComposeState(dir);
   say('Stopped.');
   return 0;
@@ -317,9 +323,9 @@ async function startDetachedHealer(dir: string, signal: AbortSignal): Promise<vo
 }
 
 /** `compose down`, then whatever it left (a file edited by hand, an orphan) removed through the engine. */
-async function downStack(engine: Engine, cli: ComposeCli | undefined, project: string, dir: string, volumes: boolean): Promise<string[]> {
-  if (cli) await runCompose(cli, project, dir, ['down', '--remove-orphans', '-t', '2', ...(volumes ? ['-v'] : [])]);
-  return engine.removeStack(project);
+async function downStack(engine: Engine, cli: ComposeCli | undefined, target: ComposeTarget, volumes: boolean): Promise<string[]> {
+  if (cli) await runCompose(cli, target, ['down', '--remove-orphans', '-t', '2', ...(volumes ? ['-v'] : [])]);
+  return engine.removeStack(target.project);
 }
 
 /**
@@ -335,7 +341,8 @@ export async function downCompose(engine: Engine, meshDir: string, options: { vo
   if (!project) return false;
   const cli = await findCompose({ ...(state ? { LOCALMESH_COMPOSE: state.compose } : {}), ...process.env }).catch(() => findCompose().catch(() => undefined));
   options.say(`Removing the Compose stack ${project}`);
-  const left = await downStack(engine, cli, project, meshDir, options.volumes);
+  const target = state?.files ? { project, dir: resolve(meshDir), files: state.files } : composeTarget(project, meshDir);
+  const left = await downStack(engine, cli, target, options.volumes);
   if (left.length) options.say(`Removed what Compose left: ${left.join(', ')}.`);
   await removeComposeState(meshDir);
   options.say('Stopped.');
@@ -350,6 +357,7 @@ export async function composeLogs(meshDir: string, state: ComposeRunState, filte
     throw new Error(`No service ${filter} in the stack ${state.project}; its services: ${all.join(', ')}.`);
   }
   const cli = await findCompose({ LOCALMESH_COMPOSE: state.compose, ...process.env });
-  const result = await runComposeInteractive(cli, state.project, meshDir, ['logs', ...(follow ? ['-f'] : []), ...services]);
+  const target = state.files ? { project: state.project, dir: resolve(meshDir), files: state.files } : composeTarget(state.project, meshDir);
+  const result = await runComposeInteractive(cli, target, ['logs', ...(follow ? ['-f'] : []), ...services]);
   return result.exitCode ?? 1;
 }

@@ -43,7 +43,7 @@ describe('generateStack: examples/canary', async () => {
     expect(stack.project).toBe('canary');
     expect(stack.proxyIds).toEqual(['reviews-v1', 'reviews-v2', 'mesh-gateway']);
     expect(stack.gateways).toEqual(['http://127.0.0.1:8080/']);
-    expect(stack.compose).toMatch(/^# .*\n# .*\n# By hand, from the mesh directory: docker compose -p canary -f \.mesh\/compose\.yaml up -d\n/);
+    expect(stack.compose).toMatch(/^# .*\n# .*\n# By hand, from the mesh directory: docker compose -p canary --project-directory \. -f \.mesh\/compose\.yaml up -d\n/);
   });
 
   it('the pod holder: does nothing but hold the namespace, carries the names apps call, restarts', () => {
@@ -62,7 +62,7 @@ describe('generateStack: examples/canary', async () => {
       image: IMAGES.envoy,
       user: '1337:1337',
       command: ['-c', '/etc/envoy/bootstrap.json', '--log-level', 'warning', '--concurrency', '1'],
-      volumes: ['./envoy/reviews-v1.json:/etc/envoy/bootstrap.json:ro'],
+      volumes: ['./.mesh/envoy/reviews-v1.json:/etc/envoy/bootstrap.json:ro'],
       network_mode: 'service:reviews-v1-pod',
       restart: 'unless-stopped',
       depends_on: ['reviews-v1-pod', 'mesh-control'],
@@ -95,8 +95,8 @@ describe('generateStack: examples/canary', async () => {
     expect(services['reviews-v1']).toMatchObject({
       image: IMAGES.node,
       command: ['node', '../app/server.mjs'],
-      // ../app/server.mjs reaches one folder up: the mesh directory's parent is mounted.
-      volumes: ['../..:/app:ro'],
+      // ../app/server.mjs reaches one folder up: the mesh directory's parent (..: paths are relative to the mesh directory) is mounted.
+      volumes: ['..:/app:ro'],
       working_dir: '/app/canary',
       init: true,
       network_mode: 'service:reviews-v1-pod',
@@ -111,7 +111,7 @@ describe('generateStack: examples/canary', async () => {
     expect(services['mesh-control']).toMatchObject({
       image: IMAGES.node,
       entrypoint: ['node', '/opt/localmesh/bin/mesh.js'],
-      volumes: ['/opt/lm:/opt/localmesh:ro', '..:/mesh:ro'],
+      volumes: ['/opt/lm:/opt/localmesh:ro', '.:/mesh:ro'],
       ports: ['127.0.0.1:15080:15080'],
       restart: 'unless-stopped',
     });
@@ -120,7 +120,7 @@ describe('generateStack: examples/canary', async () => {
 
   it('the gateway publishes the Gateway port 80 on settings.gateway.ports (8080), on 127.0.0.1', () => {
     expect(services['mesh-gateway']).toMatchObject({
-      image: IMAGES.envoy, ports: ['127.0.0.1:8080:80'], volumes: ['./envoy/mesh-gateway.json:/etc/envoy/bootstrap.json:ro'], restart: 'unless-stopped',
+      image: IMAGES.envoy, ports: ['127.0.0.1:8080:80'], volumes: ['./.mesh/envoy/mesh-gateway.json:/etc/envoy/bootstrap.json:ro'], restart: 'unless-stopped',
     });
     expect(JSON.parse(stack.files.get('envoy/mesh-gateway.json')!).node.id).toBe('mesh-gateway');
   });
@@ -133,7 +133,7 @@ describe('generateStack: settings and variations', () => {
       'pricing-v1-pod', 'pricing-v1-init', 'pricing-v1-proxy', 'pricing-v1',
       'pricing-v1-r2-pod', 'pricing-v1-r2-init', 'pricing-v1-r2-proxy', 'pricing-v1-r2',
     ]);
-    expect(services['pricing-v1-r2-proxy']).toMatchObject({ volumes: ['./envoy/pricing-v1.json:/etc/envoy/bootstrap.json:ro'], network_mode: 'service:pricing-v1-r2-pod' });
+    expect(services['pricing-v1-r2-proxy']).toMatchObject({ volumes: ['./.mesh/envoy/pricing-v1.json:/etc/envoy/bootstrap.json:ro'], network_mode: 'service:pricing-v1-r2-pod' });
     expect(services['pricing-v1-r2-pod']).toMatchObject({
       networks: { default: { aliases: ['pricing-v1-proxy', 'pricing', 'pricing.default', 'pricing.default.svc.cluster.local'] } },
     });
@@ -152,7 +152,7 @@ describe('generateStack: settings and variations', () => {
     expect(services['reviews-v1']).toEqual(expect.objectContaining({ image: 'example/reviews:1', environment: { SERVICE: 'reviews', PORT: '9080' } }));
     expect(services['reviews-v1']).not.toHaveProperty('volumes');
     expect(services['reviews-v1']).not.toHaveProperty('healthcheck');
-    expect(services['reviews-v2']).toMatchObject({ build: { context: '../reviews', dockerfile: 'Dockerfile.dev' } });
+    expect(services['reviews-v2']).toMatchObject({ build: { context: 'reviews', dockerfile: 'Dockerfile.dev' } });
     expect(stack.images).toContain('example/reviews:1');
     // localmesh/init is built by mesh up, not pulled.
     expect(stack.images).not.toContain(IMAGES.init);
@@ -197,7 +197,7 @@ describe('generateStack: settings and variations', () => {
     const m = await model('canary');
     const local = mapVersions(m, (v) => ({ ...v, spec: { replicas: 1, command: ['node', 'server.mjs'] } }));
     const { services } = generate(local);
-    expect(services['reviews-v1']).toMatchObject({ volumes: ['..:/app:ro'], working_dir: '/app' });
+    expect(services['reviews-v1']).toMatchObject({ volumes: ['.:/app:ro'], working_dir: '/app' });
   });
 });
 
