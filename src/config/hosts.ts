@@ -2,13 +2,18 @@
 import { hostFqdn, type ServiceModel } from './model.ts';
 import { didYouMean } from './suggest.ts';
 
+/** The service a host written with a dot but not in full probably means (`reviews.default`). */
+export function meantByDottedHost(host: string, services: readonly ServiceModel[]): ServiceModel | undefined {
+  return host.includes('.') ? services.find((s) => s.fqdn.startsWith(`${host}.`)) : undefined;
+}
+
 /** `'HOST' is not a service of the mesh…` for `what` ('destination host', 'DestinationRule host'), and a hint. */
 export function unknownHost(what: string, host: string, namespace: string, services: readonly ServiceModel[]) {
   const full = hostFqdn(host, namespace);
   const names = services.map((s) => s.name);
   if (full === host) {
     // Written with a dot, so taken as fully qualified: `reviews.default` names no service.
-    const meant = services.find((s) => s.fqdn.startsWith(`${host}.`));
+    const meant = meantByDottedHost(host, services);
     if (meant) {
       return {
         message: `${what} '${host}' is not a service of the mesh; did you mean ${meant.fqdn}?`,

@@ -3,7 +3,7 @@
 import { mergeDestinationRules } from './destination-rule-merge.ts';
 import type { CheckContext } from './context.ts';
 import { checkPercentValue, checkRegex } from './fields.ts';
-import { unknownHost } from './hosts.ts';
+import { meantByDottedHost, unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
 import { resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
 import { formatPath, keyAt, valueAt, type Path } from './position.ts';
@@ -179,9 +179,12 @@ function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>,
   if (vs.gateways.includes(MESH_GATEWAY)) {
     spec.hosts.forEach((host, i) => {
       if (!resolveHost(ctx.services, host, vs.namespace)) {
+        const meant = meantByDottedHost(host, ctx.services);
         ctx.report('warning', valueAt(source, ['spec', 'hosts', i]),
-          `host '${host}' is not a service of the mesh, so this VirtualService does nothing for it in the sidecars`,
-          `services of the mesh: ${serviceList(ctx.services)}; for an ingress host, bind the VirtualService to a Gateway (spec.gateways)`);
+          `host '${host}' is not a service of the mesh, so this VirtualService does nothing for it in the sidecars${meant ? `; did you mean ${meant.fqdn}?` : ''}`,
+          meant
+            ? `Istio expands only a single-label host; a host with a dot is taken as fully qualified: write ${meant.name} or ${meant.fqdn}`
+            : `services of the mesh: ${serviceList(ctx.services)}; for an ingress host, bind the VirtualService to a Gateway (spec.gateways)`);
       }
     });
   }

@@ -59,3 +59,12 @@ describe('destination hosts with a dot', () => {
     ]);
   });
 });
+
+describe('VirtualService hosts with a dot', () => {
+  it('a mesh VirtualService for reviews.default does nothing for reviews, and says what to write', () => {
+    const text = route('reviews').replace('hosts: [reviews]', 'hosts: [reviews.default]');
+    expect(diagnostics({ 'vs.yaml': text })).toEqual([
+      "vs.yaml:5:11 warning: host 'reviews.default' is not a service of the mesh, so this VirtualService does nothing for it in the sidecars; did you mean reviews.default.svc.cluster.local?",
+    ]);
+  });
+});
