@@ -78,6 +78,17 @@ function versionSpec(w: WorkloadDoc, report: Report): Version {
     report('warning', valueAt(w.source, ['spec', 'template', 'spec', 'containers', i + 1, 'name']),
       `container ${other.name} of ${w.kind} ${w.value.metadata.name} is not run: localmesh runs one app container per version, the first`);
   });
+  const pod = w.value.spec.template.spec;
+  pod.initContainers?.forEach((init, i) => {
+    report('warning', valueAt(w.source, ['spec', 'template', 'spec', 'initContainers', i, 'name']),
+      `init container ${init.name} of ${w.kind} ${w.value.metadata.name} is not run: localmesh runs the app container only`);
+  });
+  pod.volumes?.forEach((volume, i) => {
+    const type = Object.keys(volume).find((k) => k !== 'name') ?? 'no source';
+    if (type === 'emptyDir') return;
+    report('warning', valueAt(w.source, ['spec', 'template', 'spec', 'volumes', i, 'name']),
+      `volume ${volume.name} (${type}) of ${w.kind} ${w.value.metadata.name} is not mounted: localmesh mounts no volumes (an emptyDir needs none: the container writes its own files)`);
+  });
   const env: Record<string, string> = {};
   container.env?.forEach((variable, i) => {
     if (variable.valueFrom) {

@@ -105,7 +105,11 @@ export type Container = z.infer<typeof Container>;
 
 const PodTemplate = z.looseObject({
   metadata: z.looseObject({ labels: StringMap.optional() }).optional(),
-  spec: z.looseObject({ containers: z.array(Container).min(1) }),
+  spec: z.looseObject({
+    containers: z.array(Container).min(1),
+    initContainers: z.array(z.looseObject({ name: z.string() })).optional(),
+    volumes: z.array(z.looseObject({ name: z.string() })).optional(),
+  }),
 });
 
 const WorkloadSpec = z.looseObject({

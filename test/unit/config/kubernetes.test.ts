@@ -209,6 +209,19 @@ describe('Kubernetes workloads: what localmesh cannot apply', () => {
     expect(model!.services[0]!.versions.map((v) => v.name)).toEqual(['v1']);
   });
 
+  it('warns of init containers and of volumes other than emptyDir, which are not run or mounted', () => {
+    const pod = `      initContainers: [{name: migrate, image: migrate:1}]
+      volumes:
+      - {name: tmp, emptyDir: {}}
+      - name: config
+        configMap: {name: settings}
+`;
+    expect(lines({ 'k.yaml': `${SERVICE}---\n${deployment('v1', pod)}` })).toEqual([
+      'k.yaml:30:31 warning: init container migrate of Deployment reviews-v1 is not run: localmesh runs the app container only',
+      'k.yaml:33:15 warning: volume config (configMap) of Deployment reviews-v1 is not mounted: localmesh mounts no volumes (an emptyDir needs none: the container writes its own files)',
+    ]);
+  });
+
   it('resolves a named target port to the container port', () => {
     const named = deployment('v1').replace('containerPort: 9080', 'containerPort: 9080\n          name: web');
     const service = SERVICE.replace('port: 9080', 'port: 9080\n    targetPort: web');
