@@ -4,8 +4,9 @@ import { EXIT, printDiagnostics, summary } from '../output.ts';
 
 export const help = `Usage: mesh validate [DIR] [--json]
 
-Checks the mesh in DIR (default: the current directory): the localmesh Mesh file and Istio's
-Gateway, VirtualService and DestinationRule resources. Mistakes are printed as
+Checks the mesh in DIR (default: the current directory): the workloads (a localmesh Mesh
+file, or Kubernetes Services and the Deployments they select) and Istio's Gateway,
+VirtualService and DestinationRule resources. Mistakes are printed as
 FILE:LINE:COL: error: message, with a hint.
 
 Options:
