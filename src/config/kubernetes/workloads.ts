@@ -165,7 +165,7 @@ function servicePorts(svc: Located<KubeService>, selected: readonly WorkloadDoc[
 }
 
 /** The version of one service a workload is: named by its canonical revision; undefined when it does not run. */
-function version(service: string, w: WorkloadDoc, report: Report): (VersionModel & { at: SourceRef }) | undefined {
+function version(service: string, w: WorkloadDoc, report: Report): { version: VersionModel; at: SourceRef } | undefined {
   const labels = w.value.spec.template.metadata?.labels ?? {};
   const { name, label } = revision(labels);
   const at = valueAt(w.source, ['metadata', 'name']);
@@ -180,7 +180,64 @@ function version(service: string, w: WorkloadDoc, report: Report): (VersionModel
   if (spec.replicas > MAX_REPLICAS) {
     report('error', valueAt(w.source, ['spec', 'replicas']), `${w.kind} ${w.value.metadata.name} has ${spec.replicas} replicas; localmesh runs at most ${MAX_REPLICAS} of a version`);
   }
-  return { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec, at };
+  return { version: { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec }, at };
+}
+
+type SelectedBy = Map<WorkloadDoc, { service: string; at: SourceRef }>;
+
+/** The versions of a Service: the workloads it selects that no Service selected before, by version name. */
+function versionsOf(svc: Located<KubeService>, selected: readonly WorkloadDoc[], selectedBy: SelectedBy, report: Report): VersionModel[] {
+  const { name } = svc.value.metadata;
+  const at = valueAt(svc.source, ['metadata', 'name']);
+  const versions = new Map<string, { version: VersionModel; at: SourceRef; workload: WorkloadDoc }>();
+  for (const w of selected) {
+    const other = selectedBy.get(w);
+    if (other) {
+      report('error', valueAt(svc.source, ['spec', 'selector']),
+        `${w.kind} ${w.value.metadata.name} is selected by Services ${other.service} and ${name}; localmesh runs a workload for one Service only`,
+        `the other Service is at ${formatRef(other.at)}; give the pods of each Service their own labels`);
+      continue;
+    }
+    selectedBy.set(w, { service: name, at });
+    const v = version(name, w, report);
+    if (!v) continue;
+    const same = versions.get(v.version.name);
+    if (same) {
+      const [a, b] = [same.workload, w];
+      const both = a.kind === b.kind ? `${a.kind}s ${a.value.metadata.name} and ${b.value.metadata.name}` : `${a.kind} ${a.value.metadata.name} and ${b.kind} ${b.value.metadata.name}`;
+      report('error', v.at, `${both} of Service ${name} are both version ${v.version.name}; localmesh runs each version of a service as one workload`,
+        `give their pod templates distinct version labels (the first is at ${formatRef(same.at)})`);
+      continue;
+    }
+    versions.set(v.version.name, { ...v, workload: w });
+  }
+  return [...versions.values()].map((v) => v.version).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** The service a Kubernetes Service declares; undefined when it is not one localmesh can run. */
+function serviceOf(svc: Located<KubeService>, workloads: readonly WorkloadDoc[], selectedBy: SelectedBy, report: Report): ServiceModel | undefined {
+  const { value, source } = svc;
+  const { name } = value.metadata;
+  const namespace = namespaceOf(value);
+  const at = valueAt(source, ['metadata', 'name']);
+  if (!isDnsLabel(name)) report('error', at, dnsLabelProblem('Service name', name));
+  if (!isDnsLabel(namespace)) report('error', valueAt(source, ['metadata', 'namespace']), dnsLabelProblem('namespace', namespace));
+  const selector = value.spec.selector ?? {};
+  const external = value.spec.type === 'ExternalName';
+  if (external || Object.keys(selector).length === 0) {
+    report('error', external ? valueAt(source, ['spec', 'type']) : keyAt(source, ['spec']),
+      `Service ${name} ${external ? 'is an ExternalName' : 'has no selector'}; localmesh runs the Deployments and StatefulSets a selector matches, and Services without one are not supported yet`);
+    return undefined;
+  }
+  const selected = workloads.filter((w) => selects(selector, w, namespace));
+  if (selected.length === 0) {
+    report('warning', valueAt(source, ['spec', 'selector']), `Service ${name} selects no Deployment or StatefulSet (${labelText(selector)}), so calls to it fail`);
+  }
+  const ports = servicePorts(svc, selected, report);
+  if (ports.length === 0 && !(value.spec.ports ?? []).some((p) => p.protocol !== 'UDP')) {
+    report('error', keyAt(source, ['spec', 'ports']), `Service ${name} has no TCP port for localmesh to serve`);
+  }
+  return { name, namespace, fqdn: fqdn(name, namespace), ports, versions: versionsOf(svc, selected, selectedBy, report), source: at };
 }
 
 /** The services the Kubernetes Services of the mesh declare, sorted by fqdn. */
@@ -188,65 +245,21 @@ export function buildKubeServices(resources: readonly ParsedResource[], report: 
   const workloads: WorkloadDoc[] = resources.flatMap((r) =>
     r.kind === 'Deployment' || r.kind === 'StatefulSet' ? [{ kind: r.kind, value: r.value, source: r.source }] : [],
   );
-  const selectedBy = new Map<WorkloadDoc, { service: string; at: SourceRef }>();
+  const selectedBy: SelectedBy = new Map();
   const declared = new Map<string, SourceRef>();
   const services: ServiceModel[] = [];
   for (const r of resources) {
     if (r.kind !== 'Service') continue;
-    const svc = { value: r.value, source: r.source };
-    const { name } = r.value.metadata;
-    const namespace = namespaceOf(r.value);
+    const key = `${namespaceOf(r.value)}/${r.value.metadata.name}`;
     const at = valueAt(r.source, ['metadata', 'name']);
-    if (!isDnsLabel(name)) report('error', at, dnsLabelProblem('Service name', name));
-    if (!isDnsLabel(namespace)) report('error', valueAt(r.source, ['metadata', 'namespace']), dnsLabelProblem('namespace', namespace));
-    const key = `${namespace}/${name}`;
     const first = declared.get(key);
     if (first) {
       report('error', at, `Service ${key} is defined twice`, `the first is at ${formatRef(first)}; give one of them another name`);
       continue;
     }
     declared.set(key, at);
-    const selector = r.value.spec.selector ?? {};
-    if (r.value.spec.type === 'ExternalName' || Object.keys(selector).length === 0) {
-      report('error', r.value.spec.type === 'ExternalName' ? valueAt(r.source, ['spec', 'type']) : keyAt(r.source, ['spec']),
-        `Service ${name} ${r.value.spec.type === 'ExternalName' ? 'is an ExternalName' : 'has no selector'}; localmesh runs the Deployments and StatefulSets a selector matches, and Services without one are not supported yet`);
-      continue;
-    }
-    const selected = workloads.filter((w) => selects(selector, w, namespace));
-    if (selected.length === 0) {
-      report('warning', valueAt(r.source, ['spec', 'selector']), `Service ${name} selects no Deployment or StatefulSet (${labelText(selector)}), so calls to it fail`);
-    }
-    const ports = servicePorts(svc, selected, report);
-    if (ports.length === 0 && !(r.value.spec.ports ?? []).some((p) => p.protocol !== 'UDP')) report('error', keyAt(r.source, ['spec', 'ports']), `Service ${name} has no TCP port for localmesh to serve`);
-
-    const versions = new Map<string, VersionModel & { at: SourceRef; workload: WorkloadDoc }>();
-    for (const w of selected) {
-      const other = selectedBy.get(w);
-      if (other) {
-        report('error', valueAt(r.source, ['spec', 'selector']),
-          `${w.kind} ${w.value.metadata.name} is selected by Services ${other.service} and ${name}; localmesh runs a workload for one Service only`,
-          `the other Service is at ${formatRef(other.at)}; give the pods of each Service their own labels`);
-        continue;
-      }
-      selectedBy.set(w, { service: name, at });
-      const v = version(name, w, report);
-      if (!v) continue;
-      const same = versions.get(v.name);
-      if (same) {
-        report('error', v.at, `${same.workload.kind}s ${same.workload.value.metadata.name} and ${w.value.metadata.name} of Service ${name} are both version ${v.name}; localmesh runs each version of a service as one workload`,
-          `give their pod templates distinct version labels (the first is at ${formatRef(same.at)})`);
-        continue;
-      }
-      versions.set(v.name, { ...v, workload: w });
-    }
-    services.push({
-      name,
-      namespace,
-      fqdn: fqdn(name, namespace),
-      ports,
-      versions: [...versions.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ name: n, proxy, labels, replicas, spec }) => ({ name: n, proxy, labels, replicas, spec })),
-      source: at,
-    });
+    const service = serviceOf({ value: r.value, source: r.source }, workloads, selectedBy, report);
+    if (service) services.push(service);
   }
   for (const w of workloads) {
     if (!selectedBy.has(w)) {
