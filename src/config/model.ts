@@ -24,12 +24,17 @@ export interface VersionModel {
   spec: Version;
 }
 
+/** A service port; `targetPort` where the app listens when that is another port (a Kubernetes Service's). */
+export interface ServicePortModel extends ServicePort {
+  targetPort?: number;
+}
+
 export interface ServiceModel {
   name: string;
   namespace: string;
   /** `NAME.NAMESPACE.svc.cluster.local`, the host used in cluster names. */
   fqdn: string;
-  ports: ServicePort[];
+  ports: ServicePortModel[];
   /** Sorted by name. */
   versions: VersionModel[];
   source: SourceRef;

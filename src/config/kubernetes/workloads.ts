@@ -5,12 +5,12 @@
 // reported where it is written.
 import type { ParsedResource } from '../kinds.ts';
 import type { SourceDocument } from '../load.ts';
-import { DEFAULT_NAMESPACE, fqdn, type ServiceModel, type SourceRef, type VersionModel } from '../model.ts';
+import { DEFAULT_NAMESPACE, fqdn, type ServiceModel, type ServicePortModel, type SourceRef, type VersionModel } from '../model.ts';
 import { proxyId } from '../names.ts';
 import { keyAt, valueAt, type Path } from '../position.ts';
 import { formatRef, type Report } from '../report.ts';
 import type { Container, KubeService, Probe, Workload } from '../schema/kubernetes.ts';
-import type { ServicePort, Version } from '../schema/mesh.ts';
+import type { Version } from '../schema/mesh.ts';
 import { dnsLabelProblem, isDnsLabel } from '../services.ts';
 import { portProtocol } from './protocol.ts';
 
@@ -119,9 +119,9 @@ function selects(selector: Record<string, string>, w: WorkloadDoc, namespace: st
 }
 
 /** The service ports localmesh serves, each with Istio's protocol; UDP ports and mistakes reported. */
-function servicePorts(svc: Located<KubeService>, selected: readonly WorkloadDoc[], report: Report): ServicePort[] {
+function servicePorts(svc: Located<KubeService>, selected: readonly WorkloadDoc[], report: Report): ServicePortModel[] {
   const { name } = svc.value.metadata;
-  const ports: ServicePort[] = [];
+  const ports: ServicePortModel[] = [];
   const seen = new Map<number, number>();
   (svc.value.spec.ports ?? []).forEach((port, i) => {
     const at: Path = ['spec', 'ports', i];
@@ -133,22 +133,26 @@ function servicePorts(svc: Located<KubeService>, selected: readonly WorkloadDoc[
     seen.set(port.port, i);
     // A named target port is looked up in each workload's app container; a number is itself.
     const target = port.targetPort ?? port.port;
-    const targets = typeof target === 'number' ? [target] : selected.map((w) => {
+    const numbers = typeof target === 'number' ? [] : selected.map((w) => {
       const container = w.value.spec.template.spec.containers[0]!;
       const number = containerPort(container, target);
       if (number === undefined) {
         report('error', valueAt(svc.source, [...at, 'targetPort']), `target port '${target}' of Service ${name} names no port of container ${container.name} in ${w.kind} ${w.value.metadata.name}`,
           `name one of its ports (${container.ports?.map((p) => p.name ?? p.containerPort).join(', ') || 'none'}) or give a number`);
       }
-      return number ?? port.port;
+      return { w, number };
     });
-    const moved = targets.find((n) => n !== port.port);
-    if (moved !== undefined) {
+    const resolved = numbers.filter((n): n is { w: WorkloadDoc; number: number } => n.number !== undefined);
+    const other = resolved.find((n) => n.number !== resolved[0]!.number);
+    if (other) {
+      const first = resolved[0]!;
       report('error', valueAt(svc.source, [...at, 'targetPort']),
-        `Service ${name} sends port ${port.port} to target port ${moved}; localmesh runs apps on their service port, so the two must be equal`,
-        `make the app listen on ${port.port}, or give the Service port ${moved}`);
+        `target port '${target}' of Service ${name} is port ${first.number} in ${first.w.kind} ${first.w.value.metadata.name} but ${other.number} in ${other.w.kind} ${other.w.value.metadata.name}; localmesh needs one port per service port`,
+        'give the container port that name the same number in every version');
       return;
     }
+    if (numbers.length > resolved.length) return;
+    const targetPort = typeof target === 'number' ? target : resolved[0]?.number;
     const protocol = portProtocol(port);
     const label = port.name ? `${port.port} (${port.name})` : `${port.port}`;
     if (protocol.protocol === 'udp') {
@@ -159,7 +163,12 @@ function servicePorts(svc: Located<KubeService>, selected: readonly WorkloadDoc[
       report('warning', valueAt(svc.source, at), `port ${label} of Service ${name} names no protocol; Istio would detect it, localmesh serves it as HTTP`,
         'name the port by its protocol (http-…, http2-…, grpc-…, tcp-…) or set appProtocol, as Istio recommends');
     }
-    ports.push({ port: port.port, protocol: protocol.protocol, ...(port.name ? { name: port.name } : {}) });
+    ports.push({
+      port: port.port,
+      ...(targetPort !== undefined && targetPort !== port.port ? { targetPort } : {}),
+      protocol: protocol.protocol,
+      ...(port.name ? { name: port.name } : {}),
+    });
   });
   return ports;
 }

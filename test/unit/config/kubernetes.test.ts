@@ -174,10 +174,18 @@ metadata: {name: rb}
     ]);
   });
 
-  it('rejects a target port other than the service port, which localmesh cannot map yet', () => {
+  it('keeps a target port other than the service port: the app listens there', () => {
     const files = { 'k.yaml': `${SERVICE.replace('port: 9080', 'port: 80\n    targetPort: 9080')}---\n${deployment('v1')}` };
+    const { model, diagnostics } = load(files);
+    expect(diagnostics).toEqual([]);
+    expect(model!.services[0]!.ports).toEqual([{ port: 80, targetPort: 9080, protocol: 'http', name: 'http' }]);
+  });
+
+  it('rejects a named target port that stands for different container ports in two versions', () => {
+    const named = (version: string, port: number) => deployment(version).replace('containerPort: 9080', `containerPort: ${port}\n          name: web`);
+    const files = { 'k.yaml': [SERVICE.replace('port: 9080', 'port: 9080\n    targetPort: web'), named('v1', 8080), named('v2', 8081)].join('---\n') };
     expect(lines(files)).toEqual([
-      'k.yaml:11:17 error: Service reviews sends port 80 to target port 9080; localmesh runs apps on their service port, so the two must be equal',
+      "k.yaml:11:17 error: target port 'web' of Service reviews is port 8080 in Deployment reviews-v1 but 8081 in Deployment reviews-v2; localmesh needs one port per service port",
     ]);
   });
 
