@@ -45,7 +45,7 @@ export function processRuntime(): Runtime<ProcessRunState> {
       ...(state.supervisor && !alive(state.supervisor)
         ? [{
             name: 'mesh-supervisor', state: 'stopped', running: false,
-            problem: `The supervisor of this run is gone (log: ${statePaths(state.dir).log('mesh-supervisor')}): crashed processes are not restarted until mesh down and mesh up -d.`,
+            problem: `The supervisor of this run is gone (log: ${statePaths(state.dir).log('mesh-supervisor')}): crashed processes are not restarted until mesh up -d reconciles the run (it starts a new supervisor).`,
           }]
         : []),
     ],

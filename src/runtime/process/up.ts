@@ -43,9 +43,7 @@ export async function upProcesses(model: MeshModel, meshDir: string, options: Up
   const { say } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const running = await earlierRun(dir);
-  if (running) {
-    throw new Error(`The mesh in ${meshDir} is already up (started ${running.startedAt}); run mesh down ${meshDir} first.`);
-  }
+  if (running) return reconcile(running, meshDir, dir, options, timeoutMs);
   const missing = missingCommands(model);
   if (missing) throw new Error(`${meshDir}: ${missing}.`);
   const envoy = findEnvoy();
@@ -178,6 +176,37 @@ async function startAndRun(
   await stopAll(supervisor.current());
   await removeState(dir);
   say('Stopped.');
+  return 0;
+}
+
+/**
+ * `mesh up` on a mesh of DIR that is up, as `docker compose up -d` on a running stack: a detached
+ * run gets a fresh supervisor (the one before stopped, or found gone), which starts again what is
+ * dead, including processes given up after repeated crashes. A foreground `mesh up` elsewhere owns
+ * its run: that is a sentence.
+ */
+async function reconcile(running: ProcessRunState, meshDir: string, dir: string, options: UpOptions, timeoutMs: number): Promise<number> {
+  if (!running.detached && running.up && alive(running.up)) {
+    throw new Error(`The mesh in ${meshDir} runs in the foreground of another mesh up (pid ${running.up.pid}, started ${running.startedAt}); stop that one first.`);
+  }
+  const { say } = options;
+  const dead = running.processes.length - stillRunning(running.processes).length;
+  say(`The mesh in ${meshDir} is up (started ${running.startedAt}): reconciling it (${dead} of ${running.processes.length} processes to start again)`);
+  if (running.supervisor && alive(running.supervisor)) await stopSupervisor(running.supervisor);
+  const { supervisor: _gone, ...rest } = (await readState(dir)) ?? running;
+  await writeState(dir, { ...rest, processes: rest.processes.map(({ gaveUp: _given, ...record }) => record) });
+  const interrupt = onInterrupt();
+  try {
+    await startDetachedSupervisor(dir, timeoutMs, interrupt.signal);
+    await waitUntil('every process of the mesh', async () => {
+      const state = await readState(dir);
+      return state !== undefined && stillRunning(state.processes).length === state.processes.length;
+    }, { timeoutMs, signal: interrupt.signal });
+  } finally {
+    interrupt.dispose();
+  }
+  for (const url of running.gateways) say(`Gateway: ${url}`);
+  say(`Running in the background (status: mesh status ${meshDir}; stop: mesh down ${meshDir}).`);
   return 0;
 }
 

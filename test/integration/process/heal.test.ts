@@ -106,4 +106,20 @@ describe('a crashed process of a mesh up -d mesh is restarted by the supervisor'
     expect(status.stdout).toMatch(/mesh-supervisor\s+stopped/);
     expect(status.stdout).toContain('The supervisor of this run is gone');
   });
+
+  it('mesh up -d on that half-dead run reconciles it: a new supervisor, the given-up process started again', async () => {
+    const up = await mesh('up', '--runtime', 'process', '-d', canary.dir);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/is up \(started .*\): reconciling it \(1 of 6 processes to start again\)/);
+    const state = (await readState(canary.dir))!;
+    expect(alive(state.supervisor!)).toBe(true);
+    expect(state.processes.every((p) => alive(p) && p.gaveUp === undefined), JSON.stringify(state.processes)).toBe(true);
+    const status = await mesh('status', canary.dir);
+    expect(status.code, status.stdout).toBe(0);
+    const load = startLoad(canary.gatewayPort);
+    await sleep(1500);
+    const responses = await load.stop();
+    expect(failed(responses)).toEqual([]);
+    expect(new Set(responses.map((r) => r.version))).toEqual(new Set(['v1', 'v2']));
+  }, 60_000);
 });
