@@ -22,6 +22,11 @@ export interface VersionModel {
   labels: Record<string, string>;
   replicas: number;
   spec: Version;
+  /**
+   * `spec.command` replaces the image's entrypoint, not only its default arguments: a Kubernetes
+   * container's `command` (its `args` alone keep the entrypoint, as a Mesh version's command does).
+   */
+  replacesEntrypoint?: true;
 }
 
 /** A service port; `targetPort` where the app listens when that is another port (a Kubernetes Service's). */

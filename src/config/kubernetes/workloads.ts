@@ -189,7 +189,8 @@ function version(service: string, w: WorkloadDoc, report: Report): { version: Ve
   if (spec.replicas > MAX_REPLICAS) {
     report('error', valueAt(w.source, ['spec', 'replicas']), `${w.kind} ${w.value.metadata.name} has ${spec.replicas} replicas; localmesh runs at most ${MAX_REPLICAS} of a version`);
   }
-  return { version: { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec }, at };
+  const replacesEntrypoint = w.value.spec.template.spec.containers[0]!.command !== undefined;
+  return { version: { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec, ...(replacesEntrypoint ? { replacesEntrypoint } : {}) }, at };
 }
 
 type SelectedBy = Map<WorkloadDoc, { service: string; at: SourceRef }>;
