@@ -10,7 +10,7 @@ import { schemaDiagnostics } from './schema-errors.ts';
 import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './schema/istio.ts';
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
-import { KUBE_KINDS, NOT_TRAFFIC_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
+import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
 import { expandLists } from './kubernetes/list.ts';
 import { nearest } from './suggest.ts';
 
@@ -110,7 +110,7 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
       continue;
     }
     written.add(kind);
-    if (NOT_TRAFFIC_KINDS.has(kind)) {
+    if (changesNoTraffic(kind, doc)) {
       noteNotApplied(notApplied, source, kind, (doc.metadata as { name?: unknown } | undefined)?.name);
       continue;
     }

@@ -15,7 +15,7 @@ export const KUBE_KINDS = {
  * it changes where a request goes or whether it is allowed (env values taken from a ConfigMap or
  * Secret are reported where they are used).
  */
-export const NOT_TRAFFIC_KINDS: ReadonlySet<string> = new Set([
+const NOT_TRAFFIC_KINDS: ReadonlySet<string> = new Set([
   'ServiceAccount',
   'ConfigMap',
   'Secret',
@@ -37,6 +37,19 @@ export const NOT_TRAFFIC_KINDS: ReadonlySet<string> = new Set([
   'IngressClass',
   'CustomResourceDefinition',
 ]);
+
+/**
+ * Kinds a controller makes from another resource (a Deployment's ReplicaSets and their Pods, a
+ * Service's EndpointSlices), as `kubectl get all -o yaml` lists them beside what made them.
+ */
+const MADE_BY_CONTROLLERS: ReadonlySet<string> = new Set(['Pod', 'ReplicaSet', 'Job', 'EndpointSlice']);
+
+/** Whether a document is read and only reported: a kind that does not change traffic, or one a controller made. */
+export function changesNoTraffic(kind: string, doc: { metadata?: unknown }): boolean {
+  if (NOT_TRAFFIC_KINDS.has(kind)) return true;
+  const owners = (doc.metadata as { ownerReferences?: unknown } | undefined)?.ownerReferences;
+  return MADE_BY_CONTROLLERS.has(kind) && Array.isArray(owners) && owners.length > 0;
+}
 
 /**
  * Kubernetes kinds that run workloads or decide who may reach them: ignoring one would make the

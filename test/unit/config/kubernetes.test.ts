@@ -158,6 +158,16 @@ metadata: {name: rb}
     ]);
   });
 
+  it('reads the Pods and ReplicaSets a Deployment made (kubectl get all) as not changing traffic, a lone Pod as an error', () => {
+    const owned = (kind: string, name: string, owner: string) =>
+      `apiVersion: ${kind === 'Pod' ? 'v1' : 'apps/v1'}\nkind: ${kind}\nmetadata:\n  name: ${name}\n  ownerReferences: [{apiVersion: apps/v1, kind: ${owner}, name: x, uid: u}]\nspec: {}\n`;
+    const text = [SERVICE, deployment('v1'), owned('ReplicaSet', 'reviews-v1-5d4', 'Deployment'), owned('Pod', 'reviews-v1-5d4-x7', 'ReplicaSet'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: lone}\n'].join('---\n');
+    expect(lines({ 'k.yaml': text })).toEqual([
+      'k.yaml:46:7 error: Pod is not supported yet by localmesh',
+      'k.yaml:32:7 warning: read but not applied, as they do not change traffic here: ReplicaSet reviews-v1-5d4; Pod reviews-v1-5d4-x7',
+    ]);
+  });
+
   it('keeps kinds that would change who talks to whom errors', () => {
     const text = 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\n';
     expect(lines({ 'k.yaml': `${SERVICE}---\n${deployment('v1')}---\n${text}` })).toEqual([
