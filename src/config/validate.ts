@@ -45,8 +45,8 @@ function theMesh(resources: readonly ParsedResource[], report: Report) {
 const WORKLOAD_KINDS = ['Mesh', 'Service', 'Deployment', 'StatefulSet'];
 
 /** The name of a mesh without a Mesh document: its directory's, as Compose names a project. */
-function dirName(where: string): string {
-  const base = basename(where).replace(/\.ya?ml$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+function dirName(dir: string): string {
+  const base = basename(dir).replace(/\.ya?ml$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
   return base || 'mesh';
 }
 
@@ -64,8 +64,11 @@ function joinServices(mesh: readonly ServiceModel[], kube: readonly ServiceModel
   return joined.sort((a, b) => (a.fqdn < b.fqdn ? -1 : a.fqdn > b.fqdn ? 1 : 0));
 }
 
-/** `where` names the whole set (the directory) in a diagnostic that has no place in one file. */
-export function validate(documents: readonly SourceDocument[], where: string): ValidationResult {
+/**
+ * `where` names the whole set (the directory) in a diagnostic that has no place in one file;
+ * `name` (default: from `where`) is the mesh's name when no Mesh document gives one.
+ */
+export function validate(documents: readonly SourceDocument[], where: string, name = where): ValidationResult {
   const parsed = parseKinds(documents);
   const { diagnostics, report } = collector();
   diagnostics.push(...parsed.diagnostics);
@@ -91,7 +94,7 @@ export function validate(documents: readonly SourceDocument[], where: string): V
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
-    name: mesh ? mesh.value.metadata.name : dirName(where),
+    name: mesh ? mesh.value.metadata.name : dirName(name),
     namespace: mesh ? meshNamespace(mesh.value) : DEFAULT_NAMESPACE,
     settings: mesh?.value.spec.settings ?? {},
     services,
