@@ -107,6 +107,8 @@ export function createController(options: ControllerOptions): Controller {
   let settleTimer: NodeJS.Timeout | undefined;
   let recheckTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  /** Tasks waiting for the one running (see serialized). */
+  let queued = 0;
   let closed = false;
 
   /**
@@ -205,7 +207,11 @@ export function createController(options: ControllerOptions): Controller {
    * event. A task that loaded the files (returns true) has them read back later.
    */
   async function serialized(task: () => Promise<boolean>): Promise<void> {
+    // Counted from here, not from when it starts: idle() must not see a gap between the task
+    // before and this one.
+    queued++;
     while (running) await running;
+    queued--;
     running = task()
       .then((reloaded) => {
         if (reloaded) settleLater();
@@ -288,7 +294,7 @@ export function createController(options: ControllerOptions): Controller {
       timer = setTimeout(flush, debounceMs);
     },
     async idle() {
-      while (timer || running || settleTimer) await (running ?? new Promise((r) => setTimeout(r, Math.min(debounceMs, settleMs))));
+      while (timer || running || queued > 0 || settleTimer) await (running ?? new Promise((r) => setTimeout(r, Math.min(debounceMs, settleMs))));
     },
     status: () => ({
       dir,
