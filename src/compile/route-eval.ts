@@ -2,9 +2,9 @@
 // RouteConfiguration alone (the JSON the compiler produced), without running Envoy: the virtual
 // host (domain search order: exact, longest suffix wildcard, longest prefix wildcard, `*`; the
 // host compared case-insensitively and with its port, as Envoy does without
-// `ignore_port_in_host_matching`), the first route whose match holds (prefix on the whole :path,
-// query included; path and safe_regex on the path without the query; `case_sensitive: false`
-// for prefix and path only; header matchers exact/prefix/suffix/contains/safe_regex/present with
+// `ignore_port_in_host_matching`), the first route whose match holds (prefix, path and
+// safe_regex on the path without its query string, as Envoy's PathMatcher strips it, whatever
+// its docs say of prefix; `case_sensitive: false` for prefix and path only; header matchers exact/prefix/suffix/contains/safe_regex/present with
 // invert_match; query parameter matchers on the first value), and what the route does. Regexes
 // are RE2 (re2js, a port of the engine Envoy uses), matched against the whole input as Envoy's
 // safe_regex does. Pure: JSON and a request in, a decision out; knows nothing of Istio.
@@ -133,8 +133,9 @@ export function findVirtualHost(vhosts: readonly EnvoyJson[], authority: string)
 
 // ---------- route match ----------
 
+/** The path Envoy's path matchers see: without query string and fragment. */
 function withoutQuery(path: string): string {
-  const q = path.indexOf('?');
+  const q = path.search(/[?#]/);
   return q < 0 ? path : path.slice(0, q);
 }
 
@@ -163,7 +164,7 @@ function routeMatches(match: EnvoyJson, request: HttpRequest): boolean {
     const caseSensitive = match['case_sensitive'] !== false;
     const fold = (s: string) => (caseSensitive ? s : s.toLowerCase());
     if (match['prefix'] !== undefined) {
-      if (!fold(request.path).startsWith(fold(String(match['prefix'])))) return false;
+      if (!fold(withoutQuery(request.path)).startsWith(fold(String(match['prefix'])))) return false;
     } else if (match['path'] !== undefined) {
       if (fold(withoutQuery(request.path)) !== fold(String(match['path']))) return false;
     } else if (match['safe_regex'] !== undefined) {
