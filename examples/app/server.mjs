@@ -3,12 +3,14 @@
 //   SERVICE, VERSION   who it is (defaults: "app", "v1")
 //   PORT               where it listens (default 9080)
 //   UPSTREAMS          comma-separated URLs it calls on each request, e.g. http://pricing:9080/
+//   FAIL_RATE          the share of requests it answers 500 (0 to 1; default 0): a bad canary
 import http from 'node:http';
 
 const service = process.env.SERVICE ?? 'app';
 const version = process.env.VERSION ?? 'v1';
 const port = Number(process.env.PORT ?? 9080);
 const upstreams = (process.env.UPSTREAMS ?? '').split(',').filter(Boolean);
+const failRate = Number(process.env.FAIL_RATE ?? 0);
 // Headers a mesh app forwards so routing by user and tracing work along the call chain.
 const FORWARDED = ['end-user', 'x-user', 'x-request-id', 'traceparent', 'b3', 'x-b3-traceid', 'x-b3-spanid'];
 
@@ -33,6 +35,11 @@ async function call(url, incoming) {
 const server = http.createServer(async (req, res) => {
   if (req.url === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  if (failRate > 0 && Math.random() < failRate) {
+    res.writeHead(500, { 'content-type': 'application/json', 'x-service': service, 'x-version': version });
+    res.end(JSON.stringify({ service, version, path: req.url, error: 'FAIL_RATE' }) + '\n');
     return;
   }
   const calls = await Promise.all(upstreams.map((url) => call(url, req)));

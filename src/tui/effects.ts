@@ -150,7 +150,12 @@ export function startEffects(options: EffectsOptions): Effects {
     const run = await runtimes.running(dir).catch(() => undefined);
     // One row per workload: a process, or a container (a version's app is S-v, a replica's S-v-rN).
     const workloads = run ? await run.runtime.workloads(run.state).catch(() => []) : [];
-    const processes = workloads.map((w) => ({ name: w.name, running: w.running }));
+    const processes = workloads.map((w) => ({
+      name: w.name,
+      running: w.running,
+      ...(w.restarts ? { restarts: w.restarts } : {}),
+      ...(w.problem ? { problem: w.problem } : {}),
+    }));
     // No mesh (any more): `mesh down` ran; the process column says nothing.
     if (!stopped) dispatch({ type: 'processes', processes });
   }

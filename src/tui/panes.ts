@@ -61,12 +61,12 @@ export function ServicesPane({ state, width, height }: PaneProps): ReactNode {
   const size = height - 3;
   const start = windowStart(rows.length, state.selected.services, size);
   const lines: Line[] = rows.slice(start, start + size).map((r, i) => ({
-    text: fit(`${fit(r.id, name)} ${fit(r.process ?? '-', 7)} ${r.sync}${r.nack ? `: ${r.nack}` : ''}`, inner),
+    text: fit(`${fit(r.id, name)} ${fit(r.process ?? '-', 11)} ${r.sync}${r.nack ? `: ${r.nack}` : ''}`, inner),
     selected: start + i === state.selected.services,
-    color: r.process === 'exited' ? 'red' : SYNC_COLOR[r.sync] === 'green' ? undefined : SYNC_COLOR[r.sync],
+    color: r.process === 'exited' || r.process === 'unreachable' ? 'red' : SYNC_COLOR[r.sync] === 'green' ? undefined : SYNC_COLOR[r.sync],
   }));
   if (rows.length === 0) lines.push({ text: 'No services yet.', dim: true });
-  return h(Frame, { pane: 'services', title: `Services ${fit('', Math.max(0, name - 8))} process sync`, state, width, height, lines });
+  return h(Frame, { pane: 'services', title: `Services ${fit('', Math.max(0, name - 8))} process     sync`, state, width, height, lines });
 }
 
 export function RoutesPane({ state, width, height }: PaneProps): ReactNode {

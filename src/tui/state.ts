@@ -14,6 +14,10 @@ export type Pane = (typeof PANES)[number];
 export interface ProcessInfo {
   name: string;
   running: boolean;
+  /** Restarts after a crash, for a runtime that counts them. */
+  restarts?: number;
+  /** What is wrong with it (e.g. `unreachable: …` for an app whose sidecar is down). */
+  problem?: string;
 }
 
 export interface LoadInfo {

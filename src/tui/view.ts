@@ -8,7 +8,7 @@ import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { SyncState } from '../xds/types.ts';
 import type { RouteInfo } from './mesh-view.ts';
-import { currentWeights, selectedSubset, type DashboardState, type Pane } from './state.ts';
+import { currentWeights, selectedSubset, type DashboardState, type Pane, type ProcessInfo } from './state.ts';
 
 export interface ServiceRow {
   /** The proxy id: `SERVICE-VERSION`, or mesh-gateway. */
@@ -16,7 +16,8 @@ export interface ServiceRow {
   service: string;
   version: string;
   /** The app's process (the gateway's Envoy for the gateway); undefined when unknown. */
-  process?: 'running' | 'exited';
+  /** The app: running (with its restarts, `running ×2`), exited, or unreachable (its pod's holder or sidecar is down). */
+  process?: string;
   /** The proxy's xDS state as the server publishes it, or `NOT CONNECTED`. */
   sync: SyncState | 'NOT CONNECTED';
   /** Envoy's message when it rejected a version. */
@@ -47,6 +48,12 @@ export interface TrafficRow {
   history: number[];
 }
 
+function processText(record: ProcessInfo): string {
+  if (!record.running) return 'exited';
+  if (record.problem?.startsWith('unreachable')) return 'unreachable';
+  return record.restarts ? `running ×${record.restarts}` : 'running';
+}
+
 export function serviceRows(state: DashboardState): ServiceRow[] {
   const ids = [
     ...(state.mesh?.services.flatMap((s) => s.versions.map((v) => ({ id: proxyId(s.name, v), service: s.name, version: v }))) ?? []),
@@ -64,7 +71,7 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
       id,
       service,
       version,
-      ...(record ? { process: record.running ? 'running' : 'exited' } : {}),
+      ...(record ? { process: processText(record) } : {}),
       // What the control plane said last is not news when it no longer answers.
       sync: proxy?.connected && state.connection !== 'down' ? proxy.sync : 'NOT CONNECTED',
       ...(nack ? { nack } : {}),

@@ -86,7 +86,8 @@ export async function gatewayPort(): Promise<number> {
 /** examples/NAME beside examples/app in a temp dir, named `NAME-TAG-PID` (its Compose project), the gateway on a free port. */
 export async function copyExample(name: string, tag: string): Promise<Example> {
   const root = await mkdtemp(join(tmpdir(), `localmesh-docker-${name}-`));
-  await cp(join(EXAMPLES, name), join(root, name), { recursive: true });
+  // Not what a run of the example in the checkout left (.mesh/): the copy starts as a clone does.
+  await cp(join(EXAMPLES, name), join(root, name), { recursive: true, filter: (src) => !src.split('/').includes('.mesh') });
   await cp(join(EXAMPLES, 'app'), join(root, 'app'), { recursive: true });
   const dir = join(root, name);
   const port = await gatewayPort();

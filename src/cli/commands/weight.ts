@@ -1,9 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { applyEdit } from '../../config/apply-edit.ts';
-import { loadMesh } from '../../config/index.ts';
-import { formatDiagnostic, hasErrors } from '../../config/diagnostics.ts';
-import { findWeightedRoute, parseWeightArgs, setWeights } from '../../config/edit-weights.ts';
+import { parseWeightArgs } from '../../config/edit-weights.ts';
+import { writeWeights } from '../../config/write-weights.ts';
 import { EXIT, printDiagnostics, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh weight [DIR] HOST SUBSET=WEIGHT [SUBSET=WEIGHT...] [--route NAME]
@@ -29,35 +25,12 @@ export async function run(dir: string, args: readonly string[], options: { route
   if (!host) throw new UsageError('mesh weight needs a HOST and SUBSET=WEIGHT pairs.');
   const weights = parseWeightArgs(pairs);
   if (typeof weights === 'string') throw new UsageError(weights);
-
-  const { model, diagnostics } = await loadMesh(dir);
-  if (!model || hasErrors(diagnostics)) {
-    printDiagnostics(diagnostics);
-    console.error(`${dir}: the mesh is invalid; fix it before changing weights.`);
+  const result = await writeWeights(dir, { host, weights, ...(options.route ? { route: options.route } : {}) });
+  if ('error' in result) {
+    if (result.diagnostics) printDiagnostics(result.diagnostics);
+    console.error(result.error);
     return EXIT.invalid;
   }
-  const target = findWeightedRoute(model, { host, weights, ...(options.route ? { route: options.route } : {}) }, dir);
-  if ('error' in target) return fail(formatDiagnostic(target.error));
-  const file = target.vs.source.file;
-  const original = await readFile(file, 'utf8');
-  const edit = setWeights(original, target, weights);
-  if ('error' in edit) return fail(formatDiagnostic(edit.error));
-  if (edit.text === original) {
-    console.log(`${edit.summary} (already so; nothing written)`);
-    return EXIT.ok;
-  }
-
-  // The mesh with the edit must still be valid: never hand the watcher a broken file.
-  const applied = await applyEdit(dir, file, edit.text);
-  if ('diagnostics' in applied) {
-    printDiagnostics(applied.diagnostics);
-    return fail(`${file}: not changed; the edit would make the mesh invalid.`);
-  }
-  console.log(edit.summary + (edit.reformatted ? ` (weight keys added; ${basename(file)} reprinted)` : ''));
+  console.log(result.summary);
   return EXIT.ok;
-}
-
-function fail(message: string): number {
-  console.error(message);
-  return EXIT.invalid;
 }

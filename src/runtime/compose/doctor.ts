@@ -37,8 +37,8 @@ export async function doctor(engine: Engine, dir: string, model: MeshModel | und
   const plan = await imagePlan(engine, { images: [images.envoy, images.node, ...(own.length ? [] : [images.init])], own });
   const sizes = await Promise.all(plan.present.map(async (i) => `${i} (${(((await engine.imageSize(i)) ?? 0) / 1e6).toFixed(0)} MB)`));
   if (plan.present.length) checks.push(ok(`Images present: ${sizes.join(', ')}.`));
-  if (plan.pull.length) checks.push(warn(`mesh up will pull ${plan.pull.join(', ')} (sizes as the registry says; typically 50-110 MB each).`));
-  if (plan.build.length) checks.push(warn(`mesh up will build ${plan.build.join(', ')} from templates/docker/ (apt-get install iptables on debian:bookworm-slim, about 60 MB on its base).`));
+  if (plan.pull.length) checks.push(warn(`mesh up will pull ${plan.pull.join(', ')} (its registry says how big as the pull starts; mesh up shows each layer).`));
+  if (plan.build.length) checks.push(warn(`mesh up will build ${plan.build.join(', ')} from templates/docker/ (apt-get install iptables on debian:bookworm-slim: about 4 MB over its base).`));
   if (plan.present.includes(images.init)) {
     const capture = await engine.captureWorks(images.init).catch((e: Error) => ({ ok: false, log: `    ${e.message}` }));
     checks.push(

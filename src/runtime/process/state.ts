@@ -72,7 +72,8 @@ export const writeState = (dir: string, state: ProcessRunState) => writeJson(sta
 /** What the supervisor needs to start each process again, by name. */
 export const readSpecs = (dir: string) => readJson<ProcessSpec[]>(statePaths(dir).specs);
 
-export const writeSpecs = (dir: string, specs: readonly ProcessSpec[]) => writeJson(statePaths(dir).specs, specs);
+// Only the user may read it: it holds each app's environment, secrets included.
+export const writeSpecs = (dir: string, specs: readonly ProcessSpec[]) => writeJson(statePaths(dir).specs, specs, 0o600);
 
 /** A fresh DIR/.mesh/process/ with the port map and the bootstraps; earlier logs are removed. */
 export async function prepareStateDir(dir: string, portMap: PortMapFile, bootstraps: Map<string, unknown>): Promise<StatePaths> {

@@ -31,7 +31,8 @@ export const meshWith = (options: { cwd?: string; env?: Record<string, string> }
  */
 export async function copyExample(name: string): Promise<{ dir: string; gatewayPort: number }> {
   const root = await mkdtemp(join(tmpdir(), `localmesh-process-${name}-`));
-  await cp(join(EXAMPLES, name), join(root, name), { recursive: true });
+  // Not what a run of the example in the checkout left (.mesh/): the copy starts as a clone does.
+  await cp(join(EXAMPLES, name), join(root, name), { recursive: true, filter: (src) => !src.split('/').includes('.mesh') });
   await cp(join(EXAMPLES, 'app'), join(root, 'app'), { recursive: true });
   const dir = join(root, name);
   const [gatewayPort] = await freePorts(1);

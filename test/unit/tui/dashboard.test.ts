@@ -25,8 +25,8 @@ describe('Dashboard', () => {
     expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
     const text = lines.join('\n');
     expect(lines[0]).toBe('localmesh canary · serving 3-cd34 · load off (20/s)');
-    expect(text).toContain('│reviews-v1   running SYNCED');
-    expect(text).toContain('│mesh-gateway running SYNCED');
+    expect(text).toContain('│reviews-v1   running     SYNCED');
+    expect(text).toContain('│mesh-gateway running     SYNCED');
     expect(text).toMatch(/│reviews +30\.0 +0% +1\.5ms +9\.0ms +▃▅█│/);
     expect(text).toMatch(/│ {2}v2 +3\.3 +0% +1\.5ms +9\.0ms +▃▅█│/);
     expect(text).toContain('║reviews http[0]: all requests');
@@ -112,8 +112,23 @@ describe('Dashboard', () => {
       { type: 'processes', processes: [{ name: 'reviews-v1', running: true }, { name: 'reviews-v2', running: false }] },
     ]);
     const text = frame(state).join('\n');
-    expect(text).toContain('│reviews-v1   running NACK: route:…│');
-    expect(text).toContain('reviews-v2   exited  SYNCED');
+    expect(text).toContain('│reviews-v1   running     NACK: ro…│');
+    expect(text).toContain('reviews-v2   exited      SYNCED');
+  });
+
+  it('shows an app whose sidecar is down as unreachable, and how often a process was restarted', async () => {
+    const state = await canaryState([
+      {
+        type: 'processes',
+        processes: [
+          { name: 'reviews-v1', running: true, problem: 'unreachable: reviews-v1-proxy is down (the healer starts it again; mesh up reconciles)' },
+          { name: 'reviews-v2', running: true, restarts: 2 },
+        ],
+      },
+    ]);
+    const text = frame(state).join('\n');
+    expect(text).toContain('reviews-v1   unreachable SYNCED');
+    expect(text).toContain('reviews-v2   running ×2  SYNCED');
   });
 });
 
