@@ -56,29 +56,30 @@ const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_
  * The proxies a test's request leaves from (every version of a source service without a
  * version), or a sentence on why there is none.
  */
-export function probes(model: MeshModel, request: TestRequest): Probe[] | string {
+export function probes(model: MeshModel, request: TestRequest): Probe[] | { field: 'source' | 'host'; problem: string } {
+  const problem = (field: 'source' | 'host', text: string) => ({ field, problem: text });
   const method = (request.method ?? 'GET').toUpperCase();
   const path = request.path ?? '/';
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const scheme = request.scheme ?? 'http';
   if (request.source === 'gateway') {
     const ports = [...new Set(model.gateways.flatMap((g) => g.spec.servers.filter((s) => HTTP_SERVERS.has(s.port.protocol)).map((s) => s.port.number)))].sort((a, b) => a - b);
-    if (ports.length === 0) return 'the mesh has no Gateway with an HTTP server; source: gateway needs one';
+    if (ports.length === 0) return problem('source', 'the mesh has no Gateway with an HTTP server; source: gateway needs one');
     const port = request.port ?? (ports.includes(80) ? 80 : ports[0]!);
     return [{ proxy: GATEWAY_PROXY, port, request: { authority: request.host, path, method, headers, scheme } }];
   }
   const [serviceName, versionName, extra] = request.source.split('/');
   const service = model.services.find((s) => s.name === serviceName);
   if (!service || extra !== undefined) {
-    return `no service '${request.source}' to send from; source is SERVICE, SERVICE/VERSION or gateway (services: ${model.services.map((s) => s.name).join(', ')})`;
+    return problem('source', `no service '${request.source}' to send from; source is SERVICE, SERVICE/VERSION or gateway (services: ${model.services.map((s) => s.name).join(', ')})`);
   }
   const versions = versionName === undefined ? service.versions : service.versions.filter((v) => v.name === versionName);
-  if (versions.length === 0) return `service ${service.name} has no version '${versionName}' (versions: ${service.versions.map((v) => v.name).join(', ')})`;
+  if (versions.length === 0) return problem('source', `service ${service.name} has no version '${versionName}' (versions: ${service.versions.map((v) => v.name).join(', ')})`);
   let port = request.port;
   if (port === undefined) {
     const target = model.services.find((s) => s.fqdn === hostFqdn(request.host.replace(/:\d+$/, ''), model.namespace));
     const http = target?.ports.filter((p) => p.protocol !== 'tcp') ?? [];
-    if (http.length > 1) return `${request.host} has several HTTP ports (${http.map((p) => p.port).join(', ')}); give the request a port`;
+    if (http.length > 1) return problem('host', `${request.host} has several HTTP ports (${http.map((p) => p.port).join(', ')}); give the request a port`);
     port = http[0]?.port ?? 80;
   }
   const authority = request.host.includes(':') || port === 80 ? request.host : `${request.host}:${port}`;
@@ -98,7 +99,7 @@ export function decide(compiled: CompiledMesh, probe: Probe): Decision {
 
 export function runTest(model: MeshModel, compiled: CompiledMesh, test: RouteTestCase): TestResult {
   const found = probes(model, test.request);
-  if (typeof found === 'string') return { test, outcomes: [], failures: [{ expectation: 'request', at: test.requestAt('source'), message: found }] };
+  if (!Array.isArray(found)) return { test, outcomes: [], failures: [{ expectation: 'request', at: test.requestAt(found.field), message: found.problem }] };
   const outcomes = found.map((probe) => ({ probe, decision: decide(compiled, probe) }));
   const failures: Failure[] = [];
   for (const outcome of outcomes) {

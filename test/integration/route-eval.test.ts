@@ -201,7 +201,7 @@ describe('offline route evaluation agrees with Envoy (property)', () => {
             const headers: Record<string, string> = { ...(r.user ? { 'x-user': r.user } : {}), ...(r.beta ? { 'x-beta': '1' } : {}) };
             const host = r.source === 'gateway' ? r.gatewayHost : r.sidecarHost;
             const found = probes(model, { source: r.source === 'gateway' ? 'gateway' : 'a/v1', host, path: r.path, method: r.method, headers });
-            if (typeof found === 'string') throw new Error(found);
+            if (!Array.isArray(found)) throw new Error(found.problem);
             const probe = found[0]!;
             const offline = decide(compiled, probe);
             const viaSidecar = r.source !== 'gateway';

@@ -53,6 +53,10 @@ export async function run(dir: string, files: readonly string[], options: { json
     return EXIT.usage;
   }
   if (hasErrors(parsed.diagnostics)) return invalid(options.json, 'the route tests are invalid', parsed.diagnostics);
+  if (parsed.tests.length === 0) {
+    console.error(`mesh test: ${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} no tests; a RouteTest lists them under spec.tests (see mesh test --help).`);
+    return EXIT.usage;
+  }
 
   let api: string | undefined;
   if (options.live) {
@@ -92,7 +96,8 @@ function invalid(json: boolean, what: string, diagnostics: readonly Diagnostic[]
   if (json) console.log(JSON.stringify({ valid: false, diagnostics: sorted }, null, 2));
   else {
     printDiagnostics(sorted);
-    console.error(`mesh test: ${what} (${sorted.filter((d) => d.severity === 'error').length} errors).`);
+    const errors = sorted.filter((d) => d.severity === 'error').length;
+    console.error(`mesh test: ${what} (${errors} error${errors === 1 ? '' : 's'}).`);
   }
   return EXIT.usage;
 }
