@@ -63,7 +63,7 @@ describe('mesh test', () => {
     ]);
   });
 
-  it('every source version is checked: a route for some versions fails from the others', async () => {
+  it('a source without a version is checked from each of its versions', async () => {
     const dir = await shopWith(HEAD + '    - request: { source: pricing, host: cart }\n      expect: { status: 200 }\n');
     const run = await mesh('test', dir);
     expect(run.code).toBe(1);
@@ -100,6 +100,13 @@ describe('mesh test', () => {
     const invalid = await mesh('test', dir);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('the mesh is invalid');
+  });
+
+  it('--live needs a mesh running on the process runtime (exit 2 with the sentence)', async () => {
+    const dir = await shopWith(HEAD + '    - request: { source: gateway, host: x }\n      expect: { destination: frontend }\n');
+    const run = await mesh('test', dir, '--live');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`mesh test --live: no mesh runs in ${dir} (mesh up ${dir} starts one)`);
   });
 
   it('the mesh loader leaves route test files out: examples/shop validates with its routes.test.yaml', async () => {
