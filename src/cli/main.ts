@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import * as validate from './commands/validate.ts';
 import * as generate from './commands/generate.ts';
 import * as weight from './commands/weight.ts';
+import * as canary from './commands/canary.ts';
 import * as up from './commands/up.ts';
 import * as down from './commands/down.ts';
 import * as logs from './commands/logs.ts';
@@ -85,6 +86,58 @@ const COMMANDS: Record<string, Command> = {
     run: (dir, values) => {
       if (typeof values.out !== 'string') throw new UsageError('mesh generate needs --out OUT, the directory to write into.');
       return generate.run(dir, { out: values.out });
+    },
+  },
+  canary: {
+    help: canary.help,
+    args: true,
+    reads: true,
+    options: {
+      to: { type: 'string' },
+      from: { type: 'string' },
+      steps: { type: 'string', default: '10,25,50,100' },
+      interval: { type: 'string', default: '10s' },
+      threshold: { type: 'string', default: '2' },
+      'max-error-rate': { type: 'string', default: '1%' },
+      'max-p99': { type: 'string' },
+      'min-requests': { type: 'string', default: '100' },
+      load: { type: 'string' },
+      'no-load': { type: 'boolean', default: false },
+      rps: { type: 'string', default: '50' },
+      webhook: { type: 'string', multiple: true, default: [] },
+      route: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      pause: { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
+      promote: { type: 'boolean', default: false },
+      abort: { type: 'boolean', default: false },
+    },
+    run: (dir, values, args, runtimes) => {
+      const commands = (['pause', 'resume', 'promote', 'abort'] as const).filter((c) => values[c] === true);
+      if (commands.length > 1) throw new UsageError(`--${commands.join(' and --')}: give one.`);
+      const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+      return canary.run(
+        dir,
+        args,
+        {
+          ...(str('to') ? { to: str('to') } : {}),
+          ...(str('from') ? { from: str('from') } : {}),
+          steps: str('steps')!,
+          interval: str('interval')!,
+          threshold: str('threshold')!,
+          maxErrorRate: str('max-error-rate')!,
+          ...(str('max-p99') ? { maxP99: str('max-p99') } : {}),
+          minRequests: str('min-requests')!,
+          ...(str('load') ? { load: str('load') } : {}),
+          noLoad: values['no-load'] === true,
+          rps: str('rps')!,
+          webhooks: values.webhook as string[],
+          ...(str('route') ? { route: str('route') } : {}),
+          json: values.json === true,
+          ...(commands[0] ? { command: commands[0] } : {}),
+        },
+        runtimes,
+      );
     },
   },
   weight: {

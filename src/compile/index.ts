@@ -5,7 +5,7 @@
 // routes), and every distinct resource object is checked against Envoy's protos once.
 import type { MeshModel } from '../config/model.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
-import { checkResource } from '../envoy/proto.ts';
+import { checkResource, EnvoyConfigError } from '../envoy/proto.ts';
 import { RESOURCE_KINDS, type ProxySnapshot, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 import type { Addressing } from './addressing.ts';
 import { APPLIED_BY_CLUSTERS, outboundClusters } from './clusters.ts';
@@ -36,6 +36,7 @@ export interface CompiledMesh {
   snapshots: ProxySnapshot[];
 }
 
+/** Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. */
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
   const input: CompileInput = { model, addressing, outbound: outboundClusters(model, addressing) };
   const snapshots = PROXY_KINDS.flatMap((translate) => translate(input));
@@ -45,7 +46,14 @@ export function compileMesh(model: MeshModel, addressing: Addressing): CompiledM
       const list = snapshot[kind];
       if (checkedLists.has(list)) continue;
       checkedLists.add(list);
-      for (const resource of list) checkResource(kind, resource.value);
+      for (const resource of list) {
+        try {
+          checkResource(kind, resource.value);
+        } catch (error) {
+          if (error instanceof EnvoyConfigError) error.resource = `${kind} ${resource.name} of proxy ${snapshot.proxy}`;
+          throw error;
+        }
+      }
     }
   }
   snapshots.sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));

@@ -1,9 +1,14 @@
-// Gateways checked together: one protocol per port across every Gateway (they share the one
-// ingress gateway), and each VirtualService bound to a Gateway names a host one of its servers serves.
+// Gateways: each as Istio validates it (its name, server hosts, unique port names, TLS settings
+// where the protocol needs them and only there, bind addresses), then together: one protocol per
+// port across every Gateway (they share the one ingress gateway), and each VirtualService bound to
+// a Gateway names a host one of its servers serves.
 import type { CheckContext } from './context.ts';
-import { resolveHost, type SourceRef } from './model.ts';
-import { valueAt } from './position.ts';
+import { isDnsLabel, isIpAddress, serverHostProblem } from './dns.ts';
+import { resolveHost, type GatewayModel, type SourceRef } from './model.ts';
+import { keyAt, valueAt } from './position.ts';
 import { formatRef } from './report.ts';
+import type { Located } from './resources.ts';
+import type { Server } from './schema/istio.ts';
 
 /** Istio host matching: equal, or one is a wildcard (`*`, `*.example.com`) covering the other. */
 export function hostsMatch(a: string, b: string): boolean {
@@ -52,7 +57,90 @@ function checkBoundHosts(ctx: CheckContext): void {
   }
 }
 
+type Protocol = Server['port']['protocol'];
+const TLS_PROTOCOLS: ReadonlySet<Protocol> = new Set(['HTTPS', 'TLS']);
+const HTTP_PROTOCOLS: ReadonlySet<Protocol> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY']);
+/** What the ingress gateway serves today (src/compile/gateway.ts); a server of another protocol gets no listener. */
+const SERVED: ReadonlySet<Protocol> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'TCP', 'MONGO']);
+const CERTIFICATE_FIELDS = ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName', 'credentialNames', 'tlsCertificates'] as const;
+const UNIX = 'unix://';
+
+function checkTls(ctx: CheckContext, { source }: Located<GatewayModel>, server: Server, at: readonly PropertyKey[]): void {
+  const protocol = server.port.protocol;
+  const tls = server.tls as Record<string, unknown> | undefined;
+  if (TLS_PROTOCOLS.has(protocol)) {
+    if (!tls) {
+      ctx.report('error', keyAt(source, [...at, 'port']), `a ${protocol} server needs tls settings`,
+        'add tls: {mode: SIMPLE, credentialName: NAME} (or mode: PASSTHROUGH for TLS)');
+    }
+    return;
+  }
+  if (!tls) return;
+  const mode = tls.mode;
+  const passThrough = mode === undefined || mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH';
+  const certificates = ['serverCertificate', 'privateKey', 'caCertificates'].some((f) => tls[f] !== undefined);
+  if (!HTTP_PROTOCOLS.has(protocol)) {
+    ctx.report('error', keyAt(source, [...at, 'tls']), `a ${protocol} server cannot have tls settings; only HTTPS and TLS servers take them`);
+  } else if (!passThrough || certificates) {
+    ctx.report('error', keyAt(source, [...at, 'tls']), `a plain text ${protocol} server cannot have tls settings other than httpsRedirect`,
+      'use protocol HTTPS for a server that terminates TLS');
+  }
+}
+
+function checkTlsOptions(ctx: CheckContext, { source }: Located<GatewayModel>, server: Server, at: readonly PropertyKey[]): void {
+  const tls = server.tls as Record<string, unknown> | undefined;
+  if (!tls) return;
+  const set = CERTIFICATE_FIELDS.filter((f) => tls[f] !== undefined);
+  if (tls.mode === 'ISTIO_MUTUAL' && set.length > 0) {
+    ctx.report('error', keyAt(source, [...at, 'tls', set[0]!]), `ISTIO_MUTUAL TLS cannot have ${set[0]}: the mesh's own certificates are used`);
+  }
+  if ((tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !set.some((f) => f.startsWith('credential') || f === 'tlsCertificates')
+    && (tls.serverCertificate === undefined || tls.privateKey === undefined)) {
+    ctx.report('error', keyAt(source, [...at, 'tls']), `${String(tls.mode)} TLS needs credentialName, or serverCertificate and privateKey`);
+  }
+}
+
+function checkGateway(ctx: CheckContext, located: Located<GatewayModel>): void {
+  const { item: gateway, source } = located;
+  if (!isDnsLabel(gateway.name)) {
+    ctx.report('error', valueAt(source, ['metadata', 'name']), `Gateway name '${gateway.name}' is not a DNS label`,
+      'use lowercase letters, digits and -, e.g. my-gateway');
+  }
+  const names = new Map<string, number>();
+  gateway.spec.servers.forEach((server, i) => {
+    const at = ['spec', 'servers', i] as const;
+    server.hosts.forEach((host, j) => {
+      const problem = serverHostProblem(host);
+      if (problem) ctx.report('error', valueAt(source, [...at, 'hosts', j]), problem, 'e.g. "*", "bookinfo.example.com", "*.example.com" or "ns/bookinfo.example.com"');
+    });
+    const first = names.get(server.port.name);
+    if (first !== undefined) {
+      ctx.report('error', valueAt(source, [...at, 'port', 'name']), `port name '${server.port.name}' is used by another server of Gateway ${gateway.name}; port names must be unique`,
+        `the first is at ${formatRef(valueAt(source, ['spec', 'servers', first, 'port', 'name']))}`);
+    } else {
+      names.set(server.port.name, i);
+    }
+    if (server.port.targetPort !== undefined && server.port.targetPort > 0) {
+      ctx.report('error', keyAt(source, [...at, 'port', 'targetPort']), 'targetPort has no effect on a Gateway', 'remove it; the server listens on port.number');
+    }
+    if (server.bind !== undefined) {
+      if (server.bind.startsWith(UNIX)) {
+        ctx.report('error', valueAt(source, [...at, 'bind']), `a unix domain socket bind needs port number 0, which a Gateway server here cannot have`);
+      } else if (!isIpAddress(server.bind)) {
+        ctx.report('error', valueAt(source, [...at, 'bind']), `bind '${server.bind}' is not an IP address`);
+      }
+    }
+    checkTls(ctx, located, server, at);
+    checkTlsOptions(ctx, located, server, at);
+    if (!SERVED.has(server.port.protocol)) {
+      ctx.report('warning', valueAt(source, [...at, 'port', 'protocol']),
+        `${server.port.protocol} servers are not served by localmesh yet: the gateway does not listen on port ${server.port.number}`);
+    }
+  });
+}
+
 export function checkGateways(ctx: CheckContext): void {
+  for (const located of ctx.gateways) checkGateway(ctx, located);
   checkPorts(ctx);
   checkBoundHosts(ctx);
 }

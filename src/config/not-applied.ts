@@ -36,8 +36,6 @@ export const NOT_APPLIED: readonly NotApplied[] = [
   { kind: 'VirtualService', field: 'spec.http.*.match.*.sourceNamespace', effect: 'the match ignores the source namespace' },
   { kind: 'VirtualService', field: 'spec.tcp.*.match.*.sourceNamespace', effect: 'the match ignores the source namespace' },
   { kind: 'VirtualService', field: 'spec.tcp.*.match.*.destinationSubnets', effect: 'the match ignores the destination address' },
-  { kind: 'VirtualService', field: 'spec.http.*.fault.delay.exponentialDelay', effect: 'no exponential delay is injected' },
-  { kind: 'VirtualService', field: 'spec.http.*.fault.abort.http2Error', effect: 'no HTTP/2 error is injected' },
   { kind: 'VirtualService', field: 'spec.http.*.retries.retryRemoteLocalities', effect: 'there is one locality on a laptop' },
   { kind: 'VirtualService', field: 'spec.http.*.redirect.derivePort', effect: 'the redirect keeps the port given, or the default one' },
   { kind: 'Gateway', field: 'spec.servers.*.tls', effect: 'the server speaks plain text' },
@@ -48,7 +46,7 @@ export const NOT_APPLIED: readonly NotApplied[] = [
 /** Fields accepted without a warning because on a laptop there is nothing to apply. */
 export const NOTHING_TO_APPLY: FieldPatterns = {
   // One ingress gateway serves every Gateway, so every selector selects it.
-  Gateway: ['spec.selector', 'spec.servers.*.name', 'spec.servers.*.port.name', 'spec.servers.*.port.targetPort'],
+  Gateway: ['spec.selector', 'spec.servers.*.name', 'spec.servers.*.port.name'],
 };
 
 /** Whether a field pattern (see FieldPatterns) matches a path exactly. */

@@ -71,6 +71,19 @@ function knownFields(schema: Schema, path: Path): string[] {
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
+/** The range a number field takes, as its schema bounds it (Istio's and Envoy's bounds), for a hint. */
+function rangeHint(schema: Schema, path: Path): string | undefined {
+  const checks = (schemaAt(schema, path)?._zod.def as { checks?: { _zod: { def: { check: string; value: number; inclusive: boolean } } }[] } | undefined)?.checks ?? [];
+  let minimum: number | undefined;
+  let maximum: number | undefined;
+  for (const { _zod: { def } } of checks) {
+    if (def.check === 'greater_than' && def.inclusive) minimum = def.value;
+    if (def.check === 'less_than' && def.inclusive) maximum = def.value;
+  }
+  const field = String(path[path.length - 1]);
+  return minimum !== undefined && maximum !== undefined ? `${field} takes a number from ${minimum} to ${maximum}` : undefined;
+}
+
 /** Flatten a union failure to the branch that got furthest (the one not rejected at its root). */
 function unionIssues(issue: Issue & { code: 'invalid_union' }): Issue[] | undefined {
   const deeper = issue.errors.find((branch) => branch.some((i) => i.path.length > 0 || i.code !== 'invalid_type'));
@@ -135,6 +148,7 @@ export function schemaDiagnostics(
             : issue.origin === 'string'
               ? `${where(path)} must not be empty`
               : `${where(path)} must be at least ${issue.minimum}, got ${String(value)}`,
+          issue.origin === 'number' ? rangeHint(schema, path) : undefined,
         );
         break;
       case 'too_big':
@@ -143,6 +157,7 @@ export function schemaDiagnostics(
           issue.origin === 'array'
             ? `${where(path)} allows at most ${issue.maximum} entries`
             : `${where(path)} must be at most ${issue.maximum}, got ${String(value)}`,
+          issue.origin === 'number' ? rangeHint(schema, path) : undefined,
         );
         break;
       case 'invalid_key':

@@ -1,11 +1,17 @@
 // Envoy's v3 API as protobuf types, and a strict reader of Envoy's JSON config form: a field the
-// proto does not have is an error naming its JSON path and message type, so a mistake in the
-// compiler fails here, not as a NACK from a running proxy. Also encodes resources for xDS.
+// proto does not have, or a value breaking one of Envoy's validation rules (constraints.ts), is an
+// error naming its JSON path and message type, so a mistake in the compiler fails here, not as a
+// NACK from a running proxy. Also encodes resources for xDS.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { at, EnvoyConfigError } from './config-error.ts';
+import { checkFieldRules, checkMessageRules, messageRules } from './constraints.ts';
+import { DURATION, WRAPPERS } from './well-known.ts';
 import { RESOURCE_KINDS, TYPE_URLS, type EnvoyJson, type ResourceKind } from './snapshot.ts';
+
+export { EnvoyConfigError } from './config-error.ts';
 
 const require = createRequire(import.meta.url);
 const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
@@ -65,43 +71,8 @@ export function lookupMessage(name: string): protobuf.Type {
   return envoyRoot().lookupType(name);
 }
 
-export class EnvoyConfigError extends Error {
-  /** Where, e.g. `Listener.filter_chains[0].filters[0].typed_config.stat_prefix`. */
-  path: string;
-  /** The message type the offending field belongs to. */
-  readonly typeName: string;
-  private readonly detail: string;
-  constructor(path: string, typeName: string, detail: string) {
-    super(`${path}: ${detail} (in ${typeName})`);
-    this.path = path;
-    this.typeName = typeName;
-    this.detail = detail;
-  }
-
-  /** The path is built on the way out of the walk, so a valid resource never pays for it. */
-  within(segment: string): this {
-    const joined = this.path === '' || this.path.startsWith('[') ? `${segment}${this.path}` : `${segment}.${this.path}`;
-    this.path = joined;
-    this.message = `${joined}: ${this.detail} (in ${this.typeName})`;
-    return this;
-  }
-}
-
-/** Runs `read` for the value at `segment`, naming the segment in an EnvoyConfigError from it. */
-function at<T>(segment: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw error instanceof EnvoyConfigError ? error.within(segment) : error;
-  }
-}
-
-const WRAPPERS = new Set(
-  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((w) => `google.protobuf.${w}Value`),
-);
 const INTEGER = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
 const LONG = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
-const DURATION = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/;
 
 type PlainObject = { [key: string]: unknown };
 
@@ -147,6 +118,7 @@ function fromJson(type: protobuf.Type, json: unknown, pack: boolean): PlainObjec
   if (WRAPPERS.has(name)) return { value: scalar(type.fields['value']!, json, name) };
   if (!isObject(json)) return fail(`expected an object, got ${JSON.stringify(json)}`);
   const out: PlainObject | undefined = pack ? {} : undefined;
+  const rules = messageRules(type);
   for (const key in json) {
     const value = json[key];
     const field = type.fields[key];
@@ -156,8 +128,10 @@ function fromJson(type: protobuf.Type, json: unknown, pack: boolean): PlainObjec
       if (others.length > 0) throw new EnvoyConfigError(key, name, `"${key}" and "${others[0]}" are one of "${field.partOf.name}"`);
     }
     const read = at(key, () => fieldValue(field, value, name, pack));
+    if (rules) at(key, () => checkFieldRules(rules, key, value));
     if (out) out[key] = read;
   }
+  if (rules) checkMessageRules(rules, json);
   return out;
 }
 

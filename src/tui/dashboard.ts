@@ -17,6 +17,7 @@ export const KEYS: Array<[string, string]> = [
   ['f', 'fault on the route: none → delay 1s (50%) → abort 503 (50%) → none'],
   ['e', 'open the route in $EDITOR at its line'],
   ['t', 'start / stop sending traffic to the gateway'],
+  ['c', 'pause / resume the canary of mesh canary (on its route, p promotes it and r aborts it)'],
   ['+ / -', 'traffic generator rate up / down by 10 requests/s'],
   ['?', 'this help'],
   ['q', 'quit'],

@@ -18,7 +18,8 @@ import { startLoad, type Load } from '../load/generator.ts';
 import type { Runtimes } from '../runtime/contract.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { meshView, type RouteInfo } from './mesh-view.ts';
-import type { Action } from './state.ts';
+import { readCanaryState, sendCanaryCommand } from '../canary/state-file.ts';
+import { steering, type Action } from './state.ts';
 import type { Store } from './store.ts';
 import { selectedRoute, selectedService } from './view.ts';
 
@@ -158,6 +159,8 @@ export function startEffects(options: EffectsOptions): Effects {
     }));
     // No mesh (any more): `mesh down` ran; the process column says nothing.
     if (!stopped) dispatch({ type: 'processes', processes });
+    const canary = await readCanaryState(dir);
+    if (!stopped && JSON.stringify(canary) !== JSON.stringify(state().canary)) dispatch({ type: 'canary', ...(canary ? { canary } : {}) });
   }
 
   async function readLog(): Promise<void> {
@@ -271,7 +274,14 @@ export function startEffects(options: EffectsOptions): Effects {
       case 'shift':
       case 'promote':
       case 'rollback':
-        if (route && after.pending[route.key] !== before.pending[route.key]) writeWeights(route.key, action.type === 'rollback' ? after.message?.text : undefined);
+        if (route && dir && (action.type === 'promote' || action.type === 'rollback') && steering(before, route)) {
+          void sendCanaryCommand(dir, action.type === 'promote' ? 'promote' : 'abort');
+        } else if (route && after.pending[route.key] !== before.pending[route.key]) {
+          writeWeights(route.key, action.type === 'rollback' ? after.message?.text : undefined);
+        }
+        break;
+      case 'canaryPause':
+        if (dir && steering(before)) void sendCanaryCommand(dir, before.canary!.phase === 'paused' ? 'resume' : 'pause');
         break;
       case 'fault':
         if (route) toggleFault(route);

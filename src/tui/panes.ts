@@ -76,6 +76,7 @@ export function RoutesPane({ state, width, height }: PaneProps): ReactNode {
     const selected = r === state.selected.routes;
     lines.push({ route: r, text: fit(`${row.route.name}: ${row.route.match}`, inner), selected, bold: true });
     if (row.route.faultText) lines.push({ route: r, text: fit(`  ${row.route.faultText}`, inner), color: 'yellow' });
+    if (row.canary) lines.push({ route: r, text: fit(`  ${row.canary}`, inner), color: 'magenta' });
     const label = Math.max(2, ...row.route.destinations.map((d) => d.label.length));
     const barWidth = Math.max(4, inner - label - 18);
     row.route.destinations.forEach((d, i) => {

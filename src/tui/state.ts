@@ -5,6 +5,7 @@ import type { ControlStatus } from '../control/controller.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { TrafficReport } from '../control/traffic.ts';
 import type { ProxyStatus } from '../xds/types.ts';
+import type { CanaryState } from '../canary/run.ts';
 import type { MeshView, RouteInfo } from './mesh-view.ts';
 import { rowCount, selectedRoute } from './view.ts';
 
@@ -44,6 +45,8 @@ export interface DashboardState {
   mesh?: MeshView;
   /** Undefined when not the process runtime (or its state is not readable). */
   processes?: ProcessInfo[];
+  /** The canary of `mesh canary` in this mesh directory (DIR/.mesh/canary.json), running or last finished. */
+  canary?: CanaryState;
   /** Weights written (or being written) by route key, shown until the files say the same. */
   pending: Record<string, number[]>;
   /**
@@ -75,6 +78,7 @@ export type Action =
   | { type: 'mesh'; mesh: MeshView }
   | { type: 'meshProblem'; problem: string }
   | { type: 'processes'; processes: ProcessInfo[] }
+  | { type: 'canary'; canary?: CanaryState }
   | { type: 'events'; events: ControlEvent[] }
   | { type: 'logs'; name: string; lines: string[] }
   | { type: 'load'; load: Partial<LoadInfo> }
@@ -89,6 +93,7 @@ export type Action =
   | { type: 'shift'; delta: number }
   | { type: 'promote' }
   | { type: 'rollback' }
+  | { type: 'canaryPause' }
   | { type: 'fault' }
   | { type: 'edit' }
   | { type: 'toggleLoad' }
@@ -224,6 +229,18 @@ function withTraffic(state: DashboardState, traffic: TrafficReport): DashboardSt
   return { ...state, traffic, history };
 }
 
+/**
+ * Whether a running canary steers the route (any, without one): its keys then steer the canary
+ * (p promote, r abort, c pause/resume) instead of the weights.
+ */
+export function steering(state: DashboardState, route?: RouteInfo): boolean {
+  const canary = state.canary;
+  if (!canary || (canary.phase !== 'progressing' && canary.phase !== 'paused')) return false;
+  if (!route) return true;
+  const names = (host: string) => [host, host.split('.')[0]!];
+  return route.destinations.some((d) => names(d.host).includes(canary.host) || d.host === canary.host) && route.destinations.some((d) => d.label === canary.to);
+}
+
 /** Keys that only move around put away the last message. */
 const MOVES = new Set<Action['type']>(['focus', 'move', 'nextSubset', 'help']);
 
@@ -251,6 +268,12 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
       return { ...state, problem: action.problem };
     case 'processes':
       return { ...state, processes: action.processes };
+    case 'canary': {
+      const next = { ...state };
+      if (action.canary) next.canary = action.canary;
+      else delete next.canary;
+      return next;
+    }
     case 'events':
       return { ...state, events: [...state.events, ...action.events].slice(-KEEP_EVENTS) };
     case 'logs':
@@ -284,16 +307,22 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
       return { ...state, subset: { ...state.subset, [route.key]: (selectedSubset(state, route) + 1) % route.destinations.length } };
     case 'help':
       return { ...state, help: !state.help };
+    case 'canaryPause':
+      if (!steering(state)) return { ...state, message: { text: 'No canary runs (mesh canary DIR HOST --to SUBSET starts one).', error: true } };
+      return { ...state, message: { text: `Asked the canary to ${state.canary!.phase === 'paused' ? 'resume' : 'pause'}.`, error: false } };
     case 'shift':
+      if (route && steering(state, route)) return { ...state, message: { text: 'A canary steers this route: c pauses or resumes it, p promotes it now, r aborts it.', error: true } };
       if (!route) return { ...state, message: { text: 'There is no route to change: the mesh has no VirtualService with HTTP rules.', error: true } };
       if (route.destinations.length < 2) return { ...state, message: { text: `${route.name} has one destination; there is no split to shift.`, error: true } };
       return changeWeights(state, route, shiftWeights(currentWeights(state, route), selectedSubset(state, route), action.delta));
     case 'promote': {
+      if (route && steering(state, route)) return { ...state, message: { text: `Asked the canary to promote ${state.canary!.to} to 100% now.`, error: false } };
       if (!route || route.destinations.length === 0) return state;
       const i = selectedSubset(state, route);
       return changeWeights(state, route, route.destinations.map((_, j) => (j === i ? 100 : 0)));
     }
     case 'rollback':
+      if (route && steering(state, route)) return { ...state, message: { text: 'Asked the canary to abort: its weights go back to where it started.', error: false } };
       return rollback(state, route);
     case 'rate':
       return { ...state, load: { ...state.load, rps: Math.max(1, state.load.rps + action.delta) } };
@@ -342,6 +371,8 @@ export function keyToAction(state: DashboardState, input: string, key: KeyPress)
       return { type: 'edit' };
     case 't':
       return { type: 'toggleLoad' };
+    case 'c':
+      return { type: 'canaryPause' };
     case '+':
     case '=':
       return { type: 'rate', delta: RATE_STEP };

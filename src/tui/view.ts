@@ -8,6 +8,7 @@ import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { SyncState } from '../xds/types.ts';
 import type { RouteInfo } from './mesh-view.ts';
+import type { CanaryState } from '../canary/run.ts';
 import { currentWeights, selectedSubset, type DashboardState, type Pane, type ProcessInfo } from './state.ts';
 
 export interface ServiceRow {
@@ -32,6 +33,8 @@ export interface RouteRow {
   /** The weights shown were written by the dashboard and are not yet in the files it read. */
   pending: boolean;
   subset: number;
+  /** The line on the canary of this route, when `mesh canary` runs (or last ran) on it. */
+  canary?: string;
 }
 
 export interface TrafficRow {
@@ -79,6 +82,23 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
   });
 }
 
+/** Whether the canary (running or finished) is of this route. */
+function canaryOf(state: DashboardState, route: RouteInfo): boolean {
+  const canary = state.canary!;
+  return route.destinations.some((d) => d.host === canary.host || d.host.split('.')[0] === canary.host) && route.destinations.some((d) => d.label === canary.to);
+}
+
+/** One line on a route's canary: `canary → v2 step 2/3 at 50% · 0 of 2 checks failed · error rate 0% ≤ 1%`. */
+export function canaryText(canary: CanaryState): string {
+  const last = canary.checks.at(-1);
+  const gates = last ? ` · ${last.gates.filter((g) => g.name !== 'requests').map((g) => g.text).join(', ') || last.gates.map((g) => g.text).join(', ')}` : '';
+  if (canary.phase === 'progressing' || canary.phase === 'paused') {
+    return `canary → ${canary.to} step ${canary.step + 1}/${canary.steps.length} at ${canary.weight}%${canary.phase === 'paused' ? ' PAUSED' : ''} · ` +
+      `${canary.failures} of ${canary.threshold} failed${gates} (c pause, p promote, r abort)`;
+  }
+  return `canary → ${canary.to}: ${canary.phase}${canary.message ? ` (${canary.message.replace(/^[a-z ]+: /, '')})` : ''}`;
+}
+
 export function routeRows(state: DashboardState): RouteRow[] {
   return (state.mesh?.routes ?? []).map((route) => {
     const rps = route.destinations.map(
@@ -91,6 +111,7 @@ export function routeRows(state: DashboardState): RouteRow[] {
       observed: rps.map((r) => (total > 0 ? r / total : null)),
       pending: state.pending[route.key] !== undefined,
       subset: selectedSubset(state, route),
+      ...(state.canary && canaryOf(state, route) ? { canary: canaryText(state.canary) } : {}),
     };
   });
 }

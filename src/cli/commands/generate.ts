@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadMesh } from '../../config/index.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
-import { compileMesh } from '../../compile/index.ts';
+import { compileChecked } from '../../compile/refusal.ts';
 import { composeAddressing, CAPTURE_PORTS } from '../../compile/addressing.ts';
 import { staticBootstrap } from '../../compile/static-config.ts';
 import { EXIT, printDiagnostics, summary } from '../output.ts';
@@ -26,7 +26,12 @@ export async function run(dir: string, options: { out: string }): Promise<number
     console.error(`${dir}: invalid (${summary(diagnostics)}); nothing written.`);
     return EXIT.invalid;
   }
-  const compiled = compileMesh(model, composeAddressing());
+  const { compiled, diagnostics: refused } = compileChecked(model, composeAddressing(), dir);
+  if (!compiled) {
+    printDiagnostics(refused);
+    console.error(`${dir}: invalid (${summary([...refused, ...diagnostics])}); nothing written.`);
+    return EXIT.invalid;
+  }
   const outDir = join(options.out, 'envoy');
   await mkdir(outDir, { recursive: true });
   for (const snapshot of compiled.snapshots) {

@@ -1,11 +1,14 @@
 import { loadMesh } from '../../config/index.ts';
 import { hasErrors, sortDiagnostics } from '../../config/diagnostics.ts';
+import { composeAddressing } from '../../compile/addressing.ts';
+import { compileChecked } from '../../compile/refusal.ts';
 import { EXIT, printDiagnostics, summary } from '../output.ts';
 
 export const help = `Usage: mesh validate [DIR] [--json]
 
 Checks the mesh in DIR (default: the current directory): the localmesh Mesh file and Istio's
-Gateway, VirtualService and DestinationRule resources. Mistakes are printed as
+Gateway, VirtualService and DestinationRule resources, and that Envoy takes what they compile
+to (its protos' types and validation rules). Mistakes are printed as
 FILE:LINE:COL: error: message, with a hint.
 
 Options:
@@ -15,8 +18,12 @@ Options:
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`;
 
 export async function run(dir: string, options: { json: boolean }): Promise<number> {
-  const { model, diagnostics } = await loadMesh(dir);
+  const loaded = await loadMesh(dir);
+  // What the mesh compiles to must be what Envoy takes: the same compile as mesh generate's.
+  const refused = loaded.model && !hasErrors(loaded.diagnostics) ? compileChecked(loaded.model, composeAddressing(), dir).diagnostics : [];
+  const diagnostics = [...refused, ...loaded.diagnostics];
   const valid = !hasErrors(diagnostics);
+  const model = valid ? loaded.model : undefined;
   if (options.json) {
     console.log(JSON.stringify({ valid, diagnostics: sortDiagnostics(diagnostics) }, null, 2));
   } else {

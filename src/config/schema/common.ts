@@ -10,8 +10,17 @@ export const Metadata = z.looseObject({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
-/** A duration as Istio writes it: `1.5s`, `100ms`, `2m`, `1h`, `250us`. Checked in meaning, kept as text. */
+/**
+ * A duration as Istio writes it: `1.5s`, `100ms`, `2m`, `1h`, `250us`. Checked in meaning, kept as
+ * text, and as Istio checks it (ValidateDuration): at least 1ms, in whole milliseconds.
+ */
 export const Duration = z.string();
+
+/** A duration Istio does not bound: zero allowed (a session cookie's ttl, a TCP idle timeout of 0s that turns it off). */
+export const AnyDuration = z.string();
+
+/** A port number, 1–65535. */
+export const PortNumber = z.number().int().min(1).max(65535);
 
 export const Percent = z.strictObject({ value: z.number() });
 
@@ -25,4 +34,4 @@ export const StringMatch = z.strictObject({
 });
 export type StringMatch = z.infer<typeof StringMatch>;
 
-export const PortSelector = z.strictObject({ number: z.number().int() });
+export const PortSelector = z.strictObject({ number: PortNumber });

@@ -2,7 +2,7 @@
 // fields included). The TypeScript types come from these schemas: one source of truth per kind.
 // Fields localmesh reads but does not act on are still accepted here; validate.ts warns about them.
 import { z } from 'zod';
-import { Duration, Metadata, Percent, PortSelector, StringMap, StringMatch } from './common.ts';
+import { AnyDuration, Duration, Metadata, Percent, PortNumber, PortSelector, StringMap, StringMatch } from './common.ts';
 
 export const ISTIO_API_VERSIONS = [
   'networking.istio.io/v1',
@@ -11,6 +11,13 @@ export const ISTIO_API_VERSIONS = [
 ] as const;
 
 const IstioApiVersion = z.enum(ISTIO_API_VERSIONS);
+
+/** An int32, as Istio's CRD schema bounds it. */
+const Int32 = z.number().int().min(-2147483648).max(2147483647);
+/** A count Istio takes as int32 and rejects when negative. */
+const Count = Int32.min(0);
+/** A protobuf UInt32Value: Istio's CRD schema rejects a negative one. */
+const UInt32 = z.number().int().min(0).max(4294967295);
 
 // ---------- VirtualService ----------
 
@@ -39,7 +46,8 @@ export const HTTPMatchRequest = z.strictObject({
   method: StringMatch.optional(),
   authority: StringMatch.optional(),
   headers: z.record(z.string(), StringMatch).optional(),
-  port: z.number().int().optional(),
+  /** 0 is Istio's "not set". */
+  port: z.number().int().min(0).max(65535).optional(),
   sourceLabels: StringMap.optional(),
   gateways: z.array(z.string()).optional(),
   queryParams: z.record(z.string(), StringMatch).optional(),
@@ -52,7 +60,7 @@ export type HTTPMatchRequest = z.infer<typeof HTTPMatchRequest>;
 
 export const HTTPRouteDestination = z.strictObject({
   destination: Destination,
-  weight: z.number().int().optional(),
+  weight: Int32.optional(),
   headers: Headers.optional(),
 });
 export type HTTPRouteDestination = z.infer<typeof HTTPRouteDestination>;
@@ -60,14 +68,15 @@ export type HTTPRouteDestination = z.infer<typeof HTTPRouteDestination>;
 export const HTTPRedirect = z.strictObject({
   uri: z.string().optional(),
   authority: z.string().optional(),
-  port: z.number().int().optional(),
+  port: PortNumber.optional(),
   derivePort: z.enum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),
-  scheme: z.string().optional(),
-  redirectCode: z.number().int().optional(),
+  scheme: z.enum(['http', 'https']).optional(),
+  redirectCode: z.number().int().min(300).max(399).optional(),
 });
 
 export const HTTPDirectResponse = z.strictObject({
-  status: z.number().int(),
+  /** Istio allows 200–600; Envoy refuses 600 (DirectResponseAction.status < 600). */
+  status: z.number().int().min(200).max(599),
   body: z
     .strictObject({ string: z.string().optional(), bytes: z.string().optional() })
     .optional(),
@@ -80,7 +89,7 @@ export const HTTPRewrite = z.strictObject({
 });
 
 export const HTTPRetry = z.strictObject({
-  attempts: z.number().int(),
+  attempts: z.number().int().min(0),
   perTryTimeout: Duration.optional(),
   retryOn: z.string().optional(),
   retryRemoteLocalities: z.boolean().optional(),
@@ -158,7 +167,7 @@ const L4MatchAttributes = z.strictObject({
 
 const RouteDestination = z.strictObject({
   destination: Destination,
-  weight: z.number().int().optional(),
+  weight: Int32.optional(),
 });
 
 export const TCPRoute = z.strictObject({
@@ -200,7 +209,7 @@ export const LoadBalancerSettings = z.strictObject({
     .strictObject({
       httpHeaderName: z.string().optional(),
       httpCookie: z
-        .strictObject({ name: z.string(), path: z.string().optional(), ttl: Duration.optional() })
+        .strictObject({ name: z.string().min(1), path: z.string().optional(), ttl: AnyDuration.optional() })
         .optional(),
       useSourceIp: z.boolean().optional(),
       httpQueryParameterName: z.string().optional(),
@@ -211,14 +220,14 @@ export const LoadBalancerSettings = z.strictObject({
     })
     .optional(),
   localityLbSetting: z.looseObject({}).optional(),
-  warmupDurationSecs: Duration.optional(),
+  warmupDurationSecs: AnyDuration.optional(),
 });
 export type LoadBalancerSettings = z.infer<typeof LoadBalancerSettings>;
 
 export const ConnectionPoolSettings = z.strictObject({
   tcp: z
     .strictObject({
-      maxConnections: z.number().int().optional(),
+      maxConnections: Count.optional(),
       connectTimeout: Duration.optional(),
       tcpKeepalive: z
         .strictObject({
@@ -228,19 +237,20 @@ export const ConnectionPoolSettings = z.strictObject({
         })
         .optional(),
       maxConnectionDuration: Duration.optional(),
-      idleTimeout: Duration.optional(),
+      /** 0s turns the timeout off. */
+      idleTimeout: AnyDuration.optional(),
     })
     .optional(),
   http: z
     .strictObject({
-      http1MaxPendingRequests: z.number().int().optional(),
-      http2MaxRequests: z.number().int().optional(),
-      maxRequestsPerConnection: z.number().int().optional(),
-      maxRetries: z.number().int().optional(),
+      http1MaxPendingRequests: Count.optional(),
+      http2MaxRequests: Count.optional(),
+      maxRequestsPerConnection: Count.optional(),
+      maxRetries: Count.optional(),
       idleTimeout: Duration.optional(),
       h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
       useClientProtocol: z.boolean().optional(),
-      maxConcurrentStreams: z.number().int().optional(),
+      maxConcurrentStreams: Count.optional(),
     })
     .optional(),
 });
@@ -248,15 +258,15 @@ export type ConnectionPoolSettings = z.infer<typeof ConnectionPoolSettings>;
 
 export const OutlierDetection = z.strictObject({
   splitExternalLocalOriginErrors: z.boolean().optional(),
-  consecutiveLocalOriginFailures: z.number().int().optional(),
-  consecutiveGatewayErrors: z.number().int().optional(),
-  consecutive5xxErrors: z.number().int().optional(),
+  consecutiveLocalOriginFailures: UInt32.optional(),
+  consecutiveGatewayErrors: UInt32.optional(),
+  consecutive5xxErrors: UInt32.optional(),
   /** Deprecated: use consecutive5xxErrors / consecutiveGatewayErrors. */
   consecutiveErrors: z.number().int().optional(),
   interval: Duration.optional(),
   baseEjectionTime: Duration.optional(),
-  maxEjectionPercent: z.number().int().optional(),
-  minHealthPercent: z.number().int().optional(),
+  maxEjectionPercent: z.number().int().min(0).max(100).optional(),
+  minHealthPercent: z.number().int().min(0).max(100).optional(),
 });
 export type OutlierDetection = z.infer<typeof OutlierDetection>;
 
@@ -303,13 +313,19 @@ export type DestinationRule = z.infer<typeof DestinationRule>;
 
 // ---------- Gateway ----------
 
-export const GATEWAY_PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'TCP', 'TLS'] as const;
+/** Istio's protocols (protocol.Parse), in their canonical spelling. */
+export const GATEWAY_PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP', 'HTTP_PROXY'] as const;
+
+/** Istio parses a protocol ignoring case (`tls`, `https` in its own samples): read as the canonical name. */
+const GatewayProtocol = z.string().transform((p) => p.toUpperCase()).pipe(z.enum(GATEWAY_PROTOCOLS));
 
 export const Server = z.strictObject({
   port: z.strictObject({
-    number: z.number().int(),
-    protocol: z.enum(GATEWAY_PROTOCOLS),
-    name: z.string().optional(),
+    number: PortNumber,
+    protocol: GatewayProtocol,
+    /** Istio requires it, unique within a Gateway. */
+    name: z.string().min(1),
+    /** Istio rejects it on a Gateway (validation.go: "targetPort has no impact on Gateways"). */
     targetPort: z.number().int().optional(),
   }),
   bind: z.string().optional(),

@@ -8,7 +8,7 @@ const GW = `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw}
 spec:
-  servers: [{port: {number: 80, protocol: HTTP}, hosts: ["*"]}]`;
+  servers: [{port: {number: 80, name: http-80, protocol: HTTP}, hosts: ["*"]}]`;
 
 describe('compose addressing', () => {
   it('capture on fixed ports, the app on loopback, peers by their proxy container name', () => {

@@ -69,8 +69,8 @@ kind: Gateway
 metadata: {name: gw}
 spec:
   servers:
-  - {port: {number: 8080, protocol: HTTP}, hosts: ["*"]}
-  - {port: {number: 5432, protocol: TCP}, hosts: ["*"]}
+  - {port: {number: 8080, name: http-8080, protocol: HTTP}, hosts: ["*"]}
+  - {port: {number: 5432, name: tcp-5432, protocol: TCP}, hosts: ["*"]}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService

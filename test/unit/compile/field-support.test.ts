@@ -11,8 +11,11 @@ import { KINDS } from '../../../src/config/kinds.ts';
 import { fieldMatches, NOT_APPLIED, NOTHING_TO_APPLY, type FieldPatterns } from '../../../src/config/not-applied.ts';
 import { MESH } from '../config/fixtures.ts';
 
-/** What validation reports as an error ("not supported yet", src/config/virtual-services.ts). */
-const REJECTED: FieldPatterns = { VirtualService: ['spec.http.*.delegate', 'spec.tls'] };
+/** What validation reports as an error ("not supported yet", or rejected as Istio rejects it). */
+const REJECTED: FieldPatterns = {
+  VirtualService: ['spec.http.*.delegate', 'spec.tls', 'spec.http.*.fault.delay.exponentialDelay', 'spec.http.*.fault.abort.http2Error'],
+  Gateway: ['spec.servers.*.port.targetPort'],
+};
 
 const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'Gateway'] as const satisfies readonly KindName[];
 

@@ -9,12 +9,12 @@ kind: Gateway
 metadata: {name: shop-gateway}
 spec:
   servers:
-  - port: {number: 80, protocol: HTTP}
+  - port: {number: 80, name: http-80, protocol: HTTP}
     hosts: ["*.example.com", "shop.local"]
-  - port: {number: 443, protocol: HTTPS}
+  - port: {number: 443, name: https-443, protocol: HTTPS}
     hosts: ["*"]
-    tls: {mode: SIMPLE}
-  - port: {number: 5432, protocol: TCP}
+    tls: {mode: SIMPLE, credentialName: shop-cert}
+  - port: {number: 5432, name: tcp-5432, protocol: TCP}
     hosts: ["*"]
 `;
 
@@ -130,7 +130,7 @@ describe('gateway', () => {
 kind: VirtualService
 metadata: {name: shop}
 spec:
-  hosts: ["shop.example.com", "other.org", "*"]
+  hosts: ["shop.example.com", "other.org"]
   gateways: [shop-gateway]
   http:
   - match: [{uri: {prefix: /reviews}}]
@@ -138,7 +138,17 @@ spec:
   - route: [{destination: {host: productpage}}]
   tcp:
   - match: [{port: 5432}]
-    route: [{destination: {host: db}}]`;
+    route: [{destination: {host: db}}]
+---
+# Istio rejects "*" beside other hosts of one VirtualService (they overlap): the catch-all is its own.
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop-any}
+spec:
+  hosts: ["*"]
+  gateways: [shop-gateway]
+  http:
+  - route: [{destination: {host: productpage}}]`;
 
   it('one listener per server port (HTTPS skipped) with RDS http.PORT; tcp servers → tcp_proxy', () => {
     const s = proxy(compile([REVIEWS_SUBSETS, GATEWAY, vs]), 'mesh-gateway');
@@ -181,7 +191,7 @@ describe('gateway TCP servers', () => {
 kind: Gateway
 metadata: {name: db-gateway}
 spec:
-  servers: [{port: {number: 5432, protocol: TCP}, hosts: ["*"]}]`;
+  servers: [{port: {number: 5432, name: tcp-5432, protocol: TCP}, hosts: ["*"]}]`;
   const dbVs = (name: string, gateways: string, tcp: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ${name}}

@@ -369,7 +369,7 @@ spec:
 kind: Gateway
 metadata: {name: gw}
 spec:
-  servers: [{port: {number: 80, protocol: HTTP}, hosts: ["*"]}]`,
+  servers: [{port: {number: 80, name: http-80, protocol: HTTP}, hosts: ["*"]}]`,
         reviewsVs(
           `  - match: [{gateways: [gw], uri: {prefix: /from-gateway}}]
     route: [{destination: {host: reviews}}]
@@ -407,7 +407,7 @@ describe('gateway routes', () => {
 kind: Gateway
 metadata: {name: gw}
 spec:
-  servers: [{port: {number: 80, protocol: HTTP}, hosts: ["*"]}]`;
+  servers: [{port: {number: 80, name: http-80, protocol: HTTP}, hosts: ["*"]}]`;
   const edge = (name: string, host: string, http: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ${name}}

@@ -52,6 +52,7 @@ describe('Gateway', () => {
   it('warns that server TLS is accepted but not applied', () => {
     const gw = gateway('web', 443, 'HTTPS').replace('    hosts:', '    tls: {mode: SIMPLE, credentialName: shop-cert}\n    hosts:');
     expect(diagnostics({ 'gw.yaml': gw })).toEqual([
+      'gw.yaml:7:44 warning: HTTPS servers are not served by localmesh yet: the gateway does not listen on port 443',
       'gw.yaml:8:5 warning: Gateway spec.servers[0].tls is accepted but not applied by localmesh yet: the server speaks plain text',
     ]);
   });

@@ -230,13 +230,20 @@ describe('VirtualService faults and percentages', () => {
 `))).toEqual(['vs.yaml:10:7 error: a fault abort needs httpStatus']);
   });
 
-  it('warns about fault forms it accepts but does not apply, and not about grpcStatus, which it applies', () => {
+  it('rejects the fault forms Istio rejects (http2Error, exponentialDelay), and applies grpcStatus', () => {
     expect(diagnostics(vs(`  - route:
     - destination: {host: reviews}
     fault:
       abort: {http2Error: REFUSED_STREAM}
 `))).toEqual([
-      'vs.yaml:10:15 warning: VirtualService spec.http[0].fault.abort.http2Error is accepted but not applied by localmesh yet: no HTTP/2 error is injected',
+      'vs.yaml:10:15 error: an HTTP/2 error abort is not supported (Istio rejects it too)',
+    ]);
+    expect(diagnostics(vs(`  - route:
+    - destination: {host: reviews}
+    fault:
+      delay: {exponentialDelay: 1s}
+`))).toEqual([
+      'vs.yaml:10:15 error: exponentialDelay is not supported (Istio rejects it too)',
     ]);
     expect(diagnostics(vs(`  - route:
     - destination: {host: reviews}

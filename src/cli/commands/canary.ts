@@ -1,0 +1,204 @@
+// `mesh canary`: progressive delivery on a running mesh (the shell around canary/run.ts): the
+// weights written to the route's YAML step by step as `mesh weight` does, each step ACKed by every
+// proxy, the canary's and the baseline's traffic read from the control plane (the proxies' own
+// stats), the built-in load sent through the gateway unless other traffic flows. Its state is
+// DIR/.mesh/canary.json for the dashboard; commands (pause, resume, promote, abort) come through
+// DIR/.mesh/canary-command, written by `mesh canary DIR --pause …` or the dashboard's keys.
+import { parseDuration } from '../../config/duration.ts';
+import { formatDiagnostic } from '../../config/diagnostics.ts';
+import { findWeightedRoute } from '../../config/edit-weights.ts';
+import { hasErrors } from '../../config/diagnostics.ts';
+import { loadMesh } from '../../config/index.ts';
+import type { MeshModel } from '../../config/model.ts';
+import { writeWeights } from '../../config/write-weights.ts';
+import { parseShare, parseSteps, type CanaryPlan, type Measured } from '../../canary/analysis.ts';
+import { runCanary, type Command } from '../../canary/run.ts';
+import { canaryActive, clearCanaryCommand, readCanaryState, sendCanaryCommand, takeCanaryCommand, writeCanaryState } from '../../canary/state-file.ts';
+import { apiGet } from '../../control/client.ts';
+import type { ControlStatus } from '../../control/controller.ts';
+import type { TrafficReport } from '../../control/traffic.ts';
+import { startLoad, type Load } from '../../load/generator.ts';
+import type { Runtimes } from '../../runtime/contract.ts';
+import { notSynced } from '../../xds/sync.ts';
+import type { ProxyStatus } from '../../xds/types.ts';
+import { EXIT, printDiagnostics, UsageError } from '../output.ts';
+
+export const help = `Usage: mesh canary [DIR] HOST --to SUBSET [--from SUBSET] [--steps 10,25,50,100]
+                   [--interval 10s] [--threshold 2] [--max-error-rate 1%] [--max-p99 500ms]
+                   [--min-requests 100] [--load URL | --no-load] [--rps 50] [--webhook URL]...
+                   [--route NAME] [--json]
+       mesh canary [DIR] --pause | --resume | --promote | --abort
+
+Shifts HOST's traffic from SUBSET --from (default: the subset with the most weight) to --to in
+steps, on the running mesh in DIR, as Flagger's analysis does without Kubernetes. Each step
+writes the route's weights into its YAML file (as mesh weight does), waits until every proxy
+ACKed them, measures the canary's error rate and p99 latency from the proxies' own stats over
+--interval, and goes on, holds, or — after --threshold failed checks — rolls back to the weights
+it found. A check fails when --to answered fewer than --min-requests requests, more than
+--max-error-rate of them with a 5xx, or slower than --max-p99 at the 99th percentile; a
+--webhook (called with POST before each step) that does not answer 2xx fails it too.
+
+Traffic: by default the built-in load (--rps requests/s) through the mesh's gateway, for HOST
+routed there; --load URL sends it elsewhere, --no-load relies on traffic of your own.
+
+While it runs: the dashboard shows it; mesh canary DIR --pause, --resume, --promote (100% now)
+or --abort (roll back now) steer it, as do Ctrl-C (abort) and the dashboard's keys.
+
+Exit codes: 0 promoted, 1 rolled back or aborted, 2 usage. --json prints the result.`;
+
+export interface CanaryOptions {
+  to?: string;
+  from?: string;
+  steps: string;
+  interval: string;
+  threshold: string;
+  maxErrorRate: string;
+  maxP99?: string;
+  minRequests: string;
+  load?: string;
+  noLoad: boolean;
+  rps: string;
+  webhooks: string[];
+  route?: string;
+  json: boolean;
+  command?: Command;
+}
+
+function number(text: string, flag: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} is a whole number ≥ ${min}, not '${text}'.`);
+  return n;
+}
+
+function duration(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`${flag} is a duration such as 10s or 500ms, not '${text}'.`);
+  return ms;
+}
+
+/** The FQDN of HOST as the traffic report names it. */
+function fqdnOf(model: MeshModel, host: string): string | undefined {
+  return model.services.find((s) => s.name === host || s.fqdn === host || `${s.name}.${s.namespace}` === host)?.fqdn;
+}
+
+function subsetTraffic(report: TrafficReport, fqdn: string, subset: string): Measured {
+  const rows = report.subsets.filter((s) => s.host === fqdn && s.subset === subset);
+  const requests = rows.reduce((n, r) => n + r.requests, 0);
+  const ok = rows.reduce((n, r) => n + r.requests * (r.successRate ?? 1), 0);
+  const p99s = rows.map((r) => r.p99Ms).filter((p): p is number => p !== null);
+  return { requests, successRate: requests ? ok / requests : null, p99Ms: p99s.length ? Math.max(...p99s) : null };
+}
+
+export async function run(dir: string, args: readonly string[], options: CanaryOptions, runtimes: Runtimes): Promise<number> {
+  if (options.command) {
+    const state = await readCanaryState(dir);
+    if (!canaryActive(state)) {
+      console.error(`No canary runs in ${dir} (mesh canary ${dir} HOST --to SUBSET starts one).`);
+      return EXIT.invalid;
+    }
+    await sendCanaryCommand(dir, options.command);
+    console.log(`Asked the canary of ${state.host} (${state.from} → ${state.to}, at ${state.weight}%) to ${options.command}.`);
+    return EXIT.ok;
+  }
+  const [host, ...rest] = args;
+  if (!host || rest.length) throw new UsageError('mesh canary needs one HOST (the service whose traffic moves) and --to SUBSET.');
+  if (!options.to) throw new UsageError('mesh canary needs --to SUBSET: the version that takes the traffic.');
+  const steps = parseSteps(options.steps);
+  if (typeof steps === 'string') throw new UsageError(steps);
+  const maxErrorRate = parseShare(options.maxErrorRate, '--max-error-rate');
+  if (typeof maxErrorRate === 'string') throw new UsageError(maxErrorRate);
+  const intervalMs = duration(options.interval, '--interval');
+  const maxP99Ms = options.maxP99 === undefined ? undefined : duration(options.maxP99, '--max-p99');
+  const threshold = number(options.threshold, '--threshold', 1);
+  const minRequests = number(options.minRequests, '--min-requests', 0);
+  const rps = number(options.rps, '--rps', 1);
+  if (options.load && options.noLoad) throw new UsageError('--load URL and --no-load contradict each other: give one.');
+
+  const { model, diagnostics } = await loadMesh(dir);
+  if (!model || hasErrors(diagnostics)) {
+    printDiagnostics(diagnostics);
+    console.error(`${dir}: the mesh is invalid; fix it before a canary.`);
+    return EXIT.invalid;
+  }
+  const target = findWeightedRoute(model, { host, weights: {}, ...(options.route ? { route: options.route } : {}) }, dir);
+  if ('error' in target) {
+    console.error(formatDiagnostic(target.error));
+    return EXIT.invalid;
+  }
+  const before = Object.fromEntries(target.labels.map((label, i) => [label, target.route.route?.[i]?.weight ?? (target.labels.length === 1 ? 100 : 0)]));
+  if (!(options.to in before)) throw new UsageError(`${options.to} is not a destination of the route to ${host} (its destinations: ${target.labels.join(', ')}).`);
+  const from = options.from ?? Object.entries(before).filter(([s]) => s !== options.to).sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (!from || !(from in before)) throw new UsageError(`--from ${options.from ?? '?'} is not a destination of the route to ${host} (its destinations: ${target.labels.join(', ')}).`);
+  const fqdn = fqdnOf(model, host);
+  if (!fqdn) throw new UsageError(`${host} is not a service of the mesh.`);
+
+  const running = await runtimes.running(dir);
+  if (!running) {
+    console.error(await runtimes.noMeshRuns(dir, (other) => `mesh canary ${other} ${host} --to ${options.to}`));
+    return EXIT.invalid;
+  }
+  const api = running.state.api;
+  const loadUrl = options.noLoad ? undefined : (options.load ?? running.state.gateways[0]);
+  if (!options.noLoad && !loadUrl) throw new UsageError(`the mesh in ${dir} has no gateway to send load through: give --load URL, or --no-load.`);
+
+  const plan: CanaryPlan = {
+    host, ...(options.route ? { route: options.route } : {}), from, to: options.to, steps, intervalMs, threshold, maxErrorRate,
+    ...(maxP99Ms !== undefined ? { maxP99Ms } : {}), minRequests, webhooks: options.webhooks,
+  };
+  const say = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  await clearCanaryCommand(dir);
+  let aborted = false;
+  const onSignal = () => {
+    aborted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let load: Load | undefined;
+  say(`Canary of ${host}: ${from} → ${options.to} in steps ${steps.join(', ')}%, ${intervalMs / 1000} s each; ` +
+    `gates: error rate ≤ ${(maxErrorRate * 100).toFixed(2).replace(/\.?0+$/, '')}%${maxP99Ms !== undefined ? `, p99 ≤ ${maxP99Ms} ms` : ''}, ≥ ${minRequests} requests; rollback after ${threshold} failed check${threshold > 1 ? 's' : ''}`);
+  if (loadUrl) {
+    load = startLoad({ url: loadUrl, rps });
+    say(`Sending ${rps} requests/s to ${loadUrl} while it runs`);
+  }
+  try {
+    const result = await runCanary(plan, before, {
+      async setWeights(weights) {
+        const was = await apiGet<ControlStatus>(api, '/status');
+        const written = await writeWeights(dir, { host, weights, ...(options.route ? { route: options.route } : {}) });
+        if ('error' in written) throw new Error(written.error);
+        if (!written.written) return;
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const now = await apiGet<ControlStatus>(api, '/status').catch(() => undefined);
+          if (now?.version && now.version !== was.version && !now.pending && notSynced(await apiGet<ProxyStatus[]>(api, '/proxies').catch(() => []), now.proxies).length === 0) return;
+          if (Date.now() > deadline) throw new Error(`the proxies did not ACK the weights within 15 s (mesh proxy-status ${dir} shows why)`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      async measure(windowMs) {
+        const report = await apiGet<TrafficReport>(api, `/traffic?window=${Math.max(1000, Math.round(windowMs))}`);
+        return { canary: subsetTraffic(report, fqdn, options.to!), baseline: subsetTraffic(report, fqdn, from) };
+      },
+      async webhook(url, payload) {
+        const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(10_000) }).then(
+          async (r) => (await r.body?.cancel(), r.status),
+          (e: Error) => e.message,
+        );
+        const ok = typeof answer === 'number' && answer >= 200 && answer < 300;
+        return { name: 'webhook', ok, text: `webhook ${url} ${typeof answer === 'number' ? `answered ${answer}` : `failed (${answer})`}` };
+      },
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      say,
+      command: async () => (aborted ? 'abort' : takeCanaryCommand(dir)),
+      publish: (state) => writeCanaryState(dir, state),
+      now: () => Date.now(),
+    });
+    if (options.json) console.log(JSON.stringify(result, null, 2));
+    return result.outcome === 'promoted' ? EXIT.ok : EXIT.invalid;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const tally = await load?.stop();
+    if (tally) say(`Load: ${tally.requests} requests, ${Object.entries(tally.byStatus).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  }
+}
