@@ -5,7 +5,7 @@
 // `ignore_port_in_host_matching`), the first route whose match holds (prefix, path and
 // safe_regex on the path without its query string, as Envoy's PathMatcher strips it, whatever
 // its docs say of prefix; `case_sensitive: false` for prefix and path only; header matchers exact/prefix/suffix/contains/safe_regex/present with
-// invert_match; query parameter matchers on the first value), and what the route does. Regexes
+// invert_match; query parameter matchers on the first value, not decoded), and what the route does. Regexes
 // are RE2 (re2js, a port of the engine Envoy uses), matched against the whole input as Envoy's
 // safe_regex does. Pure: JSON and a request in, a decision out; knows nothing of Istio.
 import { RE2JS } from 're2js';
@@ -218,7 +218,10 @@ export function stringMatches(m: EnvoyJson, value: string): boolean {
   return false;
 }
 
-/** The query string's parameters, percent-decoded, the first value of each name kept. */
+/**
+ * The query string's parameters as Envoy's route matcher reads them: not percent-decoded (real
+ * Envoy matches `q=%31` as `%31`, not `1`), the first value of each name kept.
+ */
 function queryParameters(path: string): Map<string, string> {
   const out = new Map<string, string>();
   const q = path.indexOf('?');
@@ -226,18 +229,10 @@ function queryParameters(path: string): Map<string, string> {
   for (const part of path.slice(q + 1).split('#')[0]!.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const name = decode(eq < 0 ? part : part.slice(0, eq));
-    if (!out.has(name)) out.set(name, decode(eq < 0 ? '' : part.slice(eq + 1)));
+    const name = eq < 0 ? part : part.slice(0, eq);
+    if (!out.has(name)) out.set(name, eq < 0 ? '' : part.slice(eq + 1));
   }
   return out;
-}
-
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 function queryMatches(matcher: EnvoyJson, query: Map<string, string>): boolean {

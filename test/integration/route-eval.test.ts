@@ -45,6 +45,7 @@ const match = fc
       withoutHeaders: fc.record({ 'x-beta': fc.constant({}) }),
       queryParams: fc.record({ q: queryMatch }),
       method: fc.constantFrom({ exact: 'GET' }, { exact: 'POST' }),
+      authority: stringMatch({ exact: ['shop.example.com', 'a:9080'], prefix: ['shop', 'b'], regex: ['.*example.*', 'c'] }),
     },
     { requiredKeys: [] },
   );
@@ -57,8 +58,14 @@ const action = fc.oneof(
       destination.map((d) => [{ destination: d }]),
       fc.tuple(destination, destination, fc.constantFrom(0, 30, 50, 100)).map(([x, y, w]) => [{ destination: x, weight: w }, { destination: y, weight: 100 - w }]),
     ),
-    rewrite: fc.option(fc.record({ uri: fc.constantFrom('/', '/new', '/v2/'), authority: fc.constantFrom('rewritten.example', undefined) }), { nil: undefined }),
-    headers: fc.option(fc.constant({ request: { set: { 'x-set': 'yes' } } }), { nil: undefined }),
+    rewrite: fc.option(
+      fc.oneof(
+        fc.record({ uri: fc.constantFrom('/', '/new', '/v2/'), authority: fc.constantFrom('rewritten.example', undefined) }),
+        fc.record({ uriRegexRewrite: fc.constantFrom({ match: '/v([0-9]+)', rewrite: '/version/\\1' }, { match: '^/(.*)$', rewrite: '/prefixed/\\1' }) }),
+      ),
+      { nil: undefined },
+    ),
+    headers: fc.option(fc.constantFrom({ request: { set: { 'x-set': 'yes' } } }, { response: { set: { 'x-resp': 'route' } } }), { nil: undefined }),
     fault: fc.option(fc.record({ abort: fc.record({ httpStatus: fc.constantFrom(418, 503), percentage: fc.constant({ value: 100 }) }) }), { nil: undefined, freq: 4 }),
   }) },
   { weight: 1, arbitrary: fc.record({ redirect: fc.oneof(fc.constant({ uri: '/moved' }), fc.constant({ authority: 'new.example.com', redirectCode: 302 }), fc.constant({ uri: '/x', scheme: 'https', port: 8443 })) }) },
@@ -102,7 +109,7 @@ const requestArb = fc.record({
   source: fc.constantFrom('gateway', SIDECAR),
   gatewayHost: fc.constantFrom('shop.example.com', 'api.example.com', 'Shop.Example.com:8080', 'other.org'),
   sidecarHost: fc.constantFrom('a', 'b', 'a.default', 'b.default.svc.cluster.local', 'c', 'c.default', 'd'),
-  path: fc.constantFrom('/', '/api', '/api/v1?x=1', '/API/v1', '/web', '/WEB/x', '/web/x', '/items', '/items?q=1', '/items?q=2&q=1', '/v12', '/new?q=11'),
+  path: fc.constantFrom('/', '/api', '/api/v1?x=1', '/API/v1', '/web', '/WEB/x', '/web/x', '/items', '/Items', '/items?q=1', '/items?q=2&q=1', '/items?q=%31', '/v12', '/v1/v2?x=/v3', '/new?q=11'),
   method: fc.constantFrom('GET', 'POST'),
   user: fc.constantFrom(undefined, 'tester', 'Tester', 'test-1', 'admin'),
   beta: fc.boolean(),
@@ -137,11 +144,15 @@ interface Observed {
   host?: string;
   /** The x-set request header the upstream received. */
   set?: string;
+  /** The x-resp response header. */
+  resp?: string;
 }
 
 /** Where Envoy's decision and the offline one differ; undefined when they agree. */
 function difference(offline: Decision, envoy: Observed): string | undefined {
   const is = (ok: boolean, what: string) => (ok ? undefined : what);
+  const resp = 'headers' in offline ? offline.headers.responseAdd.find((h) => h.key === 'x-resp')?.value : undefined;
+  if (envoy.resp !== resp) return `offline x-resp ${resp}`;
   switch (offline.kind) {
     case 'no-listener':
       return 'offline: no listener';
@@ -225,6 +236,7 @@ describe('offline route evaluation agrees with Envoy (property)', () => {
               ...(res.headers.location ? { location: res.headers.location } : {}),
               ...(res.reply ? { path: res.reply.path, host: String(res.reply.headers.host) } : {}),
               ...(typeof res.reply?.headers['x-set'] === 'string' ? { set: res.reply.headers['x-set'] } : {}),
+              ...(typeof res.headers['x-resp'] === 'string' ? { resp: res.headers['x-resp'] } : {}),
             };
             const diff = difference(offline, observed);
             if (diff) {

@@ -103,10 +103,11 @@ describe('route matching', () => {
     expect(hit([{ name: ':scheme', string_match: { exact: 'http' } }], {})).toBe(true);
   });
 
-  it('query parameters: first value, decoded; present; absent fails', () => {
+  it('query parameters: first value, as sent (not percent-decoded); present; absent fails', () => {
     const on = (query_parameters: EnvoyJson[]) => config([{ match: { prefix: '/', query_parameters }, ...to('hit') }]);
     const hit = (q: EnvoyJson[], path: string) => evaluateRoute(on(q), req({ path })).kind === 'forward';
-    expect(hit([{ name: 'a', string_match: { exact: 'x y' } }], '/?a=x%20y&a=z')).toBe(true);
+    expect(hit([{ name: 'a', string_match: { exact: 'x%20y' } }], '/?a=x%20y&a=z')).toBe(true);
+    expect(hit([{ name: 'a', string_match: { exact: 'x y' } }], '/?a=x%20y')).toBe(false);
     expect(hit([{ name: 'a', string_match: { exact: 'z' } }], '/?a=x&a=z')).toBe(false);
     expect(hit([{ name: 'a', present_match: true }], '/?b=1&a')).toBe(true);
     expect(hit([{ name: 'a', string_match: { prefix: '' } }], '/?b=1')).toBe(false);
