@@ -68,6 +68,8 @@ interface Matched {
 }
 
 export type RouteDecision =
+  /** The connection manager refuses the request before routing (Envoy answers 400). */
+  | { kind: 'rejected'; status: number; why: string }
   | { kind: 'no-virtual-host' }
   | { kind: 'no-route'; virtualHost: string }
   | (Matched & { kind: 'direct'; status: number; body?: string })
@@ -87,6 +89,8 @@ export type RouteDecision =
 export const NOT_FOUND = 404;
 
 export function evaluateRoute(config: EnvoyJson, request: HttpRequest): RouteDecision {
+  // Envoy's HTTP connection manager rejects a fragment in :path by default (a client never sends one).
+  if (request.path.includes('#')) return { kind: 'rejected', status: 400, why: 'a fragment (#) in the path' };
   const vhost = findVirtualHost(list(config['virtual_hosts']), request.authority);
   if (!vhost) return { kind: 'no-virtual-host' };
   const virtualHost = String(vhost['name'] ?? '');

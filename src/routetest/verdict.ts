@@ -135,6 +135,7 @@ export function proxyStatus(decision: Decision): number | undefined {
       return NOT_FOUND;
     case 'no-listener':
       return undefined;
+    case 'rejected':
     case 'direct':
     case 'redirect':
       return decision.status;
@@ -148,6 +149,8 @@ export function describe(model: MeshModel, decision: Decision): string {
   switch (decision.kind) {
     case 'no-listener':
       return `nothing listens on gateway port ${decision.port}`;
+    case 'rejected':
+      return `${decision.status}: the proxy rejects ${decision.why}`;
     case 'no-virtual-host':
       return '404: no virtual host for this Host';
     case 'no-route':

@@ -113,6 +113,16 @@ describe('route matching', () => {
     expect(hit([{ name: 'a', string_match: { prefix: '' } }], '/?b=1')).toBe(false);
   });
 
+  it('a fragment in the path is rejected with 400 before routing, as Envoy\'s connection manager does', () => {
+    expect(evaluateRoute(config([{ match: { prefix: '/' }, ...to('c') }]), req({ path: '/a#b' }))).toMatchObject({ kind: 'rejected', status: 400 });
+  });
+
+  it('paths are not normalised: /a/../b and //a are matched as sent', () => {
+    const c = config([{ match: { prefix: '/b' }, ...to('b') }, { match: { prefix: '//' }, ...to('double') }]);
+    expect(evaluateRoute(c, req({ path: '/a/../b' })).kind).toBe('no-route');
+    expect(cluster(evaluateRoute(c, req({ path: '//a' })))).toBe('double');
+  });
+
   it('CONNECT requests only match connect_matcher routes', () => {
     const c = config([{ match: { connect_matcher: {} }, ...to('tunnel') }, { match: { prefix: '/' }, ...to('http') }]);
     expect(cluster(evaluateRoute(c, req({ method: 'CONNECT' })))).toBe('tunnel');
