@@ -1,10 +1,11 @@
 // `mesh test --live`: each test's request sent through the real proxy it names, on a running
 // mesh, and what comes back compared with the offline decision. A sidecar is reached the way its
-// app reaches it on the process runtime (an absolute-form request to its outbound listener, the
-// HTTP proxy the app's HTTP_PROXY names); the gateway on its listener. The listeners' addresses
+// app reaches it on the process runtime (its outbound listener is the HTTP proxy the app's
+// HTTP_PROXY names), both ways clients use a proxy: absolute form and a CONNECT tunnel; the
+// gateway on its listener. The listeners' addresses
 // come from the control plane's API (what the proxies are served). The example apps answer with
 // their service and version (x-service, x-version, and the path they received in the body).
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { MeshModel } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/names.ts';
 import { apiGet } from '../control/client.ts';
@@ -23,6 +24,7 @@ export interface Observed {
   path?: string;
   location?: string;
   body: string;
+  via: Via;
 }
 
 /** Requests sent per test whose route splits traffic: every answer must come from one of the targets. */
@@ -43,11 +45,13 @@ export async function checkLive(api: string, model: MeshModel, outcome: Outcome)
     const agree = decision.kind === 'no-listener';
     return { proxy: probe.proxy, observed: [], ...(agree ? {} : { disagreement: `${probe.proxy} has no listener for this request, offline: ${decision.kind}` }) };
   }
-  const samples = decision.kind === 'forward' && (decision.targets.length > 1 || (decision.fault?.abort?.percent ?? 0) > 0) ? SPLIT_SAMPLES : 1;
-  const observed: Observed[] = [];
-  for (let i = 0; i < samples; i++) observed.push(await send(address, probe.proxy !== GATEWAY_PROXY, probe.request));
-  const disagreement = observed.map((o) => disagrees(model, decision, o)).find((d) => d !== undefined);
-  return { proxy: probe.proxy, observed, ...(disagreement ? { disagreement } : {}) };
+  const ways: Via[] = probe.proxy === GATEWAY_PROXY ? ['origin'] : ['absolute', 'connect'];
+  const sampled = decision.kind === 'forward' && (decision.targets.length > 1 || (decision.fault?.abort?.percent ?? 0) > 0);
+  const samples = Math.max(ways.length, sampled ? SPLIT_SAMPLES : 1);
+  const answers: Observed[] = [];
+  for (let i = 0; i < samples; i++) answers.push(await send(address, ways[i % ways.length]!, probe.request));
+  const disagreement = answers.map((o) => disagrees(model, decision, o)).find((d) => d !== undefined);
+  return { proxy: probe.proxy, observed: answers, ...(disagreement ? { disagreement } : {}) };
 }
 
 async function listenerAddress(api: string, name: string, proxy: string): Promise<{ host: string; port: number } | undefined> {
@@ -59,49 +63,74 @@ async function listenerAddress(api: string, name: string, proxy: string): Promis
   return { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: Number(socket['port_value']) };
 }
 
-function send(address: { host: string; port: number }, viaProxy: boolean, r: Outcome['probe']['request']): Promise<Observed> {
+/**
+ * How a request reaches its proxy: at the gateway as sent by a client (origin form); through a
+ * sidecar as an app's HTTP client sends it to its HTTP_PROXY, in absolute form (node:http, curl,
+ * Python, Go) or inside a CONNECT tunnel (Node's fetch).
+ */
+export type Via = 'origin' | 'absolute' | 'connect';
+
+type Address = { host: string; port: number };
+
+function send(address: Address, via: Via, r: Outcome['probe']['request']): Promise<Observed> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: address.host,
-        port: address.port,
-        method: r.method,
-        // Through a sidecar as through an HTTP proxy: the request in absolute form.
-        path: viaProxy ? `http://${r.authority}${r.path}` : r.path,
-        headers: { ...r.headers, host: r.authority },
-        agent: false,
-        timeout: 15_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          let json: { service?: string; version?: string; path?: string } = {};
-          try {
-            json = JSON.parse(body);
-          } catch {
-            // not an app's answer: a direct response, a redirect, Envoy's own 404 or abort
-          }
-          const header = (name: string) => (typeof res.headers[name] === 'string' ? (res.headers[name] as string) : undefined);
-          const service = header('x-service') ?? json.service;
-          const version = header('x-version') ?? json.version;
-          const location = header('location');
-          resolve({
-            status: res.statusCode ?? 0,
-            body,
-            ...(service ? { service } : {}),
-            ...(version ? { version } : {}),
-            ...(typeof json.path === 'string' ? { path: json.path } : {}),
-            ...(location ? { location } : {}),
-          });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${address.host}:${address.port} within 15 s`)));
-    req.on('error', reject);
-    req.end();
+    const headers = { ...r.headers, host: r.authority };
+    const options = { method: r.method, headers, agent: false as const, timeout: 15_000 };
+    const answer = (res: IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(observed(res, body, via)));
+    };
+    const fail = (req: ClientRequest) => {
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${address.host}:${address.port} within 15 s`)));
+      req.on('error', reject);
+      return req;
+    };
+    if (via !== 'connect') {
+      const path = via === 'absolute' ? `http://${r.authority}${r.path}` : r.path;
+      fail(httpRequest({ ...options, host: address.host, port: address.port, path }, answer)).end();
+      return;
+    }
+    const target = /:\d+$/.test(r.authority) ? r.authority : `${r.authority}:80`;
+    const tunnel = fail(httpRequest({ host: address.host, port: address.port, method: 'CONNECT', path: target, agent: false, timeout: 15_000 }));
+    tunnel.on('connect', (res, socket) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        resolve({ status: res.statusCode ?? 0, body: '', via });
+        return;
+      }
+      // No agent: node:http uses createConnection only without one.
+      const inner = fail(httpRequest({ method: r.method, headers, timeout: 15_000, path: r.path, createConnection: () => socket }, (reply) => {
+        answer(reply);
+        reply.on('end', () => socket.destroy());
+      }));
+      inner.end();
+    });
+    tunnel.end();
   });
+}
+
+function observed(res: IncomingMessage, body: string, via: Via): Observed {
+  let json: { service?: string; version?: string; path?: string } = {};
+  try {
+    json = JSON.parse(body);
+  } catch {
+    // not an app's answer: a direct response, a redirect, Envoy's own 404 or abort
+  }
+  const header = (name: string) => (typeof res.headers[name] === 'string' ? (res.headers[name] as string) : undefined);
+  const service = header('x-service') ?? json.service;
+  const version = header('x-version') ?? json.version;
+  const location = header('location');
+  return {
+    status: res.statusCode ?? 0,
+    body,
+    via,
+    ...(service ? { service } : {}),
+    ...(version ? { version } : {}),
+    ...(typeof json.path === 'string' ? { path: json.path } : {}),
+    ...(location ? { location } : {}),
+  };
 }
 
 /** The versions of a service a subset selects (all for no subset). */
@@ -115,9 +144,9 @@ function versionsOf(model: MeshModel, host: string, subset: string): string[] | 
 
 function disagrees(model: MeshModel, decision: Decision, o: Observed): string | undefined {
   const status = proxyStatus(decision);
-  const got = `live: ${o.status}${o.service ? ` from ${o.service} ${o.version ?? ''}`.trimEnd() : ''}`;
-  if (decision.kind === 'redirect' && o.location !== decision.location) return `offline: redirect to ${decision.location}; live: ${o.status} to ${o.location ?? 'nowhere'}`;
-  if (decision.kind === 'direct' && decision.body !== undefined && o.body !== decision.body) return `offline: body '${decision.body}'; live: '${o.body}'`;
+  const got = `live (${o.via}): ${o.status}${o.service ? ` from ${o.service} ${o.version ?? ''}`.trimEnd() : ''}`;
+  if (decision.kind === 'redirect' && o.location !== decision.location) return `offline: redirect to ${decision.location}; live (${o.via}): ${o.status} to ${o.location ?? 'nowhere'}`;
+  if (decision.kind === 'direct' && decision.body !== undefined && o.body !== decision.body) return `offline: body '${decision.body}'; live (${o.via}): '${o.body}'`;
   if (status !== undefined) return o.status === status && o.service === undefined ? undefined : `offline: ${status} from the proxy; ${got}`;
   if (decision.kind !== 'forward') return `offline: ${decision.kind}; ${got}`;
   // A fault that aborts some requests: an abort from the proxy is one of the expected answers.
@@ -130,6 +159,6 @@ function disagrees(model: MeshModel, decision: Decision, o: Observed): string | 
   if (!allowed.some((a) => a.service === o.service && a.version === o.version)) {
     return `offline: ${allowed.map((a) => `${a.service} ${a.version}`).join(' or ')}; ${got}`;
   }
-  if (o.path !== undefined && o.path !== decision.path) return `offline: the app sees ${decision.path}; live: ${o.path}`;
+  if (o.path !== undefined && o.path !== decision.path) return `offline: the app sees ${decision.path}; live (${o.via}): ${o.path}`;
   return undefined;
 }

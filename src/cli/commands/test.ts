@@ -32,7 +32,9 @@ interface Row {
   passed: boolean;
   outcome: string;
   failures: Array<{ at: string; expectation: string; message: string }>;
-  live?: Array<{ proxy: string; statuses: number[]; versions: string[]; disagreement?: string }>;
+  live?: Array<{ proxy: string; statuses: number[]; versions: string[]; requests: number; disagreement?: string }>;
+  /** What each source proxy does with the request (Envoy's decision, cluster names as Envoy has them). */
+  decisions: Array<{ proxy: string; request: unknown; decision: unknown }>;
 }
 
 export async function run(dir: string, files: readonly string[], options: { json: boolean; live: boolean }, runtimes: Runtimes): Promise<number> {
@@ -111,12 +113,14 @@ function row(model: MeshModel, result: TestResult, live: LiveCheck[] | undefined
     proxy: c.proxy,
     statuses: [...new Set(c.observed.map((o) => o.status))],
     versions: [...new Set(c.observed.flatMap((o) => (o.service ? [`${o.service} ${o.version ?? ''}`.trim()] : [])))],
+    requests: c.observed.length,
     ...(c.disagreement ? { disagreement: c.disagreement } : {}),
   }));
   for (const c of checks ?? []) {
     if (c.disagreement) failures.push({ at: where(result.test.at), expectation: 'live', message: `${c.proxy} disagrees with the offline verdict: ${c.disagreement}` });
   }
-  return { test: result.test.name, at: where(result.test.at), passed: failures.length === 0, outcome, failures, ...(checks ? { live: checks } : {}) };
+  const decisions = result.outcomes.map((o) => ({ proxy: o.probe.proxy, request: o.probe.request, decision: o.decision }));
+  return { test: result.test.name, at: where(result.test.at), passed: failures.length === 0, outcome, failures, ...(checks ? { live: checks } : {}), decisions };
 }
 
 function format(rows: readonly Row[], live: boolean): string {

@@ -50,8 +50,12 @@ describe('mesh test --live on the process runtime', () => {
     // The decision for testers (pricing v2), with a request that is not a tester's.
     const forged = { ...testers, probe: { ...testers.probe, request: { ...testers.probe.request, headers: { 'end-user': 'alice' } } } };
     const check = await checkLive(shop.api, model!, forged);
-    expect(check.observed).toHaveLength(1);
-    expect(check.disagreement).toBe('offline: pricing v2; live: 200 from pricing v1');
+    // From a sidecar, both ways an app's HTTP client uses its proxy: absolute form and CONNECT (fetch).
+    expect(check.observed.map((o) => [o.via, o.status, o.version])).toEqual([['absolute', 200, 'v1'], ['connect', 200, 'v1']]);
+    expect(check.disagreement).toBe('offline: pricing v2; live (absolute): 200 from pricing v1');
+    const right = await checkLive(shop.api, model!, testers);
+    expect(right.observed.map((o) => [o.via, o.version])).toEqual([['absolute', 'v2'], ['connect', 'v2']]);
+    expect(right.disagreement).toBeUndefined();
     expect(SPLIT_SAMPLES).toBeGreaterThan(1);
   });
 });
