@@ -25,7 +25,7 @@ import { EXIT, printDiagnostics, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh canary [DIR] HOST --to SUBSET [--from SUBSET] [--steps 10,25,50,100]
                    [--interval 10s] [--threshold 2] [--max-error-rate 1%] [--max-p99 500ms]
-                   [--min-requests 100] [--load URL | --no-load] [--rps 50] [--webhook URL]...
+                   [--min-requests 50] [--load URL | --no-load] [--rps N] [--webhook URL]...
                    [--route NAME] [--json]
        mesh canary [DIR] --pause | --resume | --promote | --abort
 
@@ -38,8 +38,9 @@ it found. A check fails when --to answered fewer than --min-requests requests, m
 --max-error-rate of them with a 5xx, or slower than --max-p99 at the 99th percentile; a
 --webhook (called with POST before each step) that does not answer 2xx fails it too.
 
-Traffic: by default the built-in load (--rps requests/s) through the mesh's gateway, for HOST
-routed there; --load URL sends it elsewhere, --no-load relies on traffic of your own.
+Traffic: by default the built-in load through the mesh's gateway, for HOST routed there, at
+--rps requests/s (default: enough for twice --min-requests at the first step, at most 200);
+--load URL sends it elsewhere, --no-load relies on traffic of your own.
 
 While it runs: the dashboard shows it; mesh canary DIR --pause, --resume, --promote (100% now)
 or --abort (roll back now) steer it, as do Ctrl-C (abort) and the dashboard's keys.
@@ -57,7 +58,7 @@ export interface CanaryOptions {
   minRequests: string;
   load?: string;
   noLoad: boolean;
-  rps: string;
+  rps?: string;
   webhooks: string[];
   route?: string;
   json: boolean;
@@ -111,7 +112,8 @@ export async function run(dir: string, args: readonly string[], options: CanaryO
   const maxP99Ms = options.maxP99 === undefined ? undefined : duration(options.maxP99, '--max-p99');
   const threshold = number(options.threshold, '--threshold', 1);
   const minRequests = number(options.minRequests, '--min-requests', 0);
-  const rps = number(options.rps, '--rps', 1);
+  // The built-in load by default: enough that the first step's share gets twice the requests a check needs.
+  const rps = options.rps === undefined ? Math.min(200, Math.max(10, Math.ceil((2 * minRequests) / ((steps[0]! / 100) * (intervalMs / 1000))))) : number(options.rps, '--rps', 1);
   if (options.load && options.noLoad) throw new UsageError('--load URL and --no-load contradict each other: give one.');
 
   const { model, diagnostics } = await loadMesh(dir);
