@@ -67,6 +67,9 @@ export class NotADirectory extends Error {}
 /** A Mesh document's `kind` line, as written in block style (the usual way). */
 const MESH_KIND = /^kind:\s*["']?Mesh["']?\s*(#.*)?$/m;
 
+/** A Kubernetes Service's `kind` line, also as an item of a `kind: List`: it declares a service too. */
+const SERVICE_KIND = /^[ -]*kind:\s*["']?Service["']?\s*(#.*)?$/m;
+
 const EXAMPLE = `apiVersion: ${MESH_API_VERSION}
 kind: Mesh
 metadata: { name: dev }
@@ -91,10 +94,10 @@ export async function notOneMesh(command: string, dir: string): Promise<string |
       `Name one of them: mesh ${command} ${folders[0]}`
     );
   }
-  if (folders.length === 1) return undefined;
+  if (folders.length === 1 || files.some((f) => SERVICE_KIND.test(f.text))) return undefined;
   const what = files.length === 0 ? 'it has no YAML files' : `none of its ${files.length} YAML files is a Mesh document (kind: Mesh)`;
   return (
-    `There is no mesh in ${dir}: ${what}; a mesh directory holds one Mesh, which declares the services.\n` +
+    `There is no mesh in ${dir}: ${what}; a mesh directory holds one Mesh, which declares the services (or Kubernetes Services and the Deployments they select).\n` +
     `  To start, run an example (in the localmesh checkout: mesh up examples/canary), or write ${join(dir, 'mesh.yaml')} such as:\n\n` +
     EXAMPLE.split('\n').map((l) => `    ${l}`).join('\n')
   );

@@ -24,8 +24,12 @@ export interface Addressing {
   outboundPort(proxy: string): number;
   /** Port of a sidecar's inbound listener for one service port (15006 for all with capture). */
   inboundPort(proxy: string, servicePort: number): number;
-  /** Where the app of a sidecar listens for one of its service ports. */
-  appAddress(proxy: string, servicePort: number): SocketAddress;
+  /**
+   * Where the app of a sidecar listens for one of its service ports; `targetPort` is the port the
+   * service's own declaration gives (a Kubernetes targetPort), which an addressing that hands
+   * the app its ports (loopback) does not need.
+   */
+  appAddress(proxy: string, servicePort: number, targetPort?: number): SocketAddress;
   /** Where other proxies reach the instances of a service version on one of its ports. */
   endpoints(service: string, version: string, servicePort: number): SocketAddress[];
   /** Port the ingress gateway listens on for a Gateway server port. */
@@ -43,7 +47,7 @@ export function composeAddressing(): Addressing {
     listenAddress: '0.0.0.0',
     outboundPort: () => CAPTURE_PORTS.outbound,
     inboundPort: () => CAPTURE_PORTS.inbound,
-    appAddress: (_proxy, port) => ({ address: '127.0.0.1', port }),
+    appAddress: (_proxy, port, targetPort) => ({ address: '127.0.0.1', port: targetPort ?? port }),
     endpoints: (service, version, port) => [{ address: sidecarName(proxyId(service, version)), port }],
     gatewayPort: (port) => port,
     tcpOutboundPort: (_proxy, _service, port) => port,

@@ -1,5 +1,6 @@
 // Indexes over a MeshModel, built once per model, so compiling stays linear in the mesh size.
 import type { DestinationRuleModel, MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
+import { mergeDestinationRules, rulesByService } from '../config/destination-rule-merge.ts';
 import { hostFqdn } from '../config/model.ts';
 
 interface Index {
@@ -20,7 +21,7 @@ function index(model: MeshModel): Index {
     };
     found = {
       services: first(model.services, (s) => [s.fqdn]),
-      rules: first(model.destinationRules, (r) => [r.service]),
+      rules: new Map([...rulesByService(model.destinationRules)].map(([fqdn, rules]) => [fqdn, mergeDestinationRules(rules)!])),
       meshRoutes: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.services : [])),
     };
     indexes.set(model, found);
@@ -33,7 +34,7 @@ export function serviceFor(model: MeshModel, host: string, namespace: string): S
   return index(model).services.get(hostFqdn(host, namespace));
 }
 
-/** The DestinationRule of a service: the first in file order, as Istio takes the oldest. */
+/** The DestinationRule of a service: its rules merged as Istio merges them (file order is precedence). */
 export function destinationRuleFor(model: MeshModel, fqdn: string): DestinationRuleModel | undefined {
   return index(model).rules.get(fqdn);
 }

@@ -132,7 +132,7 @@ export const SIDECAR: ProxyKind<Sidecar> = {
       // Equal app clusters (the same ports at the same app address) share the whole cluster list.
       clusters({ id: { proxy }, service }) {
         const appKeys = service.ports.map((port) => {
-          const app = addressing.appAddress(proxy, port.port);
+          const app = addressing.appAddress(proxy, port.port, port.targetPort);
           return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
         });
         return shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>

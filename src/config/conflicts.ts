@@ -1,7 +1,9 @@
 // Resources that claim the same thing: two of a kind with one name, two VirtualServices for one
-// service in the sidecars, two DestinationRules for one service. The later one is reported and
-// points at the first (file order is Istio's precedence order here).
+// service in the sidecars (Istio's analyzer: IST0109), DestinationRules for one service that
+// Istio would not merge or would merge by dropping a subset. The later one is reported and points
+// at the first (file order is Istio's precedence order here).
 import type { CheckContext } from './context.ts';
+import { rulesByService } from './destination-rule-merge.ts';
 import type { SourceDocument } from './load.ts';
 import { resolveHost, type SourceRef } from './model.ts';
 import { valueAt, type Path } from './position.ts';
@@ -57,9 +59,34 @@ export function checkConflicts(ctx: CheckContext): void {
   firstClaims(ctx, sidecarClaims, (fqdn) => `another VirtualService already routes ${fqdn.split('.')[0]} for the sidecars`,
     'merge the routes into one VirtualService per host');
 
-  // Two rules for one host: which subsets and policies apply would depend on their order.
-  firstClaims(ctx,
-    ctx.destinationRules.filter(({ source }) => !renamed.has(source)).map(({ item, source }) => ({ key: item.service, source, path: ['spec', 'host'] })),
-    (host) => `another DestinationRule already applies to ${host.split('.')[0]}`,
-    'merge the subsets and traffic policies into one DestinationRule per host');
+  checkMergedRules(ctx, ctx.destinationRules.filter(({ source }) => !renamed.has(source)));
+}
+
+/**
+ * Rules for one host are merged as Istio merges them (destination-rule-merge.ts): a subset a
+ * later rule defines again is dropped, so it is reported. Rules in another namespace than the
+ * first one's are not merged: Istio picks one per client namespace, which localmesh does not.
+ */
+function checkMergedRules(ctx: CheckContext, rules: CheckContext['destinationRules']): void {
+  for (const group of rulesByService(rules.map((r) => ({ ...r, service: r.item.service }))).values()) {
+    const namespace = group[0]!.item.namespace;
+    const subsets = new Map<string, { rule: string; at: SourceRef }>();
+    for (const { item, source } of group) {
+      if (item.namespace !== namespace) {
+        ctx.report('error', valueAt(source, ['spec', 'host']),
+          `a DestinationRule in namespace ${namespace} already applies to ${item.service.split('.')[0]}; Istio would choose between them by the namespace of each client, which localmesh does not do yet`,
+          `the first is at ${formatRef(valueAt(group[0]!.source, ['spec', 'host']))}; keep the rules of one host in one namespace`);
+        continue;
+      }
+      item.spec.subsets?.forEach((subset, i) => {
+        const at = valueAt(source, ['spec', 'subsets', i, 'name']);
+        const first = subsets.get(subset.name);
+        if (!first) subsets.set(subset.name, { rule: item.name, at });
+        else if (first.rule !== item.name) {
+          ctx.report('warning', at, `subset '${subset.name}' is defined already by DestinationRule ${first.rule} for ${item.service.split('.')[0]}; Istio keeps that one and ignores this one`,
+            `the first is at ${formatRef(first.at)}; give this subset another name, or remove it`);
+        }
+      });
+    }
+  }
 }

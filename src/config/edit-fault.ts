@@ -5,7 +5,7 @@
 // the route's document is printed again, comments and key order kept.
 import { Document, isMap, isScalar, type Pair, type YAMLMap } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
-import { documentOf, positionIn, reprint, type FoundDocument } from './find-document.ts';
+import { documentOf, inDocument, positionIn, reprint, type FoundDocument } from './find-document.ts';
 import type { VirtualServiceModel } from './model.ts';
 import type { HTTPRoute } from './schema/istio.ts';
 
@@ -76,7 +76,7 @@ export function setFault(text: string, route: RouteRef, kind: FaultKind | undefi
   return { file, text: out, summary };
 }
 
-const routeMap = (found: FoundDocument, index: number) => found.docs[found.index]!.getIn(['spec', 'http', index], true) as YAMLMap | undefined;
+const routeMap = (found: FoundDocument, index: number) => found.docs[found.index]!.getIn(inDocument(found, ['spec', 'http', index]), true) as YAMLMap | undefined;
 const lineStart = (text: string, at: number) => text.lastIndexOf('\n', at - 1) + 1;
 const lineEnd = (text: string, at: number) => (text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at) + 1);
 const splicable = (map: YAMLMap | undefined): map is YAMLMap => isMap(map) && !map.flow;
@@ -110,7 +110,7 @@ function insertFault(text: string, found: FoundDocument, index: number, kind: Fa
 /** The file with the route's document printed again after setting or deleting its fault. */
 function reprinted(text: string, found: FoundDocument, index: number, kind: FaultKind | undefined): string {
   const doc = found.docs[found.index]!;
-  const path = ['spec', 'http', index, 'fault'];
+  const path = inDocument(found, ['spec', 'http', index, 'fault']);
   if (kind === undefined) doc.deleteIn(path);
   else doc.setIn(path, doc.createNode(FAULTS[kind]));
   return reprint(text, found);

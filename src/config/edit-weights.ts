@@ -3,10 +3,10 @@
 // Only the weight numbers change: everything else in the file (comments, spacing, key order,
 // flow or block style, the other documents) stays byte for byte.
 import { isScalar } from 'yaml';
-import { documentOf, reprint } from './find-document.ts';
+import { documentOf, inDocument, reprint } from './find-document.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { MeshModel, VirtualServiceModel } from './model.ts';
-import { hostFqdn } from './model.ts';
+import { fqdn, hostFqdn } from './model.ts';
 import type { HTTPRoute } from './schema/istio.ts';
 
 export interface WeightChange {
@@ -60,6 +60,17 @@ export function parseWeightArgs(args: readonly string[]): Record<string, number>
   return weights;
 }
 
+/**
+ * The service `mesh weight` names: a host as Istio reads it, or for convenience on the command
+ * line `NAME.NAMESPACE` (which a rule would take as fully qualified).
+ */
+function cliHostFqdn(host: string, model: MeshModel): string {
+  const full = hostFqdn(host, model.namespace);
+  const parts = host.split('.');
+  if (parts.length !== 2 || model.services.some((s) => s.fqdn === full)) return full;
+  return fqdn(parts[0]!, parts[1]!);
+}
+
 const routeName = (r: WeightedRoute) => `http[${r.index}]${r.route.name ? ` (${r.route.name})` : ''} of VirtualService ${r.vs.name}`;
 const where = (r: WeightedRoute) => `${r.vs.source.file}:${r.vs.source.line}:${r.vs.source.col}`;
 
@@ -69,7 +80,7 @@ const where = (r: WeightedRoute) => `${r.vs.source.file}:${r.vs.source.line}:${r
  * named by `--route`, else the only one, else the only one without `match` (the default route).
  */
 export function findWeightedRoute(model: MeshModel, change: WeightChange, dir = '.'): Result<WeightedRoute> {
-  const target = hostFqdn(change.host, model.namespace);
+  const target = cliHostFqdn(change.host, model);
   if (!model.services.some((s) => s.fqdn === target)) {
     const names = model.services.map((s) => s.name).join(', ');
     return failure(dir, `there is no service ${change.host} in the mesh`, `its services: ${names}`);
@@ -110,10 +121,10 @@ export function setWeights(text: string, target: WeightedRoute, weights: Record<
   const found = documentOf(text, vs.source);
   if (!found) return failure(file, `the VirtualService ${vs.name} is no longer where it was in ${file}; run the command again`);
   const doc = found.docs[found.index]!;
-  const path = (j: number) => ['spec', 'http', index, 'route', j, 'weight'];
+  const path = (j: number) => inDocument(found, ['spec', 'http', index, 'route', j, 'weight']);
   const unknown = Object.keys(weights).filter((k) => !labels.includes(k));
   if (unknown.length > 0) {
-    const at = found.lines.linePos((doc.getIn(['spec', 'http', index, 'route'], true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
+    const at = found.lines.linePos((doc.getIn(inDocument(found, ['spec', 'http', index, 'route']), true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
     return failure(file, `the route ${routeName(target)} has no destination ${unknown.join(', ')}; its destinations are ${labels.join(', ')}`,
       'name the subsets as the route does', at);
   }

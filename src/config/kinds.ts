@@ -2,12 +2,16 @@
 // kind's schema. Unknown, misspelt and not-yet-supported kinds are reported here.
 import type { z } from 'zod';
 import type { Diagnostic, Severity } from './diagnostics.ts';
-import { collector } from './report.ts';
+import type { SourceRef } from './model.ts';
+import { collector, type Report } from './report.ts';
 import type { SourceDocument } from './load.ts';
 import { keyAt, valueAt, documentAt } from './position.ts';
 import { schemaDiagnostics } from './schema-errors.ts';
 import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './schema/istio.ts';
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
+import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
+import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
+import { expandLists } from './kubernetes/list.ts';
 import { nearest } from './suggest.ts';
 
 export const KINDS = {
@@ -15,6 +19,7 @@ export const KINDS = {
   VirtualService: { apiVersions: ISTIO_API_VERSIONS, schema: VirtualService },
   DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
+  ...KUBE_KINDS,
 } as const;
 
 export type KindName = keyof typeof KINDS;
@@ -37,17 +42,24 @@ export const UNSUPPORTED_KINDS: Record<string, Severity> = {
   WasmPlugin: 'error',
   Telemetry: 'warning',
   ProxyConfig: 'warning',
+  ...Object.fromEntries([...UNSUPPORTED_KUBE_KINDS].map((kind) => [kind, 'error' as const])),
 };
 
 export type ParsedResource =
   | { kind: 'Mesh'; source: SourceDocument; value: z.infer<typeof Mesh> }
   | { kind: 'VirtualService'; source: SourceDocument; value: z.infer<typeof VirtualService> }
   | { kind: 'DestinationRule'; source: SourceDocument; value: z.infer<typeof DestinationRule> }
-  | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> };
+  | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> }
+  | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }
+  | { kind: 'Deployment'; source: SourceDocument; value: z.infer<typeof Deployment> }
+  | { kind: 'StatefulSet'; source: SourceDocument; value: z.infer<typeof StatefulSet> };
 
 export interface ParsedKinds {
   resources: ParsedResource[];
   diagnostics: Diagnostic[];
+  /** The kinds of the documents read, and those of the documents left out for an error. */
+  written: Set<string>;
+  rejected: Set<string>;
 }
 
 function isKind(kind: string): kind is KindName {
@@ -56,12 +68,37 @@ function isKind(kind: string): kind is KindName {
 
 const SUPPORTED_LIST = Object.keys(KINDS).join(', ');
 
+/** Documents of kinds that do not change traffic, by file: reported once per file. */
+type NotApplied = Map<string, { at: SourceRef; byKind: Map<string, string[]> }>;
+
+function noteNotApplied(notApplied: NotApplied, source: SourceDocument, kind: string, name: unknown): void {
+  let file = notApplied.get(source.file);
+  if (!file) notApplied.set(source.file, (file = { at: valueAt(source, ['kind']), byKind: new Map() }));
+  const names = file.byKind.get(kind) ?? [];
+  file.byKind.set(kind, [...names, typeof name === 'string' ? name : '(unnamed)']);
+}
+
+const MAX_NAMES = 3;
+
+function reportNotApplied(notApplied: NotApplied, report: Report): void {
+  for (const { at, byKind } of notApplied.values()) {
+    const kinds = [...byKind].map(([kind, names]) => {
+      const shown = names.length > MAX_NAMES + 1 ? `${names.slice(0, MAX_NAMES).join(', ')} and ${names.length - MAX_NAMES} more` : names.join(', ');
+      return `${kind} ${shown}`;
+    });
+    report('warning', at, `read but not applied, as they do not change traffic here: ${kinds.join('; ')}`);
+  }
+}
+
 /** Identify each document and check it against its kind's schema. */
 export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
   const resources: ParsedResource[] = [];
   const { diagnostics, report } = collector();
+  const notApplied: NotApplied = new Map();
+  const written = new Set<string>();
+  const rejected = new Set<string>();
 
-  for (const source of documents) {
+  for (const source of expandLists(documents, report)) {
     const doc = source.value as Record<string, unknown>;
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
       report('error', documentAt(source), 'a document must be a mapping with apiVersion, kind, metadata and spec');
@@ -70,6 +107,11 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
     const { kind, apiVersion } = doc;
     if (typeof kind !== 'string') {
       report('error', documentAt(source), 'this document has no kind', `localmesh reads ${SUPPORTED_LIST}`);
+      continue;
+    }
+    written.add(kind);
+    if (changesNoTraffic(kind, doc)) {
+      noteNotApplied(notApplied, source, kind, (doc.metadata as { name?: unknown } | undefined)?.name);
       continue;
     }
     if (Object.hasOwn(UNSUPPORTED_KINDS, kind)) {
@@ -85,6 +127,7 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
     }
     const { apiVersions, schema } = KINDS[kind];
     if (!(apiVersions as readonly unknown[]).includes(apiVersion)) {
+      rejected.add(kind);
       const accepted = apiVersions.join(', ');
       report('error', apiVersion === undefined ? keyAt(source, ['kind']) : valueAt(source, ['apiVersion']),
         apiVersion === undefined
@@ -95,11 +138,13 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
     }
     const result = schema.safeParse(doc);
     if (!result.success) {
+      rejected.add(kind);
       diagnostics.push(...schemaDiagnostics(source, kind, schema, result.error.issues));
       continue;
     }
     resources.push({ kind, source, value: result.data } as ParsedResource);
   }
+  reportNotApplied(notApplied, report);
   // Every error here leaves its document out of the mesh: a cause of what the later checks find.
-  return { resources, diagnostics: diagnostics.map((d): Diagnostic => (d.severity === 'error' ? { ...d, rejectsDocument: true } : d)) };
+  return { resources, written, rejected, diagnostics: diagnostics.map((d): Diagnostic => (d.severity === 'error' ? { ...d, rejectsDocument: true } : d)) };
 }

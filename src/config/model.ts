@@ -1,6 +1,6 @@
 // The validated mesh: what `validate` returns and `compile` consumes. Istio resources keep
 // their spec exactly as written (typed by the schemas); references are resolved here once.
-import type { Mesh, ServicePort, Settings, Version } from './schema/mesh.ts';
+import type { ServicePort, Settings, Version } from './schema/mesh.ts';
 import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
 import { GATEWAY_PROXY } from './names.ts';
 
@@ -22,6 +22,16 @@ export interface VersionModel {
   labels: Record<string, string>;
   replicas: number;
   spec: Version;
+  /**
+   * `spec.command` replaces the image's entrypoint, not only its default arguments: a Kubernetes
+   * container's `command` (its `args` alone keep the entrypoint, as a Mesh version's command does).
+   */
+  replacesEntrypoint?: true;
+}
+
+/** A service port; `targetPort` where the app listens when that is another port (a Kubernetes Service's). */
+export interface ServicePortModel extends ServicePort {
+  targetPort?: number;
 }
 
 export interface ServiceModel {
@@ -29,7 +39,7 @@ export interface ServiceModel {
   namespace: string;
   /** `NAME.NAMESPACE.svc.cluster.local`, the host used in cluster names. */
   fqdn: string;
-  ports: ServicePort[];
+  ports: ServicePortModel[];
   /** Sorted by name. */
   versions: VersionModel[];
   source: SourceRef;
@@ -69,8 +79,6 @@ export interface MeshModel {
   virtualServices: VirtualServiceModel[];
   destinationRules: DestinationRuleModel[];
   gateways: GatewayModel[];
-  /** The workload document as written, for the runtimes. */
-  mesh: Mesh;
 }
 
 export function fqdn(name: string, namespace: string): string {
@@ -78,8 +86,8 @@ export function fqdn(name: string, namespace: string): string {
 }
 
 /**
- * Resolve a host as Istio does: a short name is relative to the namespace of the resource that
- * names it; `NAME.NAMESPACE` and `NAME.NAMESPACE.svc.cluster.local` are absolute.
+ * Resolve a host as Istio does (pilot/pkg/model ResolveShortnameToFQDN): a single-label name is
+ * relative to the namespace of the resource that names it; any other host is taken as written.
  */
 export function resolveHost(
   services: readonly ServiceModel[],
@@ -94,12 +102,13 @@ export function resolveHost(
 /** Services by fqdn for each services list (lists are not changed once built). */
 const SERVICE_INDEX = new WeakMap<readonly ServiceModel[], Map<string, ServiceModel>>();
 
-/** The fully qualified name a host stands for, by the rule of `resolveHost`. */
+/**
+ * The fully qualified name a host stands for: `NAME.NAMESPACE.svc.cluster.local` for a single
+ * label; a host with a dot (`httpbin.org`, `reviews.default`), `*` and an IP address as written.
+ */
 export function hostFqdn(host: string, namespace: string): string {
-  const parts = host.split('.');
-  if (parts.length === 1) return fqdn(host, namespace);
-  if (parts.length === 2) return fqdn(parts[0]!, parts[1]!);
-  return host;
+  if (host === '*' || host.includes('.') || host.includes(':')) return host;
+  return fqdn(host, namespace);
 }
 
 export function findService(model: MeshModel, fqdnName: string): ServiceModel | undefined {

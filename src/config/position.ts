@@ -1,5 +1,5 @@
 // Where a path inside a parsed document was written: the line and column of a value or of its key.
-import { isMap, isSeq, isScalar, type Node } from 'yaml';
+import { isAlias, isMap, isSeq, isScalar, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { SourceDocument } from './load.ts';
 import type { SourceRef } from './model.ts';
 
@@ -24,12 +24,35 @@ interface Found {
   complete: boolean;
 }
 
+const isMergeKey = (key: unknown) =>
+  isScalar(key) && (key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<'));
+
+/**
+ * The pair of `key` in a mapping: written in it, else in the mappings its merge keys (`<<: *a`,
+ * `<<: [*a, *b]`) bring in, the first one first, as YAML merges them.
+ */
+function pairOf(map: YAMLMap, key: string, doc: Document, seen = new Set<YAMLMap>()): Pair | undefined {
+  seen.add(map);
+  const own = map.items.find((p) => isScalar(p.key) && !isMergeKey(p.key) && String(p.key.value) === key);
+  if (own) return own as Pair;
+  for (const merge of map.items.filter((p) => isMergeKey(p.key))) {
+    const from = isSeq(merge.value) ? merge.value.items : [merge.value];
+    for (const item of from) {
+      const target = isAlias(item) ? item.resolve(doc) : item;
+      if (!isMap(target) || seen.has(target)) continue;
+      const found = pairOf(target, key, doc, seen);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function walk(source: SourceDocument, path: Path): Found {
   let found: Found = { node: source.doc.contents, complete: true };
-  for (const segment of path) {
+  for (const segment of source.base ? [...source.base, ...path] : path) {
     const { node } = found;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairOf(node, String(segment), source.doc);
       if (!pair || !pair.value) return { ...found, complete: false };
       found = { node: pair.value as Node, key: pair.key as Node, complete: true };
     } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
@@ -75,8 +98,8 @@ export function keyAt(source: SourceDocument, path: Path): SourceRef {
   });
 }
 
-/** The document itself (its first node). */
+/** The document itself (its first node; for an item of a `kind: List`, the item). */
 export function documentAt(source: SourceDocument): SourceRef {
-  return lazyRef(source, () => source.doc.contents);
+  return lazyRef(source, () => walk(source, []).node);
 }
 

@@ -8,9 +8,11 @@ import { checkFields } from './fields.ts';
 import { checkGateways } from './gateways.ts';
 import { KINDS, parseKinds, type ParsedResource } from './kinds.ts';
 import type { SourceDocument } from './load.ts';
-import type { MeshModel } from './model.ts';
+import { basename } from 'node:path';
+import { DEFAULT_NAMESPACE, type MeshModel, type ServiceModel } from './model.ts';
 import { valueAt } from './position.ts';
 import { collector, formatRef, type Report } from './report.ts';
+import { buildKubeServices } from './kubernetes/workloads.ts';
 import { buildResources } from './resources.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
@@ -28,36 +30,61 @@ spec:
   services:
     web: {ports: [{port: 8080}], versions: {v1: {image: web:latest}}}`;
 
-/** The single Mesh document of a directory, or undefined after reporting why not. */
-function theMesh(documents: readonly SourceDocument[], resources: readonly ParsedResource[], report: Report, where: string) {
-  const meshes = resources.filter((r) => r.kind === 'Mesh');
-  // A Mesh with schema errors has been reported already.
-  const written = documents.some((d) => (d.value as { kind?: unknown }).kind === 'Mesh');
-  if (meshes.length === 0 && !written) {
-    report('error', { file: where, line: 0, col: 0 }, 'no Mesh document: a mesh directory declares its services in exactly one Mesh',
-      `add a file such as mesh.yaml:\n${MINIMAL_MESH}`);
-    return undefined;
-  }
+/** The Mesh document of a directory, if any; a second one is reported. */
+function theMesh(resources: readonly ParsedResource[], report: Report) {
+  const meshes = resources.flatMap((r) => (r.kind === 'Mesh' ? [r] : []));
   const first = meshes[0];
-  if (!first) return undefined;
   for (const extra of meshes.slice(1)) {
     report('error', valueAt(extra.source, ['kind']), 'a mesh directory holds exactly one Mesh document; this is a second one',
-      `the first is at ${formatRef(valueAt(first.source, ['kind']))}; merge the services into it`);
+      `the first is at ${formatRef(valueAt(first!.source, ['kind']))}; merge the services into it`);
   }
-  return first.kind === 'Mesh' ? first : undefined;
+  return first;
 }
 
-/** `where` names the whole set (the directory) in a diagnostic that has no place in one file. */
-export function validate(documents: readonly SourceDocument[], where: string): ValidationResult {
+/** Kinds that declare the mesh's services: without all of them, references would be reported as unknown. */
+const WORKLOAD_KINDS = ['Mesh', 'Service', 'Deployment', 'StatefulSet'];
+
+/** The name of a mesh without a Mesh document: its directory's, as Compose names a project. */
+function dirName(dir: string): string {
+  const base = basename(dir).replace(/\.ya?ml$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return base || 'mesh';
+}
+
+/** Services declared twice, by the Mesh document and by a Kubernetes Service: the Service is reported. */
+function joinServices(mesh: readonly ServiceModel[], kube: readonly ServiceModel[], report: Report): ServiceModel[] {
+  const declared = new Map(mesh.map((s) => [s.fqdn, s]));
+  const joined = [...mesh];
+  for (const service of kube) {
+    const other = declared.get(service.fqdn);
+    if (other) {
+      report('error', service.source, `service ${service.name}.${service.namespace} is declared twice: by this Service and in the Mesh document`,
+        `the Mesh declares it at ${formatRef(other.source)}; declare each service once`);
+    } else joined.push(service);
+  }
+  return joined.sort((a, b) => (a.fqdn < b.fqdn ? -1 : a.fqdn > b.fqdn ? 1 : 0));
+}
+
+/**
+ * `where` names the whole set (the directory) in a diagnostic that has no place in one file;
+ * `name` (default: from `where`) is the mesh's name when no Mesh document gives one.
+ */
+export function validate(documents: readonly SourceDocument[], where: string, name = where): ValidationResult {
   const parsed = parseKinds(documents);
   const { diagnostics, report } = collector();
   diagnostics.push(...parsed.diagnostics);
 
-  const mesh = theMesh(documents, parsed.resources, report, where);
+  const mesh = theMesh(parsed.resources, report);
   for (const r of parsed.resources) checkFields(r.kind, KINDS[r.kind].schema, r.source, r.value, report);
-  // Without the services, every reference would be reported as unknown: check references only with a Mesh.
-  if (!mesh) return { diagnostics: sortDiagnostics(diagnostics) };
-  const services = buildServices(mesh.value, mesh.source, report);
+  if (!parsed.written.has('Mesh') && !parsed.written.has('Service')) {
+    report('error', { file: where, line: 0, col: 0 },
+      'no Mesh document and no Kubernetes Service: a mesh directory declares its services in one Mesh, or as Services and the Deployments they select',
+      `add a file such as mesh.yaml:\n${MINIMAL_MESH}`);
+    return { diagnostics: sortDiagnostics(diagnostics) };
+  }
+  // Without all the services, every reference to a missing one would be reported as unknown:
+  // check references only when every document declaring services was read.
+  if (WORKLOAD_KINDS.some((kind) => parsed.rejected.has(kind))) return { diagnostics: sortDiagnostics(diagnostics) };
+  const services = joinServices(mesh ? buildServices(mesh.value, mesh.source, report) : [], buildKubeServices(parsed.resources, report), report);
   const istio = buildResources(parsed.resources, services);
   const ctx: CheckContext = { ...istio, services, report };
   checkVirtualServices(ctx);
@@ -67,14 +94,13 @@ export function validate(documents: readonly SourceDocument[], where: string): V
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
-    name: mesh.value.metadata.name,
-    namespace: meshNamespace(mesh.value),
-    settings: mesh.value.spec.settings ?? {},
+    name: mesh ? mesh.value.metadata.name : dirName(name),
+    namespace: mesh ? meshNamespace(mesh.value) : DEFAULT_NAMESPACE,
+    settings: mesh?.value.spec.settings ?? {},
     services,
     virtualServices: istio.virtualServices.map((l) => l.item),
     destinationRules: istio.destinationRules.map((l) => l.item),
     gateways: istio.gateways.map((l) => l.item),
-    mesh: mesh.value,
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };
 }

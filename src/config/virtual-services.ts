@@ -1,13 +1,14 @@
 // What a VirtualService means, checked as Istio checks it and against the mesh: hosts, destinations
 // that exist (host, subset, port), weights, faults, retries, redirects, rewrites, headers, CORS,
 // gateways, and the features localmesh does not have yet.
+import { mergeDestinationRules } from './destination-rule-merge.ts';
 import type { CheckContext } from './context.ts';
 import { isDnsLabel, isIpAddress, wildcardDomainProblem } from './dns.ts';
 import { checkExportTo } from './export-to.ts';
 import { checkPercentValue, checkRegex } from './fields.ts';
 import { hostsMatch } from './gateways.ts';
 import { checkHeaderOperations, corsNameProblem, isAuthority, matchNameProblem } from './header-rules.ts';
-import { unknownHost } from './hosts.ts';
+import { meantByDottedHost, unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
 import { resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
 import { formatPath, keyAt, valueAt, type Path } from './position.ts';
@@ -72,12 +73,12 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
     return;
   }
   if (destination.subset !== undefined) {
-    const rule = ctx.destinationRules.find((d) => d.item.service === service.fqdn);
-    const subsets = rule?.item.spec.subsets?.map((s) => s.name) ?? [];
+    const rules = ctx.destinationRules.filter((d) => d.item.service === service.fqdn).map((d) => d.item);
+    const subsets = mergeDestinationRules(rules)?.spec.subsets?.map((s) => s.name) ?? [];
     if (!subsets.includes(destination.subset)) {
       ctx.report('error', valueAt(source, [...path, 'subset']),
-        rule
-          ? `subset '${destination.subset}' is not defined by DestinationRule ${rule.item.name} for ${service.name}${didYouMean(destination.subset, subsets)}`
+        rules.length > 0
+          ? `subset '${destination.subset}' is not defined by DestinationRule${rules.length > 1 ? 's' : ''} ${rules.map((r) => r.name).join(', ')} for ${service.name}${didYouMean(destination.subset, subsets)}`
           : `subset '${destination.subset}' of ${service.name} is not defined: no DestinationRule for ${service.name}`,
         subsetHint(service, destination.subset));
     }
@@ -336,9 +337,12 @@ function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>,
   if (vs.gateways.includes(MESH_GATEWAY)) {
     spec.hosts.forEach((host, i) => {
       if (!resolveHost(ctx.services, host, vs.namespace)) {
+        const meant = meantByDottedHost(host, ctx.services);
         ctx.report('warning', valueAt(source, ['spec', 'hosts', i]),
-          `host '${host}' is not a service of the mesh, so this VirtualService does nothing for it in the sidecars`,
-          `services of the mesh: ${serviceList(ctx.services)}; for an ingress host, bind the VirtualService to a Gateway (spec.gateways)`);
+          `host '${host}' is not a service of the mesh, so this VirtualService does nothing for it in the sidecars${meant ? `; did you mean ${meant.fqdn}?` : ''}`,
+          meant
+            ? `Istio expands only a single-label host; a host with a dot is taken as fully qualified: write ${meant.name} or ${meant.fqdn}`
+            : `services of the mesh: ${serviceList(ctx.services)}; for an ingress host, bind the VirtualService to a Gateway (spec.gateways)`);
       }
     });
   }

@@ -6,9 +6,10 @@ import { EXIT, printDiagnostics, summary } from '../output.ts';
 
 export const help = `Usage: mesh validate [DIR] [--json]
 
-Checks the mesh in DIR (default: the current directory): the localmesh Mesh file and Istio's
-Gateway, VirtualService and DestinationRule resources, and that Envoy takes what they compile
-to (its protos' types and validation rules). Mistakes are printed as
+Checks the mesh in DIR (default: the current directory): the workloads (a localmesh Mesh
+file, or Kubernetes Services and the Deployments they select) and Istio's Gateway,
+VirtualService and DestinationRule resources, and that Envoy takes what they compile to
+(its protos' types and validation rules). Mistakes are printed as
 FILE:LINE:COL: error: message, with a hint.
 
 Options:

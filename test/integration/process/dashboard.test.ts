@@ -36,7 +36,7 @@ describe('mesh dashboard in a terminal', () => {
     tty.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => tty!.on('exit', resolve));
 
-    await until('the dashboard shows the route and synced proxies', () => /reviews http\[0\]/.test(plain(screen)) && /mesh-gateway +running SYNCED/.test(plain(screen)), 15_000);
+    await until('the dashboard shows the route and synced proxies', () => /reviews http\[0\]/.test(plain(screen)) && /mesh-gateway +running +SYNCED/.test(plain(screen)), 15_000);
     expect(plain(screen)).toMatch(/v1 █+░+ +90%/);
     const before = await readFile(join(canary.dir, 'reviews.yaml'), 'utf8');
     let pressed = 0;

@@ -28,7 +28,7 @@ it('mesh up in a terminal opens the dashboard; q stops the mesh', async () => {
   const exited = new Promise<number | null>((resolve) => tty.on('exit', resolve));
   try {
     const start = performance.now();
-    while (!/mesh-gateway +running SYNCED/.test(plain(screen))) {
+    while (!/mesh-gateway +running +SYNCED/.test(plain(screen))) {
       if (performance.now() - start > 60_000) throw new Error(`no dashboard within 60 s. Screen:\n${plain(screen).slice(-3000)}`);
       await sleep(50);
     }

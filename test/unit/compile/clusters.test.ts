@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { composeAddressing } from '../../../src/compile/addressing.ts';
+import { compileMesh } from '../../../src/compile/index.ts';
+import { loadMeshFromSources } from '../../../src/config/index.ts';
 import { cluster, compile, proxy, REVIEWS_SUBSETS } from './compile-helpers.ts';
 
 const R = 'reviews.default.svc.cluster.local';
@@ -200,5 +203,32 @@ spec:
     expect(at('outbound|9090||ratings.default.svc.cluster.local').circuit_breakers.thresholds[0].max_connections).toBe(4294967295);
     expect(at('outbound|9090|v1|ratings.default.svc.cluster.local')).toMatchObject({ lb_policy: 'LEAST_REQUEST' });
     expect(at('outbound|9090|v1|ratings.default.svc.cluster.local').circuit_breakers.thresholds[0].max_connections).toBe(3);
+  });
+});
+
+describe('a Kubernetes targetPort', () => {
+  it('is where the app cluster sends (Compose), under the service port', () => {
+    const text = `apiVersion: v1
+kind: Service
+metadata: {name: httpbin}
+spec:
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  template:
+    metadata: {labels: {app: httpbin, version: v1}}
+    spec:
+      containers: [{name: httpbin, image: httpbin:1, ports: [{containerPort: 8080}]}]
+`;
+    const { model, diagnostics } = loadMeshFromSources([{ path: 'k.yaml', text }]);
+    expect(diagnostics).toEqual([]);
+    const s = proxy(compileMesh(model!, composeAddressing()), 'httpbin-v1');
+    expect(cluster(s, 'inbound|8000||').load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 8080 });
+    expect(s.clusters.map((c) => c.name)).toContain('outbound|8000||httpbin.default.svc.cluster.local');
   });
 });

@@ -18,9 +18,23 @@ describe('conflicts', () => {
     expect(hints(files)).toEqual(['the first is at a.yaml:5:11; merge the routes into one VirtualService per host']);
   });
 
-  it('rejects two DestinationRules for one host', () => {
-    const files = { 'a.yaml': REVIEWS_RULE, 'b.yaml': REVIEWS_RULE.replace('{name: reviews}', '{name: reviews-2}') };
-    expect(diagnostics(files)).toEqual(['b.yaml:5:9 error: another DestinationRule already applies to reviews']);
+  it('merges two DestinationRules for one host, as Istio does, and warns of a subset defined again', () => {
+    const files = {
+      'a.yaml': REVIEWS_RULE,
+      'b.yaml': REVIEWS_RULE.replace('{name: reviews}', '{name: reviews-2}').replace('{name: v1, labels: {version: v1}}', '{name: canary, labels: {version: v2}}'),
+      'vs.yaml': ROUTE.replace('{destination: {host: reviews}}', '{destination: {host: reviews, subset: canary}}'),
+    };
+    expect(diagnostics(files)).toEqual([
+      "b.yaml:8:12 warning: subset 'v2' is defined already by DestinationRule reviews for reviews; Istio keeps that one and ignores this one",
+    ]);
+    expect(hints(files)).toEqual(['the first is at a.yaml:8:12; give this subset another name, or remove it']);
+  });
+
+  it('rejects DestinationRules for one host in two namespaces, which Istio chooses between per client namespace', () => {
+    const files = { 'a.yaml': REVIEWS_RULE, 'b.yaml': REVIEWS_RULE.replace('{name: reviews}', '{name: reviews, namespace: other}').replace('host: reviews', 'host: reviews.default.svc.cluster.local') };
+    expect(diagnostics(files)).toEqual([
+      'b.yaml:5:9 error: a DestinationRule in namespace default already applies to reviews; Istio would choose between them by the namespace of each client, which localmesh does not do yet',
+    ]);
   });
 
   it('rejects two resources of one kind with one name in one namespace', () => {
@@ -32,7 +46,7 @@ describe('conflicts', () => {
   it('allows one name in two namespaces and for two kinds', () => {
     const files = {
       'a.yaml': ROUTE,
-      'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews, namespace: other}').replaceAll('reviews]', 'reviews.default]').replace('host: reviews', 'host: reviews.default'),
+      'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews, namespace: other}').replaceAll('reviews]', 'reviews.default.svc.cluster.local]').replace('host: reviews', 'host: reviews.default.svc.cluster.local'),
       'dr.yaml': REVIEWS_RULE,
     };
     expect(diagnostics(files, 'error')).toEqual(['b.yaml:5:11 error: another VirtualService already routes reviews for the sidecars']);

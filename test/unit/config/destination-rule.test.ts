@@ -19,7 +19,7 @@ describe('DestinationRule', () => {
       "dr.yaml:5:9 error: DestinationRule host 'reviewz' is not a service of the mesh; did you mean 'reviews'?",
     ]);
     expect(hints({ 'dr.yaml': `${HEAD}  host: reviewz\n` })).toEqual([
-      'services of the mesh: ratings, reviews (declared in the Mesh document)',
+      'services of the mesh: ratings, reviews (declared in the Mesh document or by Kubernetes Services)',
     ]);
   });
 

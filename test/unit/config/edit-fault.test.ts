@@ -56,6 +56,16 @@ describe('edit-fault', () => {
     expect(edit.text).toBe(FILE.replace('weight: 10 # canary\n', `weight: 10 # canary\n${added}`));
   });
 
+  it('edits a VirtualService that is an item of a kind: List (kubectl get -o yaml)', () => {
+    const item = VS.trimEnd().split('\n').map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`)).join('\n');
+    const list = `${GATEWAY}---\napiVersion: v1\nkind: List\nitems:\n${item}\n`;
+    const { edit, route } = toggle(list, 1, 'delay');
+    expect(route.fault).toEqual({ delay: { fixedDelay: '1s', percentage: { value: 50 } } });
+    const line = list.split('\n').indexOf('      - route:') + 1;
+    expect(edit.summary).toBe(`VirtualService reviews http[1] (vs.yaml:${line}): fault delay 1s on 50%`);
+    expect(toggle(edit.text, 1, undefined).edit.text).toBe(list);
+  });
+
   it('prints a flow-style route again, comments kept', () => {
     const flow = VS.replace(/    # everyone else\n[\s\S]*$/, '    - {route: [{destination: {host: reviews, subset: v1}}]}  # flow\n');
     const { edit, route } = toggle(`${GATEWAY}---\n${flow}`, 1, 'abort');

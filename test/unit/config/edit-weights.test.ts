@@ -47,6 +47,20 @@ spec:
 ${EDGE_GATEWAY}`;
 
 describe('mesh weight: the file', () => {
+  it('rewrites the weights of a VirtualService that is an item of a kind: List', () => {
+    const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 90}
+    - {destination: {host: reviews, subset: v2}, weight: 10}`;
+    const list = `apiVersion: v1\nkind: List\nitems:\n${vs.split('\n').map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`)).join('\n')}\n`;
+    expect(edit({ 'vs.yaml': list }, { host: 'reviews', weights: { v1: 40, v2: 60 } })).toBe(list.replace('weight: 90', 'weight: 40').replace('weight: 10', 'weight: 60'));
+  });
+
   it('changes only the weight numbers; comments, spacing, style and other documents stay byte for byte', () => {
     const after = edit({ 'vs.yaml': CANARY }, { host: 'reviews', weights: { v1: 50, v2: 50 } });
     expect(after).toBe(CANARY.replace('weight:   90', 'weight:   50').replace('weight: 10 #', 'weight: 50 #'));

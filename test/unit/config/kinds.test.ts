@@ -11,7 +11,7 @@ describe('kinds', () => {
   it('requires a Mesh document and shows the minimal form', () => {
     const result = load({ 'mesh.yaml': REVIEWS_RULE });
     expect(result.diagnostics.map((d) => [d.file, d.line, d.col, d.message])).toEqual([
-      ['mesh.yaml', 0, 0, 'no Mesh document: a mesh directory declares its services in exactly one Mesh'],
+      ['mesh.yaml', 0, 0, 'no Mesh document and no Kubernetes Service: a mesh directory declares its services in one Mesh, or as Services and the Deployments they select'],
     ]);
     expect(result.diagnostics[0]!.hint).toContain('kind: Mesh');
     expect(result.model).toBeUndefined();
@@ -31,11 +31,11 @@ describe('kinds', () => {
   });
 
   it('lists the kinds it reads when a kind is not close to any', () => {
-    expect(diagnostics({ 'd.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n' })).toEqual([
-      "d.yaml:2:7 error: unknown kind 'Deployment'",
+    expect(diagnostics({ 'd.yaml': 'apiVersion: example.com/v1\nkind: Frobnicator\nmetadata: {name: x}\n' })).toEqual([
+      "d.yaml:2:7 error: unknown kind 'Frobnicator'",
     ]);
-    expect(hints({ 'd.yaml': 'apiVersion: apps/v1\nkind: Deployment\n' })).toEqual([
-      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway',
+    expect(hints({ 'd.yaml': 'apiVersion: example.com/v1\nkind: Frobnicator\n' })).toEqual([
+      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway, Service, Deployment, StatefulSet',
     ]);
   });
 

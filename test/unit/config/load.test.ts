@@ -78,7 +78,7 @@ describe('readMeshDir and loadMesh', () => {
     const dir = await meshDir({ 'dr.yaml': REVIEWS_RULE });
     const { diagnostics: found } = await loadMesh(dir);
     expect(found.map((d) => [d.file, d.line, d.message])).toEqual([
-      [dir, 0, 'no Mesh document: a mesh directory declares its services in exactly one Mesh'],
+      [dir, 0, 'no Mesh document and no Kubernetes Service: a mesh directory declares its services in one Mesh, or as Services and the Deployments they select'],
     ]);
   });
 

@@ -29,7 +29,7 @@ function yamlFiles(dir: string): string[] {
 }
 
 /** Real mesh files: the Istio samples, the examples, and the inputs kept under test/fixtures/robust. */
-const REAL = [...yamlFiles('test/fixtures/bookinfo'), ...yamlFiles('examples'), ...yamlFiles('test/fixtures/robust')].map((path) => ({
+const REAL = [...yamlFiles('test/fixtures/bookinfo'), ...yamlFiles('test/fixtures/istio'), ...yamlFiles('examples'), ...yamlFiles('test/fixtures/robust')].map((path) => ({
   path,
   text: readFileSync(path, 'utf8'),
 }));

@@ -19,7 +19,7 @@ describe('VirtualService destinations', () => {
     expect(diagnostics(vs(`  - route:
     - destination: {host: reviews, subset: v1}
       weight: 90
-    - destination: {host: reviews.default, subset: v2, port: {number: 9080}}
+    - destination: {host: reviews.default.svc.cluster.local, subset: v2, port: {number: 9080}}
       weight: 10
 `))).toEqual([]);
   });
@@ -36,7 +36,7 @@ describe('VirtualService destinations', () => {
     const files = vs(`  - route:\n    - destination: {host: reviews}\n`);
     files['vs.yaml'] = files['vs.yaml']!.replace('{name: reviews}', '{name: reviews, namespace: shop}');
     expect(diagnostics(files, 'error')).toEqual([
-      "vs.yaml:8:27 error: destination host 'reviews' means reviews.shop.svc.cluster.local, which is not a service of the mesh; did you mean reviews.default?",
+      "vs.yaml:8:27 error: destination host 'reviews' means reviews.shop.svc.cluster.local, which is not a service of the mesh; did you mean reviews.default.svc.cluster.local?",
     ]);
   });
 
