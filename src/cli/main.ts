@@ -17,6 +17,7 @@ import { Runtimes } from '../runtime/contract.ts';
 import { registeredRuntimes } from '../runtime/registry.ts';
 import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
+import * as test from './commands/test.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { EXIT, UsageError } from './output.ts';
 import { meshArgs, notOneMesh, NotADirectory } from './mesh-dir.ts';
@@ -40,6 +41,7 @@ Commands:
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
   validate [DIR] [--json]          check the mesh YAML in DIR; errors as FILE:LINE:COL
+  test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
   generate [DIR] --out OUT         write one complete Envoy configuration per proxy
   doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
 
@@ -69,6 +71,13 @@ const COMMANDS: Record<string, Command> = {
     reads: true,
     options: { json: { type: 'boolean', default: false } },
     run: (dir, values) => validate.run(dir, { json: values.json === true }),
+  },
+  test: {
+    help: test.help,
+    args: true,
+    reads: true,
+    options: { json: { type: 'boolean', default: false }, live: { type: 'boolean', default: false } },
+    run: (dir, values, args, runtimes) => test.run(dir, args, { json: values.json === true, live: values.live === true }, runtimes),
   },
   generate: {
     help: generate.help,

@@ -6,7 +6,7 @@ import { isAlias, LineCounter, parseAllDocuments, parseDocument, type Document, 
 import { CORE_SCHEMA, loadAll, mergeTag } from 'js-yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { describeProblem, problemNode, valueProblem } from './value-limits.ts';
-import { COMPOSE_DEFAULT_FILES } from './names.ts';
+import { COMPOSE_DEFAULT_FILES, ROUTE_TEST_FILE } from './names.ts';
 
 export interface SourceFile {
   /** As shown in diagnostics, e.g. `examples/canary/vs.yaml`. */
@@ -214,7 +214,7 @@ async function listYaml(dir: string, top = true): Promise<string[]> {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (!entry.name.startsWith('.') && !SKIPPED_DIRS.has(entry.name)) paths.push(...(await listYaml(path, false)));
-    } else if (/\.ya?ml$/.test(entry.name) && !(top && (COMPOSE_DEFAULT_FILES as readonly string[]).includes(entry.name))) {
+    } else if (/\.ya?ml$/.test(entry.name) && !(top && (COMPOSE_DEFAULT_FILES as readonly string[]).includes(entry.name)) && !ROUTE_TEST_FILE.test(entry.name)) {
       paths.push(path);
     }
   }
@@ -223,7 +223,8 @@ async function listYaml(dir: string, top = true): Promise<string[]> {
 
 /**
  * The *.yaml and *.yml files of a mesh directory and its subdirectories (dot-directories such as
- * `.mesh` and `node_modules` skipped, and the user's Compose file at the top: compose.yaml …),
+ * `.mesh` and `node_modules` skipped, the user's Compose file at the top: compose.yaml …, and
+ * route test files, *.test.yaml),
  * sorted by path. Paths start with `dir` as given.
  */
 export async function readMeshDir(dir: string): Promise<SourceFile[]> {

@@ -76,3 +76,9 @@ export const portKey = {
  * (merged with the generated stack), not mesh YAML, so the loader leaves them out.
  */
 export const COMPOSE_DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+
+/**
+ * Route test files (`mesh test`): requests and what the mesh must do with them, kept beside the
+ * mesh but not mesh resources, so the loader leaves them out.
+ */
+export const ROUTE_TEST_FILE = /\.test\.ya?ml$/;

@@ -15,12 +15,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   compile: ['config', 'envoy'],
   xds: ['envoy'],
   control: ['config', 'compile', 'envoy', 'xds'],
+  routetest: ['config', 'compile', 'envoy', 'control'],
   compose: ['config', 'compile', 'envoy', 'xds', 'control'],
   runtime: ['config', 'compile', 'envoy', 'xds', 'control', 'compose'],
   // The canary's analysis and driver (pure), and its state files in DIR/.mesh/ (runtime/json-file.ts).
   canary: ['runtime'],
   tui: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary'],
-  cli: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary', 'tui'],
+  cli: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary', 'tui', 'routetest'],
 };
 
 /** Imports that break the layering today (`FILE -> FILE`, paths under src/), to be removed by the next steps. */

@@ -13,6 +13,7 @@ import { describe, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
 import type { ValidationResult } from '../../../src/config/index.ts';
+import { ROUTE_TEST_FILE } from '../../../src/config/names.ts';
 import { MESH } from './fixtures.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20260806);
@@ -22,7 +23,7 @@ const PARAMS = { seed: SEED, numRuns: RUNS };
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && !ROUTE_TEST_FILE.test(e.name)) // route tests are not mesh files
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -159,6 +160,13 @@ const ACCEPTED_ONCE: [example: number, file: string, edit: (text: string) => str
 ];
 
 describe('robustness', () => {
+  it('starts from examples the loader serves', () => {
+    for (const files of EXAMPLES) {
+      const { model, diagnostics } = loadMeshFromSources(files);
+      if (!model) throw new Error(`${files[0]?.path}: not served: ${diagnostics.map((d) => d.message).join('; ')}`);
+    }
+  });
+
   it.each(ACCEPTED_ONCE)('never accepts a mesh the positioned parser rejects: example %i, %s', (example, file, edit) => {
     const files = EXAMPLES[example]!.map((f) => (f.path.endsWith(`/${file}`) ? { ...f, text: edit(f.text) } : f));
     expectServedOnlyIfParsed(files);
