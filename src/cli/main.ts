@@ -150,13 +150,17 @@ const COMMANDS: Record<string, Command> = {
   up: {
     help: up.help,
     reads: true,
-    options: { runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false }, poll: { type: 'boolean', default: false }, pull: { type: 'string' } },
+    options: {
+      runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false }, poll: { type: 'boolean', default: false },
+      pull: { type: 'string' }, watch: { type: 'boolean', default: false },
+    },
     run: (dir, values, _args, runtimes) =>
       up.run(
         dir,
         {
           detach: values.detach === true,
           poll: values.poll === true,
+          watch: values.watch === true,
           ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}),
           ...(typeof values.pull === 'string' ? { pull: values.pull } : {}),
         },

@@ -20,6 +20,12 @@ export interface AddressingMode {
   forModel(model: MeshModel): Addressing;
   /** The URL of a proxy's Envoy `/stats` (admin or the stats port), when it is known. */
   statsUrl(proxy: string): string | undefined;
+  /**
+   * A port map file only: reads it again; its ports replace those handed out before (the process
+   * runtime moves an app to a new port to restart it, and adds the ports of versions added while
+   * running). True when a port changed: the mesh must be compiled again.
+   */
+  reread?(): Promise<boolean>;
 }
 
 export function composeMode(): AddressingMode {
@@ -41,6 +47,12 @@ export interface PortMapFile {
 export function portMapMode(name: string, file: PortMapFile): AddressingMode {
   let ports = new Map(Object.entries(file.ports));
   return {
+    async reread() {
+      const now = await readPortMap(name);
+      const moved = Object.entries(now.ports).filter(([key, port]) => ports.get(key) !== port);
+      for (const [key, port] of moved) ports.set(key, port);
+      return moved.length > 0;
+    },
     name,
     forModel(model) {
       const addressing = loopbackAddressing(model, 0, { ports, listenAddress: file.listenAddress });
@@ -57,6 +69,10 @@ export function portMapMode(name: string, file: PortMapFile): AddressingMode {
 /** `compose`, or the path of a port map file; a file that cannot be used is an Error with a sentence. */
 export async function addressingMode(option: string): Promise<AddressingMode> {
   if (option === 'compose') return composeMode();
+  return portMapMode(option, await readPortMap(option));
+}
+
+async function readPortMap(option: string): Promise<PortMapFile> {
   let text: string;
   try {
     text = await readFile(option, 'utf8');
@@ -69,7 +85,7 @@ export async function addressingMode(option: string): Promise<AddressingMode> {
   } catch (error) {
     throw new Error(`the port map ${option} is not JSON: ${(error as Error).message}`);
   }
-  return portMapMode(option, checkPortMap(option, parsed));
+  return checkPortMap(option, parsed);
 }
 
 function checkPortMap(path: string, value: unknown): PortMapFile {

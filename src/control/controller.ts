@@ -74,6 +74,8 @@ export interface Controller {
   reload(files?: string[], changedAt?: number): Promise<void>;
   /** A file changed: reload once the burst is over. */
   changed(file: string): void;
+  /** Compiles the files loaded last again and publishes them, changed or not (the addressing changed). */
+  refresh(): Promise<void>;
   /** Resolves when no reload is pending or running and the files read back are the ones loaded. */
   idle(): Promise<void>;
   status(): ControlStatus;
@@ -157,7 +159,7 @@ export function createController(options: ControllerOptions): Controller {
     }
   }
 
-  async function load(given?: ReadFiles): Promise<void> {
+  async function load(given?: ReadFiles, force = false): Promise<void> {
     const started = performance.now();
     const files = given ?? (await readFiles());
     loaded = files;
@@ -177,7 +179,7 @@ export function createController(options: ControllerOptions): Controller {
     ];
 
     if (!result.model || hasErrors(result.diagnostics)) return invalid(result.diagnostics);
-    if (serving && files.hash === serving.hash) {
+    if (serving && files.hash === serving.hash && !force) {
       state = { ...state, valid: true, diagnostics: result.diagnostics };
       onEvent({ type: 'unchanged', version: serving.version, at: Date.now(), ms: took() });
       return;
@@ -293,6 +295,12 @@ export function createController(options: ControllerOptions): Controller {
       clearTimeout(timer);
       timer = setTimeout(flush, debounceMs);
     },
+    refresh: () =>
+      serialized(async () => {
+        if (!loaded) return false;
+        await load(loaded, true);
+        return false;
+      }),
     async idle() {
       while (timer || running || queued > 0 || settleTimer) await (running ?? new Promise((r) => setTimeout(r, Math.min(debounceMs, settleMs))));
     },

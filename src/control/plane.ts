@@ -1,5 +1,6 @@
 // The control-plane process, assembled: the snapshot cache and the ADS server, the controller fed
 // by the directory watcher, the traffic scraper and the HTTP API, all telling one event log.
+import { unwatchFile, watchFile } from 'node:fs';
 import { SnapshotCache } from '../xds/cache.ts';
 import { startXdsServer } from '../xds/server.ts';
 import { addressingMode } from './addressing-mode.ts';
@@ -51,6 +52,17 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => watcher.close());
     await controller.reload();
+    if (mode.reread) {
+      // The process runtime moves an app to a new port (a restart without a gap) or adds a
+      // version's ports by writing the port map again: compile with the new ports.
+      const reread = mode.reread.bind(mode);
+      const onPortMap = () =>
+        void reread()
+          .then((moved) => (moved ? controller.refresh() : undefined))
+          .catch((error: Error) => warn(`The port map could not be read again: ${error.message}`));
+      watchFile(options.addressing, { interval: PORT_MAP_POLL_MS }, onPortMap);
+      closers.push(() => unwatchFile(options.addressing, onPortMap));
+    }
     const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
     const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
@@ -74,6 +86,8 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     throw error;
   }
 }
+
+const PORT_MAP_POLL_MS = 50;
 
 async function listening<T>(what: string, port: number, flag: string, start: () => Promise<T>): Promise<T> {
   try {

@@ -30,6 +30,8 @@ export interface UpOptions {
   /** How long start-up may take (each runtime has its default). */
   timeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** `mesh up --watch`: a code change under a version's `watch:` paths restarts (syncs, rebuilds) that version. */
+  watchCode?: boolean;
   /**
    * In the foreground, what to show while the mesh runs (the dashboard in a terminal); the mesh
    * is stopped when it returns, or on Ctrl-C. Without it, the runtime shows its logs or exits.

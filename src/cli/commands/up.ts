@@ -4,7 +4,7 @@ import type { Runtimes } from '../../runtime/contract.ts';
 import * as dashboard from './dashboard.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d] [--poll] [--pull missing|always|never]
+export const help = `Usage: mesh up [DIR] [--runtime process|docker] [-d] [--watch] [--poll] [--pull missing|always|never]
 
 Validates the mesh in DIR (the first argument or --dir DIR; default: the current directory) and
 runs it: the control plane, an Envoy beside every service version, the ingress gateway and the
@@ -44,6 +44,14 @@ Options:
   --runtime NAME  process or docker
   -d, --detach    leave it running in the background (stop it with mesh down)
   --pull POLICY   images: pull those missing (default), always, or never (as Compose's --pull)
+  --watch         a change under a version's watch: paths restarts, syncs or rebuilds that
+                  version only (Compose's develop.watch actions); the other versions keep
+                  serving, and so does the old one until the new one answers its healthcheck.
+                  process: the new app starts beside the old one on a new port and takes
+                  requests once healthy, the old one stops when its requests are done
+                  (sync is a restart there: the app runs from its folder). docker: restart
+                  restarts the container, sync copies into it, rebuild builds its image and
+                  replaces it.
   --poll          the control plane polls the mesh files every 100 ms instead of waiting for
                   file events (for folders that deliver none; the docker runtime always polls
                   its read-only mount)
@@ -56,7 +64,7 @@ In the foreground, Ctrl-C stops everything it started; in a terminal, the dashbo
 
 const PULL = ['missing', 'always', 'never'] as const;
 
-export async function run(dir: string, options: { runtime?: string; detach: boolean; poll?: boolean; pull?: string }, runtimes: Runtimes): Promise<number> {
+export async function run(dir: string, options: { runtime?: string; detach: boolean; poll?: boolean; pull?: string; watch?: boolean }, runtimes: Runtimes): Promise<number> {
   const pull = PULL.find((p) => p === options.pull);
   if (options.pull !== undefined && !pull) throw new UsageError(`--pull is missing, always or never, not ${options.pull}.`);
   const say = (line: string) => console.log(line);
@@ -86,7 +94,10 @@ export async function run(dir: string, options: { runtime?: string; detach: bool
   }
   // In a terminal, the foreground shows the dashboard; quitting it (q) stops the mesh it started.
   const watch = process.stdout.isTTY && process.stdin.isTTY ? () => dashboard.run(dir, {}, runtimes).then(() => undefined) : undefined;
-  const up = { detach: options.detach, poll: options.poll === true, say, ...(pull ? { pull } : {}), ...(watch ? { watch } : {}) };
+  const up = {
+    detach: options.detach, poll: options.poll === true, say,
+    ...(pull ? { pull } : {}), ...(watch ? { watch } : {}), ...(options.watch ? { watchCode: true } : {}),
+  };
   try {
     return await runtime.up(model, dir, up);
   } catch (error) {

@@ -30,6 +30,26 @@ export const Build = z.union([
   z.strictObject({ context: z.string().min(1), dockerfile: z.string().optional(), args: StringMap.optional() }),
 ]);
 
+/** What a watched change does: Compose's `develop.watch` actions, with the same words. */
+export const WATCH_ACTIONS = ['restart', 'sync', 'rebuild', 'sync+restart'] as const;
+export type WatchAction = (typeof WATCH_ACTIONS)[number];
+
+/**
+ * `mesh up --watch`: a change under `paths` restarts, syncs or rebuilds this version only, as a
+ * rule of Compose's `develop.watch` does for a service.
+ */
+export const Watch = z.strictObject({
+  /** Files or folders to watch, relative to the mesh directory. */
+  paths: z.array(z.string().min(1)).min(1),
+  /** Globs of paths to leave out (relative to the mesh directory or anywhere below: `**\/*.test.ts`). */
+  ignore: z.array(z.string().min(1)).optional(),
+  /** restart (default), sync (copy into the running container), rebuild (build the image, replace the container), sync+restart. */
+  action: z.enum(WATCH_ACTIONS).default('restart'),
+  /** Compose sync: the folder in the container that the first path is copied to. */
+  target: z.string().min(1).optional(),
+});
+export type Watch = z.infer<typeof Watch>;
+
 export const Version = z.strictObject({
   /** Container image (Compose runtime). */
   image: z.string().min(1).optional(),
@@ -42,6 +62,8 @@ export const Version = z.strictObject({
   healthcheck: Healthcheck.optional(),
   /** Pod labels; `version: <name>` is added unless given, so DestinationRule subsets select versions. */
   labels: StringMap.optional(),
+  /** What a code change does with `mesh up --watch`. */
+  watch: Watch.optional(),
 });
 export type Version = z.infer<typeof Version>;
 

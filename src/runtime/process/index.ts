@@ -6,7 +6,8 @@ import type { Runtime } from '../contract.ts';
 import { lastLines } from '../log-tail.ts';
 import { logFiles, showLogs } from './logs.ts';
 import { readState, statePaths, type ProcessRunState } from './state.ts';
-import { alive, superviseRun } from './supervise.ts';
+import { alive } from './supervise.ts';
+import { superviseRun } from './supervise-run.ts';
 import { downProcesses, upProcesses } from './up.ts';
 
 /**

@@ -32,6 +32,8 @@ export interface PlanInput {
 export interface AppSpec extends ProcessSpec {
   /** Where the app is checked: an HTTP URL (healthcheck.path), else a TCP port. */
   health: { url: string } | { port: number };
+  /** The port map's key of the port the app is given in PORT (its first service port): a restart moves it. */
+  portKey: string;
 }
 
 export interface ProcessPlan {
@@ -162,6 +164,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
           NODE_USE_ENV_PROXY: '1',
         },
         log: paths.log(version.proxy),
+        portKey: portKey.app(version.proxy, first),
         health: check?.path ? { url: `http://${LOOPBACK}:${healthPort}${check.path}` } : { port: healthPort },
       });
     }

@@ -35,6 +35,8 @@ export interface ProcessRunState extends RunStateBase {
   up?: { pid: number; startTime?: string };
   control: { xdsPort: number; apiPort: number };
   processes: ProcessRecord[];
+  /** `mesh up --watch`: code changes restart the versions whose `watch:` paths they are in. */
+  watch?: boolean;
   /** The detached supervisor (`mesh supervise DIR`) that restarts crashed processes of a `mesh up -d`. */
   supervisor?: { pid: number; startTime?: string };
 }
@@ -47,6 +49,8 @@ export interface StatePaths {
   portMap: string;
   bootstraps: string;
   logs: string;
+  /** The versions' inner loops under --watch (src/runtime/inner-loop.ts). */
+  watch: string;
   log(name: string): string;
   bootstrap(proxy: string): string;
 }
@@ -60,6 +64,7 @@ export function statePaths(dir: string): StatePaths {
     portMap: join(root, 'addressing.json'),
     bootstraps: join(root, 'envoy'),
     logs: join(root, 'logs'),
+    watch: join(root, 'watch.json'),
     log: (name) => join(root, 'logs', `${name}.log`),
     bootstrap: (proxy) => join(root, 'envoy', `${proxy}.json`),
   };
@@ -91,6 +96,7 @@ export async function removeState(dir: string): Promise<void> {
   const paths = statePaths(dir);
   await rm(paths.state, { force: true });
   await rm(paths.specs, { force: true });
+  await rm(paths.watch, { force: true });
   await rm(paths.portMap, { force: true });
   await rm(paths.bootstraps, { recursive: true, force: true });
 }

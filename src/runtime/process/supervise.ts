@@ -12,10 +12,9 @@
 // its own that outlives `mesh up -d`, stopped by `mesh down`) for a detached run.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterCrash, alive, identity, procStat, RESTART, startTime, type CrashHistory } from '../detached.ts';
 import { sleep } from '../interrupt.ts';
-import { readSpecs, readState, statePaths, writeState, type ProcessRecord, type Role } from './state.ts';
+import type { ProcessRecord, Role } from './state.ts';
 
 export { afterCrash, alive, identity, RESTART, startSupervisor, stopSupervisor, type CrashHistory } from '../detached.ts';
 
@@ -143,7 +142,7 @@ export class Supervisor {
   private readonly history = new Map<string, CrashHistory>();
   private readonly how = new Map<string, Promise<string>>();
   private readonly waiting = new Map<string, NodeJS.Timeout>();
-  private readonly specs: Map<string, ProcessSpec>;
+  private readonly startSpecs: Map<string, ProcessSpec>;
   private poll: NodeJS.Timeout | undefined;
   private writes: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -152,7 +151,7 @@ export class Supervisor {
   /** `started`: the processes this process started itself, whose exit it can tell. */
   constructor(specs: readonly ProcessSpec[], records: readonly ProcessRecord[], options: SuperviseOptions, started: readonly Started[] = []) {
     this.options = options;
-    this.specs = new Map(specs.map((s) => [s.name, s]));
+    this.startSpecs = new Map(specs.map((s) => [s.name, s]));
     this.records = new Map(records.map((r) => [r.name, r]));
     const now = Date.now();
     for (const r of records) this.since.set(r.name, now);
@@ -162,6 +161,32 @@ export class Supervisor {
   /** The records as they are now (new pids after restarts). */
   current(): ProcessRecord[] {
     return [...this.records.values()];
+  }
+
+  /** How each process is started, as specs.json holds them. */
+  specs(): ProcessSpec[] {
+    return [...this.startSpecs.values()];
+  }
+
+  /** How a process is started (undefined for one it does not know). */
+  spec(name: string): ProcessSpec | undefined {
+    return this.startSpecs.get(name);
+  }
+
+  /**
+   * Watches `started` (started from `spec`) in place of the process of that name, which is left
+   * to its caller to stop: a restart without a gap (the new one runs before the old one stops).
+   */
+  replace(started: Started, spec: ProcessSpec): void {
+    const name = spec.name;
+    const before = this.records.get(name);
+    this.startSpecs.set(name, spec);
+    this.how.set(name, started.exited);
+    this.since.set(name, Date.now());
+    this.history.delete(name);
+    clearTimeout(this.waiting.get(name));
+    this.waiting.delete(name);
+    this.update({ ...started.record, ...(before?.restarts ? { restarts: before.restarts } : {}) });
   }
 
   start(): this {
@@ -182,7 +207,7 @@ export class Supervisor {
     for (const record of this.records.values()) {
       if (this.stopped || record.gaveUp || this.waiting.has(record.name) || alive(record)) continue;
       signal(record, 'SIGKILL'); // what its command started and left behind (it may hold a port)
-      const spec = this.specs.get(record.name);
+      const spec = this.startSpecs.get(record.name);
       if (!spec) continue;
       const how = await Promise.race([this.how.get(record.name) ?? Promise.resolve('is gone'), sleep(20).then(() => 'is gone')]);
       if (this.stopped) return;
@@ -218,36 +243,3 @@ export class Supervisor {
   }
 }
 
-/**
- * Starts `mesh supervise DIR` (`mesh`: how to run it) as the leader of a process group of its own
- * (no keeper: it records its own pid), which outlives `mesh up -d`; its output goes to `log`.
- * Settles with how it exited, should it exit.
- */
-/**
- * `mesh supervise DIR`: the detached supervisor of a `mesh up -d` run. Records itself in
- * state.json, restarts what crashes until SIGTERM (`mesh down`), one line per event on stdout.
- */
-export async function superviseRun(meshDir: string): Promise<number> {
-  const dir = resolve(meshDir);
-  const [state, specs] = await Promise.all([readState(dir), readSpecs(dir)]);
-  if (!state || !specs) {
-    console.error(`mesh supervise: nothing to supervise in ${statePaths(dir).root} (mesh up -d ${meshDir} starts a mesh and its supervisor).`);
-    return 1;
-  }
-  const say = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-  let stop!: () => void;
-  const stopped = new Promise<void>((done) => (stop = done));
-  for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => stop());
-  state.supervisor = identity(process.pid);
-  await writeState(dir, state);
-  say(`supervising ${state.processes.length} processes of ${dir}`);
-  const supervisor = new Supervisor(specs, state.processes, {
-    meshDir,
-    say,
-    changed: (records) => writeState(dir, { ...state, processes: records }),
-  }).start();
-  await stopped;
-  await supervisor.stop();
-  say('stopped supervising');
-  return 0;
-}

@@ -10,9 +10,11 @@ import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../inte
 import { fileTail } from '../log-tail.ts';
 import { httpOk, tcpOpen, unsynced, waitUntil } from '../readiness.ts';
 import { findEnvoy } from './envoy-binary.ts';
+import { watchProcesses, watchSummary } from './watch.ts';
 import { appNode } from './node-binary.ts';
 import { planPorts } from './port-map.ts';
-import { missingCommands, planProcesses, type AppSpec } from './plan.ts';
+import { appReady, startError } from './app-ready.ts';
+import { missingCommands, planProcesses } from './plan.ts';
 import { prepareStateDir, readState, removeState, statePaths, writeSpecs, writeState, type ProcessRunState } from './state.ts';
 import {
   alive, identity, start, startSupervisor, stillRunning, stopAll, stopSupervisor, Supervisor, type ProcessSpec, type Started,
@@ -20,10 +22,6 @@ import {
 
 const MESH_BIN = fileURLToPath(new URL('../../../bin/mesh.js', import.meta.url));
 
-/** A failure of one process: the sentence, and its log's tail. */
-async function startError(what: string, log: string): Promise<Error> {
-  return new Error(`${what}\n  ${log}:\n${await fileTail(log)}`);
-}
 
 /** The processes of an earlier run that still run; none (and its state removed) when it is over. */
 async function earlierRun(dir: string): Promise<ProcessRunState | undefined> {
@@ -91,6 +89,7 @@ async function startAndRun(
       gateways: plan.gateways,
       detached: detach,
       ...(detach ? {} : { up: identity(process.pid) }),
+      ...(options.watchCode ? { watch: true } : {}),
       control: ports.control,
       processes: [],
     };
@@ -147,6 +146,7 @@ async function startAndRun(
 
   for (const url of plan.gateways) say(`Gateway: ${url}`);
   if (detach) {
+    if (options.watchCode) watchSummary(model, meshDir).forEach(say);
     say(`Running in the background (logs: mesh logs ${meshDir}; stop: mesh down ${meshDir}).`);
     return 0;
   }
@@ -157,6 +157,7 @@ async function startAndRun(
     say: options.watch ? () => undefined : say,
     changed: (records) => writeState(dir, { ...recorded!, processes: records }),
   }, started).start();
+  const code = options.watchCode ? await watchProcesses(meshDir, dir, supervisor, options.watch ? () => undefined : say, options.poll) : undefined;
   let stopping = false;
   await new Promise<void>((done) => {
     // The children are unref'd (so a detached run can exit): this keeps `mesh up` alive meanwhile.
@@ -172,6 +173,7 @@ async function startAndRun(
     void options.watch?.().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)).finally(stop);
   });
   say('Stopping');
+  await code?.close();
   await supervisor.stop();
   await stopAll(supervisor.current());
   await removeState(dir);
@@ -194,7 +196,8 @@ async function reconcile(running: ProcessRunState, meshDir: string, dir: string,
   say(`The mesh in ${meshDir} is up (started ${running.startedAt}): reconciling it (${dead} of ${running.processes.length} processes to start again)`);
   if (running.supervisor && alive(running.supervisor)) await stopSupervisor(running.supervisor);
   const { supervisor: _gone, ...rest } = (await readState(dir)) ?? running;
-  await writeState(dir, { ...rest, processes: rest.processes.map(({ gaveUp: _given, ...record }) => record) });
+  const watch = options.watchCode || rest.watch ? { watch: true } : {};
+  await writeState(dir, { ...rest, ...watch, processes: rest.processes.map(({ gaveUp: _given, ...record }) => record) });
   const interrupt = onInterrupt();
   try {
     await startDetachedSupervisor(dir, timeoutMs, interrupt.signal);
@@ -216,15 +219,6 @@ async function startDetachedSupervisor(dir: string, timeoutMs: number, signal: A
   const exited = startSupervisor([process.execPath, MESH_BIN], dir, log);
   await waitUntil('the supervisor', async () => (await readState(dir))?.supervisor !== undefined, { timeoutMs, exited, signal }).catch(async (e) => {
     throw signal.aborted ? e : await startError((e as Error).message, log);
-  });
-}
-
-async function appReady(app: AppSpec, started: Started, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const { health } = app;
-  const check = 'url' in health ? () => httpOk(health.url) : () => tcpOpen(health.port);
-  const where = 'url' in health ? health.url : `127.0.0.1:${health.port}`;
-  await waitUntil(`the app ${app.name} (${where})`, check, { timeoutMs, exited: started.exited, signal }).catch(async (e) => {
-    throw signal.aborted ? e : await startError((e as Error).message, app.log);
   });
 }
 

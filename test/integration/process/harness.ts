@@ -55,18 +55,18 @@ export interface RunningExample {
 
 /**
  * examples/NAME copied (copyExample), changed by `prepare`, and up on the process runtime with
- * `mesh up --runtime process -d` (with `env` over this process's environment) before the file's
+ * `mesh up --runtime process -d ARGS` (with `env` over this process's environment) before the file's
  * tests; `mesh down` and removed after them.
  */
 export function upExample(
   name: string,
-  options: { prepare?: (dir: string) => Promise<void>; env?: Record<string, string> } = {},
+  options: { prepare?: (dir: string) => Promise<void>; env?: Record<string, string>; args?: string[] } = {},
 ): RunningExample {
   const running: RunningExample = { dir: '', gatewayPort: 0, api: '', up: { code: 0, stdout: '', stderr: '' } };
   beforeAll(async () => {
     ({ dir: running.dir, gatewayPort: running.gatewayPort } = await copyExample(name));
     await options.prepare?.(running.dir);
-    running.up = await meshWith({ env: options.env ?? {} }, 'up', '--runtime', 'process', '-d', running.dir);
+    running.up = await meshWith({ env: options.env ?? {} }, 'up', '--runtime', 'process', '-d', ...(options.args ?? []), running.dir);
     expect(running.up.code, running.up.stdout + running.up.stderr).toBe(0);
     running.api = await apiOf(running.dir);
   }, 90_000);

@@ -1,0 +1,108 @@
+// `mesh up --watch`, the part both runtimes share: the Mesh's `watch:` rules, a watcher on their
+// paths, and a record of each version's last loop (save → healthy → serving, or what failed) in
+// a file of the run (DIR/.mesh/…/watch.json) that `mesh status` and the dashboard read. What a
+// change does (restart a process, restart, sync or rebuild a container) is the runtime's `act`.
+import { loadMesh } from '../config/index.ts';
+import type { WatchAction } from '../config/schema/mesh.ts';
+import { watchCode, type CodeChange, type CodeWatch } from './code-watch.ts';
+import { readJson, writeJson } from './json-file.ts';
+import { watchRules, type WatchRule } from './watch-rules.ts';
+
+/** One version's last inner loop. */
+export interface VersionLoop {
+  action: WatchAction;
+  /** restarting (or syncing, rebuilding) now; serving the new code; failed (the old one serves). */
+  state: 'restarting' | 'serving' | 'failed';
+  /** When the first change of the burst was seen (ms since the epoch). */
+  savedAt: number;
+  files: string[];
+  /** From the save until the new code answered its healthcheck. */
+  healthyMs?: number;
+  /** From the save until the new code took the requests. */
+  servingMs?: number;
+  /** What failed (the end of the build's or the app's output). */
+  problem?: string;
+}
+
+export interface WatchFile {
+  /** Versions by proxy id (`SERVICE-VERSION`). */
+  versions: Record<string, VersionLoop>;
+}
+
+export const readWatchFile = (path: string) => readJson<WatchFile>(path);
+
+/** What the runtime did with a change, timed from `change.savedAt`. */
+export interface Acted {
+  healthyMs?: number;
+  servingMs: number;
+}
+
+export interface InnerLoopOptions {
+  /** The mesh directory as the user named it. */
+  meshDir: string;
+  /** Where the loops are recorded. */
+  file: string;
+  act(change: CodeChange): Promise<Acted>;
+  say(line: string): void;
+  poll?: boolean;
+  /** A sentence per action the runtime does as another (the process runtime syncs by restarting). */
+  explain?(rule: WatchRule): string | undefined;
+}
+
+/** One line per rule: what is watched, for which version, and what a change does. */
+export const watchLines = (rules: readonly WatchRule[], meshDir: string, explain?: (rule: WatchRule) => string | undefined): string[] =>
+  rules.length === 0
+    ? [`--watch: no version in ${meshDir} has a watch: section (e.g. watch: { paths: [./src], action: restart }); nothing is watched.`]
+    : rules.map((rule) => {
+    const how = explain?.(rule);
+    return `Watching ${rule.paths.join(', ')} for ${rule.proxy}: ${rule.action}${how ? ` (${how})` : ''}`;
+  });
+
+const ms = (value: number | undefined) => (value === undefined ? '' : `${(value / 1000).toFixed(2)} s`);
+
+/** Starts watching; undefined (with a line saying why) when no version has a `watch:` section. */
+export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWatch | undefined> {
+  const { meshDir, say } = options;
+  const loaded = await loadMesh(meshDir);
+  if (!loaded.model) {
+    say(`--watch: ${meshDir} is not valid now; code changes are not watched (fix it and run mesh up --watch again).`);
+    return undefined;
+  }
+  const rules = watchRules(loaded.model, meshDir);
+  watchLines(rules, meshDir, options.explain).forEach(say);
+  if (rules.length === 0) return undefined;
+  const record: WatchFile = { versions: {} };
+  let writes = Promise.resolve();
+  const save = (proxy: string, loop: VersionLoop) => {
+    record.versions[proxy] = loop;
+    const copy = structuredClone(record);
+    writes = writes.then(() => writeJson(options.file, copy)).catch((error: Error) => say(`${options.file} not written: ${error.message}`));
+    return writes;
+  };
+  await writeJson(options.file, record);
+  const watcher = await watchCode(rules, {
+    poll: options.poll === true,
+    onError: (error) => say(`--watch: ${error.message}`),
+    async run(change) {
+      const { rule, files, savedAt } = change;
+      const base = { action: rule.action, savedAt, files };
+      say(`${rule.proxy}: ${files.length === 1 ? files[0] : `${files.length} files`} changed; ${rule.action}`);
+      await save(rule.proxy, { ...base, state: 'restarting' });
+      try {
+        const done = await options.act(change);
+        await save(rule.proxy, { ...base, state: 'serving', ...done });
+        say(`${rule.proxy} serves the new code ${ms(done.servingMs)} after the save${done.healthyMs === undefined ? '' : ` (healthy after ${ms(done.healthyMs)})`}`);
+      } catch (error) {
+        const problem = (error as Error).message;
+        await save(rule.proxy, { ...base, state: 'failed', problem });
+        say(`${rule.proxy}: ${rule.action} failed; the version serves as before. ${problem}`);
+      }
+    },
+  });
+  return {
+    async close() {
+      await watcher.close();
+      await writes;
+    },
+  };
+}
