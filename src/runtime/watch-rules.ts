@@ -53,8 +53,8 @@ const within = (root: string, path: string): string | undefined => {
 /** Dot-files and dot-folders (`.git`, `.mesh`, editors' swap files) below the watched path. */
 const hidden = (rel: string) => rel.split(sep).some((part) => part.startsWith('.') && part !== '..');
 
-const ignoredBy = (glob: string, rel: string) =>
-  matchesGlob(rel, glob) || matchesGlob(rel, `**/${glob}`) || matchesGlob(rel, `${glob}/**`) || matchesGlob(rel, `**/${glob}/**`);
+/** `rel` is what `glob` names, or inside it. */
+const under = (glob: string, rel: string) => rel !== '' && (matchesGlob(rel, glob) || matchesGlob(rel, `${glob}/**`));
 
 /** Whether a change of `path` (absolute) is one for this rule. */
 export function matches(rule: WatchRule, path: string): boolean {
@@ -63,7 +63,7 @@ export function matches(rule: WatchRule, path: string): boolean {
     if (rel === undefined) continue;
     if (hidden(rel) || rel.split(sep).includes('node_modules')) return false;
     const fromDir = within(rule.dir, path);
-    const ignored = rule.ignore.some((glob) => (rel !== '' && ignoredBy(glob, rel)) || (fromDir !== undefined && fromDir !== '' && matchesGlob(fromDir, glob)));
+    const ignored = rule.ignore.some((glob) => under(glob, rel) || under(`**/${glob}`, rel) || (fromDir !== undefined && under(glob, fromDir)));
     return !ignored;
   }
   return false;

@@ -48,3 +48,17 @@ export async function planPorts(model: MeshModel): Promise<PortPlan> {
   const ports = Object.fromEntries([...keys.map((key, i) => [key, free[i]!] as const), ...fixed]);
   return { portMap: { listenAddress: '127.0.0.1', ports }, control, notes };
 }
+
+/**
+ * The port map with a port for every key `model` needs that it lacks (versions and services added
+ * while running), handed out as the control plane hands out a key its port map does not name
+ * (the next above all, in the order a compile asks for them), so both agree before the control
+ * plane reads the file again; the ports it has stay.
+ */
+export function extendPortMap(model: MeshModel, file: PortMapFile): { portMap: PortMapFile; added: string[] } {
+  const ports = new Map(Object.entries(file.ports));
+  let next = Math.max(0, ...ports.values()) + 1;
+  const added = portKeys(model).filter((key) => !ports.has(key));
+  for (const key of added) ports.set(key, next++);
+  return { portMap: { ...file, ports: Object.fromEntries(ports) }, added };
+}

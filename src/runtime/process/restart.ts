@@ -51,7 +51,7 @@ async function inboundAt(adminPort: number, port: number, old: number): Promise<
 }
 
 /** TCP connections established to a local port (Linux's /proc/net/tcp*); undefined without /proc. */
-async function connectionsTo(port: number): Promise<number | undefined> {
+export async function connectionsTo(port: number): Promise<number | undefined> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
   let count = 0;
   let read = false;

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { identity } from '../detached.ts';
 import { readSpecs, readState, statePaths, writeState } from './state.ts';
 import { Supervisor } from './supervise.ts';
+import { followMesh } from './follow.ts';
+import { planner } from './planner.ts';
 import { watchProcesses } from './watch.ts';
 
 /**
@@ -30,8 +32,10 @@ export async function superviseRun(meshDir: string): Promise<number> {
     changed: (records) => writeState(dir, { ...state, processes: records }),
   }).start();
   const code = state.watch ? await watchProcesses(meshDir, dir, supervisor, say) : undefined;
+  const following = await followMesh({ dir, state, supervisor, plan: planner(dir, { poll: false }), say });
   await stopped;
   await code?.close();
+  await following.close();
   await supervisor.stop();
   say('stopped supervising');
   return 0;

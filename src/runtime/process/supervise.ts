@@ -189,6 +189,24 @@ export class Supervisor {
     this.update({ ...started.record, ...(before?.restarts ? { restarts: before.restarts } : {}) });
   }
 
+  /** Watches a process started while running (a version added to the mesh). */
+  add(started: Started, spec: ProcessSpec): void {
+    this.records.delete(spec.name);
+    this.replace(started, spec);
+  }
+
+  /** Stops watching a process (to be stopped by the caller: a version removed from the mesh); its record. */
+  remove(name: string): ProcessRecord | undefined {
+    const record = this.records.get(name);
+    this.records.delete(name);
+    this.startSpecs.delete(name);
+    this.how.delete(name);
+    clearTimeout(this.waiting.get(name));
+    this.waiting.delete(name);
+    if (record) this.update(undefined);
+    return record;
+  }
+
   start(): this {
     this.poll = setInterval(() => void this.check(), this.options.pollMs ?? 100);
     return this;
@@ -236,8 +254,9 @@ export class Supervisor {
     }
   }
 
-  private update(record: ProcessRecord): void {
-    this.records.set(record.name, record);
+  /** Records a record (none: one was removed) and has the records written. */
+  private update(record: ProcessRecord | undefined): void {
+    if (record) this.records.set(record.name, record);
     const records = this.current();
     this.writes = this.writes.then(() => this.options.changed(records)).catch((error: Error) => this.options.say(`state.json not written: ${error.message}`));
   }

@@ -2,25 +2,23 @@
 // without Docker. The control plane, one Envoy per service version plus the gateway, and each
 // version's app run as child processes on 127.0.0.1; DIR/.mesh/process/state.json records them.
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MeshModel } from '../../config/model.ts';
-import { adsBootstrap } from '../../xds/bootstrap.ts';
 import type { UpOptions } from '../contract.ts';
 import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
 import { fileTail } from '../log-tail.ts';
 import { httpOk, tcpOpen, unsynced, waitUntil } from '../readiness.ts';
 import { findEnvoy } from './envoy-binary.ts';
 import { watchProcesses, watchSummary } from './watch.ts';
-import { appNode } from './node-binary.ts';
 import { planPorts } from './port-map.ts';
 import { appReady, startError } from './app-ready.ts';
-import { missingCommands, planProcesses } from './plan.ts';
+import { missingCommands, type planProcesses } from './plan.ts';
+import { followMesh } from './follow.ts';
+import { MESH_BIN, planner } from './planner.ts';
 import { prepareStateDir, readState, removeState, statePaths, writeSpecs, writeState, type ProcessRunState } from './state.ts';
 import {
   alive, identity, start, startSupervisor, stillRunning, stopAll, stopSupervisor, Supervisor, type ProcessSpec, type Started,
 } from './supervise.ts';
 
-const MESH_BIN = fileURLToPath(new URL('../../../bin/mesh.js', import.meta.url));
 
 
 /** The processes of an earlier run that still run; none (and its state removed) when it is over. */
@@ -69,15 +67,7 @@ async function startAndRun(
   try {
     const ports = await planPorts(model);
     ports.notes.forEach(say);
-    plan = planProcesses({
-      model, dir, ports, envoy,
-      paths: statePaths(dir),
-      mesh: [process.execPath, MESH_BIN],
-      env: process.env,
-      poll: options.poll === true,
-      appNode: appNode(),
-      bootstrap: adsBootstrap,
-    });
+    plan = planner(dir, { poll: options.poll === true, envoy })(model, ports);
     plan.notes.forEach(say);
     await prepareStateDir(dir, ports.portMap, plan.bootstraps);
     const api = `http://127.0.0.1:${ports.control.apiPort}`;
@@ -157,7 +147,9 @@ async function startAndRun(
     say: options.watch ? () => undefined : say,
     changed: (records) => writeState(dir, { ...recorded!, processes: records }),
   }, started).start();
-  const code = options.watchCode ? await watchProcesses(meshDir, dir, supervisor, options.watch ? () => undefined : say, options.poll) : undefined;
+  const quiet = options.watch ? () => undefined : say;
+  const code = options.watchCode ? await watchProcesses(meshDir, dir, supervisor, quiet, options.poll) : undefined;
+  const following = await followMesh({ dir, state: recorded!, supervisor, plan: planner(dir, { poll: options.poll === true, envoy }), say: quiet, poll: options.poll === true });
   let stopping = false;
   await new Promise<void>((done) => {
     // The children are unref'd (so a detached run can exit): this keeps `mesh up` alive meanwhile.
@@ -174,6 +166,7 @@ async function startAndRun(
   });
   say('Stopping');
   await code?.close();
+  await following.close();
   await supervisor.stop();
   await stopAll(supervisor.current());
   await removeState(dir);

@@ -1,0 +1,136 @@
+// The process runtime follows the Mesh while it runs: a version or service added to the Mesh file
+// is started (its sidecar, then its app) and one removed is stopped, without restarting anything
+// else, as `docker compose up -d` creates and removes services. A new version's ports are written
+// to the port map first (handed out as the control plane would hand them out, so both agree);
+// a removed version is stopped once the control plane no longer sends traffic to it (every other
+// proxy SYNCED on a config without it) and its requests are done.
+import { portKey, sidecarName } from '../../config/names.ts';
+import { loadMesh } from '../../config/index.ts';
+import type { PortMapFile } from '../../control/addressing-mode.ts';
+import { watchMeshDir } from '../../control/watcher.ts';
+import { sleep } from '../interrupt.ts';
+import { readJson, writeJson } from '../json-file.ts';
+import { fetchProxies, unsynced, waitUntil } from '../readiness.ts';
+import { appReady } from './app-ready.ts';
+import type { AppSpec } from './plan.ts';
+import type { Planner } from './planner.ts';
+import { extendPortMap } from './port-map.ts';
+import { statePaths, writeSpecs, type ProcessRunState } from './state.ts';
+import { start, stopAll, type Supervisor } from './supervise.ts';
+
+export interface FollowOptions {
+  dir: string;
+  state: Pick<ProcessRunState, 'api' | 'control'>;
+  supervisor: Supervisor;
+  plan: Planner;
+  say(line: string): void;
+  poll?: boolean;
+  timeoutMs?: number;
+  debounceMs?: number;
+}
+
+export interface Following {
+  /** Resolves once the changes seen so far are done. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Requests a sidecar's HTTP listeners are serving now (its admin's downstream_rq_active); 0 when it does not answer. */
+async function requestsActive(adminPort: number): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/stats?filter=downstream_rq_active$`, { signal: AbortSignal.timeout(1000) });
+    const text = await res.text();
+    return [...text.matchAll(/^http\.([^:]+)\.downstream_rq_active: (\d+)$/gm)]
+      .filter((m) => m[1] !== 'admin') // this very request
+      .reduce((sum, m) => sum + Number(m[2]), 0);
+  } catch {
+    return 0;
+  }
+}
+
+export async function followMesh(options: FollowOptions): Promise<Following> {
+  const { dir, supervisor, say } = options;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const paths = statePaths(dir);
+  let timer: NodeJS.Timeout | undefined;
+  let work: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  async function sync(): Promise<void> {
+    if (closed) return;
+    const { model } = await loadMesh(dir);
+    if (!model) return; // the control plane says why, and keeps serving the last good mesh
+    const file = await readJson<PortMapFile>(paths.portMap);
+    if (!file) return;
+    const { portMap, added } = extendPortMap(model, file);
+    const plan = options.plan(model, { portMap, control: options.state.control, notes: [] });
+    const wanted = [...plan.proxies, ...plan.apps];
+    const names = new Set(supervisor.current().map((r) => r.name));
+    const adding = wanted.filter((spec) => !names.has(spec.name));
+    const wantedNames = new Set([plan.control.name, ...wanted.map((s) => s.name)]);
+    const removing = supervisor.current().filter((r) => !wantedNames.has(r.name));
+    if (adding.length === 0 && removing.length === 0) return;
+
+    if (adding.length > 0) {
+      if (added.length > 0) await writeJson(paths.portMap, portMap);
+      const newProxies = plan.proxyIds.filter((id) => adding.some((s) => s.name === sidecarName(id)));
+      for (const id of newProxies) await writeJson(paths.bootstrap(id), plan.bootstraps.get(id));
+      const proxies = adding.filter((s) => s.role === 'proxy').map((spec) => ({ spec, started: start(spec) }));
+      const apps = adding.filter((s) => s.role === 'app').map((spec) => ({ spec: spec as AppSpec, started: start(spec) }));
+      for (const { spec, started } of [...proxies, ...apps]) supervisor.add(started, spec);
+      await writeSpecs(dir, supervisor.specs());
+      say(`Starting ${adding.map((s) => s.name).join(', ')} (added to the mesh)`);
+      await Promise.all(apps.map(({ spec, started }) => appReady(spec, started, timeoutMs)));
+      let behind: string[] = [];
+      await waitUntil('the new proxies', async () => (behind = await unsynced(options.state.api, newProxies)).length === 0, {
+        timeoutMs, still: () => `not SYNCED: ${behind.join(', ')}`,
+      });
+      say(`${adding.map((s) => s.name).join(', ')} started`);
+    }
+
+    if (removing.length > 0) {
+      const gone = new Set(removing.map((r) => r.name));
+      // No proxy left is sent a config with the removed versions in it.
+      await waitUntil('the proxies to stop sending to the removed versions', async () => {
+        const proxies = await fetchProxies(options.state.api);
+        const others = plan.proxyIds.filter((id) => proxies.some((p) => p.id === id));
+        return (await unsynced(options.state.api, others)).length === 0;
+      }, { timeoutMs });
+      // Then the requests its sidecar is serving finish (bounded).
+      const admins = removing.flatMap((r) => {
+        const port = r.role === 'app' ? file.ports[portKey.admin(r.name)] : undefined;
+        return port === undefined ? [] : [port];
+      });
+      const until = Date.now() + 5000;
+      while (Date.now() < until && (await Promise.all(admins.map(requestsActive))).some((n) => n > 0)) await sleep(20);
+      const records = removing.map((r) => supervisor.remove(r.name)!);
+      await writeSpecs(dir, supervisor.specs());
+      await stopAll(records);
+      say(`Stopped ${[...gone].join(', ')} (removed from the mesh)`);
+    }
+  }
+
+  const watcher = await watchMeshDir(dir, {
+    ...(options.poll ? { poll: true } : {}),
+    onChange: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        work = work.then(sync).catch((error: Error) => say(`Following the mesh's services failed: ${error.message}`));
+      }, options.debounceMs ?? 200);
+    },
+    onError: (error) => say(`Watching ${dir} for added or removed versions failed: ${error.message}`),
+  });
+  return {
+    async idle() {
+      while (timer) await sleep(20);
+      await work;
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await watcher.close();
+      await work;
+    },
+  };
+}
