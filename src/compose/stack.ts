@@ -101,7 +101,7 @@ function nodeApp(meshDir: string, command: string | string[], image: string): Co
 
 /** The app's image: as declared (image, build with its context relative to the mesh directory), else Node.js. */
 /** `build:` in its long form, the fields it leaves out omitted. */
-function longBuild(build: NonNullable<VersionModel['spec']['build']>): Omit<BuiltService, 'service'> {
+export function longBuild(build: NonNullable<VersionModel['spec']['build']>): Omit<BuiltService, 'service'> {
   if (typeof build === 'string') return { context: build };
   return { context: build.context, ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: build.args } : {}) };
 }

@@ -76,3 +76,19 @@ export async function runComposeInteractive(cli: ComposeCli, target: ComposeTarg
   const [file, argv] = composeArgs(cli, target, args);
   return execa(file, argv, { reject: false, stdio: 'inherit', ...(signal ? { cancelSignal: signal } : {}) });
 }
+
+/** Compose's failure as a sentence: the common engine problems named, else its last lines. */
+export function composeFailure(output: string): string {
+  const last = output.trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n');
+  const hint =
+    /port is already allocated|address already in use/i.test(output)
+      ? 'A port the mesh publishes is in use'
+      : /is already in use by container|Conflict\./i.test(output)
+        ? 'A container name the mesh needs is taken by another container'
+        : /pull access denied|manifest unknown|no such host|failed to resolve reference|i\/o timeout/i.test(output)
+          ? 'An image is missing and cannot be pulled (is the registry reachable? docker pull it by hand)'
+          : /operation not permitted|permission denied/i.test(output)
+            ? 'The engine refused a permission the stack needs (NET_ADMIN for the capture rules)'
+            : 'Compose failed';
+  return `${hint}:\n${last}`;
+}

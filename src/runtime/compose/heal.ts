@@ -13,6 +13,7 @@ import { afterCrash, identity, RESTART, type CrashHistory } from '../detached.ts
 import { sleep } from '../interrupt.ts';
 import type { Engine } from './engine.ts';
 import { readComposeState, writeComposeState } from './state.ts';
+import { watchCompose } from './watch.ts';
 
 export interface HealOptions {
   say(line: string): void;
@@ -104,7 +105,9 @@ export async function superviseCompose(engine: Engine, meshDir: string): Promise
   for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => controller.abort());
   await writeComposeState(dir, { ...state, supervisor: identity(process.pid) });
   say(`healing the Compose stack ${state.project} of ${dir}`);
+  const code = state.watch ? await watchCompose(engine, meshDir, state, say) : undefined;
   await healStack(engine, state.project, state.services, { say, signal: controller.signal });
+  await code?.close();
   say('stopped');
   return 0;
 }

@@ -17,6 +17,8 @@ export interface ComposeRunState extends RunStateBase {
   proxyIds: string[];
   /** The Compose files in merge order (absolute): .mesh/compose.yaml, then the user's. */
   files?: string[];
+  /** `mesh up --watch`: code changes restart, sync or rebuild the versions whose `watch:` paths they are in. */
+  watch?: boolean;
   /** The detached healer (`mesh supervise DIR`) of a `mesh up -d`. */
   supervisor?: { pid: number; startTime?: string };
 }
@@ -36,4 +38,8 @@ export const writeComposeState = (dir: string, state: ComposeRunState) => writeJ
 
 export const readComposeState = (dir: string) => readJson<ComposeRunState>(statePath(dir));
 
-export const removeComposeState = (dir: string) => rm(statePath(dir), { force: true });
+/** Removes docker.json and the inner loops of `mesh up --watch` (watch.json). */
+export const removeComposeState = async (dir: string) => {
+  await rm(statePath(dir), { force: true });
+  await rm(join(meshStateDir(dir), 'watch.json'), { force: true });
+};

@@ -21,7 +21,8 @@ import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../inte
 import { freePorts, portFree } from '../ports.ts';
 import { httpOk, NeverReady, unsynced, waitUntil } from '../readiness.ts';
 import { recordBuilds, recordedBuilds, staleBuilds } from './build-context.ts';
-import { composeFile, composeTarget, findCompose, runCompose, runComposeInteractive, type ComposeCli, type ComposeTarget } from './cli.ts';
+import { watchCompose } from './watch.ts';
+import { composeFailure, composeFile, composeTarget, findCompose, runCompose, runComposeInteractive, type ComposeCli, type ComposeTarget } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
 import { meshDirOf, type Engine, type StackContainer } from './engine.ts';
 import { healStack } from './heal.ts';
@@ -81,22 +82,6 @@ async function preflight(engine: Engine, model: MeshModel, dir: string, stack: S
   }
   if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
   return problems;
-}
-
-/** Compose's failure as a sentence: the common engine problems named, else its last lines. */
-export function composeFailure(output: string): string {
-  const last = output.trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n');
-  const hint =
-    /port is already allocated|address already in use/i.test(output)
-      ? 'A port the mesh publishes is in use'
-      : /is already in use by container|Conflict\./i.test(output)
-        ? 'A container name the mesh needs is taken by another container'
-        : /pull access denied|manifest unknown|no such host|failed to resolve reference|i\/o timeout/i.test(output)
-          ? 'An image is missing and cannot be pulled (is the registry reachable? docker pull it by hand)'
-          : /operation not permitted|permission denied/i.test(output)
-            ? 'The engine refused a permission the stack needs (NET_ADMIN for the capture rules)'
-            : 'Compose failed';
-  return `${hint}:\n${last}`;
 }
 
 /** Why the stack cannot become ready (a container that failed), or undefined. */
@@ -225,6 +210,7 @@ async function startAndRun(
   let stopEvents = () => undefined as void;
   let target: ComposeTarget | undefined;
   const before = reconcile ? await readComposeState(dir) : undefined;
+  let recorded: ComposeRunState | undefined;
   try {
     if (before?.supervisor && alive(before.supervisor)) await stopSupervisor(before.supervisor);
     const userFiles = await userComposeFiles(dir, model.settings);
@@ -258,7 +244,9 @@ async function startAndRun(
       services: stack.services,
       proxyIds: stack.proxyIds,
       files: [...target.files],
+      ...(options.watchCode || before?.watch ? { watch: true } : {}),
     };
+    recorded = state;
     await writeComposeState(dir, state);
     say(
       reconcile
@@ -300,6 +288,7 @@ async function startAndRun(
   }
   const healing = new AbortController();
   void healStack(engine, stack.project, stack.services, { say, signal: healing.signal });
+  const code = options.watchCode && recorded ? await watchCompose(engine, meshDir, recorded, say) : undefined;
   if (options.watch) {
     const stopped = new Promise((done) => (signal.aborted ? done(undefined) : signal.addEventListener('abort', done, { once: true })));
     await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);
@@ -308,6 +297,7 @@ async function startAndRun(
     await runComposeInteractive(cli, target!, ['logs', '-f', '--tail', '0'], signal);
   }
   healing.abort();
+  await code?.close();
   say('Stopping');
   await downStack(engine, cli, target!, false);
   await removeComposeState(dir);

@@ -1,0 +1,53 @@
+// `mesh up --watch` on Compose: a change under a version's `watch:` paths restarts, syncs or
+// rebuilds that version's app containers only (watch-steps.ts says which Compose calls), then
+// waits until they run again (and are healthy, where Compose checks them). The sidecar and the
+// pod's namespace stay; a rebuild's new hash is recorded so that mesh up does not build it again.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadMesh } from '../../config/index.ts';
+import type { VersionModel } from '../../config/model.ts';
+import { longBuild } from '../../compose/stack.ts';
+import { startInnerLoop } from '../inner-loop.ts';
+import { waitUntil } from '../readiness.ts';
+import { buildHash, recordBuilds, recordedBuilds } from './build-context.ts';
+import { composeFailure, composeTarget, findCompose, runCompose } from './cli.ts';
+import type { Engine } from './engine.ts';
+import { meshStateDir, type ComposeRunState } from './state.ts';
+import { appServices, watchSteps } from './watch-steps.ts';
+
+/** Where the inner loops are recorded (removed with docker.json by removeComposeState). */
+export const composeWatchFile = (dir: string) => join(meshStateDir(dir), 'watch.json');
+
+export async function watchCompose(engine: Engine, meshDir: string, state: ComposeRunState, say: (line: string) => void) {
+  const cli = await findCompose({ ...process.env, LOCALMESH_COMPOSE: state.compose });
+  const target = composeTarget(state.project, state.dir, (state.files ?? []).slice(1));
+  const { model } = await loadMesh(meshDir);
+  const versions = new Map<string, VersionModel>(model?.services.flatMap((s) => s.versions.map((v) => [v.proxy, v] as const)) ?? []);
+  return startInnerLoop({
+    meshDir,
+    file: composeWatchFile(state.dir),
+    say,
+    async act({ rule, files, savedAt }) {
+      const version = versions.get(rule.proxy);
+      if (!version) throw new Error(`${rule.proxy} is not in the mesh that runs`);
+      const { steps, note } = watchSteps(rule, version, files.filter((f) => existsSync(f)));
+      if (note) say(note);
+      for (const step of steps) {
+        const run = await runCompose(cli, target, step);
+        if (run.exitCode !== 0) throw new Error(`docker compose ${step.join(' ')} failed: ${composeFailure(String(run.all ?? ''))}`);
+      }
+      const apps = appServices(version);
+      if (rule.action === 'rebuild' && version.spec.build !== undefined) {
+        const build = longBuild(version.spec.build);
+        const hashes = Object.fromEntries(await Promise.all(apps.map(async (app) => [app, await buildHash(state.dir, build)] as const)));
+        await recordBuilds(state.dir, { ...(await recordedBuilds(state.dir)), ...hashes });
+      }
+      await waitUntil(`${apps.join(', ')} after ${rule.action}`, async () => {
+        const containers = (await engine.stackContainers(state.project)).filter((c) => apps.includes(c.service));
+        return containers.length === apps.length && containers.every((c) => c.state === 'running' && (!c.health || c.health === 'healthy'));
+      }, { timeoutMs: 120_000, intervalMs: 100 });
+      const servingMs = Date.now() - savedAt;
+      return { healthyMs: servingMs, servingMs };
+    },
+  });
+}
