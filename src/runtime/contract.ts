@@ -6,6 +6,7 @@
 // them) and the registry, which only the composition root (cli/main.ts) calls.
 import { relative, resolve } from 'node:path';
 import type { MeshModel } from '../config/model.ts';
+import type { VersionLoop } from './inner-loop.ts';
 
 /** What every runtime records of a run in DIR/.mesh/ (its own state adds what it needs; `runtime` is the tag). */
 export interface RunStateBase {
@@ -51,6 +52,8 @@ export interface Workload {
   restarts?: number;
   /** A sentence on what is wrong with it (e.g. no longer restarted after repeated crashes). */
   problem?: string;
+  /** A version's app under `mesh up --watch`: its last inner loop (restarting, or save → serving). */
+  loop?: VersionLoop;
 }
 
 /** Whether a runtime can run here, and why, in words for `mesh up`'s first line. */

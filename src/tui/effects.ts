@@ -156,6 +156,7 @@ export function startEffects(options: EffectsOptions): Effects {
       running: w.running,
       ...(w.restarts ? { restarts: w.restarts } : {}),
       ...(w.problem ? { problem: w.problem } : {}),
+      ...(w.loop ? { loop: { action: w.loop.action, state: w.loop.state, ...(w.loop.servingMs !== undefined ? { servingMs: w.loop.servingMs } : {}) } } : {}),
     }));
     // No mesh (any more): `mesh down` ran; the process column says nothing.
     if (!stopped) dispatch({ type: 'processes', processes });

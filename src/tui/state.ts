@@ -8,6 +8,7 @@ import type { ProxyStatus } from '../xds/types.ts';
 import type { CanaryState } from '../canary/run.ts';
 import type { MeshView, RouteInfo } from './mesh-view.ts';
 import { rowCount, selectedRoute } from './view.ts';
+import type { VersionLoop } from '../runtime/inner-loop.ts';
 
 export const PANES = ['services', 'routes', 'traffic', 'events', 'logs'] as const;
 export type Pane = (typeof PANES)[number];
@@ -19,6 +20,8 @@ export interface ProcessInfo {
   restarts?: number;
   /** What is wrong with it (e.g. `unreachable: …` for an app whose sidecar is down). */
   problem?: string;
+  /** Its version's last inner loop under `mesh up --watch`. */
+  loop?: Pick<VersionLoop, 'action' | 'state' | 'servingMs'>;
 }
 
 export interface LoadInfo {

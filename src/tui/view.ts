@@ -51,9 +51,23 @@ export interface TrafficRow {
   history: number[];
 }
 
+const DOING = { restart: 'restarting…', sync: 'syncing…', rebuild: 'rebuilding…', 'sync+restart': 'syncing…' } as const;
+
+function loopText(loop: NonNullable<ProcessInfo['loop']>): string {
+  if (loop.state === 'restarting') return DOING[loop.action];
+  if (loop.state === 'failed') return `${loop.action.replace('sync+restart', 'sync')} ✗`;
+  return loop.servingMs === undefined ? 'new code' : `new ${(loop.servingMs / 1000).toFixed(2)} s`;
+}
+
+/**
+ * The process column: exited, unreachable, or under `mesh up --watch` the last inner loop
+ * (`restarting…`, `new 0.43 s` from the save until the new code served, `restart ✗` when the new
+ * code did not come up and the old one serves), else running with its restarts.
+ */
 function processText(record: ProcessInfo): string {
   if (!record.running) return 'exited';
   if (record.problem?.startsWith('unreachable')) return 'unreachable';
+  if (record.loop) return loopText(record.loop);
   return record.restarts ? `running ×${record.restarts}` : 'running';
 }
 

@@ -29,6 +29,17 @@ export function healthy(status: MeshStatus): boolean {
   return status.runtime !== 'none' && workloadsOk && proxiesOk && !status.apiError && status.config?.valid === true;
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** `mesh up --watch`: a version's last loop, e.g. `reviews-v2: restart after a save: serving the new code 0.43 s after it (healthy after 0.30 s)`. */
+function loopLine(name: string, loop: NonNullable<MeshStatus['workloads'][number]['loop']>): string {
+  const what = `${name}: ${loop.action} after a change of ${loop.files.length === 1 ? loop.files[0] : `${loop.files.length} files`}`;
+  if (loop.state === 'restarting') return `${what}: under way`;
+  if (loop.state === 'failed') return `${what}: failed, the code before serves: ${loop.problem ?? ''}`;
+  const healthy = loop.healthyMs !== undefined && loop.healthyMs !== loop.servingMs ? ` (healthy after ${seconds(loop.healthyMs)})` : '';
+  return `${what}: serving the new code ${seconds(loop.servingMs ?? 0)} after the save${healthy}`;
+}
+
 function print(status: MeshStatus): void {
   console.log(`Mesh in ${status.dir}: ${status.where}; control plane API ${status.api}`);
   for (const url of status.gateways) console.log(`Gateway: ${url}`);
@@ -38,6 +49,7 @@ function print(status: MeshStatus): void {
   const columns = ['NAME', 'STATE', 'HEALTH', ...(counted ? ['RESTARTS'] : [])];
   console.log(table(columns, status.workloads.map((w) => [w.name, w.state, w.health ?? '-', ...(counted ? [String(w.restarts ?? 0)] : [])])));
   for (const w of status.workloads) if (w.problem) console.log(w.problem);
+  for (const w of status.workloads) if (w.loop) console.log(loopLine(w.name, w.loop));
   console.log('');
   if (status.apiError) console.log(`Proxies: unknown, ${status.apiError}.`);
   else {

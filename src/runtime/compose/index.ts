@@ -2,12 +2,14 @@
 // when one answers); its run is DIR/.mesh/docker.json, the stack DIR/.mesh/compose.yaml.
 import { resolve } from 'node:path';
 import type { Runtime } from '../contract.ts';
+import { readWatchFile, type VersionLoop } from '../inner-loop.ts';
 import { dockerAnswers } from './docker.ts';
 import { doctor } from './doctor.ts';
 import { superviseCompose } from './heal.ts';
 import type { Engine } from './engine.ts';
 import { readComposeState, type ComposeRunState } from './state.ts';
 import { composeLogs, downCompose, upCompose } from './up.ts';
+import { composeWatchFile } from './watch.ts';
 
 /** The Compose runtime on `engine` (made once, by the composition root). */
 export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
@@ -32,12 +34,14 @@ export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
     workloads: async (state) => {
       const containers = await engine.stackContainers(state.project);
       const runs = new Map(containers.map((c) => [c.service, c.state === 'running']));
+      const loops = (await readWatchFile(composeWatchFile(state.dir)).catch(() => undefined))?.versions ?? {};
       return containers.map((c) => ({
         name: c.service,
         state: c.exitCode !== undefined ? `${c.state} (${c.exitCode})` : c.state,
         ...(c.health ? { health: c.health } : {}),
         running: c.state === 'running',
         ...unreachable(c.service, state.services, runs),
+        ...loopOf(c.service, state.services, loops),
       }));
     },
     async logs(dir, options) {
@@ -54,6 +58,13 @@ export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
     supervise: (dir) => superviseCompose(engine, dir),
     doctor: (dir, model) => doctor(engine, dir, model),
   };
+}
+
+/** The inner loop of an app container's version (`S-v`, a replica `S-v-rN`) under --watch. */
+function loopOf(service: string, roles: ComposeRunState['services'], loops: Record<string, VersionLoop>): { loop?: VersionLoop } {
+  if (!roles.app.includes(service)) return {};
+  const loop = loops[service.replace(/-r\d+$/, '')];
+  return loop ? { loop } : {};
 }
 
 /** An app that runs while its pod's holder or sidecar does not: no call reaches it, and it reaches nothing. */

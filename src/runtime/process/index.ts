@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Runtime } from '../contract.ts';
+import { readWatchFile } from '../inner-loop.ts';
 import { lastLines } from '../log-tail.ts';
 import { logFiles, showLogs } from './logs.ts';
 import { readState, statePaths, type ProcessRunState } from './state.ts';
@@ -37,10 +38,16 @@ export function processRuntime(): Runtime<ProcessRunState> {
     where: () => 'processes',
     facts: () => ({}),
     hostPath: (_state, file) => file,
-    workloads: async (state) => [
+    workloads: async (state) => {
+      const loops = (await readWatchFile(statePaths(state.dir).watch).catch(() => undefined))?.versions ?? {};
+      return [
       ...state.processes.map((p) => {
         const running = alive(p);
-        return { name: p.name, state: running ? 'running' : 'stopped', running, restarts: p.restarts ?? 0, ...(p.gaveUp ? { problem: p.gaveUp } : {}) };
+        const loop = p.role === 'app' ? loops[p.name] : undefined;
+        return {
+          name: p.name, state: running ? 'running' : 'stopped', running, restarts: p.restarts ?? 0,
+          ...(p.gaveUp ? { problem: p.gaveUp } : {}), ...(loop ? { loop } : {}),
+        };
       }),
       // Listed only when it is gone: then nothing restarts what crashes.
       ...(state.supervisor && !alive(state.supervisor)
@@ -49,7 +56,8 @@ export function processRuntime(): Runtime<ProcessRunState> {
             problem: `The supervisor of this run is gone (log: ${statePaths(state.dir).log('mesh-supervisor')}): crashed processes are not restarted until mesh up -d reconciles the run (it starts a new supervisor).`,
           }]
         : []),
-    ],
+      ];
+    },
     async logs(dir, options) {
       const names = (await logFiles(dir)).map((f) => basename(f, '.log'));
       if (names.length === 0) return undefined;

@@ -78,6 +78,8 @@ describe('mesh up --watch on the process runtime', () => {
     expect(loop).toMatchObject({ state: 'serving', action: 'restart' });
     expect(loop.servingMs).toBeLessThan(5000);
     expect(loop.healthyMs).toBeLessThanOrEqual(loop.servingMs!);
+    const status = await mesh('status', canary.dir);
+    expect(status.stdout).toMatch(/reviews-v2: restart after a change of .*server\.mjs: serving the new code \d+\.\d\d s after the save/);
   }, 60_000);
 
   it('an ignored file restarts nothing; a broken edit leaves the old v2 serving, with the reason', async () => {
@@ -96,5 +98,10 @@ describe('mesh up --watch on the process runtime', () => {
     expect(await pids()).toEqual(before);
     const status = await mesh('status', canary.dir);
     expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/reviews-v2: restart after a change of .*server\.mjs: failed, the code before serves: the app reviews-v2/);
+    await writeFile(file, good); // and the next good save serves again
+    const back = Date.now() + 10_000;
+    while ((await loops())?.versions['reviews-v2']?.state !== 'serving' && Date.now() < back) await sleep(100);
+    expect((await loops())?.versions['reviews-v2']?.state).toBe('serving');
   }, 30_000);
 });

@@ -130,6 +130,17 @@ describe('Dashboard', () => {
     expect(text).toContain('reviews-v1   unreachable SYNCED');
     expect(text).toContain('reviews-v2   running ×2  SYNCED');
   });
+
+  it('under mesh up --watch, shows each version restarting, then how long the save took to serve, or that it failed', async () => {
+    const rows = (loops: Array<Record<string, unknown>>) =>
+      canaryState([{ type: 'processes', processes: loops.map((loop, i) => ({ name: `reviews-v${i + 1}`, running: true, loop })) as never }]);
+    const text = frame(await rows([{ action: 'restart', state: 'restarting' }, { action: 'restart', state: 'serving', servingMs: 431 }])).join('\n');
+    expect(text).toContain('reviews-v1   restarting… SYNCED');
+    expect(text).toContain('reviews-v2   new 0.43 s  SYNCED');
+    const failed = frame(await rows([{ action: 'rebuild', state: 'failed' }, { action: 'sync+restart', state: 'failed' }])).join('\n');
+    expect(failed).toContain('reviews-v1   rebuild ✗   SYNCED');
+    expect(failed).toContain('reviews-v2   sync ✗      SYNCED');
+  });
 });
 
 describe('KeyInput', () => {
