@@ -2,8 +2,10 @@
 // paths, and a record of each version's last loop (save → healthy → serving, or what failed) in
 // a file of the run (DIR/.mesh/…/watch.json) that `mesh status` and the dashboard read. What a
 // change does (restart a process, restart, sync or rebuild a container) is the runtime's `act`.
+import { resolve } from 'node:path';
 import { loadMesh } from '../config/index.ts';
 import type { WatchAction } from '../config/schema/mesh.ts';
+import { watchMeshDir } from '../control/watcher.ts';
 import { watchCode, type CodeChange, type CodeWatch } from './code-watch.ts';
 import { readJson, writeJson } from './json-file.ts';
 import { watchRules, type WatchRule } from './watch-rules.ts';
@@ -60,17 +62,12 @@ export const watchLines = (rules: readonly WatchRule[], meshDir: string, explain
 
 const ms = (value: number | undefined) => (value === undefined ? '' : `${(value / 1000).toFixed(2)} s`);
 
-/** Starts watching; undefined (with a line saying why) when no version has a `watch:` section. */
-export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWatch | undefined> {
+/**
+ * Starts watching the rules of the Mesh as it is, and the mesh files: when a `watch:` section
+ * changes (or a version with one is added or removed), the rules watched change with it.
+ */
+export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWatch> {
   const { meshDir, say } = options;
-  const loaded = await loadMesh(meshDir);
-  if (!loaded.model) {
-    say(`--watch: ${meshDir} is not valid now; code changes are not watched (fix it and run mesh up --watch again).`);
-    return undefined;
-  }
-  const rules = watchRules(loaded.model, meshDir);
-  watchLines(rules, meshDir, options.explain).forEach(say);
-  if (rules.length === 0) return undefined;
   const record: WatchFile = { versions: {} };
   let writes = Promise.resolve();
   const save = (proxy: string, loop: VersionLoop) => {
@@ -80,28 +77,60 @@ export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWat
     return writes;
   };
   await writeJson(options.file, record);
-  const watcher = await watchCode(rules, {
-    poll: options.poll === true,
-    onError: (error) => say(`--watch: ${error.message}`),
-    async run(change) {
-      const { rule, files, savedAt } = change;
-      const base = { action: rule.action, savedAt, files };
-      say(`${rule.proxy}: ${files.length === 1 ? files[0] : `${files.length} files`} changed; ${rule.action}`);
-      await save(rule.proxy, { ...base, state: 'restarting' });
-      try {
-        const done = await options.act(change);
-        await save(rule.proxy, { ...base, state: 'serving', ...done });
-        say(`${rule.proxy} serves the new code ${ms(done.servingMs)} after the save${done.healthyMs === undefined ? '' : ` (healthy after ${ms(done.healthyMs)})`}`);
-      } catch (error) {
-        const problem = (error as Error).message;
-        await save(rule.proxy, { ...base, state: 'failed', problem });
-        say(`${rule.proxy}: ${rule.action} failed; the version serves as before. ${problem}`);
-      }
+
+  async function run(change: CodeChange): Promise<void> {
+    const { rule, files, savedAt } = change;
+    const base = { action: rule.action, savedAt, files };
+    say(`${rule.proxy}: ${files.length === 1 ? files[0] : `${files.length} files`} changed; ${rule.action}`);
+    await save(rule.proxy, { ...base, state: 'restarting' });
+    try {
+      const done = await options.act(change);
+      await save(rule.proxy, { ...base, state: 'serving', ...done });
+      say(`${rule.proxy} serves the new code ${ms(done.servingMs)} after the save${done.healthyMs === undefined ? '' : ` (healthy after ${ms(done.healthyMs)})`}`);
+    } catch (error) {
+      const problem = (error as Error).message;
+      await save(rule.proxy, { ...base, state: 'failed', problem });
+      say(`${rule.proxy}: ${rule.action} failed; the version serves as before. ${problem}`);
+    }
+  }
+
+  let watching: { key: string; watcher?: CodeWatch } = { key: '' };
+  let work = Promise.resolve();
+  let closed = false;
+  /** Watches the rules of the Mesh as it is now, if they are not those watched (an invalid Mesh leaves them). */
+  const follow = async (first: boolean) => {
+    const loaded = await loadMesh(meshDir);
+    if (closed) return;
+    if (!loaded.model) {
+      if (first) say(`--watch: ${meshDir} is not valid now; code changes are watched once it is.`);
+      return;
+    }
+    const rules = watchRules(loaded.model, meshDir);
+    const key = JSON.stringify(rules);
+    if (!first && key === watching.key) return;
+    await watching.watcher?.close();
+    watchLines(rules, meshDir, options.explain).forEach(say);
+    watching = { key, ...(rules.length > 0 ? { watcher: await watchCode(rules, { poll: options.poll === true, onError: (e) => say(`--watch: ${e.message}`), run }) } : {}) };
+  };
+  await follow(true);
+  let timer: NodeJS.Timeout | undefined;
+  const files = await watchMeshDir(resolve(meshDir), {
+    ...(options.poll ? { poll: true } : {}),
+    onChange: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        work = work.then(() => follow(false)).catch((error: Error) => say(`--watch: ${error.message}`));
+      }, 200);
     },
+    onError: (error) => say(`--watch: watching the mesh files failed: ${error.message}`),
   });
   return {
     async close() {
-      await watcher.close();
+      closed = true;
+      clearTimeout(timer);
+      await files.close();
+      await work;
+      await watching.watcher?.close();
       await writes;
     },
   };

@@ -21,15 +21,14 @@ export const composeWatchFile = (dir: string) => join(meshStateDir(dir), 'watch.
 export async function watchCompose(engine: Engine, meshDir: string, state: ComposeRunState, say: (line: string) => void) {
   const cli = await findCompose({ ...process.env, LOCALMESH_COMPOSE: state.compose });
   const target = composeTarget(state.project, state.dir, (state.files ?? []).slice(1));
-  const { model } = await loadMesh(meshDir);
-  const versions = new Map<string, VersionModel>(model?.services.flatMap((s) => s.versions.map((v) => [v.proxy, v] as const)) ?? []);
   return startInnerLoop({
     meshDir,
     file: composeWatchFile(state.dir),
     say,
     async act({ rule, files, savedAt }) {
-      const version = versions.get(rule.proxy);
-      if (!version) throw new Error(`${rule.proxy} is not in the mesh that runs`);
+      const { model } = await loadMesh(meshDir);
+      const version: VersionModel | undefined = model?.services.flatMap((s) => s.versions).find((v) => v.proxy === rule.proxy);
+      if (!version) throw new Error(`${rule.proxy} is not in the mesh as it is now (mesh up creates what the Mesh adds)`);
       const { steps, note } = watchSteps(rule, version, files.filter((f) => existsSync(f)));
       if (note) say(note);
       for (const step of steps) {

@@ -6,16 +6,16 @@
 // proxy SYNCED on a config without it) and its requests are done.
 import { portKey, sidecarName } from '../../config/names.ts';
 import { loadMesh } from '../../config/index.ts';
-import type { PortMapFile } from '../../control/addressing-mode.ts';
 import { watchMeshDir } from '../../control/watcher.ts';
 import { sleep } from '../interrupt.ts';
-import { readJson, writeJson } from '../json-file.ts';
+import { writeJson } from '../json-file.ts';
 import { fetchProxies, unsynced, waitUntil } from '../readiness.ts';
 import { appReady } from './app-ready.ts';
 import type { AppSpec } from './plan.ts';
 import type { Planner } from './planner.ts';
+import { freePorts, portFree } from '../ports.ts';
 import { extendPortMap } from './port-map.ts';
-import { statePaths, writeSpecs, type ProcessRunState } from './state.ts';
+import { editPortMap, statePaths, writeSpecs, type ProcessRunState } from './state.ts';
 import { start, stopAll, type Supervisor } from './supervise.ts';
 
 export interface FollowOptions {
@@ -60,10 +60,22 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     if (closed) return;
     const { model } = await loadMesh(dir);
     if (!model) return; // the control plane says why, and keeps serving the last good mesh
-    const file = await readJson<PortMapFile>(paths.portMap);
-    if (!file) return;
-    const { portMap, added } = extendPortMap(model, file);
-    const plan = options.plan(model, { portMap, control: options.state.control, notes: [] });
+    // Planned on the port map as it is (a restart may move a port meanwhile), with the new keys
+    // written at once: the control plane hands them out the same way until it reads them.
+    const { plan, ports } = await editPortMap(dir, async (now) => {
+      const { portMap, added } = extendPortMap(model, now);
+      // A port handed out so that is taken by something else (another mesh) gets a free one instead
+      // (the control plane then serves its own choice until it reads the file, a moment later).
+      const taken = new Set(Object.values(portMap.ports));
+      for (const key of added) {
+        if (await portFree(portMap.ports[key]!)) continue;
+        const [free] = await freePorts(1, taken);
+        portMap.ports[key] = free!;
+        taken.add(free!);
+      }
+      const planned = options.plan(model, { portMap, control: options.state.control, notes: [] });
+      return { ...(added.length > 0 ? { map: portMap } : {}), result: { plan: planned, ports: portMap.ports } };
+    });
     const wanted = [...plan.proxies, ...plan.apps];
     const names = new Set(supervisor.current().map((r) => r.name));
     const adding = wanted.filter((spec) => !names.has(spec.name));
@@ -72,7 +84,6 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     if (adding.length === 0 && removing.length === 0) return;
 
     if (adding.length > 0) {
-      if (added.length > 0) await writeJson(paths.portMap, portMap);
       const newProxies = plan.proxyIds.filter((id) => adding.some((s) => s.name === sidecarName(id)));
       for (const id of newProxies) await writeJson(paths.bootstrap(id), plan.bootstraps.get(id));
       const proxies = adding.filter((s) => s.role === 'proxy').map((spec) => ({ spec, started: start(spec) }));
@@ -98,7 +109,7 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
       }, { timeoutMs });
       // Then the requests its sidecar is serving finish (bounded).
       const admins = removing.flatMap((r) => {
-        const port = r.role === 'app' ? file.ports[portKey.admin(r.name)] : undefined;
+        const port = r.role === 'app' ? ports[portKey.admin(r.name)] : undefined;
         return port === undefined ? [] : [port];
       });
       const until = Date.now() + 5000;

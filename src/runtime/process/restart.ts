@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { portKey } from '../../config/names.ts';
 import type { PortMapFile } from '../../control/addressing-mode.ts';
 import { sleep } from '../interrupt.ts';
-import { readJson, writeJson } from '../json-file.ts';
+import { readJson } from '../json-file.ts';
 import { freePorts } from '../ports.ts';
 import { waitUntil } from '../readiness.ts';
 import { appReady } from './app-ready.ts';
 import type { AppSpec } from './plan.ts';
-import { statePaths, writeSpecs } from './state.ts';
+import { editPortMap, statePaths, writeSpecs } from './state.ts';
 import { start, stopAll, type Supervisor } from './supervise.ts';
 
 export interface Restarted {
@@ -91,7 +91,7 @@ export async function restartApp(name: string, options: RestartOptions): Promise
   }
   const healthyMs = Date.now() - since;
   // The port map is the control plane's addressing: it compiles the mesh again with the new port.
-  await writeJson(paths.portMap, { ...map, ports: { ...map.ports, [spec.portKey]: port } });
+  await editPortMap(dir, async (now) => ({ map: { ...now, ports: { ...now.ports, [spec.portKey]: port! } }, result: undefined }));
   supervisor.replace(started, next);
   await writeSpecs(dir, supervisor.specs());
   await waitUntil(`the sidecar of ${name} sending to its new process`, () => inboundAt(adminPort, port!, oldPort), { timeoutMs, exited: started.exited, intervalMs: 20 });

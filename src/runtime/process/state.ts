@@ -80,6 +80,26 @@ export const readSpecs = (dir: string) => readJson<ProcessSpec[]>(statePaths(dir
 // Only the user may read it: it holds each app's environment, secrets included.
 export const writeSpecs = (dir: string, specs: readonly ProcessSpec[]) => writeJson(statePaths(dir).specs, specs, 0o600);
 
+let portMapEdits: Promise<unknown> = Promise.resolve();
+
+/**
+ * Edits the port map of a run (restarts move an app's port, added versions add ports), one edit
+ * at a time in this process, so that no edit writes back a port another one just moved. `edit`
+ * gets the map as it is and returns what to write, or undefined to leave it.
+ */
+export function editPortMap<T>(dir: string, edit: (map: PortMapFile) => Promise<{ map?: PortMapFile; result: T }>): Promise<T> {
+  const path = statePaths(dir).portMap;
+  const run = portMapEdits.then(async () => {
+    const map = await readJson<PortMapFile>(path);
+    if (!map) throw new Error(`there is no port map ${path}: is the mesh up?`);
+    const { map: next, result } = await edit(map);
+    if (next) await writeJson(path, next);
+    return result;
+  });
+  portMapEdits = run.catch(() => undefined);
+  return run;
+}
+
 /** A fresh DIR/.mesh/process/ with the port map and the bootstraps; earlier logs are removed. */
 export async function prepareStateDir(dir: string, portMap: PortMapFile, bootstraps: Map<string, unknown>): Promise<StatePaths> {
   const paths = statePaths(dir);

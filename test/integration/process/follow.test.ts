@@ -2,8 +2,8 @@
 // through the gateway (90/10 to v1 and v2) and from v1's sidecar to `reviews` (every version),
 // adding v3 starts v3 and its sidecar, which then serve; removing it stops both; nothing else is
 // restarted and not one request fails.
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Agent } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { PortMapFile } from '../../../src/control/addressing-mode.ts';
@@ -13,10 +13,13 @@ import { alive } from '../../../src/runtime/process/supervise.ts';
 import { send, type Response } from '../../helpers/traffic.ts';
 import { failed, sleep, startLoad, upExample } from './harness.ts';
 
-const canary = upExample('canary');
+const canary = upExample('canary', {
+  args: ['--watch'],
+  prepare: (dir) => cp(join(dirname(dir), 'app'), join(dirname(dir), 'app-v3'), { recursive: true }),
+});
 
 const V2 = '          command: [node, ../app/server.mjs]\n          env: { SERVICE: reviews, VERSION: v2 }\n          healthcheck: { path: /healthz }\n';
-const V3 = V2.replace('v2:', 'v3:').replaceAll('v2', 'v3');
+const V3 = V2.replaceAll('v2', 'v3').replace('../app/', '../app-v3/') + '          watch: { paths: [../app-v3] }\n';
 
 const running = async () => Object.fromEntries(((await readState(canary.dir))?.processes ?? []).filter(alive).map((p) => [p.name, p.pid]));
 
@@ -35,7 +38,10 @@ function inMeshLoad(port: number) {
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000) {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    if (Date.now() > deadline) {
+      const log = await readFile(statePaths(canary.dir).log('mesh-supervisor'), 'utf8').catch(() => '');
+      throw new Error(`${what}: not within ${ms} ms; the supervisor's log:\n${log.split('\n').slice(-15).join('\n')}`);
+    }
     await sleep(100);
   }
 }
@@ -58,6 +64,13 @@ describe('versions added and removed while running', () => {
     const withV3 = await running();
     expect(Object.keys(withV3).sort()).toEqual([...Object.keys(before), 'reviews-v3', 'reviews-v3-proxy'].sort());
     for (const name of Object.keys(before)) expect(withV3[name], name).toBe(before[name]);
+    expect(Object.keys(before)).not.toContain('reviews-v3');
+    // The version added is watched too: a save of its source restarts it.
+    const source = join(canary.dir, '../app-v3/server.mjs');
+    const editedAt = performance.now();
+    await writeFile(source, (await readFile(source, 'utf8')).replace('const body = { service', 'const body = { edit: 3, service'));
+    await until('v3 serves its edit', () => inside.responses.some((r) => (r.reply as { edit?: number } | undefined)?.edit === 3));
+    const editMs = Math.round(performance.now() - editedAt);
     await sleep(1000);
 
     const removedAt = performance.now();
@@ -70,7 +83,7 @@ describe('versions added and removed while running', () => {
     expect(within.slice(last).filter((r) => r.version === 'v3')).toEqual([]);
     const count = (rs: Response[], v: string) => rs.filter((r) => r.version === v).length;
     console.log(
-      `follow: v3 serving ${servingMs} ms after the save, stopped ${stoppedMs} ms after its removal; ` +
+      `follow: v3 serving ${servingMs} ms after the save, its edit ${editMs} ms after that save, stopped ${stoppedMs} ms after its removal; ` +
         `gateway ${outside.length} requests (${failed(outside).length} failed), in the mesh ${within.length} ` +
         `(v1 ${count(within, 'v1')}, v2 ${count(within, 'v2')}, v3 ${count(within, 'v3')}; ${failed(within).length} failed)`,
     );
