@@ -1,11 +1,11 @@
 // The controller against the real snapshot cache: what gets published, and what never does.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
 import { createController } from '../../../src/control/controller.ts';
-import { composeMode, portMapMode } from '../../../src/control/addressing-mode.ts';
+import { addressingMode, composeMode, portMapMode } from '../../../src/control/addressing-mode.ts';
 import type { ControllerEvent } from '../../../src/control/events.ts';
 import type { AddressingMode } from '../../../src/control/addressing-mode.ts';
 
@@ -266,5 +266,32 @@ describe('controller: what serves is the files as they are', () => {
     await until('the files are loaded once readable', () => gatewayWeights()?.[0] === '"weight":20');
     expect(controller.status()).toMatchObject({ valid: true });
     controller.close();
+  });
+});
+
+describe('a port map read again (the process runtime moved an app or added a version)', () => {
+  it('refresh() compiles the same files with the moved port: the sidecar inbound cluster points at it, nothing else changes', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'localmesh-portmap-')), 'addressing.json');
+    const ports = { 'outbound reviews-v1': 21001, 'inbound reviews-v1 9080': 21002, 'app reviews-v1 9080': 21003 };
+    await writeFile(file, JSON.stringify({ ports }));
+    const mode = await addressingMode(file);
+    const { cache, controller, types } = await setup(mode);
+    await controller.reload();
+    const inbound = () => JSON.stringify(controller.snapshot('reviews-v1')!.clusters.find((c) => c.name === 'inbound|9080||')!.value);
+    expect(inbound()).toContain('21003');
+    const before = cache.getSnapshot('reviews-v1')!.types;
+    expect(await mode.reread!()).toBe(false); // the same file: nothing moved
+    await writeFile(file, JSON.stringify({ ports: { ...ports, 'app reviews-v1 9080': 21999 } }));
+    expect(await mode.reread!()).toBe(true);
+    await controller.refresh();
+    expect(types()).toEqual(['compiled', 'compiled']);
+    expect(controller.status().version).toMatch(/^2-/);
+    expect(inbound()).toContain('21999');
+    const after = cache.getSnapshot('reviews-v1')!.types;
+    expect(after.clusters.version).not.toBe(before.clusters.version);
+    expect(after.listeners.version).toBe(before.listeners.version);
+    expect(after.routes.version).toBe(before.routes.version);
+    controller.close();
+    await rm(dirname(file), { recursive: true, force: true });
   });
 });

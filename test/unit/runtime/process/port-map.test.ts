@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { GATEWAY } from '../fixtures.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadMeshFromSources } from '../../../../src/config/index.ts';
-import { planPorts } from '../../../../src/runtime/process/port-map.ts';
+import { extendPortMap, planPorts } from '../../../../src/runtime/process/port-map.ts';
 import { freePorts } from '../../../../src/runtime/ports.ts';
 import { loopbackAddressing, loopbackPortKeys } from '../../../../src/compile/addressing.ts';
 import { compileMesh } from '../../../../src/compile/index.ts';
@@ -68,5 +68,39 @@ describe('planPorts', () => {
     await expect(planPorts(mesh(gateway!))).rejects.toThrow(
       `port ${gateway} (the gateway's port 80) is in use on 127.0.0.1; stop what listens there, or publish the gateway elsewhere with settings.gateway.ports: { "80": OTHER } in the Mesh.`,
     );
+  });
+});
+
+describe('extendPortMap', () => {
+  const grown = (gatewayPort: number) => loadMeshFromSources([{ path: 'mesh.yaml', text: `apiVersion: localmesh.dev/v1alpha1
+kind: Mesh
+metadata: {name: m}
+spec:
+  settings: {gateway: {ports: {"80": ${gatewayPort}}}}
+  services:
+    reviews: {ports: [{port: 9080}], versions: {v1: {command: x}, v3: {command: x}}}
+    db: {ports: [{port: 5432, protocol: tcp}], versions: {v1: {command: x}}}
+    ratings: {ports: [{port: 9080}, {port: 9090}], versions: {v1: {command: x}}}
+${GATEWAY}` }]).model!;
+
+  it('hands the ports of added versions and services out as the control plane would, keeping every port it had', async () => {
+    const { portMap } = await planPorts(mesh(8080));
+    const { portMap: extended, added } = extendPortMap(grown(8080), portMap);
+    for (const [key, port] of Object.entries(portMap.ports)) expect(extended.ports[key], key).toBe(port);
+    expect(added).toContain('inbound reviews-v3 9080');
+    expect(added).toContain('app ratings-v1 9090');
+    expect(added).toContain('tcp reviews-v3 db.default.svc.cluster.local 5432');
+    expect(added).toContain('admin reviews-v3');
+    // The control plane compiling the grown mesh on the port map it read at start (before it
+    // reads the file again: portMapMode's addressing) asks for the same ports for every key.
+    const compiled = loopbackAddressing(grown(8080), 0, { ports: new Map(Object.entries(portMap.ports)) });
+    compileMesh(grown(8080), compiled);
+    for (const [key, port] of compiled.ports) expect(extended.ports[key], key).toBe(port);
+    expect(new Set(Object.values(extended.ports)).size).toBe(Object.keys(extended.ports).length);
+  });
+
+  it('adds nothing for a mesh it has every port of', async () => {
+    const { portMap } = await planPorts(mesh(8080));
+    expect(extendPortMap(mesh(8080), portMap)).toEqual({ portMap, added: [] });
   });
 });
