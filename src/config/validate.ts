@@ -17,6 +17,7 @@ import { buildResources } from './resources.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
 import { checkVirtualServices } from './virtual-services.ts';
+import { checkCanaries } from './canaries.ts';
 
 export interface ValidationResult {
   model?: MeshModel;
@@ -91,6 +92,7 @@ export function validate(documents: readonly SourceDocument[], where: string, na
   checkDestinationRules(ctx);
   checkGateways(ctx);
   checkConflicts(ctx);
+  const canaries = checkCanaries(ctx, parsed.resources);
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
@@ -101,6 +103,7 @@ export function validate(documents: readonly SourceDocument[], where: string, na
     virtualServices: istio.virtualServices.map((l) => l.item),
     destinationRules: istio.destinationRules.map((l) => l.item),
     gateways: istio.gateways.map((l) => l.item),
+    canaries,
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };
 }
