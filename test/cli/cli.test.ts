@@ -63,6 +63,37 @@ describe('mesh', () => {
     expect(report.diagnostics[0]).toMatchObject({ file: path, line, severity: 'error' });
   });
 
+  it('mesh canary DIR [NAME] runs a Canary document: the one there, or the one named; a wrong one is reported at its field', async () => {
+    const dir = await tempDir();
+    await cp('examples/canary', dir, { recursive: true });
+    const path = join(dir, 'canary.yaml');
+    const text = await readFile(path, 'utf8');
+    // One document: mesh canary DIR takes it, and asks for the mesh that runs it by its name.
+    const one = await mesh('canary', dir, '--interval', '2s');
+    expect(one.code, one.stderr).toBe(1);
+    expect(one.stderr).toContain(`no mesh runs in ${dir}`);
+    // Two: mesh canary DIR needs the name; a name that is no document is a HOST, which needs --to.
+    await writeFile(join(dir, 'other.yaml'), text.replace('name: reviews-v2', 'name: reviews-back').replace('from: v1\n  to: v2', 'from: v2\n  to: v1'));
+    const two = await mesh('canary', dir);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain(`${dir} holds several Canary documents (reviews-v2, reviews-back): name one, as in mesh canary ${dir} reviews-v2.`);
+    const named = await mesh('canary', dir, 'reviews-back');
+    expect(named.code, named.stderr).toBe(1);
+    expect(named.stderr).toContain(`no mesh runs in ${dir}`);
+    const host = await mesh('canary', dir, 'reviews-v3');
+    expect(host.code).toBe(2);
+    expect(host.stderr).toContain('needs --to SUBSET');
+    // A subset no DestinationRule defines: validate and canary point at the field.
+    await writeFile(path, text.replace('to: v2', 'to: v3'));
+    const line = text.split('\n').findIndex((l) => l.includes('to: v2')) + 1;
+    const invalid = await mesh('validate', dir);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain(`${path}:${line}:7: error: subset 'v3' is not defined by DestinationRule reviews for reviews\n  hint: a canary moves traffic between subsets`);
+    const refused = await mesh('canary', dir, 'reviews-v2');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${path}:${line}:7: error: subset 'v3'`);
+  });
+
   it('reports a file saved mid-edit (`: -`, `&!{}`) as a diagnostic, not a crash', async () => {
     const dir = await tempDir();
     await cp('examples/canary', dir, { recursive: true });
