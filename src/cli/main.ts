@@ -40,7 +40,7 @@ Commands:
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
-  validate [DIR] [--json]          check the mesh YAML in DIR; errors as FILE:LINE:COL
+  validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
   generate [DIR] --out OUT         write one complete Envoy configuration per proxy
   doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
@@ -69,8 +69,8 @@ const COMMANDS: Record<string, Command> = {
   validate: {
     help: validate.help,
     reads: true,
-    options: { json: { type: 'boolean', default: false } },
-    run: (dir, values) => validate.run(dir, { json: values.json === true }),
+    options: { json: { type: 'boolean', default: false }, analyze: { type: 'boolean', default: false } },
+    run: (dir, values) => validate.run(dir, { json: values.json === true, analyze: values.analyze === true }),
   },
   test: {
     help: test.help,

@@ -14,6 +14,7 @@ import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.t
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
 import { expandLists } from './kubernetes/list.ts';
 import { nearest } from './suggest.ts';
+import { IST } from './analyze/codes.ts';
 
 export const KINDS = {
   Mesh: { apiVersions: [MESH_API_VERSION], schema: Mesh },
@@ -142,7 +143,9 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
     const result = schema.safeParse(doc);
     if (!result.success) {
       rejected.add(kind);
-      diagnostics.push(...schemaDiagnostics(source, kind, schema, result.error.issues));
+      // Istio's analyzer validates its own kinds' schemas (IST0106); localmesh's and Kubernetes' kinds are not its.
+      const istio = (ISTIO_API_VERSIONS as readonly unknown[]).includes(apiVersion);
+      diagnostics.push(...schemaDiagnostics(source, kind, schema, result.error.issues).map((d) => (istio ? { ...d, code: IST.SchemaValidationError } : d)));
       continue;
     }
     resources.push({ kind, source, value: result.data } as ParsedResource);
