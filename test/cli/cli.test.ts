@@ -94,6 +94,41 @@ describe('mesh', () => {
     expect(refused.stderr).toContain(`${path}:${line}:7: error: subset 'v3'`);
   });
 
+  it("mesh validate --analyze: Istio's findings with their codes, as text and JSON; errors exit 1", async () => {
+    const dir = 'test/fixtures/analyze';
+    const plain = await mesh('validate', dir);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain('[IST');
+    const run = await mesh('validate', dir, '--analyze');
+    expect(run.code).toBe(1);
+    const coded = run.stderr.split('\n').filter((l) => l.includes('[IST'));
+    expect(coded).toEqual([
+      `${dir}/gateways.yaml:8:20: error [IST0145] Conflict with gateways default/internal (workload selector istio=ingressgateway, port 80, hosts *).`,
+      `${dir}/gateways.yaml:17:20: error [IST0145] Conflict with gateways default/public (workload selector istio=ingressgateway, port 80, hosts *).`,
+      `${dir}/routes.yaml:8:20: error [IST0112] This VirtualService routes to a service "ratings" that exposes multiple ports [9080 9090]. Specifying a port in the destination is required to disambiguate.`,
+      `${dir}/mesh.yaml:22:5: warning [IST0107] Misplaced annotation: sidecar.istio.io/inject can only be applied to Pod`,
+      `${dir}/mesh.yaml:37:9: warning [IST0108] Unknown annotation: sidecar.istio.io/proxyCPUs`,
+      `${dir}/routes.yaml:16:11: warning [IST0128] DestinationRule reviews in namespace default has TLS mode set to SIMPLE but no caCertificates are set to validate server identity for host: reviews`,
+      `${dir}/routes.yaml:19:12: warning [IST0173] subset 'v3' selects no version of reviews (labels version=v3), so traffic sent to it fails`,
+    ]);
+    expect(run.stderr).toContain('  hint: did you mean sidecar.istio.io/proxyCPU?');
+    expect(run.stderr).toContain(`${dir}: invalid (3 errors, 5 warnings)`);
+    const json = await mesh('validate', dir, '--analyze', '--json');
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { valid: boolean; diagnostics: Array<{ code?: string }> };
+    expect(report.valid).toBe(false);
+    expect(report.diagnostics.flatMap((d) => d.code ?? [])).toEqual(['IST0145', 'IST0145', 'IST0112', 'IST0107', 'IST0108', 'IST0128', 'IST0173']);
+    // The examples: nothing for the canary and the shop; Istio's bookinfo rules name subsets of versions it does not run.
+    for (const example of ['examples/canary', 'examples/shop']) {
+      const clean = await mesh('validate', example, '--analyze');
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(clean.stderr).not.toContain('[IST');
+    }
+    const bookinfo = await mesh('validate', 'test/fixtures/istio/bookinfo', '--analyze');
+    expect(bookinfo.code, bookinfo.stderr).toBe(0);
+    expect(bookinfo.stderr.match(/\[IST\d+\]/g)).toEqual(['[IST0173]', '[IST0173]', '[IST0173]', '[IST0173]']);
+  });
+
   it('reports a file saved mid-edit (`: -`, `&!{}`) as a diagnostic, not a crash', async () => {
     const dir = await tempDir();
     await cp('examples/canary', dir, { recursive: true });
