@@ -175,6 +175,7 @@ export async function run(dir: string, args: readonly string[], options: CanaryO
   if (!(to in before)) throw new UsageError(`${to} is not a destination of the route to ${host} (its destinations: ${target.labels.join(', ')}).`);
   const from = settings.from ?? Object.entries(before).filter(([s]) => s !== to).sort((a, b) => b[1] - a[1])[0]?.[0];
   if (!from || !(from in before)) throw new UsageError(`--from ${settings.from ?? '?'} is not a destination of the route to ${host} (its destinations: ${target.labels.join(', ')}).`);
+  if (from === to) throw new UsageError(`--from and --to are both ${to}: a canary moves traffic from one subset to another.`);
   const fqdn = fqdnOf(model, host);
   if (!fqdn) throw new UsageError(`${host} is not a service of the mesh.`);
   // The built-in load by default: enough that the first step's share gets twice the requests a check needs.
