@@ -72,6 +72,10 @@ describe('mesh', () => {
     const one = await mesh('canary', dir, '--interval', '2s');
     expect(one.code, one.stderr).toBe(1);
     expect(one.stderr).toContain(`no mesh runs in ${dir}`);
+    // A flag overrides the document's field: --to v1 makes it a canary from v1 to v1.
+    const same = await mesh('canary', dir, '--to', 'v1');
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('--from and --to are both v1');
     // Two: mesh canary DIR needs the name; a name that is no document is a HOST, which needs --to.
     await writeFile(join(dir, 'other.yaml'), text.replace('name: reviews-v2', 'name: reviews-back').replace('from: v1\n  to: v2', 'from: v2\n  to: v1'));
     const two = await mesh('canary', dir);
