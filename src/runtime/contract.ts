@@ -6,7 +6,7 @@
 // them) and the registry, which only the composition root (cli/main.ts) calls.
 import { relative, resolve } from 'node:path';
 import type { MeshModel } from '../config/model.ts';
-import type { VersionLoop } from './inner-loop.ts';
+import type { WatchAction } from '../config/schema/mesh.ts';
 
 /** What every runtime records of a run in DIR/.mesh/ (its own state adds what it needs; `runtime` is the tag). */
 export interface RunStateBase {
@@ -38,6 +38,22 @@ export interface UpOptions {
    * is stopped when it returns, or on Ctrl-C. Without it, the runtime shows its logs or exits.
    */
   watch?: () => Promise<void>;
+}
+
+/** One version's last inner loop under `mesh up --watch` (runtime/inner-loop.ts records it). */
+export interface VersionLoop {
+  action: WatchAction;
+  /** restarting (or syncing, rebuilding) now; serving the new code; failed (the old one serves). */
+  state: 'restarting' | 'serving' | 'failed';
+  /** When the first change of the burst was seen (ms since the epoch). */
+  savedAt: number;
+  files: string[];
+  /** From the save until the new code answered its healthcheck. */
+  healthyMs?: number;
+  /** From the save until the new code took the requests. */
+  servingMs?: number;
+  /** What failed (the end of the build's or the app's output). */
+  problem?: string;
 }
 
 /** One thing that runs for the mesh: a container or a process. */

@@ -4,27 +4,11 @@
 // change does (restart a process, restart, sync or rebuild a container) is the runtime's `act`.
 import { resolve } from 'node:path';
 import { loadMesh } from '../config/index.ts';
-import type { WatchAction } from '../config/schema/mesh.ts';
 import { watchMeshDir } from '../control/watcher.ts';
+import type { VersionLoop } from './contract.ts';
 import { watchCode, type CodeChange, type CodeWatch } from './code-watch.ts';
 import { readJson, writeJson } from './json-file.ts';
 import { watchRules, type WatchRule } from './watch-rules.ts';
-
-/** One version's last inner loop. */
-export interface VersionLoop {
-  action: WatchAction;
-  /** restarting (or syncing, rebuilding) now; serving the new code; failed (the old one serves). */
-  state: 'restarting' | 'serving' | 'failed';
-  /** When the first change of the burst was seen (ms since the epoch). */
-  savedAt: number;
-  files: string[];
-  /** From the save until the new code answered its healthcheck. */
-  healthyMs?: number;
-  /** From the save until the new code took the requests. */
-  servingMs?: number;
-  /** What failed (the end of the build's or the app's output). */
-  problem?: string;
-}
 
 export interface WatchFile {
   /** Versions by proxy id (`SERVICE-VERSION`). */

@@ -8,7 +8,7 @@ import type { ProxyStatus } from '../xds/types.ts';
 import type { CanaryState } from '../canary/run.ts';
 import type { MeshView, RouteInfo } from './mesh-view.ts';
 import { rowCount, selectedRoute } from './view.ts';
-import type { VersionLoop } from '../runtime/inner-loop.ts';
+import type { VersionLoop } from '../runtime/contract.ts';
 
 export const PANES = ['services', 'routes', 'traffic', 'events', 'logs'] as const;
 export type Pane = (typeof PANES)[number];

@@ -1,8 +1,8 @@
 // The Compose runtime as a Runtime: the mesh as a Compose stack on a Docker engine (the default
 // when one answers); its run is DIR/.mesh/docker.json, the stack DIR/.mesh/compose.yaml.
 import { resolve } from 'node:path';
-import type { Runtime } from '../contract.ts';
-import { readWatchFile, type VersionLoop } from '../inner-loop.ts';
+import type { Runtime, VersionLoop } from '../contract.ts';
+import { readWatchFile } from '../inner-loop.ts';
 import { dockerAnswers } from './docker.ts';
 import { doctor } from './doctor.ts';
 import { superviseCompose } from './heal.ts';
