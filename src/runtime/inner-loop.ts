@@ -28,7 +28,8 @@ export interface InnerLoopOptions {
   meshDir: string;
   /** Where the loops are recorded. */
   file: string;
-  act(change: CodeChange): Promise<Acted>;
+  /** `signal` aborts when the run stops: what the runtime started for the change must not stay behind. */
+  act(change: CodeChange, signal: AbortSignal): Promise<Acted>;
   say(line: string): void;
   poll?: boolean;
   /** A sentence per action the runtime does as another (the process runtime syncs by restarting). */
@@ -61,6 +62,7 @@ export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWat
     return writes;
   };
   await writeJson(options.file, record);
+  const stopping = new AbortController();
 
   async function run(change: CodeChange): Promise<void> {
     const { rule, files, savedAt } = change;
@@ -68,7 +70,7 @@ export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWat
     say(`${rule.proxy}: ${files.length === 1 ? files[0] : `${files.length} files`} changed; ${rule.action}`);
     await save(rule.proxy, { ...base, state: 'restarting' });
     try {
-      const done = await options.act(change);
+      const done = await options.act(change, stopping.signal);
       await save(rule.proxy, { ...base, state: 'serving', ...done });
       say(`${rule.proxy} serves the new code ${ms(done.servingMs)} after the save${done.healthyMs === undefined ? '' : ` (healthy after ${ms(done.healthyMs)})`}`);
     } catch (error) {
@@ -111,6 +113,7 @@ export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWat
   return {
     async close() {
       closed = true;
+      stopping.abort();
       clearTimeout(timer);
       await files.close();
       await work;

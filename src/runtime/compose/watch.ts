@@ -25,14 +25,14 @@ export async function watchCompose(engine: Engine, meshDir: string, state: Compo
     meshDir,
     file: composeWatchFile(state.dir),
     say,
-    async act({ rule, files, savedAt }) {
+    async act({ rule, files, savedAt }, signal) {
       const { model } = await loadMesh(meshDir);
       const version: VersionModel | undefined = model?.services.flatMap((s) => s.versions).find((v) => v.proxy === rule.proxy);
       if (!version) throw new Error(`${rule.proxy} is not in the mesh as it is now (mesh up creates what the Mesh adds)`);
       const { steps, note } = watchSteps(rule, version, files.filter((f) => existsSync(f)));
       if (note) say(note);
       for (const step of steps) {
-        const run = await runCompose(cli, target, step);
+        const run = await runCompose(cli, target, step, signal);
         if (run.exitCode !== 0) throw new Error(`docker compose ${step.join(' ')} failed: ${composeFailure(String(run.all ?? ''))}`);
       }
       const apps = appServices(version);
@@ -44,7 +44,7 @@ export async function watchCompose(engine: Engine, meshDir: string, state: Compo
       await waitUntil(`${apps.join(', ')} after ${rule.action}`, async () => {
         const containers = (await engine.stackContainers(state.project)).filter((c) => apps.includes(c.service));
         return containers.length === apps.length && containers.every((c) => c.state === 'running' && (!c.health || c.health === 'healthy'));
-      }, { timeoutMs: 120_000, intervalMs: 100 });
+      }, { timeoutMs: 120_000, intervalMs: 100, signal });
       const servingMs = Date.now() - savedAt;
       return { healthyMs: servingMs, servingMs };
     },

@@ -55,6 +55,8 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
   let timer: NodeJS.Timeout | undefined;
   let work: Promise<void> = Promise.resolve();
   let closed = false;
+  const stopping = new AbortController();
+  const { signal } = stopping;
 
   async function sync(): Promise<void> {
     if (closed) return;
@@ -91,10 +93,10 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
       for (const { spec, started } of [...proxies, ...apps]) supervisor.add(started, spec);
       await writeSpecs(dir, supervisor.specs());
       say(`Starting ${adding.map((s) => s.name).join(', ')} (added to the mesh)`);
-      await Promise.all(apps.map(({ spec, started }) => appReady(spec, started, timeoutMs)));
+      await Promise.all(apps.map(({ spec, started }) => appReady(spec, started, timeoutMs, signal)));
       let behind: string[] = [];
       await waitUntil('the new proxies', async () => (behind = await unsynced(options.state.api, newProxies)).length === 0, {
-        timeoutMs, still: () => `not SYNCED: ${behind.join(', ')}`,
+        timeoutMs, signal, still: () => `not SYNCED: ${behind.join(', ')}`,
       });
       say(`${adding.map((s) => s.name).join(', ')} started`);
     }
@@ -106,14 +108,14 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
         const proxies = await fetchProxies(options.state.api);
         const others = plan.proxyIds.filter((id) => proxies.some((p) => p.id === id));
         return (await unsynced(options.state.api, others)).length === 0;
-      }, { timeoutMs });
+      }, { timeoutMs, signal });
       // Then the requests its sidecar is serving finish (bounded).
       const admins = removing.flatMap((r) => {
         const port = r.role === 'app' ? ports[portKey.admin(r.name)] : undefined;
         return port === undefined ? [] : [port];
       });
       const until = Date.now() + 5000;
-      while (Date.now() < until && (await Promise.all(admins.map(requestsActive))).some((n) => n > 0)) await sleep(20);
+      while (!signal.aborted && Date.now() < until && (await Promise.all(admins.map(requestsActive))).some((n) => n > 0)) await sleep(20);
       const records = removing.map((r) => supervisor.remove(r.name)!);
       await writeSpecs(dir, supervisor.specs());
       await stopAll(records);
@@ -127,7 +129,9 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
       clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;
-        work = work.then(sync).catch((error: Error) => say(`Following the mesh's services failed: ${error.message}`));
+        work = work.then(sync).catch((error: Error) => {
+          if (!signal.aborted) say(`Following the mesh's services failed: ${error.message}`);
+        });
       }, options.debounceMs ?? 200);
     },
     onError: (error) => say(`Watching ${dir} for added or removed versions failed: ${error.message}`),
@@ -139,6 +143,7 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     },
     async close() {
       closed = true;
+      stopping.abort();
       clearTimeout(timer);
       await watcher.close();
       await work;

@@ -33,6 +33,8 @@ export interface RestartOptions {
   timeoutMs?: number;
   /** How long the old process may keep finishing requests after it takes no new ones. */
   drainMs?: number;
+  /** Aborted when the run stops (mesh down): the new process is stopped, or the old one at once. */
+  signal?: AbortSignal;
 }
 
 /** The healthcheck of `health` moved from one port to another (a check on another port stays). */
@@ -82,30 +84,38 @@ export async function restartApp(name: string, options: RestartOptions): Promise
   const [port] = await freePorts(1, new Set(Object.values(map.ports)));
   const next: AppSpec = { ...spec, env: { ...spec.env, PORT: String(port) }, health: moved(spec.health, oldPort, port!) };
 
+  const { signal } = options;
   const started = start(next);
   try {
-    await appReady(next, started, timeoutMs);
+    await appReady(next, started, timeoutMs, signal);
   } catch (error) {
     await stopAll([started.record]);
     throw error;
   }
   const healthyMs = Date.now() - since;
-  // The port map is the control plane's addressing: it compiles the mesh again with the new port.
-  await editPortMap(dir, async (now) => ({ map: { ...now, ports: { ...now.ports, [spec.portKey]: port! } }, result: undefined }));
-  supervisor.replace(started, next);
-  await writeSpecs(dir, supervisor.specs());
-  await waitUntil(`the sidecar of ${name} sending to its new process`, () => inboundAt(adminPort, port!, oldPort), { timeoutMs, exited: started.exited, intervalMs: 20 });
-  const servingMs = Date.now() - since;
-  const drainUntil = Date.now() + (options.drainMs ?? 5000);
-  for (;;) {
-    const open = await connectionsTo(oldPort);
-    if (open === 0 || Date.now() > drainUntil) break;
-    if (open === undefined) {
-      await sleep(Math.min(1000, drainUntil - Date.now())); // no /proc: a second for what is in flight
-      break;
+  let servingMs: number;
+  try {
+    // The port map is the control plane's addressing: it compiles the mesh again with the new port.
+    await editPortMap(dir, async (now) => ({ map: { ...now, ports: { ...now.ports, [spec.portKey]: port! } }, result: undefined }));
+    supervisor.replace(started, next);
+    await writeSpecs(dir, supervisor.specs());
+    await waitUntil(`the sidecar of ${name} sending to its new process`, () => inboundAt(adminPort, port!, oldPort), {
+      timeoutMs, exited: started.exited, intervalMs: 20, ...(signal ? { signal } : {}),
+    });
+    servingMs = Date.now() - since;
+    const drainUntil = Date.now() + (options.drainMs ?? 5000);
+    while (!signal?.aborted) {
+      const open = await connectionsTo(oldPort);
+      if (open === 0 || Date.now() > drainUntil) break;
+      if (open === undefined) {
+        await sleep(Math.min(1000, drainUntil - Date.now())); // no /proc: a second for what is in flight
+        break;
+      }
+      await sleep(20);
     }
-    await sleep(20);
+  } finally {
+    // The supervisor watches the new process from here on: the old one is stopped whatever happens.
+    await stopAll([old]);
   }
-  await stopAll([old]);
   return { healthyMs, servingMs, doneMs: Date.now() - since };
 }

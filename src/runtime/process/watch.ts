@@ -28,8 +28,8 @@ export function watchProcesses(meshDir: string, dir: string, supervisor: Supervi
     say,
     poll,
     explain,
-    act: async (change) => {
-      const { healthyMs, servingMs } = await restartApp(change.rule.proxy, { dir, supervisor, since: change.savedAt });
+    act: async (change, signal) => {
+      const { healthyMs, servingMs } = await restartApp(change.rule.proxy, { dir, supervisor, since: change.savedAt, signal });
       return { healthyMs, servingMs };
     },
   });
