@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { WatchFile } from '../../../src/runtime/inner-loop.ts';
 import { readJson } from '../../../src/runtime/json-file.ts';
 import { readState, statePaths } from '../../../src/runtime/process/state.ts';
-import { failed, mesh, sleep, startLoad, upExample } from './harness.ts';
+import { failed, mesh, processesIn, sleep, startLoad, upExample } from './harness.ts';
 
 const V2_SOURCE = '../app-v2/server.mjs';
 
@@ -103,5 +103,18 @@ describe('mesh up --watch on the process runtime', () => {
     const back = Date.now() + 10_000;
     while ((await loops())?.versions['reviews-v2']?.state !== 'serving' && Date.now() < back) await sleep(100);
     expect((await loops())?.versions['reviews-v2']?.state).toBe('serving');
+  }, 30_000);
+
+  it('mesh down while a restart waits for the new process leaves nothing running', async () => {
+    const file = join(canary.dir, V2_SOURCE);
+    // The new process takes 5 s to listen: mesh down comes in the middle of the restart.
+    await writeFile(file, (await readFile(file, 'utf8')).replace('server.listen(', 'await new Promise((r) => setTimeout(r, 5000));\nserver.listen('));
+    const until = Date.now() + 5000;
+    while ((await loops())?.versions['reviews-v2']?.state !== 'restarting' && Date.now() < until) await sleep(50);
+    expect((await loops())?.versions['reviews-v2']?.state).toBe('restarting');
+    await sleep(300);
+    const down = await mesh('down', canary.dir);
+    expect(down.code, down.stdout + down.stderr).toBe(0);
+    expect(await processesIn(canary.dir)).toEqual([]);
   }, 30_000);
 });
