@@ -66,5 +66,9 @@ describe('mesh up -d --watch on Compose', () => {
     expect(after['reviews-v2']!.split(' ')[0]).toBe(before['reviews-v2']!.split(' ')[0]); // in place, not recreated
     const status = await mesh('status', example!.dir);
     expect(status.stdout).toMatch(/reviews-v2: restart after a change of .*server\.mjs: serving the new code/);
+    // The healer beside the watcher took the restart for what it was, not for a crash.
+    const log = await readFile(join(example!.dir, '.mesh', 'mesh-supervisor.log'), 'utf8');
+    expect(log).toMatch(/reviews-v2 serves the new code/);
+    expect(log).not.toMatch(/reviews-v2 stopped/);
   }, 90_000);
 });

@@ -18,6 +18,8 @@ import { watchCompose } from './watch.ts';
 export interface HealOptions {
   say(line: string): void;
   signal: AbortSignal;
+  /** Services stopped on purpose right now (mesh up --watch restarting or recreating them): not a crash. */
+  onPurpose?: ReadonlySet<string>;
   policy?: typeof RESTART;
 }
 
@@ -58,7 +60,7 @@ export async function healStack(engine: Engine, project: string, roles: Roles, o
 
   const heal = async (id: string, service: string) => {
     const role = roleOf.get(service);
-    if (!role || role === 'init' || busy.has(service) || signal.aborted) return;
+    if (!role || role === 'init' || busy.has(service) || signal.aborted || options.onPurpose?.has(service)) return;
     busy.add(service);
     try {
       const status = await engine.containerStatus(id);
@@ -105,8 +107,9 @@ export async function superviseCompose(engine: Engine, meshDir: string): Promise
   for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => controller.abort());
   await writeComposeState(dir, { ...state, supervisor: identity(process.pid) });
   say(`healing the Compose stack ${state.project} of ${dir}`);
-  const code = state.watch ? await watchCompose(engine, meshDir, state, say) : undefined;
-  await healStack(engine, state.project, state.services, { say, signal: controller.signal });
+  const restarting = new Set<string>();
+  const code = state.watch ? await watchCompose(engine, meshDir, state, say, restarting) : undefined;
+  await healStack(engine, state.project, state.services, { say, signal: controller.signal, onPurpose: restarting });
   await code?.close();
   say('stopped');
   return 0;

@@ -287,8 +287,9 @@ async function startAndRun(
     return 0;
   }
   const healing = new AbortController();
-  void healStack(engine, stack.project, stack.services, { say, signal: healing.signal });
-  const code = options.watchCode && recorded ? await watchCompose(engine, meshDir, recorded, say) : undefined;
+  const restarting = new Set<string>();
+  void healStack(engine, stack.project, stack.services, { say, signal: healing.signal, onPurpose: restarting });
+  const code = options.watchCode && recorded ? await watchCompose(engine, meshDir, recorded, say, restarting) : undefined;
   if (options.watch) {
     const stopped = new Promise((done) => (signal.aborted ? done(undefined) : signal.addEventListener('abort', done, { once: true })));
     await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);

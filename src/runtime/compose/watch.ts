@@ -18,7 +18,8 @@ import { appServices, watchSteps } from './watch-steps.ts';
 /** Where the inner loops are recorded (removed with docker.json by removeComposeState). */
 export const composeWatchFile = (dir: string) => join(meshStateDir(dir), 'watch.json');
 
-export async function watchCompose(engine: Engine, meshDir: string, state: ComposeRunState, say: (line: string) => void) {
+/** `restarting`: the app services under way, which the healer must leave alone (shared with healStack). */
+export async function watchCompose(engine: Engine, meshDir: string, state: ComposeRunState, say: (line: string) => void, restarting: Set<string>) {
   const cli = await findCompose({ ...process.env, LOCALMESH_COMPOSE: state.compose });
   const target = composeTarget(state.project, state.dir, (state.files ?? []).slice(1));
   return startInnerLoop({
@@ -31,20 +32,26 @@ export async function watchCompose(engine: Engine, meshDir: string, state: Compo
       if (!version) throw new Error(`${rule.proxy} is not in the mesh as it is now (mesh up creates what the Mesh adds)`);
       const { steps, note } = watchSteps(rule, version, files.filter((f) => existsSync(f)));
       if (note) say(note);
-      for (const step of steps) {
-        const run = await runCompose(cli, target, step, signal);
-        if (run.exitCode !== 0) throw new Error(`docker compose ${step.join(' ')} failed: ${composeFailure(String(run.all ?? ''))}`);
-      }
       const apps = appServices(version);
-      if (rule.action === 'rebuild' && version.spec.build !== undefined) {
-        const build = longBuild(version.spec.build);
-        const hashes = Object.fromEntries(await Promise.all(apps.map(async (app) => [app, await buildHash(state.dir, build)] as const)));
-        await recordBuilds(state.dir, { ...(await recordedBuilds(state.dir)), ...hashes });
+      for (const app of apps) restarting.add(app);
+      try {
+        for (const step of steps) {
+          const run = await runCompose(cli, target, step, signal);
+          if (run.exitCode !== 0) throw new Error(`docker compose ${step.join(' ')} failed: ${composeFailure(String(run.all ?? ''))}`);
+        }
+        if (rule.action === 'rebuild' && version.spec.build !== undefined) {
+          const build = longBuild(version.spec.build);
+          const hashes = Object.fromEntries(await Promise.all(apps.map(async (app) => [app, await buildHash(state.dir, build)] as const)));
+          await recordBuilds(state.dir, { ...(await recordedBuilds(state.dir)), ...hashes });
+        }
+        await waitUntil(`${apps.join(', ')} after ${rule.action}`, async () => {
+          const containers = (await engine.stackContainers(state.project)).filter((c) => apps.includes(c.service));
+          return containers.length === apps.length && containers.every((c) => c.state === 'running' && (!c.health || c.health === 'healthy'));
+        }, { timeoutMs: 120_000, intervalMs: 100, signal });
+      } finally {
+        // Running again (or failed): a stop from now on is a crash for the healer.
+        for (const app of apps) restarting.delete(app);
       }
-      await waitUntil(`${apps.join(', ')} after ${rule.action}`, async () => {
-        const containers = (await engine.stackContainers(state.project)).filter((c) => apps.includes(c.service));
-        return containers.length === apps.length && containers.every((c) => c.state === 'running' && (!c.health || c.health === 'healthy'));
-      }, { timeoutMs: 120_000, intervalMs: 100, signal });
       const servingMs = Date.now() - savedAt;
       return { healthyMs: servingMs, servingMs };
     },
