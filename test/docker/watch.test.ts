@@ -71,4 +71,32 @@ describe('mesh up -d --watch on Compose', () => {
     expect(log).toMatch(/reviews-v2 serves the new code/);
     expect(log).not.toMatch(/reviews-v2 stopped/);
   }, 90_000);
+
+  it('v3 added to the Mesh and mesh up -d again: v3 and its sidecar start, nothing else is recreated, no request fails; removed, they go', async () => {
+    const ids = async () => Object.fromEntries((await engine.stackContainers(example!.project)).filter((c) => c.state === 'running').map((c) => [c.service, c.id]));
+    const file = join(example!.dir, 'mesh.yaml');
+    const text = await readFile(file, 'utf8');
+    const before = await ids();
+    const load = startLoad(example!.gatewayPort, 4);
+    await sleep(1000);
+    const v3 = '        v3:\n          command: [node, ../app/server.mjs]\n          env: { SERVICE: reviews, VERSION: v3 }\n          healthcheck: { path: /healthz }\n';
+    // The control plane pushes the new mesh as soon as the file is saved, before mesh up creates v3.
+    await writeFile(file, text.replace('        v2:\n', `${v3}        v2:\n`));
+    await sleep(1500);
+    const up = await mesh('up', '--runtime', 'docker', '-d', example!.dir);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const added = await ids();
+    await writeFile(file, text);
+    await sleep(1500);
+    const again = await mesh('up', '--runtime', 'docker', '-d', example!.dir);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    await sleep(1000);
+    const responses = await load.stop();
+    const bad = failed(responses);
+    console.log(`compose add/remove v3: ${responses.length} requests through the gateway, ${bad.length} failed`);
+    expect(bad.map((r) => `${r.status} ${r.error ?? r.body.slice(0, 80)}`)).toEqual([]);
+    expect(Object.keys(added).filter((s) => !(s in before)).sort()).toEqual(['reviews-v3', 'reviews-v3-pod', 'reviews-v3-proxy']);
+    for (const service of Object.keys(before)) expect(added[service], service).toBe(before[service]);
+    expect(await ids()).toEqual(before);
+  }, 240_000);
 });
