@@ -86,3 +86,28 @@ describe('mesh export kubernetes: the round trip', () => {
     }, 60_000);
   }
 });
+
+describe('mesh export: the command', () => {
+  it('exits 2 with a sentence when the target or --out is missing or wrong', async () => {
+    const none = await mesh('export', '--out', 'x');
+    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining('mesh export needs what to export to first: kubernetes.')]);
+    const wrong = await mesh('export', 'helm', 'examples/canary', '--out', 'x');
+    expect([wrong.code, wrong.stderr]).toEqual([2, expect.stringContaining("mesh export knows kubernetes, not 'helm'.")]);
+    const out = await mesh('export', 'kubernetes', 'examples/canary');
+    expect([out.code, out.stderr]).toEqual([2, expect.stringContaining('mesh export needs --out OUT')]);
+  });
+
+  it('replaces an earlier export but never a folder that holds something else', async () => {
+    const out = await temp('again');
+    await writeFile(join(out, 'notes.txt'), 'mine');
+    const refused = await mesh('export', 'kubernetes', 'examples/canary', '--out', out);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining(`${out} is not empty and holds no earlier export (namespaces.yaml)`)]);
+    expect(await readFile(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+    const fresh = join(out, 'k8s');
+    expect((await mesh('export', 'kubernetes', 'examples/shop', '--out', fresh)).code).toBe(0);
+    const again = await mesh('export', 'kubernetes', 'examples/canary', '--out', fresh);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`Wrote 4 files to ${fresh}/`);
+    expect((await readdir(fresh, { recursive: true })).sort()).toEqual(['gateway.yaml', 'namespaces.yaml', 'reviews.yaml', 'workloads', 'workloads/reviews.default.yaml']);
+  });
+});
