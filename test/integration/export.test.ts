@@ -8,12 +8,11 @@
 //   mesh it came from (`mesh generate` of both, byte for byte). What does not round-trip does
 //   not reach Envoy: the mesh's name and settings (published gateway ports, images, Compose
 //   files), an image to build (a placeholder tag) and a command-only app's files.
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProgram } from '../helpers/run.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runProgram, type Run } from '../helpers/run.ts';
 import { mesh } from './process/harness.ts';
 
 const temps: string[] = [];
@@ -35,12 +34,17 @@ async function bookinfoMesh(): Promise<string> {
   return dir;
 }
 
+let tools: Promise<Run> | undefined;
+/** scripts/export-check DIR with the validators as built: a test fails (never skips) when they are missing. */
+async function exportCheck(dir: string): Promise<Run> {
+  const ready = await (tools ??= runProgram('scripts/export-tools/install', ['--check']));
+  expect(ready.code, `${ready.stderr}the validators are not built: run scripts/export-tools/install (scripts/test does)`).toBe(0);
+  return runProgram('scripts/export-check', ['--no-build', dir], { timeout: 120_000 });
+}
+
 const DIRS = ['examples/canary', 'examples/shop', 'test/fixtures/istio/bookinfo'];
 
 describe('mesh export kubernetes, checked by kubeconform and istioctl analyze', () => {
-  beforeAll(() => {
-    expect(existsSync('.cache/export-tools.json'), 'the validators are not built: run scripts/export-tools/install (scripts/test does)').toBe(true);
-  });
 
   // Resources in each export: canary's Namespace, ServiceAccount, Service, 2 Deployments and its 3 Istio
   // resources; Istio's bookinfo: its Namespace, bookinfo.yaml's 14 (copied) and 7 Istio resources;
@@ -50,7 +54,7 @@ describe('mesh export kubernetes, checked by kubeconform and istioctl analyze', 
   for (const dir of [...DIRS, 'bookinfo as a Mesh']) {
     it(`${dir}: all ${RESOURCES[dir]} resources valid, no Istio error or warning`, async () => {
       const meshDir = dir === 'bookinfo as a Mesh' ? await bookinfoMesh() : dir;
-      const result = await runProgram('scripts/export-check', ['--no-build', meshDir], { timeout: 120_000 });
+      const result = await exportCheck(meshDir);
       const output = `${result.stdout}\n${result.stderr}`;
       expect(result.code, output).toBe(0);
       expect(output).toMatch(new RegExp(`Summary: ${RESOURCES[dir]} resources found in \\d+ files - Valid: ${RESOURCES[dir]}, Invalid: 0, Errors: 0, Skipped: 0`));
@@ -71,7 +75,7 @@ describe('mesh export kubernetes, checked by kubeconform and istioctl analyze', 
   it('fails on a field Kubernetes does not know (kubeconform)', async () => {
     // localmesh reads a ConfigMap and reports it (it changes no traffic), copies it as written; Kubernetes refuses the misspelt field.
     const dir = await canaryWith((files) => files.set('settings.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndat: { MODE: prod }\n'));
-    const result = await runProgram('scripts/export-check', ['--no-build', dir], { timeout: 120_000 });
+    const result = await exportCheck(dir);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toMatch(/ConfigMap settings is invalid.*additional properties 'dat' not allowed/);
   }, 120_000);
@@ -81,7 +85,7 @@ describe('mesh export kubernetes, checked by kubeconform and istioctl analyze', 
       files.set('gateway.yaml', files.get('gateway.yaml')!.replace('- "*"', '- "shop.example.com"'));
       files.set('reviews.yaml', files.get('reviews.yaml')!.replace('- "*"', '- "books.example.com"'));
     });
-    const result = await runProgram('scripts/export-check', ['--no-build', dir], { timeout: 120_000 });
+    const result = await exportCheck(dir);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toMatch(/Warning \[IST0132\] \(VirtualService default\/reviews .*reviews\.yaml:9\) one or more host \[books\.example\.com\]/);
   }, 120_000);
