@@ -209,12 +209,16 @@ export function exportKubernetes(input: ExportInput): ExportResult {
     return Object.keys(mesh.spec.services).map((name) => fqdn(name, meshNamespace(mesh)));
   }));
 
-  out.set(NAMESPACES_FILE, namespaces(model).map((name) =>
-    yamlText(toYaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } }))).join('---\n'));
+  const header = (what: string) => wrap(`Written by mesh export kubernetes: ${what}; edit the mesh and export again.`);
+  const namespaceDocs = namespaces(model).map((name) => toYaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } }));
+  namespaceDocs[0]!.commentBefore = header(`the namespaces of the mesh in ${input.dir}`);
+  out.set(NAMESPACES_FILE, namespaceDocs.map(yamlText).join('---\n'));
 
   for (const service of model.services) {
     if (!fromMesh.has(service.fqdn)) continue;
-    const docs = [serviceAccount(service), kubeService(service)];
+    const account = serviceAccount(service);
+    account.commentBefore = header(`service ${service.name} of the Mesh document in ${service.source.file}`);
+    const docs = [account, kubeService(service)];
     for (const version of service.versions) {
       const { doc, note } = deployment(service, version, nodeImage);
       docs.push(doc);

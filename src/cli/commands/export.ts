@@ -13,20 +13,24 @@ export const help = `Usage: mesh export kubernetes [DIR] --out OUT
 
 Writes what a Kubernetes cluster with Istio needs to run the mesh in DIR (default: the current
 directory), one file per service:
-  OUT/${NAMESPACES_FILE}                     a Namespace per mesh namespace, labelled istio-injection: enabled
-  OUT/${WORKLOADS_DIR}/NAME.NAMESPACE.yaml     for each service of the Mesh document: a ServiceAccount, a Service
-                                     (ports named http-, http2-, grpc-, tcp- for Istio's protocol selection,
-                                     selector app) and a Deployment per version (labels app and version,
-                                     image, command as args, env, replicas, containerPort, readinessProbe
-                                     from the healthcheck)
-  OUT/...                            every other file of DIR (Istio's kinds, Kubernetes kinds you wrote),
-                                     copied byte for byte at its path; a Mesh document is left out of its file
-A version without an image (command: only) runs on the Node.js image, without its files:
-the export warns and says so in a comment; bake the folder into an image. An earlier export in OUT is replaced.
+
+  OUT/${NAMESPACES_FILE}
+      a Namespace per namespace of the mesh, labelled istio-injection: enabled
+  OUT/${WORKLOADS_DIR}/NAME.NAMESPACE.yaml
+      for each service of the Mesh document: a ServiceAccount, a Service (selector app; ports
+      named http-, http2-, grpc-, tcp- for Istio's protocol selection) and a Deployment per
+      version (labels app and version, image, command as args, env, replicas, containerPort,
+      the healthcheck as readinessProbe)
+  OUT/...
+      every other file of DIR (Istio's kinds, Kubernetes kinds you wrote) at its path, byte for
+      byte; a Mesh document is cut out of a file that holds others
+
+A version without an image (command: only) gets the Node.js image, which lacks its files: the
+export warns, and a comment in the manifest says to bake the folder into an image.
 Apply with: kubectl apply -f OUT/${NAMESPACES_FILE} && kubectl apply -R -f OUT
 
 Options:
-  --out OUT   directory to write into (required: a new or empty directory, or an earlier export, which is replaced)
+  --out OUT   directory to write into: a new or empty one, or an earlier export (replaced)
   --dir DIR   the mesh directory, as DIR (one or the other)
   -h, --help  show this help`;
 
