@@ -18,17 +18,29 @@ if (!out || !swaggerFile) {
 
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 
+/** Keywords whose subschemas constrain the object beside them rather than describe it: never closed. */
+const OVERLAYS = new Set(['oneOf', 'anyOf', 'allOf', 'not']);
+/** Keywords that hold a schema, or a list of schemas. */
+const SCHEMA = new Set(['items', 'additionalProperties', 'not', 'oneOf', 'anyOf', 'allOf']);
+/** Keywords that hold schemas by name. */
+const SCHEMAS = new Set(['properties', 'patternProperties', 'definitions']);
+
 /** The schema made strict and lenient about null, as kubeconform's -strict schemas are. */
-function fix(schema) {
-  if (Array.isArray(schema)) return schema.map(fix);
+function fix(schema, overlay = false) {
+  if (Array.isArray(schema)) return schema.map((s) => fix(s, overlay));
   if (schema === null || typeof schema !== 'object') return schema;
-  const s = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'enum' || k === 'example' || k === 'default' ? v : fix(v)]));
+  const s = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (SCHEMA.has(k)) s[k] = fix(v, OVERLAYS.has(k));
+    else if (SCHEMAS.has(k)) s[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, fix(sub)]));
+    else s[k] = v;
+  }
   if (s.format === 'int-or-string' || s['x-kubernetes-int-or-string'] === true) {
     delete s.type;
     delete s.format;
     s.oneOf = [{ type: ['string', 'null'] }, { type: ['integer', 'null'] }];
   }
-  if (s.properties && s.additionalProperties === undefined && s['x-kubernetes-preserve-unknown-fields'] !== true) s.additionalProperties = false;
+  if (!overlay && s.properties && s.additionalProperties === undefined && s['x-kubernetes-preserve-unknown-fields'] !== true) s.additionalProperties = false;
   if (typeof s.type === 'string') s.type = [s.type, 'null'];
   return s;
 }
