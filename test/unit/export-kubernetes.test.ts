@@ -70,6 +70,11 @@ describe('mesh export kubernetes (generator)', () => {
     expect([...result.files.keys()]).toEqual(['namespaces.yaml', 'routes/web.yaml', 'workloads/web.shop.yaml']);
   });
 
+  it('says in each generated file where it comes from', () => {
+    expect(result.files.get('namespaces.yaml')).toMatch(/^# Written by mesh export kubernetes: the namespaces of the mesh in m; edit the mesh and export\n# again\.\n/);
+    expect(result.files.get('workloads/web.shop.yaml')).toMatch(/^# Written by mesh export kubernetes: service web of the Mesh document in m\/mesh\.yaml; edit the\n# mesh and export again\.\n/);
+  });
+
   it('copies the Istio files byte for byte', () => {
     expect(result.files.get('routes/web.yaml')).toBe(ROUTES.text);
   });
