@@ -42,18 +42,69 @@ async function exportCheck(dir: string): Promise<Run> {
   return runProgram('scripts/export-check', ['--no-build', dir], { timeout: 120_000 });
 }
 
+/** A mesh in a namespace of its own, with HTTP/2, gRPC and TCP ports and a split: their protocols must survive the port names. */
+async function protocolsMesh(): Promise<string> {
+  const dir = join(await temp('protocols'), 'protocols');
+  await mkdir(dir);
+  await writeFile(join(dir, 'mesh.yaml'), `apiVersion: localmesh.dev/v1alpha1
+kind: Mesh
+metadata: { name: protocols, namespace: shop }
+spec:
+  services:
+    api:
+      labels: { team: a }
+      ports: [{ port: 8080 }, { port: 8081, protocol: http2, name: h2 }, { port: 9090, protocol: grpc, name: grpc-api }, { port: 5432, protocol: tcp }]
+      versions:
+        v1: { image: api:1, replicas: 2, healthcheck: { path: /ready, interval: 2s } }
+        v2: { image: api:2, env: { MODE: canary, WORKERS: 4 } }
+    web:
+      ports: [{ port: 80 }]
+      versions:
+        v1: { image: web:1 }
+`);
+  await writeFile(join(dir, 'routes.yaml'), `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: api, namespace: shop }
+spec:
+  hosts: [api]
+  http:
+    - match: [{ port: 8080 }]
+      route:
+        - { destination: { host: api, subset: v1 }, weight: 75 }
+        - { destination: { host: api, subset: v2 }, weight: 25 }
+  tcp:
+    - match: [{ port: 5432 }]
+      route: [{ destination: { host: api, subset: v1 } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: api, namespace: shop }
+spec:
+  host: api
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - { name: v2, labels: { version: v2 } }
+`);
+  return dir;
+}
+
 const DIRS = ['examples/canary', 'examples/shop', 'test/fixtures/istio/bookinfo'];
+/** Meshes made in a temporary folder for the test, by name. */
+const MADE: Record<string, () => Promise<string>> = { 'bookinfo as a Mesh': bookinfoMesh, 'HTTP/2, gRPC and TCP ports in namespace shop': protocolsMesh };
+const ALL = [...DIRS, ...Object.keys(MADE)];
+const meshDirOf = (name: string) => (MADE[name] ? MADE[name]() : Promise.resolve(name));
 
 describe('mesh export kubernetes, checked by kubeconform and istioctl analyze', () => {
 
   // Resources in each export: canary's Namespace, ServiceAccount, Service, 2 Deployments and its 3 Istio
   // resources; Istio's bookinfo: its Namespace, bookinfo.yaml's 14 (copied) and 7 Istio resources;
-  // bookinfo as a Mesh: a Namespace, 4 × (ServiceAccount, Service), 6 Deployments and 7 Istio resources.
-  const RESOURCES: Record<string, number> = { 'examples/canary': 8, 'examples/shop': 19, 'test/fixtures/istio/bookinfo': 22, 'bookinfo as a Mesh': 22 };
+  // bookinfo as a Mesh: a Namespace, 4 × (ServiceAccount, Service), 6 Deployments and 7 Istio resources;
+  // the protocols: a Namespace, 2 × (ServiceAccount, Service), 3 Deployments, 2 Istio resources.
+  const RESOURCES: Record<string, number> = { 'examples/canary': 8, 'examples/shop': 19, 'test/fixtures/istio/bookinfo': 22, 'bookinfo as a Mesh': 22, 'HTTP/2, gRPC and TCP ports in namespace shop': 10 };
 
-  for (const dir of [...DIRS, 'bookinfo as a Mesh']) {
+  for (const dir of ALL) {
     it(`${dir}: all ${RESOURCES[dir]} resources valid, no Istio error or warning`, async () => {
-      const meshDir = dir === 'bookinfo as a Mesh' ? await bookinfoMesh() : dir;
+      const meshDir = await meshDirOf(dir);
       const result = await exportCheck(meshDir);
       const output = `${result.stdout}\n${result.stderr}`;
       expect(result.code, output).toBe(0);
@@ -101,9 +152,9 @@ async function generated(dir: string): Promise<Map<string, string>> {
 }
 
 describe('mesh export kubernetes: the round trip', () => {
-  for (const dir of [...DIRS, 'bookinfo as a Mesh']) {
+  for (const dir of ALL) {
     it(`${dir}: the export, read back, compiles to the same Envoy configuration`, async () => {
-      const meshDir = dir === 'bookinfo as a Mesh' ? await bookinfoMesh() : dir;
+      const meshDir = await meshDirOf(dir);
       const out = join(await temp('out'), 'k8s');
       const exported = await mesh('export', 'kubernetes', meshDir, '--out', out);
       expect(exported.code, exported.stderr).toBe(0);
