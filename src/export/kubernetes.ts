@@ -5,16 +5,13 @@
 // the user wrote) is copied byte for byte. Output: namespaces.yaml, workloads/NAME.NAMESPACE.yaml
 // (one file per service) and the copied files at their paths in the directory.
 import { posix, relative, sep } from 'node:path';
-import { Document, isMap, type YAMLMap } from 'yaml';
+import { Document, isScalar } from 'yaml';
 import type { Diagnostic } from '../config/diagnostics.ts';
-import type { SourceFile } from '../config/load.ts';
-import { parseSources } from '../config/load.ts';
+import { parseSources, type SourceFile } from '../config/load.ts';
 import { parseDuration } from '../config/duration.ts';
 import { fqdn, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
-import type { Protocol } from '../config/schema/mesh.ts';
-import { MESH_API_VERSION } from '../config/schema/mesh.ts';
+import { MESH_API_VERSION, type Mesh, type Protocol } from '../config/schema/mesh.ts';
 import { meshNamespace } from '../config/services.ts';
-import type { Mesh } from '../config/schema/mesh.ts';
 
 export const NAMESPACES_FILE = 'namespaces.yaml';
 export const WORKLOADS_DIR = 'workloads';
@@ -121,9 +118,9 @@ function deployment(service: ServiceModel, version: VersionModel, nodeImage: str
   const container = {
     name: service.name,
     image: image.image,
-    // A Mesh command replaces the image's default arguments and keeps its entrypoint, as `args` does;
-    // one read from a Kubernetes `command` replaces the entrypoint.
-    ...(command ? (version.replacesEntrypoint ? { command } : { args: command }) : {}),
+    // A Mesh command replaces the image's default arguments and keeps its entrypoint (Compose's
+    // `command:`), as a container's `args` does.
+    ...(command ? { args: command } : {}),
     ...(env.length > 0 ? { env } : {}),
     ports: service.ports.map((p) => ({ containerPort: p.targetPort ?? p.port })),
     ...(probe ? { readinessProbe: probe } : {}),
@@ -143,8 +140,8 @@ function deployment(service: ServiceModel, version: VersionModel, nodeImage: str
   };
   const doc = toYaml(value, image.note ? `${image.note}.` : undefined);
   if (image.note) {
-    const containers = doc.getIn(['spec', 'template', 'spec', 'containers', 0], true);
-    if (isMap(containers)) ((containers as YAMLMap).get('image', true) as { comment?: string }).comment = ' replace: see the note at the top';
+    const node = doc.getIn(['spec', 'template', 'spec', 'containers', 0, 'image'], true);
+    if (isScalar(node)) node.comment = ' replace: see the note at the top';
   }
   return { doc, ...(image.note ? { note: image.note } : {}) };
 }
@@ -193,7 +190,8 @@ function withoutMesh(text: string, meshRanges: ReadonlyArray<readonly [number, n
     at = end;
   }
   out += text.slice(at);
-  return out.trim() === '' || out.split('\n').every((l) => /^\s*(#.*|---\s*(#.*)?|\.\.\.)?\s*$/.test(l)) ? undefined : out;
+  // Only comments and document markers left: no resource.
+  return out.split('\n').every((l) => /^\s*(#.*|---\s*(#.*)?|\.\.\.)?\s*$/.test(l)) ? undefined : out;
 }
 
 /** Pure: the mesh → the manifests (see the file's head), deterministic. */
