@@ -2,7 +2,8 @@
 // namespace with sidecar injection on, and for each service of the Mesh document a ServiceAccount,
 // a Service (ports named by protocol, as Istio's protocol selection reads them) and a Deployment
 // per version; every other document of the mesh directory (Istio's kinds, the Kubernetes kinds
-// the user wrote) is copied byte for byte. Output: namespaces.yaml, workloads/NAME.NAMESPACE.yaml
+// the user wrote) is copied byte for byte, and localmesh's other kinds (Canary) are left out, with
+// a warning. Output: namespaces.yaml, workloads/NAME.NAMESPACE.yaml
 // (one file per service) and the copied files at their paths in the directory.
 import { posix, relative, sep } from 'node:path';
 import { Document, isScalar } from 'yaml';
@@ -11,6 +12,7 @@ import { parseSources, type SourceFile } from '../config/load.ts';
 import { parseDuration } from '../config/duration.ts';
 import { fqdn, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
 import { MESH_API_VERSION, type Mesh, type Protocol } from '../config/schema/mesh.ts';
+import { valueAt } from '../config/position.ts';
 import { meshNamespace } from '../config/services.ts';
 
 export const NAMESPACES_FILE = 'namespaces.yaml';
@@ -178,11 +180,14 @@ function namespaces(model: MeshModel): string[] {
   return [...all].sort();
 }
 
-const isMesh = (value: unknown): value is Mesh =>
-  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Mesh' && (value as { apiVersion?: unknown }).apiVersion === MESH_API_VERSION;
+/** A document of localmesh's own kinds (Mesh, Canary): no cluster knows them. */
+const isLocalmesh = (value: unknown): value is { kind: string; metadata?: { name?: unknown } } =>
+  typeof value === 'object' && value !== null && (value as { apiVersion?: unknown }).apiVersion === MESH_API_VERSION;
 
-/** The file's text without its Mesh documents, each cut out with its `---` line; undefined when nothing else is left. */
-function withoutMesh(text: string, meshRanges: ReadonlyArray<readonly [number, number]>): string | undefined {
+const isMesh = (value: unknown): value is Mesh => isLocalmesh(value) && value.kind === 'Mesh';
+
+/** The file's text without localmesh's documents, each cut out with its `---` line; undefined when nothing else is left. */
+function withoutLocalmesh(text: string, meshRanges: ReadonlyArray<readonly [number, number]>): string | undefined {
   let out = '';
   let at = 0;
   for (const [start, end] of meshRanges) {
@@ -200,12 +205,15 @@ export function exportKubernetes(input: ExportInput): ExportResult {
   const out = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const parsed = parseSources(files);
-  const meshDocs = parsed.documents.filter((d) => isMesh(d.value));
+  const own = parsed.documents.filter((d) => isLocalmesh(d.value));
   // The services the Mesh document declares are generated; a Kubernetes Service is copied as written.
-  const fromMesh = new Set(meshDocs.flatMap((d) => {
-    const mesh = d.value as Mesh;
-    return Object.keys(mesh.spec.services).map((name) => fqdn(name, meshNamespace(mesh)));
-  }));
+  const fromMesh = new Set(own.flatMap((d) => (isMesh(d.value) ? Object.keys(d.value.spec.services).map((name) => fqdn(name, meshNamespace(d.value as Mesh))) : [])));
+  for (const d of own) {
+    if (isMesh(d.value)) continue;
+    const { kind, metadata } = d.value as { kind: string; metadata?: { name?: unknown } };
+    diagnostics.push({ ...valueAt(d, ['kind']), severity: 'warning', message: `${kind} ${String(metadata?.name)} is not exported: it is localmesh's own kind, which a cluster does not know`,
+      ...(kind === 'Canary' ? { hint: "in a cluster, Flagger's Canary (flagger.app/v1beta1) runs the same analysis" } : {}) });
+  }
 
   const header = (what: string) => wrap(`Written by mesh export kubernetes: ${what}; edit the mesh and export again.`);
   const namespaceDocs = namespaces(model).map((name) => toYaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } }));
@@ -227,8 +235,8 @@ export function exportKubernetes(input: ExportInput): ExportResult {
 
   for (const file of files) {
     const path = relative(input.dir, file.path).split(sep).join(posix.sep);
-    const ranges = meshDocs.filter((d) => d.file === file.path).map((d) => [d.doc.range[0], d.doc.range[2]] as const);
-    const text = ranges.length === 0 ? file.text : withoutMesh(file.text, ranges);
+    const ranges = own.filter((d) => d.file === file.path).map((d) => [d.doc.range[0], d.doc.range[2]] as const);
+    const text = ranges.length === 0 ? file.text : withoutLocalmesh(file.text, ranges);
     if (text === undefined) continue;
     if (out.has(path)) {
       diagnostics.push({ file: file.path, line: 0, col: 0, severity: 'error', message: `${path} would be overwritten by the generated ${path === NAMESPACES_FILE ? 'Namespaces' : 'workloads'}`, hint: `rename the file: the export writes ${NAMESPACES_FILE} and ${WORKLOADS_DIR}/NAME.NAMESPACE.yaml` });

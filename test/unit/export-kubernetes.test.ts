@@ -141,6 +141,20 @@ describe('mesh export kubernetes: files beside the Mesh', () => {
     expect(result.files.get('all.yaml')).toBe(`---\n${other}`);
   });
 
+  it("leaves localmesh's other kinds out, with a warning", () => {
+    const canary: SourceFile = {
+      path: 'm/canary.yaml',
+      text: 'apiVersion: localmesh.dev/v1alpha1\nkind: Canary\nmetadata: { name: web-v2, namespace: shop }\nspec: { host: web, from: v1, to: v2 }\n',
+    };
+    const result = exported([MESH, ROUTES, canary]);
+    expect([...result.files.keys()]).toEqual(['namespaces.yaml', 'routes/web.yaml', 'workloads/web.shop.yaml']);
+    expect(result.diagnostics.filter((d) => d.file === 'm/canary.yaml')).toEqual([{
+      file: 'm/canary.yaml', line: 2, col: 7, severity: 'warning',
+      message: "Canary web-v2 is not exported: it is localmesh's own kind, which a cluster does not know",
+      hint: "in a cluster, Flagger's Canary (flagger.app/v1beta1) runs the same analysis",
+    }]);
+  });
+
   it('copies Kubernetes Services and Deployments as written, not regenerated', () => {
     const kube: SourceFile = {
       path: 'm/app.yaml',

@@ -23,7 +23,7 @@ directory), one file per service:
       the healthcheck as readinessProbe)
   OUT/...
       every other file of DIR (Istio's kinds, Kubernetes kinds you wrote) at its path, byte for
-      byte; a Mesh document is cut out of a file that holds others
+      byte; localmesh's own documents (Mesh, Canary) are cut out of a file that holds others
 
 A version without an image (command: only) gets the Node.js image, which lacks its files: the
 export warns, and a comment in the manifest says to bake the folder into an image.
