@@ -221,7 +221,7 @@ function httpRoutes(scope: RouteScope, vs: VirtualServiceModel): EnvoyJson[] {
       const routeName = match?.name ? `${name}.${match.name}` : name;
       return {
         name: routeName,
-        match: routeMatch(match),
+        match: routeMatch(match, vs.from !== undefined),
         ...action,
         stat_prefix: match?.statPrefix ?? routeName,
       };
@@ -229,10 +229,12 @@ function httpRoutes(scope: RouteScope, vs: VirtualServiceModel): EnvoyJson[] {
   });
 }
 
-function routeMatch(m: HTTPMatchRequest | undefined): EnvoyJson {
+/** `segments`: a prefix matches whole path segments (the Gateway API's PathPrefix, as Istio applies it). */
+function routeMatch(m: HTTPMatchRequest | undefined, segments: boolean): EnvoyJson {
   const out: EnvoyJson = {};
   const uri = m?.uri;
   if (uri?.exact !== undefined) out['path'] = uri.exact;
+  else if (uri?.prefix !== undefined && segments && uri.prefix !== '/') out['path_separated_prefix'] = uri.prefix;
   else if (uri?.prefix !== undefined) out['prefix'] = uri.prefix;
   else if (uri?.regex !== undefined) out['safe_regex'] = { regex: uri.regex };
   else out['prefix'] = '/';
@@ -280,7 +282,11 @@ function routeAction(scope: RouteScope, vs: VirtualServiceModel, http: HTTPRoute
     action['weighted_clusters'] = { clusters: targets.map((t) => weightedCluster(t.cluster, t.d)) };
   }
   const authority = http.rewrite?.authority ?? authorityHeader(http.headers) ?? (targets.length === 1 ? authorityHeader(targets[0]!.d.headers) : undefined);
-  if (http.rewrite?.uri !== undefined) action['prefix_rewrite'] = http.rewrite.uri;
+  const separated = vs.from !== undefined && http.match?.length === 1 ? http.match[0]!.uri?.prefix : undefined;
+  if (http.rewrite?.uri === '/' && separated !== undefined && separated !== '/') {
+    // Istio, for Gateway API routes: removing the prefix keeps the `/` that starts the rest.
+    action['regex_rewrite'] = { pattern: { regex: `^${escapeRegex(separated)}(/?)(.*)` }, substitution: '/\\2' };
+  } else if (http.rewrite?.uri !== undefined) action['prefix_rewrite'] = http.rewrite.uri;
   if (http.rewrite?.uriRegexRewrite) {
     action['regex_rewrite'] = { pattern: { regex: http.rewrite.uriRegexRewrite.match }, substitution: http.rewrite.uriRegexRewrite.rewrite };
   }
@@ -293,6 +299,11 @@ function routeAction(scope: RouteScope, vs: VirtualServiceModel, http: HTTPRoute
   const mirrors = mirrorPolicies(scope, vs, http);
   if (mirrors.length > 0) action['request_mirror_policies'] = mirrors;
   return { route: action, ...routeHeaders };
+}
+
+/** A literal as an RE2 pattern (Go's regexp.QuoteMeta). */
+function escapeRegex(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
 /** The route a service gets without a VirtualService: all its versions, like a Kubernetes Service. */

@@ -13,6 +13,8 @@ import { DEFAULT_NAMESPACE, type MeshModel, type ServiceModel } from './model.ts
 import { valueAt } from './position.ts';
 import { collector, formatRef, type Report } from './report.ts';
 import { buildKubeServices } from './kubernetes/workloads.ts';
+import { buildVersionServices } from './kubernetes/version-services.ts';
+import { translateGatewayApi } from './gateway-api/index.ts';
 import { buildResources } from './resources.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
@@ -91,6 +93,8 @@ export function validate(documents: readonly SourceDocument[], where: string, na
   checkDestinationRules(ctx);
   checkGateways(ctx);
   checkConflicts(ctx);
+  const versionServices = buildVersionServices(parsed.resources, services, report);
+  const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
@@ -98,9 +102,10 @@ export function validate(documents: readonly SourceDocument[], where: string, na
     namespace: mesh ? meshNamespace(mesh.value) : DEFAULT_NAMESPACE,
     settings: mesh?.value.spec.settings ?? {},
     services,
-    virtualServices: istio.virtualServices.map((l) => l.item),
+    virtualServices: [...istio.virtualServices, ...gatewayApi.virtualServices].map((l) => l.item),
     destinationRules: istio.destinationRules.map((l) => l.item),
-    gateways: istio.gateways.map((l) => l.item),
+    gateways: [...istio.gateways, ...gatewayApi.gateways].map((l) => l.item),
+    ...(versionServices.length > 0 ? { versionServices } : {}),
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };
 }
