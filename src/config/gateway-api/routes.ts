@@ -269,10 +269,12 @@ function rule(scope: RouteScope, path: Path, r: HTTPRouteRule, index: number): H
 function routes(scope: RouteScope): { http: HTTPRoute[]; rules: number[] } {
   const split = (scope.route.spec.rules ?? []).flatMap((r, i) => {
     const http = rule(scope, ['spec', 'rules', i], r, i);
-    const matches = http.match ?? [{ uri: { prefix: '/' } }];
-    return matches.map((m) => ({ http: { ...http, match: [m] }, rule: i }));
+    // A rule without matches matches every request (a prefix /), as the Gateway API defaults it.
+    const { match: matches, ...rest } = http;
+    return (matches ?? [undefined]).map((m) => ({ http: m ? { ...rest, match: [m] } : rest, rule: i }));
   });
-  const sorted = split.map((s, order) => ({ ...s, order })).sort((a, b) => precedence(a.http.match![0]!, b.http.match![0]!) || a.order - b.order);
+  const first = (h: HTTPRoute): HTTPMatchRequest => h.match?.[0] ?? { uri: { prefix: '/' } };
+  const sorted = split.map((s, order) => ({ ...s, order })).sort((a, b) => precedence(first(a.http), first(b.http)) || a.order - b.order);
   return { http: sorted.map((s) => s.http), rules: sorted.map((s) => s.rule) };
 }
 
@@ -375,7 +377,7 @@ function translateRoute(scope: RouteScope, gateways: TranslatedGateways): Locate
       const service = serviceParent(scope, path, ref);
       if (!service) return;
       const port = ref.port;
-      const bound = port === undefined ? http : http.map((h) => ({ ...h, match: h.match!.map((m) => ({ ...m, port })) }));
+      const bound = port === undefined ? http : http.map((h) => ({ ...h, match: (h.match ?? [{}]).map((m) => ({ ...m, port })) }));
       out.push({ source, item: { ...base, spec: { hosts: [service.fqdn], http: bound }, services: [service.fqdn], gateways: [MESH_GATEWAY] } });
     } else {
       ctx.report('error', valueAt(source, [...path, ref.kind !== undefined ? 'kind' : 'group']),

@@ -10,6 +10,9 @@ import { composeAddressing } from '../../../src/compile/addressing.ts';
 import { compileMesh } from '../../../src/compile/index.ts';
 import { gatewayRoutes, OUTBOUND } from '../../../src/compile/names.ts';
 import { evaluateRoute, type RouteDecision } from '../../../src/compile/route-eval.ts';
+import { findWeightedRoute, setWeights } from '../../../src/config/edit-weights.ts';
+import { setFault } from '../../../src/config/edit-fault.ts';
+import { meshView } from '../../../src/tui/mesh-view.ts';
 
 const FIXTURES = 'test/fixtures/istio';
 const read = (path: string) => readFileSync(`${FIXTURES}/${path}`, 'utf8');
@@ -240,5 +243,49 @@ describe('mistakes in Gateway API documents, at their file:line:col', () => {
     const vs = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews}\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{destination: {host: reviews}}]\n';
     const result = withFixtures([...BOOKINFO, 'gateway-api/bookinfo/route-reviews-v1.yaml'], { 'a-vs.yaml': vs });
     expect(errors(result)).toEqual([expect.stringMatching(/^gateway-api\/bookinfo\/route-reviews-v1\.yaml:9:3 VirtualService reviews already routes reviews for the sidecars/)]);
+  });
+});
+
+describe('mesh weight and the dashboard edit HTTPRoute backendRef weights in place', () => {
+  const ROUTE = 'gateway-api/bookinfo/route-reviews-90-10.yaml';
+
+  it('rewrites the two weight numbers of the rule and nothing else; the mesh then splits 50/50', () => {
+    const m = valid([...BOOKINFO, ROUTE]);
+    const target = findWeightedRoute(m, { host: 'reviews', weights: { 'reviews-v1': 50, 'reviews-v2': 50 } });
+    if ('error' in target) throw new Error(target.error.message);
+    expect(target.labels).toEqual(['reviews-v1', 'reviews-v2']);
+    const text = read(ROUTE);
+    const edit = setWeights(text, target, { 'reviews-v1': 50, 'reviews-v2': 50 });
+    if ('error' in edit) throw new Error(edit.error.message);
+    expect(edit.summary).toBe(`HTTPRoute reviews (${ROUTE}:3:1): reviews-v1 90 → 50, reviews-v2 10 → 50`);
+    expect(edit.text).toBe(text.replace('weight: 90', 'weight: 50').replace('weight: 10', 'weight: 50'));
+    const after = loadMeshFromSources([...BOOKINFO.map((p) => ({ path: p, text: read(p) })), { path: ROUTE, text: edit.text }]).model!;
+    expect(clusters(decide(after, 'productpage-v1', 'reviews:9080', '/'))).toEqual({ [CLUSTER('reviews-v1')]: 50, [CLUSTER('reviews-v2')]: 50 });
+  });
+
+  it('the rule without matches is the default route; an unwritten weight is the Gateway API\'s 1', () => {
+    const m = valid([...BOOKINFO, 'gateway-api/tasks/request-routing-jason.yaml']);
+    const target = findWeightedRoute(m, { host: 'reviews', weights: { 'reviews-v1': 100 } });
+    if ('error' in target) throw new Error(target.error.message);
+    const text = read('gateway-api/tasks/request-routing-jason.yaml');
+    const edit = setWeights(text, target, { 'reviews-v1': 100 });
+    if ('error' in edit) throw new Error(edit.error.message);
+    expect(edit.summary).toMatch(/^HTTPRoute reviews \(.*\): reviews-v1 1 → 100$/);
+    expect(edit.reformatted).toBe(true);
+    expect(loadMeshFromSources([...BOOKINFO.map((p) => ({ path: p, text: read(p) })), { path: 'r.yaml', text: edit.text }]).model!.virtualServices[0]!.spec.http![1]!.route![0]!.weight).toBe(100);
+  });
+
+  it("the dashboard's rows: one per rule of an HTTPRoute, named by it, with its backends' weights", () => {
+    const view = meshView(valid([...BOOKINFO, 'gateway-api/tasks/request-routing-jason.yaml']));
+    expect(view.routes.map((r) => `${r.name}: ${r.destinations.map((d) => `${d.label} ${d.weight}`).join(', ')}`)).toEqual([
+      'HTTPRoute reviews rules[0]: reviews-v2 1',
+      'HTTPRoute reviews rules[1]: reviews-v1 1',
+    ]);
+  });
+
+  it('a fault cannot be toggled on an HTTPRoute: the Gateway API has none', () => {
+    const m = valid([...BOOKINFO, ROUTE]);
+    const edit = setFault(read(ROUTE), { vs: m.virtualServices[0]!, index: 0 }, 'delay');
+    expect('error' in edit && edit.error.message).toBe('HTTPRoute reviews cannot take a fault: the Gateway API has no fault injection');
   });
 });
