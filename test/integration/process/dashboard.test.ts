@@ -64,7 +64,8 @@ describe('mesh dashboard in a terminal', () => {
     expect(check.ok, check.message).toBe(true);
 
     // And the dashboard's own observed split (the /traffic of the last seconds) shows it too.
-    await until('the screen shows the observed split near 75/25', () => /v2 █+░+ +25% +got +2\d%/.test(plain(screen.slice(-4000))), 5000);
+    // Within ±10 points: a 3 s window of a few hundred requests on a loaded machine.
+    await until('the screen shows the observed split near 75/25', () => /v2 █+░+ +25% +got +(1[5-9]|2\d|3[0-5])%/.test(plain(screen.slice(-4000))), 10_000);
 
     // r steps back one change (→ 80/20) and the status line says so, also once it is written.
     screen = '';

@@ -1,8 +1,21 @@
 // The processes under a process runtime keeper, from /proc: what a user's `kill -9` hits.
 import { readdir, readFile } from 'node:fs/promises';
 
-/** The pid of the real process (Envoy, node) the keeper `sh` of the recorded process runs. */
-export async function realPid(keeper: number): Promise<number> {
+/**
+ * The pid of the real process (Envoy, node) the keeper `sh` of the recorded process runs; waits
+ * up to `waitMs` for it (a keeper just started by a restart may not have forked its command yet).
+ */
+export async function realPid(keeper: number, waitMs = 3000): Promise<number> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = await childOf(keeper);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no process under the keeper ${keeper} within ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function childOf(keeper: number): Promise<number | undefined> {
   const parents = new Map<number, number>();
   const names = new Map<number, string>();
   for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
@@ -18,5 +31,5 @@ export async function realPid(keeper: number): Promise<number> {
     if (found) return found;
     level = [...parents].filter(([, parent]) => level.includes(parent)).map(([pid]) => pid);
   }
-  throw new Error(`no process under the keeper ${keeper}`);
+  return undefined;
 }
