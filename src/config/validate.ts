@@ -86,14 +86,15 @@ export function validate(documents: readonly SourceDocument[], where: string, na
   // Without all the services, every reference to a missing one would be reported as unknown:
   // check references only when every document declaring services was read.
   if (WORKLOAD_KINDS.some((kind) => parsed.rejected.has(kind))) return { diagnostics: sortDiagnostics(diagnostics) };
-  const services = joinServices(mesh ? buildServices(mesh.value, mesh.source, report) : [], buildKubeServices(parsed.resources, report), report);
+  const meshServices = mesh ? buildServices(mesh.value, mesh.source, report) : [];
+  const services = joinServices(meshServices, buildKubeServices(parsed.resources, report, meshServices), report);
   const istio = buildResources(parsed.resources, services);
   const ctx: CheckContext = { ...istio, services, report };
   checkVirtualServices(ctx);
   checkDestinationRules(ctx);
   checkGateways(ctx);
   checkConflicts(ctx);
-  const versionServices = buildVersionServices(parsed.resources, services, report);
+  const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
   const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };

@@ -31,20 +31,39 @@ export function parentService(svc: KubeService, all: readonly KubeService[]): Ku
   return roots.sort((a, b) => Object.keys(selectorOf(b)).length - Object.keys(selectorOf(a)).length)[0];
 }
 
+const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/**
+ * The Mesh-declared service whose versions a Service selects, when it selects no Deployment or
+ * StatefulSet: the way to name a version of a `Mesh` service as a Gateway API backend (a Service
+ * `reviews-v1` with selector {app: reviews, version: v1} beside the Mesh's reviews).
+ */
+export function meshParent(svc: KubeService, resources: readonly ParsedResource[], mesh: readonly ServiceModel[]): ServiceModel | undefined {
+  const selector = selectorOf(svc);
+  if (Object.keys(selector).length === 0 || svc.spec.type === 'ExternalName') return undefined;
+  const namespace = namespaceOf(svc);
+  const ownWorkloads = resources.some((r) => (r.kind === 'Deployment' || r.kind === 'StatefulSet') && (r.value.metadata.namespace ?? DEFAULT_NAMESPACE) === namespace
+    && selects(selector, r.value.spec.template.metadata?.labels ?? {}));
+  if (ownWorkloads) return undefined;
+  const parents = mesh.filter((s) => s.namespace === namespace && s.versions.some((v) => selects(selector, v.labels)));
+  return parents.length === 1 ? parents[0] : undefined;
+}
+
 /** The version Services of the mesh, each resolved to the service whose versions it selects. */
-export function buildVersionServices(resources: readonly ParsedResource[], services: readonly ServiceModel[], report: Report): VersionServiceModel[] {
+export function buildVersionServices(resources: readonly ParsedResource[], services: readonly ServiceModel[], mesh: readonly ServiceModel[], report: Report): VersionServiceModel[] {
   const kube = resources.filter((r): r is ServiceResource => r.kind === 'Service');
   const all = kube.map((r) => r.value);
   const out: VersionServiceModel[] = [];
   for (const { value, source } of kube) {
-    const parent = parentService(value, all);
-    if (!parent) continue;
     const namespace = namespaceOf(value);
-    const service = services.find((s) => s.fqdn === fqdn(parent.metadata.name, namespace));
+    const parent = parentService(value, all);
+    const parentFqdn = parent ? fqdn(parent.metadata.name, namespace) : meshParent(value, resources, mesh)?.fqdn;
+    if (!parentFqdn) continue;
+    const service = services.find((s) => s.fqdn === parentFqdn);
     if (!service) continue; // the parent is reported where it is written
     const labels = selectorOf(value);
     const { name } = value.metadata;
-    if (!service.versions.some((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))) {
+    if (!service.versions.some((v) => selects(labels, v.labels))) {
       report('warning', valueAt(source, ['spec', 'selector']),
         `Service ${name} selects no version of ${service.name}, so routes to it fail`,
         `versions of ${service.name}: ${service.versions.map((v) => v.name).join(', ') || '(none)'}`);

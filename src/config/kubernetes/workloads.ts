@@ -13,7 +13,7 @@ import type { Container, KubeService, Probe, Workload } from '../schema/kubernet
 import type { Version } from '../schema/mesh.ts';
 import { dnsLabelProblem, isDnsLabel } from '../services.ts';
 import { portProtocol } from './protocol.ts';
-import { parentService } from './version-services.ts';
+import { meshParent, parentService } from './version-services.ts';
 
 /** Istio's canonical revision labels (pkg/kube/labels), first found wins; else `latest`. */
 const REVISION_LABELS = ['service.istio.io/canonical-revision', 'app.kubernetes.io/version', 'version'];
@@ -251,8 +251,8 @@ function serviceOf(svc: Located<KubeService>, workloads: readonly WorkloadDoc[],
   return { name, namespace, fqdn: fqdn(name, namespace), ports, versions: versionsOf(svc, selected, selectedBy, report), source: at };
 }
 
-/** The services the Kubernetes Services of the mesh declare, sorted by fqdn. */
-export function buildKubeServices(resources: readonly ParsedResource[], report: Report): ServiceModel[] {
+/** The services the Kubernetes Services of the mesh declare, sorted by fqdn; `mesh`: those the Mesh document declares. */
+export function buildKubeServices(resources: readonly ParsedResource[], report: Report, mesh: readonly ServiceModel[] = []): ServiceModel[] {
   const workloads: WorkloadDoc[] = resources.flatMap((r) =>
     r.kind === 'Deployment' || r.kind === 'StatefulSet' ? [{ kind: r.kind, value: r.value, source: r.source }] : [],
   );
@@ -271,7 +271,7 @@ export function buildKubeServices(resources: readonly ParsedResource[], report: 
     }
     declared.set(key, at);
     // A Service that names a version of another (reviews-v1 beside reviews) runs no workload of its own.
-    if (parentService(r.value, kubeServices)) continue;
+    if (parentService(r.value, kubeServices) || meshParent(r.value, resources, mesh)) continue;
     const service = serviceOf({ value: r.value, source: r.source }, workloads, selectedBy, report);
     if (service) services.push(service);
   }

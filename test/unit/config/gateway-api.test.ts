@@ -289,3 +289,17 @@ describe('mesh weight and the dashboard edit HTTPRoute backendRef weights in pla
     expect('error' in edit && edit.error.message).toBe('HTTPRoute reviews cannot take a fault: the Gateway API has no fault injection');
   });
 });
+
+describe('version Services beside a Mesh document', () => {
+  it("name versions of the Mesh's services: the canary of examples/canary with the Gateway API", () => {
+    const dir = 'test/fixtures/gateway-api-canary';
+    const result = loadMeshFromSources([
+      { path: 'mesh.yaml', text: readFileSync('examples/canary/mesh.yaml', 'utf8') },
+      ...['gateway.yaml', 'reviews.yaml'].map((f) => ({ path: `${dir}/${f}`, text: readFileSync(`${dir}/${f}`, 'utf8') })),
+    ]);
+    expect(result.diagnostics).toEqual([]);
+    const m = result.model!;
+    expect(m.services.map((s) => s.name)).toEqual(['reviews']);
+    expect(clusters(decide(m, 'mesh-gateway', 'localhost:8080', '/'))).toEqual({ [CLUSTER('reviews-v1')]: 90, [CLUSTER('reviews-v2')]: 10 });
+  });
+});
