@@ -32,7 +32,37 @@ spec:
     - {name: reviews-v2, port: 9080, weight: 20}
 `;
 
-const mesh = useMesh([...BOOKINFO.map(read), read('gateway-api/bookinfo/route-reviews-90-10.yaml'), CANARY], { sidecars: ['productpage-v1'] });
+/** Filters, on a host of their own: a prefix taken off, a header set, a redirect, a 500 without backends. */
+const FILTERS = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: filters
+spec:
+  parentRefs:
+  - name: bookinfo-gateway
+  hostnames: [filters.example]
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: /ratings}
+    filters:
+    - type: URLRewrite
+      urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /}}
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {set: [{name: x-route, value: gateway-api}]}
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {add: [{name: x-served-by, value: httproute}]}
+    backendRefs:
+    - {name: ratings, port: 9080}
+  - matches:
+    - path: {type: Exact, value: /old}
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /ratings/1}, statusCode: 301}
+  - matches:
+    - path: {type: Exact, value: /nothing}
+`;
+
+const mesh = useMesh([...BOOKINFO.map(read), read('gateway-api/bookinfo/route-reviews-90-10.yaml'), CANARY, FILTERS], { sidecars: ['productpage-v1'] });
 
 describe('Gateway API routes through real Envoys', () => {
   it('the gateway serves bookinfo\'s HTTPRoute: /productpage to productpage, /productpagex nowhere', async () => {
@@ -41,6 +71,21 @@ describe('Gateway API routes through real Envoys', () => {
     expect(page.reply).toMatchObject({ service: 'productpage', version: 'v1', path: '/productpage' });
     expect((await send(mesh.at('localhost', '/static/x.css'))).reply).toMatchObject({ service: 'productpage' });
     expect((await send(mesh.at('localhost', '/productpagex'))).status).toBe(404);
+  });
+
+  it('filters: the prefix taken off, a request and a response header, a redirect, a 500 for a rule without backends', async () => {
+    for (const [path, upstream] of [['/ratings/7?x=1', '/7?x=1'], ['/ratings', '/'], ['/ratings/', '/']] as const) {
+      const r = await send(mesh.at('filters.example', path));
+      expect(r.status, r.body).toBe(200);
+      expect(r.reply).toMatchObject({ service: 'ratings', path: upstream });
+      expect(r.reply?.headers['x-route']).toBe('gateway-api');
+      expect(r.headers['x-served-by']).toBe('httproute');
+    }
+    expect((await send(mesh.at('filters.example', '/ratingsx'))).status).toBe(404);
+    const redirect = await send(mesh.at('filters.example', '/old'));
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.location).toBe('http://filters.example/ratings/1');
+    expect((await send(mesh.at('filters.example', '/nothing'))).status).toBe(500);
   });
 
   it('a canary by HTTPRoute weights through the gateway: 20% to reviews-v2, within binomial bounds', async () => {

@@ -296,6 +296,10 @@ function gatewayParent(scope: RouteScope, path: Path, ref: ParentRef, gateways: 
     return [];
   }
   let listeners: ListenerModel[] = gateways.listeners.filter((l) => l.gateway === key);
+  if (listeners.length === 0) {
+    ctx.report('warning', valueAt(source, [...path, 'name']), `Gateway ${key} has no listener localmesh serves (HTTP), so this route is not served through it`);
+    return [];
+  }
   if (ref.sectionName !== undefined) {
     listeners = listeners.filter((l) => l.name === ref.sectionName);
     if (listeners.length === 0) {

@@ -303,3 +303,14 @@ describe('version Services beside a Mesh document', () => {
     expect(clusters(decide(m, 'mesh-gateway', 'localhost:8080', '/'))).toEqual({ [CLUSTER('reviews-v1')]: 90, [CLUSTER('reviews-v2')]: 10 });
   });
 });
+
+describe('routes bound to what is not served', () => {
+  it('a route to a Gateway with only an HTTPS listener is reported, not served', () => {
+    const gw = 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: istio\n  listeners:\n  - {name: https, port: 443, protocol: HTTPS}\n';
+    const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs: [{name: reviews, port: 9080}]\n';
+    const result = withFixtures(BOOKINFO, { 'gw.yaml': gw, 'r.yaml': route });
+    expect(errors(result)).toEqual([]);
+    expect(warnings(result).filter((w) => w.startsWith('r.yaml'))).toEqual(['r.yaml:5:23 Gateway default/gw has no listener localmesh serves (HTTP), so this route is not served through it']);
+    expect(result.model!.virtualServices).toEqual([]);
+  });
+});
