@@ -91,6 +91,12 @@ const where = (r: WeightedRoute) => `${r.vs.source.file}:${r.vs.source.line}:${r
  */
 export function findWeightedRoute(model: MeshModel, change: WeightChange, dir = '.'): Result<WeightedRoute> {
   const target = cliHostFqdn(change.host, model);
+  const version = model.versionServices?.find((v) => v.fqdn === target);
+  if (version) {
+    const service = version.service.split('.')[0]!;
+    return failure(dir, `${change.host} names a version of ${service}, whose route holds the weights`,
+      `set the split of ${service}: mesh weight ${service} ${change.host}=W ...`);
+  }
   if (!model.services.some((s) => s.fqdn === target)) {
     const names = model.services.map((s) => s.name).join(', ');
     return failure(dir, `there is no service ${change.host} in the mesh`, `its services: ${names}`);

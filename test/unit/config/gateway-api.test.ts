@@ -314,3 +314,10 @@ describe('routes bound to what is not served', () => {
     expect(result.model!.virtualServices).toEqual([]);
   });
 });
+
+it('mesh weight on a version Service points at its service', () => {
+  const m = valid([...BOOKINFO, 'gateway-api/bookinfo/route-reviews-90-10.yaml']);
+  const found = findWeightedRoute(m, { host: 'reviews-v2', weights: { 'reviews-v2': 100 } });
+  expect('error' in found && `${found.error.message} (${found.error.hint})`).toBe(
+    'reviews-v2 names a version of reviews, whose route holds the weights (set the split of reviews: mesh weight reviews reviews-v2=W ...)');
+});
