@@ -137,8 +137,37 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
   }
   const virtualHosts = [...byDomain.keys()]
     .sort()
-    .map((host) => ({ name: virtualHost(host, port), domains: hostDomains(host, port), routes: byDomain.get(host)!.routes }));
+    .map((host) => {
+      const { routes, from } = byDomain.get(host)!;
+      // Several HTTPRoutes for one host: their rules are ordered together, as the Gateway API orders them.
+      const merged = from.size > 1 && [...from].every((vs) => vs.from) ? byPrecedence(routes) : routes;
+      return { name: virtualHost(host, port), domains: hostDomains(host, port), routes: merged };
+    });
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/**
+ * Routes in the Gateway API's precedence (HTTPRouteRule): an exact path, a regex (Istio's place
+ * for it), then the longest prefix; then a method match, more header matches, more query
+ * matches. Stable: ties keep their order (file order stands for the API's creation time).
+ */
+function byPrecedence(routes: readonly EnvoyJson[]): EnvoyJson[] {
+  const key = (route: EnvoyJson) => {
+    const match = route['match'] as EnvoyJson;
+    const headers = (match['headers'] as EnvoyJson[] | undefined) ?? [];
+    const prefix = (match['path_separated_prefix'] ?? match['prefix']) as string | undefined;
+    return {
+      rank: match['path'] !== undefined ? 0 : match['safe_regex'] !== undefined ? 1 : 2,
+      prefix: prefix?.length ?? 0,
+      method: headers.some((h) => h['name'] === ':method') ? 1 : 0,
+      headers: headers.filter((h) => h['name'] !== ':method').length,
+      query: ((match['query_parameters'] as unknown[] | undefined) ?? []).length,
+    };
+  };
+  return routes
+    .map((route, order) => ({ route, order, k: key(route) }))
+    .sort((a, b) => a.k.rank - b.k.rank || b.k.prefix - a.k.prefix || b.k.method - a.k.method || b.k.headers - a.k.headers || b.k.query - a.k.query || a.order - b.order)
+    .map((r) => r.route);
 }
 
 /** The inbound route to the app on one service port (inline in the inbound listener). */

@@ -321,3 +321,12 @@ it('mesh weight on a version Service points at its service', () => {
   expect('error' in found && `${found.error.message} (${found.error.hint})`).toBe(
     'reviews-v2 names a version of reviews, whose route holds the weights (set the split of reviews: mesh weight reviews reviews-v2=W ...)');
 });
+
+it('several HTTPRoutes for one host at a gateway: their rules are ordered together by precedence, not by file', () => {
+  const gw = 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: istio\n  listeners:\n  - {name: http, port: 80, protocol: HTTP}\n';
+  const route = (name: string, path: string, backend: string) =>
+    `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: ${name}}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: ${path}}}]\n    backendRefs: [{name: ${backend}, port: 9080}]\n`;
+  const m = valid(BOOKINFO, { 'gw.yaml': gw, 'a.yaml': route('all', '/', 'productpage'), 'b.yaml': route('api', '/api', 'reviews-v1') });
+  expect(clusters(decide(m, 'mesh-gateway', 'x', '/api/1'))).toEqual({ [CLUSTER('reviews-v1')]: 100 });
+  expect(clusters(decide(m, 'mesh-gateway', 'x', '/other'))).toEqual({ [CLUSTER('', 'productpage')]: 100 });
+});
