@@ -77,8 +77,15 @@ describe("Istio's Gateway API samples and tasks load with Istio's verdict", () =
   });
 
   it('differs: TCPRoute (tcp-echo) is an error, not supported yet', () => {
-    const result = withFixtures(['gateway-api/tcp-echo/tcp-echo-all-v1.yaml'], { 'mesh.yaml': 'apiVersion: localmesh.dev/v1alpha1\nkind: Mesh\nmetadata: {name: t}\nspec:\n  services:\n    tcp-echo: {ports: [{port: 9000, protocol: tcp}], versions: {v1: {image: t}}}\n' });
-    expect(errors(result).some((e) => e.includes('TCPRoute is not supported yet'))).toBe(true);
+    for (const file of ['tcp-echo-all-v1.yaml', 'tcp-echo-20-v2.yaml']) {
+      const result = withFixtures([`gateway-api/tcp-echo/${file}`], { 'mesh.yaml': 'apiVersion: localmesh.dev/v1alpha1\nkind: Mesh\nmetadata: {name: t}\nspec:\n  services:\n    tcp-echo: {ports: [{port: 9000, protocol: tcp}], versions: {v1: {image: t}}}\n' });
+      expect(errors(result).map((e) => e.replace(/^.*?:\d+:\d+ /, ''))).toContain('TCPRoute is not supported yet by localmesh');
+    }
+  });
+
+  it('differs only as a directory: helloworld-gateway.yaml and helloworld-route.yaml both hold HTTPRoute helloworld (the task applies one after the other)', () => {
+    const result = withFixtures(['gateway-api/helloworld/helloworld.yaml', 'gateway-api/helloworld/helloworld-versions.yaml', 'gateway-api/helloworld/helloworld-gateway.yaml', 'gateway-api/helloworld/helloworld-route.yaml']);
+    expect(errors(result).map((e) => e.replace(/^.*?:\d+:\d+ /, ''))).toEqual(['HTTPRoute default/helloworld is defined twice']);
   });
 });
 
