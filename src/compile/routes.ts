@@ -88,6 +88,16 @@ export function sidecarRouteConfig(
       virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port), routes });
     }
   }
+  // A Service naming versions of another (reviews-v1) is a host too: calls to it go to its subset.
+  for (const version of model.versionServices ?? []) {
+    const service = serviceFor(model, version.service, version.namespace);
+    if (!service) continue;
+    for (const port of version.ports) {
+      if (port.protocol === 'tcp') continue;
+      const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service, port.port, version.name)];
+      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port), routes });
+    }
+  }
   if (options.capture) {
     virtualHosts.push({
       name: 'allow_any',
@@ -199,7 +209,7 @@ export function inboundRouteConfig(port: ServicePort): EnvoyJson {
 // ---------- hosts ----------
 
 /** Names an app uses for a service: short, NAME.NS and the FQDN, with the port (and bare on port 80). */
-function serviceDomains(service: ServiceModel, port: number): string[] {
+function serviceDomains(service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>, port: number): string[] {
   const names = [service.name, `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
   return port === 80 ? [...names, ...names.map((n) => `${n}:80`)] : names.map((n) => `${n}:${port}`);
 }
@@ -335,14 +345,17 @@ function escapeRegex(text: string): string {
   return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
-/** The route a service gets without a VirtualService: all its versions, like a Kubernetes Service. */
-function defaultRoute(model: MeshModel, service: ServiceModel, port: number): EnvoyJson {
-  const hash = hashPolicy(model, service, port, undefined);
+/**
+ * The route a service gets without a VirtualService: all its versions, like a Kubernetes Service
+ * (with `subset`, those of a Service that names some of them).
+ */
+function defaultRoute(model: MeshModel, service: ServiceModel, port: number, subset?: string): EnvoyJson {
+  const hash = hashPolicy(model, service, port, subset);
   return {
     name: 'default',
     match: { prefix: '/' },
     route: {
-      cluster: outboundCluster(port, undefined, service.fqdn),
+      cluster: outboundCluster(port, subset, service.fqdn),
       timeout: '0s',
       retry_policy: retryPolicy(undefined, hash !== undefined),
       ...(hash ? { hash_policy: [hash] } : {}),

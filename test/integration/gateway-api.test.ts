@@ -104,6 +104,12 @@ describe('Gateway API routes through real Envoys', () => {
     const check = binomialCheck(tally.byVersion.v2 ?? 0, 1000, 0.1);
     expect(check.ok, `v2 share: ${check.message}; ${tally.summary}`).toBe(true);
   });
+
+  it("productpage's calls to the version Service reviews-v3 all reach reviews v3", async () => {
+    const tally = await sendMany(200, { port: mesh.running.addressing.outboundPort('productpage-v1'), path: '/', headers: { host: 'reviews-v3:9080' } });
+    expect(tally.byStatus, tally.summary).toEqual({ 200: 200 });
+    expect(tally.byVersion, tally.summary).toEqual({ v3: 200 });
+  });
 });
 
 describe('mesh weight on an HTTPRoute', () => {

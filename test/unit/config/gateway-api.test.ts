@@ -337,3 +337,9 @@ it('several HTTPRoutes for one host at a gateway: their rules are ordered togeth
   expect(clusters(decide(m, 'mesh-gateway', 'x', '/api/1'))).toEqual({ [CLUSTER('reviews-v1')]: 100 });
   expect(clusters(decide(m, 'mesh-gateway', 'x', '/other'))).toEqual({ [CLUSTER('', 'productpage')]: 100 });
 });
+
+it("an app's call to a version Service (http://reviews-v2:9080/) goes to that version, as a Kubernetes Service would send it", () => {
+  const m = valid(BOOKINFO);
+  expect(clusters(decide(m, 'productpage-v1', 'reviews-v2:9080', '/'))).toEqual({ [CLUSTER('reviews-v2')]: 100 });
+  expect(clusters(decide(m, 'productpage-v1', 'reviews-v2.default.svc.cluster.local:9080', '/'))).toEqual({ [CLUSTER('reviews-v2')]: 100 });
+});
