@@ -233,7 +233,7 @@ function precedence(a: HTTPMatchRequest, b: HTTPMatchRequest): number {
 
 // ---------- rules ----------
 
-/** A rule as one Istio route (all its matches), or undefined when it has a mistake. */
+/** A rule as one Istio route with all its matches (a mistake is reported; the route then answers 500). */
 function rule(scope: RouteScope, path: Path, r: HTTPRouteRule, index: number): HTTPRoute {
   const { ctx, source, route } = scope;
   const http: HTTPRoute = { name: r.name ?? `${scope.namespace}.${route.metadata.name}.${index}` };
@@ -312,7 +312,7 @@ function gatewayParent(scope: RouteScope, path: Path, ref: ParentRef, gateways: 
   const allowed = listeners.filter((l) => l.routesFrom === '*' || l.routesFrom === namespace);
   if (listeners.length > 0 && allowed.length === 0) {
     ctx.report('warning', valueAt(source, path), `Gateway ${key} does not admit routes from namespace ${namespace} (allowedRoutes), so this route is not bound to it`,
-      `its listeners take routes from namespace ${listeners[0]!.routesFrom}; set allowedRoutes.namespaces.from: All there`, );
+      `its listeners take routes from namespace ${listeners[0]!.routesFrom}; set allowedRoutes.namespaces.from: All there`);
     return [];
   }
   const hostnames = route.spec.hostnames;
@@ -363,7 +363,7 @@ function translateRoute(scope: RouteScope, gateways: TranslatedGateways): Locate
     return [];
   }
   if (!route.spec.rules?.length) {
-    ctx.report('warning', keyAt(source, ['spec']), `HTTPRoute ${name} has no rules; every request it binds is answered 404`);
+    ctx.report('warning', keyAt(source, ['spec']), `HTTPRoute ${name} has no rules, so it routes nothing`);
   }
   const { http, rules } = routes(scope);
   const base = { name, namespace, source: valueAt(source, []), from: { kind: 'HTTPRoute' as const, rules } };
