@@ -18,9 +18,24 @@ export interface CanaryPlan {
   maxErrorRate: number;
   maxP99Ms?: number;
   minRequests: number;
-  /** HTTP URLs called before each step; a non-2xx answer fails the check (Flagger's pre-rollout webhooks). */
-  webhooks: string[];
+  /** HTTP hooks; a non-2xx answer (or none within the timeout) fails the check, as Flagger's. */
+  webhooks: Webhook[];
 }
+
+/**
+ * Flagger's webhook types that localmesh runs: `rollout` is called before each check,
+ * `pre-rollout` before the first step (until it passes once: no traffic moves before).
+ */
+export interface Webhook {
+  url: string;
+  type: 'pre-rollout' | 'rollout';
+  timeoutMs: number;
+  name?: string;
+  /** Sent with each call, as Flagger sends it. */
+  metadata?: Record<string, string>;
+}
+
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
 /** One subset's traffic over an interval, as the proxies counted it. */
 export interface Measured {

@@ -3,7 +3,7 @@
 // baseline from the proxies' own stats, and goes on, holds, or rolls back to the weights it found.
 // Between checks it obeys commands (pause, resume, promote, abort) and publishes its state, so the
 // dashboard can show and steer it. The result says what happened, for JSON and the exit code.
-import { check, next, weightsAt, type CanaryPlan, type Check, type Gate, type Measured } from './analysis.ts';
+import { check, next, weightsAt, type CanaryPlan, type Check, type Gate, type Measured, type Webhook } from './analysis.ts';
 
 export type Command = 'pause' | 'resume' | 'promote' | 'abort';
 
@@ -31,7 +31,7 @@ export interface CanaryIO {
   /** The canary's and the baseline's traffic over the last `windowMs`. */
   measure(windowMs: number): Promise<{ canary: Measured; baseline: Measured }>;
   /** Calls a webhook before a step; its verdict as a gate. */
-  webhook(url: string, payload: Record<string, unknown>): Promise<Gate>;
+  webhook(hook: Webhook, payload: Record<string, unknown>): Promise<Gate>;
   sleep(ms: number): Promise<void>;
   say(line: string): void;
   /** A command given since the last call (the dashboard, or a signal). */
@@ -104,13 +104,19 @@ export async function runCanary(plan: CanaryPlan, before: Record<string, number>
   };
 
   try {
-    for (let index = 0, held = false; ; ) {
+    for (let index = 0, held = false, preRolledOut = false; ; ) {
       const weight = plan.steps[index]!;
       state.step = index;
       state.weight = weight;
       const hooks: Gate[] = [];
-      for (const url of plan.webhooks) hooks.push(await io.webhook(url, { host: plan.host, from: plan.from, to: plan.to, weight, step: index + 1, steps: plan.steps.length }));
+      for (const hook of plan.webhooks.filter((h) => h.type === 'rollout' || !preRolledOut)) {
+        hooks.push(await io.webhook(hook, {
+          host: plan.host, from: plan.from, to: plan.to, weight, step: index + 1, steps: plan.steps.length,
+          type: hook.type, ...(hook.name ? { name: hook.name } : {}), ...(hook.metadata ? { metadata: hook.metadata } : {}),
+        }));
+      }
       const hooksOk = hooks.every((h) => h.ok);
+      if (hooksOk) preRolledOut = true;
       if (hooksOk) {
         await io.setWeights(weightsAt(plan, weight));
         await publish(

@@ -40,7 +40,7 @@ Commands:
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
-  validate [DIR] [--json]          check the mesh YAML in DIR; errors as FILE:LINE:COL
+  validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
   generate [DIR] --out OUT         write one complete Envoy configuration per proxy
   doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
@@ -69,8 +69,8 @@ const COMMANDS: Record<string, Command> = {
   validate: {
     help: validate.help,
     reads: true,
-    options: { json: { type: 'boolean', default: false } },
-    run: (dir, values) => validate.run(dir, { json: values.json === true }),
+    options: { json: { type: 'boolean', default: false }, analyze: { type: 'boolean', default: false } },
+    run: (dir, values) => validate.run(dir, { json: values.json === true, analyze: values.analyze === true }),
   },
   test: {
     help: test.help,
@@ -95,12 +95,12 @@ const COMMANDS: Record<string, Command> = {
     options: {
       to: { type: 'string' },
       from: { type: 'string' },
-      steps: { type: 'string', default: '10,25,50,100' },
-      interval: { type: 'string', default: '10s' },
-      threshold: { type: 'string', default: '2' },
-      'max-error-rate': { type: 'string', default: '1%' },
+      steps: { type: 'string' },
+      interval: { type: 'string' },
+      threshold: { type: 'string' },
+      'max-error-rate': { type: 'string' },
       'max-p99': { type: 'string' },
-      'min-requests': { type: 'string', default: '50' },
+      'min-requests': { type: 'string' },
       load: { type: 'string' },
       'no-load': { type: 'boolean', default: false },
       rps: { type: 'string' },
@@ -122,12 +122,12 @@ const COMMANDS: Record<string, Command> = {
         {
           ...(str('to') ? { to: str('to') } : {}),
           ...(str('from') ? { from: str('from') } : {}),
-          steps: str('steps')!,
-          interval: str('interval')!,
-          threshold: str('threshold')!,
-          maxErrorRate: str('max-error-rate')!,
+          ...(str('steps') !== undefined ? { steps: str('steps') } : {}),
+          ...(str('interval') !== undefined ? { interval: str('interval') } : {}),
+          ...(str('threshold') !== undefined ? { threshold: str('threshold') } : {}),
+          ...(str('max-error-rate') !== undefined ? { maxErrorRate: str('max-error-rate') } : {}),
           ...(str('max-p99') ? { maxP99: str('max-p99') } : {}),
-          minRequests: str('min-requests')!,
+          ...(str('min-requests') !== undefined ? { minRequests: str('min-requests') } : {}),
           ...(str('load') ? { load: str('load') } : {}),
           noLoad: values['no-load'] === true,
           ...(str('rps') ? { rps: str('rps') } : {}),

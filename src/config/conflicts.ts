@@ -10,6 +10,7 @@ import { valueAt, type Path } from './position.ts';
 import { formatRef } from './report.ts';
 import { MESH_GATEWAY } from './resources.ts';
 import { dnsLabelProblem, isDnsLabel } from './services.ts';
+import { IST } from './analyze/codes.ts';
 
 interface Claim {
   key: string;
@@ -18,7 +19,7 @@ interface Claim {
 }
 
 /** Reports every claim of a key already claimed; returns the documents reported. */
-function firstClaims(ctx: CheckContext, claims: readonly Claim[], message: (key: string) => string, hint: string): Set<SourceDocument> {
+function firstClaims(ctx: CheckContext, claims: readonly Claim[], message: (key: string) => string, hint: string, code?: string): Set<SourceDocument> {
   const first = new Map<string, SourceRef>();
   const reported = new Set<SourceDocument>();
   for (const { key, source, path } of claims) {
@@ -26,7 +27,7 @@ function firstClaims(ctx: CheckContext, claims: readonly Claim[], message: (key:
     const previous = first.get(key);
     if (!previous) first.set(key, at);
     else {
-      ctx.report('error', at, message(key), `the first is at ${formatRef(previous)}; ${hint}`);
+      ctx.report('error', at, message(key), `the first is at ${formatRef(previous)}; ${hint}`, code);
       reported.add(source);
     }
   }
@@ -57,7 +58,7 @@ export function checkConflicts(ctx: CheckContext): void {
       }),
     );
   firstClaims(ctx, sidecarClaims, (fqdn) => `another VirtualService already routes ${fqdn.split('.')[0]} for the sidecars`,
-    'merge the routes into one VirtualService per host');
+    'merge the routes into one VirtualService per host', IST.ConflictingMeshGatewayVirtualServiceHosts);
 
   checkMergedRules(ctx, ctx.destinationRules.filter(({ source }) => !renamed.has(source)));
 }

@@ -13,6 +13,7 @@ import { formatRef } from './report.ts';
 import type { Located } from './resources.ts';
 import { ConnectionPoolSettings, DestinationRule, LoadBalancerSettings, OutlierDetection, PortTrafficPolicy, TrafficPolicy } from './schema/istio.ts';
 import { walkSchema } from './walk.ts';
+import { IST } from './analyze/codes.ts';
 
 const HASH_KEYS = ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'] as const;
 const HASH_ALGORITHMS = ['ringHash', 'maglev', 'minimumRingSize'] as const;
@@ -52,7 +53,7 @@ function checkDestinationRule({ item: rule, source }: Located<DestinationRuleMod
         : `DestinationRule host '${rule.spec.host}' covers no service of the mesh, so the rule does nothing`);
   } else if (!service) {
     const { message, hint } = unknownHost('DestinationRule host', rule.spec.host, rule.namespace, ctx.services);
-    ctx.report('error', valueAt(source, ['spec', 'host']), message, hint);
+    ctx.report('error', valueAt(source, ['spec', 'host']), message, hint, IST.UnknownDestinationRuleHost);
   }
   checkExportTo(source, ['spec', 'exportTo'], rule.namespace, rule.spec.exportTo, ctx.report);
   const seen = new Map<string, number>();
@@ -72,7 +73,7 @@ function checkDestinationRule({ item: rule, source }: Located<DestinationRuleMod
     const selects = (versionLabels: Record<string, string>) => Object.entries(labels).every(([k, v]) => versionLabels[k] === v);
     if (service && !service.versions.some((v) => selects(v.labels))) {
       ctx.report('warning', at, `subset '${subset.name}' selects no version of ${service.name} (labels ${labelText(labels)}), so traffic sent to it fails`,
-        `versions of ${service.name}: ${service.versions.map((v) => `${v.name} (${labelText(v.labels)})`).join('; ')}`);
+        `versions of ${service.name}: ${service.versions.map((v) => `${v.name} (${labelText(v.labels)})`).join('; ')}`, IST.DestinationRuleSubsetNotSelectPods);
     }
   });
   walkSchema(DestinationRule, { spec: rule.spec }, (schema, value, path) => {

@@ -11,6 +11,8 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   hint?: string;
+  /** Istio's analysis code when Istio's analyzer reports the same (IST0101 …); shown by `mesh validate --analyze`. */
+  code?: string;
   /**
    * The document it points into is left out of the mesh because of it (an unknown kind, a field
    * its schema does not know). Findings elsewhere may follow from that document's absence (a
@@ -19,10 +21,13 @@ export interface Diagnostic {
   rejectsDocument?: true;
 }
 
-/** `FILE:LINE:COL: error|warning: message` and, on the next line, the hint. */
+/**
+ * `FILE:LINE:COL: error|warning: message` and, on the next line, the hint; with Istio's code,
+ * `FILE:LINE:COL: error|warning [IST0101] message`.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file;
-  const head = `${where}: ${d.severity}: ${d.message}`;
+  const head = d.code ? `${where}: ${d.severity} [${d.code}] ${d.message}` : `${where}: ${d.severity}: ${d.message}`;
   return d.hint ? `${head}\n  hint: ${d.hint}` : head;
 }
 

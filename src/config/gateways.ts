@@ -9,6 +9,7 @@ import { keyAt, valueAt } from './position.ts';
 import { formatRef } from './report.ts';
 import type { Located } from './resources.ts';
 import type { Server } from './schema/istio.ts';
+import { IST } from './analyze/codes.ts';
 
 /** Istio host matching: equal, or one is a wildcard (`*`, `*.example.com`) covering the other. */
 export function hostsMatch(a: string, b: string): boolean {
@@ -51,7 +52,7 @@ function checkBoundHosts(ctx: CheckContext): void {
       if (!matched) {
         ctx.report('warning', valueAt(source, ['spec', 'hosts']),
           `none of the hosts of VirtualService ${vs.name} (${vs.spec.hosts.join(', ')}) is served by Gateway ${gateway.key}, so the gateway never uses it`,
-          `the Gateway's servers serve ${served.join(', ')}`);
+          `the Gateway's servers serve ${served.join(', ')}`, IST.VirtualServiceHostNotFoundInGateway);
       }
     }
   }

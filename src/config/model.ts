@@ -2,6 +2,7 @@
 // their spec exactly as written (typed by the schemas); references are resolved here once.
 import type { ServicePort, Settings, Version } from './schema/mesh.ts';
 import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
+import type { CanarySpec } from './schema/canary.ts';
 import { GATEWAY_PROXY } from './names.ts';
 
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
@@ -94,6 +95,12 @@ export interface VersionServiceModel {
   source: SourceRef;
 }
 
+/** A Canary document: the plan of `mesh canary DIR NAME`; it changes no traffic, so compile never reads it. */
+export interface CanaryModel extends IstioResource<CanarySpec> {
+  /** fqdn of the service whose traffic it moves. */
+  service: string;
+}
+
 export interface MeshModel {
   name: string;
   namespace: string;
@@ -106,6 +113,8 @@ export interface MeshModel {
   gateways: GatewayModel[];
   /** Services that name versions of another (Gateway API backends); none when absent. */
   versionServices?: VersionServiceModel[];
+  /** The Canary documents, by file order (absent in models built by hand). */
+  canaries?: CanaryModel[];
 }
 
 export function fqdn(name: string, namespace: string): string {

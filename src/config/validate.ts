@@ -19,10 +19,22 @@ import { buildResources } from './resources.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
 import { checkVirtualServices } from './virtual-services.ts';
+import { checkCanaries } from './canaries.ts';
+import { analyze } from './analyze/index.ts';
 
 export interface ValidationResult {
   model?: MeshModel;
   diagnostics: Diagnostic[];
+}
+
+export interface ValidateOptions {
+  /** Run Istio's analyzers too (analyze/), and keep Istio's codes on the diagnostics (else left out). */
+  analyze?: boolean;
+}
+
+/** Istio's codes are part of the analysis: without it, diagnostics read as they always did. */
+function withoutCodes(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.map(({ code: _code, ...d }) => d);
 }
 
 const MINIMAL_MESH = `apiVersion: ${MESH_API_VERSION}
@@ -70,7 +82,12 @@ function joinServices(mesh: readonly ServiceModel[], kube: readonly ServiceModel
  * `where` names the whole set (the directory) in a diagnostic that has no place in one file;
  * `name` (default: from `where`) is the mesh's name when no Mesh document gives one.
  */
-export function validate(documents: readonly SourceDocument[], where: string, name = where): ValidationResult {
+export function validate(documents: readonly SourceDocument[], where: string, name = where, options: ValidateOptions = {}): ValidationResult {
+  const result = check(documents, where, name, options);
+  return options.analyze ? result : { ...result, diagnostics: withoutCodes(result.diagnostics) };
+}
+
+function check(documents: readonly SourceDocument[], where: string, name: string, options: ValidateOptions): ValidationResult {
   const parsed = parseKinds(documents);
   const { diagnostics, report } = collector();
   diagnostics.push(...parsed.diagnostics);
@@ -96,6 +113,8 @@ export function validate(documents: readonly SourceDocument[], where: string, na
   checkConflicts(ctx);
   const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
   const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
+  const canaries = checkCanaries(ctx, parsed.resources);
+  if (options.analyze) analyze(ctx, parsed.resources);
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
@@ -107,6 +126,7 @@ export function validate(documents: readonly SourceDocument[], where: string, na
     destinationRules: istio.destinationRules.map((l) => l.item),
     gateways: [...istio.gateways, ...gatewayApi.gateways].map((l) => l.item),
     ...(versionServices.length > 0 ? { versionServices } : {}),
+    canaries,
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -16,6 +16,7 @@ import { MESH_GATEWAY, gatewayKey, type Located } from './resources.ts';
 import type { Destination, HTTPRoute } from './schema/istio.ts';
 import { parseDuration } from './duration.ts';
 import { didYouMean } from './suggest.ts';
+import { IST } from './analyze/codes.ts';
 
 /** Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on values, as Istio's validation lists them. */
 const RETRY_ON = new Set([
@@ -65,7 +66,7 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
   const service = resolveHost(ctx.services, destination.host, vs.namespace);
   if (!service) {
     const { message, hint } = unknownHost('destination host', destination.host, vs.namespace, ctx.services);
-    ctx.report('error', valueAt(source, [...path, 'host']), message, hint);
+    ctx.report('error', valueAt(source, [...path, 'host']), message, hint, IST.ReferencedResourceNotFound);
     return;
   }
   if (destination.subset !== undefined && !isDnsLabel(destination.subset)) {
@@ -80,7 +81,7 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
         rules.length > 0
           ? `subset '${destination.subset}' is not defined by DestinationRule${rules.length > 1 ? 's' : ''} ${rules.map((r) => r.name).join(', ')} for ${service.name}${didYouMean(destination.subset, subsets)}`
           : `subset '${destination.subset}' of ${service.name} is not defined: no DestinationRule for ${service.name}`,
-        subsetHint(service, destination.subset));
+        subsetHint(service, destination.subset), IST.ReferencedResourceNotFound);
     }
   }
   const ports = service.ports.map((p) => p.port);
@@ -93,7 +94,7 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
   if (destination.port === undefined && ports.length > 1 && scope.atGateway) {
     ctx.report('error', valueAt(source, path),
       `service ${service.name} has several ports (${ports.join(', ')}); a route from a gateway must choose one`,
-      `add port: {number: ${ports[0]}} to the destination`);
+      `add port: {number: ${ports[0]}} to the destination`, IST.VirtualServiceDestinationPortSelectorRequired);
   }
 }
 
@@ -313,7 +314,7 @@ function checkGatewayNames(scope: VsScope, path: Path, names: readonly string[] 
       ctx.report('error', valueAt(source, [...path, i]), `gateway '${name}' is not defined${didYouMean(key, keys)}`,
         keys.length
           ? `Gateways in this mesh: ${keys.join(', ')}; 'mesh' means the sidecars`
-          : `no Gateway is defined; define one, or use 'mesh' for the sidecars`);
+          : `no Gateway is defined; define one, or use 'mesh' for the sidecars`, IST.ReferencedResourceNotFound);
     }
   });
 }

@@ -63,6 +63,76 @@ describe('mesh', () => {
     expect(report.diagnostics[0]).toMatchObject({ file: path, line, severity: 'error' });
   });
 
+  it('mesh canary DIR [NAME] runs a Canary document: the one there, or the one named; a wrong one is reported at its field', async () => {
+    const dir = await tempDir();
+    await cp('examples/canary', dir, { recursive: true });
+    const path = join(dir, 'canary.yaml');
+    const text = await readFile(path, 'utf8');
+    // One document: mesh canary DIR takes it, and asks for the mesh that runs it by its name.
+    const one = await mesh('canary', dir, '--interval', '2s');
+    expect(one.code, one.stderr).toBe(1);
+    expect(one.stderr).toContain(`no mesh runs in ${dir}`);
+    // A flag overrides the document's field: --to v1 makes it a canary from v1 to v1.
+    const same = await mesh('canary', dir, '--to', 'v1');
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('--from and --to are both v1');
+    // Two: mesh canary DIR needs the name; a name that is no document is a HOST, which needs --to.
+    await writeFile(join(dir, 'other.yaml'), text.replace('name: reviews-v2', 'name: reviews-back').replace('from: v1\n  to: v2', 'from: v2\n  to: v1'));
+    const two = await mesh('canary', dir);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain(`${dir} holds several Canary documents (reviews-v2, reviews-back): name one, as in mesh canary ${dir} reviews-v2.`);
+    const named = await mesh('canary', dir, 'reviews-back');
+    expect(named.code, named.stderr).toBe(1);
+    expect(named.stderr).toContain(`no mesh runs in ${dir}`);
+    const host = await mesh('canary', dir, 'reviews-v3');
+    expect(host.code).toBe(2);
+    expect(host.stderr).toContain('needs --to SUBSET');
+    // A subset no DestinationRule defines: validate and canary point at the field.
+    await writeFile(path, text.replace('to: v2', 'to: v3'));
+    const line = text.split('\n').findIndex((l) => l.includes('to: v2')) + 1;
+    const invalid = await mesh('validate', dir);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain(`${path}:${line}:7: error: subset 'v3' is not defined by DestinationRule reviews for reviews\n  hint: a canary moves traffic between subsets`);
+    const refused = await mesh('canary', dir, 'reviews-v2');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${path}:${line}:7: error: subset 'v3'`);
+  });
+
+  it("mesh validate --analyze: Istio's findings with their codes, as text and JSON; errors exit 1", async () => {
+    const dir = 'test/fixtures/analyze';
+    const plain = await mesh('validate', dir);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain('[IST');
+    const run = await mesh('validate', dir, '--analyze');
+    expect(run.code).toBe(1);
+    const coded = run.stderr.split('\n').filter((l) => l.includes('[IST'));
+    expect(coded).toEqual([
+      `${dir}/gateways.yaml:8:20: error [IST0145] Conflict with gateways default/internal (workload selector istio=ingressgateway, port 80, hosts *).`,
+      `${dir}/gateways.yaml:17:20: error [IST0145] Conflict with gateways default/public (workload selector istio=ingressgateway, port 80, hosts *).`,
+      `${dir}/routes.yaml:8:20: error [IST0112] This VirtualService routes to a service "ratings" that exposes multiple ports [9080 9090]. Specifying a port in the destination is required to disambiguate.`,
+      `${dir}/mesh.yaml:22:5: warning [IST0107] Misplaced annotation: sidecar.istio.io/inject can only be applied to Pod`,
+      `${dir}/mesh.yaml:37:9: warning [IST0108] Unknown annotation: sidecar.istio.io/proxyCPUs`,
+      `${dir}/routes.yaml:16:11: warning [IST0128] DestinationRule reviews in namespace default has TLS mode set to SIMPLE but no caCertificates are set to validate server identity for host: reviews`,
+      `${dir}/routes.yaml:19:12: warning [IST0173] subset 'v3' selects no version of reviews (labels version=v3), so traffic sent to it fails`,
+    ]);
+    expect(run.stderr).toContain('  hint: did you mean sidecar.istio.io/proxyCPU?');
+    expect(run.stderr).toContain(`${dir}: invalid (3 errors, 5 warnings)`);
+    const json = await mesh('validate', dir, '--analyze', '--json');
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { valid: boolean; diagnostics: Array<{ code?: string }> };
+    expect(report.valid).toBe(false);
+    expect(report.diagnostics.flatMap((d) => d.code ?? [])).toEqual(['IST0145', 'IST0145', 'IST0112', 'IST0107', 'IST0108', 'IST0128', 'IST0173']);
+    // The examples: nothing for the canary and the shop; Istio's bookinfo rules name subsets of versions it does not run.
+    for (const example of ['examples/canary', 'examples/shop']) {
+      const clean = await mesh('validate', example, '--analyze');
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(clean.stderr).not.toContain('[IST');
+    }
+    const bookinfo = await mesh('validate', 'test/fixtures/istio/bookinfo', '--analyze');
+    expect(bookinfo.code, bookinfo.stderr).toBe(0);
+    expect(bookinfo.stderr.match(/\[IST\d+\]/g)).toEqual(['[IST0173]', '[IST0173]', '[IST0173]', '[IST0173]']);
+  });
+
   it('reports a file saved mid-edit (`: -`, `&!{}`) as a diagnostic, not a crash', async () => {
     const dir = await tempDir();
     await cp('examples/canary', dir, { recursive: true });

@@ -18,8 +18,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   routetest: ['config', 'compile', 'envoy', 'control'],
   compose: ['config', 'compile', 'envoy', 'xds', 'control'],
   runtime: ['config', 'compile', 'envoy', 'xds', 'control', 'compose'],
-  // The canary's analysis and driver (pure), and its state files in DIR/.mesh/ (runtime/json-file.ts).
-  canary: ['runtime'],
+  // The canary's analysis and driver (pure), its plan from a Canary document (config's schema), and
+  // its state files in DIR/.mesh/ (runtime/json-file.ts).
+  canary: ['config', 'runtime'],
   tui: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary'],
   cli: ['config', 'compile', 'envoy', 'xds', 'control', 'compose', 'runtime', 'load', 'canary', 'tui', 'routetest'],
 };

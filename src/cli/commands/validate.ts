@@ -5,7 +5,7 @@ import { compileChecked } from '../../compile/refusal.ts';
 import { GENERATED_SUFFIX } from '../../config/gateway-api/gateways.ts';
 import { EXIT, printDiagnostics, summary } from '../output.ts';
 
-export const help = `Usage: mesh validate [DIR] [--json]
+export const help = `Usage: mesh validate [DIR] [--json] [--analyze]
 
 Checks the mesh in DIR (default: the current directory): the workloads (a localmesh Mesh
 file, or Kubernetes Services and the Deployments they select) and Istio's Gateway,
@@ -13,14 +13,21 @@ VirtualService and DestinationRule resources, and that Envoy takes what they com
 (its protos' types and validation rules). Mistakes are printed as
 FILE:LINE:COL: error: message, with a hint.
 
+With --analyze, also a lint pass in the spirit of istioctl analyze: what Istio's analyzers would
+report (unknown or misplaced Istio annotations, conflicting Gateways, a Gateway selector no pod
+matches, a destination without a port to a service with several, TLS origination without
+caCertificates), and Istio's message code on every finding Istio has one for, as
+FILE:LINE:COL: error|warning [IST0101] message. The codes are listed in the README.
+
 Options:
-  --json      print the diagnostics as JSON on stdout
+  --json      print the diagnostics as JSON on stdout (with --analyze, each with its code)
+  --analyze   run Istio's analyzers too; errors among them make the mesh invalid (exit 1)
   -h, --help  show this help
 
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`;
 
-export async function run(dir: string, options: { json: boolean }): Promise<number> {
-  const loaded = await loadMesh(dir);
+export async function run(dir: string, options: { json: boolean; analyze?: boolean }): Promise<number> {
+  const loaded = await loadMesh(dir, { analyze: options.analyze === true });
   // What the mesh compiles to must be what Envoy takes: the same compile as mesh generate's.
   const refused = loaded.model && !hasErrors(loaded.diagnostics) ? compileChecked(loaded.model, composeAddressing(), dir).diagnostics : [];
   const diagnostics = [...refused, ...loaded.diagnostics];

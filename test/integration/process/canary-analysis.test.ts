@@ -57,6 +57,19 @@ describe('mesh canary (process runtime)', () => {
     expect(status.code, status.stdout).toBe(0);
   }, 90_000);
 
+  it("runs the Canary document of the directory (examples/canary/canary.yaml): its Flagger steps, flags over its fields", async () => {
+    // From the example's weights (v1 90, v2 10), whatever the tests before left.
+    await writeFile(join(healthy.dir, 'reviews.yaml'), await readFile('examples/canary/reviews.yaml', 'utf8'));
+    // stepWeight 20 up to maxWeight 60 from the document; a short interval, fewer requests and the rate from flags.
+    const run = await mesh('canary', healthy.dir, 'reviews-v2', '--interval', '2s', '--min-requests', '10', '--rps', '50', '--json');
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as Result;
+    expect(result.outcome).toBe('promoted');
+    expect(result.weightsBefore).toEqual({ v1: 90, v2: 10 });
+    expect(result.checks.map((c) => c.weight)).toEqual([20, 40, 60, 100]);
+    expect(run.stderr).toMatch(/^Canary reviews-v2 \(.*canary\.yaml:\d+:\d+\): reviews: v1 → v2 in steps 20, 40, 60, 100%, 2 s each; gates: error rate ≤ 1%, p99 ≤ 500 ms, ≥ 10 requests/m);
+  }, 90_000);
+
   it('steering commands need a running canary', async () => {
     const pause = await mesh('canary', healthy.dir, '--pause');
     expect(pause.code).toBe(1);

@@ -50,7 +50,7 @@ function scripted(measurements: Measured[], commands: Array<Command | undefined>
   const io: CanaryIO = {
     setWeights: async (w) => void written.push(w),
     measure: async () => ({ canary: measurements.shift() ?? good, baseline: good }),
-    webhook: async (url) => ({ name: 'webhook', ok: !url.includes('fail'), text: `webhook ${url}` }),
+    webhook: async (hook) => ({ name: 'webhook', ok: !hook.url.includes('fail'), text: `webhook ${hook.url}` }),
     sleep: async (ms) => void (clock += ms),
     say: () => undefined,
     command: async () => commands.shift(),
@@ -80,7 +80,7 @@ describe('runCanary', () => {
 
   it('a failing webhook fails the check and holds the weights', async () => {
     const { io, written } = scripted([]);
-    const result = await runCanary({ ...PLAN, webhooks: ['http://hooks/fail'] }, { v1: 100, v2: 0 }, io);
+    const result = await runCanary({ ...PLAN, webhooks: [{ url: 'http://hooks/fail', type: 'rollout', timeoutMs: 1000 }] }, { v1: 100, v2: 0 }, io);
     expect(result.outcome).toBe('rolled back');
     expect(written).toEqual([{ v1: 100, v2: 0 }]);
   });

@@ -99,7 +99,9 @@ describe('controller', () => {
   it('forgets the proxies of a removed version', async () => {
     const { cache, controller, edit, dir } = await setup();
     await controller.reload();
+    // The routes and the canary's plan go with v2.
     await rm(join(dir, 'reviews.yaml'));
+    await rm(join(dir, 'canary.yaml'));
     await edit('mesh.yaml', (t) => t.replace(/\n        v2:[\s\S]*$/, '\n'));
     await controller.reload();
     expect(controller.status().valid).toBe(true);
