@@ -13,7 +13,8 @@ import { mesh, sleep, upExample } from './harness.ts';
 const FIXTURE = 'test/fixtures/gateway-api-canary';
 const canary = upExample('canary', {
   async prepare(dir) {
-    await rm(join(dir, 'routes.test.yaml'));
+    // The example's route tests and Canary plan name the subsets of its DestinationRule, which this form has not.
+    for (const f of ['routes.test.yaml', 'canary.yaml']) await rm(join(dir, f), { force: true });
     for (const f of ['gateway.yaml', 'reviews.yaml']) await copyFile(join(FIXTURE, f), join(dir, f));
   },
 });
