@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as validate from './commands/validate.ts';
 import * as generate from './commands/generate.ts';
+import * as exportCommand from './commands/export.ts';
 import * as weight from './commands/weight.ts';
 import * as canary from './commands/canary.ts';
 import * as up from './commands/up.ts';
@@ -43,6 +44,8 @@ Commands:
   validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
   generate [DIR] --out OUT         write one complete Envoy configuration per proxy
+  export kubernetes [DIR] --out OUT
+                                   write the Namespaces, Deployments, Services and Istio files for a cluster
   doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
 
 Options:
@@ -60,6 +63,8 @@ interface Command {
   options: Options;
   /** The command takes arguments of its own after DIR (mesh logs [DIR] [NAME]). */
   args?: true;
+  /** What the command's first argument names before DIR (mesh export kubernetes [DIR]): handed to run as args[0]. */
+  targets?: readonly string[];
   /** The command reads the mesh: DIR must be one mesh (not none, not several in subfolders). */
   reads?: true;
   run(dir: string, values: Record<string, unknown>, args: string[], runtimes: Runtimes): Promise<number>;
@@ -86,6 +91,16 @@ const COMMANDS: Record<string, Command> = {
     run: (dir, values) => {
       if (typeof values.out !== 'string') throw new UsageError('mesh generate needs --out OUT, the directory to write into.');
       return generate.run(dir, { out: values.out });
+    },
+  },
+  export: {
+    help: exportCommand.help,
+    targets: exportCommand.TARGETS,
+    reads: true,
+    options: { out: { type: 'string' } },
+    run: (dir, values, args) => {
+      if (typeof values.out !== 'string') throw new UsageError('mesh export needs --out OUT, the directory to write into.');
+      return exportCommand.run(dir, { out: values.out });
     },
   },
   canary: {
@@ -323,7 +338,13 @@ export async function main(argv: string[], runtimes = new Runtimes(registeredRun
       return EXIT.ok;
     }
     const flag = typeof values.dir === 'string' ? values.dir : undefined;
-    const { dir, args } = await meshArgs(name, flag, positionals, command.args === true);
+    // A command with targets takes its target first; DIR follows it.
+    const target = command.targets ? positionals[0] : undefined;
+    if (command.targets && (target === undefined || !command.targets.includes(target))) {
+      throw new UsageError(target === undefined ? `mesh ${name} needs what to ${name} to first: ${command.targets.join(' or ')}.` : `mesh ${name} knows ${command.targets.join(', ')}, not '${target}'.`);
+    }
+    const { dir, args: own } = await meshArgs(name, flag, command.targets ? positionals.slice(1) : positionals, command.args === true);
+    const args = target === undefined ? own : [target, ...own];
     if (command.reads) {
       const problem = await notOneMesh(name, dir);
       if (problem) {

@@ -2,6 +2,7 @@
 import type { DestinationRuleModel, MeshModel, ServiceModel, VirtualServiceModel } from '../config/model.ts';
 import { mergeDestinationRules, rulesByService } from '../config/destination-rule-merge.ts';
 import { hostFqdn } from '../config/model.ts';
+import { versionSubsetRules } from '../config/kubernetes/version-services.ts';
 
 interface Index {
   services: Map<string, ServiceModel>;
@@ -21,7 +22,7 @@ function index(model: MeshModel): Index {
     };
     found = {
       services: first(model.services, (s) => [s.fqdn]),
-      rules: new Map([...rulesByService(model.destinationRules)].map(([fqdn, rules]) => [fqdn, mergeDestinationRules(rules)!])),
+      rules: new Map([...rulesByService([...model.destinationRules, ...versionSubsetRules(model.versionServices ?? [])])].map(([fqdn, rules]) => [fqdn, mergeDestinationRules(rules)!])),
       meshRoutes: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.services : [])),
     };
     indexes.set(model, found);

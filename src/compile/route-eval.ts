@@ -376,8 +376,8 @@ function forward(action: EnvoyJson, match: EnvoyJson, request: HttpRequest) {
  */
 function rewrittenPath(action: EnvoyJson, match: EnvoyJson, path: string): string {
   if (action['prefix_rewrite'] !== undefined) {
-    const matched =
-      match['prefix'] !== undefined ? String(match['prefix']).length : match['path'] !== undefined ? String(match['path']).length : withoutQuery(path).length;
+    const literal = match['prefix'] ?? match['path'] ?? match['path_separated_prefix'];
+    const matched = literal !== undefined ? String(literal).length : withoutQuery(path).length;
     return String(action['prefix_rewrite']) + path.slice(matched);
   }
   if (action['regex_rewrite'] !== undefined) {

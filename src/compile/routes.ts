@@ -88,6 +88,16 @@ export function sidecarRouteConfig(
       virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port), routes });
     }
   }
+  // A Service naming versions of another (reviews-v1) is a host too: calls to it go to its subset.
+  for (const version of model.versionServices ?? []) {
+    const service = serviceFor(model, version.service, version.namespace);
+    if (!service) continue;
+    for (const port of version.ports) {
+      if (port.protocol === 'tcp') continue;
+      const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service, port.port, version.name)];
+      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port), routes });
+    }
+  }
   if (options.capture) {
     virtualHosts.push({
       name: 'allow_any',
@@ -137,8 +147,37 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
   }
   const virtualHosts = [...byDomain.keys()]
     .sort()
-    .map((host) => ({ name: virtualHost(host, port), domains: hostDomains(host, port), routes: byDomain.get(host)!.routes }));
+    .map((host) => {
+      const { routes, from } = byDomain.get(host)!;
+      // Several HTTPRoutes for one host: their rules are ordered together, as the Gateway API orders them.
+      const merged = from.size > 1 && [...from].every((vs) => vs.from) ? byPrecedence(routes) : routes;
+      return { name: virtualHost(host, port), domains: hostDomains(host, port), routes: merged };
+    });
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/**
+ * Routes in the Gateway API's precedence (HTTPRouteRule): an exact path, a regex (Istio's place
+ * for it), then the longest prefix; then a method match, more header matches, more query
+ * matches. Stable: ties keep their order (file order stands for the API's creation time).
+ */
+function byPrecedence(routes: readonly EnvoyJson[]): EnvoyJson[] {
+  const key = (route: EnvoyJson) => {
+    const match = route['match'] as EnvoyJson;
+    const headers = (match['headers'] as EnvoyJson[] | undefined) ?? [];
+    const prefix = (match['path_separated_prefix'] ?? match['prefix']) as string | undefined;
+    return {
+      rank: match['path'] !== undefined ? 0 : match['safe_regex'] !== undefined ? 1 : 2,
+      prefix: prefix?.length ?? 0,
+      method: headers.some((h) => h['name'] === ':method') ? 1 : 0,
+      headers: headers.filter((h) => h['name'] !== ':method').length,
+      query: ((match['query_parameters'] as unknown[] | undefined) ?? []).length,
+    };
+  };
+  return routes
+    .map((route, order) => ({ route, order, k: key(route) }))
+    .sort((a, b) => a.k.rank - b.k.rank || b.k.prefix - a.k.prefix || b.k.method - a.k.method || b.k.headers - a.k.headers || b.k.query - a.k.query || a.order - b.order)
+    .map((r) => r.route);
 }
 
 /** The inbound route to the app on one service port (inline in the inbound listener). */
@@ -170,7 +209,7 @@ export function inboundRouteConfig(port: ServicePort): EnvoyJson {
 // ---------- hosts ----------
 
 /** Names an app uses for a service: short, NAME.NS and the FQDN, with the port (and bare on port 80). */
-function serviceDomains(service: ServiceModel, port: number): string[] {
+function serviceDomains(service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>, port: number): string[] {
   const names = [service.name, `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
   return port === 80 ? [...names, ...names.map((n) => `${n}:80`)] : names.map((n) => `${n}:${port}`);
 }
@@ -221,7 +260,7 @@ function httpRoutes(scope: RouteScope, vs: VirtualServiceModel): EnvoyJson[] {
       const routeName = match?.name ? `${name}.${match.name}` : name;
       return {
         name: routeName,
-        match: routeMatch(match),
+        match: routeMatch(match, vs.from !== undefined),
         ...action,
         stat_prefix: match?.statPrefix ?? routeName,
       };
@@ -229,10 +268,12 @@ function httpRoutes(scope: RouteScope, vs: VirtualServiceModel): EnvoyJson[] {
   });
 }
 
-function routeMatch(m: HTTPMatchRequest | undefined): EnvoyJson {
+/** `segments`: a prefix matches whole path segments (the Gateway API's PathPrefix, as Istio applies it). */
+function routeMatch(m: HTTPMatchRequest | undefined, segments: boolean): EnvoyJson {
   const out: EnvoyJson = {};
   const uri = m?.uri;
   if (uri?.exact !== undefined) out['path'] = uri.exact;
+  else if (uri?.prefix !== undefined && segments && uri.prefix !== '/') out['path_separated_prefix'] = uri.prefix;
   else if (uri?.prefix !== undefined) out['prefix'] = uri.prefix;
   else if (uri?.regex !== undefined) out['safe_regex'] = { regex: uri.regex };
   else out['prefix'] = '/';
@@ -280,7 +321,11 @@ function routeAction(scope: RouteScope, vs: VirtualServiceModel, http: HTTPRoute
     action['weighted_clusters'] = { clusters: targets.map((t) => weightedCluster(t.cluster, t.d)) };
   }
   const authority = http.rewrite?.authority ?? authorityHeader(http.headers) ?? (targets.length === 1 ? authorityHeader(targets[0]!.d.headers) : undefined);
-  if (http.rewrite?.uri !== undefined) action['prefix_rewrite'] = http.rewrite.uri;
+  const separated = vs.from !== undefined && http.match?.length === 1 ? http.match[0]!.uri?.prefix : undefined;
+  if (http.rewrite?.uri === '/' && separated !== undefined && separated !== '/') {
+    // Istio, for Gateway API routes: removing the prefix keeps the `/` that starts the rest.
+    action['regex_rewrite'] = { pattern: { regex: `^${escapeRegex(separated)}(/?)(.*)` }, substitution: '/\\2' };
+  } else if (http.rewrite?.uri !== undefined) action['prefix_rewrite'] = http.rewrite.uri;
   if (http.rewrite?.uriRegexRewrite) {
     action['regex_rewrite'] = { pattern: { regex: http.rewrite.uriRegexRewrite.match }, substitution: http.rewrite.uriRegexRewrite.rewrite };
   }
@@ -295,14 +340,22 @@ function routeAction(scope: RouteScope, vs: VirtualServiceModel, http: HTTPRoute
   return { route: action, ...routeHeaders };
 }
 
-/** The route a service gets without a VirtualService: all its versions, like a Kubernetes Service. */
-function defaultRoute(model: MeshModel, service: ServiceModel, port: number): EnvoyJson {
-  const hash = hashPolicy(model, service, port, undefined);
+/** A literal as an RE2 pattern (Go's regexp.QuoteMeta). */
+function escapeRegex(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/**
+ * The route a service gets without a VirtualService: all its versions, like a Kubernetes Service
+ * (with `subset`, those of a Service that names some of them).
+ */
+function defaultRoute(model: MeshModel, service: ServiceModel, port: number, subset?: string): EnvoyJson {
+  const hash = hashPolicy(model, service, port, subset);
   return {
     name: 'default',
     match: { prefix: '/' },
     route: {
-      cluster: outboundCluster(port, undefined, service.fqdn),
+      cluster: outboundCluster(port, subset, service.fqdn),
       timeout: '0s',
       retry_policy: retryPolicy(undefined, hash !== undefined),
       ...(hash ? { hash_policy: [hash] } : {}),

@@ -137,7 +137,13 @@ function nodeHealthcheck(service: ServiceModel, version: VersionModel): ComposeS
  * aliases of its proxies, so Compose DNS answers them; the call is captured and routed by the
  * sidecar, whatever address the name gave.
  */
-const serviceNames = (service: ServiceModel) => [service.name, `${service.name}.${service.namespace}`, service.fqdn];
+const serviceNames = (service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>) => [service.name, `${service.name}.${service.namespace}`, service.fqdn];
+
+/** The names of the Services that name this version of the service (reviews-v1, a Gateway API backend). */
+const versionServiceNames = (model: MeshModel, service: ServiceModel, version: VersionModel) =>
+  (model.versionServices ?? [])
+    .filter((v) => v.service === service.fqdn && Object.entries(v.labels).every(([k, val]) => version.labels[k] === val))
+    .flatMap(serviceNames);
 
 const envStrings = (env: Record<string, string | number | boolean> = {}) =>
   Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
@@ -230,7 +236,7 @@ export function generateStack(input: StackInput): Stack {
             CONTROL: CONTROL_NAME,
             INIT_IMAGE: images.init,
             ENVOY_IMAGE: images.envoy,
-            ALIASES: [sidecarName(version.proxy), ...serviceNames(service)],
+            ALIASES: [sidecarName(version.proxy), ...serviceNames(service), ...versionServiceNames(model, service, version)],
             BOOTSTRAP: bootstrap,
             APP_IMAGE: image.image,
             APP_BUILD: image.build,

@@ -30,7 +30,7 @@ export function nextFault(fault: Fault | undefined): FaultKind | undefined {
 }
 
 export interface RouteRef {
-  vs: Pick<VirtualServiceModel, 'name' | 'source'>;
+  vs: Pick<VirtualServiceModel, 'name' | 'source' | 'from'>;
   /** Index in `spec.http`. */
   index: number;
 }
@@ -42,10 +42,16 @@ export interface FaultEdit {
   summary: string;
 }
 
+/** `spec.http[index]` of a VirtualService; the rule it comes from in an HTTPRoute. */
+export function routePath(route: RouteRef): (string | number)[] {
+  const rule = route.vs.from?.rules[route.index];
+  return rule !== undefined ? ['spec', 'rules', rule] : ['spec', 'http', route.index];
+}
+
 /** Where `spec.http[index]` of the VirtualService starts in the text (for `$EDITOR +LINE`). */
 export function routePosition(text: string, route: RouteRef): { line: number; col: number } | undefined {
   const found = documentOf(text, route.vs.source);
-  return found && positionIn(found, ['spec', 'http', route.index]);
+  return found && positionIn(found, routePath(route));
 }
 
 export function describeFault(fault: Fault | undefined): string {
@@ -61,6 +67,11 @@ export function describeFault(fault: Fault | undefined): string {
 /** The text with the route's `fault` set to `kind` (replacing any fault it had), or removed when undefined. */
 export function setFault(text: string, route: RouteRef, kind: FaultKind | undefined): FaultEdit | { error: Diagnostic } {
   const file = route.vs.source.file;
+  if (route.vs.from) {
+    return { error: { file, line: route.vs.source.line, col: route.vs.source.col, severity: 'error',
+      message: `HTTPRoute ${route.vs.name} cannot take a fault: the Gateway API has no fault injection`,
+      hint: 'inject faults with an Istio VirtualService for the service' } };
+  }
   const found = documentOf(text, route.vs.source);
   const at = found && positionIn(found, ['spec', 'http', route.index]);
   if (!found || !at) {

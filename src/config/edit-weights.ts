@@ -71,7 +71,17 @@ function cliHostFqdn(host: string, model: MeshModel): string {
   return fqdn(parts[0]!, parts[1]!);
 }
 
-const routeName = (r: WeightedRoute) => `http[${r.index}]${r.route.name ? ` (${r.route.name})` : ''} of VirtualService ${r.vs.name}`;
+/** Where the route's destinations are written: `spec.http[i].route` of a VirtualService, or the rule's backendRefs of an HTTPRoute. */
+function destinationsPath(r: Pick<WeightedRoute, 'vs' | 'index'>): (string | number)[] {
+  const rule = r.vs.from?.rules[r.index];
+  return rule !== undefined ? ['spec', 'rules', rule, 'backendRefs'] : ['spec', 'http', r.index, 'route'];
+}
+
+const kindOf = (vs: VirtualServiceModel) => (vs.from ? 'HTTPRoute' : 'VirtualService');
+const routeName = (r: WeightedRoute) => {
+  const rule = r.vs.from?.rules[r.index];
+  return `${rule !== undefined ? `rules[${rule}]` : `http[${r.index}]`}${r.route.name && rule === undefined ? ` (${r.route.name})` : ''} of ${kindOf(r.vs)} ${r.vs.name}`;
+};
 const where = (r: WeightedRoute) => `${r.vs.source.file}:${r.vs.source.line}:${r.vs.source.col}`;
 
 /**
@@ -81,19 +91,30 @@ const where = (r: WeightedRoute) => `${r.vs.source.file}:${r.vs.source.line}:${r
  */
 export function findWeightedRoute(model: MeshModel, change: WeightChange, dir = '.'): Result<WeightedRoute> {
   const target = cliHostFqdn(change.host, model);
+  const version = model.versionServices?.find((v) => v.fqdn === target);
+  if (version) {
+    const service = version.service.split('.')[0]!;
+    return failure(dir, `${change.host} names a version of ${service}, whose route holds the weights`,
+      `set the split of ${service}: mesh weight ${service} ${change.host}=W ...`);
+  }
   if (!model.services.some((s) => s.fqdn === target)) {
     const names = model.services.map((s) => s.name).join(', ');
     return failure(dir, `there is no service ${change.host} in the mesh`, `its services: ${names}`);
   }
+  // An HTTPRoute's rule is one place in its file, however many parents and matches it has.
+  const places = new Set<string>();
   const all: WeightedRoute[] = model.virtualServices.flatMap((vs) =>
     (vs.spec.http ?? []).flatMap((route, index) => {
       const destinations = route.route ?? [];
       if (!destinations.some((d) => hostFqdn(d.destination.host, vs.namespace) === target)) return [];
+      const place = `${vs.source.file}:${vs.source.line}:${vs.source.col} ${destinationsPath({ vs, index }).join('.')}`;
+      if (places.has(place)) return [];
+      places.add(place);
       return [{ vs, index, route, labels: destinations.map((d) => d.destination.subset ?? d.destination.host) }];
     }),
   );
   if (all.length === 0) {
-    return failure(dir, `no VirtualService routes traffic to ${change.host}`,
+    return failure(dir, `no VirtualService or HTTPRoute routes traffic to ${change.host}`,
       `add one with an http route whose destinations are the subsets of ${change.host}, each with a weight`);
   }
   const named = change.route === undefined ? all : all.filter((r) => r.route.name === change.route || r.vs.name === change.route);
@@ -101,11 +122,12 @@ export function findWeightedRoute(model: MeshModel, change: WeightChange, dir = 
     return failure(dir, `no route named ${change.route} goes to ${change.host}`,
       `the routes to ${change.host}: ${all.map(routeName).join(', ')}`);
   }
-  const defaults = named.filter((r) => !r.route.match);
+  // A rule of an HTTPRoute bound to a Service port matches that port only: still its default route.
+  const defaults = named.filter((r) => !r.route.match || (r.vs.from && r.route.match.every((m) => Object.keys(m).every((k) => k === 'port'))));
   const chosen = named.length === 1 ? named : defaults.length === 1 ? defaults : [];
   if (chosen.length === 0) {
     return failure(dir, `several routes send traffic to ${change.host}: ${named.map((r) => `${routeName(r)} at ${where(r)}`).join(', ')}`,
-      'choose one with --route NAME (the route\'s name, or its VirtualService\'s)');
+      'choose one with --route NAME (the route\'s name, or its VirtualService\'s or HTTPRoute\'s)');
   }
   return chosen[0]!;
 }
@@ -116,15 +138,16 @@ export function findWeightedRoute(model: MeshModel, change: WeightChange, dir = 
  * `yaml` document API and printed again (comments and order kept, spacing normalized).
  */
 export function setWeights(text: string, target: WeightedRoute, weights: Record<string, number>): Result<WeightEdit> {
-  const { vs, index, labels } = target;
+  const { vs, labels } = target;
   const file = vs.source.file;
   const found = documentOf(text, vs.source);
-  if (!found) return failure(file, `the VirtualService ${vs.name} is no longer where it was in ${file}; run the command again`);
+  if (!found) return failure(file, `the ${kindOf(vs)} ${vs.name} is no longer where it was in ${file}; run the command again`);
   const doc = found.docs[found.index]!;
-  const path = (j: number) => inDocument(found, ['spec', 'http', index, 'route', j, 'weight']);
+  const destinations = destinationsPath(target);
+  const path = (j: number) => inDocument(found, [...destinations, j, 'weight']);
   const unknown = Object.keys(weights).filter((k) => !labels.includes(k));
   if (unknown.length > 0) {
-    const at = found.lines.linePos((doc.getIn(inDocument(found, ['spec', 'http', index, 'route']), true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
+    const at = found.lines.linePos((doc.getIn(inDocument(found, destinations), true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
     return failure(file, `the route ${routeName(target)} has no destination ${unknown.join(', ')}; its destinations are ${labels.join(', ')}`,
       'name the subsets as the route does', at);
   }
@@ -134,10 +157,10 @@ export function setWeights(text: string, target: WeightedRoute, weights: Record<
     const node = doc.getIn(path(j), true);
     return isScalar(node) && typeof node.value === 'number' ? node : undefined;
   });
-  // Istio's weights when unwritten: 100 for a lone destination, else 0.
-  const current = before.map((node) => (node ? (node.value as number) : labels.length === 1 ? 100 : 0));
+  // Weights when unwritten: Istio's 100 for a lone destination, else 0; the Gateway API's 1.
+  const current = before.map((node) => (node ? (node.value as number) : vs.from ? 1 : labels.length === 1 ? 100 : 0));
   const summary =
-    `VirtualService ${vs.name} (${where(target)}): ` + labels.map((label, j) => `${label} ${current[j]} → ${next[j]}`).join(', ');
+    `${kindOf(vs)} ${vs.name} (${where(target)}): ` + labels.map((label, j) => `${label} ${current[j]} → ${next[j]}`).join(', ');
   if (current.every((w, j) => w === next[j])) return { file, text, summary, reformatted: false };
 
   if (before.every((node) => node?.range)) {

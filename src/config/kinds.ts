@@ -12,6 +12,8 @@ import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import { Canary } from './schema/canary.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
+import { GATEWAY_API_KINDS, gatewayApiKind, UNSUPPORTED_GATEWAY_API_KINDS } from './gateway-api/kinds.ts';
+import type { HTTPRouteKind, KubeGateway } from './schema/gateway-api.ts';
 import { expandLists } from './kubernetes/list.ts';
 import { nearest } from './suggest.ts';
 import { IST } from './analyze/codes.ts';
@@ -22,6 +24,7 @@ export const KINDS = {
   DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
   ...KUBE_KINDS,
+  ...GATEWAY_API_KINDS,
   Canary: { apiVersions: [MESH_API_VERSION], schema: Canary },
 } as const;
 
@@ -45,7 +48,7 @@ export const UNSUPPORTED_KINDS: Record<string, Severity> = {
   WasmPlugin: 'error',
   Telemetry: 'warning',
   ProxyConfig: 'warning',
-  ...Object.fromEntries([...UNSUPPORTED_KUBE_KINDS].map((kind) => [kind, 'error' as const])),
+  ...Object.fromEntries([...UNSUPPORTED_KUBE_KINDS, ...UNSUPPORTED_GATEWAY_API_KINDS].map((kind) => [kind, 'error' as const])),
 };
 
 export type ParsedResource =
@@ -56,7 +59,9 @@ export type ParsedResource =
   | { kind: 'Canary'; source: SourceDocument; value: z.infer<typeof Canary> }
   | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }
   | { kind: 'Deployment'; source: SourceDocument; value: z.infer<typeof Deployment> }
-  | { kind: 'StatefulSet'; source: SourceDocument; value: z.infer<typeof StatefulSet> };
+  | { kind: 'StatefulSet'; source: SourceDocument; value: z.infer<typeof StatefulSet> }
+  | { kind: 'KubeGateway'; source: SourceDocument; value: KubeGateway }
+  | { kind: 'HTTPRoute'; source: SourceDocument; value: HTTPRouteKind };
 
 export interface ParsedKinds {
   resources: ParsedResource[];
@@ -70,7 +75,9 @@ function isKind(kind: string): kind is KindName {
   return Object.hasOwn(KINDS, kind);
 }
 
-const SUPPORTED_LIST = Object.keys(KINDS).join(', ');
+/** How a kind is named to users: the Gateway API's Gateway by its group. */
+const kindLabel = (kind: string) => (kind === 'KubeGateway' ? 'Gateway (gateway.networking.k8s.io)' : kind);
+const SUPPORTED_LIST = Object.keys(KINDS).map(kindLabel).join(', ');
 
 /** Documents of kinds that do not change traffic, by file: reported once per file. */
 type NotApplied = Map<string, { at: SourceRef; byKind: Map<string, string[]> }>;
@@ -108,7 +115,9 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
       report('error', documentAt(source), 'a document must be a mapping with apiVersion, kind, metadata and spec');
       continue;
     }
-    const { kind, apiVersion } = doc;
+    const { apiVersion } = doc;
+    // A Gateway API kind has the name of an Istio one (Gateway): its group tells them apart.
+    const kind = gatewayApiKind(doc.kind, apiVersion);
     if (typeof kind !== 'string') {
       report('error', documentAt(source), 'this document has no kind', `localmesh reads ${SUPPORTED_LIST}`);
       continue;
@@ -124,7 +133,7 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
       continue;
     }
     if (!isKind(kind)) {
-      const guess = nearest(kind, Object.keys(KINDS));
+      const guess = nearest(kind, Object.keys(KINDS).filter((k) => k !== 'KubeGateway'));
       report('error', valueAt(source, ['kind']),
         `unknown kind '${kind}'${guess ? `; did you mean ${guess}?` : ''}`, `localmesh reads ${SUPPORTED_LIST}`);
       continue;
@@ -133,11 +142,12 @@ export function parseKinds(documents: readonly SourceDocument[]): ParsedKinds {
     if (!(apiVersions as readonly unknown[]).includes(apiVersion)) {
       rejected.add(kind);
       const accepted = apiVersions.join(', ');
+      const name = kindLabel(kind);
       report('error', apiVersion === undefined ? keyAt(source, ['kind']) : valueAt(source, ['apiVersion']),
         apiVersion === undefined
-          ? `${kind} needs an apiVersion`
-          : `apiVersion '${String(apiVersion)}' is not valid for ${kind}`,
-        `${kind} accepts apiVersion ${accepted}`);
+          ? `${name} needs an apiVersion`
+          : `apiVersion '${String(apiVersion)}' is not valid for ${name}`,
+        `${name} accepts apiVersion ${accepted}${kind === 'Gateway' ? `; a Gateway API Gateway is read with apiVersion ${GATEWAY_API_KINDS.KubeGateway.apiVersions.join(', ')}` : ''}`);
       continue;
     }
     const result = schema.safeParse(doc);

@@ -58,6 +58,13 @@ export interface VirtualServiceModel extends IstioResource<VirtualServiceSpec> {
   services: string[];
   /** `gateways` resolved: 'mesh' for the sidecars, else the `NAMESPACE/NAME` key of a Gateway. */
   gateways: string[];
+  /**
+   * Translated from a Gateway API HTTPRoute (gateway-api/routes.ts): `spec.http[i]` comes from its
+   * `spec.rules[rules[i]]` (a rule with several matches is one route per match, sorted as the
+   * Gateway API orders them) and `route[j]` from that rule's `backendRefs[j]`; paths match with
+   * the Gateway API's semantics (a PathPrefix matches whole path segments), as Istio applies them.
+   */
+  from?: { kind: 'HTTPRoute'; rules: number[] };
 }
 
 export interface DestinationRuleModel extends IstioResource<DestinationRuleSpec> {
@@ -68,6 +75,24 @@ export interface DestinationRuleModel extends IstioResource<DestinationRuleSpec>
 export interface GatewayModel extends IstioResource<Gateway['spec']> {
   /** `NAMESPACE/NAME`, how VirtualServices refer to it after resolution. */
   key: string;
+}
+
+/**
+ * A Kubernetes Service that selects some of the workloads of another one (`reviews-v1`, selector
+ * `{app: reviews, version: v1}`, beside `reviews`): Istio's way to name a version as a backend of
+ * a Gateway API route. Its workloads run once, as versions of the other service; a route to it
+ * goes to the subset of that service named after it, with its selector as the subset's labels.
+ */
+export interface VersionServiceModel {
+  name: string;
+  namespace: string;
+  fqdn: string;
+  /** The fqdn of the service whose versions it selects. */
+  service: string;
+  /** Its selector: the labels of the versions it selects. */
+  labels: Record<string, string>;
+  ports: ServicePortModel[];
+  source: SourceRef;
 }
 
 /** A Canary document: the plan of `mesh canary DIR NAME`; it changes no traffic, so compile never reads it. */
@@ -86,6 +111,8 @@ export interface MeshModel {
   virtualServices: VirtualServiceModel[];
   destinationRules: DestinationRuleModel[];
   gateways: GatewayModel[];
+  /** Services that name versions of another (Gateway API backends); none when absent. */
+  versionServices?: VersionServiceModel[];
   /** The Canary documents, by file order (absent in models built by hand). */
   canaries?: CanaryModel[];
 }

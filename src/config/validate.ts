@@ -13,6 +13,8 @@ import { DEFAULT_NAMESPACE, type MeshModel, type ServiceModel } from './model.ts
 import { valueAt } from './position.ts';
 import { collector, formatRef, type Report } from './report.ts';
 import { buildKubeServices } from './kubernetes/workloads.ts';
+import { buildVersionServices } from './kubernetes/version-services.ts';
+import { translateGatewayApi } from './gateway-api/index.ts';
 import { buildResources } from './resources.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
@@ -101,13 +103,16 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   // Without all the services, every reference to a missing one would be reported as unknown:
   // check references only when every document declaring services was read.
   if (WORKLOAD_KINDS.some((kind) => parsed.rejected.has(kind))) return { diagnostics: sortDiagnostics(diagnostics) };
-  const services = joinServices(mesh ? buildServices(mesh.value, mesh.source, report) : [], buildKubeServices(parsed.resources, report), report);
+  const meshServices = mesh ? buildServices(mesh.value, mesh.source, report) : [];
+  const services = joinServices(meshServices, buildKubeServices(parsed.resources, report, meshServices), report);
   const istio = buildResources(parsed.resources, services);
   const ctx: CheckContext = { ...istio, services, report };
   checkVirtualServices(ctx);
   checkDestinationRules(ctx);
   checkGateways(ctx);
   checkConflicts(ctx);
+  const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
+  const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
   const canaries = checkCanaries(ctx, parsed.resources);
   if (options.analyze) analyze(ctx, parsed.resources);
 
@@ -117,9 +122,10 @@ function check(documents: readonly SourceDocument[], where: string, name: string
     namespace: mesh ? meshNamespace(mesh.value) : DEFAULT_NAMESPACE,
     settings: mesh?.value.spec.settings ?? {},
     services,
-    virtualServices: istio.virtualServices.map((l) => l.item),
+    virtualServices: [...istio.virtualServices, ...gatewayApi.virtualServices].map((l) => l.item),
     destinationRules: istio.destinationRules.map((l) => l.item),
-    gateways: istio.gateways.map((l) => l.item),
+    gateways: [...istio.gateways, ...gatewayApi.gateways].map((l) => l.item),
+    ...(versionServices.length > 0 ? { versionServices } : {}),
     canaries,
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };

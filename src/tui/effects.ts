@@ -189,7 +189,7 @@ export function startEffects(options: EffectsOptions): Effects {
   }
 
   function vsOf(route: RouteInfo) {
-    const vs = model?.virtualServices.find((v) => v.name === route.vs && v.namespace === route.namespace);
+    const vs = model?.virtualServices.find((v) => v.name === route.vs && v.namespace === route.namespace && (v.from ? 'HTTPRoute' : undefined) === route.from);
     const http = vs?.spec.http?.[route.index];
     return vs && http ? { vs, http } : undefined;
   }
@@ -236,7 +236,8 @@ export function startEffects(options: EffectsOptions): Effects {
 
   async function edit(route: RouteInfo): Promise<void> {
     const text = await readFile(route.file, 'utf8');
-    const line = routePosition(text, { vs: { name: route.vs, source: { file: route.file, line: route.line, col: 1 } }, index: route.index })?.line ?? route.line;
+    const from = route.from ? vsOf(route)?.vs.from : undefined;
+    const line = routePosition(text, { vs: { name: route.vs, source: { file: route.file, line: route.line, col: 1 }, ...(from ? { from } : {}) }, index: route.index })?.line ?? route.line;
     await options.openEditor(route.file, line);
     void readMesh();
   }

@@ -22,7 +22,9 @@ export interface RouteInfo {
   vs: string;
   namespace: string;
   index: number;
-  /** The rule's name, else `VS http[INDEX]`. */
+  /** Translated from a Gateway API HTTPRoute (`index` is then its first route in the model's spec.http). */
+  from?: 'HTTPRoute';
+  /** The rule's name, else `VS http[INDEX]` (`HTTPRoute NAME rules[RULE]`). */
   name: string;
   /** Where the VirtualService is written. */
   file: string;
@@ -46,16 +48,25 @@ export interface MeshView {
 }
 
 export function meshView(model: MeshModel): MeshView {
+  // An HTTPRoute's rule is one row, however many parents (a VirtualService each) and matches it has.
+  const rules = new Set<string>();
   const routes = model.virtualServices.flatMap((vs) =>
-    (vs.spec.http ?? []).map((http, index): RouteInfo => {
+    (vs.spec.http ?? []).flatMap((http, index): RouteInfo[] => {
       const destinations = http.route ?? [];
       const kind = faultKind(http.fault);
-      return {
-        key: `${vs.namespace}/${vs.name}#${index}`,
+      const rule = vs.from?.rules[index];
+      if (rule !== undefined) {
+        const place = `${vs.namespace}/${vs.name}#${rule}`;
+        if (rules.has(place)) return [];
+        rules.add(place);
+      }
+      return [{
+        key: rule !== undefined ? `HTTPRoute ${vs.namespace}/${vs.name}#${rule}` : `${vs.namespace}/${vs.name}#${index}`,
         vs: vs.name,
         namespace: vs.namespace,
         index,
-        name: http.name ?? `${vs.name} http[${index}]`,
+        ...(rule !== undefined ? { from: 'HTTPRoute' as const } : {}),
+        name: rule !== undefined ? `HTTPRoute ${vs.name} rules[${rule}]` : http.name ?? `${vs.name} http[${index}]`,
         file: vs.source.file,
         line: vs.source.line,
         match: describeMatches(http.match),
@@ -66,7 +77,7 @@ export function meshView(model: MeshModel): MeshView {
           weight: d.weight ?? (destinations.length === 1 ? 100 : 0),
         })),
         ...(kind ? { fault: kind, faultText: describeFault(http.fault) } : {}),
-      };
+      }];
     }),
   );
   const services = model.services.map((s) => ({ name: s.name, fqdn: s.fqdn, versions: s.versions.map((v) => v.name) }));

@@ -2,6 +2,7 @@ import { loadMesh } from '../../config/index.ts';
 import { hasErrors, sortDiagnostics } from '../../config/diagnostics.ts';
 import { composeAddressing } from '../../compile/addressing.ts';
 import { compileChecked } from '../../compile/refusal.ts';
+import { GENERATED_SUFFIX } from '../../config/gateway-api/gateways.ts';
 import { EXIT, printDiagnostics, summary } from '../output.ts';
 
 export const help = `Usage: mesh validate [DIR] [--json] [--analyze]
@@ -38,10 +39,13 @@ export async function run(dir: string, options: { json: boolean; analyze?: boole
     printDiagnostics(diagnostics);
     if (valid && model) {
       const versions = model.services.reduce((n, s) => n + s.versions.length, 0);
+      const routes = new Set(model.virtualServices.filter((v) => v.from).map((v) => `${v.namespace}/${v.name}`)).size;
+      // A Gateway API Gateway is one Istio Gateway per listener: counted once.
+      const gateways = new Set(model.gateways.map((g) => `${g.namespace}/${g.name.split(`-${GENERATED_SUFFIX}-`)[0]}`)).size;
       console.log(
         `${dir}: valid (${model.services.length} services, ${versions} versions, ` +
-          `${model.virtualServices.length} VirtualServices, ${model.destinationRules.length} DestinationRules, ` +
-          `${model.gateways.length} Gateways; ${summary(diagnostics)})`,
+          `${model.virtualServices.length - model.virtualServices.filter((v) => v.from).length} VirtualServices, ${model.destinationRules.length} DestinationRules, ` +
+          `${gateways} Gateways${routes > 0 ? `, ${routes} HTTPRoutes` : ''}; ${summary(diagnostics)})`,
       );
     } else {
       console.error(`${dir}: invalid (${summary(diagnostics)})`);

@@ -35,6 +35,7 @@ const NOT_TRAFFIC_KINDS: ReadonlySet<string> = new Set([
   'StorageClass',
   'PriorityClass',
   'IngressClass',
+  'GatewayClass',
   'CustomResourceDefinition',
 ]);
 

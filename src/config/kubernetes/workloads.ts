@@ -13,6 +13,7 @@ import type { Container, KubeService, Probe, Workload } from '../schema/kubernet
 import type { Version } from '../schema/mesh.ts';
 import { dnsLabelProblem, isDnsLabel } from '../services.ts';
 import { portProtocol } from './protocol.ts';
+import { meshParent, parentService } from './version-services.ts';
 
 /** Istio's canonical revision labels (pkg/kube/labels), first found wins; else `latest`. */
 const REVISION_LABELS = ['service.istio.io/canonical-revision', 'app.kubernetes.io/version', 'version'];
@@ -250,14 +251,15 @@ function serviceOf(svc: Located<KubeService>, workloads: readonly WorkloadDoc[],
   return { name, namespace, fqdn: fqdn(name, namespace), ports, versions: versionsOf(svc, selected, selectedBy, report), source: at };
 }
 
-/** The services the Kubernetes Services of the mesh declare, sorted by fqdn. */
-export function buildKubeServices(resources: readonly ParsedResource[], report: Report): ServiceModel[] {
+/** The services the Kubernetes Services of the mesh declare, sorted by fqdn; `mesh`: those the Mesh document declares. */
+export function buildKubeServices(resources: readonly ParsedResource[], report: Report, mesh: readonly ServiceModel[] = []): ServiceModel[] {
   const workloads: WorkloadDoc[] = resources.flatMap((r) =>
     r.kind === 'Deployment' || r.kind === 'StatefulSet' ? [{ kind: r.kind, value: r.value, source: r.source }] : [],
   );
   const selectedBy: SelectedBy = new Map();
   const declared = new Map<string, SourceRef>();
   const services: ServiceModel[] = [];
+  const kubeServices = resources.flatMap((r) => (r.kind === 'Service' ? [r.value] : []));
   for (const r of resources) {
     if (r.kind !== 'Service') continue;
     const key = `${namespaceOf(r.value)}/${r.value.metadata.name}`;
@@ -268,6 +270,8 @@ export function buildKubeServices(resources: readonly ParsedResource[], report: 
       continue;
     }
     declared.set(key, at);
+    // A Service that names a version of another (reviews-v1 beside reviews) runs no workload of its own.
+    if (parentService(r.value, kubeServices) || meshParent(r.value, resources, mesh)) continue;
     const service = serviceOf({ value: r.value, source: r.source }, workloads, selectedBy, report);
     if (service) services.push(service);
   }

@@ -58,3 +58,19 @@ spec:
     expect(app('args: [--port, "8080"]')).toEqual({ entrypoint: undefined, command: ['--port', '8080'] });
   });
 });
+
+describe("generateStack: Services naming versions (Istio's bookinfo-versions.yaml)", () => {
+  it("a version's pod also carries the names of the Services that select it, so Compose DNS answers reviews-v2", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const files = ['test/fixtures/istio/bookinfo/bookinfo.yaml', 'test/fixtures/istio/gateway-api/bookinfo/bookinfo-versions.yaml'];
+    const { model } = loadMeshFromSources(await Promise.all(files.map(async (path) => ({ path, text: await readFile(path, 'utf8') }))));
+    const stack = generateStack({ model: model!, meshDir: '/home/dev/bookinfo', images: defaultImages(), apiPort: 15080, codeDir: '/opt/lm', bootstrap: adsBootstrap });
+    const services = (parse(stack.compose) as { services: Record<string, { networks?: Record<string, { aliases?: string[] }> }> }).services;
+    const aliases = (pod: string) => Object.values(services[pod]!.networks ?? {}).flatMap((n) => n.aliases ?? []);
+    expect(aliases('reviews-v2-pod')).toEqual(expect.arrayContaining(['reviews', 'reviews-v2', 'reviews-v2.default', 'reviews-v2.default.svc.cluster.local']));
+    expect(aliases('reviews-v2-pod')).not.toContain('reviews-v1');
+    // Nothing runs for them: the pods are those of the Deployments.
+    expect(Object.keys(services).filter((n) => n.endsWith('-pod')).sort()).toEqual(
+      ['details-v1-pod', 'productpage-v1-pod', 'ratings-v1-pod', 'reviews-v1-pod', 'reviews-v2-pod', 'reviews-v3-pod']);
+  });
+});

@@ -157,7 +157,7 @@ describe('mesh weight: which route', () => {
 
   it('says when no VirtualService routes to the host', () => {
     expect(edit({ 'vs.yaml': PRICING }, { host: 'ratings', weights: { v1: 100 } })).toBe(
-      'mesh:0:0 no VirtualService routes traffic to ratings',
+      'mesh:0:0 no VirtualService or HTTPRoute routes traffic to ratings',
     );
   });
 
@@ -289,7 +289,7 @@ describe('mesh weight: errors', () => {
     const found = findWeightedRoute(twoModel!, { host: 'reviews', weights: {} });
     expect('error' in found && found.error).toMatchObject({
       message: 'several routes send traffic to reviews: http[0] (testers) of VirtualService reviews at vs.yaml:1:1, http[1] of VirtualService reviews at vs.yaml:1:1',
-      hint: "choose one with --route NAME (the route's name, or its VirtualService's)",
+      hint: "choose one with --route NAME (the route's name, or its VirtualService's or HTTPRoute's)",
     });
   });
 
