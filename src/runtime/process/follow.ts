@@ -11,7 +11,7 @@ import { sleep } from '../interrupt.ts';
 import { writeJson } from '../json-file.ts';
 import { fetchProxies, unsynced, waitUntil } from '../readiness.ts';
 import { appReady } from './app-ready.ts';
-import type { AppSpec } from './plan.ts';
+import { missingCommands, type AppSpec } from './plan.ts';
 import type { Planner } from './planner.ts';
 import { freePorts, portFree } from '../ports.ts';
 import { extendPortMap } from './port-map.ts';
@@ -62,6 +62,8 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     if (closed) return;
     const { model } = await loadMesh(dir);
     if (!model) return; // the control plane says why, and keeps serving the last good mesh
+    const missing = missingCommands(model);
+    if (missing) return say(`Not starting what the Mesh adds: ${missing}.`);
     // Planned on the port map as it is (a restart may move a port meanwhile), with the new keys
     // written at once: the control plane hands them out the same way until it reads them.
     const { plan, ports } = await editPortMap(dir, async (now) => {

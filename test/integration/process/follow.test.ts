@@ -90,5 +90,12 @@ describe('versions added and removed while running', () => {
     expect(failed(outside).map((r) => `${r.status} ${r.error ?? r.body.slice(0, 80)}`)).toEqual([]);
     expect(failed(within).map((r) => `${r.status} ${r.error ?? r.body.slice(0, 80)}`)).toEqual([]);
     expect(await running()).toEqual(before);
+
+    // A version the process runtime cannot run (no command) is named, and nothing starts.
+    await writeFile(meshFile, text.replace(V2, `${V2}        v4:\n          image: example/reviews:4\n`));
+    const log = () => readFile(statePaths(canary.dir).log('mesh-supervisor'), 'utf8');
+    await until('the supervisor says why v4 is not started', async () => /Not starting what the Mesh adds: .*reviews v4 has none/.test(await log()));
+    expect(await running()).toEqual(before);
+    await writeFile(meshFile, text);
   }, 90_000);
 });
