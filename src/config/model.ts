@@ -28,6 +28,8 @@ export interface VersionModel {
    * container's `command` (its `args` alone keep the entrypoint, as a Mesh version's command does).
    */
   replacesEntrypoint?: true;
+  /** The pod template's `serviceAccountName` (Kubernetes manifests); else the service's name (identity.ts). */
+  serviceAccount?: string;
 }
 
 /** A service port; `targetPort` where the app listens when that is another port (a Kubernetes Service's). */

@@ -191,7 +191,11 @@ function version(service: string, w: WorkloadDoc, report: Report): { version: Ve
     report('error', valueAt(w.source, ['spec', 'replicas']), `${w.kind} ${w.value.metadata.name} has ${spec.replicas} replicas; localmesh runs at most ${MAX_REPLICAS} of a version`);
   }
   const replacesEntrypoint = w.value.spec.template.spec.containers[0]!.command !== undefined;
-  return { version: { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec, ...(replacesEntrypoint ? { replacesEntrypoint } : {}) }, at };
+  const serviceAccount = w.value.spec.template.spec.serviceAccountName;
+  return {
+    version: { name, proxy: proxyId(service, name), labels, replicas: spec.replicas, spec, ...(replacesEntrypoint ? { replacesEntrypoint } : {}), ...(serviceAccount ? { serviceAccount } : {}) },
+    at,
+  };
 }
 
 type SelectedBy = Map<WorkloadDoc, { service: string; at: SourceRef }>;

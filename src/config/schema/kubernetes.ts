@@ -107,6 +107,8 @@ const PodTemplate = z.looseObject({
   metadata: z.looseObject({ labels: StringMap.optional() }).optional(),
   spec: z.looseObject({
     containers: z.array(Container).min(1),
+    /** The pod's identity: its SPIFFE id names this service account (config/identity.ts). */
+    serviceAccountName: z.string().min(1).optional(),
     initContainers: z.array(z.looseObject({ name: z.string() })).optional(),
     volumes: z.array(z.looseObject({ name: z.string() })).optional(),
   }),
