@@ -13,6 +13,8 @@ import { inboundCluster, outboundCluster } from '../config/names.ts';
 import { PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { destinationRuleFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
+import { acceptsMtls } from '../config/mtls.ts';
+import { istioSni, upstreamMtls } from './tls.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 
 /** The Istio fields these clusters apply (those accepted but not: src/config/not-applied.ts). */
@@ -51,10 +53,12 @@ export function outboundClusters(model: MeshModel, addressing: Addressing): Clus
     for (const port of service.ports) {
       for (const subset of subsets) {
         const name = outboundCluster(port.port, subset?.name, service.fqdn);
-        const addresses = versionEndpoints(addressing, service, subsetVersions(service, subset?.labels), port.port);
+        const versions = subsetVersions(service, subset?.labels);
+        const addresses = versionEndpoints(addressing, service, versions, port.port);
         const policy = trafficPolicy(rule, port.port, subset?.name);
         const { cluster, endpoints } = endpointCluster(name, addresses);
-        out.clusters.push({ name, value: { ...cluster, ...policyFields(policy, port.protocol) } });
+        const mtls = acceptsMtls(model, service, versions, port) ? { transport_socket: upstreamMtls(istioSni(port.port, subset?.name, service.fqdn)) } : {};
+        out.clusters.push({ name, value: { ...cluster, ...policyFields(policy, port.protocol), ...mtls } });
         if (endpoints) out.endpoints.push({ name, value: endpoints });
       }
     }

@@ -67,6 +67,8 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
 
       clusters: () => outbound.clusters,
       endpoints: () => outbound.endpoints,
+      // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
+      secrets: () => [],
     };
   },
 };

@@ -9,6 +9,8 @@ import { inboundCluster } from '../config/names.ts';
 import { gatewayListener, gatewayRoutes, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
+import type { ServedMtls } from '../config/mtls.ts';
+import { downstreamMtls, ISTIO_ALPN, TLS_INSPECTOR } from './tls.ts';
 
 /** The Istio fields these listeners apply (those accepted but not: src/config/not-applied.ts). */
 export const APPLIED_BY_LISTENERS: FieldPatterns = { VirtualService: ['spec.tcp.*.route', 'spec.tcp.*.match.*.port'] };
@@ -118,20 +120,39 @@ export function tcpTargets(
  * One inbound listener for the service ports that share a listen port. With several ports (or
  * capture, where every port arrives on one) the original destination port picks the chain.
  */
-export function inboundListenerFor(address: string, listenPort: number, ports: readonly ServicePort[], capture: boolean): Resource {
+export function inboundListenerFor(
+  address: string,
+  listenPort: number,
+  ports: readonly ServicePort[],
+  capture: boolean,
+  mtls: (port: ServicePort) => ServedMtls | undefined = () => undefined,
+): Resource {
   const byDestination = capture || ports.length > 1;
+  const modes = ports.map((p) => mtls(p));
+  const inspect = modes.some((m) => m === 'STRICT' || m === 'PERMISSIVE');
+  const listenerFilters = [...(byDestination ? [ORIGINAL_DST] : []), ...(inspect ? [TLS_INSPECTOR] : [])];
   return named(inboundListener(listenPort), {
     address: socketAddress(address, listenPort),
-    ...(byDestination ? { listener_filters: [ORIGINAL_DST] } : {}),
-    filter_chains: ports.map((p) => ({
-      name: inboundCluster(p.port),
-      ...(byDestination ? { filter_chain_match: { destination_port: p.port } } : {}),
-      filters: [
+    ...(listenerFilters.length > 0 ? { listener_filters: listenerFilters } : {}),
+    filter_chains: ports.flatMap((p, i) => {
+      const port = byDestination ? { destination_port: p.port } : {};
+      const filters = [
         p.protocol === 'tcp'
           ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
           : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p) }),
-      ],
-    })),
+      ];
+      const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters };
+      const mode = modes[i];
+      if (mode !== 'STRICT' && mode !== 'PERMISSIVE') return [plain];
+      // STRICT: only a TLS handshake finds a chain; a plain-text connection is closed.
+      const tls = {
+        name: `${inboundCluster(p.port)}-mtls`,
+        filter_chain_match: { ...port, transport_protocol: 'tls', ...(mode === 'PERMISSIVE' ? { application_protocols: ISTIO_ALPN } : {}) },
+        filters,
+        transport_socket: downstreamMtls(),
+      };
+      return mode === 'STRICT' ? [tls] : [tls, plain];
+    }),
   });
 }
 

@@ -33,3 +33,7 @@ export function virtualHost(host: string, port: number): string {
 
 /** HTTP-proxy mode: the internal listener (and the cluster reaching it) that CONNECT tunnels go to. */
 export const TUNNEL = 'outbound_tunnel';
+
+/** SDS: the proxy's own certificate and the mesh's trust bundle, Istio's secret names. */
+export const WORKLOAD_SECRET = 'default';
+export const ROOT_SECRET = 'ROOTCA';

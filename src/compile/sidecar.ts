@@ -1,7 +1,8 @@
 // The sidecar proxy kind: one Envoy beside each service version. Outbound: one listener (or, with
 // capture, the catch-all) routing by the mesh's routes, a listener per tcp service port, every
 // outbound cluster; inbound: a listener per listen port to the app's own clusters.
-import type { ServiceModel, VersionModel } from '../config/model.ts';
+import type { ServiceModel, ServicePortModel, VersionModel } from '../config/model.ts';
+import { mtlsModeFor } from '../config/mtls.ts';
 import { outboundCluster } from '../config/names.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
 import type { Resource } from '../envoy/snapshot.ts';
@@ -109,6 +110,9 @@ export const SIDECAR: ProxyKind<Sidecar> = {
           );
         }
 
+        const version = service.versions.find((v) => v.proxy === proxy)!;
+        const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
+        const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
         const groups = new Map<number, typeof service.ports>();
         for (const port of service.ports) {
           const listenPort = addressing.inboundPort(proxy, port.port);
@@ -116,7 +120,9 @@ export const SIDECAR: ProxyKind<Sidecar> = {
         }
         for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
           proxyListeners.push(
-            shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)}`, () => inboundListenerFor(listenAddress, listenPort, ports, capture)),
+            shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)}`, () =>
+              inboundListenerFor(listenAddress, listenPort, ports, capture, mode),
+            ),
           );
         }
         return proxyListeners.sort(byName);
@@ -141,6 +147,8 @@ export const SIDECAR: ProxyKind<Sidecar> = {
       },
 
       endpoints: () => outbound.endpoints,
+      // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
+      secrets: () => [],
     };
   },
 };

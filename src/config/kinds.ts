@@ -10,6 +10,7 @@ import { schemaDiagnostics } from './schema-errors.ts';
 import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './schema/istio.ts';
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import { Canary } from './schema/canary.ts';
+import { PeerAuthentication, SECURITY_API_VERSIONS } from './schema/security.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
 import { GATEWAY_API_KINDS, gatewayApiKind, UNSUPPORTED_GATEWAY_API_KINDS } from './gateway-api/kinds.ts';
@@ -23,6 +24,7 @@ export const KINDS = {
   VirtualService: { apiVersions: ISTIO_API_VERSIONS, schema: VirtualService },
   DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
+  PeerAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: PeerAuthentication },
   ...KUBE_KINDS,
   ...GATEWAY_API_KINDS,
   Canary: { apiVersions: [MESH_API_VERSION], schema: Canary },
@@ -38,7 +40,6 @@ export type KindName = keyof typeof KINDS;
  */
 export const UNSUPPORTED_KINDS: Record<string, Severity> = {
   ServiceEntry: 'error',
-  PeerAuthentication: 'error',
   AuthorizationPolicy: 'error',
   RequestAuthentication: 'error',
   Sidecar: 'error',
@@ -56,6 +57,7 @@ export type ParsedResource =
   | { kind: 'VirtualService'; source: SourceDocument; value: z.infer<typeof VirtualService> }
   | { kind: 'DestinationRule'; source: SourceDocument; value: z.infer<typeof DestinationRule> }
   | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> }
+  | { kind: 'PeerAuthentication'; source: SourceDocument; value: z.infer<typeof PeerAuthentication> }
   | { kind: 'Canary'; source: SourceDocument; value: z.infer<typeof Canary> }
   | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }
   | { kind: 'Deployment'; source: SourceDocument; value: z.infer<typeof Deployment> }

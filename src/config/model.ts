@@ -3,6 +3,7 @@
 import type { ServicePort, Settings, Version } from './schema/mesh.ts';
 import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
 import type { CanarySpec } from './schema/canary.ts';
+import type { PeerAuthenticationSpec } from './schema/security.ts';
 import { GATEWAY_PROXY } from './names.ts';
 
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
@@ -97,6 +98,9 @@ export interface VersionServiceModel {
   source: SourceRef;
 }
 
+/** A PeerAuthentication: in the root namespace without a selector it is mesh-wide (config/mtls.ts). */
+export type PeerAuthenticationModel = IstioResource<PeerAuthenticationSpec>;
+
 /** A Canary document: the plan of `mesh canary DIR NAME`; it changes no traffic, so compile never reads it. */
 export interface CanaryModel extends IstioResource<CanarySpec> {
   /** fqdn of the service whose traffic it moves. */
@@ -115,6 +119,8 @@ export interface MeshModel {
   gateways: GatewayModel[];
   /** Services that name versions of another (Gateway API backends); none when absent. */
   versionServices?: VersionServiceModel[];
+  /** PeerAuthentications, in file order; none (absent) keeps every sidecar in plain text. */
+  peerAuthentications?: PeerAuthenticationModel[];
   /** The Canary documents, by file order (absent in models built by hand). */
   canaries?: CanaryModel[];
 }

@@ -6,6 +6,7 @@ import {
   DEFAULT_NAMESPACE,
   resolveHost,
   type DestinationRuleModel,
+  type PeerAuthenticationModel,
   type GatewayModel,
   type ServiceModel,
   type VirtualServiceModel,
@@ -39,10 +40,11 @@ export interface IstioResources {
   virtualServices: Located<VirtualServiceModel>[];
   destinationRules: Located<DestinationRuleModel>[];
   gateways: Located<GatewayModel>[];
+  peerAuthentications: Located<PeerAuthenticationModel>[];
 }
 
 export function buildResources(resources: readonly ParsedResource[], services: readonly ServiceModel[]): IstioResources {
-  const out: IstioResources = { virtualServices: [], destinationRules: [], gateways: [] };
+  const out: IstioResources = { virtualServices: [], destinationRules: [], gateways: [], peerAuthentications: [] };
   for (const r of resources) {
     const source = r.source;
     if (r.kind === 'VirtualService') {
@@ -62,6 +64,8 @@ export function buildResources(resources: readonly ParsedResource[], services: r
       const b = base(r);
       const service = resolveHost(services, r.value.spec.host, b.namespace);
       out.destinationRules.push({ source, item: { ...b, spec: r.value.spec, service: service?.fqdn ?? r.value.spec.host } });
+    } else if (r.kind === 'PeerAuthentication') {
+      out.peerAuthentications.push({ source, item: { ...base(r), spec: r.value.spec } });
     } else if (r.kind === 'Gateway') {
       const b = base(r);
       out.gateways.push({ source, item: { ...b, spec: r.value.spec, key: `${b.namespace}/${b.name}` } });

@@ -126,6 +126,7 @@ function check(documents: readonly SourceDocument[], where: string, name: string
     destinationRules: istio.destinationRules.map((l) => l.item),
     gateways: [...istio.gateways, ...gatewayApi.gateways].map((l) => l.item),
     ...(versionServices.length > 0 ? { versionServices } : {}),
+    ...(istio.peerAuthentications.length > 0 ? { peerAuthentications: istio.peerAuthentications.map((l) => l.item) } : {}),
     canaries,
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };

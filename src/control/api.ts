@@ -7,6 +7,7 @@
 // Errors are {"error": "a sentence"} with a 4xx status.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withoutPrivateKey } from './secrets.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import type { Controller } from './controller.ts';
@@ -73,7 +74,8 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
       throw new HttpError(404, `No proxy ${proxy} in the mesh${known.length ? `; the proxies are ${known.join(', ')}` : ' (nothing is served yet)'}.`);
     }
     const kinds = type === null ? RESOURCE_KINDS : [type as ResourceKind];
-    return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, snapshot[k]])) };
+    const shown = (k: ResourceKind) => (k === 'secrets' ? snapshot.secrets.map(withoutPrivateKey) : snapshot[k]);
+    return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, shown(k)])) };
   }
 
   /** Server-sent events: the events after Last-Event-ID (all it keeps when none), then live. */

@@ -15,6 +15,7 @@ import { hasErrors, type Diagnostic } from '../config/diagnostics.ts';
 import { compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
 import type { AddressingMode } from './addressing-mode.ts';
 import type { ControllerEvent } from './events.ts';
+import type { WorkloadSecrets } from './secrets.ts';
 
 /** What the controller needs of the xDS snapshot cache (src/xds/cache.ts). */
 export interface SnapshotSink {
@@ -43,6 +44,8 @@ export interface ControllerOptions {
   stableMs?: number;
   /** While quiet, the files are read again this often and reloaded if they differ (0: never). */
   recheckMs?: number;
+  /** Fills in the SDS secrets snapshots name (mTLS); without it a snapshot naming one is refused. */
+  secrets?: Pick<WorkloadSecrets, 'fill'>;
   /** The mesh files; reads `dir` unless given (tests). */
   read?: (dir: string) => Promise<SourceFile[]>;
 }
@@ -193,6 +196,11 @@ export function createController(options: ControllerOptions): Controller {
     const version = `${counter + 1}-${files.hash.slice(0, 8)}`;
     const proxies = compiled.snapshots.map((s) => s.proxy);
     onEvent({ type: 'compiled', version, proxies, warnings: result.diagnostics.length, at: Date.now(), ms: took() });
+    try {
+      if (options.secrets) compiled = { snapshots: await options.secrets.fill(result.model, compiled.snapshots) };
+    } catch (error) {
+      return invalid(bug('its certificates could not be issued', error));
+    }
     try {
       cache.setSnapshots(compiled.snapshots); // every snapshot is checked before any is published
     } catch (error) {

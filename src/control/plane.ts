@@ -10,6 +10,8 @@ import { faultRoutes } from './fault-routes.ts';
 import { eventLog, type EventLog } from './events.ts';
 import { startScraper } from './scraper.ts';
 import { watchMeshDir } from './watcher.ts';
+import { loadOrCreateRoot } from './ca-root.ts';
+import { WorkloadSecrets } from './secrets.ts';
 
 export interface PlaneOptions {
   dir: string;
@@ -21,6 +23,8 @@ export interface PlaneOptions {
   poll: boolean;
   /** `compose` or the path of a port map file. */
   addressing: string;
+  /** Lifetime of the workload certificates the mesh CA issues (default: a day, as Istio's). */
+  certLifetimeMs?: number;
   /** Problems outside the event log (the watcher's), as sentences. */
   warn(message: string): void;
 }
@@ -38,7 +42,8 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
   const mode = await addressingMode(options.addressing);
   const events = eventLog();
   const cache = new SnapshotCache();
-  const controller = createController({ dir, addressing: mode, cache, onEvent: (e) => events.publish(e) });
+  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir), ...(options.certLifetimeMs ? { lifetimeMs: options.certLifetimeMs } : {}) });
+  const controller = createController({ dir, addressing: mode, cache, secrets, onEvent: (e) => events.publish(e) });
   const closers: Array<() => unknown> = [() => controller.close()];
   const close = async () => {
     for (const fn of closers.reverse()) await fn();

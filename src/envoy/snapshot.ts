@@ -9,6 +9,8 @@ export const TYPE_URLS = {
   routes: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
   clusters: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoints: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  /** SDS: workload certificates and trust bundles, named by transport sockets (Istio: `default`, `ROOTCA`). */
+  secrets: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
 export type ResourceKind = keyof typeof TYPE_URLS;

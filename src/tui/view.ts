@@ -165,7 +165,7 @@ export function trafficRows(state: DashboardState): TrafficRow[] {
   });
 }
 
-const KIND: Record<ResourceKind, string> = { listeners: 'LDS', routes: 'RDS', clusters: 'CDS', endpoints: 'EDS' };
+const KIND: Record<ResourceKind, string> = { listeners: 'LDS', routes: 'RDS', clusters: 'CDS', endpoints: 'EDS', secrets: 'SDS' };
 
 export interface EventLine {
   time: string;

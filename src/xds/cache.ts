@@ -112,7 +112,7 @@ export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot): CachedS
  */
 export function consistencyProblems(snapshot: ProxySnapshot): string[] {
   const problems: string[] = [];
-  const nameField: Record<ResourceKind, string> = { listeners: 'name', routes: 'name', clusters: 'name', endpoints: 'cluster_name' };
+  const nameField: Record<ResourceKind, string> = { listeners: 'name', routes: 'name', clusters: 'name', endpoints: 'cluster_name', secrets: 'name' };
   for (const kind of RESOURCE_KINDS) {
     const seen = new Set<string>();
     for (const r of snapshot[kind]) {
@@ -142,7 +142,28 @@ export function consistencyProblems(snapshot: ProxySnapshot): string[] {
       unused: (n) => `RouteConfiguration "${n}" is named by no listener`,
     }),
   );
+  problems.push(
+    ...crossCheck(referencedSecrets(snapshot), names(snapshot.secrets), {
+      missing: (n) => `a transport socket refers to secret "${n}", which is not in the snapshot`,
+      unused: (n) => `secret "${n}" is named by no transport socket`,
+    }),
+  );
   return problems;
+}
+
+/** The SDS secret names the listeners and clusters of a snapshot refer to (`sds_config` beside `name`). */
+export function referencedSecrets(snapshot: Pick<ProxySnapshot, 'listeners' | 'clusters'>): Set<string> {
+  const out = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value !== null && typeof value === 'object') {
+      const v = value as EnvoyJson;
+      if (v.sds_config !== undefined && typeof v.name === 'string') out.add(v.name);
+      else Object.values(v).forEach(walk);
+    }
+  };
+  for (const { value } of [...snapshot.listeners, ...snapshot.clusters]) walk(value);
+  return out;
 }
 
 function names(resources: ProxySnapshot[ResourceKind]): Set<string> {

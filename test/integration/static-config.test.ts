@@ -68,6 +68,7 @@ function snapshot(listenPort: number, appPort: number): ProxySnapshot {
         },
       },
     ],
+    secrets: [],
   };
 }
 

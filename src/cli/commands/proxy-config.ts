@@ -90,6 +90,8 @@ const SUMMARIES: Record<ResourceKind, Summary> = {
     }),
   ],
   endpoints: (values) => [['ENDPOINTS', 'CLUSTER'], values.map((e) => [endpoints(e), String(e.cluster_name)])],
+  // The API serves secrets without private keys (control/api.ts): what they are, not the key.
+  secrets: (values) => [['NAME', 'KIND'], values.map((s) => [String(s.name), s.tls_certificate ? 'certificate' : s.validation_context ? 'trust bundle' : '-'])],
 };
 
 function list(value: unknown): EnvoyJson[] {

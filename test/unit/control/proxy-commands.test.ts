@@ -24,6 +24,7 @@ const PROXIES: ProxyStatus[] = [
       routes: type('NACK', { nack: { version: 'abc123', message: 'Unknown cluster outbound|9080|v9|reviews', at: 1 }, lastAckLatencyMs: 7 }),
       clusters: type('SYNCED', { lastAckLatencyMs: 3 }),
       endpoints: type('STALE'),
+      secrets: type('NOT USED'),
     },
     subscribed: ['listeners', 'routes', 'clusters', 'endpoints'],
     sync: 'NACK',
@@ -33,7 +34,7 @@ const PROXIES: ProxyStatus[] = [
     service: 'reviews',
     version: 'v1',
     connected: false,
-    types: { listeners: type('NOT SENT'), routes: type('NOT SENT'), clusters: type('NOT SENT'), endpoints: type('NOT SENT') },
+    types: { listeners: type('NOT SENT'), routes: type('NOT SENT'), clusters: type('NOT SENT'), endpoints: type('NOT SENT'), secrets: type('NOT USED') },
     subscribed: [],
     sync: 'NOT SENT',
   },
@@ -43,7 +44,7 @@ const PROXIES: ProxyStatus[] = [
     service: 'reviews',
     version: 'v2',
     connected: true,
-    types: { listeners: type('SYNCED'), routes: type('SYNCED'), clusters: type('SYNCED', { lastAckLatencyMs: 2 }), endpoints: type('NOT USED', { resources: 0 }) },
+    types: { listeners: type('SYNCED'), routes: type('SYNCED'), clusters: type('SYNCED', { lastAckLatencyMs: 2 }), endpoints: type('NOT USED', { resources: 0 }), secrets: type('NOT USED') },
     subscribed: ['listeners', 'routes', 'clusters'],
     sync: 'SYNCED',
   },
@@ -114,6 +115,6 @@ describe('mesh proxy-config', () => {
       error.mockRestore();
     }
     expect(errors).toEqual(['mesh proxy-config: No proxy ratings-v1 in the mesh; the proxies are mesh-gateway, reviews-v1, reviews-v2.']);
-    await expect(proxyConfig.run(['reviews-v1', 'secrets'], { api: apiUrl })).rejects.toThrow("'secrets' is not a resource type");
+    await expect(proxyConfig.run(['reviews-v1', 'runtime'], { api: apiUrl })).rejects.toThrow("'runtime' is not a resource type");
   });
 });

@@ -75,8 +75,9 @@ describe('decodeRequest', () => {
 });
 
 describe('kindOf', () => {
-  it('knows the four types localmesh serves and no other', () => {
+  it('knows the five types localmesh serves (SDS included) and no other', () => {
     expect(kindOf(TYPE_URLS.listeners)).toBe('listeners');
-    expect(kindOf('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret')).toBeUndefined();
+    expect(kindOf('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret')).toBe('secrets');
+    expect(kindOf('type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig')).toBeUndefined();
   });
 });

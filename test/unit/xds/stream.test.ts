@@ -189,7 +189,7 @@ describe('a stream', () => {
   });
 
   it('ignores types it does not serve, and wants the node id first', () => {
-    stream.onRequest({ node: NODE, version_info: '', resource_names: [], type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', response_nonce: '' });
+    stream.onRequest({ node: NODE, version_info: '', resource_names: [], type_url: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig', response_nonce: '' });
     expect(sent).toEqual([]);
     const anonymous = new AdsStream({ cache, board, send: () => {}, nonce: () => 'x' });
     expect(() => anonymous.onRequest({ version_info: '', resource_names: [], type_url: TYPE_URLS.clusters, response_nonce: '' })).toThrow(XdsProtocolError);

@@ -1,0 +1,102 @@
+// The secrets each proxy's snapshot names, served over SDS: `default`, the proxy's own workload
+// certificate (its SPIFFE id as URI SAN, from the mesh CA), and `ROOTCA`, the trust bundle. A
+// certificate is reused until half its lifetime has passed, then issued anew on the next publish
+// (nothing here schedules a rotation yet). The root is read or made only when a snapshot names a
+// secret, so a mesh without mTLS never writes DIR/.mesh/ca.
+import type { MeshModel } from '../config/model.ts';
+import { serviceAccountOf, spiffeId } from '../config/identity.ts';
+import { ROOT_NAMESPACE } from '../config/mtls.ts';
+import { GATEWAY_PROXY } from '../config/names.ts';
+import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
+import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
+import { referencedSecrets } from '../xds/cache.ts';
+import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from './ca.ts';
+
+/** Istio's ingress gateway identity. */
+export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
+/** Istio's default workload certificate lifetime. */
+export const DEFAULT_CERT_LIFETIME_MS = 24 * 3600_000;
+
+export interface SecretsOptions {
+  /** The mesh's root, read or made on first use (ca-root.ts). */
+  root(): Promise<KeyPairPem>;
+  lifetimeMs?: number;
+  now?: () => Date;
+}
+
+/** The SPIFFE id a proxy's certificate carries. */
+export function proxySpiffeId(model: MeshModel, snapshot: Pick<ProxySnapshot, 'proxy' | 'service' | 'version'>): string {
+  if (snapshot.proxy === GATEWAY_PROXY) return spiffeId(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT);
+  const service = model.services.find((s) => s.name === snapshot.service && s.versions.some((v) => v.proxy === snapshot.proxy));
+  const version = service?.versions.find((v) => v.proxy === snapshot.proxy);
+  if (!service || !version) throw new Error(`proxy ${snapshot.proxy} is no workload of the mesh`);
+  return spiffeId(service.namespace, serviceAccountOf(service, version));
+}
+
+export class WorkloadSecrets {
+  #options: SecretsOptions;
+  #ca?: Promise<CertificateAuthority>;
+  #issued = new Map<string, Promise<WorkloadCertificate>>();
+  #bundle?: Resource;
+
+  constructor(options: SecretsOptions) {
+    this.#options = options;
+  }
+
+  /** The snapshots with the secrets they name; a snapshot naming none is returned as it is. */
+  async fill(model: MeshModel, snapshots: readonly ProxySnapshot[]): Promise<ProxySnapshot[]> {
+    return Promise.all(
+      snapshots.map(async (snapshot) => {
+        const names = referencedSecrets(snapshot);
+        if (names.size === 0) return snapshot;
+        const secrets: Resource[] = [];
+        for (const name of [...names].sort()) {
+          if (name === ROOT_SECRET) secrets.push(await this.#trustBundle());
+          else if (name === WORKLOAD_SECRET) secrets.push(await this.#workload(proxySpiffeId(model, snapshot)));
+          else throw new Error(`proxy ${snapshot.proxy} names secret "${name}", which the mesh CA does not issue`);
+        }
+        return { ...snapshot, secrets };
+      }),
+    );
+  }
+
+  /** The root certificate served as `ROOTCA`. */
+  async rootPem(): Promise<string> {
+    return (await this.#authority()).rootPem;
+  }
+
+  #authority(): Promise<CertificateAuthority> {
+    this.#ca ??= this.#options.root().then((root) => new CertificateAuthority(root));
+    return this.#ca;
+  }
+
+  async #trustBundle(): Promise<Resource> {
+    const pem = await this.rootPem();
+    this.#bundle ??= { name: ROOT_SECRET, value: { name: ROOT_SECRET, validation_context: { trusted_ca: { inline_string: pem } } } };
+    return this.#bundle;
+  }
+
+  async #workload(id: string): Promise<Resource> {
+    const now = (this.#options.now ?? (() => new Date()))();
+    const lifetime = this.#options.lifetimeMs ?? DEFAULT_CERT_LIFETIME_MS;
+    let cert = this.#issued.get(id);
+    const current = cert && (await cert);
+    if (!current || now.getTime() > current.notBefore.getTime() + (current.notAfter.getTime() - current.notBefore.getTime()) / 2) {
+      cert = this.#authority().then((ca) => ca.issue(id, now, lifetime));
+      this.#issued.set(id, cert);
+    }
+    const { certPem, keyPem } = await cert!;
+    return {
+      name: WORKLOAD_SECRET,
+      value: { name: WORKLOAD_SECRET, tls_certificate: { certificate_chain: { inline_string: certPem }, private_key: { inline_string: keyPem } } },
+    };
+  }
+}
+
+/** A secret as the API shows it: the private key left out. */
+export function withoutPrivateKey(resource: Resource): Resource {
+  const tls = resource.value.tls_certificate as { private_key?: unknown } | undefined;
+  if (!tls?.private_key) return resource;
+  const { private_key: _key, ...rest } = tls;
+  return { ...resource, value: { ...resource.value, tls_certificate: { ...rest, private_key: { inline_string: '[redacted]' } } } };
+}
