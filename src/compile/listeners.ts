@@ -39,6 +39,11 @@ function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: 
   };
 }
 
+const FORWARD_CLIENT_CERT: EnvoyJson = {
+  forward_client_cert_details: 'APPEND_FORWARD',
+  set_current_client_cert_details: { subject: true, dns: true, uri: true },
+};
+
 function named(name: string, fields: EnvoyJson): Resource {
   return { name, value: { name, ...fields } };
 }
@@ -136,19 +141,20 @@ export function inboundListenerFor(
     ...(listenerFilters.length > 0 ? { listener_filters: listenerFilters } : {}),
     filter_chains: ports.flatMap((p, i) => {
       const port = byDestination ? { destination_port: p.port } : {};
-      const filters = [
+      // Over mTLS the app hears who called: the peer's SPIFFE id in x-forwarded-client-cert, as Istio's.
+      const filters = (mtls: boolean) => [
         p.protocol === 'tcp'
           ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
-          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p) }),
+          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }),
       ];
-      const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters };
+      const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters: filters(false) };
       const mode = modes[i];
       if (mode !== 'STRICT' && mode !== 'PERMISSIVE') return [plain];
       // STRICT: only a TLS handshake finds a chain; a plain-text connection is closed.
       const tls = {
         name: `${inboundCluster(p.port)}-mtls`,
         filter_chain_match: { ...port, transport_protocol: 'tls', ...(mode === 'PERMISSIVE' ? { application_protocols: ISTIO_ALPN } : {}) },
-        filters,
+        filters: filters(true),
         transport_socket: downstreamMtls(),
       };
       return mode === 'STRICT' ? [tls] : [tls, plain];

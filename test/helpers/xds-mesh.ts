@@ -9,6 +9,7 @@ import { SnapshotCache } from '../../src/xds/cache.ts';
 import { startXdsServer, type XdsServer } from '../../src/xds/server.ts';
 import { adsBootstrap } from '../../src/xds/bootstrap.ts';
 import type { XdsEvent } from '../../src/xds/types.ts';
+import type { WorkloadSecrets } from '../../src/control/secrets.ts';
 import { startEnvoy, type EnvoyProcess } from './envoy.ts';
 import { findUpstream, startUpstreams, testAddressing, testModel } from './mesh.ts';
 import { freePorts } from './ports.ts';
@@ -35,7 +36,12 @@ export interface XdsMesh {
   stop(): Promise<void>;
 }
 
-export async function startXdsMesh(yamlFiles: string[], sidecars: string[]): Promise<XdsMesh> {
+export interface XdsMeshOptions {
+  /** Fills the SDS secrets the snapshots name (mTLS), as the control plane's CA does. */
+  secrets?: Pick<WorkloadSecrets, 'fill'>;
+}
+
+export async function startXdsMesh(yamlFiles: string[], sidecars: string[], options: XdsMeshOptions = {}): Promise<XdsMesh> {
   const model = testModel(yamlFiles);
   const upstreams = await startUpstreams(model);
   const envoys = new Map<string, EnvoyProcess>();
@@ -52,6 +58,7 @@ export async function startXdsMesh(yamlFiles: string[], sidecars: string[]): Pro
     const addressing = testAddressing(model, upstreams, new Set(sidecars), await freePorts(64));
     const compile = (files: string[]) => compileMesh(testModel(files), addressing);
     current = compile(yamlFiles);
+    if (options.secrets) current = { snapshots: await options.secrets.fill(model, current.snapshots) };
     cache.setSnapshots(current.snapshots);
     let port = 0;
     const startServer = async () => {

@@ -1,0 +1,88 @@
+// mTLS between real Envoys fed over ADS, certificates from the mesh CA over SDS on the same
+// stream: with a STRICT PeerAuthentication a meshed client's call goes through a TLS handshake
+// (counted by the server sidecar's listener) and a plain-text call straight to the server
+// sidecar's inbound port is refused; PERMISSIVE takes both; the caller's identity is checked.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { createRoot } from '../../../src/control/ca.ts';
+import { WorkloadSecrets } from '../../../src/control/secrets.ts';
+import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
+import { meshYaml } from '../../helpers/mesh.ts';
+import { send, sendMany } from '../../helpers/traffic.ts';
+import { startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
+
+const SIDECARS = ['web-v1', 'cart-v1'];
+const MESH = meshYaml({ web: 'v1', cart: 'v1' });
+const peerAuthentication = (mode: string, apiVersion = 'security.istio.io/v1') => `
+apiVersion: ${apiVersion}
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec:
+  mtls: { mode: ${mode} }
+`;
+
+async function meshWith(mode: string, apiVersion?: string): Promise<XdsMesh> {
+  const root = await createRoot(new Date(), 3600_000);
+  const mesh = await startXdsMesh([MESH, peerAuthentication(mode, apiVersion)], SIDECARS, { secrets: new WorkloadSecrets({ root: async () => root, lifetimeMs: 600_000 }) });
+  await waitFor(
+    () => mesh.server.status().filter((p) => SIDECARS.includes(p.id)).every((p) => p.connected && p.sync === 'SYNCED'),
+    () => JSON.stringify(mesh.server.status().map((p) => [p.id, RESOURCE_KINDS.map((k) => p.types[k].state)])),
+    10_000,
+  );
+  return mesh;
+}
+
+const cartInbound = (mesh: XdsMesh) => mesh.addressing.inboundPort('cart-v1', 9080);
+const viaWeb = (mesh: XdsMesh) => ({ port: mesh.addressing.outboundPort('web-v1'), path: '/', headers: { host: 'cart:9080' } });
+const handshakes = (mesh: XdsMesh) => mesh.envoys.get('cart-v1')!.stat(`listener.127.0.0.1_${cartInbound(mesh)}.ssl.handshake`);
+
+describe('STRICT', () => {
+  let mesh: XdsMesh;
+  beforeAll(async () => {
+    mesh = await meshWith('STRICT');
+  }, 30_000);
+  afterAll(() => mesh?.stop());
+
+  it('serves each sidecar its certificate and the root over SDS, ACKed on the ADS stream', () => {
+    const cart = mesh.server.status().find((p) => p.id === 'cart-v1')!;
+    expect(cart.types.secrets).toMatchObject({ state: 'SYNCED', resources: 2 });
+    const secret = mesh.cache.getSnapshot('cart-v1')!.snapshot.secrets.find((s) => s.name === 'default')!;
+    const pem = (secret.value.tls_certificate as { certificate_chain: { inline_string: string } }).certificate_chain.inline_string;
+    expect(new X509Certificate(pem).subjectAltName).toBe('URI:spiffe://cluster.local/ns/default/sa/cart');
+  });
+
+  it('a meshed call goes through mTLS; a plain-text call to the inbound port is refused', async () => {
+    const before = await handshakes(mesh);
+    const tally = await sendMany(20, viaWeb(mesh));
+    expect(tally.byVersion, tally.summary).toEqual({ v1: 20 });
+    const after = await handshakes(mesh);
+    expect(after).toBeGreaterThan(before);
+    console.log(`STRICT: ${after - before} handshake(s) on cart's inbound listener for 20 calls through web's sidecar`);
+    const plain = await send({ port: cartInbound(mesh), path: '/', headers: { host: 'cart:9080' } });
+    expect(plain.status, plain.error).toBe(0);
+    expect(await mesh.envoys.get('cart-v1')!.stat(`listener.127.0.0.1_${cartInbound(mesh)}.no_filter_chain_match`)).toBeGreaterThan(0);
+  });
+
+  it("the callee's sidecar sees the caller's SPIFFE id in x-forwarded-client-cert", async () => {
+    const reply = await send(viaWeb(mesh));
+    expect(reply.reply?.headers['x-forwarded-client-cert']).toContain('URI=spiffe://cluster.local/ns/default/sa/web');
+  });
+});
+
+describe('PERMISSIVE (v1beta1)', () => {
+  let mesh: XdsMesh;
+  beforeAll(async () => {
+    mesh = await meshWith('PERMISSIVE', 'security.istio.io/v1beta1');
+  }, 30_000);
+  afterAll(() => mesh?.stop());
+
+  it('takes both the meshed mTLS call and a plain-text one', async () => {
+    const before = await handshakes(mesh);
+    const tally = await sendMany(10, viaWeb(mesh));
+    expect(tally.byVersion, tally.summary).toEqual({ v1: 10 });
+    expect(await handshakes(mesh)).toBeGreaterThan(before);
+    const plain = await send({ port: cartInbound(mesh), path: '/', headers: { host: 'cart:9080' } });
+    expect(plain.status, plain.error).toBe(200);
+    expect(plain.version).toBe('v1');
+  });
+});
