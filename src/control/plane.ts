@@ -13,6 +13,9 @@ import { watchMeshDir } from './watcher.ts';
 import { loadOrCreateRoot } from './ca-root.ts';
 import { WorkloadSecrets } from './secrets.ts';
 
+/** How often the plane looks for certificates due for rotation. */
+const ROTATION_CHECK_MS = 1000;
+
 export interface PlaneOptions {
   dir: string;
   xdsPort: number;
@@ -57,6 +60,9 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => watcher.close());
     await controller.reload();
+    // Rotation: a certificate past half its lifetime is issued anew by a refresh and pushed over SDS.
+    const rotation = setInterval(() => void (secrets.rotationDue() ? controller.refresh() : undefined), ROTATION_CHECK_MS);
+    closers.push(() => clearInterval(rotation));
     if (mode.reread) {
       // The process runtime moves an app to a new port (a restart without a gap) or adds a
       // version's ports by writing the port map again: compile with the new ports.

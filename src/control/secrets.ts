@@ -1,12 +1,13 @@
 // The secrets each proxy's snapshot names, served over SDS: `default`, the proxy's own workload
 // certificate (its SPIFFE id as URI SAN, from the mesh CA), and `ROOTCA`, the trust bundle. A
-// certificate is reused until half its lifetime has passed, then issued anew on the next publish
-// (nothing here schedules a rotation yet). The root is read or made only when a snapshot names a
+// certificate is reused until half its lifetime has passed, then issued anew on the next fill
+// (the control plane fills again when `rotationDue`, so Envoy gets the new one over SDS). The root is read or made only when a snapshot names a
 // secret, so a mesh without mTLS never writes DIR/.mesh/ca.
 import type { MeshModel } from '../config/model.ts';
 import { serviceAccountOf, spiffeId } from '../config/identity.ts';
 import { ROOT_NAMESPACE } from '../config/mtls.ts';
 import { GATEWAY_PROXY } from '../config/names.ts';
+import { parseDuration } from '../config/duration.ts';
 import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 import { referencedSecrets } from '../xds/cache.ts';
@@ -38,13 +39,21 @@ export class WorkloadSecrets {
   #ca?: Promise<CertificateAuthority>;
   #issued = new Map<string, Promise<WorkloadCertificate>>();
   #bundle?: Resource;
+  #lifetimeMs = DEFAULT_CERT_LIFETIME_MS;
+  /** When each certificate issued is due for rotation (half its lifetime), by SPIFFE id. */
+  #due = new Map<string, number>();
 
   constructor(options: SecretsOptions) {
     this.#options = options;
   }
 
-  /** The snapshots with the secrets they name; a snapshot naming none is returned as it is. */
+  /**
+   * The snapshots with the secrets they name; a snapshot naming none is returned as it is. The
+   * mesh's `settings.certificates.lifetime` wins over the option.
+   */
   async fill(model: MeshModel, snapshots: readonly ProxySnapshot[]): Promise<ProxySnapshot[]> {
+    const declared = model.settings.certificates?.lifetime;
+    this.#lifetimeMs = (declared !== undefined ? parseDuration(declared) : undefined) ?? this.#options.lifetimeMs ?? DEFAULT_CERT_LIFETIME_MS;
     return Promise.all(
       snapshots.map(async (snapshot) => {
         const names = referencedSecrets(snapshot);
@@ -58,6 +67,11 @@ export class WorkloadSecrets {
         return { ...snapshot, secrets };
       }),
     );
+  }
+
+  /** Whether a certificate served has passed half its lifetime: the next fill issues it anew. */
+  rotationDue(now = Date.now()): boolean {
+    return [...this.#due.values()].some((at) => now >= at);
   }
 
   /** The root certificate served as `ROOTCA`. */
@@ -78,12 +92,14 @@ export class WorkloadSecrets {
 
   async #workload(id: string): Promise<Resource> {
     const now = (this.#options.now ?? (() => new Date()))();
-    const lifetime = this.#options.lifetimeMs ?? DEFAULT_CERT_LIFETIME_MS;
+    const lifetime = this.#lifetimeMs;
     let cert = this.#issued.get(id);
     const current = cert && (await cert);
-    if (!current || now.getTime() > current.notBefore.getTime() + (current.notAfter.getTime() - current.notBefore.getTime()) / 2) {
+    const due = this.#due.get(id);
+    if (!current || due === undefined || now.getTime() >= due || current.notAfter.getTime() > now.getTime() + lifetime) {
       cert = this.#authority().then((ca) => ca.issue(id, now, lifetime));
       this.#issued.set(id, cert);
+      this.#due.set(id, now.getTime() + lifetime / 2);
     }
     const { certPem, keyPem } = await cert!;
     return {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { apiGet, ApiError, DEFAULT_API } from '../../control/client.ts';
 import type { ProxyConfig } from '../../control/api.ts';
 import { parseCluster } from '../../config/names.ts';
@@ -46,6 +47,16 @@ export async function run(args: string[], options: { api: string; output?: strin
   return EXIT.ok;
 }
 
+/** A secret: its certificate's SPIFFE id (or the root's subject) and expiry. */
+function secretRow(secret: EnvoyJson): string[] {
+  const tls = secret.tls_certificate as { certificate_chain?: { inline_string?: string } } | undefined;
+  const bundle = secret.validation_context as { trusted_ca?: { inline_string?: string } } | undefined;
+  const pem = tls?.certificate_chain?.inline_string ?? bundle?.trusted_ca?.inline_string;
+  const cert = pem ? new X509Certificate(pem) : undefined;
+  const identity = tls ? (cert?.subjectAltName?.replace(/^URI:/, '') ?? '-') : (cert?.subject.replace(/\n/g, ', ') ?? '-');
+  return [String(secret.name), tls ? 'certificate' : bundle ? 'trust bundle' : '-', identity, cert ? new Date(cert.validTo).toISOString() : '-'];
+}
+
 type Summary = (values: EnvoyJson[]) => [string[], string[][]];
 
 const SUMMARIES: Record<ResourceKind, Summary> = {
@@ -91,7 +102,7 @@ const SUMMARIES: Record<ResourceKind, Summary> = {
   ],
   endpoints: (values) => [['ENDPOINTS', 'CLUSTER'], values.map((e) => [endpoints(e), String(e.cluster_name)])],
   // The API serves secrets without private keys (control/api.ts): what they are, not the key.
-  secrets: (values) => [['NAME', 'KIND'], values.map((s) => [String(s.name), s.tls_certificate ? 'certificate' : s.validation_context ? 'trust bundle' : '-'])],
+  secrets: (values) => [['NAME', 'KIND', 'IDENTITY', 'EXPIRES'], values.map(secretRow)],
 };
 
 function list(value: unknown): EnvoyJson[] {

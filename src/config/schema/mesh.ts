@@ -81,6 +81,8 @@ export const Settings = z.strictObject({
    * stack; by default compose.yaml (or compose.yml, docker-compose.yaml, docker-compose.yml) there.
    */
   compose: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /** The mesh CA's workload certificates (mTLS): `lifetime` as a duration, default 24h as Istio's. */
+  certificates: z.strictObject({ lifetime: Duration.optional() }).optional(),
   images: z
     .strictObject({
       envoy: z.string().min(1).optional(),
