@@ -10,6 +10,8 @@ import { startXdsServer, type XdsServer } from '../../src/xds/server.ts';
 import { adsBootstrap } from '../../src/xds/bootstrap.ts';
 import type { XdsEvent } from '../../src/xds/types.ts';
 import type { WorkloadSecrets } from '../../src/control/secrets.ts';
+import { RESOURCE_KINDS } from '../../src/envoy/snapshot.ts';
+import type { ProxyStatus } from '../../src/xds/types.ts';
 import { startEnvoy, type EnvoyProcess } from './envoy.ts';
 import { findUpstream, startUpstreams, testAddressing, testModel } from './mesh.ts';
 import { freePorts } from './ports.ts';
@@ -116,6 +118,14 @@ export async function startXdsMesh(yamlFiles: string[], sidecars: string[], opti
     await stop();
     throw error;
   }
+}
+
+/** Types a mesh without mTLS serves: every kind but SDS, which its proxies never ask for. */
+export const PLAIN_TEXT_KINDS = RESOURCE_KINDS.filter((k) => k !== 'secrets');
+
+/** Connected, every type of a plain-text mesh ACKed at its latest version, and SDS never asked for. */
+export function syncedPlainText(p: ProxyStatus): boolean {
+  return p.connected && PLAIN_TEXT_KINDS.every((k) => p.types[k].state === 'SYNCED') && p.types.secrets.state === 'NOT USED';
 }
 
 /** Poll `check` until it returns true; fail with `describe()` after `timeoutMs`. */

@@ -18,7 +18,7 @@ import { startEnvoy, type EnvoyProcess } from '../../helpers/envoy.ts';
 import { freePorts } from '../../helpers/ports.ts';
 import { sendMany } from '../../helpers/traffic.ts';
 import { startUpstream, type Upstream } from '../../helpers/upstream.ts';
-import { waitFor } from '../../helpers/xds-mesh.ts';
+import { syncedPlainText, waitFor } from '../../helpers/xds-mesh.ts';
 import { readEvents } from '../../helpers/events.ts';
 
 const EXAMPLE = new URL('../../../examples/canary/', import.meta.url).pathname;
@@ -55,7 +55,7 @@ async function gatewayWeights(): Promise<Record<string, number>> {
 
 const synced = async () => {
   const proxies = await get<ProxyStatus[]>('/proxies');
-  return PROXIES.every((id) => proxies.some((p) => p.id === id && p.connected && RESOURCE_KINDS.every((k) => p.types[k].state === 'SYNCED')));
+  return PROXIES.every((id) => proxies.some((p) => p.id === id && syncedPlainText(p)));
 };
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { GATEWAY_PROXY } from '../../../src/config/names.ts';
 import { RESOURCE_KINDS } from '../../../src/envoy/snapshot.ts';
 import { EDGE_GATEWAY, meshYaml, subsetsRule } from '../../helpers/mesh.ts';
 import { send, tally, type Response } from '../../helpers/traffic.ts';
-import { reviewsRoute, startXdsMesh, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
+import { reviewsRoute, startXdsMesh, syncedPlainText, waitFor, type XdsMesh } from '../../helpers/xds-mesh.ts';
 
 const SIDECARS = ['reviews-v1', 'reviews-v2'];
 const PROXIES = [GATEWAY_PROXY, ...SIDECARS];
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 function allSynced(): boolean {
   const status = mesh.server.status().filter((p) => PROXIES.includes(p.id));
-  return status.length === PROXIES.length && status.every((p) => p.connected && RESOURCE_KINDS.every((k) => p.types[k].state === 'SYNCED'));
+  return status.length === PROXIES.length && status.every(syncedPlainText);
 }
 const states = () =>
   JSON.stringify(mesh.server.status().filter((p) => PROXIES.includes(p.id)).map((p) => [p.id, RESOURCE_KINDS.map((k) => p.types[k].state)]));
