@@ -21,9 +21,15 @@ spec:
   mtls: { mode: ${mode} }
 `;
 
+/** The test's clock for the CA, moved forward to make certificates due for rotation. */
+let clock = Date.now();
+let secrets: WorkloadSecrets;
+
 async function meshWith(mode: string, apiVersion?: string): Promise<XdsMesh> {
+  clock = Date.now();
   const root = await createRoot(new Date(), 3600_000);
-  const mesh = await startXdsMesh([MESH, peerAuthentication(mode, apiVersion)], SIDECARS, { secrets: new WorkloadSecrets({ root: async () => root, lifetimeMs: 600_000 }) });
+  secrets = new WorkloadSecrets({ root: async () => root, lifetimeMs: 600_000, now: () => new Date(clock) });
+  const mesh = await startXdsMesh([MESH, peerAuthentication(mode, apiVersion)], SIDECARS, { secrets });
   await waitFor(
     () => mesh.server.status().filter((p) => SIDECARS.includes(p.id)).every((p) => p.connected && p.sync === 'SYNCED'),
     () => JSON.stringify(mesh.server.status().map((p) => [p.id, RESOURCE_KINDS.map((k) => p.types[k].state)])),
@@ -66,6 +72,32 @@ describe('STRICT', () => {
   it("the callee's sidecar sees the caller's SPIFFE id in x-forwarded-client-cert", async () => {
     const reply = await send(viaWeb(mesh));
     expect(reply.reply?.headers['x-forwarded-client-cert']).toContain('URI=spiffe://cluster.local/ns/default/sa/web');
+  });
+
+  it('rotates certificates under steady load with 0 failed requests; Envoy serves the new ones', async () => {
+    const serials = async (proxy: string) => {
+      const certs = (await (await fetch(`${mesh.envoys.get(proxy)!.adminUrl}/certs`)).json()) as { certificates: { cert_chain: { serial_number: string }[] }[] };
+      return certs.certificates.flatMap((c) => c.cert_chain.map((x) => x.serial_number)).sort();
+    };
+    const before = await serials('cart-v1');
+    const sdsVersion = () => mesh.server.status().find((p) => p.id === 'cart-v1')!.types.secrets.ackedVersion;
+    const acked = sdsVersion();
+    const load = sendMany(600, viaWeb(mesh), 4);
+    await new Promise((r) => setTimeout(r, 200));
+    clock += 301_000; // past half of the 10-minute lifetime
+    expect(secrets.rotationDue(clock)).toBe(true);
+    const files = [MESH, peerAuthentication('STRICT')];
+    mesh.cache.setSnapshots(await secrets.fill(mesh.model, mesh.compile(files).snapshots));
+    await waitFor(
+      () => mesh.server.status().filter((p) => SIDECARS.includes(p.id)).every((p) => p.sync === 'SYNCED') && sdsVersion() !== acked,
+      () => JSON.stringify(mesh.server.status().map((p) => [p.id, p.types.secrets])),
+    );
+    const tally = await load;
+    expect(tally.byVersion, tally.summary).toEqual({ v1: 600 });
+    const after = await serials('cart-v1');
+    expect(after).not.toEqual(before);
+    console.log(`rotation: 600 requests, ${600 - (tally.byVersion.v1 ?? 0)} failed; cart's certificates ${before.join(',')} → ${after.join(',')}`);
+    expect((await send(viaWeb(mesh))).status).toBe(200);
   });
 });
 
