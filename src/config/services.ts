@@ -58,6 +58,7 @@ export function buildServices(mesh: Mesh, source: SourceDocument, report: Report
         labels: { app: name, version, ...service.labels, ...spec.labels },
         replicas: spec.replicas,
         spec,
+        ...(service.serviceAccount ? { serviceAccount: service.serviceAccount } : {}),
       };
     });
     services.push({

@@ -4,6 +4,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { checkConflicts } from './conflicts.ts';
 import type { CheckContext } from './context.ts';
 import { checkDestinationRules } from './destination-rules.ts';
+import { checkPeerAuthentications } from './peer-authentications.ts';
 import { checkFields } from './fields.ts';
 import { checkGateways } from './gateways.ts';
 import { KINDS, parseKinds, type ParsedResource } from './kinds.ts';
@@ -110,6 +111,7 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   checkVirtualServices(ctx);
   checkDestinationRules(ctx);
   checkGateways(ctx);
+  checkPeerAuthentications(ctx);
   checkConflicts(ctx);
   const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
   const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);

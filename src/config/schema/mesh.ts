@@ -72,6 +72,8 @@ export const Service = z.strictObject({
   versions: z.record(z.string(), Version),
   /** Labels shared by every version (Kubernetes pod labels); `app: <service>` is added. */
   labels: StringMap.optional(),
+  /** The service account its workloads run as, in their SPIFFE id (default: the service's name). */
+  serviceAccount: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes name (lower case, digits, - and .)').optional(),
 });
 export type Service = z.infer<typeof Service>;
 

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { mtlsModeFor } from '../../../src/config/mtls.ts';
 import { ALL_FEATURES, compile, model, proxy } from './compile-helpers.ts';
-import { diagnostics } from '../config/fixtures.ts';
+import { diagnostics, load as loadConfig } from '../config/fixtures.ts';
+import { proxySpiffeId } from '../../../src/control/secrets.ts';
 
 const pa = (mode: string, { namespace = 'istio-system', selector = '', ports = '' } = {}) => `apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -68,5 +69,41 @@ describe('PeerAuthentication', () => {
 
   it('a mode Istio does not have is an error at its position', () => {
     expect(diagnostics({ 'pa.yaml': pa('STRIKT') }, 'error')).toEqual([expect.stringMatching(/^pa\.yaml:5:16 error: PeerAuthentication spec.mtls.mode: .STRIKT. is not allowed.*did you mean .STRICT./)]);
+  });
+
+  it('portLevelMtls without a selector is an error; a policy that can never apply is a warning, each at its place', () => {
+    expect(diagnostics({ 'pa.yaml': pa('STRICT', { namespace: 'default', ports: "{'9080': {mode: DISABLE}}" }) })).toEqual([
+      expect.stringMatching(/^pa\.yaml:6:3 error: PeerAuthentication pa-strict-default: portLevelMtls needs a selector/),
+    ]);
+    expect(diagnostics({ 'pa.yaml': pa('STRICT', { namespace: 'default', selector: '{app: nobody}' }) })).toEqual([
+      expect.stringMatching(/^pa\.yaml:5:\d+ warning: PeerAuthentication pa-strict-default-w selects no workload in namespace default/),
+    ]);
+    expect(diagnostics({ 'pa.yaml': pa('STRICT', { namespace: 'shop' }) })).toEqual([
+      expect.stringMatching(/^pa\.yaml:3:\d+ warning: .*in namespace shop, where no workload runs/),
+    ]);
+    expect(diagnostics({ 'a.yaml': pa('STRICT'), 'b.yaml': pa('STRICT').replace('name: pa-strict-istio-system', 'name: again') })).toEqual([
+      expect.stringMatching(/^b\.yaml:3:\d+ warning: PeerAuthentication again applies to the same workloads as one before it/),
+    ]);
+  });
+
+  it("the Mesh kind's serviceAccount names the workloads' identity", () => {
+    const m = model(pa('STRICT'));
+    expect(m.services.find((s) => s.name === 'reviews')!.versions[0]!.serviceAccount).toBeUndefined();
+    const { load } = { load: (text: string) => diagnostics({ 'mesh.yaml': text }) };
+    expect(load(`apiVersion: localmesh.dev/v1alpha1
+kind: Mesh
+metadata: {name: m}
+spec:
+  services:
+    web: {serviceAccount: Front_End, ports: [{port: 80}], versions: {v1: {image: web:1}}}
+`)).toEqual([expect.stringMatching(/^mesh\.yaml:6:\d+ error: .*serviceAccount.*Kubernetes name/)]);
+    const named = loadConfig({ 'mesh.yaml': `apiVersion: localmesh.dev/v1alpha1
+kind: Mesh
+metadata: {name: m}
+spec:
+  services:
+    web: {serviceAccount: frontend, ports: [{port: 80}], versions: {v1: {image: web:1}}}
+` }).model!;
+    expect(proxySpiffeId(named, { proxy: 'web-v1', service: 'web', version: 'v1' })).toBe('spiffe://cluster.local/ns/default/sa/frontend');
   });
 });
