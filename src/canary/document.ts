@@ -5,7 +5,7 @@
 // there, the canary is promoted (100%). Settings a flag gives override the document's (cli/).
 import { parseDuration } from '../config/duration.ts';
 import type { CanarySpec } from '../config/schema/canary.ts';
-import { DEFAULT_WEBHOOK_TIMEOUT_MS, type CanaryPlan, type Webhook } from './analysis.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS, type CanaryPlan } from './analysis.ts';
 
 /** What a plan is made of before the route is known (from: the subset with the most weight, by default). */
 export type CanarySettings = Partial<Pick<CanaryPlan, 'to' | 'from' | 'route'>> &
