@@ -26,7 +26,7 @@ export interface NotApplied {
 }
 
 export const NOT_APPLIED: readonly NotApplied[] = [
-  { kind: 'DestinationRule', field: 'spec.**.tls', effect: 'traffic between sidecars is plain text (no mTLS, no TLS origination)' },
+  { kind: 'DestinationRule', field: 'spec.**.tls', effect: 'auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination' },
   { kind: 'DestinationRule', field: 'spec.**.loadBalancer.localityLbSetting', effect: 'there is one locality on a laptop' },
   { kind: 'DestinationRule', field: 'spec.**.tunnel', effect: 'no tunnel is set up' },
   { kind: 'DestinationRule', field: 'spec.**.proxyProtocol', effect: 'no PROXY protocol header is sent' },

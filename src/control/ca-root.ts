@@ -23,9 +23,15 @@ export async function loadOrCreateRoot(meshDir: string, now = new Date()): Promi
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const root = await createRoot(now, ROOT_LIFETIME_MS);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(keyFile, root.keyPem, { mode: 0o600, flag: 'wx' });
-  await chmod(keyFile, 0o600);
-  await writeFile(certFile, root.certPem, { mode: 0o644 });
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(keyFile, root.keyPem, { mode: 0o600, flag: 'wx' });
+    await chmod(keyFile, 0o600);
+    await writeFile(certFile, root.certPem, { mode: 0o644 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw error;
+    throw new Error(`the mesh CA cannot write its root to ${dir} (${code}): mTLS needs that directory writable by the control plane the first time`, { cause: error });
+  }
   return root;
 }

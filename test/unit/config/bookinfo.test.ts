@@ -53,7 +53,7 @@ describe('Istio bookinfo samples', () => {
     expect(warnings.filter((w) => w.includes('trafficPolicy.tls'))).toEqual(
       [8, 22, 42, 65].map(
         (line) =>
-          `v1alpha3/destination-rule-all-mtls.yaml:${line}:5 warning: DestinationRule spec.trafficPolicy.tls is accepted but not applied by localmesh yet: traffic between sidecars is plain text (no mTLS, no TLS origination)`,
+          `v1alpha3/destination-rule-all-mtls.yaml:${line}:5 warning: DestinationRule spec.trafficPolicy.tls is accepted but not applied by localmesh yet: auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination`,
       ),
     );
     expect(warnings).toContain(

@@ -363,3 +363,14 @@ describe("Istio's bookinfo, unmodified", () => {
     expect(result.model!.services.find((s) => s.name === 'reviews')!.versions[0]!.spec.env).toEqual({ LOG_DIR: '/tmp/logs' });
   });
 });
+
+describe('Kubernetes workload identity', () => {
+  it("a pod template's serviceAccountName is the version's service account; without one, the service's name", async () => {
+    const withAccount = deployment('v1').replace('    spec:\n      containers:', '    spec:\n      serviceAccountName: bookinfo-reviews\n      containers:');
+    const { model, diagnostics } = load({ 'k8s.yaml': [SERVICE, withAccount, deployment('v2')].join('---\n') });
+    expect(diagnostics).toEqual([]);
+    const { proxySpiffeId } = await import('../../../src/control/secrets.ts');
+    expect(proxySpiffeId(model!, { proxy: 'reviews-v1', service: 'reviews', version: 'v1' })).toBe('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
+    expect(proxySpiffeId(model!, { proxy: 'reviews-v2', service: 'reviews', version: 'v2' })).toBe('spiffe://cluster.local/ns/default/sa/reviews');
+  });
+});
