@@ -14,13 +14,15 @@ import { PushOrder } from './push-order.ts';
 import type { ProxyHandle, StatusBoard } from './status.ts';
 
 const WILDCARD = new Set<ResourceKind>(['listeners', 'clusters']);
+/** The types whose new resources open new watches on a named type (warming clusters on EDS and SDS, listeners on SDS). */
+const WATCHED_BY: Partial<Record<ResourceKind, ResourceKind[]>> = { endpoints: ['clusters'], secrets: ['clusters', 'listeners'] };
 
 export class XdsProtocolError extends Error {}
 
 interface TypeState {
   /** Requested names, sorted; undefined for a wildcard type. */
   names?: string[];
-  sent?: { version: string; nonce: string; names?: string[]; resources: CachedResource[]; from: CachedSnapshot; answered: boolean };
+  sent?: { version: string; nonce: string; names?: string[]; resources: CachedResource[]; from: CachedSnapshot; answered: boolean; seq: number };
 }
 
 export interface StreamOptions {
@@ -37,6 +39,8 @@ export class AdsStream {
   #handle?: ProxyHandle;
   #unwatch?: () => void;
   #types = new Map<ResourceKind, TypeState>();
+  /** Counts responses on the stream, so the order of two types' last responses is known. */
+  #seq = 0;
   #order = new PushOrder({
     sent: (kind) => this.#types.get(kind)?.sent,
     names: (kind) => this.#types.get(kind)?.names,
@@ -88,7 +92,16 @@ export class AdsStream {
 
   #needsResponse(kind: ResourceKind, state: TypeState, cached: CachedSnapshot): boolean {
     const sent = state.sent;
-    return !sent || sent.version !== this.#order.version(kind, cached) || JSON.stringify(sent.names) !== JSON.stringify(state.names);
+    return !sent || sent.version !== this.#order.version(kind, cached) || JSON.stringify(sent.names) !== JSON.stringify(state.names) || this.#newWatch(kind, sent.seq);
+  }
+
+  /**
+   * A request for EDS after a CDS response, or for SDS after a CDS or LDS response, that came later
+   * than the last answer of its type: Envoy asks again for the clusters and listeners it is
+   * warming, which wait for an answer (their initial fetch timeout, 15 s) even when nothing changed.
+   */
+  #newWatch(kind: ResourceKind, seq: number): boolean {
+    return (WATCHED_BY[kind] ?? []).some((w) => (this.#types.get(w)?.sent?.seq ?? -1) > seq);
   }
 
   close(): void {
@@ -119,7 +132,7 @@ export class AdsStream {
       nonce,
       control_plane: { identifier: 'localmesh' },
     });
-    state.sent = { version, nonce, names: state.names, resources, from: cached, answered: false };
+    state.sent = { version, nonce, names: state.names, resources, from: cached, answered: false, seq: this.#seq++ };
     this.#handle!.pushed(kind, version, nonce, resources.map((r) => r.name));
   }
 }

@@ -255,6 +255,19 @@ describe('a stream', () => {
     expect(state('clusters').state).toBe('STALE');
   });
 
+  it('answers EDS again after a CDS that changed its clusters (Envoy warms them until it hears), then not again', () => {
+    sync();
+    const base = snapshot();
+    cache.setSnapshot('p1', { ...base, clusters: base.clusters.map((c) => ({ ...c, value: { ...c.value, connect_timeout: '2s' } })) });
+    const cds = sent.length - 1;
+    expect(kinds(sent.slice(cds))).toEqual(['clusters']);
+    const lastEds = sent.filter((r) => kindOf(r.type_url) === 'endpoints').at(-1)!;
+    reply(lastEds, ['a', 'b']); // the warming clusters' watch: same names, last nonce
+    expect(kinds(sent.slice(cds + 1))).toEqual(['endpoints']);
+    reply(sent.at(-1)!, ['a', 'b']);
+    expect(sent).toHaveLength(cds + 2);
+  });
+
   it('does not answer the same names in another order again, and leaves out names it does not know', () => {
     sync();
     reply(sent[1]!, ['b', 'a']);
