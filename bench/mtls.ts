@@ -31,9 +31,10 @@ async function measure(url: string): Promise<LoadResult> {
   return startLoad({ url, rps: RPS, durationMs: SECONDS * 1000, concurrency: CONNECTIONS, headers: { host: 'reviews:9080' } }).done;
 }
 
-async function counter(adminPort: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats?filter=${encodeURIComponent(name)}`)).text();
-  return text.split('\n').reduce((sum, line) => sum + (line.endsWith('.ssl.handshake: ' + line.split(': ')[1]) && line.includes('listener.') ? Number(line.split(': ')[1]) : 0), 0);
+/** The server sidecar's TLS handshakes, summed over its listeners. */
+async function handshakeCount(adminPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats?filter=ssl.handshake`)).text();
+  return text.split('\n').reduce((sum, line) => sum + Number(/^listener\..*\.ssl\.handshake: (\d+)$/.exec(line)?.[1] ?? 0), 0);
 }
 
 const root = await mkdtemp(join(tmpdir(), 'localmesh-bench-mtls-'));
@@ -60,9 +61,9 @@ try {
     if (i > 100) throw new Error(`the proxies did not get their certificates within 10 s: ${JSON.stringify(proxies.map((p) => [p.id, p.connected, p.sync, p.types.secrets.state]))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const before = await counter(admin, 'ssl.handshake');
+  const before = await handshakeCount(admin);
   const mtls = await measure(url);
-  const handshakes = (await counter(admin, 'ssl.handshake')) - before;
+  const handshakes = (await handshakeCount(admin)) - before;
   const row = (name: string, r: LoadResult) =>
     console.log(`${name.padEnd(12)} ${String(r.requests).padStart(6)} req  p50 ${fmt(r.p50Ms)}  p90 ${fmt(r.p90Ms)}  p99 ${fmt(r.p99Ms)}  (${r.requests - (r.byStatus['200'] ?? 0)} not 200)`);
   row('plain text', plain);
