@@ -1,0 +1,167 @@
+// Benchmark: N simulated Envoys (bench/scale/client.ts: one ADS stream each, as Envoy speaks it)
+// against the real `mesh control` process, for a generated mesh where every proxy receives each
+// edit (bench/scale/mesh.ts: services × 20 versions and the gateway). Per N: time from opening
+// every stream to every proxy having ACKed its clusters, listeners and routes; write → every
+// proxy's routes ACK over the weight edits (each written atomically as `mesh weight` does);
+// control plane CPU seconds per edit and peak RSS (VmHWM), from /proc. Prints how each figure
+// grows with N and exits 1 past the bounds.
+//   node bench/scale.ts [--n 100,300,1000] [--edits 30]
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findWeightedRoute, setWeights } from '../src/config/edit-weights.ts';
+import { loadMesh } from '../src/config/index.ts';
+import { SimulatedEnvoy, type Node } from './scale/client.ts';
+import { startMeshControl } from './scale/localmesh.ts';
+import { EDITED_FILE, EDITED_HOST, GATEWAY_ID, shapeFor, sidecarIds, writeMesh, type MeshShape } from './scale/mesh.ts';
+import { cpuSeconds, peakRssMb } from './scale/proc.ts';
+
+const BOUNDS = { editP95Ms: 500, firstSyncMs: 5000, peakRssMb: 400 };
+const EDIT_TIMEOUT_MS = 20_000;
+
+const { values } = parseArgs({ options: { n: { type: 'string', default: '100,300,1000' }, edits: { type: 'string', default: '30' } } });
+const SIZES = values.n.split(',').map(Number);
+const EDITS = Number(values.edits);
+
+interface Figures {
+  n: number;
+  shape: MeshShape;
+  firstSyncMs: number;
+  edit: { p50: number; p95: number; p99: number; max: number };
+  cpuPerEditS: number;
+  peakRssMb: number;
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+function nodes(shape: MeshShape): Node[] {
+  return [
+    ...sidecarIds(shape).map(({ id, service, version }) => ({ id, cluster: service, metadata: { proxy_kind: 'sidecar', service, version } })),
+    { id: GATEWAY_ID, cluster: GATEWAY_ID, metadata: { proxy_kind: 'gateway' } },
+  ];
+}
+
+/** Every proxy has ACKed each type it subscribes to, and its routes. */
+const synced = (e: SimulatedEnvoy) => e.acked.has('routes') && e.subscribed.every((k) => e.acked.has(k));
+
+async function allUntil(envoys: SimulatedEnvoy[], check: (e: SimulatedEnvoy) => boolean, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const behind = envoys.filter((e) => !check(e));
+      const errors = [...new Set(envoys.flatMap((e) => (e.error ? [e.error.message] : [])))];
+      reject(new Error(`${what}: ${behind.length} of ${envoys.length} proxies not there after ${EDIT_TIMEOUT_MS / 1000} s` +
+        ` (e.g. ${behind[0]?.node.id}${errors.length ? `; stream errors: ${errors.join('; ')}` : ''})`));
+    }, EDIT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(envoys.map((e) => e.until(() => check(e) || e.error !== undefined))), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const failed = envoys.find((e) => e.error);
+  if (failed) throw new Error(`${what}: the stream of ${failed.node.id} failed: ${failed.error!.message}`);
+  const nacked = envoys.find((e) => e.nacks.length > 0);
+  if (nacked) throw new Error(`${what}: ${nacked.node.id} NACKed ${nacked.nacks[0]!.kind}: ${nacked.nacks[0]!.message}`);
+}
+
+/** The weights of edit i: v1 and v2 share 100, the other versions 0; never twice the same in a row. */
+function weightsOf(i: number, shape: MeshShape): Record<string, number> {
+  const v1 = (i * 37) % 101;
+  return Object.fromEntries(Array.from({ length: shape.versions }, (_, v) => [`v${v + 1}`, v === 0 ? v1 : v === 1 ? 100 - v1 : 0]));
+}
+
+async function measure(n: number): Promise<Figures> {
+  const shape = shapeFor(n);
+  const root = await mkdtemp(join(tmpdir(), 'localmesh-bench-scale-'));
+  const dir = join(root, 'mesh');
+  await writeMesh(dir, shape);
+  const plane = await startMeshControl(dir);
+  const envoys = nodes(shape).map((node) => new SimulatedEnvoy(plane.address, node));
+  try {
+    const opened = Date.now();
+    for (const e of envoys) e.start();
+    await allUntil(envoys, synced, 'first sync');
+    const firstSyncMs = Math.max(...envoys.map((e) => Math.max(...e.acks.map((a) => a.at)))) - opened;
+
+    const file = join(dir, EDITED_FILE);
+    const latencies: number[] = [];
+    const cpuBefore = await cpuSeconds(plane.pid);
+    for (let i = 1; i <= EDITS; i++) {
+      const weights = weightsOf(i, shape);
+      const { model } = await loadMesh(dir);
+      const target = findWeightedRoute(model!, { host: EDITED_HOST, weights });
+      if ('error' in target) throw new Error(target.error.message);
+      const edit = setWeights(await readFile(file, 'utf8'), target, weights);
+      if ('error' in edit) throw new Error(edit.error.message);
+      await writeFile(`${file}.tmp`, edit.text);
+      const before = new Map(envoys.map((e) => [e, e.acked.get('routes')]));
+      const written = Date.now();
+      await rename(`${file}.tmp`, file);
+      await allUntil(envoys, (e) => e.acked.get('routes') !== before.get(e), `edit ${i}`);
+      const last = Math.max(...envoys.map((e) => e.acks.findLast((a) => a.kind === 'routes')!.at));
+      latencies.push(last - written);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cpuPerEditS = ((await cpuSeconds(plane.pid)) - cpuBefore) / EDITS;
+    const sorted = latencies.sort((a, b) => a - b);
+    return {
+      n,
+      shape,
+      firstSyncMs,
+      edit: { p50: pct(sorted, 0.5), p95: pct(sorted, 0.95), p99: pct(sorted, 0.99), max: sorted.at(-1)! },
+      cpuPerEditS,
+      peakRssMb: await peakRssMb(plane.pid),
+    };
+  } finally {
+    for (const e of envoys) e.close();
+    await plane.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+const results: Figures[] = [];
+for (const n of SIZES) {
+  const f = await measure(n);
+  results.push(f);
+  console.log(
+    `N = ${n} sidecars + the gateway (${f.shape.services} services × ${f.shape.versions} versions): ` +
+      `first full sync ${f.firstSyncMs} ms; write → all ACKed over ${EDITS} edits p50 ${f.edit.p50} ms, p95 ${f.edit.p95} ms, ` +
+      `p99 ${f.edit.p99} ms, max ${f.edit.max} ms; control plane CPU ${(f.cpuPerEditS * 1000).toFixed(0)} ms per edit, ` +
+      `peak RSS ${f.peakRssMb.toFixed(0)} MB`,
+  );
+}
+
+const figures: Array<[string, (f: Figures) => number, string]> = [
+  ['first full sync', (f) => f.firstSyncMs, 'ms'],
+  ['write → all ACKed p95', (f) => f.edit.p95, 'ms'],
+  ['CPU per edit', (f) => f.cpuPerEditS * 1000, 'ms'],
+  ['peak RSS', (f) => f.peakRssMb, 'MB'],
+];
+if (results.length > 1) {
+  console.log('Growth with N (per 100 more proxies; exponent k of figure ∝ N^k):');
+  for (const [name, get, unit] of figures) {
+    const steps = results.slice(1).map((f, i) => {
+      const prev = results[i]!;
+      const slope = ((get(f) - get(prev)) / (f.n - prev.n)) * 100;
+      const k = Math.log(get(f) / get(prev)) / Math.log(f.n / prev.n);
+      return `${prev.n}→${f.n}: ${slope >= 0 ? '+' : ''}${slope.toFixed(1)} ${unit}, k = ${k.toFixed(2)}`;
+    });
+    console.log(`  ${name}: ${steps.join('; ')}`);
+  }
+}
+
+let exitCode = 0;
+for (const f of results) {
+  const over = [
+    f.edit.p95 >= BOUNDS.editP95Ms && `write → all ACKed p95 ${f.edit.p95} ms ≥ ${BOUNDS.editP95Ms} ms`,
+    f.firstSyncMs >= BOUNDS.firstSyncMs && `first full sync ${f.firstSyncMs} ms ≥ ${BOUNDS.firstSyncMs} ms`,
+    f.peakRssMb >= BOUNDS.peakRssMb && `peak RSS ${f.peakRssMb.toFixed(0)} MB ≥ ${BOUNDS.peakRssMb} MB`,
+  ].filter(Boolean);
+  if (over.length > 0) {
+    console.log(`N = ${f.n} past the bounds (those of 1000 proxies): ${over.join('; ')}`);
+    exitCode = 1;
+  }
+}
+process.exit(exitCode);
