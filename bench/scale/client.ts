@@ -116,7 +116,7 @@ export class SimulatedEnvoy {
   constructor(address: string, node: Node) {
     this.node = node;
     // Its own subchannel pool: one HTTP/2 connection per proxy, as each Envoy has.
-    this.#client = new Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as AdsClient;
+    this.#client = new Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as AdsClient;
   }
 
   /** Opens the stream: CDS then LDS, wildcard. */

@@ -36,9 +36,12 @@ export async function startMeshControl(dir: string): Promise<ControlPlane> {
   return {
     address,
     pid: child.pid!,
+    /** SIGTERM, then SIGKILL after 2 s (lookups of the stats scraper may hold its exit up). */
     stop: async () => {
       child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
