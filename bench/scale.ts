@@ -12,24 +12,36 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findWeightedRoute, setWeights } from '../src/config/edit-weights.ts';
 import { loadMesh } from '../src/config/index.ts';
+import { compileMesh } from '../src/compile/index.ts';
+import { composeAddressing } from '../src/compile/addressing.ts';
 import { SimulatedEnvoy, type Node } from './scale/client.ts';
-import { startMeshControl } from './scale/localmesh.ts';
+import { exportSnapshots } from './scale/export.ts';
+import { buildGoControlPlane, startGoControlPlane } from './scale/go-control-plane.ts';
+import { startMeshControl, type ControlPlane } from './scale/localmesh.ts';
 import { EDITED_FILE, EDITED_HOST, GATEWAY_ID, shapeFor, sidecarIds, writeMesh, type MeshShape } from './scale/mesh.ts';
 import { cpuSeconds, peakRssMb } from './scale/proc.ts';
 
 const BOUNDS = { editP95Ms: 500, firstSyncMs: 5000, peakRssMb: 400 };
 const EDIT_TIMEOUT_MS = 20_000;
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100,300,1000' }, edits: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '100,300,1000' }, edits: { type: 'string', default: '30' }, 'no-go': { type: 'boolean', default: false } },
+});
 const SIZES = values.n.split(',').map(Number);
 const EDITS = Number(values.edits);
+const WITH_GO = values['no-go'] !== true;
 
 interface Figures {
   n: number;
   shape: MeshShape;
   firstSyncMs: number;
   edit: { p50: number; p95: number; p99: number; max: number };
+  /** CPU seconds over the edits ÷ edits, background included. */
   cpuPerEditS: number;
+  /** CPU seconds per second while idle (the stats scraper). */
+  idleCpuPerS: number;
+  /** cpuPerEditS less the idle rate over the same time. */
+  editCpuS: number;
   peakRssMb: number;
 }
 
@@ -72,12 +84,55 @@ function weightsOf(i: number, shape: MeshShape): Record<string, number> {
   return Object.fromEntries(Array.from({ length: shape.versions }, (_, v) => [`v${v + 1}`, v === 0 ? v1 : v === 1 ? 100 - v1 : 0]));
 }
 
-async function measure(n: number): Promise<Figures> {
+/**
+ * A control plane under test on the mesh in `dir`: started once the mesh is compiled; `prepare`
+ * readies edit i (the new istio.yaml text) and returns the change itself, which is timed.
+ */
+interface Target {
+  plane: ControlPlane;
+  prepare(i: number, text: string): Promise<() => Promise<void>>;
+}
+
+/** `mesh control` watching `dir`: the change is the atomic write of the file. */
+async function localmesh(dir: string): Promise<Target> {
+  const file = join(dir, EDITED_FILE);
+  return {
+    plane: await startMeshControl(dir),
+    prepare: async (_i, text) => {
+      await writeFile(`${file}.tmp`, text);
+      return () => rename(`${file}.tmp`, file);
+    },
+  };
+}
+
+/** go-control-plane serving localmesh's compile of `dir`: the change is a new snapshot per proxy. */
+async function goControlPlane(dir: string, binary: string): Promise<Target> {
+  const exported = async (i: number) => {
+    const { model } = await loadMesh(dir);
+    const path = join(dir, '..', `export-${i}.json`);
+    await writeFile(path, JSON.stringify(exportSnapshots(compileMesh(model!, composeAddressing()), String(i))));
+    return path;
+  };
+  const first = await exported(0);
+  const plane = await startGoControlPlane(binary);
+  await plane.load(first);
+  return {
+    plane,
+    prepare: async (i, text) => {
+      await writeFile(join(dir, EDITED_FILE), text);
+      const path = await exported(i);
+      return () => plane.load(path);
+    },
+  };
+}
+
+async function measure(n: number, start: (dir: string) => Promise<Target>): Promise<Figures> {
   const shape = shapeFor(n);
   const root = await mkdtemp(join(tmpdir(), 'localmesh-bench-scale-'));
   const dir = join(root, 'mesh');
   await writeMesh(dir, shape);
-  const plane = await startMeshControl(dir);
+  const target = await start(dir);
+  const plane = target.plane;
   const envoys = nodes(shape).map((node) => new SimulatedEnvoy(plane.address, node));
   try {
     const opened = Date.now();
@@ -87,24 +142,30 @@ async function measure(n: number): Promise<Figures> {
 
     const file = join(dir, EDITED_FILE);
     const latencies: number[] = [];
+    // The control plane's CPU while nothing changes (its stats scraper reads every proxy once a
+    // second), over 3 s, to tell the cost of an edit from the background.
+    const idleFrom = await cpuSeconds(plane.pid);
+    await new Promise((r) => setTimeout(r, 3000));
     const cpuBefore = await cpuSeconds(plane.pid);
+    const idlePerS = (cpuBefore - idleFrom) / 3;
+    const editsFrom = Date.now();
     for (let i = 1; i <= EDITS; i++) {
       const weights = weightsOf(i, shape);
       const { model } = await loadMesh(dir);
-      const target = findWeightedRoute(model!, { host: EDITED_HOST, weights });
-      if ('error' in target) throw new Error(target.error.message);
-      const edit = setWeights(await readFile(file, 'utf8'), target, weights);
+      const route = findWeightedRoute(model!, { host: EDITED_HOST, weights });
+      if ('error' in route) throw new Error(route.error.message);
+      const edit = setWeights(await readFile(file, 'utf8'), route, weights);
       if ('error' in edit) throw new Error(edit.error.message);
-      await writeFile(`${file}.tmp`, edit.text);
+      const change = await target.prepare(i, edit.text);
       const before = new Map(envoys.map((e) => [e, e.acked.get('routes')]));
       const written = Date.now();
-      await rename(`${file}.tmp`, file);
-      await allUntil(envoys, (e) => e.acked.get('routes') !== before.get(e), `edit ${i}`);
+      await Promise.all([change(), allUntil(envoys, (e) => e.acked.get('routes') !== before.get(e), `edit ${i}`)]);
       const last = Math.max(...envoys.map((e) => e.acks.findLast((a) => a.kind === 'routes')!.at));
       latencies.push(last - written);
       await new Promise((r) => setTimeout(r, 50));
     }
     const cpuPerEditS = ((await cpuSeconds(plane.pid)) - cpuBefore) / EDITS;
+    const backgroundPerEditS = (idlePerS * (Date.now() - editsFrom)) / 1000 / EDITS;
     const sorted = latencies.sort((a, b) => a - b);
     return {
       n,
@@ -112,6 +173,8 @@ async function measure(n: number): Promise<Figures> {
       firstSyncMs,
       edit: { p50: pct(sorted, 0.5), p95: pct(sorted, 0.95), p99: pct(sorted, 0.99), max: sorted.at(-1)! },
       cpuPerEditS,
+      idleCpuPerS: idlePerS,
+      editCpuS: cpuPerEditS - backgroundPerEditS,
       peakRssMb: await peakRssMb(plane.pid),
     };
   } finally {
@@ -121,22 +184,37 @@ async function measure(n: number): Promise<Figures> {
   }
 }
 
-const results: Figures[] = [];
-for (const n of SIZES) {
-  const f = await measure(n);
-  results.push(f);
+function report(name: string, f: Figures): void {
   console.log(
-    `N = ${n} sidecars + the gateway (${f.shape.services} services × ${f.shape.versions} versions): ` +
+    `${name}, N = ${f.n} sidecars + the gateway (${f.shape.services} services × ${f.shape.versions} versions): ` +
       `first full sync ${f.firstSyncMs} ms; write → all ACKed over ${EDITS} edits p50 ${f.edit.p50} ms, p95 ${f.edit.p95} ms, ` +
-      `p99 ${f.edit.p99} ms, max ${f.edit.max} ms; control plane CPU ${(f.cpuPerEditS * 1000).toFixed(0)} ms per edit, ` +
+      `p99 ${f.edit.p99} ms, max ${f.edit.max} ms; control plane CPU ${(f.editCpuS * 1000).toFixed(0)} ms per edit ` +
+      `(${(f.cpuPerEditS * 1000).toFixed(0)} ms with the background of ${(f.idleCpuPerS * 1000).toFixed(0)} ms/s while idle), ` +
       `peak RSS ${f.peakRssMb.toFixed(0)} MB`,
   );
+}
+
+const scratch = await mkdtemp(join(tmpdir(), 'localmesh-bench-scale-go-'));
+const binary = WITH_GO ? buildGoControlPlane(scratch) : '';
+const results: Figures[] = [];
+const reference: Figures[] = [];
+try {
+  for (const n of SIZES) {
+    results.push(await measure(n, localmesh));
+    report('localmesh', results.at(-1)!);
+    if (WITH_GO) {
+      reference.push(await measure(n, (dir) => goControlPlane(dir, binary)));
+      report('go-control-plane', reference.at(-1)!);
+    }
+  }
+} finally {
+  await rm(scratch, { recursive: true, force: true });
 }
 
 const figures: Array<[string, (f: Figures) => number, string]> = [
   ['first full sync', (f) => f.firstSyncMs, 'ms'],
   ['write → all ACKed p95', (f) => f.edit.p95, 'ms'],
-  ['CPU per edit', (f) => f.cpuPerEditS * 1000, 'ms'],
+  ['CPU per edit', (f) => f.editCpuS * 1000, 'ms'],
   ['peak RSS', (f) => f.peakRssMb, 'MB'],
 ];
 if (results.length > 1) {
@@ -149,6 +227,19 @@ if (results.length > 1) {
       return `${prev.n}→${f.n}: ${slope >= 0 ? '+' : ''}${slope.toFixed(1)} ${unit}, k = ${k.toFixed(2)}`;
     });
     console.log(`  ${name}: ${steps.join('; ')}`);
+  }
+}
+
+if (WITH_GO) {
+  console.log('localmesh ÷ go-control-plane:');
+  for (const [i, f] of results.entries()) {
+    const g = reference[i]!;
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '∞');
+    console.log(
+      `  N = ${f.n}: first full sync ${ratio(f.firstSyncMs, g.firstSyncMs)}, write → all ACKed p50 ${ratio(f.edit.p50, g.edit.p50)}` +
+        ` p95 ${ratio(f.edit.p95, g.edit.p95)} p99 ${ratio(f.edit.p99, g.edit.p99)}, CPU per edit ${ratio(f.editCpuS, g.editCpuS)},` +
+        ` peak RSS ${ratio(f.peakRssMb, g.peakRssMb)}`,
+    );
   }
 }
 
