@@ -36,6 +36,10 @@ interface Figures {
   shape: MeshShape;
   firstSyncMs: number;
   edit: { p50: number; p95: number; p99: number; max: number };
+  /** The p50 of each step of an edit, where the control plane tells them. */
+  stepsP50: Record<string, number>;
+  /** Responses each proxy ACKed per edit, by type. */
+  perEdit: Record<string, number>;
   /** CPU seconds over the edits ÷ edits, background included. */
   cpuPerEditS: number;
   /** CPU seconds per second while idle (the stats scraper). */
@@ -91,16 +95,32 @@ function weightsOf(i: number, shape: MeshShape): Record<string, number> {
 interface Target {
   plane: ControlPlane;
   prepare(i: number, text: string): Promise<() => Promise<void>>;
+  /** Where the time from `written` to `acked` went, by step, in ms (mesh control only). */
+  steps?(written: number, acked: number): Record<string, number>;
 }
 
 /** `mesh control` watching `dir`: the change is the atomic write of the file. */
 async function localmesh(dir: string): Promise<Target> {
   const file = join(dir, EDITED_FILE);
+  const plane = await startMeshControl(dir);
+  const { timeline } = plane;
   return {
-    plane: await startMeshControl(dir),
+    plane,
     prepare: async (_i, text) => {
       await writeFile(`${file}.tmp`, text);
       return () => rename(`${file}.tmp`, file);
+    },
+    steps: (written, acked) => {
+      const seen = timeline.changed.find((at) => at >= written - 5) ?? written;
+      const compiled = timeline.compiled.find((c) => c.at >= seen) ?? { at: seen, ms: 0 };
+      const pushed = Math.max(compiled.at, ...timeline.pushedRoutes.filter((at) => at >= compiled.at && at <= acked));
+      return {
+        'write → watcher saw it': seen - written,
+        '→ compile starts (debounce)': Math.round(compiled.at - compiled.ms - seen),
+        'load + validate + compile': Math.round(compiled.ms),
+        '→ last routes push (publish, encode, send)': pushed - compiled.at,
+        '→ last ACK': acked - pushed,
+      };
     },
   };
 }
@@ -140,8 +160,10 @@ async function measure(n: number, start: (dir: string) => Promise<Target>): Prom
     await allUntil(envoys, synced, 'first sync');
     const firstSyncMs = Math.max(...envoys.map((e) => Math.max(...e.acks.map((a) => a.at)))) - opened;
 
+    const syncAcks = envoys.map((e) => e.acks.length);
     const file = join(dir, EDITED_FILE);
     const latencies: number[] = [];
+    const steps: Array<Record<string, number>> = [];
     // The control plane's CPU while nothing changes (its stats scraper reads every proxy once a
     // second), over 3 s, to tell the cost of an edit from the background.
     const idleFrom = await cpuSeconds(plane.pid);
@@ -162,12 +184,23 @@ async function measure(n: number, start: (dir: string) => Promise<Target>): Prom
       await Promise.all([change(), allUntil(envoys, (e) => e.acked.get('routes') !== before.get(e), `edit ${i}`)]);
       const last = Math.max(...envoys.map((e) => e.acks.findLast((a) => a.kind === 'routes')!.at));
       latencies.push(last - written);
+      if (target.steps) steps.push(target.steps(written, last));
       await new Promise((r) => setTimeout(r, 50));
     }
     const cpuPerEditS = ((await cpuSeconds(plane.pid)) - cpuBefore) / EDITS;
     const backgroundPerEditS = (idlePerS * (Date.now() - editsFrom)) / 1000 / EDITS;
     const sorted = latencies.sort((a, b) => a - b);
+    // What each edit cost the proxies: responses ACKed per proxy and edit, by type.
+    const perEdit: Record<string, number> = {};
+    for (const [j, e] of envoys.entries()) {
+      for (const a of e.acks.slice(syncAcks[j])) perEdit[a.kind] = (perEdit[a.kind] ?? 0) + 1 / EDITS / envoys.length;
+    }
+    const stepsP50 = Object.fromEntries(
+      Object.keys(steps[0] ?? {}).map((k) => [k, pct(steps.map((s) => s[k]!).sort((a, b) => a - b), 0.5)]),
+    );
     return {
+      perEdit,
+      stepsP50,
       n,
       shape,
       firstSyncMs,
@@ -190,8 +223,11 @@ function report(name: string, f: Figures): void {
       `first full sync ${f.firstSyncMs} ms; write → all ACKed over ${EDITS} edits p50 ${f.edit.p50} ms, p95 ${f.edit.p95} ms, ` +
       `p99 ${f.edit.p99} ms, max ${f.edit.max} ms; control plane CPU ${(f.editCpuS * 1000).toFixed(0)} ms per edit ` +
       `(${(f.cpuPerEditS * 1000).toFixed(0)} ms with the background of ${(f.idleCpuPerS * 1000).toFixed(0)} ms/s while idle), ` +
-      `peak RSS ${f.peakRssMb.toFixed(0)} MB`,
+      `peak RSS ${f.peakRssMb.toFixed(0)} MB; responses per proxy and edit: ` +
+      Object.entries(f.perEdit).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '),
   );
+  const steps = Object.entries(f.stepsP50);
+  if (steps.length > 0) console.log(`  p50 by step: ${steps.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
 }
 
 const scratch = await mkdtemp(join(tmpdir(), 'localmesh-bench-scale-go-'));

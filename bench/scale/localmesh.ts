@@ -13,22 +13,50 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startMeshControl(dir: string): Promise<ControlPlane> {
+/** When `mesh control` said what, from its event lines: where the time of an edit goes. */
+export interface Timeline {
+  /** Files changed: first seen by the watcher. */
+  changed: number[];
+  /** Compiled (load, validate, compile took `ms`), published right after `at`. */
+  compiled: Array<{ at: number; ms: number }>;
+  /** Each routes push. */
+  pushedRoutes: number[];
+}
+
+export interface MeshControl extends ControlPlane {
+  timeline: Timeline;
+}
+
+/** An event line's clock (HH:MM:SS.mmm, UTC) as epoch ms, today. */
+function clockAt(clock: string): number {
+  const day = new Date().toISOString().slice(0, 10);
+  return Date.parse(`${day}T${clock}Z`);
+}
+
+export async function startMeshControl(dir: string): Promise<MeshControl> {
   const child: ChildProcess = spawn(process.execPath, [MESH, 'control', dir, '--xds-port', '0', '--api-port', '0', '--addressing', 'compose'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // One line per event (thousands per edit at N = 1000): read, and kept only until the ready line.
+  // One line per event (thousands per edit at N = 1000): the ready line gives the address, the
+  // others the timeline.
+  const timeline: Timeline = { changed: [], compiled: [], pushedRoutes: [] };
   const address = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    let found = false;
     lines.on('line', (line) => {
-      const m = found ? null : /xDS on ([\d.]+:\d+)/.exec(line);
-      if (m) {
-        found = true;
-        resolve(m[1]!);
+      const ready = /xDS on ([\d.]+:\d+)/.exec(line);
+      if (ready) resolve(ready[1]!);
+      const event = /^(\d\d:\d\d:\d\d\.\d\d\d) (.*)$/.exec(line);
+      if (!event) return;
+      const at = clockAt(event[1]!);
+      const text = event[2]!;
+      if (text.startsWith('Pushed routes ')) timeline.pushedRoutes.push(at);
+      else if (text.endsWith(' changed.')) timeline.changed.push(at);
+      else {
+        const compiled = /^Version \S+ compiled in ([\d.]+) ms/.exec(text);
+        if (compiled) timeline.compiled.push({ at, ms: Number(compiled[1]) });
       }
     });
     void exited.then(() => reject(new Error(`mesh control exited before it was ready: ${stderr.trim()}`)));
@@ -36,6 +64,7 @@ export async function startMeshControl(dir: string): Promise<ControlPlane> {
   return {
     address,
     pid: child.pid!,
+    timeline,
     /** SIGTERM, then SIGKILL after 2 s (lookups of the stats scraper may hold its exit up). */
     stop: async () => {
       child.kill('SIGTERM');
