@@ -96,21 +96,21 @@ interface Target {
   plane: ControlPlane;
   prepare(i: number, text: string): Promise<() => Promise<void>>;
   /** Where the time from `written` to `acked` went, by step, in ms (mesh control only). */
-  steps?(written: number, acked: number): Record<string, number>;
+  steps?(written: number, acked: number): Promise<Record<string, number>>;
 }
 
 /** `mesh control` watching `dir`: the change is the atomic write of the file. */
 async function localmesh(dir: string): Promise<Target> {
   const file = join(dir, EDITED_FILE);
-  const plane = await startMeshControl(dir);
-  const { timeline } = plane;
+  const plane = await startMeshControl(dir, join(dir, '..', 'control.log'));
   return {
     plane,
     prepare: async (_i, text) => {
       await writeFile(`${file}.tmp`, text);
       return () => rename(`${file}.tmp`, file);
     },
-    steps: (written, acked) => {
+    steps: async (written, acked) => {
+      const timeline = await plane.timeline();
       const seen = timeline.changed.find((at) => at >= written - 5) ?? written;
       const compiled = timeline.compiled.find((c) => c.at >= seen) ?? { at: seen, ms: 0 };
       const pushed = Math.max(compiled.at, ...timeline.pushedRoutes.filter((at) => at >= compiled.at && at <= acked));
@@ -184,7 +184,7 @@ async function measure(n: number, start: (dir: string) => Promise<Target>): Prom
       await Promise.all([change(), allUntil(envoys, (e) => e.acked.get('routes') !== before.get(e), `edit ${i}`)]);
       const last = Math.max(...envoys.map((e) => e.acks.findLast((a) => a.kind === 'routes')!.at));
       latencies.push(last - written);
-      if (target.steps) steps.push(target.steps(written, last));
+      if (target.steps) steps.push(await target.steps(written, last));
       await new Promise((r) => setTimeout(r, 50));
     }
     const cpuPerEditS = ((await cpuSeconds(plane.pid)) - cpuBefore) / EDITS;

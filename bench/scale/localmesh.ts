@@ -1,9 +1,11 @@
 // The control plane under test in bench/scale: the real `mesh control` process on a mesh
-// directory (compose addressing, free ports). Gives its xDS address and its pid, for CPU and
-// peak memory read from /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
+// directory (compose addressing, free ports). Gives its xDS address, its pid (for CPU and peak
+// memory from /proc) and the timeline of its event lines. Its stdout goes to a file, not a pipe:
+// writes to a pipe block on Linux until the reader drains it, which would tie the control plane's
+// pushes to the bench's own busy event loop.
+import { spawn } from 'node:child_process';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 const MESH = join(import.meta.dirname, '..', '..', 'bin', 'mesh.js');
 
@@ -24,52 +26,58 @@ export interface Timeline {
 }
 
 export interface MeshControl extends ControlPlane {
-  timeline: Timeline;
+  /** Its event lines so far. */
+  timeline(): Promise<Timeline>;
 }
 
 /** An event line's clock (HH:MM:SS.mmm, UTC) as epoch ms, today. */
 function clockAt(clock: string): number {
-  const day = new Date().toISOString().slice(0, 10);
-  return Date.parse(`${day}T${clock}Z`);
+  return Date.parse(`${new Date().toISOString().slice(0, 10)}T${clock}Z`);
 }
 
-export async function startMeshControl(dir: string): Promise<MeshControl> {
-  const child: ChildProcess = spawn(process.execPath, [MESH, 'control', dir, '--xds-port', '0', '--api-port', '0', '--addressing', 'compose'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+function parse(log: string): Timeline {
+  const timeline: Timeline = { changed: [], compiled: [], pushedRoutes: [] };
+  for (const line of log.split('\n')) {
+    const event = /^(\d\d:\d\d:\d\d\.\d\d\d) (.*)$/.exec(line);
+    if (!event) continue;
+    const at = clockAt(event[1]!);
+    const text = event[2]!;
+    if (text.startsWith('Pushed routes ')) timeline.pushedRoutes.push(at);
+    else if (text.endsWith(' changed.')) timeline.changed.push(at);
+    else {
+      const compiled = /^Version \S+ compiled in ([\d.]+) ms/.exec(text);
+      if (compiled) timeline.compiled.push({ at, ms: Number(compiled[1]) });
+    }
+  }
+  return timeline;
+}
+
+/** Starts `mesh control` on `dir`, its output in `logFile`; resolves once it serves. */
+export async function startMeshControl(dir: string, logFile: string): Promise<MeshControl> {
+  const out = await open(logFile, 'w');
+  const child = spawn(process.execPath, [MESH, 'control', dir, '--xds-port', '0', '--api-port', '0', '--addressing', 'compose'], {
+    stdio: ['ignore', out.fd, 'pipe'],
   });
+  await out.close();
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // One line per event (thousands per edit at N = 1000): the ready line gives the address, the
-  // others the timeline.
-  const timeline: Timeline = { changed: [], compiled: [], pushedRoutes: [] };
-  const address = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const ready = /xDS on ([\d.]+:\d+)/.exec(line);
-      if (ready) resolve(ready[1]!);
-      const event = /^(\d\d:\d\d:\d\d\.\d\d\d) (.*)$/.exec(line);
-      if (!event) return;
-      const at = clockAt(event[1]!);
-      const text = event[2]!;
-      if (text.startsWith('Pushed routes ')) timeline.pushedRoutes.push(at);
-      else if (text.endsWith(' changed.')) timeline.changed.push(at);
-      else {
-        const compiled = /^Version \S+ compiled in ([\d.]+) ms/.exec(text);
-        if (compiled) timeline.compiled.push({ at, ms: Number(compiled[1]) });
-      }
-    });
-    void exited.then(() => reject(new Error(`mesh control exited before it was ready: ${stderr.trim()}`)));
-  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  let address: string | undefined;
+  while (!address) {
+    if (exited) throw new Error(`mesh control exited before it was ready: ${stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 50));
+    address = /xDS on ([\d.]+:\d+)/.exec(await readFile(logFile, 'utf8'))?.[1];
+  }
   return {
     address,
     pid: child.pid!,
-    timeline,
+    timeline: async () => parse(await readFile(logFile, 'utf8')),
     /** SIGTERM, then SIGKILL after 2 s (lookups of the stats scraper may hold its exit up). */
     stop: async () => {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exited;
+      await exit;
       clearTimeout(timer);
     },
   };
