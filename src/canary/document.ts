@@ -5,23 +5,14 @@
 // there, the canary is promoted (100%). Settings a flag gives override the document's (cli/).
 import { parseDuration } from '../config/duration.ts';
 import type { CanarySpec } from '../config/schema/canary.ts';
-import { DEFAULT_WEBHOOK_TIMEOUT_MS, type CanaryPlan, type Webhook } from './analysis.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS, type CanaryPlan } from './analysis.ts';
 
 /** What a plan is made of before the route is known (from: the subset with the most weight, by default). */
-export interface CanarySettings {
-  to?: string;
-  from?: string;
-  route?: string;
-  steps: number[];
-  intervalMs: number;
-  threshold: number;
-  maxErrorRate: number;
-  maxP99Ms?: number;
-  minRequests: number;
-  webhooks: Webhook[];
-  /** The built-in load: a URL (default: the gateway's) and a rate (default: from minRequests), or none. */
-  load: { url?: string; rps?: number } | false;
-}
+export type CanarySettings = Partial<Pick<CanaryPlan, 'to' | 'from' | 'route'>> &
+  Pick<CanaryPlan, 'steps' | 'intervalMs' | 'threshold' | 'maxErrorRate' | 'maxP99Ms' | 'minRequests' | 'webhooks'> & {
+    /** The built-in load: a URL (default: the gateway's) and a rate (default: from minRequests), or none. */
+    load: { url?: string; rps?: number } | false;
+  };
 
 /** mesh canary's defaults (its flags' and a document's alike). */
 export const DEFAULT_SETTINGS: CanarySettings = {
