@@ -5,7 +5,10 @@
 // proxy's routes ACK over the weight edits (each written atomically as `mesh weight` does);
 // control plane CPU seconds per edit and peak RSS (VmHWM), from /proc. Prints how each figure
 // grows with N and exits 1 past the bounds.
-//   node bench/scale.ts [--n 100,300,1000] [--edits 30]
+// The same clients, edits and figures against go-control-plane (bench/go-control-plane: its
+// snapshot cache and ADS server, serving the snapshots localmesh compiled, each edit a new
+// snapshot per proxy) give the ratio localmesh ÷ go-control-plane for each; --no-go skips it.
+//   node bench/scale.ts [--n 100,300,1000] [--edits 30] [--no-go]
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,7 +234,13 @@ function report(name: string, f: Figures): void {
 }
 
 const scratch = await mkdtemp(join(tmpdir(), 'localmesh-bench-scale-go-'));
-const binary = WITH_GO ? buildGoControlPlane(scratch) : '';
+let binary = '';
+try {
+  if (WITH_GO) binary = buildGoControlPlane(scratch);
+} catch (error) {
+  console.error(`bench/scale: ${(error as Error).message}`);
+  process.exit(2);
+}
 const results: Figures[] = [];
 const reference: Figures[] = [];
 try {

@@ -10,7 +10,14 @@ const SOURCE = join(import.meta.dirname, '..', 'go-control-plane');
 /** Builds the Go program into `dir`; returns the binary's path. */
 export function buildGoControlPlane(dir: string): string {
   const binary = join(dir, 'go-control-plane');
-  execFileSync('go', ['build', '-o', binary, '.'], { cwd: SOURCE, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    execFileSync('go', ['build', '-o', binary, '.'], { cwd: SOURCE, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (error) {
+    throw new Error(
+      `could not build bench/go-control-plane (${(error as Error).message.split('\n')[0]}); it needs Go on PATH and the Go ` +
+        'module proxy; --no-go measures localmesh alone',
+    );
+  }
   return binary;
 }
 
