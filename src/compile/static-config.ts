@@ -1,5 +1,6 @@
 // One proxy's snapshot as a complete Envoy bootstrap with everything inline: route configurations
-// in place of RDS references, EDS clusters as STATIC clusters carrying their load assignment.
+// in place of RDS references, EDS clusters as STATIC clusters carrying their load assignment, and
+// the SDS secrets a snapshot carries (mTLS) as static secrets its transport sockets name.
 // This is what `mesh generate` writes per proxy and what the integration tests run, no xDS needed.
 import type { EnvoyJson, ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 
@@ -12,6 +13,8 @@ export interface StaticBootstrapOptions {
 export function staticBootstrap(snapshot: ProxySnapshot, options: StaticBootstrapOptions): EnvoyJson {
   const routes = byName(snapshot.routes);
   const endpoints = byName(snapshot.endpoints);
+  const secrets = snapshot.secrets.length > 0;
+  const inline = (value: EnvoyJson) => (secrets ? (staticSecrets(value) as EnvoyJson) : value);
   return {
     node: { id: snapshot.proxy, cluster: snapshot.service ?? snapshot.proxy },
     admin: {
@@ -26,8 +29,9 @@ export function staticBootstrap(snapshot: ProxySnapshot, options: StaticBootstra
       },
     ],
     static_resources: {
-      listeners: snapshot.listeners.map((l) => inlineRoutes(l.value, routes, snapshot.proxy) as EnvoyJson),
-      clusters: snapshot.clusters.map((c) => staticCluster(c.value, endpoints, snapshot.proxy)),
+      listeners: snapshot.listeners.map((l) => inline(inlineRoutes(l.value, routes, snapshot.proxy) as EnvoyJson)),
+      clusters: snapshot.clusters.map((c) => inline(staticCluster(c.value, endpoints, snapshot.proxy))),
+      ...(secrets ? { secrets: snapshot.secrets.map((s) => s.value) } : {}),
     },
   };
 }
@@ -52,6 +56,13 @@ function inlineRoutes(value: unknown, routes: Map<string, EnvoyJson>, proxy: str
     }
   }
   return out;
+}
+
+/** A copy of `value` where every SDS reference names a static secret (its `sds_config` left out). */
+function staticSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(staticSecrets);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'sds_config').map(([key, child]) => [key, staticSecrets(child)]));
 }
 
 function staticCluster(cluster: EnvoyJson, endpoints: Map<string, EnvoyJson>, proxy: string): EnvoyJson {

@@ -1,3 +1,5 @@
+import { loadOrCreateRoot } from '../../control/ca-root.ts';
+import { WorkloadSecrets } from '../../control/secrets.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadMesh } from '../../config/index.ts';
@@ -32,9 +34,12 @@ export async function run(dir: string, options: { out: string }): Promise<number
     console.error(`${dir}: invalid (${summary([...refused, ...diagnostics])}); nothing written.`);
     return EXIT.invalid;
   }
+  // mTLS: the certificates the control plane would serve over SDS, inline (the mesh's CA, DIR/.mesh/ca).
+  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir) });
+  const snapshots = await secrets.fill(model, compiled.snapshots);
   const outDir = join(options.out, 'envoy');
   await mkdir(outDir, { recursive: true });
-  for (const snapshot of compiled.snapshots) {
+  for (const snapshot of snapshots) {
     const config = staticBootstrap(snapshot, { adminPort: CAPTURE_PORTS.admin });
     await writeFile(join(outDir, `${snapshot.proxy}.json`), JSON.stringify(config, null, 2) + '\n');
   }

@@ -145,3 +145,22 @@ describe('turning STRICT on in a running plain-text mesh', () => {
     expect(await handshakes(mesh)).toBeGreaterThan(before);
   });
 });
+
+describe('mesh generate with mTLS', () => {
+  it("inlines each proxy's secrets as static ones, and envoy --mode validate accepts every config", async () => {
+    const { compileMesh } = await import('../../../src/compile/index.ts');
+    const { composeAddressing } = await import('../../../src/compile/addressing.ts');
+    const { staticBootstrap } = await import('../../../src/compile/static-config.ts');
+    const { validateConfig } = await import('../../helpers/envoy.ts');
+    const { testModel } = await import('../../helpers/mesh.ts');
+    const model = testModel([MESH, peerAuthentication('PERMISSIVE')]);
+    const root = await createRoot(new Date(), 3600_000);
+    const snapshots = await new WorkloadSecrets({ root: async () => root }).fill(model, compileMesh(model, composeAddressing()).snapshots);
+    for (const snapshot of snapshots) {
+      const config = staticBootstrap(snapshot, { adminPort: 15000 });
+      expect(JSON.stringify(config)).not.toContain('sds_config');
+      expect((config.static_resources as { secrets: unknown[] }).secrets).toHaveLength(2);
+      await validateConfig(config);
+    }
+  });
+});
