@@ -46,6 +46,8 @@ export interface DiskMesh {
   resources?: Map<string, Record<DumpedKind, Canonical>>;
   /** Per proxy and kind, the version the xDS cache gives those resources. */
   versions?: Map<string, Record<ResourceKind, string>>;
+  /** Per proxy and kind, how many resources the compile gives. */
+  counts?: Map<string, Record<ResourceKind, number>>;
 }
 
 /** Reads the mesh files as they are now and compiles them as the control plane does. */
@@ -67,6 +69,7 @@ export async function compileFiles(dir: string, files: SourceFile[]): Promise<Di
   const compiled = compileMesh(result.model, mode.forModel(result.model));
   const resources = new Map<string, Record<DumpedKind, Canonical>>();
   const versions = new Map<string, Record<ResourceKind, string>>();
+  const counts = new Map<string, Record<ResourceKind, number>>();
   for (const snapshot of compiled.snapshots) {
     const byKind = {} as Record<DumpedKind, Canonical>;
     for (const kind of Object.keys(DUMPED) as DumpedKind[]) {
@@ -75,8 +78,9 @@ export async function compileFiles(dir: string, files: SourceFile[]): Promise<Di
     resources.set(snapshot.proxy, byKind);
     const types = prepareSnapshot(snapshot.proxy, snapshot).types;
     versions.set(snapshot.proxy, Object.fromEntries(Object.entries(types).map(([k, t]) => [k, t.version])) as Record<ResourceKind, string>);
+    counts.set(snapshot.proxy, Object.fromEntries(Object.keys(types).map((k) => [k, (snapshot as unknown as Record<string, unknown[] | undefined>)[k]?.length ?? 0])) as Record<ResourceKind, number>);
   }
-  return { hash, valid: true, resources, versions };
+  return { hash, valid: true, resources, versions, counts };
 }
 
 /** The listeners, routes and clusters an Envoy has, canonical, by name. */
@@ -121,10 +125,14 @@ export async function differences(dir: string, api: string, admins: Map<string, 
   }
   if (!serving?.resources || !serving.versions) return problems;
   const proxies = await getJson<ProxyStatus[]>(`${api}/proxies`);
+  const compiledCounts = serving.counts ?? new Map<string, Record<ResourceKind, number>>();
   for (const [proxy, expected] of serving.resources) {
     const acked = proxies.find((p) => p.id === proxy);
     for (const [kind, version] of Object.entries(serving.versions.get(proxy)!)) {
       const type = acked?.types[kind as ResourceKind];
+      // A kind the compile gives this proxy nothing of (secrets without mTLS) is never asked for.
+      const none = ((compiledCounts.get(proxy)?.[kind as ResourceKind]) ?? 0) === 0;
+      if (none && type?.state === 'NOT USED') continue;
       if (type?.state !== 'SYNCED' || type.ackedVersion !== version) {
         problems.push(`${proxy} ${kind}: ${type?.state} at ${type?.ackedVersion}, expected SYNCED at ${version}`);
       }
