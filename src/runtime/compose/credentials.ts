@@ -14,13 +14,14 @@ export interface AuthConfig {
   serveraddress: string;
 }
 
-const DOCKER_HUB = 'https://index.docker.io/v1/';
-
-/** The registry an image reference names: its first component when that is a host, else Docker Hub. */
-export function registryOf(image: string): string {
+/**
+ * The registry an image reference names: its first component when that is a host, else the
+ * engine's default registry (`index`: the engine's IndexServerAddress, as `docker info` reports it).
+ */
+export function registryOf(image: string, index: string): string {
   const first = image.split('/')[0]!;
   const isHost = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  return isHost ? first : DOCKER_HUB;
+  return isHost ? first : index;
 }
 
 interface DockerConfig {
@@ -29,12 +30,13 @@ interface DockerConfig {
   credHelpers?: Record<string, string>;
 }
 
-export async function credentialsFor(image: string, env: Record<string, string | undefined> = process.env): Promise<AuthConfig | undefined> {
+export async function credentialsFor(image: string, index: string, env: Record<string, string | undefined> = process.env): Promise<AuthConfig | undefined> {
   const file = join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
   const config = await readFile(file, 'utf8').then((t) => JSON.parse(t) as DockerConfig, () => undefined);
   if (!config) return undefined;
-  const registry = registryOf(image);
-  const keys = registry === DOCKER_HUB ? [DOCKER_HUB, 'index.docker.io', 'docker.io'] : [registry, `https://${registry}`];
+  const registry = registryOf(image, index);
+  // The docker CLI keys the default registry by its index address; others by host, with or without a scheme.
+  const keys = registry === index ? [index, new URL(index).host] : [registry, `https://${registry}`];
   const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean) ?? config.credsStore;
   if (helper) {
     const got = await execa(`docker-credential-${helper}`, ['get'], { input: registry, reject: false, timeout: 10_000 }).catch(() => undefined);

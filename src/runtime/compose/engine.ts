@@ -282,6 +282,11 @@ export class Engine {
     });
   }
 
+  /** The engine's default registry, as Docker's credentials key it (`docker info`'s IndexServerAddress). */
+  async indexServer(): Promise<string> {
+    return ((await this.#docker.info()) as { IndexServerAddress: string }).IndexServerAddress;
+  }
+
   /** The size of an image on this engine, in bytes; undefined when it is not there. */
   async imageSize(name: string): Promise<number | undefined> {
     return this.#docker.getImage(name).inspect().then((i) => i.Size, () => undefined);

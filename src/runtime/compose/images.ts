@@ -78,7 +78,8 @@ async function ensurePulled(engine: Engine, image: string, options: EnsureOption
   const started = Date.now();
   options.say(`Pulling ${image}${have ? ' (--pull always)' : ''}`);
   try {
-    await engine.pull(image, await credentialsFor(image, options.env), pullProgress(image, options.say));
+    const index = await engine.indexServer();
+    await engine.pull(image, await credentialsFor(image, index, options.env), pullProgress(image, options.say));
   } catch (error) {
     throw new Error(pullFailure(image, (error as Error).message));
   }
