@@ -21,19 +21,21 @@ const ORIGINAL_DST = {
 };
 
 /** Fault and CORS sit in every chain (inert without per-route config), so route edits stay RDS-only. */
-const HTTP_FILTERS = [
-  { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') },
+const CORS = { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') };
+const AFTER_SECURITY = [
   { name: FAULT_FILTER, typed_config: typed('extensions.filters.http.fault.v3.HTTPFault') },
   { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
 ];
+const HTTP_FILTERS = [CORS, ...AFTER_SECURITY];
 
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket']): EnvoyJson {
+/** `security`: jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway. */
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], security: readonly EnvoyJson[] = []): EnvoyJson {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix,
       ...routes,
-      http_filters: HTTP_FILTERS,
+      http_filters: security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY],
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),
   };
@@ -131,6 +133,7 @@ export function inboundListenerFor(
   ports: readonly ServicePort[],
   capture: boolean,
   mtls: (port: ServicePort) => ServedMtls | undefined = () => undefined,
+  security: (port: ServicePort) => readonly EnvoyJson[] = () => [],
 ): Resource {
   const byDestination = capture || ports.length > 1;
   const modes = ports.map((p) => mtls(p));
@@ -145,7 +148,7 @@ export function inboundListenerFor(
       const filters = (mtls: boolean) => [
         p.protocol === 'tcp'
           ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
-          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }),
+          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, undefined, security(p)),
       ];
       const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters: filters(false) };
       const mode = modes[i];
@@ -165,8 +168,14 @@ export function inboundListenerFor(
 // ---------- gateway ----------
 
 /** A Gateway server port: HTTP servers route by RDS `http.PORT`; TCP servers forward to `targets`. */
-export function gatewayListenerFor(address: string, listenPort: number, serverPort: number, targets?: readonly WeightedCluster[]): Resource {
+export function gatewayListenerFor(
+  address: string,
+  listenPort: number,
+  serverPort: number,
+  targets?: readonly WeightedCluster[],
+  security: readonly EnvoyJson[] = [],
+): Resource {
   const name = gatewayListener(serverPort);
-  const filter = targets ? tcpProxy(name, targets) : httpConnectionManager(name, rds(gatewayRoutes(serverPort)));
+  const filter = targets ? tcpProxy(name, targets) : httpConnectionManager(name, rds(gatewayRoutes(serverPort)), undefined, security);
   return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters: [filter] }] });
 }
