@@ -212,8 +212,11 @@ function policiesOf(policies: readonly AuthorizationPolicyModel[], scope: RbacSc
 const ENVOY_ACTION = { ALLOW: 'ALLOW', DENY: 'DENY', AUDIT: 'LOG' } as const;
 type Enforced = keyof typeof ENVOY_ACTION;
 
-/** The stat prefixes, so `rbac.allowed`/`denied` per action and per policy read apart (`authz_deny_rbac.policy.NAME.denied`). */
-export const STAT_PREFIX: Record<Enforced, string> = { AUDIT: 'authz_audit_', DENY: 'authz_deny_', ALLOW: 'authz_allow_' };
+/**
+ * The stat prefixes, so allowed/denied read apart per action and per policy:
+ * `http.inbound_9080.rbac.deny.denied`, `http.inbound_9080.rbac.allow.policy.ns[default]-policy[NAME]-rule[0].allowed`.
+ */
+export const STAT_PREFIX: Record<Enforced, string> = { AUDIT: 'audit.', DENY: 'deny.', ALLOW: 'allow.' };
 
 /** The RBAC filters of one workload port: none without a policy that applies (everything allowed). */
 export function rbacFilters(policies: readonly AuthorizationPolicyModel[], scope: RbacScope): EnvoyJson[] {
