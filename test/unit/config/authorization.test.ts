@@ -45,7 +45,7 @@ describe('AuthorizationPolicy validation', () => {
     expect(hints({ 'pa.yaml': STRICT, 'ap.yaml': policy('  rules: [{from: [{source: {principals: ["spiffe://cluster.local/ns/default/sa/ratings"]}}]}]\n') }))
       .toEqual(['write it without spiffe://: cluster.local/ns/default/sa/ratings']);
     expect(diagnostics({ 'ap.yaml': policy('  selector: {matchLabels: {app: cart}}\n') })).toEqual([
-      'ap.yaml:5:25 warning: AuthorizationPolicy p selects no workload in namespace default, so it never applies',
+      'ap.yaml:5:27 warning: AuthorizationPolicy p selects no workload in namespace default, so it never applies',
     ]);
     expect(diagnostics({ 'ap.yaml': policy('  rules: [{}]\n', 'prod') })).toEqual([
       'ap.yaml:3:31 warning: AuthorizationPolicy p is in namespace prod, where no workload runs, so it never applies',
