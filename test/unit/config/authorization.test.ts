@@ -48,7 +48,7 @@ describe('AuthorizationPolicy validation', () => {
       'ap.yaml:5:27 warning: AuthorizationPolicy p selects no workload in namespace default, so it never applies',
     ]);
     expect(diagnostics({ 'ap.yaml': policy('  rules: [{}]\n', 'prod') })).toEqual([
-      'ap.yaml:3:31 warning: AuthorizationPolicy p is in namespace prod, where no workload runs, so it never applies',
+      'ap.yaml:3:32 warning: AuthorizationPolicy p is in namespace prod, where no workload runs, so it never applies',
     ]);
   });
 
