@@ -14,6 +14,7 @@ import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
 import { generateStack, CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
 import { resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
+import { loadOrCreateRoot } from '../../control/ca-root.ts';
 import { adsBootstrap } from '../../xds/bootstrap.ts';
 import type { UpOptions } from '../contract.ts';
 import { alive, startSupervisor, stopSupervisor } from '../detached.ts';
@@ -232,6 +233,9 @@ async function startAndRun(
     await ensureImages(engine, stack, { policy: options.pull ?? 'missing', say, env });
     interrupt.check();
 
+    // The mesh CA's root, made here on the host: the control plane's container mounts the mesh
+    // directory read-only, and reads it from DIR/.mesh/ca when a PeerAuthentication needs it.
+    await loadOrCreateRoot(dir);
     await writeStack(dir, stack);
     const state: ComposeRunState = {
       runtime: 'docker',
