@@ -8,7 +8,7 @@
 import { CONDITION_KEYS, parseCidr, parseConditionKey } from './authz-keys.ts';
 import { GATEWAY_WORKLOAD, selects, type Workload } from './authz-scope.ts';
 import type { CheckContext } from './context.ts';
-import { principal, serviceAccountOf, TRUST_DOMAIN } from './identity.ts';
+import { GATEWAY_SERVICE_ACCOUNT, principal, serviceAccountOf, TRUST_DOMAIN } from './identity.ts';
 import { jwksSource } from './jwks.ts';
 import type { MeshModel, ServiceModel, VersionModel } from './model.ts';
 import { mtlsModeFor, ROOT_NAMESPACE } from './mtls.ts';
@@ -63,8 +63,11 @@ function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyMode
   if (Object.values(src).every((v) => v === undefined || v.length === 0)) {
     ctx.report('error', valueAt(source, path), `AuthorizationPolicy ${item.name}: a source must set at least one field (Istio's rule)`, 'e.g. principals: ["cluster.local/ns/default/sa/web"]');
   }
-  const principals = new Set(ctx.services.flatMap((s) => s.versions.map((v) => principal(s.namespace, serviceAccountOf(s, v)))));
-  const namespaces = new Set(ctx.services.map((s) => s.namespace));
+  const principals = new Set([
+    ...ctx.services.flatMap((s) => s.versions.map((v) => principal(s.namespace, serviceAccountOf(s, v)))),
+    principal(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT),
+  ]);
+  const namespaces = new Set([...ctx.services.map((s) => s.namespace), ROOT_NAMESPACE]);
   for (const field of ['principals', 'notPrincipals'] as const) {
     (src[field] ?? []).forEach((p, i) => {
       if (hasWildcard(p) || principals.has(p)) return;

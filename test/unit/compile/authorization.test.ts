@@ -93,7 +93,7 @@ describe('AuthorizationPolicy compiled', () => {
       { any: true },
       { not_rule: { url_path: { path: { exact: '/healthz' } } } },
     ] } }]);
-    expect(rulePolicy(rule, 'default', { port: 9090, issuers: [] }).permissions[0].and_rules.rules[1]).toEqual({ not_rule: { any: true } });
+    expect((rulePolicy(rule, 'default', { port: 9090, issuers: [] }).permissions as any)[0].and_rules.rules[1]).toEqual({ not_rule: { any: true } });
   });
 
   it('sources: namespaces by the SPIFFE id, ipBlocks, request principals against jwt_authn payload, when conditions', () => {
