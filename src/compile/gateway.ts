@@ -9,7 +9,7 @@ import type { Resource } from '../envoy/snapshot.ts';
 import { byName } from './clusters.ts';
 import type { ProxyIdentity, ProxyKind } from './generator.ts';
 import { gatewayListenerFor, tcpTargets } from './listeners.ts';
-import { gatewayRoutes } from './names.ts';
+import { gatewayListener, gatewayRoutes } from './names.ts';
 import { securityFilters } from './security-filters.ts';
 import { GATEWAY_WORKLOAD } from '../config/authz-scope.ts';
 import { gatewayKey, gatewayRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
@@ -57,7 +57,8 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
               m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
             const bound = model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)));
             const targets = bound.map((vs) => tcpTargets(model, vs, port, applies)).find((t) => t !== undefined);
-            if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets));
+            const security = securityFilters(model, GATEWAY_WORKLOAD, port, { statPrefix: gatewayListener(port) });
+            if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets, security));
           }
         }
         return listeners.sort(byName);

@@ -71,8 +71,3 @@ export function jwtFilter(authentications: readonly RequestAuthenticationModel[]
     }),
   };
 }
-
-/** Every issuer of the mesh's JWT rules, for reading `ISS/SUB` request principals. */
-export function issuers(authentications: readonly RequestAuthenticationModel[]): string[] {
-  return [...new Set(authentications.flatMap((ra) => (ra.spec.jwtRules ?? []).map((r) => r.issuer)))].sort();
-}

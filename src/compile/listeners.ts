@@ -133,6 +133,7 @@ export function inboundListenerFor(
   ports: readonly ServicePort[],
   capture: boolean,
   mtls: (port: ServicePort) => ServedMtls | undefined = () => undefined,
+  /** jwt_authn and RBAC for an HTTP port, network RBAC for a tcp one (security-filters.ts). */
   security: (port: ServicePort) => readonly EnvoyJson[] = () => [],
 ): Resource {
   const byDestination = capture || ports.length > 1;
@@ -145,11 +146,10 @@ export function inboundListenerFor(
     filter_chains: ports.flatMap((p, i) => {
       const port = byDestination ? { destination_port: p.port } : {};
       // Over mTLS the app hears who called: the peer's SPIFFE id in x-forwarded-client-cert, as Istio's.
-      const filters = (mtls: boolean) => [
+      const filters = (mtls: boolean) =>
         p.protocol === 'tcp'
-          ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
-          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, undefined, security(p)),
-      ];
+          ? [...security(p), tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])]
+          : [httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, undefined, security(p))];
       const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters: filters(false) };
       const mode = modes[i];
       if (mode !== 'STRICT' && mode !== 'PERMISSIVE') return [plain];
@@ -176,6 +176,6 @@ export function gatewayListenerFor(
   security: readonly EnvoyJson[] = [],
 ): Resource {
   const name = gatewayListener(serverPort);
-  const filter = targets ? tcpProxy(name, targets) : httpConnectionManager(name, rds(gatewayRoutes(serverPort)), undefined, security);
-  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters: [filter] }] });
+  const filters = targets ? [...security, tcpProxy(name, targets)] : [httpConnectionManager(name, rds(gatewayRoutes(serverPort)), undefined, security)];
+  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters }] });
 }

@@ -115,7 +115,8 @@ export const SIDECAR: ProxyKind<Sidecar> = {
         const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
         const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
         const workload = { namespace: service.namespace, labels: version.labels };
-        const security = (port: ServicePortModel) => securityFilters(model, workload, port.targetPort ?? port.port);
+        const security = (port: ServicePortModel) =>
+          securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
         const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
         const groups = new Map<number, typeof service.ports>();
         for (const port of service.ports) {

@@ -13,7 +13,7 @@ import { jwksSource } from './jwks.ts';
 import type { MeshModel, ServiceModel, VersionModel } from './model.ts';
 import { mtlsModeFor, ROOT_NAMESPACE } from './mtls.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
-import type { Source } from './schema/authorization.ts';
+import type { Rule, Source } from './schema/authorization.ts';
 import type { Located } from './resources.ts';
 import type { AuthorizationPolicyModel, RequestAuthenticationModel } from './model.ts';
 
@@ -22,6 +22,8 @@ interface Target {
   workload: Workload;
   /** Whether callers reach every port of it over mTLS (so principals and namespaces are known). */
   mtls: boolean;
+  /** Its tcp ports, where only the connection is known (no paths, methods, headers or JWT). */
+  tcpPorts: number[];
 }
 
 function targets(ctx: CheckContext): Target[] {
@@ -30,8 +32,13 @@ function targets(ctx: CheckContext): Target[] {
   const underMtls = (s: ServiceModel, v: VersionModel) =>
     s.ports.every((p) => { const m = mtlsModeFor(model, s, v, p); return m === 'STRICT' || m === 'PERMISSIVE'; });
   return [
-    ...ctx.services.flatMap((s) => s.versions.map((v) => ({ name: v.proxy, workload: { namespace: s.namespace, labels: v.labels }, mtls: underMtls(s, v) }))),
-    { name: 'the ingress gateway', workload: GATEWAY_WORKLOAD, mtls: false },
+    ...ctx.services.flatMap((s) => s.versions.map((v) => ({
+      name: v.proxy,
+      workload: { namespace: s.namespace, labels: v.labels },
+      mtls: underMtls(s, v),
+      tcpPorts: s.ports.filter((p) => p.protocol === 'tcp').map((p) => p.port),
+    }))),
+    { name: 'the ingress gateway', workload: GATEWAY_WORKLOAD, mtls: false, tcpPorts: [] },
   ];
 }
 
@@ -115,6 +122,14 @@ function noJwt(ctx: CheckContext, { item, source }: Located<AuthorizationPolicyM
     'add a RequestAuthentication with a jwtRule for the issuer (mesh token --print-jwks prints a local one)');
 }
 
+/** Whether a rule names what only an HTTP request has: paths, methods, hosts, headers, a JWT. */
+function httpOnly(rule: Rule): boolean {
+  const some = (v: readonly unknown[] | undefined) => (v?.length ?? 0) > 0;
+  return (rule.from ?? []).some(({ source: s }) => some(s.requestPrincipals) || some(s.notRequestPrincipals)) ||
+    (rule.to ?? []).some(({ operation: o }) => [o.hosts, o.notHosts, o.methods, o.notMethods, o.paths, o.notPaths].some(some)) ||
+    (rule.when ?? []).some((c) => c.key.startsWith('request.'));
+}
+
 function checkPolicy(ctx: CheckContext, all: readonly Target[], located: Located<AuthorizationPolicyModel>) {
   const { item, source } = located;
   const action = item.spec.action ?? 'ALLOW';
@@ -132,7 +147,13 @@ function checkPolicy(ctx: CheckContext, all: readonly Target[], located: Located
     ctx.report('warning', valueAt(source, ['spec']), `AuthorizationPolicy ${item.name}: a ${action} policy without rules matches nothing`, 'add rules, or use an ALLOW policy without rules to deny everything');
   }
   const jwt = chosen.length > 0 && ctx.requestAuthentications.some((ra) => (ra.item.spec.jwtRules ?? []).length > 0 && chosen.some((t) => selects(ra.item, t.workload)));
+  const tcp = chosen.filter((t) => t.tcpPorts.length > 0);
   rules.forEach((rule, r) => {
+    if (action === 'ALLOW' && tcp.length > 0 && httpOnly(rule)) {
+      ctx.report('warning', valueAt(source, ['spec', 'rules', r]),
+        `AuthorizationPolicy ${item.name}: this rule uses HTTP-only fields, so on the tcp ports of ${tcp.map((t) => `${t.name} (${t.tcpPorts.join(', ')})`).join(', ')} it matches nothing, as in Istio`,
+        'on a tcp port only sources, ports and connection keys (source.ip, destination.port, connection.sni, …) apply');
+    }
     (rule.from ?? []).forEach((f, i) => checkSource(ctx, located, ['spec', 'rules', r, 'from', i, 'source'], f.source, chosen, jwt));
     (rule.to ?? []).forEach((t, i) => {
       const path = ['spec', 'rules', r, 'to', i, 'operation'];

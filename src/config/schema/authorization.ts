@@ -24,6 +24,8 @@ export const Source = z.strictObject({
   notRemoteIpBlocks: Strings.optional(),
   serviceAccounts: Strings.optional(),
   notServiceAccounts: Strings.optional(),
+  trustDomains: Strings.optional(),
+  notTrustDomains: Strings.optional(),
 });
 export type Source = z.infer<typeof Source>;
 

@@ -88,19 +88,19 @@ describe('AuthorizationPolicy compiled', () => {
       { safe_regex: { regex: '.+' } }, { prefix: '/api/' }, { suffix: '.css' }, { exact: '/x' },
     ]);
     const rule = { to: [{ operation: { hosts: ['*.shop.local'], notPaths: ['/healthz'], ports: ['9080'] } }] };
-    expect(rulePolicy(rule, 'default', { port: 9080, issuers: [] }).permissions).toEqual([{ and_rules: { rules: [
-      { header: { name: ':authority', string_match: { safe_regex: { regex: '(?i).*\\.shop\\.local(:[0-9]+)?' } } } },
+    expect(rulePolicy(rule, 'default', { port: 9080 }).permissions).toEqual([{ and_rules: { rules: [
+      { header: { name: ':authority', string_match: { suffix: '.shop.local', ignore_case: true } } },
       { any: true },
       { not_rule: { url_path: { path: { exact: '/healthz' } } } },
     ] } }]);
-    expect((rulePolicy(rule, 'default', { port: 9090, issuers: [] }).permissions as any)[0].and_rules.rules[1]).toEqual({ not_rule: { any: true } });
+    expect((rulePolicy(rule, 'default', { port: 9090 }).permissions as any)[0].and_rules.rules[1]).toEqual({ not_rule: { any: true } });
   });
 
   it('sources: namespaces by the SPIFFE id, ipBlocks, request principals against jwt_authn payload, when conditions', () => {
     const { principals, permissions } = rulePolicy({
       from: [{ source: { namespaces: ['prod'], ipBlocks: ['10.1.0.0/16'] } }, { source: { requestPrincipals: ['https://idp.example/a/alice'] } }],
       when: [{ key: 'request.auth.claims[groups]', values: ['admin'] }, { key: 'destination.port', values: ['9080'] }],
-    }, 'default', { port: 9080, issuers: ['https://idp.example/a'] });
+    }, 'default', { port: 9080 });
     expect(permissions).toEqual([{ any: true }]);
     const payload = (key: string, value: object) => ({ metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key }], value } });
     expect(principals).toEqual([{ and_ids: { ids: [
@@ -111,7 +111,7 @@ describe('AuthorizationPolicy compiled', () => {
         ] } },
         { and_ids: { ids: [payload('iss', { string_match: { exact: 'https://idp.example/a' } }), payload('sub', { string_match: { exact: 'alice' } })] } },
       ] } },
-      { or_ids: { ids: [payload('groups', { string_match: { exact: 'admin' } }), payload('groups', { list_match: { one_of: { string_match: { exact: 'admin' } } } })] } },
+      payload('groups', { or_match: { value_matchers: [{ string_match: { exact: 'admin' } }, { list_match: { one_of: { string_match: { exact: 'admin' } } } }] } }),
     ] } }]);
   });
 });
@@ -129,7 +129,7 @@ describe('RequestAuthentication compiled', () => {
     } });
     expect(config.rules).toEqual([{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'origins-0' }, { allow_missing: {} }] } } }]);
     expect(rbac(docs)[0].rules.policies['ns[default]-policy[p]-rule[0]'].principals).toEqual([
-      { metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'iss' }], value: { present_match: true } } },
+      { and_ids: { ids: ['iss', 'sub'].map((key) => ({ metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key }], value: { string_match: { safe_regex: { regex: '.+' } } } } })) } },
     ]);
   });
 
@@ -146,5 +146,24 @@ describe('RequestAuthentication compiled', () => {
     const m = { requestAuthentications: [{ name: 'a', namespace: 'default', spec: { selector: { matchLabels: { app: 'x' } } }, source: { file: '', line: 0, col: 0 } }] } as any;
     expect(requestAuthenticationsFor(m, { namespace: 'default', labels: { app: 'x' } })).toHaveLength(1);
     expect(requestAuthenticationsFor(m, { namespace: 'other', labels: { app: 'x' } })).toHaveLength(0);
+  });
+});
+
+describe('AuthorizationPolicy on a tcp port', () => {
+  it('network RBAC before tcp_proxy; an ALLOW rule with HTTP-only fields is left out, a DENY rule loses those fields', () => {
+    const docs = [
+      policy('  selector: {matchLabels: {app: db}}\n  rules:\n  - to: [{operation: {methods: [GET]}}]\n  - from: [{source: {ipBlocks: [127.0.0.1]}}]\n', { name: 'allow' }),
+      policy('  selector: {matchLabels: {app: db}}\n  action: DENY\n  rules:\n  - from: [{source: {notIpBlocks: [10.0.0.0/8]}}]\n    to: [{operation: {paths: [/admin]}}]\n', { name: 'deny' }),
+    ];
+    const listener = proxy(compile(docs), 'db-v1').listeners.find((l) => l.name.startsWith('inbound_'))!.value as any;
+    const filters = listener.filter_chains[0].filters;
+    expect(filters.map((f: any) => f.name)).toEqual(['envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+    const [deny, allow] = filters.map((f: any) => f.typed_config);
+    expect(allow.stat_prefix).toBe('inbound_5432.allow.');
+    expect(Object.keys(allow.rules.policies)).toEqual(['ns[default]-policy[allow]-rule[1]']);
+    expect(deny.rules.policies['ns[default]-policy[deny]-rule[0]']).toEqual({
+      permissions: [{ any: true }],
+      principals: [{ not_id: { direct_remote_ip: { address_prefix: '10.0.0.0', prefix_len: 8 } } }],
+    });
   });
 });

@@ -98,3 +98,20 @@ ${rule}`;
     expect(diagnostics({ 'ra.yaml': ra('    jwks: \'{"keys": []}\'\n') })).toEqual([]);
   });
 });
+
+describe('AuthorizationPolicy on tcp ports', () => {
+  it('warns that an ALLOW rule with HTTP-only fields matches nothing on a tcp port', () => {
+    const mesh = `apiVersion: localmesh.dev/v1alpha1
+kind: Mesh
+metadata: {name: shop}
+spec:
+  services:
+    db:
+      ports: [{port: 5432, protocol: tcp}]
+      versions: {v1: {image: db:1}}
+`;
+    expect(diagnostics({ 'mesh.yaml': mesh, 'ap.yaml': policy('  selector: {matchLabels: {app: db}}\n  rules:\n  - to: [{operation: {methods: [GET]}}]\n  - to: [{operation: {ports: ["5432"]}}]\n') })).toEqual([
+      'ap.yaml:7:5 warning: AuthorizationPolicy p: this rule uses HTTP-only fields, so on the tcp ports of db-v1 (5432) it matches nothing, as in Istio',
+    ]);
+  });
+});
