@@ -13,6 +13,7 @@ import { jwksSource } from './jwks.ts';
 import type { MeshModel, ServiceModel, VersionModel } from './model.ts';
 import { mtlsModeFor, ROOT_NAMESPACE } from './mtls.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
+import { nearest } from './suggest.ts';
 import type { Rule, Source } from './schema/authorization.ts';
 import type { Located } from './resources.ts';
 import type { AuthorizationPolicyModel, RequestAuthenticationModel } from './model.ts';
@@ -43,6 +44,12 @@ function targets(ctx: CheckContext): Target[] {
 }
 
 const hasWildcard = (v: string) => v.includes('*');
+
+/** Up to five names, sorted, and how many more. */
+function listed(names: string[]): string {
+  const sorted = names.sort();
+  return sorted.length > 5 ? `${sorted.slice(0, 5).join(', ')} and ${sorted.length - 5} more` : sorted.join(', ');
+}
 
 type Scoped = Located<AuthorizationPolicyModel> | Located<RequestAuthenticationModel>;
 
@@ -80,7 +87,7 @@ function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyMode
       if (hasWildcard(p) || principals.has(p)) return;
       const hint = p.startsWith('spiffe://') ? `write it without spiffe://: ${p.slice('spiffe://'.length)}`
         : !p.startsWith(`${TRUST_DOMAIN}/`) ? `the trust domain here is ${TRUST_DOMAIN}: ${TRUST_DOMAIN}/ns/NAMESPACE/sa/SERVICEACCOUNT`
-        : `the workloads run as ${[...principals].sort().join(', ')}`;
+        : nearest(p, principals) ? `did you mean ${nearest(p, principals)}?` : `the workloads run as ${listed([...principals])}`;
       ctx.report('warning', valueAt(source, [...path, field, i]), `AuthorizationPolicy ${item.name}: no workload runs as ${p}, so this never matches`, hint);
     });
   }
@@ -88,7 +95,7 @@ function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyMode
     (src[field] ?? []).forEach((ns, i) => {
       if (!hasWildcard(ns) && !namespaces.has(ns)) {
         ctx.report('warning', valueAt(source, [...path, field, i]), `AuthorizationPolicy ${item.name}: no workload is in namespace ${ns}, so this never matches`,
-          `the workloads are in ${[...namespaces].sort().join(', ')}`);
+          nearest(ns, namespaces) ? `did you mean ${nearest(ns, namespaces)}?` : `the workloads are in ${listed([...namespaces])}`);
       }
     });
   }

@@ -44,6 +44,8 @@ describe('AuthorizationPolicy validation', () => {
     ]);
     expect(hints({ 'pa.yaml': STRICT, 'ap.yaml': policy('  rules: [{from: [{source: {principals: ["spiffe://cluster.local/ns/default/sa/ratings"]}}]}]\n') }))
       .toEqual(['write it without spiffe://: cluster.local/ns/default/sa/ratings']);
+    expect(hints({ 'pa.yaml': STRICT, 'ap.yaml': policy('  rules: [{from: [{source: {principals: [cluster.local/ns/default/sa/rating], namespaces: [defualt]}}]}]\n') }))
+      .toEqual(['did you mean cluster.local/ns/default/sa/ratings?', 'did you mean default?']);
     expect(diagnostics({ 'ap.yaml': policy('  selector: {matchLabels: {app: cart}}\n') })).toEqual([
       'ap.yaml:5:27 warning: AuthorizationPolicy p selects no workload in namespace default, so it never applies',
     ]);
