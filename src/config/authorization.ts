@@ -14,6 +14,7 @@ import type { MeshModel, ServiceModel, VersionModel } from './model.ts';
 import { mtlsModeFor, ROOT_NAMESPACE } from './mtls.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
 import { nearest } from './suggest.ts';
+import { IST } from './analyze/codes.ts';
 import type { Rule, Source } from './schema/authorization.ts';
 import type { Located } from './resources.ts';
 import type { AuthorizationPolicyModel, RequestAuthenticationModel } from './model.ts';
@@ -64,7 +65,8 @@ function selected(ctx: CheckContext, all: readonly Target[], { item, source }: S
   if (chosen.length > 0) return chosen;
   if (item.spec.selector?.matchLabels) {
     ctx.report('warning', valueAt(source, ['spec', 'selector', 'matchLabels']), `${kind} ${item.name} selects no workload in namespace ${item.namespace}, so it never applies`,
-      item.namespace === ROOT_NAMESPACE ? 'the ingress gateway is selected by istio: ingressgateway' : 'workloads are labelled app: SERVICE and version: VERSION');
+      item.namespace === ROOT_NAMESPACE ? 'the ingress gateway is selected by istio: ingressgateway' : 'workloads are labelled app: SERVICE and version: VERSION',
+      kind === 'AuthorizationPolicy' ? IST.NoMatchingWorkloadsFound : undefined);
   } else {
     ctx.report('warning', valueAt(source, ['metadata', 'namespace']), `${kind} ${item.name} is in namespace ${item.namespace}, where no workload runs, so it never applies`,
       `a mesh-wide policy goes in ${ROOT_NAMESPACE}`);
@@ -95,7 +97,7 @@ function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyMode
     (src[field] ?? []).forEach((ns, i) => {
       if (!hasWildcard(ns) && !namespaces.has(ns)) {
         ctx.report('warning', valueAt(source, [...path, field, i]), `AuthorizationPolicy ${item.name}: no workload is in namespace ${ns}, so this never matches`,
-          nearest(ns, namespaces) ? `did you mean ${nearest(ns, namespaces)}?` : `the workloads are in ${listed([...namespaces])}`);
+          nearest(ns, namespaces) ? `did you mean ${nearest(ns, namespaces)}?` : `the workloads are in ${listed([...namespaces])}`, IST.ReferencedResourceNotFound);
       }
     });
   }

@@ -2,7 +2,8 @@
 // place, what localmesh cannot do (CUSTOM, targetRef) as errors with a hint, and policies that
 // can never match as warnings (mesh validate).
 import { describe, expect, it } from 'vitest';
-import { diagnostics, hints } from './fixtures.ts';
+import { loadMeshFromSources } from '../../../src/config/index.ts';
+import { diagnostics, hints, MESH } from './fixtures.ts';
 
 const STRICT = `apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -52,6 +53,12 @@ describe('AuthorizationPolicy validation', () => {
     expect(diagnostics({ 'ap.yaml': policy('  rules: [{}]\n', 'prod') })).toEqual([
       'ap.yaml:3:32 warning: AuthorizationPolicy p is in namespace prod, where no workload runs, so it never applies',
     ]);
+  });
+
+  it("carries Istio's codes under --analyze: IST0127 for a selector of nothing, IST0101 for an unknown namespace", () => {
+    const files = { 'mesh.yaml': MESH, 'ap.yaml': policy('  selector: {matchLabels: {app: cart}}\n  rules: [{from: [{source: {namespaces: [prod]}}]}]\n') };
+    const result = loadMeshFromSources(Object.entries(files).map(([path, text]) => ({ path, text })), '.', undefined, { analyze: true });
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['IST0127', 'IST0101']);
   });
 
   it('notes principals on workloads without mTLS, and request principals without a RequestAuthentication', () => {
