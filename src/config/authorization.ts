@@ -74,7 +74,7 @@ function selected(ctx: CheckContext, all: readonly Target[], { item, source }: S
   return [];
 }
 
-function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyModel>, path: Path, src: Source, chosen: readonly Target[], jwt: boolean) {
+function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyModel>, path: Path, src: Source, chosen: readonly Target[], issuers: ReadonlySet<string>) {
   const { item, source } = located;
   if (Object.values(src).every((v) => v === undefined || v.length === 0)) {
     ctx.report('error', valueAt(source, path), `AuthorizationPolicy ${item.name}: a source must set at least one field (Istio's rule)`, 'e.g. principals: ["cluster.local/ns/default/sa/web"]');
@@ -108,7 +108,19 @@ function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyMode
   const field = byPeer.find((f) => src[f]?.length);
   if (field) noMtls(ctx, located, [...path, field], chosen);
   const byToken = (['requestPrincipals', 'notRequestPrincipals'] as const).find((f) => src[f]?.length);
-  if (byToken && !jwt) noJwt(ctx, located, [...path, byToken]);
+  if (byToken && issuers.size === 0) noJwt(ctx, located, [...path, byToken]);
+  else if (byToken) {
+    for (const field of ['requestPrincipals', 'notRequestPrincipals'] as const) {
+      (src[field] ?? []).forEach((rp, i) => {
+        // ISS/SUB, split at the last `/` as Istio does; a wildcard in the issuer may match any.
+        const iss = rp.includes('/') ? rp.slice(0, rp.lastIndexOf('/')) : rp;
+        if (hasWildcard(iss) || issuers.has(iss)) return;
+        ctx.report('warning', valueAt(source, [...path, field, i]),
+          `AuthorizationPolicy ${item.name}: no RequestAuthentication of the workloads it selects validates tokens of issuer ${iss}, so this never matches`,
+          `their issuers are ${listed([...issuers])}; a request principal is ISSUER/SUBJECT`);
+      });
+    }
+  }
 }
 
 function badCidr(ctx: CheckContext, { item, source }: Located<AuthorizationPolicyModel>, path: Path, text: string) {
@@ -155,7 +167,10 @@ function checkPolicy(ctx: CheckContext, all: readonly Target[], located: Located
   if (rules.length === 0 && action !== 'ALLOW') {
     ctx.report('warning', valueAt(source, ['spec']), `AuthorizationPolicy ${item.name}: a ${action} policy without rules matches nothing`, 'add rules, or use an ALLOW policy without rules to deny everything');
   }
-  const jwt = chosen.length > 0 && ctx.requestAuthentications.some((ra) => (ra.item.spec.jwtRules ?? []).length > 0 && chosen.some((t) => selects(ra.item, t.workload)));
+  const issuers = new Set(ctx.requestAuthentications
+    .filter((ra) => chosen.some((t) => selects(ra.item, t.workload)))
+    .flatMap((ra) => (ra.item.spec.jwtRules ?? []).map((r) => r.issuer)));
+  const jwt = issuers.size > 0;
   const tcp = chosen.filter((t) => t.tcpPorts.length > 0);
   rules.forEach((rule, r) => {
     if (action === 'ALLOW' && tcp.length > 0 && httpOnly(rule)) {
@@ -163,7 +178,7 @@ function checkPolicy(ctx: CheckContext, all: readonly Target[], located: Located
         `AuthorizationPolicy ${item.name}: this rule uses HTTP-only fields, so on the tcp ports of ${tcp.map((t) => `${t.name} (${t.tcpPorts.join(', ')})`).join(', ')} it matches nothing, as in Istio`,
         'on a tcp port only sources, ports and connection keys (source.ip, destination.port, connection.sni, …) apply');
     }
-    (rule.from ?? []).forEach((f, i) => checkSource(ctx, located, ['spec', 'rules', r, 'from', i, 'source'], f.source, chosen, jwt));
+    (rule.from ?? []).forEach((f, i) => checkSource(ctx, located, ['spec', 'rules', r, 'from', i, 'source'], f.source, chosen, issuers));
     (rule.to ?? []).forEach((t, i) => {
       const path = ['spec', 'rules', r, 'to', i, 'operation'];
       if (Object.values(t.operation).every((v) => v === undefined || v.length === 0)) {

@@ -96,6 +96,18 @@ spec:
   - issuer: localmesh
 ${rule}`;
 
+  it('a request principal of an issuer no RequestAuthentication of the workload validates never matches', () => {
+    const ap = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: p, namespace: default}
+spec:
+  rules: [{from: [{source: {requestPrincipals: [localmesh/alice, "https://idp.example/bob", "*"]}}]}]
+`;
+    expect(diagnostics({ 'ra.yaml': ra('    jwks: \'{"keys": []}\'\n'), 'ap.yaml': ap })).toEqual([
+      'ap.yaml:5:66 warning: AuthorizationPolicy p: no RequestAuthentication of the workloads it selects validates tokens of issuer https://idp.example, so this never matches',
+    ]);
+  });
+
   it('inline jwks must be a key set; a jwksUri outside the mesh is not fetched (every token 401)', () => {
     expect(diagnostics({ 'ra.yaml': ra('    jwks: "{}"\n') })).toEqual([
       'ra.yaml:7:11 error: RequestAuthentication jwt: jwks is not a JSON Web Key Set ({"keys": [...]})',
