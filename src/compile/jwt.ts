@@ -3,6 +3,7 @@
 // for the RBAC filters after it (requestPrincipals, request.auth.*); one rule for every path that
 // requires any provider or no token at all (`allow_missing`): a missing token passes (an
 // AuthorizationPolicy may then refuse it, 403), an invalid or expired one is refused (401).
+import { toEnvoyDuration } from '../config/duration.ts';
 import { outboundCluster } from '../config/names.ts';
 import { jwksSource } from '../config/jwks.ts';
 import type { RequestAuthenticationModel, ServiceModel } from '../config/model.ts';
@@ -30,7 +31,7 @@ function keys(rule: JwtRule, namespace: string, services: readonly ServiceModel[
     case 'service':
       return {
         remote_jwks: {
-          http_uri: { uri: source.uri, cluster: outboundCluster(source.port, undefined, source.fqdn), timeout: rule.timeout ?? '5s' },
+          http_uri: { uri: source.uri, cluster: outboundCluster(source.port, undefined, source.fqdn), timeout: rule.timeout ? toEnvoyDuration(rule.timeout) : '5s' },
           cache_duration: '300s',
         },
       };

@@ -1,7 +1,7 @@
 // Istio's security.istio.io kinds that decide who may call a workload: AuthorizationPolicy and
 // RequestAuthentication (v1 and v1beta1), field for field as Istio's API defines them.
 import { z } from 'zod';
-import { Metadata, StringMap } from './common.ts';
+import { Duration, Metadata, StringMap } from './common.ts';
 import { SECURITY_API_VERSIONS } from './security.ts';
 
 const Strings = z.array(z.string());
@@ -87,7 +87,7 @@ export const JwtRule = z.strictObject({
   outputPayloadToHeader: z.string().optional(),
   forwardOriginalToken: z.boolean().optional(),
   outputClaimToHeaders: z.array(z.strictObject({ header: z.string().min(1), claim: z.string().min(1) })).optional(),
-  timeout: z.string().optional(),
+  timeout: Duration.optional(),
 });
 export type JwtRule = z.infer<typeof JwtRule>;
 

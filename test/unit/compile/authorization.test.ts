@@ -134,9 +134,9 @@ describe('RequestAuthentication compiled', () => {
   });
 
   it('jwksUri on a mesh service: remote_jwks through its outbound cluster; elsewhere: keys nobody can sign for', () => {
-    const remote = [jwt().replace(`jwks: '${JWKS}'`, 'jwksUri: http://ratings:9080/jwks.json')];
+    const remote = [jwt().replace(`jwks: '${JWKS}'`, 'jwksUri: http://ratings:9080/jwks.json\n    timeout: 1m')];
     const provider = filters(remote).find((f) => f.name === 'envoy.filters.http.jwt_authn').typed_config.providers['origins-0'];
-    expect(provider.remote_jwks.http_uri).toEqual({ uri: 'http://ratings:9080/jwks.json', cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '5s' });
+    expect(provider.remote_jwks.http_uri).toEqual({ uri: 'http://ratings:9080/jwks.json', cluster: 'outbound|9080||ratings.default.svc.cluster.local', timeout: '60s' });
     const external = [jwt().replace(`jwks: '${JWKS}'`, 'jwksUri: https://idp.example/jwks')];
     const unreachable = filters(external).find((f) => f.name === 'envoy.filters.http.jwt_authn').typed_config.providers['origins-0'];
     expect(JSON.parse(unreachable.local_jwks.inline_string).keys[0].kid).toBe('unreachable');

@@ -115,7 +115,10 @@ spec:
     expect(diagnostics({ 'ra.yaml': ra('    jwksUri: https://idp.example/jwks\n') })).toEqual([
       'ra.yaml:7:14 warning: RequestAuthentication jwt: https://idp.example/jwks is not a mesh service; localmesh does not fetch keys from outside the mesh, so every token of this issuer is rejected (401)',
     ]);
-    expect(diagnostics({ 'ra.yaml': ra('    jwksUri: http://ratings:9080/keys\n') })).toEqual([]);
+    expect(diagnostics({ 'ra.yaml': ra('    jwksUri: http://ratings:9080/keys\n    timeout: 2s\n') })).toEqual([]);
+    expect(diagnostics({ 'ra.yaml': ra('    jwksUri: http://ratings:9080/keys\n    timeout: soon\n') })).toEqual([
+      "ra.yaml:8:14 error: 'soon' at spec.jwtRules[0].timeout is not a duration",
+    ]);
     expect(diagnostics({ 'ra.yaml': ra('    jwks: \'{"keys": []}\'\n') })).toEqual([]);
   });
 });
