@@ -9,7 +9,7 @@ import { CONDITION_KEYS, parseCidr, parseConditionKey } from './authz-keys.ts';
 import { GATEWAY_WORKLOAD, selects, type Workload } from './authz-scope.ts';
 import type { CheckContext } from './context.ts';
 import { GATEWAY_SERVICE_ACCOUNT, principal, serviceAccountOf, TRUST_DOMAIN } from './identity.ts';
-import { jwksSource } from './jwks.ts';
+import { jwksProblem, jwksSource } from './jwks.ts';
 import type { MeshModel, ServiceModel, VersionModel } from './model.ts';
 import { mtlsModeFor, ROOT_NAMESPACE } from './mtls.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
@@ -225,14 +225,10 @@ function checkAuthentication(ctx: CheckContext, all: readonly Target[], located:
     }
     const keys = jwksSource(rule, item.namespace, ctx.services);
     if (keys.kind === 'inline') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(keys.jwks);
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as { keys?: unknown }).keys)) {
-        ctx.report('error', valueAt(source, [...path, 'jwks']), `RequestAuthentication ${item.name}: jwks is not a JSON Web Key Set ({"keys": [...]})`, 'mesh token --print-jwks prints one for a local issuer');
+      const problem = jwksProblem(keys.jwks);
+      if (problem) {
+        ctx.report('error', valueAt(source, [...path, 'jwks']), `RequestAuthentication ${item.name}: jwks is not a usable JSON Web Key Set: ${problem}`,
+          'Envoy refuses the listener otherwise; mesh token --print-jwks prints one for a local issuer');
       }
     } else if (keys.kind === 'unreachable' || keys.kind === 'none') {
       ctx.report('warning', valueAt(source, keys.kind === 'none' ? [...path, 'issuer'] : [...path, 'jwksUri']),

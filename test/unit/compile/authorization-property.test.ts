@@ -1,6 +1,7 @@
 // Any AuthorizationPolicy the validator accepts compiles to RBAC filters Envoy's protos accept
 // (compileMesh checks every resource against them), on HTTP and tcp ports, whatever the mix of
 // fields, not* fields, wildcards, conditions and actions.
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -26,11 +27,12 @@ spec:
   selector: {istio: ingressgateway}
   servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
 `;
+const JWKS = JSON.stringify({ keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })] });
 const RA = `apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: istio-system}
 spec:
-  jwtRules: [{issuer: localmesh, jwks: '{"keys": []}'}]
+  jwtRules: [{issuer: localmesh, jwks: '${JWKS}'}]
 `;
 
 const word = fc.constantFrom('*', 'web', 'we*', '*eb', 'cluster.local/ns/default/sa/web', 'default', '/api/*', '*.css', 'GET', 'localmesh/alice', 'localmesh/*', '*/alice');

@@ -1,6 +1,7 @@
 // AuthorizationPolicy and RequestAuthentication → the HTTP filters of the selected workloads'
 // inbound chains (and the gateway's), as Istio's authz builder writes them; without either kind
 // the output is byte-identical.
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ALL_FEATURES, compile, proxy } from './compile-helpers.ts';
 import { requestAuthenticationsFor } from '../../../src/config/authz-scope.ts';
@@ -11,7 +12,7 @@ kind: AuthorizationPolicy
 metadata: {name: ${name}, namespace: ${namespace}${annotations ? `, annotations: ${annotations}` : ''}}
 spec:${spec ? `\n${spec}` : ' {}\n'}`;
 
-const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'k' }] });
+const JWKS = JSON.stringify({ keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid: 'k' }] });
 const jwt = (extra = '', selector = '{matchLabels: {app: reviews}}') => `apiVersion: security.istio.io/v1beta1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: default}

@@ -1,6 +1,7 @@
 // AuthorizationPolicy and RequestAuthentication validation: Istio's rules as errors at their
 // place, what localmesh cannot do (CUSTOM, targetRef) as errors with a hint, and policies that
 // can never match as warnings (mesh validate).
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadMeshFromSources } from '../../../src/config/index.ts';
 import { diagnostics, hints, MESH } from './fixtures.ts';
@@ -88,6 +89,7 @@ describe('AuthorizationPolicy validation', () => {
 });
 
 describe('RequestAuthentication validation', () => {
+  const JWKS = JSON.stringify({ keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })] });
   const ra = (rule: string) => `apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: default}
@@ -103,14 +105,14 @@ metadata: {name: p, namespace: default}
 spec:
   rules: [{from: [{source: {requestPrincipals: [localmesh/alice, "https://idp.example/bob", "*"]}}]}]
 `;
-    expect(diagnostics({ 'ra.yaml': ra('    jwks: \'{"keys": []}\'\n'), 'ap.yaml': ap })).toEqual([
+    expect(diagnostics({ 'ra.yaml': ra(`    jwks: '${JWKS}'\n`), 'ap.yaml': ap })).toEqual([
       'ap.yaml:5:66 warning: AuthorizationPolicy p: no RequestAuthentication of the workloads it selects validates tokens of issuer https://idp.example, so this never matches',
     ]);
   });
 
   it('inline jwks must be a key set; a jwksUri outside the mesh is not fetched (every token 401)', () => {
     expect(diagnostics({ 'ra.yaml': ra('    jwks: "{}"\n') })).toEqual([
-      'ra.yaml:7:11 error: RequestAuthentication jwt: jwks is not a JSON Web Key Set ({"keys": [...]})',
+      'ra.yaml:7:11 error: RequestAuthentication jwt: jwks is not a usable JSON Web Key Set: it has no "keys" list',
     ]);
     expect(diagnostics({ 'ra.yaml': ra('    jwksUri: https://idp.example/jwks\n') })).toEqual([
       'ra.yaml:7:14 warning: RequestAuthentication jwt: https://idp.example/jwks is not a mesh service; localmesh does not fetch keys from outside the mesh, so every token of this issuer is rejected (401)',
@@ -119,7 +121,11 @@ spec:
     expect(diagnostics({ 'ra.yaml': ra('    jwksUri: http://ratings:9080/keys\n    timeout: soon\n') })).toEqual([
       "ra.yaml:8:14 error: 'soon' at spec.jwtRules[0].timeout is not a duration",
     ]);
-    expect(diagnostics({ 'ra.yaml': ra('    jwks: \'{"keys": []}\'\n') })).toEqual([]);
+    expect(diagnostics({ 'ra.yaml': ra(`    jwks: '${JWKS}'\n`) })).toEqual([]);
+    expect(diagnostics({ 'ra.yaml': ra('    jwks: \'{"keys": [{"kty": "RSA", "n": "x"}]}\'\n') })).toEqual([
+      'ra.yaml:7:11 error: RequestAuthentication jwt: jwks is not a usable JSON Web Key Set: none of its keys is a public key Envoy can use',
+    ]);
+    expect(diagnostics({ 'ra.yaml': ra('    jwksUri: http://ratings.default:9080/keys\n') })).toEqual([]);
   });
 });
 
