@@ -63,7 +63,7 @@ function selected(ctx: CheckContext, all: readonly Target[], { item, source }: S
   }
   const chosen = all.filter((t) => selects(item, t.workload));
   if (chosen.length > 0) return chosen;
-  if (item.spec.selector?.matchLabels) {
+  if (Object.keys(item.spec.selector?.matchLabels ?? {}).length > 0) {
     ctx.report('warning', valueAt(source, ['spec', 'selector', 'matchLabels']), `${kind} ${item.name} selects no workload in namespace ${item.namespace}, so it never applies`,
       item.namespace === ROOT_NAMESPACE ? 'the ingress gateway is selected by istio: ingressgateway' : 'workloads are labelled app: SERVICE and version: VERSION',
       kind === 'AuthorizationPolicy' ? IST.NoMatchingWorkloadsFound : undefined);

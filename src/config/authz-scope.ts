@@ -20,7 +20,8 @@ type Scoped = Pick<AuthorizationPolicyModel | RequestAuthenticationModel, 'names
 
 export function selects(policy: Scoped, workload: Workload): boolean {
   const selector = policy.spec.selector?.matchLabels;
-  if (selector === undefined) return policy.namespace === ROOT_NAMESPACE || policy.namespace === workload.namespace;
+  // An empty selector selects like none (Istio: a nil or empty label selector).
+  if (selector === undefined || Object.keys(selector).length === 0) return policy.namespace === ROOT_NAMESPACE || policy.namespace === workload.namespace;
   if (policy.namespace !== workload.namespace) return false;
   return Object.entries(selector).every(([k, v]) => workload.labels[k] === v);
 }

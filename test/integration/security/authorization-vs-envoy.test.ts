@@ -87,7 +87,9 @@ const jwtRule = fc.record({
 }).map(clean);
 const authentication = fc.record({ namespace: fc.constantFrom('default', 'istio-system'), selector: fc.constantFrom(undefined, { app: 'web' }, { istio: 'ingressgateway' }), jwtRules: fc.array(jwtRule, { maxLength: 2 }) });
 
-function files(policies: fc.GeneratedValueType<typeof policy>[], authentications: fc.GeneratedValueType<typeof authentication>[]) {
+type Value<A> = A extends fc.Arbitrary<infer T> ? T : never;
+
+function files(policies: Value<typeof policy>[], authentications: Value<typeof authentication>[]) {
   const docs = [
     ...policies.map((p, i) => ({
       apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',

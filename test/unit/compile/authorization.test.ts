@@ -147,6 +147,8 @@ describe('RequestAuthentication compiled', () => {
     const m = { requestAuthentications: [{ name: 'a', namespace: 'default', spec: { selector: { matchLabels: { app: 'x' } } }, source: { file: '', line: 0, col: 0 } }] } as any;
     expect(requestAuthenticationsFor(m, { namespace: 'default', labels: { app: 'x' } })).toHaveLength(1);
     expect(requestAuthenticationsFor(m, { namespace: 'other', labels: { app: 'x' } })).toHaveLength(0);
+    const meshWide = { requestAuthentications: [{ name: 'a', namespace: 'istio-system', spec: { selector: { matchLabels: {} } }, source: { file: '', line: 0, col: 0 } }] } as any;
+    expect(requestAuthenticationsFor(meshWide, { namespace: 'other', labels: { app: 'x' } })).toHaveLength(1);
   });
 });
 
