@@ -11,6 +11,7 @@ import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDest
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 import type { ServedMtls } from '../config/mtls.ts';
 import { downstreamMtls, ISTIO_ALPN, TLS_INSPECTOR } from './tls.ts';
+import { DYNAMIC_FORWARD_PROXY_FILTER } from './external.ts';
 
 /** The Istio fields these listeners apply (those accepted but not: src/config/not-applied.ts). */
 export const APPLIED_BY_LISTENERS: FieldPatterns = { VirtualService: ['spec.tcp.*.route', 'spec.tcp.*.match.*.port'] };
@@ -27,13 +28,16 @@ const HTTP_FILTERS = [
   { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
 ];
 
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket']): EnvoyJson {
+/** HTTP-proxy mode's outbound chains also resolve names for dynamic forward proxy clusters (ALLOW_ANY, resolution NONE). */
+const PROXY_HTTP_FILTERS = [...HTTP_FILTERS.slice(0, -1), DYNAMIC_FORWARD_PROXY_FILTER, HTTP_FILTERS.at(-1)!];
+
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], filters: readonly EnvoyJson[] = HTTP_FILTERS): EnvoyJson {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix,
       ...routes,
-      http_filters: HTTP_FILTERS,
+      http_filters: filters,
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),
   };
@@ -73,18 +77,21 @@ function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): Envo
 /**
  * The outbound HTTP listener. With capture it takes every connection (original destination):
  * HTTP service ports go to the routes, tcp service ports are handed to their own listeners
- * (`use_original_dst`), anything else passes through. Without capture it is an HTTP proxy that
+ * (`use_original_dst`), anything else goes to `unknown` (PassthroughCluster, or BlackHoleCluster
+ * with REGISTRY_ONLY). Without capture it is an HTTP proxy that
  * also terminates CONNECT (fetch/undici) into the tunnel listener.
  */
-export function outboundListener(address: string, port: number, capture: boolean, httpPorts: readonly number[]): Resource {
-  const hcm = httpConnectionManager(OUTBOUND, rds(OUTBOUND), capture ? ['websocket'] : ['websocket', 'CONNECT']);
+export function outboundListener(address: string, port: number, capture: boolean, httpPorts: readonly number[], unknown = PASSTHROUGH_CLUSTER): Resource {
+  const hcm = capture
+    ? httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket'])
+    : httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket', 'CONNECT'], PROXY_HTTP_FILTERS);
   const fields: EnvoyJson = capture
     ? {
         address: socketAddress(address, port),
         use_original_dst: true,
         listener_filters: [ORIGINAL_DST],
         filter_chains: httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
-        default_filter_chain: { name: PASSTHROUGH_CLUSTER, filters: [tcpProxy(PASSTHROUGH_CLUSTER, [{ cluster: PASSTHROUGH_CLUSTER, weight: 100 }])] },
+        default_filter_chain: { name: unknown, filters: [tcpProxy(unknown, [{ cluster: unknown, weight: 100 }])] },
       }
     : { address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
   return named(OUTBOUND, fields);
@@ -92,7 +99,7 @@ export function outboundListener(address: string, port: number, capture: boolean
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND))] }] });
+  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], PROXY_HTTP_FILTERS)] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */

@@ -10,6 +10,7 @@ import { schemaDiagnostics } from './schema-errors.ts';
 import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './schema/istio.ts';
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import { Canary } from './schema/canary.ts';
+import { ServiceEntry, WorkloadEntry } from './schema/service-entry.ts';
 import { PeerAuthentication, SECURITY_API_VERSIONS } from './schema/security.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
@@ -24,6 +25,8 @@ export const KINDS = {
   VirtualService: { apiVersions: ISTIO_API_VERSIONS, schema: VirtualService },
   DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
+  ServiceEntry: { apiVersions: ISTIO_API_VERSIONS, schema: ServiceEntry },
+  WorkloadEntry: { apiVersions: ISTIO_API_VERSIONS, schema: WorkloadEntry },
   PeerAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: PeerAuthentication },
   ...KUBE_KINDS,
   ...GATEWAY_API_KINDS,
@@ -35,16 +38,14 @@ export type KindName = keyof typeof KINDS;
 /**
  * Istio kinds localmesh does not implement yet. Kinds that decide who may talk to whom or where
  * traffic goes are errors: running the mesh while silently ignoring an AuthorizationPolicy or a
- * ServiceEntry would make it behave unlike the cluster in exactly the way the user is testing.
+ * Sidecar would make it behave unlike the cluster in exactly the way the user is testing.
  * Kinds that only tune telemetry or proxy settings are warnings: traffic is the same without them.
  */
 export const UNSUPPORTED_KINDS: Record<string, Severity> = {
-  ServiceEntry: 'error',
   AuthorizationPolicy: 'error',
   RequestAuthentication: 'error',
   Sidecar: 'error',
   EnvoyFilter: 'error',
-  WorkloadEntry: 'error',
   WorkloadGroup: 'error',
   WasmPlugin: 'error',
   Telemetry: 'warning',
@@ -57,6 +58,8 @@ export type ParsedResource =
   | { kind: 'VirtualService'; source: SourceDocument; value: z.infer<typeof VirtualService> }
   | { kind: 'DestinationRule'; source: SourceDocument; value: z.infer<typeof DestinationRule> }
   | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> }
+  | { kind: 'ServiceEntry'; source: SourceDocument; value: z.infer<typeof ServiceEntry> }
+  | { kind: 'WorkloadEntry'; source: SourceDocument; value: z.infer<typeof WorkloadEntry> }
   | { kind: 'PeerAuthentication'; source: SourceDocument; value: z.infer<typeof PeerAuthentication> }
   | { kind: 'Canary'; source: SourceDocument; value: z.infer<typeof Canary> }
   | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }

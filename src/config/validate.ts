@@ -17,6 +17,7 @@ import { buildKubeServices } from './kubernetes/workloads.ts';
 import { buildVersionServices } from './kubernetes/version-services.ts';
 import { translateGatewayApi } from './gateway-api/index.ts';
 import { buildResources } from './resources.ts';
+import { buildServiceEntries } from './service-entries.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
 import { checkVirtualServices } from './virtual-services.ts';
@@ -107,7 +108,8 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   const meshServices = mesh ? buildServices(mesh.value, mesh.source, report) : [];
   const services = joinServices(meshServices, buildKubeServices(parsed.resources, report, meshServices), report);
   const istio = buildResources(parsed.resources, services);
-  const ctx: CheckContext = { ...istio, services, report };
+  const serviceEntries = buildServiceEntries(parsed.resources, services, report).map((l) => l.item);
+  const ctx: CheckContext = { ...istio, services, serviceEntries, report };
   checkVirtualServices(ctx);
   checkDestinationRules(ctx);
   checkGateways(ctx);
@@ -130,6 +132,7 @@ function check(documents: readonly SourceDocument[], where: string, name: string
     ...(versionServices.length > 0 ? { versionServices } : {}),
     ...(istio.peerAuthentications.length > 0 ? { peerAuthentications: istio.peerAuthentications.map((l) => l.item) } : {}),
     canaries,
+    ...(serviceEntries.length > 0 ? { serviceEntries, dir: where } : {}),
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -92,6 +92,11 @@ export const Settings = z.strictObject({
       init: z.string().min(1).optional(),
     })
     .optional(),
+  /**
+   * Istio's meshConfig.outboundTrafficPolicy: ALLOW_ANY (default) lets a call to a host the mesh
+   * does not know go where the app sent it; REGISTRY_ONLY answers it with 502 (TCP: closed).
+   */
+  outboundTrafficPolicy: z.strictObject({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).optional() }).optional(),
   gateway: z
     .strictObject({
       /** Host address the gateway ports are published on. */
