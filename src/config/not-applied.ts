@@ -26,7 +26,10 @@ export interface NotApplied {
 }
 
 export const NOT_APPLIED: readonly NotApplied[] = [
-  { kind: 'DestinationRule', field: 'spec.**.tls', effect: 'auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.clientCertificate', effect: 'TLS origination sends no client certificate' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.privateKey', effect: 'TLS origination sends no client certificate' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.credentialName', effect: 'TLS origination sends no client certificate and checks the server against the system CAs' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.caCrl', effect: 'no certificate revocation list is checked' },
   { kind: 'DestinationRule', field: 'spec.**.loadBalancer.localityLbSetting', effect: 'there is one locality on a laptop' },
   { kind: 'DestinationRule', field: 'spec.**.tunnel', effect: 'no tunnel is set up' },
   { kind: 'DestinationRule', field: 'spec.**.proxyProtocol', effect: 'no PROXY protocol header is sent' },

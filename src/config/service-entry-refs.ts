@@ -5,7 +5,7 @@ import { mergeDestinationRules } from './destination-rule-merge.ts';
 import type { CheckContext } from './context.ts';
 import { isDnsLabel } from './dns.ts';
 import type { DestinationRuleModel, ServiceEntryModel } from './model.ts';
-import { keyAt, valueAt, type Path } from './position.ts';
+import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import type { Located } from './resources.ts';
 import type { Destination, TrafficPolicy } from './schema/istio.ts';
 import { didYouMean } from './suggest.ts';
@@ -62,9 +62,9 @@ function policies(rule: DestinationRuleModel): { policy: Policy; path: Path }[] 
 }
 
 /**
- * The TLS a DestinationRule asks sidecars to originate. For a ServiceEntry host: SIMPLE and
- * DISABLE are applied; MUTUAL and credentialName are not (yet). For a mesh service, auto mTLS
- * (PeerAuthentication) decides, so any mode but ISTIO_MUTUAL is noted.
+ * The TLS a DestinationRule asks sidecars to originate, checked as Istio's ValidateTLS. For a
+ * ServiceEntry host SIMPLE is applied (MUTUAL as SIMPLE, without the client certificate); for a
+ * mesh service auto mTLS (PeerAuthentication) decides, so any mode but ISTIO_MUTUAL is noted.
  */
 export function checkDestinationRuleTls({ item: rule, source }: Located<DestinationRuleModel>, ctx: CheckContext, external: boolean): void {
   for (const { policy, path } of policies(rule)) {
@@ -86,20 +86,18 @@ export function checkDestinationRuleTls({ item: rule, source }: Located<Destinat
       if (!tls.privateKey) ctx.report('error', at('mode'), 'private key required for mutual tls', 'add privateKey (and clientCertificate), or credentialName');
     }
     if (!external) {
-      if (mode !== 'ISTIO_MUTUAL' && mode !== 'DISABLE') {
-        ctx.report('warning', at('mode'), `tls mode ${mode} is applied only to ServiceEntry hosts; for the mesh service ${rule.spec.host}, auto mTLS (PeerAuthentication) decides`);
-      }
+      ctx.report('warning', keyAt(source, [...path, 'tls']),
+        `DestinationRule ${formatPath([...path, 'tls'])} is accepted but not applied by localmesh yet: auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination`,
+        'TLS origination (mode SIMPLE) applies to ServiceEntry hosts');
       continue;
     }
-    if (mode === 'MUTUAL' || tls.credentialName !== undefined || tls.clientCertificate !== undefined || tls.privateKey !== undefined) {
-      ctx.report('warning', at(mode === 'MUTUAL' ? 'mode' : tls.credentialName !== undefined ? 'credentialName' : 'clientCertificate'),
-        'client certificates (tls mode MUTUAL, credentialName, clientCertificate) are not applied by localmesh yet: the sidecar originates TLS without one',
+    if (mode === 'MUTUAL') {
+      ctx.report('warning', at('mode'), 'tls mode MUTUAL is applied as SIMPLE: localmesh originates TLS without a client certificate yet',
         'use mode SIMPLE to originate TLS that checks the server only');
     }
     if (mode === 'ISTIO_MUTUAL') {
       ctx.report('warning', at('mode'), `tls mode ISTIO_MUTUAL to the ServiceEntry host ${rule.spec.host} is not applied: the mesh's certificates are for its own sidecars`, 'use SIMPLE to originate TLS to it');
     }
-    if (tls.caCrl !== undefined) ctx.report('warning', at('caCrl'), 'caCrl is not applied by localmesh: no revocation list is checked');
   }
 }
 
