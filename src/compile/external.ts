@@ -5,7 +5,7 @@
 // destination) a dynamic forward proxy resolving the name the app asked for. TLS origination
 // (DestinationRule `tls.mode: SIMPLE`) is the cluster's transport socket. The sidecar's outbound
 // routes get a virtual host per host and HTTP port, as for a service.
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { MeshModel, ServiceEntryEndpoint, ServiceEntryModel } from '../config/model.ts';
 import { outboundCluster } from '../config/names.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
@@ -131,9 +131,9 @@ function discovery(name: string, { host, entry }: ExternalHost, port: ServiceEnt
   }
 }
 
-/** A file a DestinationRule names, read in the mesh directory unless absolute. */
+/** A file a DestinationRule names, in the mesh directory unless absolute; absolute, as Envoy runs elsewhere. */
 function meshFile(model: MeshModel, file: string): string {
-  return isAbsolute(file) || !model.dir ? file : join(model.dir, file);
+  return isAbsolute(file) ? file : resolve(model.dir ?? '.', file);
 }
 
 /** Where Envoy finds the system's trusted CAs (Istio's `system` default), in Envoy's images and on Linux. */
