@@ -11,6 +11,7 @@ import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import { Canary } from './schema/canary.ts';
 import { ServiceEntry, WorkloadEntry } from './schema/service-entry.ts';
+import { ISTIO_OPERATOR_API_VERSION, IstioOperator } from './schema/istio-operator.ts';
 import { PeerAuthentication, SECURITY_API_VERSIONS } from './schema/security.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
@@ -27,6 +28,7 @@ export const KINDS = {
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
   ServiceEntry: { apiVersions: ISTIO_API_VERSIONS, schema: ServiceEntry },
   WorkloadEntry: { apiVersions: ISTIO_API_VERSIONS, schema: WorkloadEntry },
+  IstioOperator: { apiVersions: [ISTIO_OPERATOR_API_VERSION], schema: IstioOperator },
   PeerAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: PeerAuthentication },
   ...KUBE_KINDS,
   ...GATEWAY_API_KINDS,
@@ -60,6 +62,7 @@ export type ParsedResource =
   | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> }
   | { kind: 'ServiceEntry'; source: SourceDocument; value: z.infer<typeof ServiceEntry> }
   | { kind: 'WorkloadEntry'; source: SourceDocument; value: z.infer<typeof WorkloadEntry> }
+  | { kind: 'IstioOperator'; source: SourceDocument; value: z.infer<typeof IstioOperator> }
   | { kind: 'PeerAuthentication'; source: SourceDocument; value: z.infer<typeof PeerAuthentication> }
   | { kind: 'Canary'; source: SourceDocument; value: z.infer<typeof Canary> }
   | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }

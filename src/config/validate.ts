@@ -18,6 +18,7 @@ import { buildVersionServices } from './kubernetes/version-services.ts';
 import { translateGatewayApi } from './gateway-api/index.ts';
 import { buildResources } from './resources.ts';
 import { buildServiceEntries } from './service-entries.ts';
+import { operatorOutboundPolicy } from './istio-operator.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
 import { checkVirtualServices } from './virtual-services.ts';
@@ -118,13 +119,15 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
   const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
   const canaries = checkCanaries(ctx, parsed.resources);
+  const settings = mesh?.value.spec.settings ?? {};
+  const outboundTrafficPolicy = operatorOutboundPolicy(parsed.resources, settings, report);
   if (options.analyze) analyze(ctx, parsed.resources);
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
     name: mesh ? mesh.value.metadata.name : dirName(name),
     namespace: mesh ? meshNamespace(mesh.value) : DEFAULT_NAMESPACE,
-    settings: mesh?.value.spec.settings ?? {},
+    settings: outboundTrafficPolicy ? { ...settings, outboundTrafficPolicy } : settings,
     services,
     virtualServices: [...istio.virtualServices, ...gatewayApi.virtualServices].map((l) => l.item),
     destinationRules: istio.destinationRules.map((l) => l.item),

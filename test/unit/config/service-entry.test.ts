@@ -167,4 +167,21 @@ spec:
     expect(load(mesh('REGISTRY_ONLY')).model!.settings.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
     expect(diagnostics(mesh('DENY'), 'error')).toHaveLength(1);
   });
+
+  it("is read from an IstioOperator's meshConfig as Istio's docs set it; the rest of the operator is noted, not applied", () => {
+    const operator = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  profile: demo
+  meshConfig:
+    accessLogFile: /dev/stdout
+    outboundTrafficPolicy:
+      mode: REGISTRY_ONLY
+`;
+    const { model, diagnostics: found } = load({ 'operator.yaml': operator });
+    expect(model!.settings.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+    expect(found.map((d) => `${d.file}:${d.line}:${d.col} ${d.severity}: ${d.message}`)).toEqual([
+      'operator.yaml:2:1 warning: IstioOperator: only spec.meshConfig.outboundTrafficPolicy is applied by localmesh; spec.profile, spec.meshConfig.accessLogFile install Istio in a cluster and are not applied',
+    ]);
+  });
 });
