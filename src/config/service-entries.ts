@@ -45,6 +45,7 @@ function isPort(n: number): boolean {
 /** Istio's label rules: a qualified name as key (optional DNS prefix), a value of at most 63 characters. */
 function labelProblem(key: string, value: string): string | undefined {
   const name = key.includes('/') ? key.slice(key.lastIndexOf('/') + 1) : key;
+  if (name === '') return `label key '${key}' is empty`;
   if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name)) return `label key '${key}' is not a valid label name`;
   if (value !== '' && !/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(value)) return `label value '${value}' of ${key} is not a valid label value`;
   return undefined;
@@ -221,10 +222,19 @@ export function buildServiceEntries(
     spec.ports?.forEach((p, i) => {
       if (portKind(p.protocol) === 'udp') report('warning', valueAt(source, ['spec', 'ports', i, 'protocol']), `port ${p.number} is UDP, which sidecars do not carry (nor do Istio's)`);
     });
-    let endpoints = (spec.endpoints ?? []).map((e) => endpointOf(e));
+    // An endpoint without an address is on another network (warned above): it gets no traffic here.
+    let endpoints = (spec.endpoints ?? []).filter((e) => e.address).map((e) => endpointOf(e));
     const selector = spec.workloadSelector?.labels;
+    for (const [key, value] of Object.entries(selector ?? {})) {
+      const at = keyAt(source, ['spec', 'workloadSelector', 'labels', key]);
+      if (key.includes('*') || value.includes('*')) report('error', at, 'a wildcard is not supported in a workloadSelector');
+      else {
+        const problem = labelProblem(key, value);
+        if (problem) report('error', at, problem);
+      }
+    }
     if (spec.workloadSelector) {
-      endpoints = workloadEntries.filter((w) => w.namespace === namespace && selects(selector ?? {}, w.labels)).map((w) => endpointOf(w.spec, w.labels));
+      endpoints = workloadEntries.filter((w) => w.namespace === namespace && w.spec.address && selects(selector ?? {}, w.labels)).map((w) => endpointOf(w.spec, w.labels));
       const pods = services.flatMap((s) => s.versions.filter((v) => s.namespace === namespace && selects(selector ?? {}, v.labels)).map((v) => v.proxy));
       if (pods.length > 0) {
         report('warning', keyAt(source, ['spec', 'workloadSelector']),
