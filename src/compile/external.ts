@@ -12,7 +12,8 @@ import type { FieldPatterns } from '../config/not-applied.ts';
 import type { ClientTLSSettings } from '../config/schema/istio.ts';
 import type { Protocol } from '../config/schema/mesh.ts';
 import type { ServiceEntryPort } from '../config/schema/service-entry.ts';
-import { endpointPort, portKind } from '../config/service-entries.ts';
+import { endpointPort, portKind, serviceEntryAddresses } from '../config/service-entries.ts';
+import type { CapturedPort } from './listeners.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 import type { Addressing } from './addressing.ts';
 import { byName, policyFields, type ClusterSet } from './clusters.ts';
@@ -190,4 +191,27 @@ export function withExternalClusters(model: MeshModel, addressing: Addressing, m
   into.clusters.sort(byName);
   into.endpoints.sort(byName);
   return into;
+}
+
+/**
+ * With capture, the ServiceEntry ports the outbound listener routes by more than the port, as
+ * istiod's outbound listener does: a TLS/HTTPS port by the SNI of each host (so TLS to a known
+ * host is not passed through by address, and is let through under REGISTRY_ONLY); a TCP port by
+ * the address apps resolve the host to (serviceEntryAddresses), when it has one.
+ */
+export function capturedExternalPorts(model: MeshModel): CapturedPort[] {
+  const addresses = serviceEntryAddresses(model.serviceEntries);
+  const byKey = new Map<string, CapturedPort>();
+  for (const { host, entry } of externalHosts(model)) {
+    for (const port of entry.ports) {
+      const kind = portKind(port.protocol);
+      const cluster = outboundCluster(port.number, undefined, host);
+      const address = addresses.get(host);
+      const captured = kind === 'tls' ? { port: port.number, cluster, serverName: host } : kind === 'tcp' && address ? { port: port.number, cluster, address } : undefined;
+      if (!captured) continue;
+      const key = `${captured.port} ${captured.serverName ?? ''} ${captured.address ?? ''}`;
+      if (!byKey.has(key)) byKey.set(key, captured);
+    }
+  }
+  return [...byKey.values()];
 }

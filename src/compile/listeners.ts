@@ -81,16 +81,53 @@ function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): Envo
  * with REGISTRY_ONLY). Without capture it is an HTTP proxy that
  * also terminates CONNECT (fetch/undici) into the tunnel listener.
  */
-export function outboundListener(address: string, port: number, capture: boolean, httpPorts: readonly number[], unknown = PASSTHROUGH_CLUSTER): Resource {
+/** With capture, a ServiceEntry port the outbound listener picks by more than its number: the TLS server name, or the host's address. */
+export interface CapturedPort {
+  port: number;
+  cluster: string;
+  serverName?: string;
+  address?: string;
+}
+
+/** The chains of captured ServiceEntry ports, and the TLS inspector reading SNI on their ports only (server-first protocols elsewhere never wait for it). */
+function capturedChains(captured: readonly CapturedPort[]): { chains: EnvoyJson[]; inspector?: EnvoyJson } {
+  const chains = captured.map((c) => ({
+    name: c.cluster,
+    filter_chain_match: {
+      destination_port: c.port,
+      ...(c.address ? { prefix_ranges: [{ address_prefix: c.address, prefix_len: 32 }] } : {}),
+      ...(c.serverName ? { server_names: [c.serverName] } : {}),
+    },
+    filters: [tcpProxy(c.cluster, [{ cluster: c.cluster, weight: 100 }])],
+  }));
+  const ports = [...new Set(captured.filter((c) => c.serverName).map((c) => c.port))].sort((a, b) => a - b);
+  if (ports.length === 0) return { chains };
+  const rules = ports.map((p) => ({ destination_port_range: { start: p, end: p + 1 } }));
+  const only = rules.length === 1 ? rules[0]! : { or_match: { rules } };
+  return { chains, inspector: { ...TLS_INSPECTOR, filter_disabled: { not_match: only } } };
+}
+
+export function outboundListener(
+  address: string,
+  port: number,
+  capture: boolean,
+  httpPorts: readonly number[],
+  unknown = PASSTHROUGH_CLUSTER,
+  captured: readonly CapturedPort[] = [],
+): Resource {
   const hcm = capture
     ? httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket'])
     : httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket', 'CONNECT'], PROXY_HTTP_FILTERS);
+  const external = capturedChains(captured);
   const fields: EnvoyJson = capture
     ? {
         address: socketAddress(address, port),
         use_original_dst: true,
-        listener_filters: [ORIGINAL_DST],
-        filter_chains: httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
+        listener_filters: [ORIGINAL_DST, ...(external.inspector ? [external.inspector] : [])],
+        filter_chains: [
+          ...httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
+          ...external.chains,
+        ],
         default_filter_chain: { name: unknown, filters: [tcpProxy(unknown, [{ cluster: unknown, weight: 100 }])] },
       }
     : { address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };

@@ -11,7 +11,7 @@ import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from '.
 import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
 import { meshVirtualService } from './lookup.ts';
 import { OUTBOUND, PASSTHROUGH_CLUSTER, tcpOutboundListener } from './names.ts';
-import { BLACKHOLE_CLUSTER, blackholeCluster, externalHttpPorts, forwardProxyPassthrough } from './external.ts';
+import { BLACKHOLE_CLUSTER, blackholeCluster, capturedExternalPorts, externalHttpPorts, forwardProxyPassthrough } from './external.ts';
 import { outboundPolicy } from '../config/outbound-policy.ts';
 import { sidecarRouteConfig, type MatchFilter } from './routes.ts';
 
@@ -86,6 +86,7 @@ export const SIDECAR: ProxyKind<Sidecar> = {
     const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
     const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
     const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
+    const captured = capture ? capturedExternalPorts(model) : [];
     const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
     const routeConfigs = new Map<string, Resource>();
     const listeners = new Map<string, Resource>();
@@ -97,7 +98,7 @@ export const SIDECAR: ProxyKind<Sidecar> = {
       listeners({ id: { proxy }, service, variant, applies }) {
         const proxyListeners: Resource[] = [];
         const outboundPort = addressing.outboundPort(proxy);
-        proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER)));
+        proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
         proxyListeners.push(...tunnel);
 
         const takenPorts = new Set<number>();

@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import { Document, isScalar, parse, visit } from 'yaml';
 import { gatewayHostPorts, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
 import { CONTROL_NAME, GATEWAY_PROXY, sidecarName } from '../config/names.ts';
+import { serviceEntryAddresses } from '../config/service-entries.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
 import { fillTemplate, type TemplateValues } from '../envoy/fill.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
@@ -215,6 +216,9 @@ export function generateStack(input: StackInput): Stack {
     }),
   );
 
+  // Compose's `HOST:IP` entries; none (the key left out) without ServiceEntries.
+  const vips = [...serviceEntryAddresses(model.serviceEntries)].map(([host, ip]) => `${host}:${ip}`);
+  const extraHosts = vips.length > 0 ? vips : undefined;
   for (const service of model.services) {
     for (const version of service.versions) {
       const bootstrap = bootstrapFile(version.proxy, service, version);
@@ -246,6 +250,7 @@ export function generateStack(input: StackInput): Stack {
             APP_COMMAND: version.replacesEntrypoint ? undefined : version.spec.command,
             APP_ENV: { ...envStrings(version.spec.env), PORT: String(service.ports[0]!.port) },
             APP_HEALTHCHECK: probed ? nodeHealthcheck(service, version) : undefined,
+            EXTRA_HOSTS: extraHosts,
             POD_LABELS: labels('pod', ids),
             INIT_LABELS: labels('init', ids),
             PROXY_LABELS: labels('proxy', ids),

@@ -216,8 +216,11 @@ export function buildServiceEntries(
     checkPorts(source, spec, report);
     checkResolution(source, spec, report);
     checkExportTo(source, ['spec', 'exportTo'], namespace, spec.exportTo, report);
-    if (spec.addresses?.length) {
-      report('warning', keyAt(source, ['spec', 'addresses']), 'addresses are not applied by localmesh: the entry\'s hosts are told apart by name (HTTP Host, CONNECT authority), not by a virtual IP');
+    // One IP is the address apps resolve the hosts to on Compose (serviceEntryAddresses); ranges and lists are not.
+    const single = spec.addresses?.length === 1 && isIP(spec.addresses[0]!) === 4 && (spec.resolution ?? 'NONE') !== 'NONE';
+    if (spec.addresses?.length && !single) {
+      report('warning', keyAt(source, ['spec', 'addresses']),
+        'addresses are not applied by localmesh (only one IPv4 address with resolution STATIC or DNS is): the entry\'s traffic is told apart by name (HTTP Host, TLS SNI, CONNECT authority), not by these addresses');
     }
     spec.ports?.forEach((p, i) => {
       if (portKind(p.protocol) === 'udp') report('warning', valueAt(source, ['spec', 'ports', i, 'protocol']), `port ${p.number} is UDP, which sidecars do not carry (nor do Istio's)`);
@@ -277,4 +280,28 @@ export function buildServiceEntries(
 /** The port an endpoint is reached on for one of its entry's ports. */
 export function endpointPort(endpoint: ServiceEntryEndpoint, port: { name: string; number: number; targetPort?: number | undefined }): number {
   return endpoint.ports[port.name] ?? (port.targetPort ? port.targetPort : port.number);
+}
+
+/** Istio's range for the addresses its DNS proxy gives ServiceEntry hosts (auto-allocation). */
+const VIP_BASE = [240, 240] as const;
+
+/**
+ * The address apps resolve each ServiceEntry host to, as Istio's DNS proxy answers with
+ * auto-allocated addresses: the entry's own single address if it has one, else 240.240.X.Y in
+ * the order hosts are declared. Wildcard hosts and resolution NONE (the app's own DNS decides)
+ * get none. Pure: the same model always gives the same addresses.
+ */
+export function serviceEntryAddresses(entries: readonly ServiceEntryModel[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  let next = 1;
+  for (const entry of entries ?? []) {
+    if (entry.resolution === 'NONE') continue;
+    const own = entry.spec.addresses?.length === 1 && isIP(entry.spec.addresses[0]!) === 4 ? entry.spec.addresses[0] : undefined;
+    for (const host of entry.hosts) {
+      if (host.includes('*')) continue;
+      out.set(host, own ?? `${VIP_BASE[0]}.${VIP_BASE[1]}.${Math.floor(next / 256)}.${next % 256}`);
+      if (!own) next++;
+    }
+  }
+  return out;
 }

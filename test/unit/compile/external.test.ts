@@ -212,3 +212,29 @@ describe('the outbound traffic policy', () => {
     }
   });
 });
+
+describe('ServiceEntry ports with capture', () => {
+  const TCP = entry('db', `  hosts: [db.example.com]
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.0.0.9}]
+`);
+
+  it("TLS ports are routed by SNI (a TLS inspector on those ports only) and TCP ports by the host's address, as istiod's outbound listener", () => {
+    const outbound = listener(proxy(compile([STATIC, NONE, TCP]), 'reviews-v1'), 'outbound');
+    const chains = outbound.filter_chains.filter((c: any) => c.filters[0].name === 'envoy.filters.network.tcp_proxy');
+    expect(chains.map((c: any) => [c.filter_chain_match, c.filters[0].typed_config.cluster])).toEqual([
+      [{ destination_port: 443, server_names: ['api.example.com'] }, 'outbound|443||api.example.com'],
+      [{ destination_port: 443, server_names: ['*.wikipedia.org'] }, 'outbound|443||*.wikipedia.org'],
+      [{ destination_port: 5432, prefix_ranges: [{ address_prefix: '240.240.0.2', prefix_len: 32 }] }, 'outbound|5432||db.example.com'],
+    ]);
+    expect(outbound.listener_filters.map((f: any) => f.name)).toEqual(['envoy.filters.listener.original_dst', 'envoy.filters.listener.tls_inspector']);
+    expect(outbound.listener_filters[1].filter_disabled).toEqual({ not_match: { destination_port_range: { start: 443, end: 444 } } });
+  });
+
+  it('without ServiceEntries the outbound listener is as before: no inspector, HTTP chains only', () => {
+    const outbound = listener(proxy(compile([]), 'reviews-v1'), 'outbound');
+    expect(outbound.listener_filters.map((f: any) => f.name)).toEqual(['envoy.filters.listener.original_dst']);
+  });
+});
+
