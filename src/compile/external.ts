@@ -24,8 +24,12 @@ import { trafficPolicy } from './policy.ts';
 
 /** The Istio fields these clusters and hosts apply (the entry's own checks: config/service-entries.ts). */
 export const APPLIED_BY_EXTERNAL: FieldPatterns = {
-  ServiceEntry: ['spec.hosts', 'spec.ports', 'spec.location', 'spec.resolution', 'spec.endpoints', 'spec.workloadSelector'],
-  WorkloadEntry: ['spec.address', 'spec.ports', 'spec.labels', 'spec.weight'],
+  // `addresses`: one IPv4 address is the hosts' address on Compose (a warning says when not); `network`: one network here (a warning without an address).
+  ServiceEntry: [
+    'spec.hosts', 'spec.addresses', 'spec.ports', 'spec.location', 'spec.resolution', 'spec.workloadSelector', 'spec.subjectAltNames',
+    'spec.endpoints.*.address', 'spec.endpoints.*.ports', 'spec.endpoints.*.labels', 'spec.endpoints.*.weight', 'spec.endpoints.*.network',
+  ],
+  WorkloadEntry: ['spec.address', 'spec.ports', 'spec.labels', 'spec.weight', 'spec.network'],
   DestinationRule: ['spec.**.tls.mode', 'spec.**.tls.sni', 'spec.**.tls.caCertificates', 'spec.**.tls.insecureSkipVerify', 'spec.**.tls.subjectAltNames'],
 };
 
@@ -142,13 +146,16 @@ export const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
  * Istio's SIMPLE TLS origination: SNI from `sni` (else the host, when it is not a wildcard); the
- * server checked against `caCertificates` (else the system's CAs) and `subjectAltNames` (else the
- * SNI, as Istio's auto SAN validation does), or not at all with `insecureSkipVerify`.
+ * server checked against `caCertificates` (else the system's CAs) and `subjectAltNames` (the
+ * rule's, else the entry's, else the SNI, as Istio's auto SAN validation does), or not at all
+ * with `insecureSkipVerify`.
  */
-function originateTls(model: MeshModel, host: string, tls: ClientTLSSettings): EnvoyJson | undefined {
+function originateTls(model: MeshModel, { host, entry }: ExternalHost, tls: ClientTLSSettings): EnvoyJson | undefined {
   if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') return undefined;
   const sni = tls.sni ?? (host.startsWith('*') ? undefined : host);
-  const sans = tls.subjectAltNames?.length ? tls.subjectAltNames : sni ? [sni] : [];
+  // The rule's names, else the entry's (Istio, for hosts of its external registry), else the SNI.
+  const given = tls.subjectAltNames?.length ? tls.subjectAltNames : entry.spec.subjectAltNames;
+  const sans = given?.length ? given : sni ? [sni] : [];
   const validation = tls.insecureSkipVerify
     ? {}
     : {
@@ -179,7 +186,7 @@ export function withExternalClusters(model: MeshModel, addressing: Addressing, m
         const name = outboundCluster(port.number, subset?.name, external.host);
         const policy = trafficPolicy(rule, port.number, subset?.name);
         const { cluster, endpoints } = discovery(name, external, port, subset?.labels, addressing.capture);
-        const tls = policy?.tls ? originateTls(model, external.host, policy.tls) : undefined;
+        const tls = policy?.tls ? originateTls(model, external, policy.tls) : undefined;
         const { connect_timeout, ...fields } = policyFields(policy, clusterProtocol(port));
         // A dynamic forward proxy or original destination cluster picks its own hosts.
         const lb = cluster['lb_policy'] === 'CLUSTER_PROVIDED' ? { lb_policy: 'CLUSTER_PROVIDED' } : {};
