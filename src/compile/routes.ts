@@ -142,15 +142,17 @@ function hostPortDomains(host: string, port: number): string[] {
 /**
  * Hosts the mesh does not know, by the outbound traffic policy: ALLOW_ANY passes them on to where
  * the app sent them (capture: the original destination; HTTP-proxy mode: the name it asked for,
- * CONNECT tunnels included); REGISTRY_ONLY answers 502, as Istio's `block_all`.
+ * CONNECT tunnels included); REGISTRY_ONLY answers 502, as Istio's `block_all` (inside a CONNECT
+ * tunnel too).
  */
 function unknownHosts(options: { capture: boolean; tunnel: boolean; registryOnly?: boolean }): EnvoyJson {
-  const connect = options.tunnel ? [{ match: { connect_matcher: {} } }] : [];
   if (options.registryOnly) {
+    // A CONNECT is opened into the tunnel listener, where the request inside gets the same 502
+    // (fetch sees Istio's answer, not a failed tunnel); TLS inside finds no HTTP and is closed.
     return {
       name: 'block_all',
       domains: ['*'],
-      routes: [...connect, { match: { prefix: '/' } }].map((r) => ({ name: 'block_all', ...r, direct_response: { status: 502 } })),
+      routes: [...(options.tunnel ? [connectRoute()] : []), { name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }],
     };
   }
   return {

@@ -219,8 +219,10 @@ describe('the outbound traffic policy', () => {
     expect(response.body).not.toContain('plain');
   });
 
-  it('REGISTRY_ONLY: a CONNECT to an unknown host is refused with 502', async () => {
-    await expect(throughTunnel(registryOnly.addressing.outboundPort('app-v1'), `localhost:${securePort}`, 'api.secure.test')).rejects.toThrow(/502/);
+  it('REGISTRY_ONLY: inside a CONNECT tunnel to an unknown host, HTTP gets 502 and TLS is closed (curl: exit 35 in Istio)', async () => {
+    const port = registryOnly.addressing.outboundPort('app-v1');
+    expect(await plainThroughTunnel(port, `localhost:${plainPort}`)).toMatch(/^HTTP\/1\.1 502 /);
+    await expect(throughTunnel(port, `localhost:${securePort}`, 'api.secure.test')).rejects.toThrow();
   });
 
   it('REGISTRY_ONLY: the hosts of ServiceEntries are still reached', async () => {
@@ -246,6 +248,25 @@ function throughTunnel(port: number, authority: string, servername: string): Pro
       tls.on('data', (d) => (text += d));
       tls.on('error', reject);
       tls.on('end', () => resolve(text.slice(text.indexOf('\r\n\r\n') + 4)));
+    });
+    req.end();
+  });
+}
+
+/** CONNECT `authority` through the proxy on `port`, then a plain GET inside; the raw answer. */
+function plainThroughTunnel(port: number, authority: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'CONNECT', path: authority, headers: { host: authority } });
+    req.setTimeout(5000, () => req.destroy(new Error('CONNECT got no answer within 5 s')));
+    req.on('error', reject);
+    req.on('response', (res) => reject(new Error(`CONNECT answered ${res.statusCode} without a tunnel`)));
+    req.on('connect', (res, socket) => {
+      if (res.statusCode !== 200) return reject(new Error(`CONNECT answered ${res.statusCode}`));
+      socket.write(`GET /inside HTTP/1.1\r\nhost: ${authority}\r\nconnection: close\r\n\r\n`);
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('error', reject);
+      socket.on('end', () => resolve(text));
     });
     req.end();
   });

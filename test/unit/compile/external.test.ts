@@ -194,12 +194,11 @@ describe('the outbound traffic policy', () => {
     expect(sidecar.clusters.map((c) => c.name)).not.toContain('PassthroughCluster');
   });
 
-  it('REGISTRY_ONLY without capture: 502 for unknown hosts, CONNECT included, and no passthrough cluster', () => {
+  it('REGISTRY_ONLY without capture: 502 for unknown hosts, inside a CONNECT tunnel too, and no passthrough cluster', () => {
     const sidecar = withPolicy('REGISTRY_ONLY', 'loopback');
-    expect(routeConfig(sidecar, 'outbound').virtual_hosts.at(-1).routes).toEqual([
-      { name: 'block_all', match: { connect_matcher: {} }, direct_response: { status: 502 } },
-      { name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } },
-    ]);
+    const [connect, block] = routeConfig(sidecar, 'outbound').virtual_hosts.at(-1).routes;
+    expect(connect).toMatchObject({ match: { connect_matcher: {} }, route: { cluster: 'outbound_tunnel' } });
+    expect(block).toEqual({ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } });
     expect(sidecar.clusters.map((c) => c.name)).not.toContain('PassthroughCluster');
   });
 
