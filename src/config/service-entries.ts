@@ -2,11 +2,13 @@
 // ValidateWorkloadEntry: hosts, ports, resolution and endpoints together), then built into the
 // model: the hosts the mesh knows beyond its services, with the endpoints that serve them.
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { isDnsLabel, isIpAddress, wildcardDomainProblem } from './dns.ts';
 import { checkExportTo } from './export-to.ts';
 import type { ParsedResource } from './kinds.ts';
 import type { SourceDocument } from './load.ts';
-import { DEFAULT_NAMESPACE, type ServiceEntryEndpoint, type ServiceEntryModel, type ServiceModel } from './model.ts';
+import { DEFAULT_NAMESPACE, type MeshModel, type ServiceEntryEndpoint, type ServiceEntryModel, type ServiceModel } from './model.ts';
+import type { TrafficPolicy } from './schema/istio.ts';
 import { keyAt, valueAt, type Path } from './position.ts';
 import { formatRef, type Report } from './report.ts';
 import type { Located } from './resources.ts';
@@ -304,4 +306,20 @@ export function serviceEntryAddresses(entries: readonly ServiceEntryModel[] | un
     }
   }
   return out;
+}
+
+/** The files in the mesh directory that DestinationRules name for Envoy to read (relative `tls.caCertificates`). */
+export function meshFilesNamed(model: Pick<MeshModel, 'destinationRules'>): string[] {
+  const files = new Set<string>();
+  const add = (policy: TrafficPolicy | undefined) => {
+    for (const p of [policy, ...(policy?.portLevelSettings ?? [])]) {
+      const ca = p?.tls?.caCertificates;
+      if (ca && !isAbsolute(ca)) files.add(ca);
+    }
+  };
+  for (const rule of model.destinationRules) {
+    add(rule.spec.trafficPolicy);
+    for (const subset of rule.spec.subsets ?? []) add(subset.trafficPolicy);
+  }
+  return [...files].sort();
 }

@@ -60,4 +60,18 @@ describe('ServiceEntry hosts in the Compose stack', () => {
   it('leave the stack as it was without ServiceEntries', () => {
     expect(pods([MESH])['web-v1-pod']).not.toHaveProperty('extra_hosts');
   });
+
+  it('mount the mesh directory at /mesh (where the control plane compiles it) into proxies only when a DestinationRule names a file there', () => {
+    const rule = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api}
+spec:
+  host: api.external.test
+  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: certs/ca.pem}}
+`;
+    const services = pods([MESH, ENTRIES, rule]);
+    expect(services['web-v1-proxy']!['volumes']).toEqual(['./.mesh/envoy/web-v1.json:/etc/envoy/bootstrap.json:ro', '.:/mesh:ro']);
+    expect(services['mesh-gateway']!['volumes']).toEqual(['./.mesh/envoy/mesh-gateway.json:/etc/envoy/bootstrap.json:ro', '.:/mesh:ro']);
+    expect(pods([MESH, ENTRIES])['web-v1-proxy']!['volumes']).toEqual(['./.mesh/envoy/web-v1.json:/etc/envoy/bootstrap.json:ro']);
+  });
 });
