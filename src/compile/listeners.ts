@@ -22,14 +22,12 @@ const ORIGINAL_DST = {
 };
 
 /** Fault and CORS sit in every chain (inert without per-route config), so route edits stay RDS-only. */
-const HTTP_FILTERS = [
-  { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') },
+const CORS = { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') };
+const AFTER_SECURITY = [
   { name: FAULT_FILTER, typed_config: typed('extensions.filters.http.fault.v3.HTTPFault') },
   { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
 ];
-
-/** HTTP-proxy mode's outbound chains also resolve names for dynamic forward proxy clusters (ALLOW_ANY, resolution NONE). */
-const PROXY_HTTP_FILTERS = [...HTTP_FILTERS.slice(0, -1), DYNAMIC_FORWARD_PROXY_FILTER, HTTP_FILTERS.at(-1)!];
+const HTTP_FILTERS = [CORS, ...AFTER_SECURITY];
 
 /** The request headers each access log entry carries (what `mesh tap --header` can filter on). */
 export const LOGGED_HEADERS = ['user-agent', 'end-user', 'x-b3-traceid', 'traceparent', 'content-type'];
@@ -59,14 +57,19 @@ function accessLog(logName: string): EnvoyJson[] {
   ];
 }
 
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], filters: readonly EnvoyJson[] = HTTP_FILTERS): EnvoyJson {
+/**
+ * `security`: jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway;
+ * `forwardProxy`: the dynamic forward proxy filter before the router (HTTP-proxy mode's outbound chains).
+ */
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], security: readonly EnvoyJson[] = [], forwardProxy = false): EnvoyJson {
+  const filters = security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY];
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix,
       ...routes,
       access_log: accessLog(statPrefix),
-      http_filters: filters,
+      http_filters: forwardProxy ? [...filters.slice(0, -1), DYNAMIC_FORWARD_PROXY_FILTER, filters.at(-1)!] : filters,
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),
   };
@@ -146,7 +149,7 @@ export function outboundListener(
 ): Resource {
   const hcm = capture
     ? httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket'])
-    : httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket', 'CONNECT'], PROXY_HTTP_FILTERS);
+    : httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket', 'CONNECT'], [], true);
   const external = capturedChains(captured);
   const fields: EnvoyJson = capture
     ? {
@@ -165,7 +168,7 @@ export function outboundListener(
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], PROXY_HTTP_FILTERS)] }] });
+  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */
@@ -204,6 +207,8 @@ export function inboundListenerFor(
   ports: readonly ServicePort[],
   capture: boolean,
   mtls: (port: ServicePort) => ServedMtls | undefined = () => undefined,
+  /** jwt_authn and RBAC for an HTTP port, network RBAC for a tcp one (security-filters.ts). */
+  security: (port: ServicePort) => readonly EnvoyJson[] = () => [],
 ): Resource {
   const byDestination = capture || ports.length > 1;
   const modes = ports.map((p) => mtls(p));
@@ -215,11 +220,10 @@ export function inboundListenerFor(
     filter_chains: ports.flatMap((p, i) => {
       const port = byDestination ? { destination_port: p.port } : {};
       // Over mTLS the app hears who called: the peer's SPIFFE id in x-forwarded-client-cert, as Istio's.
-      const filters = (mtls: boolean) => [
+      const filters = (mtls: boolean) =>
         p.protocol === 'tcp'
-          ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
-          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }),
-      ];
+          ? [...security(p), tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])]
+          : [httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, undefined, security(p))];
       const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters: filters(false) };
       const mode = modes[i];
       if (mode !== 'STRICT' && mode !== 'PERMISSIVE') return [plain];
@@ -238,8 +242,14 @@ export function inboundListenerFor(
 // ---------- gateway ----------
 
 /** A Gateway server port: HTTP servers route by RDS `http.PORT`; TCP servers forward to `targets`. */
-export function gatewayListenerFor(address: string, listenPort: number, serverPort: number, targets?: readonly WeightedCluster[]): Resource {
+export function gatewayListenerFor(
+  address: string,
+  listenPort: number,
+  serverPort: number,
+  targets?: readonly WeightedCluster[],
+  security: readonly EnvoyJson[] = [],
+): Resource {
   const name = gatewayListener(serverPort);
-  const filter = targets ? tcpProxy(name, targets) : httpConnectionManager(name, rds(gatewayRoutes(serverPort)));
-  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters: [filter] }] });
+  const filters = targets ? [...security, tcpProxy(name, targets)] : [httpConnectionManager(name, rds(gatewayRoutes(serverPort)), undefined, security)];
+  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters }] });
 }

@@ -13,6 +13,7 @@ import { Canary } from './schema/canary.ts';
 import { ServiceEntry, WorkloadEntry } from './schema/service-entry.ts';
 import { ISTIO_OPERATOR_API_VERSION, IstioOperator } from './schema/istio-operator.ts';
 import { PeerAuthentication, SECURITY_API_VERSIONS } from './schema/security.ts';
+import { AuthorizationPolicy, RequestAuthentication } from './schema/authorization.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
 import { GATEWAY_API_KINDS, gatewayApiKind, UNSUPPORTED_GATEWAY_API_KINDS } from './gateway-api/kinds.ts';
@@ -30,6 +31,8 @@ export const KINDS = {
   WorkloadEntry: { apiVersions: ISTIO_API_VERSIONS, schema: WorkloadEntry },
   IstioOperator: { apiVersions: [ISTIO_OPERATOR_API_VERSION], schema: IstioOperator },
   PeerAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: PeerAuthentication },
+  AuthorizationPolicy: { apiVersions: SECURITY_API_VERSIONS, schema: AuthorizationPolicy },
+  RequestAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: RequestAuthentication },
   ...KUBE_KINDS,
   ...GATEWAY_API_KINDS,
   Canary: { apiVersions: [MESH_API_VERSION], schema: Canary },
@@ -39,13 +42,11 @@ export type KindName = keyof typeof KINDS;
 
 /**
  * Istio kinds localmesh does not implement yet. Kinds that decide who may talk to whom or where
- * traffic goes are errors: running the mesh while silently ignoring an AuthorizationPolicy or a
- * Sidecar would make it behave unlike the cluster in exactly the way the user is testing.
+ * traffic goes are errors: running the mesh while silently ignoring a Sidecar or an EnvoyFilter
+ * would make it behave unlike the cluster in exactly the way the user is testing.
  * Kinds that only tune telemetry or proxy settings are warnings: traffic is the same without them.
  */
 export const UNSUPPORTED_KINDS: Record<string, Severity> = {
-  AuthorizationPolicy: 'error',
-  RequestAuthentication: 'error',
   Sidecar: 'error',
   EnvoyFilter: 'error',
   WorkloadGroup: 'error',
@@ -64,6 +65,8 @@ export type ParsedResource =
   | { kind: 'WorkloadEntry'; source: SourceDocument; value: z.infer<typeof WorkloadEntry> }
   | { kind: 'IstioOperator'; source: SourceDocument; value: z.infer<typeof IstioOperator> }
   | { kind: 'PeerAuthentication'; source: SourceDocument; value: z.infer<typeof PeerAuthentication> }
+  | { kind: 'AuthorizationPolicy'; source: SourceDocument; value: z.infer<typeof AuthorizationPolicy> }
+  | { kind: 'RequestAuthentication'; source: SourceDocument; value: z.infer<typeof RequestAuthentication> }
   | { kind: 'Canary'; source: SourceDocument; value: z.infer<typeof Canary> }
   | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }
   | { kind: 'Deployment'; source: SourceDocument; value: z.infer<typeof Deployment> }
