@@ -3,9 +3,14 @@
 // a version per (proxy, type) derived from those hashes, so a version changes exactly when that
 // type's resources change (and is the same again after a control-plane restart). Watchers of a
 // proxy hear of every snapshot published for it; proxies may have a snapshot before they connect.
+// What is the same for many proxies is prepared once: the compiler shares resource objects across
+// proxies, so each distinct resource is encoded, hashed and read for the names it refers to once
+// (per object), and proxies whose list of a type holds the same resources share one CachedType
+// (its version, list and index), so publishing to a thousand proxies costs about what publishing
+// to the few distinct configurations among them does.
 import { createHash } from 'node:crypto';
 import { encodeResource } from '../envoy/proto.ts';
-import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type ResourceKind } from '../envoy/snapshot.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 
 export interface CachedResource {
   name: string;
@@ -54,7 +59,8 @@ export class SnapshotCache {
 
   /** Several snapshots at once: every one is checked before any is published. */
   setSnapshots(snapshots: readonly ProxySnapshot[]): void {
-    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s));
+    const shared = new Map<string, CachedType>();
+    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s, shared));
     for (const cached of prepared) this.#publish(cached);
   }
 
@@ -90,19 +96,37 @@ export class SnapshotCache {
   }
 }
 
-/** Check a snapshot's consistency and compute its hashes and versions (pure). */
-export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
+/**
+ * Check a snapshot's consistency and compute its hashes and versions (pure). Snapshots prepared
+ * with the same `shared` map share the CachedType of every list of resources they have in common.
+ */
+export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot, shared = new Map<string, CachedType>()): CachedSnapshot {
   const problems = consistencyProblems(snapshot);
   if (problems.length > 0) throw new InconsistentSnapshotError(proxy, problems);
   const types = {} as Record<ResourceKind, CachedType>;
   for (const kind of RESOURCE_KINDS) {
-    const resources = snapshot[kind].map((r) => {
-      const bytes = encodeResource(kind, r.value);
-      return { name: r.name, bytes, hash: hashOf(bytes) };
-    });
-    types[kind] = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) };
+    const resources = snapshot[kind].map((r) => cachedResource(kind, r));
+    // The same resources in the same order: names and hashes identify them.
+    const key = `${kind}\n${resources.map((r) => `${r.name}\0${r.hash}`).join('\n')}`;
+    let type = shared.get(key);
+    if (!type) shared.set(key, (type = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) }));
+    types[kind] = type;
   }
   return { proxy, snapshot, types };
+}
+
+const cachedResources = new WeakMap<EnvoyJson, CachedResource>();
+
+/** A resource's encoding and hash, once per resource object (the compiler shares them across proxies). */
+function cachedResource(kind: ResourceKind, r: Resource): CachedResource {
+  let cached = cachedResources.get(r.value);
+  if (cached?.name !== r.name) {
+    const bytes = encodeResource(kind, r.value);
+    cached = { name: r.name, bytes, hash: hashOf(bytes) };
+    // Stryker disable next-line CallExpression: the cache only saves time
+    cachedResources.set(r.value, cached);
+  }
+  return cached;
 }
 
 /**
@@ -135,7 +159,7 @@ export function consistencyProblems(snapshot: ProxySnapshot): string[] {
     }),
   );
   const rdsNames = new Set<string>();
-  for (const { value } of snapshot.listeners) collectRdsNames(value, rdsNames);
+  for (const { value } of snapshot.listeners) for (const name of refsOf(value).rds) rdsNames.add(name);
   problems.push(
     ...crossCheck(rdsNames, names(snapshot.routes), {
       missing: (n) => `a listener refers to RouteConfiguration "${n}", which is not in the snapshot`,
@@ -154,6 +178,35 @@ export function consistencyProblems(snapshot: ProxySnapshot): string[] {
 /** The SDS secret names the listeners and clusters of a snapshot refer to (`sds_config` beside `name`). */
 export function referencedSecrets(snapshot: Pick<ProxySnapshot, 'listeners' | 'clusters'>): Set<string> {
   const out = new Set<string>();
+  for (const { value } of snapshot.listeners) for (const name of refsOf(value).secrets) out.add(name);
+  for (const { value } of snapshot.clusters) for (const name of refsOf(value).secrets) out.add(name);
+  return out;
+}
+
+/** The names a resource refers to: SDS secrets, and RDS route configurations (listeners). */
+interface Refs {
+  secrets: string[];
+  rds: string[];
+}
+
+const refs = new WeakMap<EnvoyJson, Refs>();
+
+/** Once per resource object: resources are shared across proxies and not changed once compiled. */
+function refsOf(value: EnvoyJson): Refs {
+  let found = refs.get(value);
+  if (!found) {
+    found = { secrets: [...secretNames(value)], rds: [] };
+    const rds = new Set<string>();
+    collectRdsNames(value, rds);
+    found.rds = [...rds];
+    // Stryker disable next-line CallExpression: the cache only saves time
+    refs.set(value, found);
+  }
+  return found;
+}
+
+function secretNames(root: EnvoyJson): Set<string> {
+  const out = new Set<string>();
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(walk);
     else if (value !== null && typeof value === 'object') {
@@ -162,7 +215,7 @@ export function referencedSecrets(snapshot: Pick<ProxySnapshot, 'listeners' | 'c
       else Object.values(v).forEach(walk);
     }
   };
-  for (const { value } of [...snapshot.listeners, ...snapshot.clusters]) walk(value);
+  walk(root);
   return out;
 }
 
@@ -193,23 +246,13 @@ function collectRdsNames(value: unknown, out: Set<string>): void {
   }
 }
 
-const hashes = new WeakMap<Uint8Array, string>();
-
-/** Content hash of encoded bytes; cached per bytes object (encodeResource caches those per resource). */
+/** Content hash of encoded bytes (once per resource object: see cachedResource). */
 function hashOf(bytes: Uint8Array): string {
-  let hash = hashes.get(bytes);
-  // Stryker disable next-line ConditionalExpression,BlockStatement: the cache only saves time, the hash computed again is the same
-  if (hash === undefined) {
-    hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-    // Stryker disable next-line CallExpression: the cache only saves time
-    hashes.set(bytes, hash);
-  }
-  return hash;
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
 function versionOf(resources: readonly CachedResource[]): string {
-  const h = createHash('sha256');
   // Stryker disable next-line EqualityOperator,ConditionalExpression: names are unique (consistencyProblems) and V8's sort only asks whether compare(a, b) < 0, so every variant gives one canonical order
-  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(`${r.name}\0${r.hash}\n`);
-  return h.digest('hex').slice(0, 12);
+  const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return createHash('sha256').update(sorted.map((r) => `${r.name}\0${r.hash}\n`).join('')).digest('hex').slice(0, 12);
 }

@@ -57,6 +57,19 @@ describe('versions', () => {
     expect(b.bytes).toBe(a.bytes);
     expect(b.hash).toBe(a.hash);
   });
+
+  it('proxies published together with the same resources of a type share its one prepared list; a proxy with other resources has its own', () => {
+    const cache = new SnapshotCache();
+    const one = snapshot({ a: 50, b: 50 });
+    const other = snapshot({ a: 90, b: 10 }, 'p3');
+    cache.setSnapshots([one, { ...one, proxy: 'p2', clusters: [...one.clusters] }, other]);
+    const [p1, p2, p3] = ['p1', 'p2', 'p3'].map((p) => cache.getSnapshot(p)!);
+    expect(p2!.types.clusters).toBe(p1!.types.clusters); // an equal list of the same objects
+    expect(p2!.types.routes).toBe(p1!.types.routes);
+    expect(p3!.types.routes).not.toBe(p1!.types.routes);
+    expect(p3!.types.routes.version).not.toBe(p1!.types.routes.version);
+    expect(p3!.types.clusters.version).toBe(p1!.types.clusters.version);
+  });
 });
 
 describe('consistency', () => {
