@@ -4,10 +4,12 @@
 // type's resources change (and is the same again after a control-plane restart). Watchers of a
 // proxy hear of every snapshot published for it; proxies may have a snapshot before they connect.
 // What is the same for many proxies is prepared once: the compiler shares resource objects across
-// proxies, so each distinct resource is encoded, hashed and read for the names it refers to once
-// (per object), and proxies whose list of a type holds the same resources share one CachedType
-// (its version, list and index), so publishing to a thousand proxies costs about what publishing
-// to the few distinct configurations among them does.
+// proxies, so each distinct resource is read for the names it refers to once (per object),
+// proxies whose list of a type holds the same resource objects share one CachedType (its version,
+// list and index), and proxies with the same lists of every type one consistency check; so
+// publishing to a thousand proxies costs about what publishing to the few distinct configurations
+// among them does. Encodings are kept from one publish to the next by content: an edit encodes
+// the resources it changed, not the mesh.
 import { createHash } from 'node:crypto';
 import { encodeResource } from '../envoy/proto.ts';
 import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
@@ -49,18 +51,21 @@ export type SnapshotWatcher = (cached: CachedSnapshot) => void;
 export class SnapshotCache {
   #snapshots = new Map<string, CachedSnapshot>();
   #watchers = new Map<string, Set<SnapshotWatcher>>();
+  /** Encodings kept from one publish to the next, by content: an edit encodes only what it changed. */
+  #encodings = new EncodingCache();
 
   /** Check, hash and publish one proxy's snapshot. Throws InconsistentSnapshotError (or EnvoyConfigError). */
   setSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
-    const cached = prepareSnapshot(proxy, snapshot);
+    const cached = prepareSnapshot(proxy, snapshot, new Preparation(this.#encodings));
     this.#publish(cached);
     return cached;
   }
 
   /** Several snapshots at once: every one is checked before any is published. */
   setSnapshots(snapshots: readonly ProxySnapshot[]): void {
-    const shared = new Map<string, CachedType>();
-    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s, shared));
+    const preparation = new Preparation(this.#encodings);
+    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s, preparation));
+    this.#encodings.keepOnly(preparation.used);
     for (const cached of prepared) this.#publish(cached);
   }
 
@@ -97,36 +102,89 @@ export class SnapshotCache {
 }
 
 /**
- * Check a snapshot's consistency and compute its hashes and versions (pure). Snapshots prepared
- * with the same `shared` map share the CachedType of every list of resources they have in common.
+ * What snapshots prepared together share: the lists of resources they have in common (the same
+ * resource objects in the same order) as one CachedType, and the consistency check of each
+ * distinct snapshot (the same lists of every type), so a thousand proxies cost what the few
+ * distinct configurations among them do. Resource objects are not changed once compiled.
  */
-export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot, shared = new Map<string, CachedType>()): CachedSnapshot {
-  const problems = consistencyProblems(snapshot);
+export class Preparation {
+  readonly types = new Map<string, CachedType>();
+  readonly problems = new Map<string, string[]>();
+  /** The encodings this preparation used (see EncodingCache.keepOnly). */
+  readonly used = new Set<string>();
+  readonly encodings: EncodingCache;
+  constructor(encodings = new EncodingCache()) {
+    this.encodings = encodings;
+  }
+}
+
+/**
+ * Check a snapshot's consistency and compute its hashes and versions (pure but for the caches of
+ * `preparation`). Throws InconsistentSnapshotError, or EnvoyConfigError for an invalid resource.
+ */
+export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot, preparation = new Preparation()): CachedSnapshot {
+  const keys = RESOURCE_KINDS.map((kind) => listKey(snapshot[kind]));
+  const whole = keys.join('|');
+  let problems = preparation.problems.get(whole);
+  if (!problems) preparation.problems.set(whole, (problems = consistencyProblems(snapshot)));
   if (problems.length > 0) throw new InconsistentSnapshotError(proxy, problems);
   const types = {} as Record<ResourceKind, CachedType>;
-  for (const kind of RESOURCE_KINDS) {
-    const resources = snapshot[kind].map((r) => cachedResource(kind, r));
-    // The same resources in the same order: names and hashes identify them.
-    const key = `${kind}\n${resources.map((r) => `${r.name}\0${r.hash}`).join('\n')}`;
-    let type = shared.get(key);
-    if (!type) shared.set(key, (type = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) }));
+  RESOURCE_KINDS.forEach((kind, i) => {
+    const key = `${kind} ${keys[i]}`;
+    let type = preparation.types.get(key);
+    if (!type) {
+      const resources = snapshot[kind].map((r) => preparation.encodings.get(kind, r, preparation.used));
+      preparation.types.set(key, (type = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) }));
+    }
     types[kind] = type;
-  }
+  });
   return { proxy, snapshot, types };
 }
 
-const cachedResources = new WeakMap<EnvoyJson, CachedResource>();
+const ids = new WeakMap<Resource, number>();
+let nextId = 0;
 
-/** A resource's encoding and hash, once per resource object (the compiler shares them across proxies). */
-function cachedResource(kind: ResourceKind, r: Resource): CachedResource {
-  let cached = cachedResources.get(r.value);
-  if (cached?.name !== r.name) {
-    const bytes = encodeResource(kind, r.value);
-    cached = { name: r.name, bytes, hash: hashOf(bytes) };
-    // Stryker disable next-line CallExpression: the cache only saves time
-    cachedResources.set(r.value, cached);
+/** A list of resources by the identity of its resource objects (the compiler shares them across proxies). */
+function listKey(list: readonly Resource[]): string {
+  return list
+    .map((r) => {
+      let id = ids.get(r);
+      if (id === undefined) ids.set(r, (id = nextId++));
+      return id;
+    })
+    .join(',');
+}
+
+/**
+ * Resources' encodings and hashes: once per resource object, and across publishes by content (a
+ * compile makes new objects for everything, but an edit changes few resources: the others are
+ * found by their JSON text and not encoded again).
+ */
+export class EncodingCache {
+  #byObject = new WeakMap<Resource, { cached: CachedResource; key: string }>();
+  #byContent = new Map<string, CachedResource>();
+
+  /** The resource's encoding; its content key goes into `used`. */
+  get(kind: ResourceKind, r: Resource, used: Set<string>): CachedResource {
+    let entry = this.#byObject.get(r);
+    if (!entry) {
+      const key = `${kind} ${r.name} ${JSON.stringify(r.value)}`;
+      let cached = this.#byContent.get(key);
+      if (!cached) {
+        const bytes = encodeResource(kind, r.value);
+        this.#byContent.set(key, (cached = { name: r.name, bytes, hash: hashOf(bytes) }));
+      }
+      // Stryker disable next-line CallExpression: the cache only saves time
+      this.#byObject.set(r, (entry = { cached, key }));
+    }
+    used.add(entry.key);
+    return entry.cached;
   }
-  return cached;
+
+  /** Forget the encodings by content that the last publish did not use. */
+  keepOnly(used: ReadonlySet<string>): void {
+    for (const key of this.#byContent.keys()) if (!used.has(key)) this.#byContent.delete(key);
+  }
 }
 
 /**
@@ -246,7 +304,7 @@ function collectRdsNames(value: unknown, out: Set<string>): void {
   }
 }
 
-/** Content hash of encoded bytes (once per resource object: see cachedResource). */
+/** Content hash of encoded bytes (once per distinct resource: see EncodingCache). */
 function hashOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
