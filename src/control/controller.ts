@@ -1,7 +1,9 @@
 // The control plane's core: mesh files → validate → compile → every proxy's snapshot in the
 // xDS cache. An invalid mesh is never published: the last good version keeps serving and the
-// diagnostics are kept for /status. File changes arrive in bursts (an editor's atomic save, a
-// git checkout) and are coalesced: one reload once the burst has been quiet for `debounceMs`.
+// diagnostics are kept for /status. A change after a quiet time reloads at once (`burstMs` later,
+// which gathers the few events of one save: an atomic save is a rename, often seen twice); changes
+// that follow within `debounceMs` of the one before are a burst (a git checkout, a generator
+// writing many files) and are coalesced: one reload once the burst has been quiet for `debounceMs`.
 // What serves must be the files as they are on disk once they are quiet, and a watcher's events
 // cannot promise that (chokidar drops a 'change' within 50 ms of the one before; a read can race
 // a write): after every reload the files are read back `settleMs` later and reloaded while they
@@ -31,6 +33,8 @@ export interface ControllerOptions {
   onEvent(event: ControllerEvent): void;
   /** Quiet time that ends a burst of file changes. */
   debounceMs?: number;
+  /** After a quiet time, how long a change waits for the other events of the same save. */
+  burstMs?: number;
   /**
    * After each reload the files are read again this much later, and reloaded if they differ from
    * what was loaded: a watcher can miss the last save of a burst (chokidar drops a 'change' that
@@ -96,7 +100,7 @@ interface ReadFiles {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { dir, addressing, cache, onEvent, debounceMs = 30, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
+  const { dir, addressing, cache, onEvent, debounceMs = 30, burstMs = 3, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number } | undefined;
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
@@ -108,6 +112,8 @@ export function createController(options: ControllerOptions): Controller {
   // Changes waiting for the burst to end, and the one reload allowed to run at a time.
   const pending = new Set<string>();
   let firstChangeAt = 0;
+  /** When the last change was seen: one within `debounceMs` of it belongs to the same burst. */
+  let lastChangeAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let settleTimer: NodeJS.Timeout | undefined;
   let recheckTimer: NodeJS.Timeout | undefined;
@@ -300,8 +306,11 @@ export function createController(options: ControllerOptions): Controller {
       pending.add(file);
       clearTimeout(settleTimer);
       settleTimer = undefined;
+      const now = Date.now();
+      const inBurst = timer !== undefined || now - lastChangeAt < debounceMs;
+      lastChangeAt = now;
       clearTimeout(timer);
-      timer = setTimeout(flush, debounceMs);
+      timer = setTimeout(flush, inBurst ? debounceMs : burstMs);
     },
     refresh: () =>
       serialized(async () => {
