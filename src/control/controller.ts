@@ -11,7 +11,7 @@
 // the status says a reload is pending. No file content and no loader bug stops the controller:
 // an exception while loading is a diagnostic and the last good version keeps serving.
 import { createHash } from 'node:crypto';
-import { loadMeshFromSources, type SourceFile, type ValidationResult } from '../config/index.ts';
+import { loadMeshFromSources, ParseCache, type SourceFile, type ValidationResult } from '../config/index.ts';
 import { readMeshDir } from '../config/load.ts';
 import { hasErrors, type Diagnostic } from '../config/diagnostics.ts';
 import { compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
@@ -149,9 +149,12 @@ export function createController(options: ControllerOptions): Controller {
     }
   }
 
+  /** A reload parses only the files that changed. */
+  const parseCache = new ParseCache();
+
   function validate(files: SourceFile[]): ValidationResult {
     try {
-      return loadMeshFromSources(files, dir);
+      return loadMeshFromSources(files, dir, undefined, {}, parseCache);
     } catch (error) {
       // A loader bug: no file content may take the control plane down. Name the file it came from.
       const culprit = files.find((file) => {
