@@ -5,8 +5,11 @@
 //   GET /events                  server-sent events: the last ones, then each as it happens
 //   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
 // Errors are {"error": "a sentence"} with a 4xx status.
+// Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
+// name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
+// another origin (an Origin header not the Host's own) is refused; both with 403.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { withoutPrivateKey } from './secrets.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
 import type { ProxyStatus } from '../xds/types.ts';
@@ -52,6 +55,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   const streams = new Set<ServerResponse>();
 
   function route(req: IncomingMessage, res: ServerResponse): unknown {
+    guard(req);
     if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not supported; the API only answers GET.`);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -121,6 +125,25 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
 }
 
 const STREAMING = Symbol('streaming');
+
+/** The host name of a Host header value (`name:port`, `[v6]:port`), lower case. */
+function hostName(host: string): string {
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** Refuses a request whose Host is a DNS name other than localhost, or that a page of another origin sent. */
+function guard(req: IncomingMessage): void {
+  const host = req.headers.host ?? '';
+  const name = hostName(host);
+  if (name !== 'localhost' && !name.endsWith('.localhost') && isIP(name) === 0) {
+    throw new HttpError(403, `Host ${JSON.stringify(host)} is not this control plane's: it answers only 127.0.0.1, localhost or an IP address (a name pointed here by DNS could be a web page reading it).`);
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) {
+    throw new HttpError(403, `A request from ${origin} is refused: the API answers its own origin (http://${host}) and clients that send none (the CLI, the dashboard).`);
+  }
+}
 
 /** `?window=MS` of /traffic: a whole number of milliseconds from 1000 (the scrape interval). */
 function windowParam(value: string | null): number | undefined {

@@ -160,8 +160,26 @@ export function startEffects(options: EffectsOptions): Effects {
     }));
     // No mesh (any more): `mesh down` ran; the process column says nothing.
     if (!stopped) dispatch({ type: 'processes', processes });
+    const watching = run ? await run.runtime.codeWatch?.(run.state).catch(() => undefined) : undefined;
+    if (!stopped && watching !== state().codeWatch && !switching) dispatch({ type: 'codeWatch', ...(watching === undefined ? {} : { on: watching }) });
     const canary = await readCanaryState(dir);
     if (!stopped && JSON.stringify(canary) !== JSON.stringify(state().canary)) dispatch({ type: 'canary', ...(canary ? { canary } : {}) });
+  }
+
+  /** A switch of `w` under way: the poll does not undo it meanwhile. */
+  let switching = false;
+  async function switchWatch(on: boolean): Promise<void> {
+    if (!dir) return;
+    switching = true;
+    try {
+      const run = await runtimes.running(dir);
+      const done = run ? await run.runtime.setCodeWatch?.(run.state, on) : false;
+      if (!done) say('This run cannot switch watching code (no inner loop runs: mesh up again).', true);
+    } catch (error) {
+      say(`Watching code could not be switched: ${(error as Error).message}`, true);
+    } finally {
+      switching = false;
+    }
   }
 
   async function readLog(): Promise<void> {
@@ -293,6 +311,9 @@ export function startEffects(options: EffectsOptions): Effects {
         break;
       case 'toggleLoad':
         void toggleLoad();
+        break;
+      case 'toggleWatch':
+        if (before.codeWatch !== undefined) void switchWatch(!before.codeWatch);
         break;
       case 'rate':
         load?.setRate(after.load.rps);
