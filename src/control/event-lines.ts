@@ -38,6 +38,8 @@ export function eventLines(print: (line: string) => void, quietMs = 50): EventLi
   /** The proxies the last push of each version went to, by `kind version`, until its ACKs are told. */
   const pushedTo = new Map<string, Set<string>>();
   let timer: NodeJS.Timeout | undefined;
+  /** When the last grouped event came: the timer prints once `quietMs` have passed since. */
+  let lastAt = 0;
   let immediate: NodeJS.Immediate | undefined;
 
   const printGroup = (key: string) => {
@@ -80,8 +82,12 @@ export function eventLines(print: (line: string) => void, quietMs = 50): EventLi
         const to = pushedTo.get(`${e.kind} ${e.version}`);
         if (to && group.proxies.size >= to.size && [...to].every((p) => group.proxies.has(p))) return printGroup(key);
       }
-      clearTimeout(timer);
-      timer = setTimeout(flushAll, quietMs);
+      lastAt = performance.now();
+      timer ??= setTimeout(function quiet() {
+        const left = quietMs - (performance.now() - lastAt);
+        if (left > 0) timer = setTimeout(quiet, left);
+        else flushAll();
+      }, quietMs);
     },
     flush: flushAll,
   };
