@@ -120,6 +120,8 @@ export function createController(options: ControllerOptions): Controller {
   let running: Promise<void> | undefined;
   /** Tasks waiting for the one running (see serialized). */
   let queued = 0;
+  /** Of those, the reloads of changes (see reload). */
+  let reloadsWaiting = 0;
   let closed = false;
 
   /**
@@ -248,7 +250,9 @@ export function createController(options: ControllerOptions): Controller {
     if (files.length > 0) onEvent({ type: 'changed', files, at: changedAt, ms: Date.now() - changedAt });
     state = { ...state, lastChangeAt: changedAt };
     unsettled = true;
+    reloadsWaiting++;
     return serialized(async () => {
+      reloadsWaiting--;
       await load();
       return true;
     });
@@ -269,7 +273,9 @@ export function createController(options: ControllerOptions): Controller {
   function recheck(): Promise<void> {
     return serialized(async () => {
       const now = await readFiles();
-      if (timer || closed) return false; // a burst is under way: its reload comes
+      // A change seen by the watcher whose reload is due or waiting: that reload loads it (reported
+      // once, as the change the watcher saw, not as one it missed).
+      if (timer || closed || reloadsWaiting > 0) return false;
       if (now.hash === loaded?.hash) {
         if (pending.size === 0) unsettled = false;
         return false;

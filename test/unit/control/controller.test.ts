@@ -200,6 +200,19 @@ describe('controller: what serves is the files as they are', () => {
     controller.close();
   });
 
+  it('a save the watcher reports while a read-back is under way is reported once, as the change the watcher saw', async () => {
+    const { controller, set, weights, events, reads, until } = await inMemory({ settleMs: 20, recheckMs: 0 });
+    await controller.reload();
+    const before = reads();
+    await until('the read-back has read once', () => reads() > before, 1000);
+    set('reviews.yaml', weights(30)); // between the read-back's two reads
+    controller.changed('/mesh/reviews.yaml');
+    await controller.idle();
+    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
+    expect(events[1]).not.toHaveProperty('unreported');
+    controller.close();
+  });
+
   it('never serves a file read in the middle of a save in place (empty for a moment): it reads until two reads agree', async () => {
     const { controller, set, weights, events, gatewayWeights, tear } = await inMemory({ settleMs: 20, recheckMs: 0 });
     await controller.reload();
