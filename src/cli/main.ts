@@ -12,6 +12,7 @@ import * as logs from './commands/logs.ts';
 import * as control from './commands/control.ts';
 import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
+import * as tap from './commands/tap.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
 import { Runtimes } from '../runtime/contract.ts';
@@ -19,7 +20,9 @@ import { registeredRuntimes } from '../runtime/registry.ts';
 import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
 import * as test from './commands/test.ts';
+import * as token from './commands/token.ts';
 import { DEFAULT_API } from '../control/client.ts';
+import { LOCAL_ISSUER } from '../control/jwt-issuer.ts';
 import { EXIT, UsageError } from './output.ts';
 import { meshArgs, notOneMesh, NotADirectory } from './mesh-dir.ts';
 import { nearest } from '../config/suggest.ts';
@@ -40,12 +43,14 @@ Commands:
   weight [DIR] HOST SUBSET=W...    set a route's traffic split in its YAML file
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
+  tap [DIR] [SERVICE[/VERSION]]    the requests the proxies serve, live (--path, --status 5xx, -o json)
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
   validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
   generate [DIR] --out OUT         write one complete Envoy configuration per proxy
   export kubernetes [DIR] --out OUT
                                    write the Namespaces, Deployments, Services and Istio files for a cluster
+  token [DIR] [--sub SUB]          a test JWT from the mesh's local issuer; --print-jwks: its keys
   doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
 
 Options:
@@ -224,6 +229,31 @@ const COMMANDS: Record<string, Command> = {
     options: { api: { type: 'string' }, output: { type: 'string', short: 'o' } },
     run: async (dir, values, args, runtimes) => proxyConfig.run(args, { api: await apiOf(dir, values, runtimes), output: values.output as string | undefined }),
   },
+  tap: {
+    help: tap.help,
+    args: true,
+    options: {
+      api: { type: 'string' },
+      path: { type: 'string' },
+      status: { type: 'string' },
+      header: { type: 'string', short: 'H', multiple: true, default: [] },
+      output: { type: 'string', short: 'o' },
+      recent: { type: 'boolean', default: false },
+      count: { type: 'string' },
+      'max-rate': { type: 'string' },
+    },
+    run: async (dir, values, args, runtimes) => {
+      if (args.length > 1) throw new UsageError(`mesh tap takes one SERVICE[/VERSION], not ${args.join(' ')}.`);
+      const text = (k: string) => (typeof values[k] === 'string' ? { [k === 'max-rate' ? 'maxRate' : k]: values[k] as string } : {});
+      return tap.run({
+        api: await apiOf(dir, values, runtimes),
+        ...(args[0] ? { target: args[0] } : {}),
+        ...text('path'), ...text('status'), ...text('output'), ...text('count'), ...text('max-rate'),
+        header: values.header as string[],
+        recent: values.recent === true,
+      });
+    },
+  },
   dashboard: {
     help: dashboard.help,
     options: { api: { type: 'string' } },
@@ -241,6 +271,26 @@ const COMMANDS: Record<string, Command> = {
       }
       return run.runtime.supervise(dir);
     },
+  },
+  token: {
+    help: token.help,
+    options: {
+      sub: { type: 'string', default: 'dev' },
+      aud: { type: 'string', multiple: true, default: [] },
+      claims: { type: 'string', multiple: true, default: [] },
+      expires: { type: 'string', default: '1h' },
+      issuer: { type: 'string', default: LOCAL_ISSUER },
+      'print-jwks': { type: 'boolean', default: false },
+    },
+    run: (dir, values) =>
+      token.run(dir, {
+        sub: String(values.sub),
+        aud: values.aud as string[],
+        claims: values.claims as string[],
+        expires: String(values.expires),
+        issuer: String(values.issuer),
+        printJwks: values['print-jwks'] === true,
+      }),
   },
   load: {
     help: load.help,

@@ -9,7 +9,9 @@ import type { Resource } from '../envoy/snapshot.ts';
 import { byName } from './clusters.ts';
 import type { ProxyIdentity, ProxyKind } from './generator.ts';
 import { gatewayListenerFor, tcpTargets } from './listeners.ts';
-import { gatewayRoutes } from './names.ts';
+import { gatewayListener, gatewayRoutes } from './names.ts';
+import { securityFilters } from './security-filters.ts';
+import { GATEWAY_WORKLOAD } from '../config/authz-scope.ts';
 import { gatewayKey, gatewayRouteConfig, type GatewayServerScope, type MatchFilter } from './routes.ts';
 
 /** The Istio fields that decide which ports the gateway serves, and how. */
@@ -46,14 +48,17 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
         const listeners: Resource[] = [];
         for (const [port, { protocol, servers }] of ports) {
           const listenPort = addressing.gatewayPort(port);
-          if (HTTP_SERVERS.has(protocol)) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port));
+          if (HTTP_SERVERS.has(protocol)) {
+            listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, undefined, securityFilters(model, GATEWAY_WORKLOAD, port)));
+          }
           else if (TCP_SERVERS.has(protocol)) {
             const keys = new Set(servers.map((s) => s.gateway));
             const applies: MatchFilter = (m, vs) =>
               m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
             const bound = model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)));
             const targets = bound.map((vs) => tcpTargets(model, vs, port, applies)).find((t) => t !== undefined);
-            if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets));
+            const security = securityFilters(model, GATEWAY_WORKLOAD, port, { statPrefix: gatewayListener(port) });
+            if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets, security));
           }
         }
         return listeners.sort(byName);

@@ -4,6 +4,7 @@
 //   GET /proxies/ID/config?type= the resources serving for a proxy (listeners|routes|clusters|endpoints)
 //   GET /events                  server-sent events: the last ones, then each as it happens
 //   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
+//   GET /tap                     server-sent events: each request a proxy logged (TapEntry), the kept ones first
 // Errors are {"error": "a sentence"} with a 4xx status.
 // Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
 // name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
@@ -12,9 +13,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type AddressInfo } from 'node:net';
 import { withoutPrivateKey } from './secrets.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
+import type { TapEntry } from '../xds/access-log.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import type { Controller } from './controller.ts';
 import type { ControlEvent, EventLog } from './events.ts';
+import type { TapStore } from './tap.ts';
 import type { TrafficReport } from './traffic.ts';
 
 export interface ApiOptions {
@@ -25,6 +28,7 @@ export interface ApiOptions {
   xds: { status(): ProxyStatus[] };
   events: EventLog;
   traffic: { report(windowMs?: number): TrafficReport };
+  tap?: TapStore;
 }
 
 export interface ApiServer {
@@ -63,9 +67,10 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     if (path === '/proxies') return xds.status();
     if (path === '/traffic') return traffic.report(windowParam(url.searchParams.get('window')));
     if (path === '/events') return streamEvents(req, res);
+    if (path === '/tap' && options.tap) return streamTap(options.tap, url.searchParams.get('recent') !== 'no', res);
     const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
     if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
-    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events and /traffic.`);
+    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic and /tap.`);
   }
 
   function proxyConfig(proxy: string, type: string | null): ProxyConfig {
@@ -80,6 +85,23 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     const kinds = type === null ? RESOURCE_KINDS : [type as ResourceKind];
     const shown = (k: ResourceKind) => (k === 'secrets' ? snapshot.secrets.map(withoutPrivateKey) : snapshot[k]);
     return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, shown(k)])) };
+  }
+
+  /** Server-sent events of the tap: the kept requests (unless ?recent=no), then each as it is logged. */
+  function streamTap(tap: TapStore, recent: boolean, res: ServerResponse): typeof STREAMING {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (e: TapEntry) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+    if (recent) for (const e of tap.recent()) send(e);
+    res.write(`event: dropped\ndata: ${tap.dropped()}\n\n`);
+    const unsubscribe = tap.subscribe(send);
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    streams.add(res);
+    res.on('close', () => {
+      unsubscribe();
+      clearInterval(keepalive);
+      streams.delete(res);
+    });
+    return STREAMING;
   }
 
   /** Server-sent events: the events after Last-Event-ID (all it keeps when none), then live. */

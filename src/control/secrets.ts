@@ -4,7 +4,7 @@
 // (the control plane fills again when `rotationDue`, so Envoy gets the new one over SDS). The root is read or made only when a snapshot names a
 // secret, so a mesh without mTLS never writes DIR/.mesh/ca.
 import type { MeshModel } from '../config/model.ts';
-import { serviceAccountOf, spiffeId } from '../config/identity.ts';
+import { GATEWAY_SERVICE_ACCOUNT, serviceAccountOf, spiffeId } from '../config/identity.ts';
 import { ROOT_NAMESPACE } from '../config/mtls.ts';
 import { GATEWAY_PROXY } from '../config/names.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -13,8 +13,6 @@ import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 import { referencedSecrets } from '../xds/cache.ts';
 import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from './ca.ts';
 
-/** Istio's ingress gateway identity. */
-export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
 /** Istio's default workload certificate lifetime. */
 export const DEFAULT_CERT_LIFETIME_MS = 24 * 3600_000;
 

@@ -11,6 +11,7 @@ import type { PortPlan } from './port-map.ts';
 import type { StatePaths } from './state.ts';
 import type { ProcessSpec } from './supervise.ts';
 import { controlEnv } from '../../control/node-options.ts';
+import { ENVOY_DRAIN_ARGS } from '../../envoy/drain.ts';
 
 export interface PlanInput {
   model: MeshModel;
@@ -127,7 +128,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       name,
       role: 'proxy',
       ...(service ? { service: service.name } : {}),
-      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '1', '--log-level', 'warning'],
+      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '1', '--log-level', 'warning', ...ENVOY_DRAIN_ARGS],
       cwd: dir,
       env: base,
       log: paths.log(name),
