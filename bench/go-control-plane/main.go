@@ -4,7 +4,8 @@
 // export (bench/scale/export.ts: the resources in Envoy's JSON form, each once, and per proxy the
 // resources of each type and their version); for each it parses the JSON into Envoy's protos,
 // sets a snapshot per proxy and prints "set VERSION".
-//   go run . [--port 0]
+//
+//	go run . [--port 0]
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -60,6 +62,7 @@ var kinds = map[string]struct {
 	"routes":    {types.Route, func() proto.Message { return &routev3.RouteConfiguration{} }},
 	"clusters":  {types.Cluster, func() proto.Message { return &clusterv3.Cluster{} }},
 	"endpoints": {types.Endpoint, func() proto.Message { return &endpointv3.ClusterLoadAssignment{} }},
+	"secrets":   {types.Secret, func() proto.Message { return &tlsv3.Secret{} }},
 }
 
 func load(path string, snapshots cachev3.SnapshotCache) (string, error) {
