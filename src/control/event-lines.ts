@@ -54,6 +54,7 @@ export function eventLines(print: (line: string) => void, quietMs = 50): EventLi
     clearImmediate(immediate);
     timer = immediate = undefined;
     for (const key of [...groups.keys()]) printGroup(key);
+    pushedTo.clear(); // an ACK later than this is told on its own
   };
   const flushPushes = () => {
     immediate = undefined;

@@ -91,6 +91,8 @@ export function startScraper(options: ScraperOptions): Scraper {
     for (const proxy of samples.keys()) if (!names.has(proxy)) samples.delete(proxy);
     for (const proxy of scrapes.keys()) if (!names.has(proxy)) scrapes.delete(proxy);
     for (const proxy of failing.keys()) if (!names.has(proxy)) failing.delete(proxy);
+    const hosts = new Set(current.map((t) => new URL(t.statsUrl).hostname));
+    for (const host of addresses.keys()) if (!hosts.has(host)) addresses.delete(host);
     const due = current.filter(({ proxy }) => {
       const f = failing.get(proxy);
       if (!f || f.skip === 0) return true;

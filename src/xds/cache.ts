@@ -56,7 +56,9 @@ export class SnapshotCache {
 
   /** Check, hash and publish one proxy's snapshot. Throws InconsistentSnapshotError (or EnvoyConfigError). */
   setSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
-    const cached = prepareSnapshot(proxy, snapshot, new Preparation(this.#encodings));
+    // Encodings by content are kept by the publishes of every proxy at once (setSnapshots), which
+    // know what is no longer used; one proxy's publish does not.
+    const cached = prepareSnapshot(proxy, snapshot);
     this.#publish(cached);
     return cached;
   }

@@ -53,6 +53,23 @@ describe('the stats scraper', () => {
     expect(s.report().proxies[0]!.reachable).toBe(true);
   });
 
+  it('forgets what it knew of a proxy that left the mesh: back, it is looked up again', async () => {
+    const envoy = await statsServer();
+    const lookups: string[] = [];
+    let present = true;
+    const s = scraper({
+      targets: () => (present ? [{ proxy: 'a-v1', statsUrl: `http://a-v1-proxy:${envoy.port}/stats` }] : []),
+      lookup: async (host) => (lookups.push(host), '127.0.0.1'),
+    });
+    await s.scrape();
+    present = false;
+    await s.scrape();
+    expect(s.report().proxies).toEqual([]);
+    present = true;
+    await s.scrape();
+    expect(lookups).toEqual(['a-v1-proxy', 'a-v1-proxy']);
+  });
+
   it('tries a proxy that keeps failing less and less often (rounds 1, 2, 4, 8, then every 5th), and at once again once it answers', async () => {
     const attempts: number[] = [];
     let round = 0;
