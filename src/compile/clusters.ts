@@ -130,7 +130,8 @@ function endpointCluster(name: string, addresses: SocketAddress[]): { cluster: E
 
 type Policy = Omit<TrafficPolicy, 'portLevelSettings'>;
 
-function policyFields(policy: Policy | undefined, protocol: Protocol): EnvoyJson {
+/** A DestinationRule policy as cluster fields: timeouts, load balancing, limits, outlier detection, protocol. */
+export function policyFields(policy: Policy | undefined, protocol: Protocol): EnvoyJson {
   const pool = policy?.connectionPool;
   return {
     connect_timeout: pool?.tcp?.connectTimeout ? toEnvoyDuration(pool.tcp.connectTimeout) : CONNECT_TIMEOUT,
