@@ -164,6 +164,31 @@ export function inboundListenerFor(
 
 // ---------- gateway ----------
 
+/** One filter chain of a TLS gateway port: an HTTPS server (RDS `routes`) or a TLS one forwarding to `targets`. */
+export interface GatewayChain {
+  name: string;
+  /** SNI names the chain takes; none for any. */
+  serverNames: string[];
+  /** Terminates TLS; absent for passthrough. */
+  transportSocket?: EnvoyJson;
+  routes?: string;
+  targets?: readonly WeightedCluster[];
+}
+
+/** A port of HTTPS and TLS servers: TLS inspection reads the SNI, a chain per server (or per TLS route, passing through). */
+export function gatewayTlsListener(address: string, listenPort: number, serverPort: number, chains: readonly GatewayChain[]): Resource {
+  return named(gatewayListener(serverPort), {
+    address: socketAddress(address, listenPort),
+    listener_filters: [TLS_INSPECTOR],
+    filter_chains: chains.map((c) => ({
+      name: c.name,
+      ...(c.serverNames.length > 0 ? { filter_chain_match: { server_names: c.serverNames } } : {}),
+      filters: [c.routes !== undefined ? httpConnectionManager(c.name, rds(c.routes)) : tcpProxy(c.name, c.targets ?? [])],
+      ...(c.transportSocket ? { transport_socket: c.transportSocket } : {}),
+    })),
+  });
+}
+
 /** A Gateway server port: HTTP servers route by RDS `http.PORT`; TCP servers forward to `targets`. */
 export function gatewayListenerFor(address: string, listenPort: number, serverPort: number, targets?: readonly WeightedCluster[]): Resource {
   const name = gatewayListener(serverPort);

@@ -112,6 +112,8 @@ export interface GatewayServerScope {
   /** `NAMESPACE/NAME` of the Gateway. */
   gateway: string;
   hosts: string[];
+  /** `tls.httpsRedirect` of a plain text server: its hosts answer 301 to https. */
+  httpsRedirect?: boolean;
 }
 
 /**
@@ -121,6 +123,7 @@ export interface GatewayServerScope {
  */
 export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[]): EnvoyJson {
   const byDomain = new Map<string, { routes: EnvoyJson[]; from: Set<VirtualServiceModel> }>();
+  const redirected = new Set<string>();
   for (const server of servers) {
     const scope: RouteScope = {
       model,
@@ -136,6 +139,7 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
       if (hosts.size === 0) continue;
       const routes = httpRoutes(scope, vs);
       if (routes.length === 0) continue;
+      if (server.httpsRedirect) for (const host of hosts) redirected.add(host);
       for (const host of hosts) {
         const taken = byDomain.get(host);
         if (taken) {
@@ -145,13 +149,22 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
       }
     }
   }
+  // httpsRedirect, as Istio's gateways: the server's hosts require TLS (a 301 to https), routes or not.
+  for (const server of servers) {
+    if (!server.httpsRedirect) continue;
+    for (const raw of server.hosts) {
+      const host = raw.includes('/') ? raw.slice(raw.indexOf('/') + 1) : raw;
+      redirected.add(host);
+      if (!byDomain.has(host)) byDomain.set(host, { routes: [], from: new Set() });
+    }
+  }
   const virtualHosts = [...byDomain.keys()]
     .sort()
     .map((host) => {
       const { routes, from } = byDomain.get(host)!;
       // Several HTTPRoutes for one host: their rules are ordered together, as the Gateway API orders them.
       const merged = from.size > 1 && [...from].every((vs) => vs.from) ? byPrecedence(routes) : routes;
-      return { name: virtualHost(host, port), domains: hostDomains(host, port), routes: merged };
+      return { name: virtualHost(host, port), domains: hostDomains(host, port), routes: merged, ...(redirected.has(host) ? { require_tls: 'ALL' } : {}) };
     });
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
 }

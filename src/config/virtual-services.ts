@@ -322,9 +322,9 @@ function checkGatewayNames(scope: VsScope, path: Path, names: readonly string[] 
 function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>, ctx: CheckContext): void {
   const scope: VsScope = { ctx, source, vs, atGateway: vs.gateways.some((g) => g !== MESH_GATEWAY) };
   const { spec } = vs;
-  if (spec.tls) {
-    ctx.report('error', keyAt(source, ['spec', 'tls']), 'TLS routes (spec.tls) are not supported yet by localmesh',
-      'route HTTP with spec.http or opaque TCP with spec.tcp');
+  if (spec.tls && vs.gateways.includes(MESH_GATEWAY)) {
+    ctx.report('warning', keyAt(source, ['spec', 'tls']), 'TLS routes (spec.tls) are applied at gateways only by localmesh: the sidecars do not route by SNI yet',
+      'bind the VirtualService to a Gateway with a TLS server (spec.gateways) for SNI routing');
   }
   checkGatewayNames(scope, ['spec', 'gateways'], spec.gateways);
   checkHosts(scope);
@@ -348,6 +348,21 @@ function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>,
     });
   }
   spec.http?.forEach((http, i) => checkHttpRoute(scope, ['spec', 'http', i], http));
+  spec.tls?.forEach((tls, i) => {
+    if (!tls.route?.length) ctx.report('error', keyAt(source, ['spec', 'tls', i]), `the TLS route spec.tls[${i}] has no route`, 'add route: [{destination: {host: HOST, port: {number: PORT}}}]');
+    tls.route?.forEach((r, j) => checkDestination(scope, ['spec', 'tls', i, 'route', j, 'destination'], r.destination));
+    if (tls.route) checkWeights(scope, ['spec', 'tls', i, 'route'], tls.route);
+    tls.match.forEach((m, j) => {
+      checkGatewayNames(scope, ['spec', 'tls', i, 'match', j, 'gateways'], m.gateways);
+      // Istio: every SNI host is one of the VirtualService's hosts (or under a wildcard of them).
+      m.sniHosts.forEach((sni, k) => {
+        if (!spec.hosts.some((h) => hostsMatch(h, sni))) {
+          ctx.report('error', valueAt(source, ['spec', 'tls', i, 'match', j, 'sniHosts', k]),
+            `SNI host '${sni}' is not one of the hosts of VirtualService ${vs.name} (${spec.hosts.join(', ')})`, 'add it to spec.hosts, or match a host listed there');
+        }
+      });
+    });
+  });
   spec.tcp?.forEach((tcp, i) => {
     tcp.route?.forEach((r, j) => checkDestination(scope, ['spec', 'tcp', i, 'route', j, 'destination'], r.destination));
     if (tcp.route) checkWeights(scope, ['spec', 'tcp', i, 'route'], tcp.route);

@@ -6,7 +6,8 @@
 import type { MeshModel } from '../config/model.ts';
 import { serviceAccountOf, spiffeId } from '../config/identity.ts';
 import { ROOT_NAMESPACE } from '../config/mtls.ts';
-import { GATEWAY_PROXY } from '../config/names.ts';
+import { gatewayProxies } from '../config/gateway-proxies.ts';
+import { GATEWAY_PROXY, isGatewayProxy } from '../config/names.ts';
 import { parseDuration } from '../config/duration.ts';
 import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
@@ -27,7 +28,11 @@ export interface SecretsOptions {
 
 /** The SPIFFE id a proxy's certificate carries. */
 export function proxySpiffeId(model: MeshModel, snapshot: Pick<ProxySnapshot, 'proxy' | 'service' | 'version'>): string {
-  if (snapshot.proxy === GATEWAY_PROXY) return spiffeId(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT);
+  if (isGatewayProxy(snapshot.proxy)) {
+    const gateway = gatewayProxies(model.gateways).find((g) => g.proxy === snapshot.proxy);
+    if (gateway) return spiffeId(gateway.namespace, gateway.serviceAccount);
+    if (snapshot.proxy === GATEWAY_PROXY) return spiffeId(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT);
+  }
   const service = model.services.find((s) => s.name === snapshot.service && s.versions.some((v) => v.proxy === snapshot.proxy));
   const version = service?.versions.find((v) => v.proxy === snapshot.proxy);
   if (!service || !version) throw new Error(`proxy ${snapshot.proxy} is no workload of the mesh`);

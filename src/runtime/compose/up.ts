@@ -11,6 +11,7 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
+import { GATEWAY_PROXY } from '../../config/names.ts';
 import { generateStack, CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
 import { resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
@@ -72,10 +73,10 @@ async function preflight(engine: Engine, model: MeshModel, dir: string, stack: S
   // A stack that is up publishes these ports itself.
   if (reconcile) return problems;
   const address = model.settings.gateway?.address ?? '127.0.0.1';
-  for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+  for (const { proxy, serverPort, hostPort } of gatewayHostPorts(model)) {
     if (!(await portFree(hostPort, address))) {
       problems.push(
-        `Port ${hostPort} (the gateway's port ${serverPort}) is in use on ${address}; stop what listens there, ` +
+        `Port ${hostPort} (${proxy === GATEWAY_PROXY ? 'the gateway' : proxy}'s port ${serverPort}) is in use on ${address}; stop what listens there, ` +
           `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
       );
     }
@@ -119,7 +120,8 @@ async function pending(containers: StackContainer[], stack: Stack): Promise<stri
   if (!(await httpOk(`${stack.api}/status`).catch(() => false))) return [`the control plane's API ${stack.api}`];
   const behind = await unsynced(stack.api, stack.proxyIds).catch((e: Error) => [`proxy status (${e.message})`]);
   if (behind.length) return behind.map((p) => `proxy ${p}`);
-  for (const url of stack.gateways) {
+  // Plain HTTP ports answer a request; TLS ones would need the client to trust their certificate.
+  for (const url of stack.gateways.filter((u) => u.startsWith('http://'))) {
     const answers = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' }).then(
       async (r) => (await r.body?.cancel(), true),
       () => false,

@@ -2,7 +2,7 @@
 // reads (see src/control/addressing-mode.ts): the loopback addressing's keys, `admin PROXY` for
 // each Envoy, the gateway's published ports, and the control plane's own two ports.
 import { gatewayHostPorts, proxyIds, type MeshModel } from '../../config/model.ts';
-import { portKey } from '../../config/names.ts';
+import { GATEWAY_PROXY, portKey } from '../../config/names.ts';
 import { loopbackPortKeys } from '../../compile/addressing.ts';
 import type { PortMapFile } from '../../control/addressing-mode.ts';
 import { freePorts, portFree } from '../ports.ts';
@@ -25,14 +25,19 @@ function portKeys(model: MeshModel): string[] {
 export async function planPorts(model: MeshModel): Promise<PortPlan> {
   const notes: string[] = [];
   const fixed = new Map<string, number>();
-  for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+  for (const { proxy, serverPort, hostPort } of gatewayHostPorts(model)) {
     if (!(await portFree(hostPort))) {
+      // Another gateway proxy than the ingress gateway takes a free port instead (mesh status shows it).
+      if (proxy !== GATEWAY_PROXY) {
+        notes.push(`Port ${hostPort} (${proxy}'s port ${serverPort}) is in use on 127.0.0.1; ${proxy} listens on a free port instead.`);
+        continue;
+      }
       throw new Error(
         `port ${hostPort} (the gateway's port ${serverPort}) is in use on 127.0.0.1; stop what listens there, ` +
           `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
       );
     }
-    fixed.set(portKey.gateway(serverPort), hostPort);
+    fixed.set(portKey.gateway(serverPort, proxy), hostPort);
   }
   const control: PortPlan['control'] = { xdsPort: CONTROL_DEFAULTS.xds, apiPort: CONTROL_DEFAULTS.api };
   const taken = new Set([...fixed.values()]);
