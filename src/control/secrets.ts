@@ -1,5 +1,6 @@
 // The secrets each proxy's snapshot names, served over SDS: `default`, the proxy's own workload
-// certificate (its SPIFFE id as URI SAN, from the mesh CA), and `ROOTCA`, the trust bundle. A
+// certificate (its SPIFFE id as URI SAN, from the mesh CA), and `ROOTCA`, the trust bundle, and the
+// certificates of Gateway servers that terminate TLS (credentials.ts). A
 // certificate is reused until half its lifetime has passed, then issued anew on the next fill
 // (the control plane fills again when `rotationDue`, so Envoy gets the new one over SDS). The root is read or made only when a snapshot names a
 // secret, so a mesh without mTLS never writes DIR/.mesh/ca.
@@ -13,6 +14,7 @@ import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 import { referencedSecrets } from '../xds/cache.ts';
 import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from './ca.ts';
+import { GatewayCredentials } from './credentials.ts';
 
 /** Istio's ingress gateway identity. */
 export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
@@ -22,6 +24,8 @@ export const DEFAULT_CERT_LIFETIME_MS = 24 * 3600_000;
 export interface SecretsOptions {
   /** The mesh's root, read or made on first use (ca-root.ts). */
   root(): Promise<KeyPairPem>;
+  /** The mesh directory, where Gateway servers' certificates are read and local ones kept (credentials.ts). */
+  dir?: string;
   lifetimeMs?: number;
   now?: () => Date;
 }
@@ -48,8 +52,11 @@ export class WorkloadSecrets {
   /** When each certificate issued is due for rotation (half its lifetime), by SPIFFE id. */
   #due = new Map<string, number>();
 
+  #credentials?: GatewayCredentials;
+
   constructor(options: SecretsOptions) {
     this.#options = options;
+    if (options.dir !== undefined) this.#credentials = new GatewayCredentials(options.dir, () => this.#authority());
   }
 
   /**
@@ -67,6 +74,7 @@ export class WorkloadSecrets {
         for (const name of [...names].sort()) {
           if (name === ROOT_SECRET) secrets.push(await this.#trustBundle());
           else if (name === WORKLOAD_SECRET) secrets.push(await this.#workload(proxySpiffeId(model, snapshot)));
+          else if (this.#credentials && GatewayCredentials.names(name)) secrets.push(await this.#credentials.secret(name));
           else throw new Error(`proxy ${snapshot.proxy} names secret "${name}", which the mesh CA does not issue`);
         }
         return { ...snapshot, secrets };

@@ -35,7 +35,7 @@ export async function run(dir: string, options: { out: string }): Promise<number
     return EXIT.invalid;
   }
   // mTLS: the certificates the control plane would serve over SDS, inline (the mesh's CA, DIR/.mesh/ca).
-  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir) });
+  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir), dir });
   const snapshots = await secrets.fill(model, compiled.snapshots);
   const outDir = join(options.out, 'envoy');
   await mkdir(outDir, { recursive: true });

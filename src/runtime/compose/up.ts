@@ -13,6 +13,8 @@ import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
 import { GATEWAY_PROXY } from '../../config/names.ts';
 import { generateStack, CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
+import { loadOrCreateRoot } from '../../control/ca-root.ts';
+import { localCertificateNotes } from '../../control/credentials.ts';
 import { resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
 import { adsBootstrap } from '../../xds/bootstrap.ts';
@@ -235,6 +237,8 @@ async function startAndRun(
     interrupt.check();
 
     await writeStack(dir, stack);
+    // The control plane reads the mesh directory read-only: the root that signs local gateway certificates is made here.
+    if (localCertificateNotes(model, dir).length > 0) await loadOrCreateRoot(dir);
     const state: ComposeRunState = {
       runtime: 'docker',
       dir,
@@ -282,6 +286,7 @@ async function startAndRun(
   }
   stopEvents();
   for (const url of stack.gateways) say(`Gateway: ${url}`);
+  localCertificateNotes(model, dir).forEach(say);
   say(`Control plane API: ${stack.api}`);
   if (options.detach) {
     await startDetachedHealer(dir, signal);

@@ -4,6 +4,7 @@
 import { delimiter } from 'node:path';
 import type { MeshModel, ServiceModel, VersionModel } from '../../config/model.ts';
 import { gatewayProxies } from '../../config/gateway-proxies.ts';
+import { localCertificateNotes } from '../../control/credentials.ts';
 import { CONTROL_NAME, portKey, sidecarName } from '../../config/names.ts';
 import type { EnvoyJson } from '../../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../../xds/bootstrap.ts';
@@ -172,6 +173,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
   }
   if (apps.length > 0) notes.push(proxyNote(input.appNode));
   for (const { proxy } of gatewayProxies(model.gateways)) proxies.push(envoy(proxy));
+  notes.push(...localCertificateNotes(model, dir));
   // Where each published gateway port listens (a gateway proxy's port that was busy took another).
   const gateways = gatewayHostPorts(model).map((p) => gatewayUrl(LOOPBACK, { ...p, hostPort: port(portKey.gateway(p.serverPort, p.proxy)) }));
   return { control, proxies, apps, bootstraps, proxyIds: [...bootstraps.keys()], gateways, notes };
