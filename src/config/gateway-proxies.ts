@@ -4,8 +4,9 @@
 // ingress gateway, `mesh-gateway`; every other selector is a gateway proxy of its own, named after
 // its label values (`istio: egressgateway` → `mesh-gateway-egressgateway`), with Istio's identity
 // for it (`istio-egressgateway-service-account` in istio-system for an `istio: NAME` selector,
-// else `NAME-service-account` in the namespace of its first Gateway).
-import { INGRESS_GATEWAY_LABELS, selects } from './analyze/workloads.ts';
+// else `NAME-service-account` in the namespace of its first Gateway). An egress gateway's ports
+// are not published on the host: the sidecars reach it inside the mesh.
+import { EGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_LABELS, selects } from './analyze/workloads.ts';
 import type { GatewayModel } from './model.ts';
 import { ROOT_NAMESPACE } from './mtls.ts';
 import { GATEWAY_PROXY, gatewayProxyId } from './names.ts';
@@ -19,6 +20,8 @@ export interface GatewayProxyModel {
   gateways: string[];
   namespace: string;
   serviceAccount: string;
+  /** Whether its ports are published on the host: not an egress gateway's, which sidecars reach inside the mesh. */
+  published: boolean;
 }
 
 const INGRESS_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
@@ -41,6 +44,7 @@ export function gatewayProxies(gateways: readonly GatewayModel[]): GatewayProxyM
     gateways: [],
     namespace: ROOT_NAMESPACE,
     serviceAccount: INGRESS_SERVICE_ACCOUNT,
+    published: true,
   };
   const bySelector = new Map<string, GatewayProxyModel>();
   const taken = new Set([GATEWAY_PROXY]);
@@ -64,6 +68,7 @@ export function gatewayProxies(gateways: readonly GatewayModel[]): GatewayProxyM
         gateways: [],
         namespace: istio !== undefined ? ROOT_NAMESPACE : gateway.namespace,
         serviceAccount: istio !== undefined ? `istio-${istio}-service-account` : `${id.slice(GATEWAY_PROXY.length + 1)}-service-account`,
+        published: !selects(selector!, EGRESS_GATEWAY_LABELS),
       };
       bySelector.set(key, proxy);
     }

@@ -183,14 +183,15 @@ export function gatewayUrl(host: string, { protocol, hostPort }: GatewayHostPort
 /**
  * The gateway ports published on the host: the ingress gateway's (`settings.gateway.ports`, else
  * the same number), then each other gateway proxy's on its own number where no gateway publishes
- * that number already (else unpublished: reached inside the mesh only).
+ * that number already (else unpublished: reached inside the mesh only). Egress gateways publish none.
  */
 export function gatewayHostPorts(model: MeshModel): GatewayHostPort[] {
   const published = model.settings.gateway?.ports ?? {};
   const out: GatewayHostPort[] = [];
   const taken = new Set<number>();
   const byKey = new Map(model.gateways.map((g) => [g.key, g]));
-  for (const { proxy, gateways } of gatewayProxies(model.gateways)) {
+  for (const { proxy, gateways, published: onHost } of gatewayProxies(model.gateways)) {
+    if (!onHost) continue;
     const ports = new Map<number, string>();
     for (const key of gateways) {
       for (const server of byKey.get(key)!.spec.servers) if (!ports.has(server.port.number)) ports.set(server.port.number, server.port.protocol);
