@@ -5,6 +5,7 @@
 // v1's). Exits 1 when a request failed or a loop took longer than the bound (process 5 s, docker
 // 20 s, as issue 13 asks).
 //   node bench/inner-loop.ts [--runtime process|docker] [--actions restart,sync,rebuild] [--runs N]
+// (default actions: process restart,sync,rebuild; docker restart,sync+restart)
 import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
@@ -14,8 +15,11 @@ import { parseArgs } from 'node:util';
 import { freePorts } from '../src/runtime/ports.ts';
 
 const { values } = parseArgs({
-  options: { runtime: { type: 'string', default: 'process' }, actions: { type: 'string', default: 'restart,sync,rebuild' }, runs: { type: 'string', default: '5' } },
+  options: { runtime: { type: 'string', default: 'process' }, actions: { type: 'string' }, runs: { type: 'string', default: '5' } },
 });
+// On Compose v2's app is the Node image with its folder mounted: sync alone copies nothing (the app
+// sees the files but runs the old code until restarted) and rebuild needs a build: context.
+values.actions ??= values.runtime === 'docker' ? 'restart,sync+restart' : 'restart,sync,rebuild';
 const RUNTIME = values.runtime!;
 const RUNS = Number(values.runs);
 const BOUND_MS = RUNTIME === 'process' ? 5000 : 20_000;

@@ -77,6 +77,8 @@ export function appCluster(port: ServicePort, app: SocketAddress): Resource {
     connect_timeout: CONNECT_TIMEOUT,
     lb_policy: 'ROUND_ROBIN',
     load_assignment: loadAssignment(name, [app]),
+    // Every request waiting for a restarting app may retry at once (Envoy's default allows 3).
+    circuit_breakers: { thresholds: [{ max_retries: 1024 }] },
     ...protocolOptions(port.protocol, undefined),
   };
   return { name, value };

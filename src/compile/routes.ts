@@ -193,6 +193,18 @@ function byPrecedence(routes: readonly EnvoyJson[]): EnvoyJson[] {
     .map((r) => r.route);
 }
 
+/**
+ * Requests the sidecar could not hand to its app (not listening: restarting after a code edit, or
+ * started by the healer; a pooled connection the app closed as it stopped) wait for it, bounded:
+ * up to 10 tries over about 4 s (Envoy's jittered backoff, 0.1 s doubling to 1 s), then 503. Only
+ * failures before the request reached the app are tried again, so no request runs twice.
+ */
+const APP_RESTART_RETRY = {
+  num_retries: 10,
+  retry_on: 'connect-failure,reset-before-request',
+  retry_back_off: { base_interval: '0.1s', max_interval: '1s' },
+};
+
 /** The inbound route to the app on one service port (inline in the inbound listener). */
 export function inboundRouteConfig(port: ServicePort): EnvoyJson {
   const cluster = inboundCluster(port.port);
@@ -209,7 +221,7 @@ export function inboundRouteConfig(port: ServicePort): EnvoyJson {
             route: {
               cluster,
               timeout: '0s',
-              ...(port.protocol === 'grpc' ? {} : { retry_policy: { num_retries: 2, retry_on: 'reset-before-request' } }),
+              ...(port.protocol === 'grpc' ? {} : { retry_policy: APP_RESTART_RETRY }),
             },
           },
         ],

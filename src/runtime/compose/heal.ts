@@ -12,7 +12,8 @@ import type { Stack } from '../../compose/stack.ts';
 import { afterCrash, identity, RESTART, type CrashHistory } from '../detached.ts';
 import { sleep } from '../interrupt.ts';
 import type { Engine } from './engine.ts';
-import { readComposeState, writeComposeState } from './state.ts';
+import { readComposeState, writeComposeState, type ComposeRunState } from './state.ts';
+import { followComposeMesh } from './follow.ts';
 import { watchCompose } from './watch.ts';
 
 export interface HealOptions {
@@ -35,16 +36,18 @@ export function podMembers(pod: string, roles: Roles): { init?: string; proxy?: 
   return { ...(init ? { init } : {}), ...(proxy ? { proxy } : {}), ...(app ? { app } : {}) };
 }
 
-export async function healStack(engine: Engine, project: string, roles: Roles, options: HealOptions): Promise<void> {
+/** `roles`: the stack's services by role, or where to read them now (a stack that follows the Mesh file changes them). */
+export async function healStack(engine: Engine, project: string, roles: Roles | (() => Roles), options: HealOptions): Promise<void> {
   const { say, signal } = options;
   const policy = options.policy ?? RESTART;
-  const roleOf = new Map(Object.entries(roles).flatMap(([role, names]) => names.map((n) => [n, role] as const)));
+  const now = () => (typeof roles === 'function' ? roles() : roles);
+  const roleOf = (service: string) => Object.entries(now()).find(([, names]) => names.includes(service))?.[0];
   const history = new Map<string, CrashHistory>();
   const busy = new Set<string>();
   const byService = async (service: string) => (await engine.stackContainers(project)).find((c) => c.service === service);
 
   const rejoin = async (pod: string) => {
-    const { init, proxy, app } = podMembers(pod, roles);
+    const { init, proxy, app } = podMembers(pod, now());
     const capture = init ? await byService(init) : undefined;
     if (capture) {
       await engine.startContainer(capture.id);
@@ -59,7 +62,7 @@ export async function healStack(engine: Engine, project: string, roles: Roles, o
   };
 
   const heal = async (id: string, service: string) => {
-    const role = roleOf.get(service);
+    const role = roleOf(service);
     if (!role || role === 'init' || busy.has(service) || signal.aborted || options.onPurpose?.has(service)) return;
     busy.add(service);
     try {
@@ -105,11 +108,14 @@ export async function superviseCompose(engine: Engine, meshDir: string): Promise
   const say = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const controller = new AbortController();
   for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => controller.abort());
-  await writeComposeState(dir, { ...state, supervisor: identity(process.pid) });
+  const supervised: ComposeRunState = { ...state, supervisor: identity(process.pid) };
+  await writeComposeState(dir, supervised);
   say(`healing the Compose stack ${state.project} of ${dir}`);
   const restarting = new Set<string>();
   const code = state.watch ? await watchCompose(engine, meshDir, state, say, restarting) : undefined;
-  await healStack(engine, state.project, state.services, { say, signal: controller.signal, onPurpose: restarting });
+  const following = await followComposeMesh(engine, dir, supervised, { say });
+  await healStack(engine, state.project, following.roles, { say, signal: controller.signal, onPurpose: restarting });
+  await following.close();
   await code?.close();
   say('stopped');
   return 0;

@@ -7,35 +7,33 @@
 // same directory that is up already (whole or half-dead), it does the same as a reconcile, as
 // `docker compose up -d` does: what is missing is created, what is dead started, what changed
 // recreated. Then the healer (heal.ts) keeps it so.
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
 import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
 import { GATEWAY_PROXY } from '../../config/names.ts';
-import { generateStack, CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
+import { CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
+import { projectName } from '../../compose/names.ts';
 import { loadOrCreateRoot } from '../../control/ca-root.ts';
 import { localCertificateNotes } from '../../control/credentials.ts';
-import { resolveImages } from '../../compose/images.ts';
-import { projectName } from '../../compose/names.ts';
-import { adsBootstrap } from '../../xds/bootstrap.ts';
 import type { UpOptions } from '../contract.ts';
 import { alive, startSupervisor, stopSupervisor } from '../detached.ts';
 import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
 import { freePorts, portFree } from '../ports.ts';
-import { httpOk, NeverReady, unsynced, waitUntil } from '../readiness.ts';
-import { recordBuilds, recordedBuilds, staleBuilds } from './build-context.ts';
+import { waitUntil } from '../readiness.ts';
+import { buildChanged, stackOf } from './generate.ts';
+import { waitReady } from './ready.ts';
 import { watchCompose } from './watch.ts';
 import { composeFailure, composeFile, composeTarget, findCompose, runCompose, runComposeInteractive, type ComposeCli, type ComposeTarget } from './cli.ts';
 import { dockerAnswers } from './docker.ts';
-import { meshDirOf, type Engine, type StackContainer } from './engine.ts';
+import { meshDirOf, type Engine } from './engine.ts';
+import { followComposeMesh } from './follow.ts';
 import { healStack } from './heal.ts';
 import { ensureImages } from './images.ts';
-import { userComposeFiles } from './user-files.ts';
 import { versionFieldAt } from './mesh-source.ts';
 import { meshStateDir, readComposeState, removeComposeState, writeComposeState, writeStack, type ComposeRunState } from './state.ts';
 
-/** The localmesh installation, mounted into the control plane; and the CLI, for `mesh supervise`. */
-const CODE_DIR = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+/** The CLI, for `mesh supervise`. */
 const MESH_BIN = fileURLToPath(new URL('../../../bin/mesh.js', import.meta.url));
 
 /**
@@ -87,64 +85,6 @@ async function preflight(engine: Engine, model: MeshModel, dir: string, stack: S
   return problems;
 }
 
-/** Why the stack cannot become ready (a container that failed), or undefined. */
-async function failed(engine: Engine, containers: StackContainer[], stack: Stack): Promise<string | undefined> {
-  const init = new Set(stack.services.init);
-  for (const c of containers) {
-    if (init.has(c.service) && c.state === 'exited' && c.exitCode !== 0) {
-      const log = await engine.logTail(c.id);
-      const denied = /permission denied|operation not permitted|can't initialize iptables/i.test(log);
-      return denied
-        ? `${c.service} could not install the capture rules: the engine does not grant NET_ADMIN (rootless Docker or a restricted runtime?). ` +
-            `Use --runtime process, or a Docker engine that allows cap_add: NET_ADMIN.\n${log}`
-        : `${c.service} (the capture rules) exited with ${c.exitCode}:\n${log}`;
-    }
-    if (!init.has(c.service) && (c.state === 'exited' || c.state === 'dead')) {
-      return `${c.service} exited with ${c.exitCode ?? '?'}:\n${await engine.logTail(c.id)}`;
-    }
-    if (c.health === 'unhealthy') return `${c.service} is unhealthy (its healthcheck fails):\n${await engine.logTail(c.id)}`;
-  }
-  return undefined;
-}
-
-/** What is not ready yet, one phrase each; empty when the stack is ready. */
-async function pending(containers: StackContainer[], stack: Stack): Promise<string[]> {
-  const byService = new Map(containers.map((c) => [c.service, c]));
-  const init = new Set(stack.services.init);
-  const waiting: string[] = [];
-  for (const service of Object.values(stack.services).flat()) {
-    const c = byService.get(service);
-    if (!c) waiting.push(`${service} (no container)`);
-    else if (init.has(service) ? c.state !== 'exited' : c.state !== 'running') waiting.push(`${service} (${c.state})`);
-    else if (c.health && c.health !== 'healthy') waiting.push(`${service} (health ${c.health})`);
-  }
-  if (waiting.length) return waiting;
-  if (!(await httpOk(`${stack.api}/status`).catch(() => false))) return [`the control plane's API ${stack.api}`];
-  const behind = await unsynced(stack.api, stack.proxyIds).catch((e: Error) => [`proxy status (${e.message})`]);
-  if (behind.length) return behind.map((p) => `proxy ${p}`);
-  // Plain HTTP ports answer a request; TLS ones would need the client to trust their certificate.
-  for (const url of stack.gateways.filter((u) => u.startsWith('http://'))) {
-    const answers = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' }).then(
-      async (r) => (await r.body?.cancel(), true),
-      () => false,
-    );
-    if (!answers) return [`the gateway ${url}`];
-  }
-  return [];
-}
-
-async function waitReady(engine: Engine, stack: Stack, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  let waiting: string[] = [];
-  const ready = async () => {
-    const containers = await engine.stackContainers(stack.project);
-    const failure = await failed(engine, containers, stack);
-    if (failure) throw new NeverReady(failure);
-    waiting = await pending(containers, stack);
-    return waiting.length === 0;
-  };
-  await waitUntil('The stack', ready, { timeoutMs, signal, intervalMs: 250, still: () => `still waiting for: ${waiting.join(', ')}.` });
-}
-
 /** The warnings of a stack for the user, as FILE:LINE:COL diagnostics: declared healthchecks it does not run. */
 async function stackWarnings(model: MeshModel, stack: Stack): Promise<string[]> {
   const warnings: string[] = [];
@@ -162,19 +102,6 @@ async function stackWarnings(model: MeshModel, stack: Stack): Promise<string[]> 
     );
   }
   return warnings;
-}
-
-/** Builds what Compose would not: `build:` versions whose context changed since mesh up last built them. */
-async function buildChanged(cli: ComposeCli, target: ComposeTarget, stack: Stack, dir: string, say: (line: string) => void, signal: AbortSignal): Promise<void> {
-  const stale = await staleBuilds(dir, stack.builds);
-  if (stale.length === 0) return;
-  for (const b of stale) {
-    say(`Building ${b.service} (${b.reason === 'first' ? 'build context' : 'its build context changed since the last build:'} ${b.context})`);
-  }
-  const build = await runCompose(cli, target, ['build', ...stale.map((b) => b.service)], signal);
-  signal.throwIfAborted();
-  if (build.exitCode !== 0) throw new Error(composeFailure(String(build.all ?? '')));
-  await recordBuilds(dir, { ...(await recordedBuilds(dir)), ...Object.fromEntries(stale.map((b) => [b.service, b.hash])) });
 }
 
 /**
@@ -217,18 +144,8 @@ async function startAndRun(
   let recorded: ComposeRunState | undefined;
   try {
     if (before?.supervisor && alive(before.supervisor)) await stopSupervisor(before.supervisor);
-    const userFiles = await userComposeFiles(dir, model.settings);
-    stack = generateStack({
-      model,
-      meshDir: dir,
-      images: resolveImages(model.settings, env),
-      // A stack that is up keeps its API port: another one would recreate the control plane.
-      apiPort: before ? Number(new URL(before.api).port) : await apiPort(env, say),
-      codeDir: CODE_DIR,
-      userFiles: userFiles.map((f) => relative(dir, f)),
-      bootstrap: adsBootstrap,
-    });
-    target = composeTarget(stack.project, dir, userFiles);
+    // A stack that is up keeps its API port: another one would recreate the control plane.
+    ({ stack, target } = await stackOf(model, dir, env, before ? Number(new URL(before.api).port) : await apiPort(env, say)));
     const problems = await preflight(engine, model, meshDir, stack, Number(new URL(stack.api).port), reconcile);
     if (problems.length) throw new Error(problems.join('\n  '));
     for (const warning of await stackWarnings(model, stack)) say(warning);
@@ -236,9 +153,10 @@ async function startAndRun(
     await ensureImages(engine, stack, { policy: options.pull ?? 'missing', say, env });
     interrupt.check();
 
+    // The mesh CA's root, made here on the host: the control plane's container mounts the mesh
+    // directory read-only, and reads it from DIR/.mesh/ca when a PeerAuthentication needs it.
+    await loadOrCreateRoot(dir);
     await writeStack(dir, stack);
-    // The control plane reads the mesh directory read-only: the root that signs local gateway certificates is made here.
-    if (localCertificateNotes(model, dir).length > 0) await loadOrCreateRoot(dir);
     const state: ComposeRunState = {
       runtime: 'docker',
       dir,
@@ -295,7 +213,8 @@ async function startAndRun(
   }
   const healing = new AbortController();
   const restarting = new Set<string>();
-  void healStack(engine, stack.project, stack.services, { say, signal: healing.signal, onPurpose: restarting });
+  const following = await followComposeMesh(engine, dir, recorded!, { say, env });
+  void healStack(engine, stack.project, following.roles, { say, signal: healing.signal, onPurpose: restarting });
   const code = options.watchCode && recorded ? await watchCompose(engine, meshDir, recorded, say, restarting) : undefined;
   if (options.watch) {
     const stopped = new Promise((done) => (signal.aborted ? done(undefined) : signal.addEventListener('abort', done, { once: true })));
@@ -305,6 +224,7 @@ async function startAndRun(
     await runComposeInteractive(cli, target!, ['logs', '-f', '--tail', '0'], signal);
   }
   healing.abort();
+  await following.close();
   await code?.close();
   say('Stopping');
   await downStack(engine, cli, target!, false);

@@ -3,7 +3,8 @@
 // else, as `docker compose up -d` creates and removes services. A new version's ports are written
 // to the port map first (handed out as the control plane would hand them out, so both agree);
 // a removed version is stopped once the control plane no longer sends traffic to it (every other
-// proxy SYNCED on a config without it) and its requests are done.
+// proxy SYNCED on a config without it) and its requests are done. A version whose command, env or
+// folder changed is restarted with a surge (restart.ts), as a code edit under `watch:` is.
 import { portKey, sidecarName } from '../../config/names.ts';
 import { loadMesh } from '../../config/index.ts';
 import { watchMeshDir } from '../../control/watcher.ts';
@@ -16,7 +17,8 @@ import type { Planner } from './planner.ts';
 import { freePorts, portFree } from '../ports.ts';
 import { extendPortMap } from './port-map.ts';
 import { editPortMap, statePaths, writeSpecs, type ProcessRunState } from './state.ts';
-import { start, stopAll, type Supervisor } from './supervise.ts';
+import { restartApp } from './restart.ts';
+import { start, stopAll, type ProcessSpec, type Supervisor } from './supervise.ts';
 
 export interface FollowOptions {
   dir: string;
@@ -46,6 +48,12 @@ async function requestsActive(adminPort: number): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** Whether the Mesh now says to start an app otherwise than the running one was (command, env, folder, healthcheck). */
+function startsDifferently(running: ProcessSpec | undefined, next: AppSpec): boolean {
+  const declared = (running as AppSpec | undefined)?.declared;
+  return declared !== undefined && next.declared !== undefined && declared !== next.declared;
 }
 
 export async function followMesh(options: FollowOptions): Promise<Following> {
@@ -85,7 +93,16 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     const adding = wanted.filter((spec) => !names.has(spec.name));
     const wantedNames = new Set([plan.control.name, ...wanted.map((s) => s.name)]);
     const removing = supervisor.current().filter((r) => !wantedNames.has(r.name));
-    if (adding.length === 0 && removing.length === 0) return;
+    const changed = plan.apps.filter((spec) => names.has(spec.name) && startsDifferently(supervisor.spec(spec.name), spec));
+    if (adding.length === 0 && removing.length === 0 && changed.length === 0) return;
+
+    for (const spec of changed) {
+      say(`Restarting ${spec.name} (its command or env changed in the Mesh)`);
+      const since = Date.now();
+      await restartApp(spec.name, { dir, supervisor, since, signal, spec })
+        .then((r) => say(`${spec.name} runs as the Mesh says now (serving after ${((r.servingMs) / 1000).toFixed(2)} s)`))
+        .catch((error: Error) => say(`${spec.name} could not be restarted with its new command or env: ${error.message}; the old one keeps serving.`));
+    }
 
     if (adding.length > 0) {
       const newProxies = plan.proxyIds.filter((id) => adding.some((s) => s.name === sidecarName(id)));

@@ -36,6 +36,8 @@ export interface AppSpec extends ProcessSpec {
   health: { url: string } | { port: number };
   /** The port map's key of the port the app is given in PORT (its first service port): a restart moves it. */
   portKey: string;
+  /** How the Mesh says to start it (command, env, folder), to tell a changed version from one as it was. */
+  declared?: string;
 }
 
 export interface ProcessPlan {
@@ -167,6 +169,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
         },
         log: paths.log(version.proxy),
         portKey: portKey.app(version.proxy, first),
+        declared: JSON.stringify([command, version.spec.env ?? {}, dir, check ?? null]),
         health: check?.path ? { url: `http://${LOOPBACK}:${healthPort}${check.path}` } : { port: healthPort },
       });
     }

@@ -35,6 +35,8 @@ export interface RestartOptions {
   drainMs?: number;
   /** Aborted when the run stops (mesh down): the new process is stopped, or the old one at once. */
   signal?: AbortSignal;
+  /** How to start the new process, when that changed (the Mesh's command or env); else as the old one. */
+  spec?: AppSpec;
 }
 
 /** The healthcheck of `health` moved from one port to another (a check on another port stays). */
@@ -73,7 +75,7 @@ export async function connectionsTo(port: number): Promise<number | undefined> {
 export async function restartApp(name: string, options: RestartOptions): Promise<Restarted> {
   const { dir, supervisor, since } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const spec = supervisor.spec(name) as AppSpec | undefined;
+  const spec = options.spec ?? (supervisor.spec(name) as AppSpec | undefined);
   const old = supervisor.current().find((r) => r.name === name);
   if (!spec || spec.role !== 'app' || !old) throw new Error(`${name} is not an app of this mesh`);
   const paths = statePaths(dir);

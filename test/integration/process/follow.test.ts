@@ -98,4 +98,25 @@ describe('versions added and removed while running', () => {
     expect(await running()).toEqual(before);
     await writeFile(meshFile, text);
   }, 90_000);
+
+  it("v2's env changed in the Mesh: v2 alone restarts (with a surge) and serves it; 0 failed requests", async () => {
+    const meshFile = join(canary.dir, 'mesh.yaml');
+    const text = await readFile(meshFile, 'utf8');
+    const before = await running();
+    const gateway = startLoad(canary.gatewayPort, 2);
+    await sleep(500);
+    const savedAt = performance.now();
+    // The example app answers with the VERSION it is given.
+    await writeFile(meshFile, text.replace(V2, V2.replace('VERSION: v2 }', 'VERSION: v2-new }')));
+    await until('v2 serves its new env', () => gateway.responses.some((r) => r.version === 'v2-new'));
+    const servingMs = Math.round(performance.now() - savedAt);
+    await sleep(500);
+    const responses = await gateway.stop();
+    const after = await running();
+    console.log(`follow: v2's new env serving ${servingMs} ms after the save; ${responses.length} requests, ${failed(responses).length} failed`);
+    expect(failed(responses).map((r) => `${r.status} ${r.error ?? r.body.slice(0, 80)}`)).toEqual([]);
+    expect(Object.keys(after).filter((name) => after[name] !== before[name])).toEqual(['reviews-v2']);
+    await writeFile(meshFile, text);
+    await until('v2 back to its env', async () => (await running())['reviews-v2'] !== after['reviews-v2']);
+  }, 60_000);
 });

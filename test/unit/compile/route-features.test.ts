@@ -48,7 +48,7 @@ describe('the inbound route to the app', () => {
     return found;
   };
 
-  it('HTTP: everything to the app, retried once the connection reset before the request; gRPC: no retries', () => {
+  it('HTTP: everything to the app, held (tried again, bounded) while the app does not listen or closed the connection before the request; gRPC: no retries', () => {
     const [http] = inbound('reviews-v1');
     expect(http).toEqual({
       name: 'inbound|9080||',
@@ -60,7 +60,11 @@ describe('the inbound route to the app', () => {
             {
               name: 'default',
               match: { prefix: '/' },
-              route: { cluster: 'inbound|9080||', timeout: '0s', retry_policy: { num_retries: 2, retry_on: 'reset-before-request' } },
+              route: {
+                cluster: 'inbound|9080||',
+                timeout: '0s',
+                retry_policy: { num_retries: 10, retry_on: 'connect-failure,reset-before-request', retry_back_off: { base_interval: '0.1s', max_interval: '1s' } },
+              },
             },
           ],
         },

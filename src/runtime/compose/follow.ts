@@ -1,0 +1,109 @@
+// A running Compose stack follows the Mesh file, as the process runtime does (process/follow.ts):
+// a version or service added to the Mesh is created (its pod: holder, capture, sidecar, app), one
+// removed is removed, and a version whose command, env, image or ports changed is recreated.
+// `compose up -d --remove-orphans` on the stack generated again does it, and Compose leaves every
+// container that did not change running. The control plane reads the same files and pushes
+// first; a removal waits until every proxy is SYNCED (so none sends to it any more). A Mesh file
+// that does not load changes nothing: the control plane says why, and serves the last good one.
+// Runs beside the healer (heal.ts): in `mesh up`'s process in the foreground, in `mesh supervise`.
+import { readFile } from 'node:fs/promises';
+import { loadMesh } from '../../config/index.ts';
+import type { Stack } from '../../compose/stack.ts';
+import { watchMeshDir } from '../../control/watcher.ts';
+import { sleep } from '../interrupt.ts';
+import { unsynced, waitUntil } from '../readiness.ts';
+import { composeFailure, composeFile, findCompose, runCompose } from './cli.ts';
+import type { Engine } from './engine.ts';
+import { buildChanged, stackOf } from './generate.ts';
+import { ensureImages } from './images.ts';
+import { waitReady } from './ready.ts';
+import { writeComposeState, writeStack, type ComposeRunState } from './state.ts';
+
+export interface FollowComposeOptions {
+  say(line: string): void;
+  poll?: boolean;
+  debounceMs?: number;
+  timeoutMs?: number;
+  env?: Record<string, string | undefined>;
+}
+
+export interface ComposeFollowing {
+  /** The stack's services by role as they are now (for the healer). */
+  roles(): Stack['services'];
+  /** Resolves once the changes seen so far are done. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const pods = (services: Stack['services']) => new Set(services.pod.map((p) => p.replace(/-pod$/, '')));
+
+export async function followComposeMesh(engine: Engine, dir: string, initial: ComposeRunState, options: FollowComposeOptions): Promise<ComposeFollowing> {
+  const { say } = options;
+  const env = options.env ?? process.env;
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  let state = initial;
+  let timer: NodeJS.Timeout | undefined;
+  let work: Promise<void> = Promise.resolve();
+  const stopping = new AbortController();
+  const { signal } = stopping;
+
+  async function sync(): Promise<void> {
+    if (signal.aborted) return;
+    const { model } = await loadMesh(dir);
+    if (!model) return;
+    const { stack, target } = await stackOf(model, dir, env, Number(new URL(state.api).port));
+    const written = await readFile(composeFile(dir), 'utf8').catch(() => '');
+    if (stack.compose === written) return;
+    const before = pods(state.services);
+    const after = pods(stack.services);
+    const added = [...after].filter((p) => !before.has(p));
+    const removed = [...before].filter((p) => !after.has(p));
+    const what = [added.length ? `adding ${added.join(', ')}` : '', removed.length ? `removing ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
+    say(`The Mesh changed: updating the Compose stack (${what || 'recreating what changed'})`);
+    const cli = await findCompose({ ...env, LOCALMESH_COMPOSE: state.compose });
+    await ensureImages(engine, stack, { policy: 'missing', say, env });
+    if (removed.length > 0) {
+      // No proxy left is sent a config with the removed versions in it (the control plane pushes first).
+      await waitUntil('the proxies to stop sending to the removed versions', async () => (await unsynced(state.api, stack.proxyIds)).length === 0, {
+        timeoutMs: 10_000,
+        signal,
+      }).catch(() => say('Not every proxy is SYNCED; removing the versions anyway.'));
+    }
+    await writeStack(dir, stack);
+    // From now on the healer knows the new services only: a removed one that stops is not brought back.
+    state = { ...state, services: stack.services, proxyIds: stack.proxyIds };
+    await writeComposeState(dir, state);
+    await buildChanged(cli, target, stack, dir, say, signal);
+    const up = await runCompose(cli, target, ['up', '-d', '--remove-orphans'], signal);
+    if (up.exitCode !== 0) throw new Error(composeFailure(String(up.all ?? '')));
+    await waitReady(engine, stack, timeoutMs, signal);
+    say(`The Compose stack follows the Mesh${what ? `: ${what.replace('adding', 'added').replace('removing', 'removed')}` : ''}`);
+  }
+
+  const watcher = await watchMeshDir(dir, {
+    ...(options.poll ? { poll: true } : {}),
+    onChange: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        work = work.then(sync).catch((error: Error) => {
+          if (!signal.aborted) say(`Following the Mesh file failed: ${error.message}`);
+        });
+      }, options.debounceMs ?? 300);
+    },
+    onError: (error) => say(`Watching ${dir} for added or removed versions failed: ${error.message}`),
+  });
+  return {
+    roles: () => state.services,
+    async idle() {
+      while (timer) await sleep(20);
+      await work;
+    },
+    async close() {
+      stopping.abort();
+      clearTimeout(timer);
+      await watcher.close();
+      await work;
+    },
+  };
+}
