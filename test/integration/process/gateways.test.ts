@@ -239,6 +239,8 @@ describe('a Gateway selector of its own', () => {
     const internal = proxies.find((p) => p.id === 'mesh-gateway-internalgateway');
     expect(internal?.sync).toBe('SYNCED');
     expect(proxies.find((p) => p.id === 'mesh-gateway')?.sync).toBe('SYNCED');
+    const status = await mesh('status', run.dir);
+    expect(status.stdout).toMatch(/mesh-gateway-internalgateway/);
 
     const admin = await send({ port: run.internalPort, path: '/', headers: { host: 'admin.example.com' }, timeoutMs: 5000 });
     expect([admin.status, JSON.parse(admin.body).service]).toEqual([200, 'admin']);
