@@ -13,10 +13,10 @@ import { isAbsolute, join } from 'node:path';
 import { gatewayProxies, gatewayProxyOf } from '../config/gateway-proxies.ts';
 import type { MeshModel } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/names.ts';
-import { parseGatewaySecret, type GatewaySecret } from '../compile/names.ts';
+import { gatewaySecretName, parseGatewaySecret, type GatewaySecret } from '../compile/names.ts';
 import { serverHostNames } from '../compile/tls.ts';
 import type { Resource } from '../envoy/snapshot.ts';
-import type { CertificateAuthority } from './ca.ts';
+import { CertificateAuthority, type KeyPairPem } from './ca.ts';
 import { caDir } from './ca-root.ts';
 
 /** Where `credentialName: NAME` is read from. */
@@ -120,9 +120,10 @@ export class GatewayCredentials {
       await writeFile(keyFile, made.keyPem, { mode: 0o600 });
       await writeFile(certFile, made.certPem, { mode: 0o644 });
     } catch (error) {
-      // A read-only mesh directory (the Compose stack mounts it so): served from memory, still signed by the root users trust.
+      // A mesh directory the control plane cannot write (the Compose stack mounts it read-only): served
+      // from memory, still signed by the root users trust.
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw error;
+      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOENT') throw error;
     }
     return tlsCertificate(made.certPem, made.keyPem);
   }
@@ -149,13 +150,10 @@ export function trustCommands(meshDir: string): string[] {
   ];
 }
 
-/**
- * One line per HTTPS server that serves a local certificate (no credentialName, no files), with how
- * to trust it; none when every server names its own.
- */
-export function localCertificateNotes(model: MeshModel, meshDir: string): string[] {
+/** The servers that serve a local certificate: terminating TLS, naming neither a credential nor files. */
+function localCertificateServers(model: MeshModel): Array<{ proxy: string; gateway: string; port: number; hosts: string[] }> {
   const proxies = gatewayProxies(model.gateways);
-  const lines: string[] = [];
+  const out: Array<{ proxy: string; gateway: string; port: number; hosts: string[] }> = [];
   for (const gateway of model.gateways) {
     for (const server of gateway.spec.servers) {
       const tls = server.tls;
@@ -163,11 +161,32 @@ export function localCertificateNotes(model: MeshModel, meshDir: string): string
       if (!tls || (server.port.protocol !== 'HTTPS' && server.port.protocol !== 'TLS')) continue;
       if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH' || mode === 'ISTIO_MUTUAL') continue;
       if (tls.credentialName !== undefined || tls.serverCertificate !== undefined) continue;
-      const hosts = serverHostNames(server.hosts);
       const proxy = gatewayProxyOf(proxies, gateway.key)?.proxy ?? GATEWAY_PROXY;
-      lines.push(`${proxy} port ${server.port.number} (Gateway ${gateway.key}) serves a local certificate for ${hosts.join(', ')}, kept in ${localCertDir(meshDir, hosts)}.`);
+      out.push({ proxy, gateway: gateway.key, port: server.port.number, hosts: serverHostNames(server.hosts) });
     }
   }
+  return out;
+}
+
+/**
+ * One line per HTTPS server that serves a local certificate (no credentialName, no files), with how
+ * to trust it; none when every server names its own.
+ */
+export function localCertificateNotes(model: MeshModel, meshDir: string): string[] {
+  const lines = localCertificateServers(model).map(({ proxy, gateway, port, hosts }) =>
+    `${proxy} port ${port} (Gateway ${gateway}) serves a local certificate for ${hosts.join(', ')}, kept in ${localCertDir(meshDir, hosts)}.`);
   if (lines.length === 0) return [];
   return [...lines, `It is signed by the mesh root ${join(caDir(meshDir), 'root-cert.pem')}; trust that once:`, ...trustCommands(meshDir).map((c) => `  ${c}`)];
+}
+
+/**
+ * Makes (or keeps) the local certificates of a mesh in DIR/.mesh/gateway-certs/, as the control
+ * plane would: for a control plane that cannot write the directory (the Compose stack's).
+ */
+export async function prepareLocalCertificates(model: MeshModel, meshDir: string, root: () => Promise<KeyPairPem>): Promise<void> {
+  const servers = localCertificateServers(model);
+  if (servers.length === 0) return;
+  const authority = root().then((r) => new CertificateAuthority(r));
+  const credentials = new GatewayCredentials(meshDir, () => authority);
+  for (const { hosts } of servers) await credentials.secret(gatewaySecretName({ kind: 'local-cert', hosts }));
 }

@@ -15,7 +15,7 @@ import { GATEWAY_PROXY } from '../../config/names.ts';
 import { CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
 import { projectName } from '../../compose/names.ts';
 import { loadOrCreateRoot } from '../../control/ca-root.ts';
-import { localCertificateNotes } from '../../control/credentials.ts';
+import { localCertificateNotes, prepareLocalCertificates } from '../../control/credentials.ts';
 import type { UpOptions } from '../contract.ts';
 import { alive, startSupervisor, stopSupervisor } from '../detached.ts';
 import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
@@ -156,6 +156,8 @@ async function startAndRun(
     // The mesh CA's root, made here on the host: the control plane's container mounts the mesh
     // directory read-only, and reads it from DIR/.mesh/ca when a PeerAuthentication needs it.
     await loadOrCreateRoot(dir);
+    // So are the gateways' local certificates, kept in DIR/.mesh/gateway-certs/ for the control plane to read.
+    await prepareLocalCertificates(model, dir, () => loadOrCreateRoot(dir));
     await writeStack(dir, stack);
     const state: ComposeRunState = {
       runtime: 'docker',
