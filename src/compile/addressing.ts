@@ -35,6 +35,8 @@ export interface Addressing {
   endpoints(service: string, version: string, servicePort: number): SocketAddress[];
   /** Port a gateway proxy (the ingress gateway when not named) listens on for a Gateway server port. */
   gatewayPort(serverPort: number, proxy?: string): number;
+  /** Where other proxies reach a gateway proxy's listener for a Gateway server port (its in-mesh Service). */
+  gatewayEndpoint(proxy: string, serverPort: number): SocketAddress;
   /** Without capture: the local port a sidecar offers for an outbound TCP service port. */
   tcpOutboundPort(proxy: string, serviceFqdn: string, servicePort: number): number;
 }
@@ -51,6 +53,7 @@ export function composeAddressing(): Addressing {
     appAddress: (_proxy, port, targetPort) => ({ address: '127.0.0.1', port: targetPort ?? port }),
     endpoints: (service, version, port) => [{ address: sidecarName(proxyId(service, version)), port }],
     gatewayPort: (port) => port,
+    gatewayEndpoint: (proxy, port) => ({ address: proxy, port }),
     tcpOutboundPort: (_proxy, _service, port) => port,
   };
 }
@@ -109,6 +112,7 @@ export function loopbackAddressing(
     appAddress: (proxy, port) => ({ address: '127.0.0.1', port: take(portKey.app(proxy, port)) }),
     endpoints: (service, version, port) => [{ address: '127.0.0.1', port: take(portKey.inbound(proxyOf(service, version), port)) }],
     gatewayPort: (port, proxy) => take(portKey.gateway(port, proxy)),
+    gatewayEndpoint: (proxy, port) => ({ address: '127.0.0.1', port: take(portKey.gateway(port, proxy)) }),
     tcpOutboundPort: (proxy, service, port) => take(portKey.tcp(proxy, service, port)),
   };
 }

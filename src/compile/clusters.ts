@@ -116,7 +116,7 @@ export function servicePort(service: ServiceModel, port: number): ServicePort | 
   return service.ports.find((p) => p.port === port);
 }
 
-function endpointCluster(name: string, addresses: SocketAddress[]): { cluster: EnvoyJson; endpoints?: EnvoyJson } {
+export function endpointCluster(name: string, addresses: SocketAddress[]): { cluster: EnvoyJson; endpoints?: EnvoyJson } {
   if (allIps(addresses)) {
     return {
       cluster: { name, type: 'EDS', eds_cluster_config: { eds_config: ADS } },
@@ -130,7 +130,7 @@ function endpointCluster(name: string, addresses: SocketAddress[]): { cluster: E
 
 type Policy = Omit<TrafficPolicy, 'portLevelSettings'>;
 
-function policyFields(policy: Policy | undefined, protocol: Protocol): EnvoyJson {
+export function policyFields(policy: Policy | undefined, protocol: Protocol): EnvoyJson {
   const pool = policy?.connectionPool;
   return {
     connect_timeout: pool?.tcp?.connectTimeout ? toEnvoyDuration(pool.tcp.connectTimeout) : CONNECT_TIMEOUT,

@@ -7,7 +7,7 @@
 // else `NAME-service-account` in the namespace of its first Gateway). An egress gateway's ports
 // are not published on the host: the sidecars reach it inside the mesh.
 import { EGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_LABELS, selects } from './analyze/workloads.ts';
-import type { GatewayModel } from './model.ts';
+import { fqdn, type GatewayModel } from './model.ts';
 import { ROOT_NAMESPACE } from './mtls.ts';
 import { GATEWAY_PROXY, gatewayProxyId } from './names.ts';
 
@@ -22,6 +22,13 @@ export interface GatewayProxyModel {
   serviceAccount: string;
   /** Whether its ports are published on the host: not an egress gateway's, which sidecars reach inside the mesh. */
   published: boolean;
+  /**
+   * The Kubernetes Service in-mesh callers reach it by, as Istio installs it: `istio-NAME` in
+   * istio-system for an `istio: NAME` selector (`istio-egressgateway.istio-system.svc.cluster.local`,
+   * the destination of the egress gateway task's mesh route); none for the ingress gateway (whose
+   * clusters every sidecar would otherwise gain) or another selector.
+   */
+  host?: string;
 }
 
 const INGRESS_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
@@ -69,6 +76,7 @@ export function gatewayProxies(gateways: readonly GatewayModel[]): GatewayProxyM
         namespace: istio !== undefined ? ROOT_NAMESPACE : gateway.namespace,
         serviceAccount: istio !== undefined ? `istio-${istio}-service-account` : `${id.slice(GATEWAY_PROXY.length + 1)}-service-account`,
         published: !selects(selector!, EGRESS_GATEWAY_LABELS),
+        ...(istio !== undefined ? { host: fqdn(`istio-${istio}`, ROOT_NAMESPACE) } : {}),
       };
       bySelector.set(key, proxy);
     }
@@ -80,4 +88,13 @@ export function gatewayProxies(gateways: readonly GatewayModel[]): GatewayProxyM
 /** The gateway proxy that serves a Gateway (by its `NAMESPACE/NAME` key). */
 export function gatewayProxyOf(proxies: readonly GatewayProxyModel[], gatewayKey: string): GatewayProxyModel | undefined {
   return proxies.find((p) => p.gateways.includes(gatewayKey));
+}
+
+/** The gateway proxy in-mesh callers reach by a host (its Service), and the ports its Gateways serve. */
+export function gatewayService(gateways: readonly GatewayModel[], host: string): { proxy: GatewayProxyModel; ports: number[] } | undefined {
+  const proxy = gatewayProxies(gateways).find((p) => p.host === host);
+  if (!proxy) return undefined;
+  const ports = new Set<number>();
+  for (const g of gateways) if (proxy.gateways.includes(g.key)) for (const s of g.spec.servers) ports.add(s.port.number);
+  return { proxy, ports: [...ports].sort((a, b) => a - b) };
 }

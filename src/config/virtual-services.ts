@@ -10,7 +10,8 @@ import { hostsMatch } from './gateways.ts';
 import { checkHeaderOperations, corsNameProblem, isAuthority, matchNameProblem } from './header-rules.ts';
 import { meantByDottedHost, unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
-import { resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
+import { hostFqdn, resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
+import { gatewayService, type GatewayProxyModel } from './gateway-proxies.ts';
 import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import { MESH_GATEWAY, gatewayKey, type Located } from './resources.ts';
 import type { Destination, HTTPRoute } from './schema/istio.ts';
@@ -64,6 +65,8 @@ function subsetHint(service: ServiceModel, subset: string): string {
 export function checkDestination(scope: VsScope, path: Path, destination: Destination): void {
   const { ctx, source, vs } = scope;
   const service = resolveHost(ctx.services, destination.host, vs.namespace);
+  const gateway = service ? undefined : gatewayService(ctx.gateways.map((g) => g.item), hostFqdn(destination.host, vs.namespace));
+  if (gateway) return checkGatewayDestination(scope, path, destination, gateway);
   if (!service) {
     const { message, hint } = unknownHost('destination host', destination.host, vs.namespace, ctx.services);
     ctx.report('error', valueAt(source, [...path, 'host']), message, hint, IST.ReferencedResourceNotFound);
@@ -95,6 +98,23 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
     ctx.report('error', valueAt(source, path),
       `service ${service.name} has several ports (${ports.join(', ')}); a route from a gateway must choose one`,
       `add port: {number: ${ports[0]}} to the destination`, IST.VirtualServiceDestinationPortSelectorRequired);
+  }
+}
+
+/** A destination that is a gateway proxy's in-mesh Service (the egress gateway): its subset defined, one of its ports. */
+function checkGatewayDestination(scope: VsScope, path: Path, destination: Destination, gateway: { proxy: GatewayProxyModel; ports: number[] }): void {
+  const { ctx, source } = scope;
+  const host = gateway.proxy.host!;
+  if (destination.subset !== undefined) {
+    const subsets = ctx.destinationRules.filter((d) => hostFqdn(d.item.service, d.item.namespace) === host).flatMap((d) => d.item.spec.subsets?.map((s) => s.name) ?? []);
+    if (!subsets.includes(destination.subset)) {
+      ctx.report('error', valueAt(source, [...path, 'subset']), `subset '${destination.subset}' of ${host} is not defined${didYouMean(destination.subset, subsets)}`,
+        `define it in a DestinationRule for ${host}: subsets: [{name: ${destination.subset}}]`, IST.ReferencedResourceNotFound);
+    }
+  }
+  if (destination.port !== undefined && !gateway.ports.includes(destination.port.number)) {
+    ctx.report('error', valueAt(source, [...path, 'port', 'number']),
+      `${host} (${gateway.proxy.proxy}) does not serve port ${destination.port.number}`, `the ports of its Gateways' servers: ${gateway.ports.join(', ')}`);
   }
 }
 

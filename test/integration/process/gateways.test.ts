@@ -38,6 +38,10 @@ spec:
       ports: [{port: 9080}]
       versions:
         v1: {command: [node, server.mjs], env: {SERVICE: web, VERSION: v1}, healthcheck: {path: /healthz}}
+    caller:
+      ports: [{port: 9080}]
+      versions:
+        v1: {command: [node, server.mjs], env: {SERVICE: caller, VERSION: v1, UPSTREAMS: "http://admin.default.svc.cluster.local:9080/"}, healthcheck: {path: /healthz}}
     admin:
       ports: [{port: 9080}]
       versions:
@@ -59,6 +63,8 @@ spec:
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: [web.example.com]
     tls: {httpsRedirect: true}
+  - port: {number: 80, name: http-caller, protocol: HTTP}
+    hosts: [caller.example.com]
   - port: {number: 443, name: https, protocol: HTTPS}
     hosts: [web.example.com]
     tls: {mode: SIMPLE}
@@ -83,6 +89,46 @@ spec:
   servers:
   - port: {number: ${internalPort}, name: http, protocol: HTTP}
     hosts: [admin.example.com]
+---
+# The two-hop pattern of Istio's egress gateway task: the caller's sidecar sends admin's calls to
+# the egress gateway's Service, subset admin, and the egress gateway on to admin (called by its
+# full name, which the gateway's virtual host serves, as edition.cnn.com in Istio's task).
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway}
+spec:
+  selector: {istio: egressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [admin.default.svc.cluster.local]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: egressgateway-for-admin}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: admin}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: admin-through-egress-gateway}
+spec:
+  hosts: [admin.default.svc.cluster.local]
+  gateways: [istio-egressgateway, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 9080}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: admin, port: {number: 80}}}]
+  - match: [{gateways: [istio-egressgateway], port: 80}]
+    route: [{destination: {host: admin.default.svc.cluster.local, port: {number: 9080}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: caller}
+spec:
+  hosts: [caller.example.com]
+  gateways: [public]
+  http:
+  - route: [{destination: {host: caller}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -248,5 +294,24 @@ describe('a Gateway selector of its own', () => {
     expect((await send({ port: run.internalPort, path: '/', headers: { host: 'web.example.com' }, timeoutMs: 5000 })).status).toBe(404);
     const viaIngress = await send({ port: run.ports['80']!, path: '/', headers: { host: 'admin.example.com' }, timeoutMs: 5000 });
     expect(viaIngress.status).toBe(404);
+  });
+});
+
+describe('the egress gateway two-hop pattern', () => {
+  it("a sidecar's call goes through the egress gateway proxy (its stats count it) to the destination", async () => {
+    const map = JSON.parse(await readFile(join(run.dir, '.mesh', 'process', 'addressing.json'), 'utf8')) as { ports: Record<string, number> };
+    const stat = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${map.ports['admin mesh-gateway-egressgateway']}/stats?filter=upstream_rq_total`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('cluster.outbound|9080||admin.default.svc.cluster.local.upstream_rq_total:'));
+      return Number(line?.split(': ')[1] ?? 0);
+    };
+    const before = await stat();
+    for (let i = 0; i < 5; i++) {
+      const r = await send({ port: run.ports['80']!, path: '/', headers: { host: 'caller.example.com' }, timeoutMs: 10_000 });
+      expect(r.status, r.body).toBe(200);
+      const upstream = JSON.parse(r.body).upstreams[0];
+      expect([upstream.status, upstream.body.service]).toEqual([200, 'admin']);
+    }
+    expect(await stat()).toBe(before + 5);
   });
 });

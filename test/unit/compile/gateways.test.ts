@@ -8,7 +8,8 @@ import { loopbackAddressing } from '../../../src/compile/addressing.ts';
 import { gatewaySecretName, parseGatewaySecret, type GatewaySecret } from '../../../src/compile/names.ts';
 import { proxySpiffeId } from '../../../src/control/secrets.ts';
 import { referencedSecrets } from '../../../src/xds/cache.ts';
-import { compile, filterConfig, listener, model, proxy, REVIEWS_SUBSETS, routeConfig } from './compile-helpers.ts';
+import { loadMeshFromSources } from '../../../src/config/index.ts';
+import { compile, filterConfig, listener, MESH, model, proxy, REVIEWS_SUBSETS, routeConfig } from './compile-helpers.ts';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
 const TCP = 'envoy.filters.network.tcp_proxy';
@@ -205,5 +206,57 @@ spec:
     expect(chain.filter_chain_match).toBeUndefined();
     expect(chain.transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name).toBe('kubernetes://db-cert');
     expect(filterConfig(chain.filters, TCP).cluster).toBe('outbound|5432||db.default.svc.cluster.local');
+  });
+});
+
+describe("a gateway proxy's in-mesh Service (the egress gateway hop)", () => {
+  const egress = gateway('istio-egressgateway', '{istio: egressgateway}', `  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [reviews.default.svc.cluster.local]
+`);
+  const rule = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: egressgateway-for-reviews}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets: [{name: reviews}]
+`;
+  const twoHop = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-through-egress-gateway}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  gateways: [istio-egressgateway, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 9080}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: reviews, port: {number: 80}}}]
+  - match: [{gateways: [istio-egressgateway], port: 80}]
+    route: [{destination: {host: reviews, port: {number: 9080}}}]
+`;
+
+  it('sidecars route to istio-egressgateway.istio-system, whose clusters end at the egress gateway proxy; the gateway routes on', () => {
+    const c = compile([egress, rule, twoHop], 'loopback');
+    const sidecar = proxy(c, 'productpage-v1');
+    const vhost = routeConfig(sidecar, 'outbound').virtual_hosts.find((h: any) => h.name === 'reviews.default.svc.cluster.local:9080');
+    // (behind the CONNECT tunnel's route of the process runtime's HTTP-proxy mode)
+    expect(vhost.routes.map((r: any) => r.route.cluster).at(-1)).toBe('outbound|80|reviews|istio-egressgateway.istio-system.svc.cluster.local');
+    const m = model(egress, rule, twoHop);
+    const listenPort = loopbackAddressing(m, 30000).gatewayPort(80, 'mesh-gateway-egressgateway');
+    const endpoints = sidecar.endpoints.find((e) => e.name === 'outbound|80|reviews|istio-egressgateway.istio-system.svc.cluster.local')!.value as any;
+    expect(endpoints.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: '127.0.0.1', port_value: listenPort });
+    const atGateway = routeConfig(proxy(c, 'mesh-gateway-egressgateway'), 'http.80').virtual_hosts;
+    expect(atGateway.map((h: any) => [h.name, h.routes.map((r: any) => r.route.cluster)])).toEqual([
+      ['reviews.default.svc.cluster.local:80', ['outbound|9080||reviews.default.svc.cluster.local']],
+    ]);
+  });
+
+  it('without such a gateway no cluster is added; a wrong subset or port of the gateway Service is an error at its field', () => {
+    expect(proxy(compile([]), 'reviews-v1').clusters.some((x) => x.name.includes('istio-egressgateway'))).toBe(false);
+    const files = [MESH, egress, rule, twoHop.replace('subset: reviews,', 'subset: cnn,').replace('port: {number: 80}}}]', 'port: {number: 81}}}]')]
+      .map((text, i) => ({ path: `f${i}.yaml`, text }));
+    const errors = loadMeshFromSources(files).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.col} ${d.message}`);
+    expect(errors).toEqual([
+      "9:94 subset 'cnn' of istio-egressgateway.istio-system.svc.cluster.local is not defined",
+      '9:114 istio-egressgateway.istio-system.svc.cluster.local (mesh-gateway-egressgateway) does not serve port 81',
+    ]);
   });
 });
