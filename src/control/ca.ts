@@ -116,6 +116,11 @@ export class CertificateAuthority {
     return { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey), notAfter };
   }
 
+  /** When the root expires: no certificate it signs outlives it. */
+  get rootNotAfter(): Date {
+    return this.#root.notAfter;
+  }
+
   /** Whether a certificate was signed by this root and is still valid at `validAt` (ms). */
   async signed(certPem: string, validAt: number): Promise<boolean> {
     const cert = new x509.X509Certificate(certPem);

@@ -11,13 +11,23 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { gatewayProxies, gatewayProxyOf } from '../config/gateway-proxies.ts';
-import type { MeshModel } from '../config/model.ts';
+import type { MeshModel, SourceRef } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/names.ts';
 import { gatewaySecretName, parseGatewaySecret, type GatewaySecret } from '../compile/names.ts';
 import { serverHostNames } from '../compile/tls.ts';
 import type { Resource } from '../envoy/snapshot.ts';
 import { CertificateAuthority, type KeyPairPem } from './ca.ts';
 import { caDir } from './ca-root.ts';
+
+/** A certificate a Gateway server names that cannot be read; `at` is the Gateway once known (secrets.ts). */
+export class CredentialError extends Error {
+  readonly hint: string;
+  at?: SourceRef;
+  constructor(message: string, hint: string, options?: ErrorOptions) {
+    super(message, options);
+    this.hint = hint;
+  }
+}
 
 /** Where `credentialName: NAME` is read from. */
 export function credentialDir(meshDir: string, name: string): string {
@@ -97,8 +107,8 @@ export class GatewayCredentials {
       return await readFile(path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(`${what} is read from ${path}, which ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; ` +
-        `put the PEM file there (credentialName NAME reads DIR/credentials/NAME/tls.crt, tls.key and ca.crt)`, { cause: error });
+      throw new CredentialError(`${what} is read from ${path}, which ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`,
+        'put the PEM file there (credentialName NAME reads DIR/credentials/NAME/tls.crt, tls.key and, for MUTUAL, ca.crt)', { cause: error });
     }
   }
 
@@ -110,7 +120,9 @@ export class GatewayCredentials {
     const ca = await this.#authority();
     try {
       const [certPem, keyPem] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
-      if (await ca.signed(certPem, Date.now() + RENEW_BEFORE_MS)) return tlsCertificate(certPem, keyPem);
+      // (A root that expires sooner caps every certificate it signs: those are good until a minute before it.)
+      const goodUntil = Math.min(Date.now() + RENEW_BEFORE_MS, ca.rootNotAfter.getTime() - 60_000);
+      if (await ca.signed(certPem, goodUntil)) return tlsCertificate(certPem, keyPem);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }

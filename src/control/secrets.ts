@@ -14,7 +14,8 @@ import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 import { referencedSecrets } from '../xds/cache.ts';
 import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from './ca.ts';
-import { GatewayCredentials } from './credentials.ts';
+import { CredentialError, GatewayCredentials } from './credentials.ts';
+import { gatewayTlsSecrets } from '../compile/tls.ts';
 
 /** Istio's ingress gateway identity. */
 export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
@@ -74,7 +75,7 @@ export class WorkloadSecrets {
         for (const name of [...names].sort()) {
           if (name === ROOT_SECRET) secrets.push(await this.#trustBundle());
           else if (name === WORKLOAD_SECRET) secrets.push(await this.#workload(proxySpiffeId(model, snapshot)));
-          else if (this.#credentials && GatewayCredentials.names(name)) secrets.push(await this.#credentials.secret(name));
+          else if (this.#credentials && GatewayCredentials.names(name)) secrets.push(await this.#credentials.secret(name).catch((e: unknown) => locate(e, model, name)));
           else throw new Error(`proxy ${snapshot.proxy} names secret "${name}", which the mesh CA does not issue`);
         }
         return { ...snapshot, secrets };
@@ -120,6 +121,21 @@ export class WorkloadSecrets {
       value: { name: WORKLOAD_SECRET, tls_certificate: { certificate_chain: { inline_string: certPem }, private_key: { inline_string: keyPem } } },
     };
   }
+}
+
+/** A credential that cannot be read, told at the Gateway whose server names it. */
+function locate(error: unknown, model: MeshModel, name: string): never {
+  if (error instanceof CredentialError) {
+    for (const gateway of model.gateways) {
+      const server = gateway.spec.servers.find((s) => s.tls && Object.values(gatewayTlsSecrets(s.tls, s.hosts)).includes(name));
+      if (server) {
+        error.message = `Gateway ${gateway.name}, server ${server.port.name} (port ${server.port.number}): ${error.message}`;
+        error.at = gateway.source;
+        break;
+      }
+    }
+  }
+  throw error;
 }
 
 /** A secret as the API shows it: the private key left out. */
