@@ -12,6 +12,7 @@ import * as logs from './commands/logs.ts';
 import * as control from './commands/control.ts';
 import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
+import * as tap from './commands/tap.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
 import { Runtimes } from '../runtime/contract.ts';
@@ -40,6 +41,7 @@ Commands:
   weight [DIR] HOST SUBSET=W...    set a route's traffic split in its YAML file
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
+  tap [DIR] [SERVICE[/VERSION]]    the requests the proxies serve, live (--path, --status 5xx, -o json)
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
   validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
@@ -223,6 +225,31 @@ const COMMANDS: Record<string, Command> = {
     args: true,
     options: { api: { type: 'string' }, output: { type: 'string', short: 'o' } },
     run: async (dir, values, args, runtimes) => proxyConfig.run(args, { api: await apiOf(dir, values, runtimes), output: values.output as string | undefined }),
+  },
+  tap: {
+    help: tap.help,
+    args: true,
+    options: {
+      api: { type: 'string' },
+      path: { type: 'string' },
+      status: { type: 'string' },
+      header: { type: 'string', short: 'H', multiple: true, default: [] },
+      output: { type: 'string', short: 'o' },
+      recent: { type: 'boolean', default: false },
+      count: { type: 'string' },
+      'max-rate': { type: 'string' },
+    },
+    run: async (dir, values, args, runtimes) => {
+      if (args.length > 1) throw new UsageError(`mesh tap takes one SERVICE[/VERSION], not ${args.join(' ')}.`);
+      const text = (k: string) => (typeof values[k] === 'string' ? { [k === 'max-rate' ? 'maxRate' : k]: values[k] as string } : {});
+      return tap.run({
+        api: await apiOf(dir, values, runtimes),
+        ...(args[0] ? { target: args[0] } : {}),
+        ...text('path'), ...text('status'), ...text('output'), ...text('count'), ...text('max-rate'),
+        header: values.header as string[],
+        recent: values.recent === true,
+      });
+    },
   },
   dashboard: {
     help: dashboard.help,

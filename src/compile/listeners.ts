@@ -27,12 +27,41 @@ const HTTP_FILTERS = [
   { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
 ];
 
+/** The request headers each access log entry carries (what `mesh tap --header` can filter on). */
+export const LOGGED_HEADERS = ['user-agent', 'end-user', 'x-b3-traceid', 'traceparent', 'content-type'];
+
+/** The cluster of the control plane in every proxy's bootstrap (templates/envoy-bootstrap.json). */
+export const CONTROL_CLUSTER = 'xds_cluster';
+
+/**
+ * Every request's log entry, streamed to the control plane over gRPC (ALS, on the xDS port) for
+ * `mesh tap`; the log name is the listener's stat prefix. Flushed every 0.2 s so a tap shows a
+ * request within a second.
+ */
+function accessLog(logName: string): EnvoyJson[] {
+  return [
+    {
+      name: 'envoy.access_loggers.http_grpc',
+      typed_config: typed('extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig', {
+        common_config: {
+          log_name: logName,
+          grpc_service: { envoy_grpc: { cluster_name: CONTROL_CLUSTER } },
+          transport_api_version: 'V3',
+          buffer_flush_interval: '0.2s',
+        },
+        additional_request_headers_to_log: LOGGED_HEADERS,
+      }),
+    },
+  ];
+}
+
 function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket']): EnvoyJson {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix,
       ...routes,
+      access_log: accessLog(statPrefix),
       http_filters: HTTP_FILTERS,
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),

@@ -1,6 +1,7 @@
 // One proxy's snapshot as a complete Envoy bootstrap with everything inline: route configurations
 // in place of RDS references, EDS clusters as STATIC clusters carrying their load assignment, and
-// the SDS secrets a snapshot carries (mTLS) as static secrets its transport sockets name.
+// the SDS secrets a snapshot carries (mTLS) as static secrets its transport sockets name, and no
+// access log (it streams to a control plane).
 // This is what `mesh generate` writes per proxy and what the integration tests run, no xDS needed.
 import type { EnvoyJson, ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 
@@ -46,6 +47,8 @@ function inlineRoutes(value: unknown, routes: Map<string, EnvoyJson>, proxy: str
   if (value === null || typeof value !== 'object') return value;
   const out: EnvoyJson = {};
   for (const [key, child] of Object.entries(value)) {
+    // The access log streams to the control plane (ALS), which a static config has none of.
+    if (key === 'access_log') continue;
     if (key === 'rds') {
       const name = (child as { route_config_name?: string }).route_config_name ?? '';
       const routeConfig = routes.get(name);

@@ -4,14 +4,20 @@
 //   GET /proxies/ID/config?type= the resources serving for a proxy (listeners|routes|clusters|endpoints)
 //   GET /events                  server-sent events: the last ones, then each as it happens
 //   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
+//   GET /tap                     server-sent events: each request a proxy logged (TapEntry), the kept ones first
 // Errors are {"error": "a sentence"} with a 4xx status.
+// Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
+// name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
+// another origin (an Origin header not the Host's own) is refused; both with 403.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { withoutPrivateKey } from './secrets.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
+import type { TapEntry } from '../xds/access-log.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import type { Controller } from './controller.ts';
 import type { ControlEvent, EventLog } from './events.ts';
+import type { TapStore } from './tap.ts';
 import type { TrafficReport } from './traffic.ts';
 
 export interface ApiOptions {
@@ -22,6 +28,7 @@ export interface ApiOptions {
   xds: { status(): ProxyStatus[] };
   events: EventLog;
   traffic: { report(windowMs?: number): TrafficReport };
+  tap?: TapStore;
 }
 
 export interface ApiServer {
@@ -52,6 +59,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   const streams = new Set<ServerResponse>();
 
   function route(req: IncomingMessage, res: ServerResponse): unknown {
+    guard(req);
     if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not supported; the API only answers GET.`);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -59,9 +67,10 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     if (path === '/proxies') return xds.status();
     if (path === '/traffic') return traffic.report(windowParam(url.searchParams.get('window')));
     if (path === '/events') return streamEvents(req, res);
+    if (path === '/tap' && options.tap) return streamTap(options.tap, url.searchParams.get('recent') !== 'no', res);
     const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
     if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
-    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events and /traffic.`);
+    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic and /tap.`);
   }
 
   function proxyConfig(proxy: string, type: string | null): ProxyConfig {
@@ -76,6 +85,23 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     const kinds = type === null ? RESOURCE_KINDS : [type as ResourceKind];
     const shown = (k: ResourceKind) => (k === 'secrets' ? snapshot.secrets.map(withoutPrivateKey) : snapshot[k]);
     return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, shown(k)])) };
+  }
+
+  /** Server-sent events of the tap: the kept requests (unless ?recent=no), then each as it is logged. */
+  function streamTap(tap: TapStore, recent: boolean, res: ServerResponse): typeof STREAMING {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (e: TapEntry) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+    if (recent) for (const e of tap.recent()) send(e);
+    res.write(`event: dropped\ndata: ${tap.dropped()}\n\n`);
+    const unsubscribe = tap.subscribe(send);
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    streams.add(res);
+    res.on('close', () => {
+      unsubscribe();
+      clearInterval(keepalive);
+      streams.delete(res);
+    });
+    return STREAMING;
   }
 
   /** Server-sent events: the events after Last-Event-ID (all it keeps when none), then live. */
@@ -121,6 +147,25 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
 }
 
 const STREAMING = Symbol('streaming');
+
+/** The host name of a Host header value (`name:port`, `[v6]:port`), lower case. */
+function hostName(host: string): string {
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** Refuses a request whose Host is a DNS name other than localhost, or that a page of another origin sent. */
+function guard(req: IncomingMessage): void {
+  const host = req.headers.host ?? '';
+  const name = hostName(host);
+  if (name !== 'localhost' && !name.endsWith('.localhost') && isIP(name) === 0) {
+    throw new HttpError(403, `Host ${JSON.stringify(host)} is not this control plane's: it answers only 127.0.0.1, localhost or an IP address (a name pointed here by DNS could be a web page reading it).`);
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) {
+    throw new HttpError(403, `A request from ${origin} is refused: the API answers its own origin (http://${host}) and clients that send none (the CLI, the dashboard).`);
+  }
+}
 
 /** `?window=MS` of /traffic: a whole number of milliseconds from 1000 (the scrape interval). */
 function windowParam(value: string | null): number | undefined {

@@ -11,6 +11,7 @@ import { eventLog, type EventLog } from './events.ts';
 import { startScraper } from './scraper.ts';
 import { watchMeshDir } from './watcher.ts';
 import { loadOrCreateRoot } from './ca-root.ts';
+import { tapStore } from './tap.ts';
 import { WorkloadSecrets } from './secrets.ts';
 
 /** How often the plane looks for certificates due for rotation. */
@@ -74,7 +75,10 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
       watchFile(options.addressing, { interval: PORT_MAP_POLL_MS }, onPortMap);
       closers.push(() => unwatchFile(options.addressing, onPortMap));
     }
-    const xds = await listening('xDS', options.xdsPort, '--xds-port', () => startXdsServer({ cache, host: bind, port: options.xdsPort }));
+    const tap = tapStore();
+    const xds = await listening('xDS', options.xdsPort, '--xds-port', () =>
+      startXdsServer({ cache, host: bind, port: options.xdsPort, onAccessLog: (entries) => tap.add(entries) }),
+    );
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
     const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
     const traffic = startScraper({
@@ -88,7 +92,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => traffic.close());
     const api = await listening('API', options.apiPort, '--api-port', () =>
-      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic }),
+      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap }),
     );
     closers.push(() => api.close());
     return { xdsPort: xds.port, apiPort: api.port, events, close };

@@ -44,6 +44,8 @@ const PROTO_FILES = [
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/bootstrap/internal_listener/v3/internal_listener.proto',
   'envoy/service/discovery/v3/ads.proto',
+  'envoy/extensions/access_loggers/grpc/v3/als.proto',
+  'envoy/service/accesslog/v3/als.proto',
 ];
 
 /** The message type of each resource kind, from its type URL. */

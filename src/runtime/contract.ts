@@ -126,6 +126,10 @@ export interface Runtime<S extends RunStateBase = RunStateBase> {
    * to restart what crashes: runs until stopped; resolves with the exit code.
    */
   supervise?(dir: string): Promise<number>;
+  /** Whether the run acts on code changes under `watch:` paths (mesh up --watch); undefined when it cannot. */
+  codeWatch?(state: S): Promise<boolean | undefined>;
+  /** Turns acting on code changes on or off while it runs (the dashboard's w); false when the run cannot. */
+  setCodeWatch?(state: S, on: boolean): Promise<boolean>;
   /** `mesh doctor`'s checks, for a runtime that has any. */
   doctor?(dir: string, model: MeshModel | undefined): Promise<Check[]>;
 }

@@ -11,11 +11,27 @@ import { readJson, writeJson } from './json-file.ts';
 import { watchRules, type WatchRule } from './watch-rules.ts';
 
 export interface WatchFile {
+  /** Whether code changes are acted on (`mesh up --watch`, or `w` in the dashboard); absent: on. */
+  on?: boolean;
   /** Versions by proxy id (`SERVICE-VERSION`). */
   versions: Record<string, VersionLoop>;
 }
 
 export const readWatchFile = (path: string) => readJson<WatchFile>(path);
+
+/** Whether the run's inner loop acts on code changes; undefined when none runs (no watch file). */
+export async function codeWatchOn(path: string): Promise<boolean | undefined> {
+  const file = await readWatchFile(path).catch(() => undefined);
+  return file ? file.on !== false : undefined;
+}
+
+/** Turns the inner loop of a run on or off (the loop reads the switch at each change); false when none runs. */
+export async function setCodeWatch(path: string, on: boolean): Promise<boolean> {
+  const file = await readWatchFile(path).catch(() => undefined);
+  if (!file) return false;
+  await writeJson(path, { ...file, on });
+  return true;
+}
 
 /** What the runtime did with a change, timed from `change.savedAt`. */
 export interface Acted {
@@ -34,6 +50,8 @@ export interface InnerLoopOptions {
   poll?: boolean;
   /** A sentence per action the runtime does as another (the process runtime syncs by restarting). */
   explain?(rule: WatchRule): string | undefined;
+  /** Whether changes are acted on from the start (`mesh up --watch`); the dashboard switches it. Default on. */
+  on?: boolean;
 }
 
 /** One line per rule: what is watched, for which version, and what a change does. */
@@ -53,12 +71,18 @@ const ms = (value: number | undefined) => (value === undefined ? '' : `${(value 
  */
 export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWatch> {
   const { meshDir, say } = options;
-  const record: WatchFile = { versions: {} };
+  const record: WatchFile = { on: options.on !== false, versions: {} };
   let writes = Promise.resolve();
+  /** The switch as the file has it now (the dashboard writes it). */
+  const on = async () => (record.on = (await codeWatchOn(options.file)) ?? record.on);
   const save = (proxy: string, loop: VersionLoop) => {
     record.versions[proxy] = loop;
-    const copy = structuredClone(record);
-    writes = writes.then(() => writeJson(options.file, copy)).catch((error: Error) => say(`${options.file} not written: ${error.message}`));
+    writes = writes
+      .then(async () => {
+        await on();
+        await writeJson(options.file, structuredClone(record));
+      })
+      .catch((error: Error) => say(`${options.file} not written: ${error.message}`));
     return writes;
   };
   await writeJson(options.file, record);
@@ -66,6 +90,7 @@ export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWat
 
   async function run(change: CodeChange): Promise<void> {
     const { rule, files, savedAt } = change;
+    if (!(await on())) return say(`${rule.proxy}: ${files.length === 1 ? files[0] : `${files.length} files`} changed; not acted on: watching code is off (w in the dashboard turns it on)`);
     const base = { action: rule.action, savedAt, files };
     say(`${rule.proxy}: ${files.length === 1 ? files[0] : `${files.length} files`} changed; ${rule.action}`);
     await save(rule.proxy, { ...base, state: 'restarting' });
@@ -95,7 +120,7 @@ export async function startInnerLoop(options: InnerLoopOptions): Promise<CodeWat
     const key = JSON.stringify(rules);
     if (!first && key === watching.key) return;
     await watching.watcher?.close();
-    watchLines(rules, meshDir, options.explain).forEach(say);
+    if (await on()) watchLines(rules, meshDir, options.explain).forEach(say);
     watching = { key, ...(rules.length > 0 ? { watcher: await watchCode(rules, { poll: options.poll === true, onError: (e) => say(`--watch: ${e.message}`), run }) } : {}) };
   };
   await follow(true);

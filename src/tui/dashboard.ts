@@ -13,11 +13,12 @@ export const KEYS: Array<[string, string]> = [
   ['Shift-← →', 'the same by 1% (or with Ctrl or Alt, if the terminal reports it)'],
   ['Enter / Space', 'routes: select the next subset of the route (▸)'],
   ['p', 'promote the selected subset to 100%'],
-  ['r', 'roll back the route one change (made here or in its file); press again for the one before'],
+  ['r', "roll back the route's last change (r again: the one before)"],
   ['f', 'fault on the route: none → delay 1s (50%) → abort 503 (50%) → none'],
   ['e', 'open the route in $EDITOR at its line'],
   ['t', 'start / stop sending traffic to the gateway'],
-  ['c', 'pause / resume the canary of mesh canary (on its route, p promotes it and r aborts it)'],
+  ['c', 'pause / resume the canary (p promotes it, r aborts it)'],
+  ['w', 'watch code on / off (as mesh up --watch)'],
   ['+ / -', 'traffic generator rate up / down by 10 requests/s'],
   ['?', 'this help'],
   ['q', 'quit'],
@@ -56,7 +57,8 @@ function Header({ state }: { state: DashboardState }): ReactNode {
   const serving = state.connection === 'down' ? 'control plane not answering' : s?.version ? `serving ${s.version}` : 'connecting…';
   const validity = s && !s.valid ? ' · files INVALID (last good serving)' : '';
   const load = state.load.running ? `load ${state.load.rps}/s · ${state.load.requests ?? 0} answered${failures(state.load.byStatus)}` : `load off (${state.load.rps}/s)`;
-  const text = `localmesh ${where} · ${serving}${validity} · ${load}`;
+  const watch = state.codeWatch === undefined ? '' : ` · watch ${state.codeWatch ? 'on' : 'off'}`;
+  const text = `localmesh ${where} · ${serving}${validity} · ${load}${watch}`;
   return h(
     Text,
     { bold: true, color: state.connection === 'down' || validity ? 'red' : 'green', wrap: 'truncate' },

@@ -10,7 +10,7 @@ import { nextFault, routePosition, setFault } from '../config/edit-fault.ts';
 import { setWeights } from '../config/edit-weights.ts';
 import { loadMesh } from '../config/index.ts';
 import type { MeshModel } from '../config/model.ts';
-import { apiGet } from '../control/client.ts';
+import { apiGet, apiStream } from '../control/client.ts';
 import type { ControlStatus } from '../control/controller.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { TrafficReport } from '../control/traffic.ts';
@@ -123,21 +123,10 @@ export function startEffects(options: EffectsOptions): Effects {
   async function followEvents(): Promise<void> {
     while (!stopped) {
       try {
-        const response = await fetch(new URL('/events', state().api), {
+        await apiStream(state().api, '/events', ({ data }) => received(JSON.parse(data) as ControlEvent), {
           headers: lastEventId ? { 'last-event-id': String(lastEventId) } : {},
           signal: abort.signal,
         });
-        let buffer = '';
-        for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
-          buffer += chunk;
-          let end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const message = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-            if (data) received(JSON.parse(data) as ControlEvent);
-          }
-        }
       } catch {
         // The control plane went away; the poll says so. Try again shortly.
       }
@@ -160,8 +149,26 @@ export function startEffects(options: EffectsOptions): Effects {
     }));
     // No mesh (any more): `mesh down` ran; the process column says nothing.
     if (!stopped) dispatch({ type: 'processes', processes });
+    const watching = run ? await run.runtime.codeWatch?.(run.state).catch(() => undefined) : undefined;
+    if (!stopped && watching !== state().codeWatch && !switching) dispatch({ type: 'codeWatch', ...(watching === undefined ? {} : { on: watching }) });
     const canary = await readCanaryState(dir);
     if (!stopped && JSON.stringify(canary) !== JSON.stringify(state().canary)) dispatch({ type: 'canary', ...(canary ? { canary } : {}) });
+  }
+
+  /** A switch of `w` under way: the poll does not undo it meanwhile. */
+  let switching = false;
+  async function switchWatch(on: boolean): Promise<void> {
+    if (!dir) return;
+    switching = true;
+    try {
+      const run = await runtimes.running(dir);
+      const done = run ? await run.runtime.setCodeWatch?.(run.state, on) : false;
+      if (!done) say('This run cannot switch watching code (no inner loop runs: mesh up again).', true);
+    } catch (error) {
+      say(`Watching code could not be switched: ${(error as Error).message}`, true);
+    } finally {
+      switching = false;
+    }
   }
 
   async function readLog(): Promise<void> {
@@ -293,6 +300,9 @@ export function startEffects(options: EffectsOptions): Effects {
         break;
       case 'toggleLoad':
         void toggleLoad();
+        break;
+      case 'toggleWatch':
+        if (before.codeWatch !== undefined) void switchWatch(!before.codeWatch);
         break;
       case 'rate':
         load?.setRate(after.load.rps);

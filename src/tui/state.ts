@@ -50,6 +50,8 @@ export interface DashboardState {
   processes?: ProcessInfo[];
   /** The canary of `mesh canary` in this mesh directory (DIR/.mesh/canary.json), running or last finished. */
   canary?: CanaryState;
+  /** Whether the run acts on code changes under `watch:` paths (`w` switches it); undefined when it cannot. */
+  codeWatch?: boolean;
   /** Weights written (or being written) by route key, shown until the files say the same. */
   pending: Record<string, number[]>;
   /**
@@ -82,6 +84,7 @@ export type Action =
   | { type: 'meshProblem'; problem: string }
   | { type: 'processes'; processes: ProcessInfo[] }
   | { type: 'canary'; canary?: CanaryState }
+  | { type: 'codeWatch'; on?: boolean }
   | { type: 'events'; events: ControlEvent[] }
   | { type: 'logs'; name: string; lines: string[] }
   | { type: 'load'; load: Partial<LoadInfo> }
@@ -100,6 +103,7 @@ export type Action =
   | { type: 'fault' }
   | { type: 'edit' }
   | { type: 'toggleLoad' }
+  | { type: 'toggleWatch' }
   | { type: 'rate'; delta: number }
   | { type: 'quit' };
 
@@ -277,6 +281,15 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
       else delete next.canary;
       return next;
     }
+    case 'codeWatch': {
+      const next = { ...state };
+      if (action.on === undefined) delete next.codeWatch;
+      else next.codeWatch = action.on;
+      return next;
+    }
+    case 'toggleWatch':
+      if (state.codeWatch === undefined) return { ...state, message: { text: 'Nothing watches code here: the mesh is not running (mesh up starts it; versions need a watch: section).', error: true } };
+      return { ...state, codeWatch: !state.codeWatch, message: { text: state.codeWatch ? 'Watching code: off (code changes are left alone).' : "Watching code: on (a change under a version's watch: paths restarts, syncs or rebuilds it).", error: false } };
     case 'events':
       return { ...state, events: [...state.events, ...action.events].slice(-KEEP_EVENTS) };
     case 'logs':
@@ -374,6 +387,8 @@ export function keyToAction(state: DashboardState, input: string, key: KeyPress)
       return { type: 'edit' };
     case 't':
       return { type: 'toggleLoad' };
+    case 'w':
+      return { type: 'toggleWatch' };
     case 'c':
       return { type: 'canaryPause' };
     case '+':

@@ -2,6 +2,7 @@
 // state of the world only (DeltaAggregatedResources answers UNIMPLEMENTED). Each stream is an
 // AdsStream fed from the snapshot cache; status and events come from the StatusBoard.
 import * as grpc from '@grpc/grpc-js';
+import { accessLogService, type AccessLogMessage, type TapEntry } from './access-log.ts';
 import type { SnapshotCache } from './cache.ts';
 import { adsService, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
 import { StatusBoard, type XdsListener } from './status.ts';
@@ -14,6 +15,8 @@ export interface XdsServerOptions {
   host?: string;
   /** 0 picks a free port (read it back from `port`). */
   port: number;
+  /** The requests proxies log over the access log service (ALS) on the same port. */
+  onAccessLog?(entries: TapEntry[]): void;
 }
 
 export interface XdsServer {
@@ -72,6 +75,24 @@ export async function startXdsServer(options: XdsServerOptions): Promise<XdsServ
       call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'localmesh serves state-of-the-world ADS only (StreamAggregatedResources)' });
     },
   });
+
+  const onAccessLog = options.onAccessLog;
+  if (onAccessLog) {
+    server.addService(accessLogService, {
+      StreamAccessLogs: (call: grpc.ServerReadableStream<AccessLogMessage, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        // The identifier comes in the stream's first message only.
+        let proxy = '';
+        let listener = '';
+        call.on('data', (m: AccessLogMessage) => {
+          proxy = m.proxy ?? proxy;
+          listener = m.logName ?? listener;
+          if (m.entries.length) onAccessLog(m.entries.map((e) => ({ ...e, proxy, listener })));
+        });
+        call.on('end', () => callback(null, Buffer.alloc(0)));
+        call.on('error', () => undefined);
+      },
+    });
+  }
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>

@@ -112,7 +112,7 @@ export async function superviseCompose(engine: Engine, meshDir: string): Promise
   await writeComposeState(dir, supervised);
   say(`healing the Compose stack ${state.project} of ${dir}`);
   const restarting = new Set<string>();
-  const code = state.watch ? await watchCompose(engine, meshDir, state, say, restarting) : undefined;
+  const code = await watchCompose(engine, meshDir, state, say, restarting, state.watch === true);
   const following = await followComposeMesh(engine, dir, supervised, { say });
   await healStack(engine, state.project, following.roles, { say, signal: controller.signal, onPurpose: restarting });
   await following.close();

@@ -2,7 +2,7 @@
 // when one answers); its run is DIR/.mesh/docker.json, the stack DIR/.mesh/compose.yaml.
 import { resolve } from 'node:path';
 import type { Runtime, VersionLoop } from '../contract.ts';
-import { readWatchFile } from '../inner-loop.ts';
+import { codeWatchOn, readWatchFile, setCodeWatch } from '../inner-loop.ts';
 import { dockerAnswers } from './docker.ts';
 import { doctor } from './doctor.ts';
 import { superviseCompose } from './heal.ts';
@@ -31,6 +31,8 @@ export function composeRuntime(engine: Engine): Runtime<ComposeRunState> {
     facts: (state) => ({ project: state.project }),
     // The control plane sees the mesh directory mounted at /mesh.
     hostPath: (state, file) => (file.startsWith('/mesh') ? resolve(state.dir) + file.slice('/mesh'.length) : file),
+    codeWatch: (state) => codeWatchOn(composeWatchFile(state.dir)),
+    setCodeWatch: (state, on) => setCodeWatch(composeWatchFile(state.dir), on),
     workloads: async (state) => {
       const containers = await engine.stackContainers(state.project);
       const runs = new Map(containers.map((c) => [c.service, c.state === 'running']));

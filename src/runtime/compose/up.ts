@@ -217,7 +217,8 @@ async function startAndRun(
   const restarting = new Set<string>();
   const following = await followComposeMesh(engine, dir, recorded!, { say, env });
   void healStack(engine, stack.project, following.roles, { say, signal: healing.signal, onPurpose: restarting });
-  const code = options.watchCode && recorded ? await watchCompose(engine, meshDir, recorded, say, restarting) : undefined;
+  // Always, for versions with a watch: section: off without --watch, until the dashboard's w.
+  const code = recorded ? await watchCompose(engine, meshDir, recorded, say, restarting, options.watchCode === true) : undefined;
   if (options.watch) {
     const stopped = new Promise((done) => (signal.aborted ? done(undefined) : signal.addEventListener('abort', done, { once: true })));
     await Promise.race([options.watch().catch((error: Error) => say(`The dashboard stopped: ${error.message}`)), stopped]);

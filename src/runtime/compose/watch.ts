@@ -18,12 +18,16 @@ import { appServices, watchSteps } from './watch-steps.ts';
 /** Where the inner loops are recorded (removed with docker.json by removeComposeState). */
 export const composeWatchFile = (dir: string) => join(meshStateDir(dir), 'watch.json');
 
-/** `restarting`: the app services under way, which the healer must leave alone (shared with healStack). */
-export async function watchCompose(engine: Engine, meshDir: string, state: ComposeRunState, say: (line: string) => void, restarting: Set<string>) {
+/**
+ * `restarting`: the app services under way, which the healer must leave alone (shared with
+ * healStack); `on`: whether changes are acted on from the start (--watch); the dashboard switches it.
+ */
+export async function watchCompose(engine: Engine, meshDir: string, state: ComposeRunState, say: (line: string) => void, restarting: Set<string>, on: boolean) {
   const cli = await findCompose({ ...process.env, LOCALMESH_COMPOSE: state.compose });
   const target = composeTarget(state.project, state.dir, (state.files ?? []).slice(1));
   return startInnerLoop({
     meshDir,
+    on,
     file: composeWatchFile(state.dir),
     say,
     async act({ rule, files, savedAt }, signal) {

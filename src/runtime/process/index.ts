@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Runtime } from '../contract.ts';
-import { readWatchFile } from '../inner-loop.ts';
+import { codeWatchOn, readWatchFile, setCodeWatch } from '../inner-loop.ts';
 import { lastLines } from '../log-tail.ts';
 import { logFiles, showLogs } from './logs.ts';
 import { readState, statePaths, type ProcessRunState } from './state.ts';
@@ -38,6 +38,8 @@ export function processRuntime(): Runtime<ProcessRunState> {
     where: () => 'processes',
     facts: () => ({}),
     hostPath: (_state, file) => file,
+    codeWatch: (state) => codeWatchOn(statePaths(state.dir).watch),
+    setCodeWatch: (state, on) => setCodeWatch(statePaths(state.dir).watch, on),
     workloads: async (state) => {
       const loops = (await readWatchFile(statePaths(state.dir).watch).catch(() => undefined))?.versions ?? {};
       return [

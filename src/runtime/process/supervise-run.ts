@@ -31,7 +31,7 @@ export async function superviseRun(meshDir: string): Promise<number> {
     say,
     changed: (records) => writeState(dir, { ...state, processes: records }),
   }).start();
-  const code = state.watch ? await watchProcesses(meshDir, dir, supervisor, say) : undefined;
+  const code = await watchProcesses(meshDir, dir, supervisor, say, state.watch === true);
   const following = await followMesh({ dir, state, supervisor, plan: planner(dir, { poll: false }), say });
   await stopped;
   await code?.close();

@@ -148,7 +148,8 @@ async function startAndRun(
     changed: (records) => writeState(dir, { ...recorded!, processes: records }),
   }, started).start();
   const quiet = options.watch ? () => undefined : say;
-  const code = options.watchCode ? await watchProcesses(meshDir, dir, supervisor, quiet, options.poll) : undefined;
+  // Always, for versions with a watch: section: off without --watch, until the dashboard's w.
+  const code = await watchProcesses(meshDir, dir, supervisor, quiet, options.watchCode === true, options.poll);
   const following = await followMesh({ dir, state: recorded!, supervisor, plan: planner(dir, { poll: options.poll === true, envoy }), say: quiet, poll: options.poll === true });
   let stopping = false;
   await new Promise<void>((done) => {

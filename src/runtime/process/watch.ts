@@ -21,9 +21,11 @@ const explain = (rule: WatchRule) => EXPLAIN[rule.action];
 /** What `mesh up -d --watch` will watch (its supervisor does the watching), one line each. */
 export const watchSummary = (model: MeshModel, meshDir: string): string[] => watchLines(watchRules(model, meshDir), meshDir, explain);
 
-export function watchProcesses(meshDir: string, dir: string, supervisor: Supervisor, say: (line: string) => void, poll?: boolean) {
+/** `on`: whether changes are acted on from the start (`mesh up --watch`); the dashboard switches it. */
+export function watchProcesses(meshDir: string, dir: string, supervisor: Supervisor, say: (line: string) => void, on: boolean, poll?: boolean) {
   return startInnerLoop({
     meshDir,
+    on,
     file: statePaths(dir).watch,
     say,
     poll,

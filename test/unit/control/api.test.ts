@@ -39,6 +39,40 @@ afterAll(async () => {
   await api.close();
 });
 
+/** A GET with the headers given (fetch sets Host itself), over a raw socket. */
+async function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: api.port, path, headers, setHost: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8'))).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('HTTP API: only its own callers', () => {
+  it('answers loopback names and IP addresses as Host', async () => {
+    for (const host of [`127.0.0.1:${api.port}`, `localhost:${api.port}`, `[::1]:${api.port}`, `172.18.0.5:${api.port}`]) {
+      expect((await rawGet('/status', { host })).status, host).toBe(200);
+    }
+  });
+
+  it('refuses a DNS name as Host (DNS rebinding) and a request from another origin, with 403 and a sentence', async () => {
+    const rebound = await rawGet('/status', { host: 'evil.example' });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error).toMatch(/^Host "evil\.example" is not this control plane's/);
+    expect(rebound.body).not.toContain('"version"');
+    const events = await rawGet('/events', { host: `evil.example:${api.port}` });
+    expect(events.status).toBe(403);
+    const cross = await rawGet('/status', { host: `127.0.0.1:${api.port}`, origin: 'http://evil.example' });
+    expect(cross.status).toBe(403);
+    expect(JSON.parse(cross.body).error).toMatch(/^A request from http:\/\/evil\.example is refused/);
+    expect((await rawGet('/status', { host: `127.0.0.1:${api.port}`, origin: `http://127.0.0.1:${api.port}` })).status).toBe(200);
+  });
+});
+
 describe('HTTP API', () => {
   it('GET /status: version, last change, valid, diagnostics', async () => {
     const { status, body } = await get('/status');
