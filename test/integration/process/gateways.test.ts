@@ -3,7 +3,7 @@
 // by SNI on one port), MUTUAL refusing a client without a certificate, httpsRedirect, SNI
 // passthrough to an app that terminates TLS itself, and a second Gateway selector served by a
 // gateway proxy of its own that serves only its own Gateway's hosts.
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -314,4 +314,53 @@ describe('the egress gateway two-hop pattern', () => {
     }
     expect(await stat()).toBe(before + 5);
   });
+});
+
+describe('a Gateway selector added while the mesh runs', () => {
+  it('starts its gateway proxy, which serves its Gateway; removing the Gateway stops it', async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const later = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: later}
+spec:
+  selector: {istio: latergateway}
+  servers:
+  - port: {number: ${port}, name: http, protocol: HTTP}
+    hosts: [later.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: later}
+spec:
+  hosts: [later.example.com]
+  gateways: [later]
+  http:
+  - route: [{destination: {host: web}}]
+`;
+    // Into a file the mesh has (the runtime's watcher follows the files it knows).
+    const file = join(run.dir, 'gateways.yaml');
+    const before = await readFile(file, 'utf8');
+    await writeFile(file, `${before}---\n${later}`);
+    const deadline = Date.now() + 30_000;
+    let answer = 0;
+    while (Date.now() < deadline && answer !== 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      const map = JSON.parse(await readFile(join(run.dir, '.mesh', 'process', 'addressing.json'), 'utf8')) as { ports: Record<string, number> };
+      const listen = map.ports[`gateway mesh-gateway-latergateway ${port}`];
+      if (listen) answer = (await send({ port: listen, path: '/', headers: { host: 'later.example.com' }, timeoutMs: 2000 })).status;
+    }
+    const logs = join(run.dir, '.mesh', 'process', 'logs');
+    const supervisorLog = async () => (await readdir(logs)).filter((f) => f.startsWith('mesh-supervis')).map((f) => join(logs, f));
+    expect(answer, (await Promise.all((await supervisorLog()).map((f) => readFile(f, 'utf8')))).join('\n')).toBe(200);
+    await writeFile(file, before);
+    const gone = Date.now() + 30_000;
+    // Its process is gone (the control plane's proxy table may still name it, not connected).
+    const processes = async () => (await mesh('status', run.dir)).stdout.split('\nPROXY')[0]!;
+    let status = 'mesh-gateway-latergateway';
+    while (Date.now() < gone && status.includes('mesh-gateway-latergateway')) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = await processes();
+    }
+    expect(status).not.toContain('mesh-gateway-latergateway');
+  }, 70_000);
 });
