@@ -20,7 +20,9 @@ import { registeredRuntimes } from '../runtime/registry.ts';
 import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
 import * as test from './commands/test.ts';
+import * as token from './commands/token.ts';
 import { DEFAULT_API } from '../control/client.ts';
+import { LOCAL_ISSUER } from '../control/jwt-issuer.ts';
 import { EXIT, UsageError } from './output.ts';
 import { meshArgs, notOneMesh, NotADirectory } from './mesh-dir.ts';
 import { nearest } from '../config/suggest.ts';
@@ -48,6 +50,7 @@ Commands:
   generate [DIR] --out OUT         write one complete Envoy configuration per proxy
   export kubernetes [DIR] --out OUT
                                    write the Namespaces, Deployments, Services and Istio files for a cluster
+  token [DIR] [--sub SUB]          a test JWT from the mesh's local issuer; --print-jwks: its keys
   doctor [DIR]                     check Docker, Compose, images, NET_ADMIN, ports, names
 
 Options:
@@ -268,6 +271,26 @@ const COMMANDS: Record<string, Command> = {
       }
       return run.runtime.supervise(dir);
     },
+  },
+  token: {
+    help: token.help,
+    options: {
+      sub: { type: 'string', default: 'dev' },
+      aud: { type: 'string', multiple: true, default: [] },
+      claims: { type: 'string', multiple: true, default: [] },
+      expires: { type: 'string', default: '1h' },
+      issuer: { type: 'string', default: LOCAL_ISSUER },
+      'print-jwks': { type: 'boolean', default: false },
+    },
+    run: (dir, values) =>
+      token.run(dir, {
+        sub: String(values.sub),
+        aud: values.aud as string[],
+        claims: values.claims as string[],
+        expires: String(values.expires),
+        issuer: String(values.issuer),
+        printJwks: values['print-jwks'] === true,
+      }),
   },
   load: {
     help: load.help,

@@ -9,13 +9,15 @@ import { gatewayProxies } from '../config/gateway-proxies.ts';
 import type { GatewayModel, VirtualServiceModel } from '../config/model.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
 import type { Server } from '../config/schema/istio.ts';
-import type { Resource } from '../envoy/snapshot.ts';
+import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 import { byName } from './clusters.ts';
 import type { ProxyIdentity, ProxyKind } from './generator.ts';
 import { gatewayListenerFor, gatewayTlsListener, tcpTargets, type GatewayChain, type WeightedCluster } from './listeners.ts';
-import { gatewayHttpsRoutes, gatewayRoutes } from './names.ts';
+import { gatewayHttpsRoutes, gatewayListener, gatewayRoutes } from './names.ts';
 import { forwardedTo, gatewayKey, gatewayRouteConfig, intersectHosts, resolveDestination, type GatewayServerScope, type MatchFilter } from './routes.ts';
+import { securityFilters } from './security-filters.ts';
 import { gatewayDownstreamTls, serverHostNames, type GatewayTls } from './tls.ts';
+import type { Workload } from '../config/authz-scope.ts';
 
 /** The Istio fields that decide which proxy serves a Gateway, which ports it serves, and how. */
 export const APPLIED_BY_GATEWAY: FieldPatterns = {
@@ -54,6 +56,8 @@ interface GatewayPort {
 
 interface GatewayProxy {
   id: ProxyIdentity;
+  /** The gateway's pods as policies select them (AuthorizationPolicy, RequestAuthentication). */
+  workload: Workload;
   /** The servers of its Gateways by port, sorted by port; on each port only those of the first server's family. */
   ports: GatewayPort[];
 }
@@ -72,7 +76,7 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
 
   proxies({ model }) {
     const byKey = new Map(model.gateways.map((g) => [g.key, g]));
-    return gatewayProxies(model.gateways).map(({ proxy, gateways }) => {
+    return gatewayProxies(model.gateways).map(({ proxy, gateways, namespace, labels }) => {
       const byPort = new Map<number, GatewayPort>();
       for (const gateway of gateways.map((k) => byKey.get(k)!)) {
         for (const server of gateway.spec.servers) {
@@ -86,7 +90,7 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
           entry.servers.push({ gateway: gateway.key, hosts: server.hosts, ...(redirect ? { httpsRedirect: true } : {}), server, model: gateway });
         }
       }
-      return { id: { proxy }, ports: [...byPort.values()].sort((a, b) => a.port - b.port) };
+      return { id: { proxy }, workload: { namespace, labels: { ...labels } }, ports: [...byPort.values()].sort((a, b) => a.port - b.port) };
     });
   },
 
@@ -100,7 +104,7 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
       gatewayHttpsRoutes(server.port.number, server.port.name, gateway.name, gateway.namespace);
 
     /** The passthrough chains of a TLS server: one per `tls` route match, its SNI hosts those the server serves. */
-    const passthrough = (port: number, served: ServedServer): GatewayChain[] => {
+    const passthrough = (port: number, served: ServedServer, security: EnvoyJson[]): GatewayChain[] => {
       const keys = new Set([served.gateway]);
       const applies = scopeFor(keys);
       const chains: GatewayChain[] = [];
@@ -112,27 +116,29 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
           for (const m of route.match) {
             if ((m.port !== undefined && m.port !== port) || !applies(m, vs)) continue;
             const names = serverHostNames(m.sniHosts.flatMap((h) => intersectHosts(h, served.hosts)));
-            if (names.length > 0) chains.push({ name: `${vs.namespace}/${vs.name}.tls.${i}`, serverNames: names.filter((n) => n !== '*'), targets });
+            if (names.length > 0) chains.push({ name: `${vs.namespace}/${vs.name}.tls.${i}`, serverNames: names.filter((n) => n !== '*'), targets, security });
           }
         });
       }
       return chains;
     };
 
-    const tlsChains = ({ port, servers }: GatewayPort): Array<GatewayChain & { https?: ServedServer }> => {
+    const tlsChains = ({ port, servers }: GatewayPort, workload: Workload): Array<GatewayChain & { https?: ServedServer }> => {
+      const http = securityFilters(model, workload, port);
+      const tcp = securityFilters(model, workload, port, { statPrefix: gatewayListener(port) });
       const chains: Array<GatewayChain & { https?: ServedServer }> = [];
       for (const served of servers) {
         const { server } = served;
         const names = serverHostNames(served.hosts).filter((h) => h !== '*');
         if (!terminates(server)) {
-          if ((tlsOf(server).mode ?? 'PASSTHROUGH') === 'PASSTHROUGH') chains.push(...passthrough(port, served));
+          if ((tlsOf(server).mode ?? 'PASSTHROUGH') === 'PASSTHROUGH') chains.push(...passthrough(port, served, tcp));
           continue;
         }
         const transportSocket = gatewayDownstreamTls(tlsOf(server), served.hosts, server.port.protocol === 'HTTPS');
-        if (server.port.protocol === 'HTTPS') chains.push({ name: httpsRoutesOf(served), serverNames: names, transportSocket, routes: httpsRoutesOf(served), https: served });
+        if (server.port.protocol === 'HTTPS') chains.push({ name: httpsRoutesOf(served), serverNames: names, transportSocket, routes: httpsRoutesOf(served), security: http, https: served });
         else {
           const targets = tcpFor(port, new Set([served.gateway]));
-          if (targets) chains.push({ name: `${served.gateway}.${server.port.name}`, serverNames: names, transportSocket, targets });
+          if (targets) chains.push({ name: `${served.gateway}.${server.port.name}`, serverNames: names, transportSocket, targets, security: tcp });
         }
       }
       // Envoy refuses two chains that match the same connections: the first server (or route) wins, as in Istio.
@@ -146,30 +152,31 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
     };
 
     return {
-      listeners({ id: { proxy }, ports }) {
+      listeners({ id: { proxy }, workload, ports }) {
         const listeners: Resource[] = [];
         for (const gatewayPort of ports) {
           const { port, family, servers } = gatewayPort;
           const listenPort = addressing.gatewayPort(port, proxy);
-          if (family === 'http') listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port));
+          if (family === 'http') listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, undefined, securityFilters(model, workload, port)));
           else if (family === 'tcp') {
             const targets = tcpFor(port, new Set(servers.map((s) => s.gateway)));
-            if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets));
+            const security = securityFilters(model, workload, port, { statPrefix: gatewayListener(port) });
+            if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets, security));
           } else {
-            const chains = tlsChains(gatewayPort);
+            const chains = tlsChains(gatewayPort, workload);
             if (chains.length > 0) listeners.push(gatewayTlsListener(addressing.listenAddress, listenPort, port, chains.map(({ https: _, ...c }) => c)));
           }
         }
         return listeners.sort(byName);
       },
 
-      routes: ({ ports }) =>
+      routes: ({ workload, ports }) =>
         ports
           .flatMap((gatewayPort) => {
             const { port, family, servers } = gatewayPort;
             if (family === 'http') return [{ name: gatewayRoutes(port), value: gatewayRouteConfig(model, gatewayRoutes(port), port, servers) }];
             if (family !== 'tls') return [];
-            return tlsChains(gatewayPort).flatMap(({ https }) =>
+            return tlsChains(gatewayPort, workload).flatMap(({ https }) =>
               https ? [{ name: httpsRoutesOf(https), value: gatewayRouteConfig(model, httpsRoutesOf(https), port, [{ gateway: https.gateway, hosts: https.hosts }]) }] : []);
           })
           .sort(byName),

@@ -21,11 +21,12 @@ const ORIGINAL_DST = {
 };
 
 /** Fault and CORS sit in every chain (inert without per-route config), so route edits stay RDS-only. */
-const HTTP_FILTERS = [
-  { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') },
+const CORS = { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') };
+const AFTER_SECURITY = [
   { name: FAULT_FILTER, typed_config: typed('extensions.filters.http.fault.v3.HTTPFault') },
   { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
 ];
+const HTTP_FILTERS = [CORS, ...AFTER_SECURITY];
 
 /** The request headers each access log entry carries (what `mesh tap --header` can filter on). */
 export const LOGGED_HEADERS = ['user-agent', 'end-user', 'x-b3-traceid', 'traceparent', 'content-type'];
@@ -55,14 +56,15 @@ function accessLog(logName: string): EnvoyJson[] {
   ];
 }
 
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket']): EnvoyJson {
+/** `security`: jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway. */
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], security: readonly EnvoyJson[] = []): EnvoyJson {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix,
       ...routes,
       access_log: accessLog(statPrefix),
-      http_filters: HTTP_FILTERS,
+      http_filters: security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY],
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),
   };
@@ -160,6 +162,8 @@ export function inboundListenerFor(
   ports: readonly ServicePort[],
   capture: boolean,
   mtls: (port: ServicePort) => ServedMtls | undefined = () => undefined,
+  /** jwt_authn and RBAC for an HTTP port, network RBAC for a tcp one (security-filters.ts). */
+  security: (port: ServicePort) => readonly EnvoyJson[] = () => [],
 ): Resource {
   const byDestination = capture || ports.length > 1;
   const modes = ports.map((p) => mtls(p));
@@ -171,11 +175,10 @@ export function inboundListenerFor(
     filter_chains: ports.flatMap((p, i) => {
       const port = byDestination ? { destination_port: p.port } : {};
       // Over mTLS the app hears who called: the peer's SPIFFE id in x-forwarded-client-cert, as Istio's.
-      const filters = (mtls: boolean) => [
+      const filters = (mtls: boolean) =>
         p.protocol === 'tcp'
-          ? tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])
-          : httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }),
-      ];
+          ? [...security(p), tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])]
+          : [httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, undefined, security(p))];
       const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters: filters(false) };
       const mode = modes[i];
       if (mode !== 'STRICT' && mode !== 'PERMISSIVE') return [plain];
@@ -202,6 +205,8 @@ export interface GatewayChain {
   transportSocket?: EnvoyJson;
   routes?: string;
   targets?: readonly WeightedCluster[];
+  /** The chain's AuthorizationPolicy/JWT filters: HTTP filters of an HTTPS server, network RBAC before tcp_proxy else. */
+  security?: readonly EnvoyJson[];
 }
 
 /** A port of HTTPS and TLS servers: TLS inspection reads the SNI, a chain per server (or per TLS route, passing through). */
@@ -212,15 +217,23 @@ export function gatewayTlsListener(address: string, listenPort: number, serverPo
     filter_chains: chains.map((c) => ({
       name: c.name,
       ...(c.serverNames.length > 0 ? { filter_chain_match: { server_names: c.serverNames } } : {}),
-      filters: [c.routes !== undefined ? httpConnectionManager(c.name, rds(c.routes)) : tcpProxy(c.name, c.targets ?? [])],
+      filters: c.routes !== undefined
+        ? [httpConnectionManager(c.name, rds(c.routes), undefined, c.security)]
+        : [...(c.security ?? []), tcpProxy(c.name, c.targets ?? [])],
       ...(c.transportSocket ? { transport_socket: c.transportSocket } : {}),
     })),
   });
 }
 
 /** A Gateway server port: HTTP servers route by RDS `http.PORT`; TCP servers forward to `targets`. */
-export function gatewayListenerFor(address: string, listenPort: number, serverPort: number, targets?: readonly WeightedCluster[]): Resource {
+export function gatewayListenerFor(
+  address: string,
+  listenPort: number,
+  serverPort: number,
+  targets?: readonly WeightedCluster[],
+  security: readonly EnvoyJson[] = [],
+): Resource {
   const name = gatewayListener(serverPort);
-  const filter = targets ? tcpProxy(name, targets) : httpConnectionManager(name, rds(gatewayRoutes(serverPort)));
-  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters: [filter] }] });
+  const filters = targets ? [...security, tcpProxy(name, targets)] : [httpConnectionManager(name, rds(gatewayRoutes(serverPort)), undefined, security)];
+  return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters }] });
 }

@@ -12,6 +12,7 @@ import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelLi
 import { meshVirtualService } from './lookup.ts';
 import { OUTBOUND, tcpOutboundListener } from './names.ts';
 import { sidecarRouteConfig, type MatchFilter } from './routes.ts';
+import { securityFilters } from './security-filters.ts';
 
 /** The Istio fields that decide which sidecars a match is for. */
 export const APPLIED_BY_SIDECARS: FieldPatterns = {
@@ -113,6 +114,10 @@ export const SIDECAR: ProxyKind<Sidecar> = {
         const version = service.versions.find((v) => v.proxy === proxy)!;
         const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
         const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
+        const workload = { namespace: service.namespace, labels: version.labels };
+        const security = (port: ServicePortModel) =>
+          securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
+        const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
         const groups = new Map<number, typeof service.ports>();
         for (const port of service.ports) {
           const listenPort = addressing.inboundPort(proxy, port.port);
@@ -120,8 +125,8 @@ export const SIDECAR: ProxyKind<Sidecar> = {
         }
         for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
           proxyListeners.push(
-            shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)}`, () =>
-              inboundListenerFor(listenAddress, listenPort, ports, capture, mode),
+            shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
+              inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
             ),
           );
         }

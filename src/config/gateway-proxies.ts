@@ -7,6 +7,7 @@
 // else `NAME-service-account` in the namespace of its first Gateway). An egress gateway's ports
 // are not published on the host: the sidecars reach it inside the mesh.
 import { EGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_LABELS, selects } from './analyze/workloads.ts';
+import { GATEWAY_SERVICE_ACCOUNT } from './identity.ts';
 import { fqdn, type GatewayModel } from './model.ts';
 import { ROOT_NAMESPACE } from './mtls.ts';
 import { GATEWAY_PROXY, gatewayProxyId } from './names.ts';
@@ -31,7 +32,6 @@ export interface GatewayProxyModel {
   host?: string;
 }
 
-const INGRESS_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
 
 function servedByIngress(selector: Readonly<Record<string, string>> | undefined): boolean {
   return selector === undefined || Object.keys(selector).length === 0 || selects(selector, INGRESS_GATEWAY_LABELS);
@@ -50,7 +50,7 @@ export function gatewayProxies(gateways: readonly GatewayModel[]): GatewayProxyM
     labels: INGRESS_GATEWAY_LABELS,
     gateways: [],
     namespace: ROOT_NAMESPACE,
-    serviceAccount: INGRESS_SERVICE_ACCOUNT,
+    serviceAccount: GATEWAY_SERVICE_ACCOUNT,
     published: true,
   };
   const bySelector = new Map<string, GatewayProxyModel>();

@@ -6,6 +6,9 @@ import type { ServiceModel, VersionModel } from './model.ts';
 
 export const TRUST_DOMAIN = 'cluster.local';
 
+/** The ingress gateway's service account (Istio's default installation), in the root namespace. */
+export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
+
 /** The service account a version's workloads run as. */
 export function serviceAccountOf(service: Pick<ServiceModel, 'name'>, version: Pick<VersionModel, 'serviceAccount'>): string {
   return version.serviceAccount ?? service.name;

@@ -11,6 +11,7 @@ import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import { Canary } from './schema/canary.ts';
 import { PeerAuthentication, SECURITY_API_VERSIONS } from './schema/security.ts';
+import { AuthorizationPolicy, RequestAuthentication } from './schema/authorization.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
 import { changesNoTraffic, KUBE_KINDS, UNSUPPORTED_KUBE_KINDS } from './kubernetes/kinds.ts';
 import { GATEWAY_API_KINDS, gatewayApiKind, UNSUPPORTED_GATEWAY_API_KINDS } from './gateway-api/kinds.ts';
@@ -25,6 +26,8 @@ export const KINDS = {
   DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
   PeerAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: PeerAuthentication },
+  AuthorizationPolicy: { apiVersions: SECURITY_API_VERSIONS, schema: AuthorizationPolicy },
+  RequestAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: RequestAuthentication },
   ...KUBE_KINDS,
   ...GATEWAY_API_KINDS,
   Canary: { apiVersions: [MESH_API_VERSION], schema: Canary },
@@ -34,14 +37,12 @@ export type KindName = keyof typeof KINDS;
 
 /**
  * Istio kinds localmesh does not implement yet. Kinds that decide who may talk to whom or where
- * traffic goes are errors: running the mesh while silently ignoring an AuthorizationPolicy or a
+ * traffic goes are errors: running the mesh while silently ignoring a Sidecar or a
  * ServiceEntry would make it behave unlike the cluster in exactly the way the user is testing.
  * Kinds that only tune telemetry or proxy settings are warnings: traffic is the same without them.
  */
 export const UNSUPPORTED_KINDS: Record<string, Severity> = {
   ServiceEntry: 'error',
-  AuthorizationPolicy: 'error',
-  RequestAuthentication: 'error',
   Sidecar: 'error',
   EnvoyFilter: 'error',
   WorkloadEntry: 'error',
@@ -58,6 +59,8 @@ export type ParsedResource =
   | { kind: 'DestinationRule'; source: SourceDocument; value: z.infer<typeof DestinationRule> }
   | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> }
   | { kind: 'PeerAuthentication'; source: SourceDocument; value: z.infer<typeof PeerAuthentication> }
+  | { kind: 'AuthorizationPolicy'; source: SourceDocument; value: z.infer<typeof AuthorizationPolicy> }
+  | { kind: 'RequestAuthentication'; source: SourceDocument; value: z.infer<typeof RequestAuthentication> }
   | { kind: 'Canary'; source: SourceDocument; value: z.infer<typeof Canary> }
   | { kind: 'Service'; source: SourceDocument; value: z.infer<typeof KubeService> }
   | { kind: 'Deployment'; source: SourceDocument; value: z.infer<typeof Deployment> }

@@ -5,6 +5,7 @@ import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/
 import type { CanarySpec } from './schema/canary.ts';
 import type { PeerAuthenticationSpec } from './schema/security.ts';
 import { gatewayProxies } from './gateway-proxies.ts';
+import type { AuthorizationPolicySpec, RequestAuthenticationSpec } from './schema/authorization.ts';
 import { GATEWAY_PROXY } from './names.ts';
 
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
@@ -102,6 +103,15 @@ export interface VersionServiceModel {
 /** A PeerAuthentication: in the root namespace without a selector it is mesh-wide (config/mtls.ts). */
 export type PeerAuthenticationModel = IstioResource<PeerAuthenticationSpec>;
 
+/** An AuthorizationPolicy: in the root namespace without a selector it applies mesh-wide (config/authorization.ts). */
+export interface AuthorizationPolicyModel extends IstioResource<AuthorizationPolicySpec> {
+  /** Annotated `istio.io/dry-run: "true"`: evaluated and counted, never enforced. */
+  dryRun?: true;
+}
+
+/** A RequestAuthentication: which JWTs the selected workloads validate (compile/jwt.ts). */
+export type RequestAuthenticationModel = IstioResource<RequestAuthenticationSpec>;
+
 /** A Canary document: the plan of `mesh canary DIR NAME`; it changes no traffic, so compile never reads it. */
 export interface CanaryModel extends IstioResource<CanarySpec> {
   /** fqdn of the service whose traffic it moves. */
@@ -122,6 +132,10 @@ export interface MeshModel {
   versionServices?: VersionServiceModel[];
   /** PeerAuthentications, in file order; none (absent) keeps every sidecar in plain text. */
   peerAuthentications?: PeerAuthenticationModel[];
+  /** AuthorizationPolicies, in file order; none (absent) allows every call. */
+  authorizationPolicies?: AuthorizationPolicyModel[];
+  /** RequestAuthentications, in file order; none (absent) validates no JWT. */
+  requestAuthentications?: RequestAuthenticationModel[];
   /** The Canary documents, by file order (absent in models built by hand). */
   canaries?: CanaryModel[];
 }

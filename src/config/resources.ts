@@ -7,6 +7,8 @@ import {
   resolveHost,
   type DestinationRuleModel,
   type PeerAuthenticationModel,
+  type AuthorizationPolicyModel,
+  type RequestAuthenticationModel,
   type GatewayModel,
   type ServiceModel,
   type VirtualServiceModel,
@@ -41,10 +43,12 @@ export interface IstioResources {
   destinationRules: Located<DestinationRuleModel>[];
   gateways: Located<GatewayModel>[];
   peerAuthentications: Located<PeerAuthenticationModel>[];
+  authorizationPolicies: Located<AuthorizationPolicyModel>[];
+  requestAuthentications: Located<RequestAuthenticationModel>[];
 }
 
 export function buildResources(resources: readonly ParsedResource[], services: readonly ServiceModel[]): IstioResources {
-  const out: IstioResources = { virtualServices: [], destinationRules: [], gateways: [], peerAuthentications: [] };
+  const out: IstioResources = { virtualServices: [], destinationRules: [], gateways: [], peerAuthentications: [], authorizationPolicies: [], requestAuthentications: [] };
   for (const r of resources) {
     const source = r.source;
     if (r.kind === 'VirtualService') {
@@ -66,6 +70,11 @@ export function buildResources(resources: readonly ParsedResource[], services: r
       out.destinationRules.push({ source, item: { ...b, spec: r.value.spec, service: service?.fqdn ?? r.value.spec.host } });
     } else if (r.kind === 'PeerAuthentication') {
       out.peerAuthentications.push({ source, item: { ...base(r), spec: r.value.spec } });
+    } else if (r.kind === 'AuthorizationPolicy') {
+      const dryRun = r.value.metadata.annotations?.['istio.io/dry-run'] === 'true';
+      out.authorizationPolicies.push({ source, item: { ...base(r), spec: r.value.spec, ...(dryRun ? { dryRun: true as const } : {}) } });
+    } else if (r.kind === 'RequestAuthentication') {
+      out.requestAuthentications.push({ source, item: { ...base(r), spec: r.value.spec } });
     } else if (r.kind === 'Gateway') {
       const b = base(r);
       out.gateways.push({ source, item: { ...b, spec: r.value.spec, key: `${b.namespace}/${b.name}` } });

@@ -5,6 +5,7 @@ import { checkConflicts } from './conflicts.ts';
 import type { CheckContext } from './context.ts';
 import { checkDestinationRules } from './destination-rules.ts';
 import { checkPeerAuthentications } from './peer-authentications.ts';
+import { checkAuthorization } from './authorization.ts';
 import { checkFields } from './fields.ts';
 import { checkGateways } from './gateways.ts';
 import { KINDS, parseKinds, type ParsedResource } from './kinds.ts';
@@ -112,6 +113,7 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   checkDestinationRules(ctx);
   checkGateways(ctx);
   checkPeerAuthentications(ctx);
+  checkAuthorization(ctx);
   checkConflicts(ctx);
   const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
   const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
@@ -129,6 +131,8 @@ function check(documents: readonly SourceDocument[], where: string, name: string
     gateways: [...istio.gateways, ...gatewayApi.gateways].map((l) => l.item),
     ...(versionServices.length > 0 ? { versionServices } : {}),
     ...(istio.peerAuthentications.length > 0 ? { peerAuthentications: istio.peerAuthentications.map((l) => l.item) } : {}),
+    ...(istio.authorizationPolicies.length > 0 ? { authorizationPolicies: istio.authorizationPolicies.map((l) => l.item) } : {}),
+    ...(istio.requestAuthentications.length > 0 ? { requestAuthentications: istio.requestAuthentications.map((l) => l.item) } : {}),
     canaries,
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };

@@ -6,9 +6,8 @@
 // secret, so a mesh without mTLS never writes DIR/.mesh/ca.
 import type { MeshModel } from '../config/model.ts';
 import { serviceAccountOf, spiffeId } from '../config/identity.ts';
-import { ROOT_NAMESPACE } from '../config/mtls.ts';
 import { gatewayProxies } from '../config/gateway-proxies.ts';
-import { GATEWAY_PROXY, isGatewayProxy } from '../config/names.ts';
+import { isGatewayProxy } from '../config/names.ts';
 import { parseDuration } from '../config/duration.ts';
 import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
@@ -17,8 +16,6 @@ import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from 
 import { CredentialError, GatewayCredentials } from './credentials.ts';
 import { gatewayTlsSecrets } from '../compile/tls.ts';
 
-/** Istio's ingress gateway identity. */
-export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
 /** Istio's default workload certificate lifetime. */
 export const DEFAULT_CERT_LIFETIME_MS = 24 * 3600_000;
 
@@ -36,7 +33,6 @@ export function proxySpiffeId(model: MeshModel, snapshot: Pick<ProxySnapshot, 'p
   if (isGatewayProxy(snapshot.proxy)) {
     const gateway = gatewayProxies(model.gateways).find((g) => g.proxy === snapshot.proxy);
     if (gateway) return spiffeId(gateway.namespace, gateway.serviceAccount);
-    if (snapshot.proxy === GATEWAY_PROXY) return spiffeId(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT);
   }
   const service = model.services.find((s) => s.name === snapshot.service && s.versions.some((v) => v.proxy === snapshot.proxy));
   const version = service?.versions.find((v) => v.proxy === snapshot.proxy);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findEnvoy } from '../../src/runtime/process/envoy-binary.ts';
 import type { EnvoyJson } from '../../src/envoy/snapshot.ts';
+import { ENVOY_DRAIN_ARGS as DRAIN_ARGS } from '../../src/envoy/drain.ts';
 
 export interface EnvoyProcess {
   name: string;
@@ -62,6 +63,7 @@ export async function startEnvoy(name: string, config: EnvoyJson, options: Start
       '-c', configPath,
       '--concurrency', '1',
       '--use-dynamic-base-id',
+      ...DRAIN_ARGS,
       '--log-path', logPath,
       '--log-level', 'warning',
       '--admin-address-path', adminPath,

@@ -8,6 +8,7 @@ export const IST = {
   UnknownAnnotation: 'IST0108',
   ConflictingMeshGatewayVirtualServiceHosts: 'IST0109',
   VirtualServiceDestinationPortSelectorRequired: 'IST0112',
+  NoMatchingWorkloadsFound: 'IST0127',
   NoServerCertificateVerificationDestinationLevel: 'IST0128',
   NoServerCertificateVerificationPortLevel: 'IST0129',
   VirtualServiceHostNotFoundInGateway: 'IST0132',

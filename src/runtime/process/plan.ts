@@ -12,6 +12,7 @@ import { gatewayHostPorts, gatewayUrl } from '../../config/model.ts';
 import type { PortPlan } from './port-map.ts';
 import type { StatePaths } from './state.ts';
 import type { ProcessSpec } from './supervise.ts';
+import { ENVOY_DRAIN_ARGS } from '../../envoy/drain.ts';
 
 export interface PlanInput {
   model: MeshModel;
@@ -128,7 +129,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       name,
       role: 'proxy',
       ...(service ? { service: service.name } : {}),
-      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '1', '--log-level', 'warning'],
+      command: [input.envoy, '-c', paths.bootstrap(proxy), '--use-dynamic-base-id', '--concurrency', '1', '--log-level', 'warning', ...ENVOY_DRAIN_ARGS],
       cwd: dir,
       env: base,
       log: paths.log(name),

@@ -61,7 +61,7 @@ describe('generateStack: examples/canary', async () => {
     expect(services['reviews-v1-proxy']).toMatchObject({
       image: IMAGES.envoy,
       user: '1337:1337',
-      command: ['-c', '/etc/envoy/bootstrap.json', '--log-level', 'warning', '--concurrency', '1'],
+      command: ['-c', '/etc/envoy/bootstrap.json', '--log-level', 'warning', '--concurrency', '1', '--drain-strategy', 'immediate', '--drain-time-s', '45'],
       volumes: ['./.mesh/envoy/reviews-v1.json:/etc/envoy/bootstrap.json:ro'],
       network_mode: 'service:reviews-v1-pod',
       restart: 'unless-stopped',

@@ -35,7 +35,7 @@ describe('kinds', () => {
       "d.yaml:2:7 error: unknown kind 'Frobnicator'",
     ]);
     expect(hints({ 'd.yaml': 'apiVersion: example.com/v1\nkind: Frobnicator\n' })).toEqual([
-      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway, PeerAuthentication, Service, Deployment, StatefulSet, Gateway (gateway.networking.k8s.io), HTTPRoute, Canary',
+      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway, PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Service, Deployment, StatefulSet, Gateway (gateway.networking.k8s.io), HTTPRoute, Canary',
     ]);
   });
 

@@ -138,7 +138,7 @@ const REGRESSIONS: Record<string, string> = {
 };
 
 /** The example meshes as they are on disk: a file set the loader accepts. */
-const EXAMPLES = ['examples/canary', 'examples/shop'].map((dir) => REAL.filter((f) => f.path.startsWith(`${dir}/`)));
+const EXAMPLES = ['examples/canary', 'examples/shop', 'examples/zero-trust'].map((dir) => REAL.filter((f) => f.path.startsWith(`${dir}/`)));
 
 /** A mesh the loader accepts (and would serve) parses cleanly with the positioned parser, file by file. */
 function expectServedOnlyIfParsed(files: readonly { path: string; text: string }[]): void {
