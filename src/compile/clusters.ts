@@ -130,6 +130,7 @@ export function endpointCluster(name: string, addresses: SocketAddress[]): { clu
 
 type Policy = Omit<TrafficPolicy, 'portLevelSettings'>;
 
+/** A DestinationRule policy as cluster fields: timeouts, load balancing, limits, outlier detection, protocol. */
 export function policyFields(policy: Policy | undefined, protocol: Protocol): EnvoyJson {
   const pool = policy?.connectionPool;
   return {

@@ -9,6 +9,7 @@ import { checkResource, EnvoyConfigError } from '../envoy/proto.ts';
 import { RESOURCE_KINDS, type ProxySnapshot, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 import type { Addressing } from './addressing.ts';
 import { APPLIED_BY_CLUSTERS, byName, outboundClusters, type ClusterSet } from './clusters.ts';
+import { APPLIED_BY_EXTERNAL, withExternalClusters } from './external.ts';
 import { gatewayServiceClusters } from './gateway-services.ts';
 import { APPLIED_BY_GATEWAY, GATEWAY } from './gateway.ts';
 import type { CompileInput, ProxyIdentity, ProxyKind } from './generator.ts';
@@ -30,6 +31,7 @@ export const APPLIED_FIELDS: readonly FieldPatterns[] = [
   APPLIED_BY_LISTENERS,
   APPLIED_BY_CLUSTERS,
   APPLIED_BY_POLICY,
+  APPLIED_BY_EXTERNAL,
 ];
 
 export interface CompiledMesh {
@@ -39,7 +41,8 @@ export interface CompiledMesh {
 
 /** Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. */
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
-  const input: CompileInput = { model, addressing, outbound: withGatewayServices(outboundClusters(model, addressing), model, addressing) };
+  const outbound = withExternalClusters(model, addressing, outboundClusters(model, addressing));
+  const input: CompileInput = { model, addressing, outbound: withGatewayServices(outbound, model, addressing) };
   const snapshots = PROXY_KINDS.flatMap((translate) => translate(input));
   const checkedLists = new Set<readonly Resource[]>();
   for (const snapshot of snapshots) {

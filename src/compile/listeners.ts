@@ -11,6 +11,7 @@ import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDest
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 import type { ServedMtls } from '../config/mtls.ts';
 import { downstreamMtls, ISTIO_ALPN, TLS_INSPECTOR } from './tls.ts';
+import { DYNAMIC_FORWARD_PROXY_FILTER } from './external.ts';
 
 /** The Istio fields these listeners apply (those accepted but not: src/config/not-applied.ts). */
 export const APPLIED_BY_LISTENERS: FieldPatterns = { VirtualService: ['spec.tcp.*.route', 'spec.tcp.*.match.*.port'] };
@@ -56,15 +57,19 @@ function accessLog(logName: string): EnvoyJson[] {
   ];
 }
 
-/** `security`: jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway. */
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], security: readonly EnvoyJson[] = []): EnvoyJson {
+/**
+ * `security`: jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway;
+ * `forwardProxy`: the dynamic forward proxy filter before the router (HTTP-proxy mode's outbound chains).
+ */
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], security: readonly EnvoyJson[] = [], forwardProxy = false): EnvoyJson {
+  const filters = security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY];
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix,
       ...routes,
       access_log: accessLog(statPrefix),
-      http_filters: security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY],
+      http_filters: forwardProxy ? [...filters.slice(0, -1), DYNAMIC_FORWARD_PROXY_FILTER, filters.at(-1)!] : filters,
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),
   };
@@ -104,18 +109,58 @@ function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): Envo
 /**
  * The outbound HTTP listener. With capture it takes every connection (original destination):
  * HTTP service ports go to the routes, tcp service ports are handed to their own listeners
- * (`use_original_dst`), anything else passes through. Without capture it is an HTTP proxy that
+ * (`use_original_dst`), anything else goes to `unknown` (PassthroughCluster, or BlackHoleCluster
+ * with REGISTRY_ONLY). Without capture it is an HTTP proxy that
  * also terminates CONNECT (fetch/undici) into the tunnel listener.
  */
-export function outboundListener(address: string, port: number, capture: boolean, httpPorts: readonly number[]): Resource {
-  const hcm = httpConnectionManager(OUTBOUND, rds(OUTBOUND), capture ? ['websocket'] : ['websocket', 'CONNECT']);
+/** With capture, a ServiceEntry port the outbound listener picks by more than its number: the TLS server name, or the host's address. */
+export interface CapturedPort {
+  port: number;
+  cluster: string;
+  serverName?: string;
+  address?: string;
+}
+
+/** The chains of captured ServiceEntry ports, and the TLS inspector reading SNI on their ports only (server-first protocols elsewhere never wait for it). */
+function capturedChains(captured: readonly CapturedPort[]): { chains: EnvoyJson[]; inspector?: EnvoyJson } {
+  const chains = captured.map((c) => ({
+    name: c.cluster,
+    filter_chain_match: {
+      destination_port: c.port,
+      ...(c.address ? { prefix_ranges: [{ address_prefix: c.address, prefix_len: 32 }] } : {}),
+      ...(c.serverName ? { server_names: [c.serverName] } : {}),
+    },
+    filters: [tcpProxy(c.cluster, [{ cluster: c.cluster, weight: 100 }])],
+  }));
+  const ports = [...new Set(captured.filter((c) => c.serverName).map((c) => c.port))].sort((a, b) => a - b);
+  if (ports.length === 0) return { chains };
+  const rules = ports.map((p) => ({ destination_port_range: { start: p, end: p + 1 } }));
+  const only = rules.length === 1 ? rules[0]! : { or_match: { rules } };
+  return { chains, inspector: { ...TLS_INSPECTOR, filter_disabled: { not_match: only } } };
+}
+
+export function outboundListener(
+  address: string,
+  port: number,
+  capture: boolean,
+  httpPorts: readonly number[],
+  unknown = PASSTHROUGH_CLUSTER,
+  captured: readonly CapturedPort[] = [],
+): Resource {
+  const hcm = capture
+    ? httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket'])
+    : httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket', 'CONNECT'], [], true);
+  const external = capturedChains(captured);
   const fields: EnvoyJson = capture
     ? {
         address: socketAddress(address, port),
         use_original_dst: true,
-        listener_filters: [ORIGINAL_DST],
-        filter_chains: httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
-        default_filter_chain: { name: PASSTHROUGH_CLUSTER, filters: [tcpProxy(PASSTHROUGH_CLUSTER, [{ cluster: PASSTHROUGH_CLUSTER, weight: 100 }])] },
+        listener_filters: [ORIGINAL_DST, ...(external.inspector ? [external.inspector] : [])],
+        filter_chains: [
+          ...httpPorts.map((p) => ({ name: `${OUTBOUND}_${p}`, filter_chain_match: { destination_port: p }, filters: [hcm] })),
+          ...external.chains,
+        ],
+        default_filter_chain: { name: unknown, filters: [tcpProxy(unknown, [{ cluster: unknown, weight: 100 }])] },
       }
     : { address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
   return named(OUTBOUND, fields);
@@ -123,7 +168,7 @@ export function outboundListener(address: string, port: number, capture: boolean
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND))] }] });
+  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */

@@ -6,6 +6,8 @@ import { versionSubsetRules } from '../config/kubernetes/version-services.ts';
 
 interface Index {
   services: Map<string, ServiceModel>;
+  /** The first VirtualService bound to `mesh` by each host it names, as written and as resolved. */
+  meshHosts: Map<string, VirtualServiceModel>;
   rules: Map<string, DestinationRuleModel>;
   meshRoutes: Map<string, VirtualServiceModel>;
 }
@@ -24,6 +26,7 @@ function index(model: MeshModel): Index {
       services: first(model.services, (s) => [s.fqdn]),
       rules: new Map([...rulesByService([...model.destinationRules, ...versionSubsetRules(model.versionServices ?? [])])].map(([fqdn, rules]) => [fqdn, mergeDestinationRules(rules)!])),
       meshRoutes: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.services : [])),
+      meshHosts: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.spec.hosts.flatMap((h) => [h, hostFqdn(h, v.namespace)]) : [])),
     };
     indexes.set(model, found);
   }
@@ -43,4 +46,9 @@ export function destinationRuleFor(model: MeshModel, fqdn: string): DestinationR
 /** The VirtualService routing a service inside the mesh: the first bound to `mesh`. */
 export function meshVirtualService(model: MeshModel, service: ServiceModel): VirtualServiceModel | undefined {
   return index(model).meshRoutes.get(service.fqdn);
+}
+
+/** The VirtualService routing a ServiceEntry host inside the mesh: the first bound to `mesh` naming it. */
+export function externalVirtualService(model: MeshModel, host: string): VirtualServiceModel | undefined {
+  return index(model).meshHosts.get(host);
 }

@@ -16,7 +16,10 @@ import type { FieldPatterns } from '../config/not-applied.ts';
 import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
 import { inboundCluster, outboundCluster } from '../config/names.ts';
 import { PASSTHROUGH_CLUSTER, TUNNEL, virtualHost } from './names.ts';
-import { destinationRuleFor, meshVirtualService, serviceFor } from './lookup.ts';
+import { destinationRuleFor, externalVirtualService, meshVirtualService, serviceFor } from './lookup.ts';
+import { externalHosts } from './external.ts';
+import { portKind } from '../config/service-entries.ts';
+import { findServiceEntry } from '../config/model.ts';
 import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 
@@ -70,7 +73,7 @@ export function sidecarRouteConfig(
   model: MeshModel,
   name: string,
   applies: MatchFilter,
-  options: { capture: boolean; tunnel: boolean },
+  options: { capture: boolean; tunnel: boolean; registryOnly?: boolean },
 ): EnvoyJson {
   const virtualHosts: EnvoyJson[] = [];
   for (const service of model.services) {
@@ -83,7 +86,7 @@ export function sidecarRouteConfig(
         applies: (m, v) => (m.port === undefined || m.port === port.port) && applies(m, v),
       };
       let routes = vs ? httpRoutes(scope, vs) : [];
-      if (routes.length === 0) routes = [defaultRoute(model, service, port.port)];
+      if (routes.length === 0) routes = [defaultRoute(model, service.fqdn, port.port)];
       if (options.tunnel) routes = [connectRoute(), ...routes];
       virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port), routes });
     }
@@ -94,18 +97,72 @@ export function sidecarRouteConfig(
     if (!service) continue;
     for (const port of version.ports) {
       if (port.protocol === 'tcp') continue;
-      const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service, port.port, version.name)];
+      const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service.fqdn, port.port, version.name)];
       virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port), routes });
     }
   }
-  if (options.capture) {
-    virtualHosts.push({
-      name: 'allow_any',
-      domains: ['*'],
-      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } }],
-    });
-  }
+  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel));
+  virtualHosts.push(unknownHosts(options));
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/**
+ * The hosts of ServiceEntries, as Istio routes them: a virtual host per host and HTTP port, the
+ * host's VirtualService (bound to `mesh`) or its cluster; in HTTP-proxy mode, a CONNECT to a TLS
+ * (or TCP) port of the host is tunnelled to that port's cluster, bytes as they are.
+ */
+function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean): EnvoyJson[] {
+  const out: EnvoyJson[] = [];
+  for (const { host, entry } of externalHosts(model)) {
+    const vs = externalVirtualService(model, host);
+    for (const port of entry.ports) {
+      const kind = portKind(port.protocol);
+      if (kind === 'udp' || (kind !== 'http' && !tunnel)) continue;
+      const cluster = outboundCluster(port.number, undefined, host);
+      let routes: EnvoyJson[];
+      if (kind === 'http') {
+        const scope: RouteScope = { model, listenerPort: port.number, applies: (m, v) => (m.port === undefined || m.port === port.number) && applies(m, v) };
+        routes = vs ? httpRoutes(scope, vs) : [];
+        if (routes.length === 0) routes = [defaultRoute(model, host, port.number)];
+        if (tunnel) routes = [connectRoute(), ...routes];
+      } else {
+        routes = [connectRoute(cluster)];
+      }
+      out.push({ name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes });
+    }
+  }
+  return out;
+}
+
+/** A ServiceEntry host on one port: with the port, and bare on port 80 (what clients send as Host). */
+function hostPortDomains(host: string, port: number): string[] {
+  return port === 80 ? [host, `${host}:80`] : [`${host}:${port}`];
+}
+
+/**
+ * Hosts the mesh does not know, by the outbound traffic policy: ALLOW_ANY passes them on to where
+ * the app sent them (capture: the original destination; HTTP-proxy mode: the name it asked for,
+ * CONNECT tunnels included); REGISTRY_ONLY answers 502, as Istio's `block_all` (inside a CONNECT
+ * tunnel too).
+ */
+function unknownHosts(options: { capture: boolean; tunnel: boolean; registryOnly?: boolean }): EnvoyJson {
+  if (options.registryOnly) {
+    // A CONNECT is opened into the tunnel listener, where the request inside gets the same 502
+    // (fetch sees Istio's answer, not a failed tunnel); TLS inside finds no HTTP and is closed.
+    return {
+      name: 'block_all',
+      domains: ['*'],
+      routes: [...(options.tunnel ? [connectRoute()] : []), { name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }],
+    };
+  }
+  return {
+    name: 'allow_any',
+    domains: ['*'],
+    routes: [
+      ...(options.tunnel ? [{ ...connectRoute(PASSTHROUGH_CLUSTER), name: 'allow_any_connect' }] : []),
+      { name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } },
+    ],
+  };
 }
 
 export interface GatewayServerScope {
@@ -374,13 +431,13 @@ function escapeRegex(text: string): string {
  * The route a service gets without a VirtualService: all its versions, like a Kubernetes Service
  * (with `subset`, those of a Service that names some of them).
  */
-function defaultRoute(model: MeshModel, service: ServiceModel, port: number, subset?: string): EnvoyJson {
-  const hash = hashPolicy(model, service, port, subset);
+function defaultRoute(model: MeshModel, host: string, port: number, subset?: string): EnvoyJson {
+  const hash = hashPolicy(model, host, port, subset);
   return {
     name: 'default',
     match: { prefix: '/' },
     route: {
-      cluster: outboundCluster(port, subset, service.fqdn),
+      cluster: outboundCluster(port, subset, host),
       timeout: '0s',
       retry_policy: retryPolicy(undefined, hash !== undefined),
       ...(hash ? { hash_policy: [hash] } : {}),
@@ -388,12 +445,15 @@ function defaultRoute(model: MeshModel, service: ServiceModel, port: number, sub
   };
 }
 
-/** HTTP-proxy mode: terminate `CONNECT host:port` and replay the tunnelled bytes through these routes. */
-function connectRoute(): EnvoyJson {
+/**
+ * HTTP-proxy mode: terminate `CONNECT host:port` and replay the tunnelled bytes through these
+ * routes (the tunnel listener), or hand them to `cluster` as they are (TLS to an external host).
+ */
+function connectRoute(cluster = TUNNEL): EnvoyJson {
   return {
     name: 'connect',
     match: { connect_matcher: {} },
-    route: { cluster: TUNNEL, timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
+    route: { cluster, timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
   };
 }
 
@@ -403,10 +463,13 @@ export function resolveDestination(
   destination: Destination,
 ): { cluster: string; hash?: EnvoyJson } {
   const service = serviceFor(scope.model, destination.host, vs.namespace);
-  const only = service?.ports.length === 1 ? service.ports[0]!.port : undefined;
+  const external = service ? undefined : findServiceEntry(scope.model.serviceEntries, destination.host, vs.namespace);
+  const ports = service?.ports.map((p) => p.port) ?? external?.entry.ports.map((p) => p.number) ?? [];
+  const only = ports.length === 1 ? ports[0] : undefined;
   const port = destination.port?.number ?? only ?? scope.listenerPort;
-  const cluster = outboundCluster(port, destination.subset, service?.fqdn ?? destination.host);
-  const hash = service ? hashPolicy(scope.model, service, port, destination.subset) : undefined;
+  const host = service?.fqdn ?? external?.host;
+  const cluster = outboundCluster(port, destination.subset, host ?? destination.host);
+  const hash = host ? hashPolicy(scope.model, host, port, destination.subset) : undefined;
   return hash ? { cluster, hash } : { cluster };
 }
 
@@ -501,8 +564,8 @@ function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boolean): En
 }
 
 /** Route hash policy for a destination whose DestinationRule asks for consistent hashing. */
-function hashPolicy(model: MeshModel, service: ServiceModel, port: number, subset: string | undefined): EnvoyJson | undefined {
-  const hash = trafficPolicy(destinationRuleFor(model, service.fqdn), port, subset)?.loadBalancer?.consistentHash;
+function hashPolicy(model: MeshModel, host: string, port: number, subset: string | undefined): EnvoyJson | undefined {
+  const hash = trafficPolicy(destinationRuleFor(model, host), port, subset)?.loadBalancer?.consistentHash;
   if (!hash) return undefined;
   if (hash.httpHeaderName) return { header: { header_name: hash.httpHeaderName } };
   if (hash.httpCookie) {

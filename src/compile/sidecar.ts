@@ -10,7 +10,9 @@ import { appCluster, byName, passthroughCluster, tunnelCluster } from './cluster
 import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
 import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
 import { meshVirtualService } from './lookup.ts';
-import { OUTBOUND, tcpOutboundListener } from './names.ts';
+import { OUTBOUND, PASSTHROUGH_CLUSTER, tcpOutboundListener } from './names.ts';
+import { BLACKHOLE_CLUSTER, blackholeCluster, capturedExternalPorts, externalHttpPorts, forwardProxyPassthrough } from './external.ts';
+import { outboundPolicy } from '../config/outbound-policy.ts';
 import { sidecarRouteConfig, type MatchFilter } from './routes.ts';
 import { securityFilters } from './security-filters.ts';
 
@@ -79,8 +81,13 @@ export const SIDECAR: ProxyKind<Sidecar> = {
 
   generators({ model, addressing, outbound }) {
     const { capture, listenAddress } = addressing;
-    const meshClusters = [...outbound.clusters, capture ? passthroughCluster() : tunnelCluster()].sort(byName);
-    const httpPorts = [...new Set(model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port)))].sort((a, b) => a - b);
+    const registryOnly = outboundPolicy(model) === 'REGISTRY_ONLY';
+    // Where calls to hosts the mesh does not know go: where the app sent them (ALLOW_ANY), or nowhere.
+    const unknownHosts = capture ? [registryOnly ? blackholeCluster() : passthroughCluster()] : registryOnly ? [] : [forwardProxyPassthrough()];
+    const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
+    const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
+    const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
+    const captured = capture ? capturedExternalPorts(model) : [];
     const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
     const routeConfigs = new Map<string, Resource>();
     const listeners = new Map<string, Resource>();
@@ -92,7 +99,7 @@ export const SIDECAR: ProxyKind<Sidecar> = {
       listeners({ id: { proxy }, service, variant, applies }) {
         const proxyListeners: Resource[] = [];
         const outboundPort = addressing.outboundPort(proxy);
-        proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts)));
+        proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
         proxyListeners.push(...tunnel);
 
         const takenPorts = new Set<number>();
@@ -136,7 +143,7 @@ export const SIDECAR: ProxyKind<Sidecar> = {
       routes: ({ variant, applies }) => [
         shared(routeConfigs, variant, () => ({
           name: OUTBOUND,
-          value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture }),
+          value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly }),
         })),
       ],
 

@@ -15,6 +15,7 @@ import { Document, isScalar, parse, visit } from 'yaml';
 import { gatewayHostPorts, gatewayUrl, proxyIds, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
 import { gatewayProxies } from '../config/gateway-proxies.ts';
 import { CONTROL_NAME, sidecarName } from '../config/names.ts';
+import { meshFilesNamed, serviceEntryAddresses } from '../config/service-entries.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
 import { fillTemplate, type TemplateValues } from '../envoy/fill.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
@@ -216,6 +217,11 @@ export function generateStack(input: StackInput): Stack {
     }),
   );
 
+  // Compose's `HOST:IP` entries; none (the key left out) without ServiceEntries.
+  const vips = [...serviceEntryAddresses(model.serviceEntries)].map(([host, ip]) => `${host}:${ip}`);
+  const extraHosts = vips.length > 0 ? vips : undefined;
+  // The control plane compiles with the mesh directory at /mesh (compose/control.yaml): files it names are read there.
+  const meshFiles = meshFilesNamed(model).length > 0 ? '.:/mesh:ro' : undefined;
   for (const service of model.services) {
     for (const version of service.versions) {
       const bootstrap = bootstrapFile(version.proxy, service, version);
@@ -247,6 +253,8 @@ export function generateStack(input: StackInput): Stack {
             APP_COMMAND: version.replacesEntrypoint ? undefined : version.spec.command,
             APP_ENV: { ...envStrings(version.spec.env), PORT: String(service.ports[0]!.port) },
             APP_HEALTHCHECK: probed ? nodeHealthcheck(service, version) : undefined,
+            EXTRA_HOSTS: extraHosts,
+            MESH_FILES: meshFiles,
             POD_LABELS: labels('pod', ids),
             INIT_LABELS: labels('init', ids),
             PROXY_LABELS: labels('proxy', ids),
@@ -270,6 +278,7 @@ export function generateStack(input: StackInput): Stack {
         CONTROL: CONTROL_NAME,
         ENVOY_IMAGE: images.envoy,
         BOOTSTRAP: bootstrapFile(proxy),
+        MESH_FILES: meshFiles,
         PORTS: own.length ? own.map((p) => `${address}:${p.hostPort}:${p.serverPort}`) : undefined,
         LABELS: labels('gateway', { [LABEL.proxy]: proxy }),
       }),

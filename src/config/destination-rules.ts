@@ -8,7 +8,8 @@ import { checkExportTo } from './export-to.ts';
 import { gatewayService } from './gateway-proxies.ts';
 import { hostsMatch } from './gateways.ts';
 import { unknownHost } from './hosts.ts';
-import { hostFqdn, type DestinationRuleModel } from './model.ts';
+import { findServiceEntry, hostFqdn, type DestinationRuleModel } from './model.ts';
+import { checkDestinationRuleTls, checkServiceEntryRule } from './service-entry-refs.ts';
 import { formatPath, keyAt, valueAt } from './position.ts';
 import { formatRef } from './report.ts';
 import type { Located } from './resources.ts';
@@ -42,8 +43,11 @@ function labelText(labels: Record<string, string>): string {
 
 function checkDestinationRule({ item: rule, source }: Located<DestinationRuleModel>, ctx: CheckContext): void {
   const service = ctx.services.find((s) => s.fqdn === rule.service);
+  const external = service ? undefined : findServiceEntry(ctx.serviceEntries, rule.spec.host, rule.namespace);
   const hostProblem = wildcardDomainProblem(rule.spec.host);
-  if (hostProblem) {
+  if (external) {
+    checkServiceEntryRule({ item: rule, source }, ctx, external.entry);
+  } else if (hostProblem) {
     ctx.report('error', valueAt(source, ['spec', 'host']), hostProblem);
   } else if (rule.spec.host.startsWith('*')) {
     // Istio applies it to every service its host covers; localmesh reads one service per rule.
@@ -56,6 +60,7 @@ function checkDestinationRule({ item: rule, source }: Located<DestinationRuleMod
     const { message, hint } = unknownHost('DestinationRule host', rule.spec.host, rule.namespace, ctx.services);
     ctx.report('error', valueAt(source, ['spec', 'host']), message, hint, IST.UnknownDestinationRuleHost);
   }
+  if (service) checkDestinationRuleTls({ item: rule, source }, ctx, false);
   checkExportTo(source, ['spec', 'exportTo'], rule.namespace, rule.spec.exportTo, ctx.report);
   const seen = new Map<string, number>();
   rule.spec.subsets?.forEach((subset, i) => {

@@ -10,6 +10,8 @@ import { schemaDiagnostics } from './schema-errors.ts';
 import { DestinationRule, Gateway, ISTIO_API_VERSIONS, VirtualService } from './schema/istio.ts';
 import { MESH_API_VERSION, Mesh } from './schema/mesh.ts';
 import { Canary } from './schema/canary.ts';
+import { ServiceEntry, WorkloadEntry } from './schema/service-entry.ts';
+import { ISTIO_OPERATOR_API_VERSION, IstioOperator } from './schema/istio-operator.ts';
 import { PeerAuthentication, SECURITY_API_VERSIONS } from './schema/security.ts';
 import { AuthorizationPolicy, RequestAuthentication } from './schema/authorization.ts';
 import type { Deployment, KubeService, StatefulSet } from './schema/kubernetes.ts';
@@ -25,6 +27,9 @@ export const KINDS = {
   VirtualService: { apiVersions: ISTIO_API_VERSIONS, schema: VirtualService },
   DestinationRule: { apiVersions: ISTIO_API_VERSIONS, schema: DestinationRule },
   Gateway: { apiVersions: ISTIO_API_VERSIONS, schema: Gateway },
+  ServiceEntry: { apiVersions: ISTIO_API_VERSIONS, schema: ServiceEntry },
+  WorkloadEntry: { apiVersions: ISTIO_API_VERSIONS, schema: WorkloadEntry },
+  IstioOperator: { apiVersions: [ISTIO_OPERATOR_API_VERSION], schema: IstioOperator },
   PeerAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: PeerAuthentication },
   AuthorizationPolicy: { apiVersions: SECURITY_API_VERSIONS, schema: AuthorizationPolicy },
   RequestAuthentication: { apiVersions: SECURITY_API_VERSIONS, schema: RequestAuthentication },
@@ -37,15 +42,13 @@ export type KindName = keyof typeof KINDS;
 
 /**
  * Istio kinds localmesh does not implement yet. Kinds that decide who may talk to whom or where
- * traffic goes are errors: running the mesh while silently ignoring a Sidecar or a
- * ServiceEntry would make it behave unlike the cluster in exactly the way the user is testing.
+ * traffic goes are errors: running the mesh while silently ignoring a Sidecar or an EnvoyFilter
+ * would make it behave unlike the cluster in exactly the way the user is testing.
  * Kinds that only tune telemetry or proxy settings are warnings: traffic is the same without them.
  */
 export const UNSUPPORTED_KINDS: Record<string, Severity> = {
-  ServiceEntry: 'error',
   Sidecar: 'error',
   EnvoyFilter: 'error',
-  WorkloadEntry: 'error',
   WorkloadGroup: 'error',
   WasmPlugin: 'error',
   Telemetry: 'warning',
@@ -58,6 +61,9 @@ export type ParsedResource =
   | { kind: 'VirtualService'; source: SourceDocument; value: z.infer<typeof VirtualService> }
   | { kind: 'DestinationRule'; source: SourceDocument; value: z.infer<typeof DestinationRule> }
   | { kind: 'Gateway'; source: SourceDocument; value: z.infer<typeof Gateway> }
+  | { kind: 'ServiceEntry'; source: SourceDocument; value: z.infer<typeof ServiceEntry> }
+  | { kind: 'WorkloadEntry'; source: SourceDocument; value: z.infer<typeof WorkloadEntry> }
+  | { kind: 'IstioOperator'; source: SourceDocument; value: z.infer<typeof IstioOperator> }
   | { kind: 'PeerAuthentication'; source: SourceDocument; value: z.infer<typeof PeerAuthentication> }
   | { kind: 'AuthorizationPolicy'; source: SourceDocument; value: z.infer<typeof AuthorizationPolicy> }
   | { kind: 'RequestAuthentication'; source: SourceDocument; value: z.infer<typeof RequestAuthentication> }

@@ -5,6 +5,7 @@ import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/
 import type { CanarySpec } from './schema/canary.ts';
 import type { PeerAuthenticationSpec } from './schema/security.ts';
 import { gatewayProxies } from './gateway-proxies.ts';
+import type { Resolution, ServiceEntryPort, ServiceEntrySpec } from './schema/service-entry.ts';
 import type { AuthorizationPolicySpec, RequestAuthenticationSpec } from './schema/authorization.ts';
 import { GATEWAY_PROXY } from './names.ts';
 
@@ -118,6 +119,32 @@ export interface CanaryModel extends IstioResource<CanarySpec> {
   service: string;
 }
 
+/** Where a ServiceEntry host's instances are: an endpoint of its own or a WorkloadEntry it selects. */
+export interface ServiceEntryEndpoint {
+  /** An IP address (STATIC) or a DNS name (DNS, DNS_ROUND_ROBIN). */
+  address: string;
+  /** ServiceEntry port name → the port this endpoint listens on (else the port's targetPort, else its number). */
+  ports: Record<string, number>;
+  labels: Record<string, string>;
+  weight?: number;
+}
+
+/**
+ * A ServiceEntry: hosts the mesh knows that no workload of it serves (or that run beside it).
+ * Its hosts are taken as written, as Istio takes them; VirtualServices and DestinationRules may
+ * name them as they name services.
+ */
+export interface ServiceEntryModel extends IstioResource<ServiceEntrySpec> {
+  /** The hosts this entry declares; a host declared by an earlier entry or a mesh service is left out. */
+  hosts: string[];
+  ports: ServiceEntryPort[];
+  /** Istio's default: NONE. */
+  resolution: Resolution;
+  location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  /** `spec.endpoints`, or the WorkloadEntries its `workloadSelector` selects (in its namespace). */
+  endpoints: ServiceEntryEndpoint[];
+}
+
 export interface MeshModel {
   name: string;
   namespace: string;
@@ -138,6 +165,13 @@ export interface MeshModel {
   requestAuthentications?: RequestAuthenticationModel[];
   /** The Canary documents, by file order (absent in models built by hand). */
   canaries?: CanaryModel[];
+  /** ServiceEntries, in file order; none (absent) when the files have none. */
+  serviceEntries?: ServiceEntryModel[];
+  /**
+   * The mesh directory as given (resolved by the loader's caller): files a resource names, such
+   * as a DestinationRule's `tls.caCertificates`, are read relative to it.
+   */
+  dir?: string;
 }
 
 export function fqdn(name: string, namespace: string): string {
@@ -168,6 +202,20 @@ const SERVICE_INDEX = new WeakMap<readonly ServiceModel[], Map<string, ServiceMo
 export function hostFqdn(host: string, namespace: string): string {
   if (host === '*' || host.includes('.') || host.includes(':')) return host;
   return fqdn(host, namespace);
+}
+
+/** The ServiceEntry declaring a host (as written, or as the host a short name stands for), and that host. */
+export function findServiceEntry(
+  entries: readonly ServiceEntryModel[] | undefined,
+  host: string,
+  namespace: string,
+): { entry: ServiceEntryModel; host: string } | undefined {
+  const full = hostFqdn(host, namespace);
+  for (const entry of entries ?? []) {
+    const found = entry.hosts.find((h) => h === host || h === full);
+    if (found) return { entry, host: found };
+  }
+  return undefined;
 }
 
 export function findService(model: MeshModel, fqdnName: string): ServiceModel | undefined {

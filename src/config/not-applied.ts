@@ -26,7 +26,10 @@ export interface NotApplied {
 }
 
 export const NOT_APPLIED: readonly NotApplied[] = [
-  { kind: 'DestinationRule', field: 'spec.**.tls', effect: 'auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.clientCertificate', effect: 'TLS origination sends no client certificate' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.privateKey', effect: 'TLS origination sends no client certificate' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.credentialName', effect: 'TLS origination sends no client certificate and checks the server against the system CAs' },
+  { kind: 'DestinationRule', field: 'spec.**.tls.caCrl', effect: 'no certificate revocation list is checked' },
   { kind: 'DestinationRule', field: 'spec.**.loadBalancer.localityLbSetting', effect: 'there is one locality on a laptop' },
   { kind: 'DestinationRule', field: 'spec.**.tunnel', effect: 'no tunnel is set up' },
   { kind: 'DestinationRule', field: 'spec.**.proxyProtocol', effect: 'no PROXY protocol header is sent' },
@@ -49,6 +52,11 @@ export const NOT_APPLIED: readonly NotApplied[] = [
   { kind: 'Gateway', field: 'spec.servers.*.tls.caCrl', effect: 'no revocation list is checked' },
   { kind: 'VirtualService', field: 'spec.tls.*.match.*.sourceNamespace', effect: 'the match ignores the source namespace' },
   { kind: 'VirtualService', field: 'spec.tls.*.match.*.destinationSubnets', effect: 'the match ignores the destination address' },
+  { kind: 'ServiceEntry', field: 'spec.exportTo', effect: 'the entry is visible to the whole mesh' },
+  { kind: 'ServiceEntry', field: 'spec.endpoints.*.locality', effect: 'there is one locality on a laptop' },
+  { kind: 'ServiceEntry', field: 'spec.endpoints.*.serviceAccount', effect: "the endpoint's identity is not checked" },
+  { kind: 'WorkloadEntry', field: 'spec.locality', effect: 'there is one locality on a laptop' },
+  { kind: 'WorkloadEntry', field: 'spec.serviceAccount', effect: "the endpoint's identity is not checked" },
   { kind: 'Gateway', field: 'spec.servers.*.bind', effect: 'the gateway listens on all its addresses' },
   { kind: 'Gateway', field: 'spec.servers.*.defaultEndpoint', effect: 'the setting is ignored' },
 ];

@@ -29,7 +29,7 @@ export function gatewayKey(entry: string, namespace: string): string {
   return entry.includes('/') ? entry : `${namespace}/${entry}`;
 }
 
-function base(r: ParsedResource) {
+function base(r: Exclude<ParsedResource, { kind: 'IstioOperator' }>) {
   const { metadata } = r.value;
   return {
     name: metadata.name,

@@ -18,6 +18,8 @@ import { buildKubeServices } from './kubernetes/workloads.ts';
 import { buildVersionServices } from './kubernetes/version-services.ts';
 import { translateGatewayApi } from './gateway-api/index.ts';
 import { buildResources } from './resources.ts';
+import { buildServiceEntries } from './service-entries.ts';
+import { operatorOutboundPolicy } from './istio-operator.ts';
 import { buildServices, meshNamespace } from './services.ts';
 import { MESH_API_VERSION } from './schema/mesh.ts';
 import { checkVirtualServices } from './virtual-services.ts';
@@ -108,7 +110,8 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   const meshServices = mesh ? buildServices(mesh.value, mesh.source, report) : [];
   const services = joinServices(meshServices, buildKubeServices(parsed.resources, report, meshServices), report);
   const istio = buildResources(parsed.resources, services);
-  const ctx: CheckContext = { ...istio, services, report };
+  const serviceEntries = buildServiceEntries(parsed.resources, services, report).map((l) => l.item);
+  const ctx: CheckContext = { ...istio, services, serviceEntries, report };
   checkVirtualServices(ctx);
   checkDestinationRules(ctx);
   checkGateways(ctx);
@@ -118,13 +121,15 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   const versionServices = buildVersionServices(parsed.resources, services, meshServices, report);
   const gatewayApi = translateGatewayApi(ctx, parsed.resources, versionServices);
   const canaries = checkCanaries(ctx, parsed.resources);
+  const settings = mesh?.value.spec.settings ?? {};
+  const outboundTrafficPolicy = operatorOutboundPolicy(parsed.resources, settings, report);
   if (options.analyze) analyze(ctx, parsed.resources);
 
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const model: MeshModel = {
     name: mesh ? mesh.value.metadata.name : dirName(name),
     namespace: mesh ? meshNamespace(mesh.value) : DEFAULT_NAMESPACE,
-    settings: mesh?.value.spec.settings ?? {},
+    settings: outboundTrafficPolicy ? { ...settings, outboundTrafficPolicy } : settings,
     services,
     virtualServices: [...istio.virtualServices, ...gatewayApi.virtualServices].map((l) => l.item),
     destinationRules: istio.destinationRules.map((l) => l.item),
@@ -134,6 +139,7 @@ function check(documents: readonly SourceDocument[], where: string, name: string
     ...(istio.authorizationPolicies.length > 0 ? { authorizationPolicies: istio.authorizationPolicies.map((l) => l.item) } : {}),
     ...(istio.requestAuthentications.length > 0 ? { requestAuthentications: istio.requestAuthentications.map((l) => l.item) } : {}),
     canaries,
+    ...(serviceEntries.length > 0 ? { serviceEntries, dir: where } : {}),
   };
   return { model, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -10,8 +10,9 @@ import { hostsMatch } from './gateways.ts';
 import { checkHeaderOperations, corsNameProblem, isAuthority, matchNameProblem } from './header-rules.ts';
 import { meantByDottedHost, unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
-import { hostFqdn, resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
+import { findServiceEntry, hostFqdn, resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
 import { gatewayService, type GatewayProxyModel } from './gateway-proxies.ts';
+import { checkServiceEntryDestination } from './service-entry-refs.ts';
 import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import { MESH_GATEWAY, gatewayKey, type Located } from './resources.ts';
 import type { Destination, HTTPRoute } from './schema/istio.ts';
@@ -46,7 +47,7 @@ const UINT32_MAX = 4294967295;
 const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', '*']);
 const MAX_DIRECT_RESPONSE_BYTES = 1024 * 1024;
 
-interface VsScope {
+export interface VsScope {
   ctx: CheckContext;
   source: SourceDocument;
   vs: VirtualServiceModel;
@@ -67,6 +68,11 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
   const service = resolveHost(ctx.services, destination.host, vs.namespace);
   const gateway = service ? undefined : gatewayService(ctx.gateways.map((g) => g.item), hostFqdn(destination.host, vs.namespace));
   if (gateway) return checkGatewayDestination(scope, path, destination, gateway);
+  const external = service ? undefined : findServiceEntry(ctx.serviceEntries, destination.host, vs.namespace);
+  if (external) {
+    checkServiceEntryDestination(scope, path, destination, external);
+    return;
+  }
   if (!service) {
     const { message, hint } = unknownHost('destination host', destination.host, vs.namespace, ctx.services);
     ctx.report('error', valueAt(source, [...path, 'host']), message, hint, IST.ReferencedResourceNotFound);
@@ -357,7 +363,7 @@ function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>,
   });
   if (vs.gateways.includes(MESH_GATEWAY)) {
     spec.hosts.forEach((host, i) => {
-      if (!resolveHost(ctx.services, host, vs.namespace)) {
+      if (!resolveHost(ctx.services, host, vs.namespace) && !findServiceEntry(ctx.serviceEntries, host, vs.namespace)) {
         const meant = meantByDottedHost(host, ctx.services);
         ctx.report('warning', valueAt(source, ['spec', 'hosts', i]),
           `host '${host}' is not a service of the mesh, so this VirtualService does nothing for it in the sidecars${meant ? `; did you mean ${meant.fqdn}?` : ''}`,

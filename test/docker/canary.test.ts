@@ -1,5 +1,6 @@
 // examples/canary on the Compose runtime: `mesh up -d`, the 90/10 split through the gateway
 // container, a weight edit under load, a broken edit, `mesh status`, `mesh down`.
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,21 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
     expect(tally.byStatus[200], tally.summary).toBe(1000);
     const check = binomialCheck(tally.byVersion.v2 ?? 0, 1000, 0.1);
     expect(check.ok, `${check.message}; ${tally.summary}`).toBe(true);
+  });
+
+  it('mesh tap shows the requests from the containers’ proxies (ALS to the control container)', async () => {
+    const tap = spawn(process.execPath, ['bin/mesh.js', 'tap', example!.dir, 'reviews/v1', '-o', 'json', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    tap.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const exited = new Promise((resolve) => tap.on('exit', resolve));
+    await sleep(1000);
+    const sending = sendMany(40, { port, path: '/tapped' }, 2);
+    await Promise.race([exited, sleep(15_000)]);
+    tap.kill();
+    await sending;
+    const entries = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { proxy: string; path: string; status: number });
+    expect(entries).toHaveLength(4);
+    expect(entries.every((e) => ['mesh-gateway', 'reviews-v1'].includes(e.proxy) && e.path === '/tapped' && e.status === 200), out).toBe(true);
   });
 
   it('mesh weight moves the split within a second, with no failed request', async () => {

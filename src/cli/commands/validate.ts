@@ -44,12 +44,14 @@ export async function run(dir: string, options: { json: boolean; analyze?: boole
       const peers = model.peerAuthentications?.length ?? 0;
       const authz = model.authorizationPolicies?.length ?? 0;
       const authn = model.requestAuthentications?.length ?? 0;
+      const entries = model.serviceEntries?.length ?? 0;
       const gateways = new Set(model.gateways.map((g) => `${g.namespace}/${g.name.split(`-${GENERATED_SUFFIX}-`)[0]}`)).size;
       console.log(
         `${dir}: valid (${model.services.length} services, ${versions} versions, ` +
           `${model.virtualServices.length - model.virtualServices.filter((v) => v.from).length} VirtualServices, ${model.destinationRules.length} DestinationRules, ` +
           `${gateways} Gateways${routes > 0 ? `, ${routes} HTTPRoutes` : ''}${peers > 0 ? `, ${peers} PeerAuthentications` : ''}` +
-          `${authz > 0 ? `, ${authz} AuthorizationPolicies` : ''}${authn > 0 ? `, ${authn} RequestAuthentications` : ''}; ${summary(diagnostics)})`,
+          `${authz > 0 ? `, ${authz} AuthorizationPolicies` : ''}${authn > 0 ? `, ${authn} RequestAuthentications` : ''}` +
+          `${entries > 0 ? `, ${entries} ServiceEntries` : ''}; ${summary(diagnostics)})`,
       );
     } else {
       console.error(`${dir}: invalid (${summary(diagnostics)})`);

@@ -280,11 +280,26 @@ export const OutlierDetection = z.strictObject({
 });
 export type OutlierDetection = z.infer<typeof OutlierDetection>;
 
+/** The TLS a sidecar speaks to a destination (Istio's ClientTLSSettings). */
+export const ClientTLSSettings = z.strictObject({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  /** A PEM file of the CAs that sign the server's certificate; relative paths are read in the mesh directory. */
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  sni: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  caCrl: z.string().optional(),
+});
+export type ClientTLSSettings = z.infer<typeof ClientTLSSettings>;
+
 const TrafficPolicyBase = {
   loadBalancer: LoadBalancerSettings.optional(),
   connectionPool: ConnectionPoolSettings.optional(),
   outlierDetection: OutlierDetection.optional(),
-  tls: z.looseObject({ mode: z.string().optional() }).optional(),
+  tls: ClientTLSSettings.optional(),
   tunnel: z.looseObject({}).optional(),
   proxyProtocol: z.looseObject({}).optional(),
 };

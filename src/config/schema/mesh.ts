@@ -2,6 +2,7 @@
 // A mesh directory holds exactly one `Mesh` document beside the Istio resources.
 import { z } from 'zod';
 import { Duration, Metadata, StringMap } from './common.ts';
+import { OutboundTrafficPolicy } from './istio-operator.ts';
 
 export const MESH_API_VERSION = 'localmesh.dev/v1alpha1';
 
@@ -92,6 +93,11 @@ export const Settings = z.strictObject({
       init: z.string().min(1).optional(),
     })
     .optional(),
+  /**
+   * Istio's meshConfig.outboundTrafficPolicy: ALLOW_ANY (default) lets a call to a host the mesh
+   * does not know go where the app sent it; REGISTRY_ONLY answers it with 502 (TCP: closed).
+   */
+  outboundTrafficPolicy: OutboundTrafficPolicy.optional(),
   gateway: z
     .strictObject({
       /** Host address the gateway ports are published on. */

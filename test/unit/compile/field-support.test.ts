@@ -15,9 +15,10 @@ import { MESH } from '../config/fixtures.ts';
 const REJECTED: FieldPatterns = {
   VirtualService: ['spec.http.*.delegate', 'spec.http.*.fault.delay.exponentialDelay', 'spec.http.*.fault.abort.http2Error'],
   Gateway: ['spec.servers.*.port.targetPort'],
+  // Resolution DYNAMIC_DNS and unix socket addresses are errors; the value is checked, the field applied.
 };
 
-const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'Gateway'] as const satisfies readonly KindName[];
+const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'WorkloadEntry'] as const satisfies readonly KindName[];
 
 interface Def {
   type: string;

@@ -24,11 +24,22 @@ spec:
 const hashedRoute = (hash: string) => reviewsRoutes(compile([hashed(hash)]))[0].route;
 
 describe('sidecar route configuration', () => {
-  it('with capture, traffic to hosts outside the mesh passes through (allow_any); without, there is no such host', () => {
+  it('with capture, traffic to hosts outside the mesh passes through to its original destination (allow_any)', () => {
     const outbound = (kind: 'compose' | 'loopback') => routeConfig(proxy(compile([], kind), 'reviews-v1'), 'outbound');
     expect(outbound('compose').virtual_hosts.at(-1)).toEqual(PASSTHROUGH_HOST);
     expect(outbound('compose').validate_clusters).toBe(false);
-    expect(outbound('loopback').virtual_hosts.map((h: any) => h.name)).not.toContain('allow_any');
+  });
+
+  it('without capture, allow_any forwards by name, CONNECT tunnels included (the dynamic forward proxy PassthroughCluster)', () => {
+    const outbound = routeConfig(proxy(compile([], 'loopback'), 'reviews-v1'), 'outbound');
+    expect(outbound.virtual_hosts.at(-1)).toEqual({
+      name: 'allow_any',
+      domains: ['*'],
+      routes: [
+        { name: 'allow_any_connect', match: { connect_matcher: {} }, route: { cluster: 'PassthroughCluster', timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } },
+        PASSTHROUGH_HOST.routes[0],
+      ],
+    });
   });
 });
 

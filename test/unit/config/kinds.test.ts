@@ -35,13 +35,13 @@ describe('kinds', () => {
       "d.yaml:2:7 error: unknown kind 'Frobnicator'",
     ]);
     expect(hints({ 'd.yaml': 'apiVersion: example.com/v1\nkind: Frobnicator\n' })).toEqual([
-      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway, PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Service, Deployment, StatefulSet, Gateway (gateway.networking.k8s.io), HTTPRoute, Canary',
+      'localmesh reads Mesh, VirtualService, DestinationRule, Gateway, ServiceEntry, WorkloadEntry, IstioOperator, PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Service, Deployment, StatefulSet, Gateway (gateway.networking.k8s.io), HTTPRoute, Canary',
     ]);
   });
 
   it('names a kind localmesh does not support yet', () => {
-    expect(diagnostics({ 'se.yaml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: x}\n' })).toEqual([
-      'se.yaml:2:7 error: ServiceEntry is not supported yet by localmesh',
+    expect(diagnostics({ 'sc.yaml': 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: x}\n' })).toEqual([
+      'sc.yaml:2:7 error: Sidecar is not supported yet by localmesh',
     ]);
     expect(diagnostics({ 't.yaml': 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: x}\n' })).toEqual([
       't.yaml:2:7 warning: Telemetry is not supported yet by localmesh',
