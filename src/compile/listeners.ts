@@ -117,6 +117,8 @@ function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): Envo
 export interface CapturedPort {
   port: number;
   cluster: string;
+  /** Where it goes instead of `cluster`: the host's mesh `tls` routes (routes.ts meshTlsTargets). */
+  targets?: readonly WeightedCluster[];
   serverName?: string;
   address?: string;
 }
@@ -130,7 +132,7 @@ function capturedChains(captured: readonly CapturedPort[]): { chains: EnvoyJson[
       ...(c.address ? { prefix_ranges: [{ address_prefix: c.address, prefix_len: 32 }] } : {}),
       ...(c.serverName ? { server_names: [c.serverName] } : {}),
     },
-    filters: [tcpProxy(c.cluster, [{ cluster: c.cluster, weight: 100 }])],
+    filters: [tcpProxy(c.cluster, c.targets ?? [{ cluster: c.cluster, weight: 100 }])],
   }));
   const ports = [...new Set(captured.filter((c) => c.serverName).map((c) => c.port))].sort((a, b) => a - b);
   if (ports.length === 0) return { chains };

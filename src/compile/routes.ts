@@ -126,12 +126,29 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
         if (routes.length === 0) routes = [defaultRoute(model, host, port.number)];
         if (tunnel) routes = [connectRoute(), ...routes];
       } else {
-        routes = [connectRoute(cluster)];
+        // A TLS port's tunnel goes where the host's mesh `tls` routes send it (one destination), else to its cluster.
+        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number) : undefined;
+        routes = [connectRoute(targets?.length === 1 ? targets[0]!.cluster : cluster)];
       }
       out.push({ name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes });
     }
   }
   return out;
+}
+
+/**
+ * Where a sidecar sends TLS to a ServiceEntry host's port by the `tls` routes of the host's
+ * VirtualService bound to `mesh`: the first route with a match for the port whose `sniHosts`
+ * cover the host (Istio's egress gateway task sends it to the egress gateway so); undefined for
+ * the host's own cluster.
+ */
+export function meshTlsTargets(model: MeshModel, host: string, port: number): { cluster: string; weight: number }[] | undefined {
+  const vs = externalVirtualService(model, host);
+  const applies: MatchFilter = (m) => m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.includes('mesh'));
+  const route = vs?.spec.tls?.find((r) => r.route?.length && r.match.some((m) => (m.port === undefined || m.port === port) && applies(m, vs) && m.sniHosts.some((sni) => hostCovers(sni, host))));
+  if (!vs || !route) return undefined;
+  const scope: RouteScope = { model, listenerPort: port, applies };
+  return forwardedTo(route.route!).map((d) => ({ cluster: resolveDestination(scope, vs, d.destination).cluster, weight: d.weight ?? 100 }));
 }
 
 /** A ServiceEntry host on one port: with the port, and bare on port 80 (what clients send as Host). */

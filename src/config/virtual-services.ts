@@ -348,9 +348,10 @@ function checkGatewayNames(scope: VsScope, path: Path, names: readonly string[] 
 function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>, ctx: CheckContext): void {
   const scope: VsScope = { ctx, source, vs, atGateway: vs.gateways.some((g) => g !== MESH_GATEWAY) };
   const { spec } = vs;
-  if (spec.tls && vs.gateways.includes(MESH_GATEWAY)) {
-    ctx.report('warning', keyAt(source, ['spec', 'tls']), 'TLS routes (spec.tls) are applied at gateways only by localmesh: the sidecars do not route by SNI yet',
-      'bind the VirtualService to a Gateway with a TLS server (spec.gateways) for SNI routing');
+  // On the sidecars, tls routes apply to ServiceEntry hosts (TLS they send out, by SNI), not yet to mesh services.
+  if (spec.tls && vs.gateways.includes(MESH_GATEWAY) && !spec.hosts.some((h) => findServiceEntry(ctx.serviceEntries, h, vs.namespace))) {
+    ctx.report('warning', keyAt(source, ['spec', 'tls']), 'TLS routes (spec.tls) for mesh services are applied at gateways only by localmesh: the sidecars do not route them by SNI yet',
+      'bind the VirtualService to a Gateway with a TLS server (spec.gateways) for SNI routing; ServiceEntry hosts are routed by SNI on the sidecars too');
   }
   checkGatewayNames(scope, ['spec', 'gateways'], spec.gateways);
   checkHosts(scope);

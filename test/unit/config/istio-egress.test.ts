@@ -36,7 +36,7 @@ describe("Istio's samples and tasks with ServiceEntries", () => {
 
   it('are all here', () => {
     expect(files).toEqual([
-      'aptget.yaml', 'egress-control-http.yaml', 'egress-control-https.yaml', 'egress-control-registry-only.yaml', 'egress-gateway-http.yaml',
+      'aptget.yaml', 'egress-control-http.yaml', 'egress-control-https.yaml', 'egress-control-registry-only.yaml', 'egress-gateway-http.yaml', 'egress-gateway-https.yaml',
       'egress-rule-google-apis.yaml', 'egress-tls-origination.yaml', 'github.yaml', 'pypi.yaml', 'wildcard-egress-hosts-direct.yaml',
     ]);
   });
@@ -69,6 +69,22 @@ describe("Istio's samples and tasks with ServiceEntries", () => {
     const hosts = named(egress.routes, 'http.80').virtual_hosts as any[];
     expect(hosts.map((h) => [h.name, h.routes.map((r: any) => r.route.cluster)])).toEqual([['edition.cnn.com:80', ['outbound|80||edition.cnn.com']]]);
     expect(compiled!.snapshots.find((x) => x.proxy === 'mesh-gateway')!.listeners).toEqual([]);
+  });
+
+  it('egress-gateway (HTTPS): TLS to edition.cnn.com goes by its SNI to the egress gateway, which passes it through by SNI', () => {
+    const { model } = load('egress-gateway-https.yaml');
+    const { compiled, diagnostics } = compileChecked(model!, composeAddressing(), DIR);
+    expect(diagnostics).toEqual([]);
+    const toGateway = 'outbound|443|cnn|istio-egressgateway.istio-system.svc.cluster.local';
+    const s = compiled!.snapshots.find((x) => x.proxy === 'curl-latest')!;
+    const chain = (named(s.listeners, 'outbound').filter_chains as any[]).find((c) => c.filter_chain_match?.server_names?.includes('edition.cnn.com'));
+    expect(chain.filters[0].typed_config.cluster).toBe(toGateway);
+    const egress = compiled!.snapshots.find((x) => x.proxy === 'mesh-gateway-egressgateway')!;
+    const passthrough = named(egress.listeners, 'gateway_443').filter_chains as any[];
+    expect(passthrough.map((c) => [c.filter_chain_match.server_names, c.filters[0].typed_config.cluster])).toEqual([[['edition.cnn.com'], 'outbound|443||edition.cnn.com']]);
+    // Without capture, the app's CONNECT to edition.cnn.com:443 is tunnelled to the egress gateway.
+    const loopback = sidecar('egress-gateway-https.yaml', 'loopback');
+    expect(vhost(loopback, 'edition.cnn.com:443').routes[0].route.cluster).toBe(toGateway);
   });
 
   it('egress-control: REGISTRY_ONLY from the IstioOperator blocks unknown hosts with 502', () => {
