@@ -4,7 +4,8 @@
 // export (bench/scale/export.ts: the resources in Envoy's JSON form, each once, and per proxy the
 // resources of each type and their version); for each it parses the JSON into Envoy's protos,
 // sets a snapshot per proxy and prints "set VERSION".
-//   go run . [--port 0]
+//
+//	go run . [--port 0]
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -29,14 +31,17 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	// The types inside the resources' Any fields, as localmesh's compiler writes them.
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/bootstrap/internal_listener/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/raw_buffer/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
 
@@ -60,6 +65,7 @@ var kinds = map[string]struct {
 	"routes":    {types.Route, func() proto.Message { return &routev3.RouteConfiguration{} }},
 	"clusters":  {types.Cluster, func() proto.Message { return &clusterv3.Cluster{} }},
 	"endpoints": {types.Endpoint, func() proto.Message { return &endpointv3.ClusterLoadAssignment{} }},
+	"secrets":   {types.Secret, func() proto.Message { return &tlsv3.Secret{} }},
 }
 
 func load(path string, snapshots cachev3.SnapshotCache) (string, error) {

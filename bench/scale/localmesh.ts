@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { controlEnv } from '../../src/control/node-options.ts';
 
 const MESH = join(import.meta.dirname, '..', '..', 'bin', 'mesh.js');
 
@@ -57,6 +58,7 @@ export async function startMeshControl(dir: string, logFile: string): Promise<Me
   const out = await open(logFile, 'w');
   const child = spawn(process.execPath, [MESH, 'control', dir, '--xds-port', '0', '--api-port', '0', '--addressing', 'compose'], {
     stdio: ['ignore', out.fd, 'pipe'],
+    env: controlEnv(process.env), // as the runtimes start it
   });
   await out.close();
   let stderr = '';

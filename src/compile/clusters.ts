@@ -57,7 +57,10 @@ export function outboundClusters(model: MeshModel, addressing: Addressing): Clus
         const addresses = versionEndpoints(addressing, service, versions, port.port);
         const policy = trafficPolicy(rule, port.port, subset?.name);
         const { cluster, endpoints } = endpointCluster(name, addresses);
-        const mtls = acceptsMtls(model, service, versions, port) ? { transport_socket: upstreamMtls(istioSni(port.port, subset?.name, service.fqdn)) } : {};
+        // The DestinationRule's ISTIO_MUTUAL or DISABLE decides; without one, auto mTLS (what the servers accept).
+        const mode = policy?.tls?.mode;
+        const useMtls = mode === 'ISTIO_MUTUAL' || (mode !== 'DISABLE' && acceptsMtls(model, service, versions, port));
+        const mtls = useMtls ? { transport_socket: upstreamMtls(istioSni(port.port, subset?.name, service.fqdn)) } : {};
         out.clusters.push({ name, value: { ...cluster, ...policyFields(policy, port.protocol), ...mtls } });
         if (endpoints) out.endpoints.push({ name, value: endpoints });
       }

@@ -22,6 +22,7 @@ import type { EnvoyJson } from '../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import { ownImages, type Images, type OwnImage } from './images.ts';
 import { instances, LABEL, projectName, type Role } from './names.ts';
+import { CONTROL_NODE_OPTIONS } from '../control/node-options.ts';
 
 export const CONTROL_PORTS = { xds: 15010, api: 15080 } as const;
 /** Where the app's folder (the mesh directory, or the ancestor its command reaches) is mounted. */
@@ -213,6 +214,7 @@ export function generateStack(input: StackInput): Stack {
       XDS_PORT: String(CONTROL_PORTS.xds),
       API_PORT: String(CONTROL_PORTS.api),
       API_HOST_PORT: String(input.apiPort),
+      NODE_OPTIONS: CONTROL_NODE_OPTIONS,
       LABELS: labels('control'),
     }),
   );

@@ -1,19 +1,26 @@
 // The entry points of src/config: a mesh directory (or its files' text) → MeshModel + diagnostics.
 import { basename, resolve } from 'node:path';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
-import { parseSources, readMeshDir, type SourceFile } from './load.ts';
+import { parseSources, readMeshDir, type ParseCache, type SourceFile } from './load.ts';
 import { validate, type ValidateOptions, type ValidationResult } from './validate.ts';
 
-export type { SourceFile } from './load.ts';
+export { ParseCache, type SourceFile } from './load.ts';
 export type { ValidateOptions, ValidationResult } from './validate.ts';
 
 /**
  * Pure: the files' text → model (when there is no error) and diagnostics, errors first.
  * `where` names the whole set in a diagnostic that has no place in one file (the directory);
- * `name` is the mesh's name when no Mesh document gives one (default: from `where`).
+ * `name` is the mesh's name when no Mesh document gives one (default: from `where`); with a
+ * `parseCache`, files it has seen with the same text are not parsed again.
  */
-export function loadMeshFromSources(files: readonly SourceFile[], where = files[0]?.path ?? '.', name?: string, options: ValidateOptions = {}): ValidationResult {
-  const parsed = parseSources(files);
+export function loadMeshFromSources(
+  files: readonly SourceFile[],
+  where = files[0]?.path ?? '.',
+  name?: string,
+  options: ValidateOptions = {},
+  parseCache?: ParseCache,
+): ValidationResult {
+  const parsed = parseSources(files, parseCache);
   const syntax = () => ({ diagnostics: sortDiagnostics([...parsed.diagnostics, ...parsed.late.filter((d) => d.severity === 'error')]) });
   // A file that does not parse may hold the Mesh or the rule others refer to: checking the rest
   // would report consequences, not causes. Syntax first.

@@ -158,47 +158,81 @@ function lineEnds(text: string): string {
   return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }
 
-/** Parse every file into documents, in the given order. A file may hold several documents (`---`). */
-export function parseSources(files: readonly SourceFile[]): ParsedSources {
+/**
+ * Parse every file into documents, in the given order. A file may hold several documents (`---`).
+ * With a cache, a file whose text it has seen is not parsed again (see ParseCache).
+ */
+export function parseSources(files: readonly SourceFile[], cache?: ParseCache): ParsedSources {
+  const parts = cache ? cache.parseAll(files) : files.map(parseFile);
+  return {
+    documents: parts.flatMap((p) => p.documents),
+    diagnostics: parts.flatMap((p) => p.diagnostics),
+    get late() {
+      return parts.flatMap((p) => p.late);
+    },
+  };
+}
+
+/** One file's documents and diagnostics (ParsedSources for one file). */
+function parseFile(file: SourceFile): ParsedSources {
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   const late: Diagnostic[] = [];
-  for (const file of files) {
-    const { path } = file;
-    const text = lineEnds(file.text);
-    let values = parseFast(text);
-    let positioned: PositionedFile | undefined;
-    if (!values) {
-      positioned = parsePositioned(path, text, diagnostics);
-      values = positioned.values;
+  const { path } = file;
+  const text = lineEnds(file.text);
+  let values = parseFast(text);
+  let positioned: PositionedFile | undefined;
+  if (!values) {
+    positioned = parsePositioned(path, text, diagnostics);
+    values = positioned.values;
+  }
+  // Positions are needed only to point at a mistake or to record where a resource is written:
+  // the positioned parse runs then, once per file.
+  const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, late, false));
+  const docAt = (index: number): Document.Parsed => positions().all[index] ?? emptyDocument();
+  for (const { index, value } of values) {
+    const problem = valueProblem(value);
+    if (problem) {
+      const doc = docAt(index);
+      const node = problemNode(doc, problem);
+      const { line, col } = positions().lines.linePos(node?.range?.[0] ?? doc.range[0]);
+      const alias = node && isAlias(node) ? node.source : undefined;
+      diagnostics.push({ file: path, line, col, severity: 'error', ...describeProblem(problem, alias) });
+      continue;
     }
-    // Positions are needed only to point at a mistake or to record where a resource is written:
-    // the positioned parse runs then, once per file.
-    const positions = (): PositionedFile => (positioned ??= parsePositioned(path, text, late, false));
-    const docAt = (index: number): Document.Parsed => positions().all[index] ?? emptyDocument();
-    for (const { index, value } of values) {
-      const problem = valueProblem(value);
-      if (problem) {
-        const doc = docAt(index);
-        const node = problemNode(doc, problem);
-        const { line, col } = positions().lines.linePos(node?.range?.[0] ?? doc.range[0]);
-        const alias = node && isAlias(node) ? node.source : undefined;
-        diagnostics.push({ file: path, line, col, severity: 'error', ...describeProblem(problem, alias) });
-        continue;
-      }
-      documents.push({
-        file: path,
-        value,
-        get doc() {
-          return docAt(index);
-        },
-        get lines() {
-          return positions().lines;
-        },
-      });
-    }
+    documents.push({
+      file: path,
+      value,
+      get doc() {
+        return docAt(index);
+      },
+      get lines() {
+        return positions().lines;
+      },
+    });
   }
   return { documents, diagnostics, late };
+}
+
+/**
+ * Each file's parse, kept while its text stays the same: the control plane's reloads parse only
+ * the files that changed. Loads share the parsed values (nothing downstream changes them) and a
+ * file's positions, parsed once when first needed.
+ */
+export class ParseCache {
+  #files = new Map<string, { text: string; parsed: ParsedSources }>();
+
+  /** The files' parses, in order; forgets files not among them. */
+  parseAll(files: readonly SourceFile[]): ParsedSources[] {
+    const parts = files.map((file) => {
+      let entry = this.#files.get(file.path);
+      if (entry?.text !== file.text) this.#files.set(file.path, (entry = { text: file.text, parsed: parseFile(file) }));
+      return entry.parsed;
+    });
+    const paths = new Set(files.map((f) => f.path));
+    for (const path of this.#files.keys()) if (!paths.has(path)) this.#files.delete(path);
+    return parts;
+  }
 }
 
 function emptyDocument(): Document.Parsed {

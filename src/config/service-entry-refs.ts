@@ -64,7 +64,7 @@ function policies(rule: DestinationRuleModel): { policy: Policy; path: Path }[] 
 /**
  * The TLS a DestinationRule asks sidecars to originate, checked as Istio's ValidateTLS. For a
  * ServiceEntry host SIMPLE is applied (MUTUAL as SIMPLE, without the client certificate); for a
- * mesh service auto mTLS (PeerAuthentication) decides, so any mode but ISTIO_MUTUAL is noted.
+ * mesh service ISTIO_MUTUAL and DISABLE are applied (mTLS, plain text) and SIMPLE or MUTUAL noted.
  */
 export function checkDestinationRuleTls({ item: rule, source }: Located<DestinationRuleModel>, ctx: CheckContext, external: boolean): void {
   for (const { policy, path } of policies(rule)) {
@@ -86,9 +86,12 @@ export function checkDestinationRuleTls({ item: rule, source }: Located<Destinat
       if (!tls.privateKey) ctx.report('error', at('mode'), 'private key required for mutual tls', 'add privateKey (and clientCertificate), or credentialName');
     }
     if (!external) {
-      ctx.report('warning', keyAt(source, [...path, 'tls']),
-        `DestinationRule ${formatPath([...path, 'tls'])} is accepted but not applied by localmesh yet: auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination`,
-        'TLS origination (mode SIMPLE) applies to ServiceEntry hosts');
+      // ISTIO_MUTUAL and DISABLE choose mTLS or plain text over auto mTLS (compile/clusters.ts).
+      if (mode === 'SIMPLE' || mode === 'MUTUAL') {
+        ctx.report('warning', keyAt(source, [...path, 'tls']),
+          `DestinationRule ${formatPath([...path, 'tls'])} mode ${mode} to a mesh service is accepted but not applied by localmesh: its sidecars use auto mTLS (or ISTIO_MUTUAL / DISABLE as a rule says)`,
+          'TLS origination (mode SIMPLE) applies to ServiceEntry hosts');
+      }
       continue;
     }
     if (mode === 'MUTUAL') {

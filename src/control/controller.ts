@@ -1,7 +1,9 @@
 // The control plane's core: mesh files → validate → compile → every proxy's snapshot in the
 // xDS cache. An invalid mesh is never published: the last good version keeps serving and the
-// diagnostics are kept for /status. File changes arrive in bursts (an editor's atomic save, a
-// git checkout) and are coalesced: one reload once the burst has been quiet for `debounceMs`.
+// diagnostics are kept for /status. A change after a quiet time reloads at once (`burstMs` later,
+// which gathers the few events of one save: an atomic save is a rename, often seen twice); changes
+// that follow within `debounceMs` of the one before are a burst (a git checkout, a generator
+// writing many files) and are coalesced: one reload once the burst has been quiet for `debounceMs`.
 // What serves must be the files as they are on disk once they are quiet, and a watcher's events
 // cannot promise that (chokidar drops a 'change' within 50 ms of the one before; a read can race
 // a write): after every reload the files are read back `settleMs` later and reloaded while they
@@ -9,7 +11,7 @@
 // the status says a reload is pending. No file content and no loader bug stops the controller:
 // an exception while loading is a diagnostic and the last good version keeps serving.
 import { createHash } from 'node:crypto';
-import { loadMeshFromSources, type SourceFile, type ValidationResult } from '../config/index.ts';
+import { loadMeshFromSources, ParseCache, type SourceFile, type ValidationResult } from '../config/index.ts';
 import { readMeshDir } from '../config/load.ts';
 import { hasErrors, type Diagnostic } from '../config/diagnostics.ts';
 import { compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
@@ -32,6 +34,8 @@ export interface ControllerOptions {
   onEvent(event: ControllerEvent): void;
   /** Quiet time that ends a burst of file changes. */
   debounceMs?: number;
+  /** After a quiet time, how long a change waits for the other events of the same save. */
+  burstMs?: number;
   /**
    * After each reload the files are read again this much later, and reloaded if they differ from
    * what was loaded: a watcher can miss the last save of a burst (chokidar drops a 'change' that
@@ -97,7 +101,7 @@ interface ReadFiles {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { dir, addressing, cache, onEvent, debounceMs = 30, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
+  const { dir, addressing, cache, onEvent, debounceMs = 30, burstMs = 3, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number } | undefined;
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
@@ -109,12 +113,16 @@ export function createController(options: ControllerOptions): Controller {
   // Changes waiting for the burst to end, and the one reload allowed to run at a time.
   const pending = new Set<string>();
   let firstChangeAt = 0;
+  /** When the last change was seen: one within `debounceMs` of it belongs to the same burst. */
+  let lastChangeAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let settleTimer: NodeJS.Timeout | undefined;
   let recheckTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   /** Tasks waiting for the one running (see serialized). */
   let queued = 0;
+  /** Of those, the reloads of changes (see reload). */
+  let reloadsWaiting = 0;
   let closed = false;
 
   /**
@@ -144,9 +152,12 @@ export function createController(options: ControllerOptions): Controller {
     }
   }
 
+  /** A reload parses only the files that changed. */
+  const parseCache = new ParseCache();
+
   function validate(files: SourceFile[]): ValidationResult {
     try {
-      return loadMeshFromSources(files, dir);
+      return loadMeshFromSources(files, dir, undefined, {}, parseCache);
     } catch (error) {
       // A loader bug: no file content may take the control plane down. Name the file it came from.
       const culprit = files.find((file) => {
@@ -243,7 +254,9 @@ export function createController(options: ControllerOptions): Controller {
     if (files.length > 0) onEvent({ type: 'changed', files, at: changedAt, ms: Date.now() - changedAt });
     state = { ...state, lastChangeAt: changedAt };
     unsettled = true;
+    reloadsWaiting++;
     return serialized(async () => {
+      reloadsWaiting--;
       await load();
       return true;
     });
@@ -264,7 +277,9 @@ export function createController(options: ControllerOptions): Controller {
   function recheck(): Promise<void> {
     return serialized(async () => {
       const now = await readFiles();
-      if (timer || closed) return false; // a burst is under way: its reload comes
+      // A change seen by the watcher whose reload is due or waiting: that reload loads it (reported
+      // once, as the change the watcher saw, not as one it missed).
+      if (timer || closed || reloadsWaiting > 0) return false;
       if (now.hash === loaded?.hash) {
         if (pending.size === 0) unsettled = false;
         return false;
@@ -304,8 +319,11 @@ export function createController(options: ControllerOptions): Controller {
       pending.add(file);
       clearTimeout(settleTimer);
       settleTimer = undefined;
+      const now = Date.now();
+      const inBurst = timer !== undefined || now - lastChangeAt < debounceMs;
+      lastChangeAt = now;
       clearTimeout(timer);
-      timer = setTimeout(flush, debounceMs);
+      timer = setTimeout(flush, inBurst ? debounceMs : burstMs);
     },
     refresh: () =>
       serialized(async () => {

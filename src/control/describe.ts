@@ -1,4 +1,5 @@
-// One plain sentence per control-plane event, as `mesh control` prints them.
+// One plain sentence per control-plane event, as `mesh control` prints them, and one for a group
+// of proxies' events that belong together (event-lines.ts groups them).
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import type { ControlEvent } from './events.ts';
 
@@ -39,5 +40,48 @@ function sentence(e: ControlEvent): string {
       return `${e.proxy} accepted ${e.kind} version ${e.version} in ${e.latencyMs} ms.`;
     case 'nacked':
       return `${e.proxy} rejected ${e.kind} version ${e.version}: ${e.message}`;
+  }
+}
+
+/** Up to three proxies by name, else how many. */
+function proxiesOf(events: ReadonlyArray<{ proxy: string }>): string {
+  const names = [...new Set(events.map((e) => e.proxy))];
+  if (names.length > 3) return plural(names.length, 'proxy', 'proxies');
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+function range(values: number[], unit: string): string {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return low === high ? `${low} ${unit}` : `${low} to ${high} ${unit}`;
+}
+
+/**
+ * One sentence for the events of several proxies that belong together: pushes or ACKs of one type
+ * and version, NACKs of one with the same message, connections, disconnections. After the time of
+ * the last of them.
+ */
+export function describeGroup(events: readonly ControlEvent[]): string {
+  const last = events.at(-1)!;
+  return `${clock(last.at)} ${groupSentence(events, last)}`;
+}
+
+function groupSentence(events: readonly ControlEvent[], e: ControlEvent): string {
+  const all = events as Array<ControlEvent & { proxy: string }>;
+  switch (e.type) {
+    case 'pushed': {
+      const counts = (all as Array<typeof e>).map((p) => p.resources.length);
+      const each = Math.min(...counts) === Math.max(...counts) ? `${plural(counts[0]!, 'resource')} each` : `${range(counts, 'resources')}`;
+      return `Pushed ${e.kind} version ${e.version} to ${proxiesOf(all)} (${each}).`;
+    }
+    case 'acked':
+      return `${proxiesOf(all)} accepted ${e.kind} version ${e.version} in ${range((all as Array<typeof e>).map((a) => a.latencyMs), 'ms')}.`;
+    case 'nacked':
+      return `${proxiesOf(all)} rejected ${e.kind} version ${e.version}: ${e.message}`;
+    case 'connected':
+    case 'disconnected':
+      return `${proxiesOf(all)} ${e.type}.`;
+    default:
+      return sentence(e);
   }
 }

@@ -1,5 +1,13 @@
 // Reads every proxy's Envoy stats once a second and keeps a sliding window of samples, for
 // /traffic. A proxy that cannot be reached is reported as such; the others still count.
+// Its cost stays bounded however many proxies there are and however many are unreachable: at
+// most `concurrency` scrapes at once, a proxy's host name is looked up once and kept while its
+// scrapes succeed (a lookup is a getaddrinfo on libuv's thread pool that no timeout cancels: a
+// lookup per proxy per second piles up past a few hundred proxies, and its backlog holds the
+// process's memory and its exit), and a proxy that keeps failing is tried less often (every 5th
+// round at most), so a stopped stack costs little and a restarted proxy is seen within seconds.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { parseStats, startSample, STATS_QUERY, trafficReport, type FaultRoute, type ProxyScrape, type StatsSample, type TrafficReport } from './traffic.ts';
 
 /** A proxy and the URL of its Envoy `/stats` (admin, or a stats port that serves it). */
@@ -15,25 +23,49 @@ export interface ScraperOptions {
   targets(): StatsTarget[];
   intervalMs?: number;
   windowMs?: number;
+  /** Scrapes in flight at once (default 16). */
+  concurrency?: number;
+  /** A host name's address (default: the system resolver, as fetch would). */
+  lookup?: (host: string) => Promise<string>;
 }
+
+/** Rounds a proxy sits out after its n-th failure in a row: 0, 1, 3, then 4 (every 5th round). */
+const skippedRounds = (failures: number) => Math.min(2 ** (failures - 1) - 1, 4);
 
 export interface Scraper {
   /** The traffic over the last `windowMs` (at most the window kept; all of it by default). */
   report(windowMs?: number): TrafficReport;
   /** One round now (tests; the timer does the rest). */
   scrape(): Promise<void>;
+  /** Stops: no round starts, and the one under way starts no more scrapes. */
   close(): void;
 }
 
 export function startScraper(options: ScraperOptions): Scraper {
-  const { targets, intervalMs = 1000, windowMs = 10_000 } = options;
+  const { targets, intervalMs = 1000, windowMs = 10_000, concurrency = 16 } = options;
+  const lookup = options.lookup ?? (async (host: string) => (await dnsLookup(host)).address);
   const samples = new Map<string, StatsSample[]>();
   const scrapes = new Map<string, ProxyScrape>();
+  /** Host name → address, while scrapes of it succeed. */
+  const addresses = new Map<string, string>();
+  /** Proxies failing: how many times in a row, and the rounds still to sit out. */
+  const failing = new Map<string, { failures: number; skip: number }>();
+
+  /** The URL with its host name replaced by its address (looked up once, and again after a failure). */
+  async function resolved(url: URL): Promise<URL> {
+    const host = url.hostname;
+    if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) return url;
+    let address = addresses.get(host);
+    if (address === undefined) addresses.set(host, (address = await lookup(host)));
+    const out = new URL(url);
+    out.hostname = isIP(address) === 6 ? `[${address}]` : address;
+    return out;
+  }
 
   async function scrapeOne({ proxy, statsUrl, faults }: StatsTarget): Promise<void> {
-    const url = `${statsUrl}${statsUrl.includes('?') ? '&' : '?'}${STATS_QUERY}`;
+    const url = new URL(`${statsUrl}${statsUrl.includes('?') ? '&' : '?'}${STATS_QUERY}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(200, intervalMs - 100)) });
+      const response = await fetch(await resolved(url), { signal: AbortSignal.timeout(Math.max(200, intervalMs - 100)) });
       if (!response.ok) throw new Error(`HTTP ${response.status} from ${statsUrl}`);
       const at = Date.now();
       const sample = parseStats(await response.json(), at);
@@ -41,19 +73,37 @@ export function startScraper(options: ScraperOptions): Scraper {
       const windowStart = at - windowMs;
       samples.set(proxy, inWindow([...sameEnvoy(samples.get(proxy) ?? [], sample.startedAt, windowStart), sample], windowStart));
       scrapes.set(proxy, { proxy, url: statsUrl, reachable: true, lastScrapeAt: at });
+      failing.delete(proxy);
     } catch (error) {
+      addresses.delete(url.hostname);
+      const failures = (failing.get(proxy)?.failures ?? 0) + 1;
+      failing.set(proxy, { failures, skip: skippedRounds(failures) });
       const cause = (error as { cause?: { message?: string } }).cause?.message;
       scrapes.set(proxy, { ...scrapes.get(proxy), proxy, url: statsUrl, reachable: false, error: cause ?? (error as Error).message });
     }
   }
 
   let round: Promise<void> | undefined;
+  let closed = false;
   async function scrape(): Promise<void> {
     const current = targets();
     const names = new Set(current.map((t) => t.proxy));
     for (const proxy of samples.keys()) if (!names.has(proxy)) samples.delete(proxy);
     for (const proxy of scrapes.keys()) if (!names.has(proxy)) scrapes.delete(proxy);
-    await Promise.all(current.map(scrapeOne));
+    for (const proxy of failing.keys()) if (!names.has(proxy)) failing.delete(proxy);
+    const hosts = new Set(current.map((t) => new URL(t.statsUrl).hostname));
+    for (const host of addresses.keys()) if (!hosts.has(host)) addresses.delete(host);
+    const due = current.filter(({ proxy }) => {
+      const f = failing.get(proxy);
+      if (!f || f.skip === 0) return true;
+      f.skip--;
+      return false;
+    });
+    let next = 0;
+    const worker = async () => {
+      while (!closed && next < due.length) await scrapeOne(due[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
   }
   const timer = setInterval(() => {
     round ??= scrape().finally(() => (round = undefined));
@@ -69,7 +119,10 @@ export function startScraper(options: ScraperOptions): Scraper {
       return trafficReport(fresh, proxies.sort((a, b) => a.proxy.localeCompare(b.proxy)), at, span);
     },
     scrape,
-    close: () => clearInterval(timer),
+    close() {
+      closed = true;
+      clearInterval(timer);
+    },
   };
 }
 

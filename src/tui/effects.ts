@@ -16,6 +16,7 @@ import type { ControlEvent } from '../control/events.ts';
 import type { TrafficReport } from '../control/traffic.ts';
 import { startLoad, type Load } from '../load/generator.ts';
 import type { Runtimes } from '../runtime/contract.ts';
+import type { TapEntry } from '../xds/access-log.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import { meshView, type RouteInfo } from './mesh-view.ts';
 import { readCanaryState, sendCanaryCommand } from '../canary/state-file.ts';
@@ -130,6 +131,23 @@ export function startEffects(options: EffectsOptions): Effects {
       } catch {
         // The control plane went away; the poll says so. Try again shortly.
       }
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  // ---- the requests of the tap (the events pane after v) ----
+  async function followTap(): Promise<void> {
+    let batch: TapEntry[] = [];
+    const flush = setInterval(() => {
+      if (batch.length === 0 || stopped) return;
+      dispatch({ type: 'requests', requests: batch });
+      batch = [];
+    }, EVENT_BATCH_MS);
+    timers.push(flush);
+    while (!stopped) {
+      await apiStream(state().api, '/tap?recent=no', ({ event, data }) => {
+        if (event === 'message') batch.push(JSON.parse(data) as TapEntry);
+      }, { signal: abort.signal }).catch(() => undefined);
       if (!stopped) await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
@@ -322,6 +340,7 @@ export function startEffects(options: EffectsOptions): Effects {
   void every(pollMs, readLog);
   void every(500, loadStats);
   void followEvents();
+  void followTap();
 
   return {
     ready,

@@ -4,7 +4,7 @@ import { Box, Text } from 'ink';
 import { createElement as h, type ReactNode } from 'react';
 import { bar, fit, ms, percent, rate, sparkline } from './format.ts';
 import type { DashboardState, Pane } from './state.ts';
-import { eventLine, routeRows, serviceRows, trafficRows, type ServiceRow } from './view.ts';
+import { eventLine, requestLine, requestRows, routeRows, selectedService, serviceRows, trafficRows, type ServiceRow } from './view.ts';
 
 export interface PaneProps {
   state: DashboardState;
@@ -125,6 +125,7 @@ function tail<T>(items: readonly T[], size: number, back: number): T[] {
 }
 
 export function EventsPane({ state, width, height }: PaneProps): ReactNode {
+  if (state.eventsView === 'requests') return RequestsPane({ state, width, height });
   const inner = width - 2;
   const lines: Line[] = tail(state.events, height - 3, state.selected.events).map((e) => {
     const line = eventLine(e);
@@ -133,6 +134,19 @@ export function EventsPane({ state, width, height }: PaneProps): ReactNode {
   if (lines.length === 0) lines.push({ text: 'No events yet: save a mesh file.', dim: true });
   const back = state.selected.events ? ` (${state.selected.events} back)` : '';
   return h(Frame, { pane: 'events', title: `Events${back}`, state, width, height, lines });
+}
+
+/** The selected service's requests as the tap streams them (v switches back to the events). */
+function RequestsPane({ state, width, height }: PaneProps): ReactNode {
+  const inner = width - 2;
+  const row = selectedService(state);
+  const lines: Line[] = tail(requestRows(state), height - 3, state.selected.events).map((e) => {
+    const line = requestLine(e);
+    return { text: fit(`${line.time} ${line.text}`, inner), ...(line.error ? { color: 'red' } : {}) };
+  });
+  if (lines.length === 0) lines.push({ text: `No requests${row ? ` of ${row.id}` : ''} yet: send some (t).`, dim: true });
+  const back = state.selected.events ? ` (${state.selected.events} back)` : '';
+  return h(Frame, { pane: 'events', title: `Requests${row ? `: ${row.id}` : ''}${back} (v: events)`, state, width, height, lines });
 }
 
 export function LogsPane({ state, width, height }: PaneProps): ReactNode {

@@ -3,6 +3,7 @@
 // components render. Pure: no I/O, no clock; `keyToAction` maps a key press to an action.
 import type { ControlStatus } from '../control/controller.ts';
 import type { ControlEvent } from '../control/events.ts';
+import type { TapEntry } from '../xds/access-log.ts';
 import type { TrafficReport } from '../control/traffic.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import type { CanaryState } from '../canary/run.ts';
@@ -62,6 +63,10 @@ export interface DashboardState {
   /** Recent requests/s by traffic key (service FQDN, or cluster), oldest first. */
   history: Record<string, number[]>;
   events: ControlEvent[];
+  /** The newest requests of the tap (GET /tap), oldest first; the events pane shows them after `v`. */
+  requests: TapEntry[];
+  /** What the events pane shows: the control plane's events, or the selected service's requests. */
+  eventsView: 'events' | 'requests';
   logs: { name?: string; lines: string[] };
   focus: Pane;
   /** Selected row by pane; for events and logs, lines scrolled back from the newest. */
@@ -86,6 +91,7 @@ export type Action =
   | { type: 'canary'; canary?: CanaryState }
   | { type: 'codeWatch'; on?: boolean }
   | { type: 'events'; events: ControlEvent[] }
+  | { type: 'requests'; requests: TapEntry[] }
   | { type: 'logs'; name: string; lines: string[] }
   | { type: 'load'; load: Partial<LoadInfo> }
   | { type: 'message'; text: string; error?: boolean }
@@ -104,6 +110,7 @@ export type Action =
   | { type: 'edit' }
   | { type: 'toggleLoad' }
   | { type: 'toggleWatch' }
+  | { type: 'toggleRequests' }
   | { type: 'rate'; delta: number }
   | { type: 'quit' };
 
@@ -111,6 +118,7 @@ export const HISTORY = 30;
 /** Changes of a route `r` can step back over. */
 export const UNDO_STEPS = 50;
 export const KEEP_EVENTS = 200;
+export const KEEP_REQUESTS = 300;
 export const RATE_STEP = 10;
 
 export function initialState(options: { api: string; dir?: string; width?: number; height?: number; rps?: number }): DashboardState {
@@ -125,6 +133,8 @@ export function initialState(options: { api: string; dir?: string; width?: numbe
     undo: {},
     history: {},
     events: [],
+    requests: [],
+    eventsView: 'events',
     logs: { lines: [] },
     focus: 'routes',
     selected: { services: 0, routes: 0, traffic: 0, events: 0, logs: 0 },
@@ -292,6 +302,10 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
       return { ...state, codeWatch: !state.codeWatch, message: { text: state.codeWatch ? 'Watching code: off (code changes are left alone).' : "Watching code: on (a change under a version's watch: paths restarts, syncs or rebuilds it).", error: false } };
     case 'events':
       return { ...state, events: [...state.events, ...action.events].slice(-KEEP_EVENTS) };
+    case 'requests':
+      return { ...state, requests: [...state.requests, ...action.requests].slice(-KEEP_REQUESTS) };
+    case 'toggleRequests':
+      return { ...state, eventsView: state.eventsView === 'events' ? 'requests' : 'events', selected: { ...state.selected, events: 0 } };
     case 'logs':
       return { ...state, logs: { name: action.name, lines: action.lines } };
     case 'load':
@@ -389,6 +403,8 @@ export function keyToAction(state: DashboardState, input: string, key: KeyPress)
       return { type: 'toggleLoad' };
     case 'w':
       return { type: 'toggleWatch' };
+    case 'v':
+      return { type: 'toggleRequests' };
     case 'c':
       return { type: 'canaryPause' };
     case '+':

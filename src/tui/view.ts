@@ -6,6 +6,8 @@ import { basename } from 'node:path';
 import { GATEWAY_PROXY, proxyId } from '../config/names.ts';
 import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ControlEvent } from '../control/events.ts';
+import { concerns } from '../control/tap-filter.ts';
+import type { TapEntry } from '../xds/access-log.ts';
 import type { SyncState } from '../xds/types.ts';
 import type { RouteInfo } from './mesh-view.ts';
 import type { CanaryState } from '../canary/run.ts';
@@ -220,8 +222,27 @@ export function rowCount(state: DashboardState, pane: Pane): number {
     case 'traffic':
       return trafficRows(state).length;
     case 'events':
-      return state.events.length;
+      return state.eventsView === 'requests' ? requestRows(state).length : state.events.length;
     case 'logs':
       return state.logs.lines.length;
   }
+}
+
+/** The requests of the tap the events pane shows: those of the selected service's version (the gateway's own for it). */
+export function requestRows(state: DashboardState): TapEntry[] {
+  const row = selectedService(state);
+  if (!row) return state.requests;
+  return state.requests.filter((e) => (row.id === e.proxy) || (row.service !== row.id && concerns(e, row.service, row.version)));
+}
+
+/** One request, short: `14:16:00.241 mesh-gateway GET / 200 3.3ms → reviews/v2`. */
+export function requestLine(e: TapEntry): { time: string; text: string; error: boolean } {
+  const [direction, , subset, host] = e.upstreamCluster.split('|');
+  const to = direction === 'outbound' && host ? `${host.split('.')[0]}${subset ? `/${subset}` : ''}` : direction === 'inbound' ? 'app' : e.upstreamCluster || '-';
+  const status = `${e.status || '-'}${e.flags.length ? ` ${e.flags.join(',')}` : ''}`;
+  return {
+    time: new Date(e.at).toISOString().slice(11, 19),
+    text: `${e.proxy} ${e.method} ${e.path} ${status} ${e.durationMs.toFixed(1)}ms → ${to}`,
+    error: e.status === 0 || e.status >= 500,
+  };
 }

@@ -3,9 +3,16 @@
 // a version per (proxy, type) derived from those hashes, so a version changes exactly when that
 // type's resources change (and is the same again after a control-plane restart). Watchers of a
 // proxy hear of every snapshot published for it; proxies may have a snapshot before they connect.
+// What is the same for many proxies is prepared once: the compiler shares resource objects across
+// proxies, so each distinct resource is read for the names it refers to once (per object),
+// proxies whose list of a type holds the same resource objects share one CachedType (its version,
+// list and index), and proxies with the same lists of every type one consistency check; so
+// publishing to a thousand proxies costs about what publishing to the few distinct configurations
+// among them does. Encodings are kept from one publish to the next by content: an edit encodes
+// the resources it changed, not the mesh.
 import { createHash } from 'node:crypto';
 import { encodeResource } from '../envoy/proto.ts';
-import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type ResourceKind } from '../envoy/snapshot.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type ProxySnapshot, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 
 export interface CachedResource {
   name: string;
@@ -44,9 +51,13 @@ export type SnapshotWatcher = (cached: CachedSnapshot) => void;
 export class SnapshotCache {
   #snapshots = new Map<string, CachedSnapshot>();
   #watchers = new Map<string, Set<SnapshotWatcher>>();
+  /** Encodings kept from one publish to the next, by content: an edit encodes only what it changed. */
+  #encodings = new EncodingCache();
 
   /** Check, hash and publish one proxy's snapshot. Throws InconsistentSnapshotError (or EnvoyConfigError). */
   setSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
+    // Encodings by content are kept by the publishes of every proxy at once (setSnapshots), which
+    // know what is no longer used; one proxy's publish does not.
     const cached = prepareSnapshot(proxy, snapshot);
     this.#publish(cached);
     return cached;
@@ -54,7 +65,9 @@ export class SnapshotCache {
 
   /** Several snapshots at once: every one is checked before any is published. */
   setSnapshots(snapshots: readonly ProxySnapshot[]): void {
-    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s));
+    const preparation = new Preparation(this.#encodings);
+    const prepared = snapshots.map((s) => prepareSnapshot(s.proxy, s, preparation));
+    this.#encodings.keepOnly(preparation.used);
     for (const cached of prepared) this.#publish(cached);
   }
 
@@ -90,19 +103,90 @@ export class SnapshotCache {
   }
 }
 
-/** Check a snapshot's consistency and compute its hashes and versions (pure). */
-export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot): CachedSnapshot {
-  const problems = consistencyProblems(snapshot);
+/**
+ * What snapshots prepared together share: the lists of resources they have in common (the same
+ * resource objects in the same order) as one CachedType, and the consistency check of each
+ * distinct snapshot (the same lists of every type), so a thousand proxies cost what the few
+ * distinct configurations among them do. Resource objects are not changed once compiled.
+ */
+export class Preparation {
+  readonly types = new Map<string, CachedType>();
+  readonly problems = new Map<string, string[]>();
+  /** The encodings this preparation used (see EncodingCache.keepOnly). */
+  readonly used = new Set<string>();
+  readonly encodings: EncodingCache;
+  constructor(encodings = new EncodingCache()) {
+    this.encodings = encodings;
+  }
+}
+
+/**
+ * Check a snapshot's consistency and compute its hashes and versions (pure but for the caches of
+ * `preparation`). Throws InconsistentSnapshotError, or EnvoyConfigError for an invalid resource.
+ */
+export function prepareSnapshot(proxy: string, snapshot: ProxySnapshot, preparation = new Preparation()): CachedSnapshot {
+  const keys = RESOURCE_KINDS.map((kind) => listKey(snapshot[kind]));
+  const whole = keys.join('|');
+  let problems = preparation.problems.get(whole);
+  if (!problems) preparation.problems.set(whole, (problems = consistencyProblems(snapshot)));
   if (problems.length > 0) throw new InconsistentSnapshotError(proxy, problems);
   const types = {} as Record<ResourceKind, CachedType>;
-  for (const kind of RESOURCE_KINDS) {
-    const resources = snapshot[kind].map((r) => {
-      const bytes = encodeResource(kind, r.value);
-      return { name: r.name, bytes, hash: hashOf(bytes) };
-    });
-    types[kind] = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) };
-  }
+  RESOURCE_KINDS.forEach((kind, i) => {
+    const key = `${kind} ${keys[i]}`;
+    let type = preparation.types.get(key);
+    if (!type) {
+      const resources = snapshot[kind].map((r) => preparation.encodings.get(kind, r, preparation.used));
+      preparation.types.set(key, (type = { version: versionOf(resources), resources, byName: new Map(resources.map((r) => [r.name, r])) }));
+    }
+    types[kind] = type;
+  });
   return { proxy, snapshot, types };
+}
+
+const ids = new WeakMap<Resource, number>();
+let nextId = 0;
+
+/** A list of resources by the identity of its resource objects (the compiler shares them across proxies). */
+function listKey(list: readonly Resource[]): string {
+  return list
+    .map((r) => {
+      let id = ids.get(r);
+      if (id === undefined) ids.set(r, (id = nextId++));
+      return id;
+    })
+    .join(',');
+}
+
+/**
+ * Resources' encodings and hashes: once per resource object, and across publishes by content (a
+ * compile makes new objects for everything, but an edit changes few resources: the others are
+ * found by their JSON text and not encoded again).
+ */
+export class EncodingCache {
+  #byObject = new WeakMap<Resource, { cached: CachedResource; key: string }>();
+  #byContent = new Map<string, CachedResource>();
+
+  /** The resource's encoding; its content key goes into `used`. */
+  get(kind: ResourceKind, r: Resource, used: Set<string>): CachedResource {
+    let entry = this.#byObject.get(r);
+    if (!entry) {
+      const key = `${kind} ${r.name} ${JSON.stringify(r.value)}`;
+      let cached = this.#byContent.get(key);
+      if (!cached) {
+        const bytes = encodeResource(kind, r.value);
+        this.#byContent.set(key, (cached = { name: r.name, bytes, hash: hashOf(bytes) }));
+      }
+      // Stryker disable next-line CallExpression: the cache only saves time
+      this.#byObject.set(r, (entry = { cached, key }));
+    }
+    used.add(entry.key);
+    return entry.cached;
+  }
+
+  /** Forget the encodings by content that the last publish did not use. */
+  keepOnly(used: ReadonlySet<string>): void {
+    for (const key of this.#byContent.keys()) if (!used.has(key)) this.#byContent.delete(key);
+  }
 }
 
 /**
@@ -135,7 +219,7 @@ export function consistencyProblems(snapshot: ProxySnapshot): string[] {
     }),
   );
   const rdsNames = new Set<string>();
-  for (const { value } of snapshot.listeners) collectRdsNames(value, rdsNames);
+  for (const { value } of snapshot.listeners) for (const name of refsOf(value).rds) rdsNames.add(name);
   problems.push(
     ...crossCheck(rdsNames, names(snapshot.routes), {
       missing: (n) => `a listener refers to RouteConfiguration "${n}", which is not in the snapshot`,
@@ -154,6 +238,35 @@ export function consistencyProblems(snapshot: ProxySnapshot): string[] {
 /** The SDS secret names the listeners and clusters of a snapshot refer to (`sds_config` beside `name`). */
 export function referencedSecrets(snapshot: Pick<ProxySnapshot, 'listeners' | 'clusters'>): Set<string> {
   const out = new Set<string>();
+  for (const { value } of snapshot.listeners) for (const name of refsOf(value).secrets) out.add(name);
+  for (const { value } of snapshot.clusters) for (const name of refsOf(value).secrets) out.add(name);
+  return out;
+}
+
+/** The names a resource refers to: SDS secrets, and RDS route configurations (listeners). */
+interface Refs {
+  secrets: string[];
+  rds: string[];
+}
+
+const refs = new WeakMap<EnvoyJson, Refs>();
+
+/** Once per resource object: resources are shared across proxies and not changed once compiled. */
+function refsOf(value: EnvoyJson): Refs {
+  let found = refs.get(value);
+  if (!found) {
+    found = { secrets: [...secretNames(value)], rds: [] };
+    const rds = new Set<string>();
+    collectRdsNames(value, rds);
+    found.rds = [...rds];
+    // Stryker disable next-line CallExpression: the cache only saves time
+    refs.set(value, found);
+  }
+  return found;
+}
+
+function secretNames(root: EnvoyJson): Set<string> {
+  const out = new Set<string>();
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(walk);
     else if (value !== null && typeof value === 'object') {
@@ -162,7 +275,7 @@ export function referencedSecrets(snapshot: Pick<ProxySnapshot, 'listeners' | 'c
       else Object.values(v).forEach(walk);
     }
   };
-  for (const { value } of [...snapshot.listeners, ...snapshot.clusters]) walk(value);
+  walk(root);
   return out;
 }
 
@@ -193,23 +306,13 @@ function collectRdsNames(value: unknown, out: Set<string>): void {
   }
 }
 
-const hashes = new WeakMap<Uint8Array, string>();
-
-/** Content hash of encoded bytes; cached per bytes object (encodeResource caches those per resource). */
+/** Content hash of encoded bytes (once per distinct resource: see EncodingCache). */
 function hashOf(bytes: Uint8Array): string {
-  let hash = hashes.get(bytes);
-  // Stryker disable next-line ConditionalExpression,BlockStatement: the cache only saves time, the hash computed again is the same
-  if (hash === undefined) {
-    hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-    // Stryker disable next-line CallExpression: the cache only saves time
-    hashes.set(bytes, hash);
-  }
-  return hash;
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
 function versionOf(resources: readonly CachedResource[]): string {
-  const h = createHash('sha256');
   // Stryker disable next-line EqualityOperator,ConditionalExpression: names are unique (consistencyProblems) and V8's sort only asks whether compare(a, b) < 0, so every variant gives one canonical order
-  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(`${r.name}\0${r.hash}\n`);
-  return h.digest('hex').slice(0, 12);
+  const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return createHash('sha256').update(sorted.map((r) => `${r.name}\0${r.hash}\n`).join('')).digest('hex').slice(0, 12);
 }

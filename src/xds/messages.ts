@@ -71,8 +71,22 @@ export function encodeRequest(req: DiscoveryRequest): Buffer {
   return Buffer.from(request.encode(request.fromObject({ ...req, node })).finish());
 }
 
+const encodedResources = new WeakMap<DiscoveryResponse['resources'], Uint8Array>();
+
+/**
+ * The resources are encoded once per array (the stream gives every response with the same
+ * resources the same array) and the rest of the response after them: protobuf reads the fields
+ * of a message in any order, and the two parts concatenated are the one message.
+ */
 export function encodeResponse(res: DiscoveryResponse): Buffer {
-  return Buffer.from(messageTypes().response.encode(res).finish());
+  const { response } = messageTypes();
+  let resources = encodedResources.get(res.resources);
+  if (!resources) {
+    resources = response.encode({ resources: res.resources }).finish();
+    // Stryker disable next-line CallExpression: the cache only saves time
+    encodedResources.set(res.resources, resources);
+  }
+  return Buffer.concat([response.encode({ ...res, resources: [] }).finish(), resources]);
 }
 
 export function decodeResponse(bytes: Uint8Array): DiscoveryResponse {

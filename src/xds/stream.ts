@@ -8,7 +8,7 @@
 // make before break) is the push order's (push-order.ts).
 import type { ResourceKind } from '../envoy/snapshot.ts';
 import { TYPE_URLS } from '../envoy/snapshot.ts';
-import type { CachedResource, CachedSnapshot, SnapshotCache } from './cache.ts';
+import type { CachedResource, CachedSnapshot, CachedType, SnapshotCache } from './cache.ts';
 import { kindOf, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
 import { PushOrder } from './push-order.ts';
 import type { ProxyHandle, StatusBoard } from './status.ts';
@@ -18,6 +18,23 @@ const WILDCARD = new Set<ResourceKind>(['listeners', 'clusters']);
 const WATCHED_BY: Partial<Record<ResourceKind, ResourceKind[]>> = { endpoints: ['clusters'], secrets: ['clusters', 'listeners'] };
 
 export class XdsProtocolError extends Error {}
+
+type Anys = DiscoveryResponse['resources'];
+/**
+ * The resources of responses as one array per distinct content, kept with the prepared type they
+ * come from: every stream sending the same resources sends the same array, whose protobuf
+ * encoding messages.ts makes once.
+ */
+const anyLists = new WeakMap<CachedType, Map<string, Anys>>();
+
+function anysOf(kind: ResourceKind, type: CachedType, resources: readonly CachedResource[]): Anys {
+  let lists = anyLists.get(type);
+  if (!lists) anyLists.set(type, (lists = new Map()));
+  const key = resources.map((r) => r.hash).join(',');
+  let anys = lists.get(key);
+  if (!anys) lists.set(key, (anys = resources.map((r) => ({ type_url: TYPE_URLS[kind], value: r.bytes }))));
+  return anys;
+}
 
 interface TypeState {
   /** Requested names, sorted; undefined for a wildcard type. */
@@ -127,7 +144,7 @@ export class AdsStream {
     const nonce = this.#options.nonce();
     this.#options.send({
       version_info: version,
-      resources: resources.map((r) => ({ type_url: TYPE_URLS[kind], value: r.bytes })),
+      resources: anysOf(kind, type, resources),
       type_url: TYPE_URLS[kind],
       nonce,
       control_plane: { identifier: 'localmesh' },

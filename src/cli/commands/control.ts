@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { startControlPlane } from '../../control/plane.ts';
-import { describeEvent } from '../../control/describe.ts';
+import { eventLines } from '../../control/event-lines.ts';
 import { EXIT, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh control [DIR] [--xds-port 15010] [--api-port 15080] [--bind 127.0.0.1]
@@ -9,7 +9,7 @@ export const help = `Usage: mesh control [DIR] [--xds-port 15010] [--api-port 15
 Runs the control plane: watches the mesh in DIR, and on every change validates, compiles and
 pushes the new configuration to the Envoy proxies over xDS (ADS, gRPC). An invalid edit is never
 pushed: the last good configuration keeps serving and the error is printed as FILE:LINE:COL.
-Prints one line per event; the HTTP API (/status, /proxies, /events, /traffic) serves the CLI
+Prints one line per event (the same step of many proxies in one line); the HTTP API (/status, /proxies, /events, /traffic) serves the CLI
 (mesh proxy-status, mesh proxy-config) and the TUI. Stops on Ctrl-C.
 
 Options:
@@ -58,8 +58,9 @@ export async function run(dir: string, options: ControlOptions): Promise<number>
     console.error(`mesh control: ${(error as Error).message}`);
     return EXIT.invalid;
   }
-  for (const event of plane.events.recent()) console.log(describeEvent(event));
-  plane.events.subscribe((event) => console.log(describeEvent(event)));
+  const lines = eventLines((line) => console.log(line));
+  for (const event of plane.events.recent()) lines.add(event);
+  plane.events.subscribe((event) => lines.add(event));
   console.log(
     `Control plane for ${dir}: xDS on ${options.bind}:${plane.xdsPort}, API on http://${options.bind}:${plane.apiPort}` +
       ` (addressing ${options.addressing}${options.poll ? ', polling' : ''}). Ctrl-C stops it.`,
@@ -69,6 +70,7 @@ export async function run(dir: string, options: ControlOptions): Promise<number>
     process.once('SIGTERM', resolve);
   });
   await plane.close();
+  lines.flush();
   console.log(`Control plane stopped (${signal}).`);
   return EXIT.ok;
 }

@@ -1,5 +1,6 @@
 import { apiStream, ApiError } from '../../control/client.ts';
 import type { TapEntry } from '../../xds/access-log.ts';
+import { tapFilter, tapLine } from '../../control/tap-filter.ts';
 import { EXIT, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh tap [DIR] [SERVICE[/VERSION]] [--path PREFIX] [--status CODE] [--header NAME=VALUE]
@@ -37,40 +38,13 @@ export interface TapOptions {
   maxRate?: string;
 }
 
-/** Whether an entry is to or from SERVICE[/VERSION]: served by its sidecar, or sent to its cluster. */
-export function concerns(entry: TapEntry, service: string, version?: string): boolean {
-  const proxy = version ? entry.proxy === `${service}-${version}` : entry.proxy.startsWith(`${service}-`);
-  const [direction, , subset, host] = entry.upstreamCluster.split('|');
-  const sentTo = direction === 'outbound' && host !== undefined && host.split('.')[0] === service && (version === undefined || subset === version);
-  return proxy || sentTo;
-}
-
-/** The filter of the options, or a UsageError with a sentence. */
-export function tapFilter(options: Pick<TapOptions, 'target' | 'path' | 'status' | 'header'>): (entry: TapEntry) => boolean {
-  const [service, version] = options.target ? options.target.split('/') : [];
-  const status = options.status;
-  if (status !== undefined && !/^(\d{1,3}|[1-5]xx)$/i.test(status)) throw new UsageError(`--status ${status} is not a response code (503) or a class (5xx).`);
-  const headers = (options.header ?? []).map((h) => {
-    const at = h.indexOf('=');
-    if (at <= 0) throw new UsageError(`--header ${h} is not NAME=VALUE.`);
-    return [h.slice(0, at).toLowerCase(), h.slice(at + 1)] as const;
-  });
-  return (e) =>
-    (service === undefined || concerns(e, service, version)) &&
-    (options.path === undefined || e.path.startsWith(options.path)) &&
-    (status === undefined || (/xx$/i.test(status) ? String(e.status)[0] === status[0] : e.status === Number(status))) &&
-    headers.every(([name, value]) => e.headers[name] === value);
-}
-
-/** One line per request. */
-export function tapLine(e: TapEntry): string {
-  const time = new Date(e.at).toISOString().slice(11, 23);
-  const status = `${e.status || '-'}${e.flags.length ? ` ${e.flags.join(',')}` : ''}`;
-  return `${time} ${e.proxy} ${e.listener} ${e.method} ${e.authority}${e.path} ${status} ${e.durationMs}ms → ${e.upstreamCluster || '-'}`;
-}
-
 export async function run(options: TapOptions): Promise<number> {
-  const keep = tapFilter(options);
+  let keep: ReturnType<typeof tapFilter>;
+  try {
+    keep = tapFilter(options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const count = options.count === undefined ? Infinity : Number(options.count);
   const maxRate = options.maxRate === undefined ? 50 : Number(options.maxRate);
   if (!(count > 0) || !(maxRate > 0)) throw new UsageError('--count and --max-rate are positive numbers.');

@@ -12,6 +12,7 @@ import { gatewayHostPorts, gatewayUrl } from '../../config/model.ts';
 import type { PortPlan } from './port-map.ts';
 import type { StatePaths } from './state.ts';
 import type { ProcessSpec } from './supervise.ts';
+import { controlEnv } from '../../control/node-options.ts';
 import { ENVOY_DRAIN_ARGS } from '../../envoy/drain.ts';
 
 export interface PlanInput {
@@ -110,7 +111,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
       '--bind', LOOPBACK, '--addressing', paths.portMap, ...(input.poll ? ['--poll'] : []),
     ],
     cwd: dir,
-    env: base,
+    env: controlEnv(base),
     log: paths.log(CONTROL_NAME),
   };
 

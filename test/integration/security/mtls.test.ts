@@ -119,6 +119,33 @@ describe('PERMISSIVE (v1beta1)', () => {
   });
 });
 
+describe("DestinationRule tls ISTIO_MUTUAL, no PeerAuthentication (Istio's bookinfo destination-rule-all-mtls)", () => {
+  let mesh: XdsMesh;
+  const DR = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: cart }
+spec:
+  host: cart
+  trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }
+`;
+  beforeAll(async () => {
+    const root = await createRoot(new Date(), 3600_000);
+    mesh = await startXdsMesh([MESH, DR], SIDECARS, { secrets: new WorkloadSecrets({ root: async () => root }) });
+    await waitFor(() => mesh.server.status().filter((p) => SIDECARS.includes(p.id)).every((p) => p.connected && p.sync === 'SYNCED'), () => 'initial sync', 10_000);
+  }, 30_000);
+  afterAll(() => mesh?.stop());
+
+  it("web's calls to cart go through mTLS (cart's sidecar accepts it, as Istio's PERMISSIVE default); plain text to cart still answers", async () => {
+    const before = await handshakes(mesh);
+    const tally = await sendMany(10, viaWeb(mesh));
+    expect(tally.byVersion, tally.summary).toEqual({ v1: 10 });
+    expect(await handshakes(mesh)).toBeGreaterThan(before);
+    const plain = await send({ port: cartInbound(mesh), path: '/', headers: { host: 'cart:9080' } });
+    expect(plain.status, plain.error).toBe(200);
+  });
+});
+
 describe('turning STRICT on in a running plain-text mesh', () => {
   let mesh: XdsMesh;
   beforeAll(async () => {

@@ -57,6 +57,25 @@ describe('PeerAuthentication', () => {
     expect(cluster(docs, 'outbound|9080||ratings.default.svc.cluster.local').transport_socket).toBeUndefined();
   });
 
+  it("DestinationRule tls: ISTIO_MUTUAL makes clients use mTLS and the service's servers accept it (PERMISSIVE, Istio's default); DISABLE sends plain text", () => {
+    const dr = (mode: string, host = 'reviews') => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${host}-${mode.toLowerCase()}}
+spec:
+  host: ${host}
+  trafficPolicy: {tls: {mode: ${mode}}}
+`;
+    const mutual = [dr('ISTIO_MUTUAL')];
+    expect(cluster(mutual, 'outbound|9080||reviews.default.svc.cluster.local').transport_socket.typed_config).toMatchObject({ sni: 'outbound_.9080_._.reviews.default.svc.cluster.local' });
+    expect(inbound(mutual).filter_chains.map((c: any) => c.filter_chain_match?.transport_protocol)).toEqual(['tls', undefined]);
+    // Other services stay plain text.
+    expect(cluster(mutual, 'outbound|9080||ratings.default.svc.cluster.local').transport_socket).toBeUndefined();
+    // DISABLE: plain text to a server that would take mTLS (PERMISSIVE: answered; STRICT would refuse, as in Istio).
+    const off = [pa('PERMISSIVE'), dr('DISABLE')];
+    expect(cluster(off, 'outbound|9080||reviews.default.svc.cluster.local').transport_socket).toBeUndefined();
+    expect(cluster(off, 'outbound|9080||ratings.default.svc.cluster.local').transport_socket).toBeDefined();
+  });
+
   it('resolves workload over namespace over mesh, UNSET inherits, portLevelMtls overrides its port', () => {
     const m = model(pa('STRICT'), pa('PERMISSIVE', { namespace: 'default' }), pa('UNSET', { namespace: 'default', selector: '{app: ratings}', ports: "{'9090': {mode: DISABLE}}" }));
     const svc = (name: string) => m.services.find((s) => s.name === name)!;

@@ -47,15 +47,10 @@ describe('Istio bookinfo samples', () => {
     }
   }
 
-  it('warns that mTLS is accepted but not applied, and about subsets of versions not declared', () => {
+  it('applies ISTIO_MUTUAL (no warning), and warns about subsets of versions not declared', () => {
     const { diagnostics } = load('v1alpha3/destination-rule-all-mtls.yaml');
     const warnings = diagnostics.map((d) => `${d.file.replace(`${DIR}/`, '')}:${d.line}:${d.col} ${d.severity}: ${d.message}`);
-    expect(warnings.filter((w) => w.includes('trafficPolicy.tls'))).toEqual(
-      [8, 22, 42, 65].map(
-        (line) =>
-          `v1alpha3/destination-rule-all-mtls.yaml:${line}:5 warning: DestinationRule spec.trafficPolicy.tls is accepted but not applied by localmesh yet: auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination`,
-      ),
-    );
+    expect(warnings.filter((w) => w.includes('trafficPolicy.tls'))).toEqual([]);
     expect(warnings).toContain(
       "v1alpha3/destination-rule-all-mtls.yaml:71:11 warning: subset 'v2' selects no version of details (labels version=v2), so traffic sent to it fails",
     );

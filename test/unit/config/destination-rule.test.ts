@@ -72,7 +72,6 @@ describe('DestinationRule', () => {
     expect(diagnostics({ 'dr.yaml': rule })).toEqual([
       'dr.yaml:6:3 warning: DestinationRule spec.exportTo is accepted but not applied by localmesh yet: the rule is visible to the whole mesh',
       'dr.yaml:8:41 warning: DestinationRule spec.trafficPolicy.loadBalancer.localityLbSetting is accepted but not applied by localmesh yet: there is one locality on a laptop',
-      'dr.yaml:15:9 warning: DestinationRule spec.subsets[0].trafficPolicy.portLevelSettings[0].tls is accepted but not applied by localmesh yet: auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination',
     ]);
   });
 

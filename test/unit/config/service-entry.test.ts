@@ -145,10 +145,12 @@ spec:
       'dr.yaml:6:25 error: client certificate required for mutual tls',
       'dr.yaml:6:25 error: private key required for mutual tls',
     ]);
-    // For a mesh service, auto mTLS decides, as the warning says.
+    // For a mesh service SIMPLE is not applied, as the warning says; ISTIO_MUTUAL and DISABLE are.
     expect(diagnostics({ 'dr.yaml': rule('{mode: SIMPLE}').replace('httpbin.org', 'reviews') })).toEqual([
-      'dr.yaml:6:19 warning: DestinationRule spec.trafficPolicy.tls is accepted but not applied by localmesh yet: auto mTLS (PeerAuthentication) alone decides whether clients use mTLS; no TLS origination',
+      "dr.yaml:6:19 warning: DestinationRule spec.trafficPolicy.tls mode SIMPLE to a mesh service is accepted but not applied by localmesh: its sidecars use auto mTLS (or ISTIO_MUTUAL / DISABLE as a rule says)",
     ]);
+    expect(diagnostics({ 'dr.yaml': rule('{mode: ISTIO_MUTUAL}').replace('httpbin.org', 'reviews') })).toEqual([]);
+    expect(diagnostics({ 'dr.yaml': rule('{mode: DISABLE}').replace('httpbin.org', 'reviews') })).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
 import { createController } from '../../../src/control/controller.ts';
 import { addressingMode, composeMode, portMapMode } from '../../../src/control/addressing-mode.ts';
@@ -80,19 +80,33 @@ describe('controller', () => {
     expect(controller.status().diagnostics.length).toBeGreaterThan(0);
   });
 
-  it('coalesces a burst of changes into one reload', async () => {
+  it('reloads at once on a single change after a quiet time, without waiting for the debounce', async () => {
+    const { controller, edit, events, types } = await setup(composeMode(), 5000);
+    await controller.reload();
+    const path = await edit('reviews.yaml', (t) => t.replace(/weight: \d+(\s+# stable)/, 'weight: 70$1').replace(/weight: \d+(\s+# canary)/, 'weight: 30$1'));
+    const saved = Date.now();
+    controller.changed(path);
+    await vi.waitFor(() => expect(types()).toHaveLength(3), { timeout: 4000, interval: 5 });
+    expect(types()).toEqual(['compiled', 'changed', 'compiled']);
+    expect(events[2]!.at - saved).toBeLessThan(2500); // not the 5 s of the debounce
+    controller.close();
+  });
+
+  it('coalesces the changes that follow the first within the debounce into one more reload', async () => {
     const { controller, edit, events, types } = await setup(composeMode(), 200);
     await controller.reload();
     const paths = [];
     for (const weight of [80, 70, 60]) {
       paths.push(await edit('reviews.yaml', (t) => t.replace(/weight: \d+(\s+# stable)/, `weight: ${weight}$1`).replace(/weight: \d+(\s+# canary)/, `weight: ${100 - weight}$1`)));
-      controller.changed(paths.at(-1)!);
+    }
+    // The first event reloads at once (the files as written); the burst that follows, once quiet.
+    for (const path of [...paths, join(controller.status().dir, 'gateway.yaml')]) {
+      controller.changed(path);
       await new Promise((r) => setTimeout(r, 5));
     }
-    controller.changed(join(controller.status().dir, 'gateway.yaml'));
     await controller.idle();
-    expect(types()).toEqual(['compiled', 'changed', 'compiled']);
-    expect(events[1]).toMatchObject({ files: [join(controller.status().dir, 'gateway.yaml'), paths[0]] });
+    expect(types()).toEqual(['compiled', 'changed', 'compiled', 'changed', 'unchanged']);
+    expect(events[3]).toMatchObject({ files: [join(controller.status().dir, 'gateway.yaml'), paths[0]] });
     expect(controller.status().version).toMatch(/^2-/);
   });
 
@@ -183,6 +197,19 @@ describe('controller: what serves is the files as they are', () => {
     expect(events[3]).toMatchObject({ type: 'changed', files: ['/mesh/reviews.yaml'], unreported: true });
     expect(controller.status()).toMatchObject({ valid: true, pending: false });
     expect(controller.status().version).toMatch(/^3-/);
+    controller.close();
+  });
+
+  it('a save the watcher reports while a read-back is under way is reported once, as the change the watcher saw', async () => {
+    const { controller, set, weights, events, reads, until } = await inMemory({ settleMs: 20, recheckMs: 0 });
+    await controller.reload();
+    const before = reads();
+    await until('the read-back has read once', () => reads() > before, 1000);
+    set('reviews.yaml', weights(30)); // between the read-back's two reads
+    controller.changed('/mesh/reviews.yaml');
+    await controller.idle();
+    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
+    expect(events[1]).not.toHaveProperty('unreported');
     controller.close();
   });
 

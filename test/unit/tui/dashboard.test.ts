@@ -171,6 +171,26 @@ describe('KeyInput', () => {
     ]);
   });
 
+  it("v shows the selected service's requests in the events pane (the tap), a failed one in red; v again the events", async () => {
+    const entry = (over: Record<string, unknown>) => ({
+      at: Date.UTC(2026, 11, 1, 14, 0, 1), proxy: 'mesh-gateway', listener: 'gateway_80', method: 'GET', authority: 'localhost', path: '/', status: 200, flags: [],
+      upstreamCluster: 'outbound|9080|v1|reviews.default.svc.cluster.local', durationMs: 1.25, requestId: 'a', source: '', headers: {}, ...over,
+    });
+    const requests = [
+      entry({}),
+      entry({ proxy: 'reviews-v1', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', path: '/one' }),
+      entry({ proxy: 'reviews-v2', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', path: '/two', status: 503, flags: ['UF'] }),
+    ];
+    const state = await canaryState([{ type: 'requests', requests }, { type: 'toggleRequests' }]);
+    const text = frame({ ...state, width: 140, height: 30 }).join('\n');
+    expect(text).toContain('Requests: reviews-v1');
+    expect(text).toContain('14:00:01 mesh-gateway GET / 200 1.3ms → reviews/v1');
+    expect(text).toContain('14:00:01 reviews-v1 GET /one 200 1.3ms → app');
+    expect(text).not.toContain('/two');
+    const back = await canaryState([{ type: 'requests', requests }, { type: 'toggleRequests' }, { type: 'toggleRequests' }]);
+    expect(frame(back).join('\n')).not.toContain('Requests');
+  });
+
   it('quits on q and Ctrl-C', async () => {
     expect(await press(await canaryState(), 'q', '\x03')).toEqual([{ type: 'quit' }, { type: 'quit' }]);
   });

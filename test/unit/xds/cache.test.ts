@@ -57,6 +57,42 @@ describe('versions', () => {
     expect(b.bytes).toBe(a.bytes);
     expect(b.hash).toBe(a.hash);
   });
+
+  it('proxies published together with the same resources of a type share its one prepared list; a proxy with other resources has its own', () => {
+    const cache = new SnapshotCache();
+    const one = snapshot({ a: 50, b: 50 });
+    const other = snapshot({ a: 90, b: 10 }, 'p3');
+    cache.setSnapshots([one, { ...one, proxy: 'p2', clusters: [...one.clusters] }, other]);
+    const [p1, p2, p3] = ['p1', 'p2', 'p3'].map((p) => cache.getSnapshot(p)!);
+    expect(p2!.types.clusters).toBe(p1!.types.clusters); // an equal list of the same objects
+    expect(p2!.types.routes).toBe(p1!.types.routes);
+    expect(p3!.types.routes).not.toBe(p1!.types.routes);
+    expect(p3!.types.routes.version).not.toBe(p1!.types.routes.version);
+    expect(p3!.types.clusters.version).toBe(p1!.types.clusters.version);
+  });
+
+  it('a publish of new objects with the content of the last one reuses its encodings; content it no longer holds is forgotten', () => {
+    const cache = new SnapshotCache();
+    cache.setSnapshots([snapshot({ a: 50, b: 50 })]);
+    const first = cache.getSnapshot('p1')!;
+    cache.setSnapshots([snapshot({ a: 90, b: 10 })]);
+    const second = cache.getSnapshot('p1')!;
+    expect(second.types.clusters.resources[0]).toBe(first.types.clusters.resources[0]); // new objects, same content
+    expect(second.types.routes.resources[0]).not.toBe(first.types.routes.resources[0]);
+    cache.setSnapshots([snapshot({ a: 50, b: 50 })]);
+    const third = cache.getSnapshot('p1')!;
+    expect(third.types.routes.resources[0]).not.toBe(first.types.routes.resources[0]); // dropped by the publish before
+    expect(third.types.routes.resources[0]!.bytes).toEqual(first.types.routes.resources[0]!.bytes);
+    expect(third.types.routes.version).toBe(first.types.routes.version);
+  });
+
+  it('an inconsistent snapshot among many that share their lists is still refused, by its own proxy id', () => {
+    const good = snapshot();
+    const bad = { ...snapshot({ a: 100 }, 'p9'), endpoints: [] };
+    expect(() => new SnapshotCache().setSnapshots([good, { ...good, proxy: 'p2' }, bad, { ...bad, proxy: 'p10' }])).toThrow(
+      'snapshot for proxy p9 is inconsistent',
+    );
+  });
 });
 
 describe('consistency', () => {

@@ -72,6 +72,17 @@ describe('decodeRequest', () => {
     const res = { version_info: 'v', resources: [{ type_url: TYPE_URLS.routes, value: new Uint8Array([1, 2]) }], type_url: TYPE_URLS.routes, nonce: 'n' };
     expect(decodeResponse(encodeResponse(res))).toMatchObject({ version_info: 'v', nonce: 'n', type_url: TYPE_URLS.routes });
   });
+
+  it('encodes a response whose resources were encoded before for another response byte for byte as protobufjs does the whole', () => {
+    const resources = [1, 2, 3].map((i) => ({ type_url: TYPE_URLS.clusters, value: new Uint8Array([i, i + 1]) }));
+    const whole = (r: object) => Buffer.from(envoyRoot().lookupType('envoy.service.discovery.v3.DiscoveryResponse').encode(r).finish());
+    for (const nonce of ['1', '2']) {
+      const res = { version_info: `v${nonce}`, resources, type_url: TYPE_URLS.clusters, nonce, control_plane: { identifier: 'localmesh' } };
+      const bytes = encodeResponse(res);
+      expect(decodeResponse(bytes)).toEqual(decodeResponse(whole(res)));
+      expect(decodeResponse(bytes).resources.map((r) => [...r.value])).toEqual([[1, 2], [2, 3], [3, 4]]);
+    }
+  });
 });
 
 describe('kindOf', () => {

@@ -1,6 +1,6 @@
 // mesh tap's filters and lines, on entries as the control plane hands them out.
 import { describe, expect, it } from 'vitest';
-import { concerns, tapFilter, tapLine } from '../../../src/cli/commands/tap.ts';
+import { concerns, tapFilter, tapLine } from '../../../src/control/tap-filter.ts';
 import type { TapEntry } from '../../../src/xds/access-log.ts';
 
 const entry = (over: Partial<TapEntry>): TapEntry => ({
