@@ -10,6 +10,7 @@ import type { Addressing } from './addressing.ts';
 import { byName, endpointCluster, policyFields, type ClusterSet } from './clusters.ts';
 import { destinationRuleFor } from './lookup.ts';
 import { trafficPolicy } from './policy.ts';
+import { istioSni, upstreamMtls } from './tls.ts';
 
 export function gatewayServiceClusters(model: MeshModel, addressing: Addressing): ClusterSet {
   const out: ClusterSet = { clusters: [], endpoints: [] };
@@ -21,8 +22,11 @@ export function gatewayServiceClusters(model: MeshModel, addressing: Addressing)
       for (const subset of [undefined, ...(rule?.spec.subsets ?? [])]) {
         const name = outboundCluster(port, subset?.name, host);
         const { cluster, endpoints } = endpointCluster(name, [addressing.gatewayEndpoint(proxy.proxy, port)]);
+        const policy = trafficPolicy(rule, port, subset?.name);
+        // ISTIO_MUTUAL (Istio's egress task with mTLS to the gateway, whose server is ISTIO_MUTUAL): the mesh's certificates, SNI as given.
+        const tls = policy?.tls?.mode === 'ISTIO_MUTUAL' ? { transport_socket: upstreamMtls(policy.tls.sni ?? istioSni(port, subset?.name, host)) } : {};
         // Plain connections (HTTP/1.1 from an HTTP route, or the bytes of a TCP or TLS one), as to a TCP port.
-        out.clusters.push({ name, value: { ...cluster, ...policyFields(trafficPolicy(rule, port, subset?.name), 'tcp') } });
+        out.clusters.push({ name, value: { ...cluster, ...policyFields(policy, 'tcp'), ...tls } });
         if (endpoints) out.endpoints.push({ name, value: endpoints });
       }
     }

@@ -38,6 +38,10 @@ spec:
       ports: [{port: 9080}]
       versions:
         v1: {command: [node, server.mjs], env: {SERVICE: web, VERSION: v1}, healthcheck: {path: /healthz}}
+    caller2:
+      ports: [{port: 9080}]
+      versions:
+        v1: {command: [node, server.mjs], env: {SERVICE: caller2, VERSION: v1, UPSTREAMS: "http://web.default.svc.cluster.local:9080/"}, healthcheck: {path: /healthz}}
     caller:
       ports: [{port: 9080}]
       versions:
@@ -64,7 +68,7 @@ spec:
     hosts: [web.example.com]
     tls: {httpsRedirect: true}
   - port: {number: 80, name: http-caller, protocol: HTTP}
-    hosts: [caller.example.com]
+    hosts: [caller.example.com, caller2.example.com]
   - port: {number: 443, name: https, protocol: HTTPS}
     hosts: [web.example.com]
     tls: {mode: SIMPLE}
@@ -101,13 +105,44 @@ spec:
   servers:
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: [admin.default.svc.cluster.local]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [web.default.svc.cluster.local]
+    tls: {mode: ISTIO_MUTUAL}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: egressgateway-for-admin}
 spec:
   host: istio-egressgateway.istio-system.svc.cluster.local
-  subsets: [{name: admin}]
+  subsets:
+  - name: admin
+  - name: web
+    trafficPolicy:
+      portLevelSettings:
+      - port: {number: 443}
+        tls: {mode: ISTIO_MUTUAL, sni: web.default.svc.cluster.local}
+---
+# The same with mTLS from the sidecar to the egress gateway (Istio's task variant).
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web-through-egress-gateway}
+spec:
+  hosts: [web.default.svc.cluster.local]
+  gateways: [istio-egressgateway, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 9080}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: web, port: {number: 443}}}]
+  - match: [{gateways: [istio-egressgateway], port: 443}]
+    route: [{destination: {host: web.default.svc.cluster.local, port: {number: 9080}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: caller2}
+spec:
+  hosts: [caller2.example.com]
+  gateways: [public]
+  http:
+  - route: [{destination: {host: caller2}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -313,6 +348,20 @@ describe('the egress gateway two-hop pattern', () => {
       expect([upstream.status, upstream.body.service]).toEqual([200, 'admin']);
     }
     expect(await stat()).toBe(before + 5);
+  });
+
+  it('with mTLS to the egress gateway (ISTIO_MUTUAL): the gateway sees TLS handshakes and routes on', async () => {
+    const map = JSON.parse(await readFile(join(run.dir, '.mesh', 'process', 'addressing.json'), 'utf8')) as { ports: Record<string, number> };
+    const handshakes = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${map.ports['admin mesh-gateway-egressgateway']}/stats?filter=ssl.handshake`)).text();
+      return text.split('\n').filter((l) => /^listener\..*ssl\.handshake: /.test(l)).reduce((sum, l) => sum + Number(l.split(': ')[1]), 0);
+    };
+    const before = await handshakes();
+    const r = await send({ port: run.ports['80']!, path: '/', headers: { host: 'caller2.example.com' }, timeoutMs: 10_000 });
+    expect(r.status, r.body).toBe(200);
+    const upstream = JSON.parse(r.body).upstreams[0];
+    expect([upstream.status, upstream.body.service]).toEqual([200, 'web']);
+    expect(await handshakes()).toBeGreaterThan(before);
   });
 });
 

@@ -260,3 +260,35 @@ spec:
     ]);
   });
 });
+
+describe('mTLS to the egress gateway (DestinationRule ISTIO_MUTUAL on its Service)', () => {
+  const egress = gateway('istio-egressgateway', '{istio: egressgateway}', `  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [reviews.default.svc.cluster.local]
+    tls: {mode: ISTIO_MUTUAL}
+`);
+  const rule = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: egressgateway-for-reviews}
+spec:
+  host: istio-egressgateway.istio-system.svc.cluster.local
+  subsets:
+  - name: reviews
+    trafficPolicy:
+      portLevelSettings:
+      - port: {number: 443}
+        tls: {mode: ISTIO_MUTUAL, sni: reviews.default.svc.cluster.local}
+`;
+
+  it("the sidecars' cluster to the gateway speaks mTLS with the rule's SNI; the gateway's server asks for the mesh's certificates", () => {
+    const c = compile([egress, rule]);
+    const cluster = proxy(c, 'reviews-v1').clusters.find((x) => x.name === 'outbound|443|reviews|istio-egressgateway.istio-system.svc.cluster.local')!.value as any;
+    expect(cluster.transport_socket.typed_config.sni).toBe('reviews.default.svc.cluster.local');
+    expect(cluster.transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name).toBe('default');
+    const plain = proxy(c, 'reviews-v1').clusters.find((x) => x.name === 'outbound|443||istio-egressgateway.istio-system.svc.cluster.local')!.value as any;
+    expect(plain.transport_socket).toBeUndefined();
+    const server = listener(proxy(c, 'mesh-gateway-egressgateway'), 'gateway_443').filter_chains[0];
+    expect(server.filter_chain_match.server_names).toEqual(['reviews.default.svc.cluster.local']);
+    expect(server.transport_socket.typed_config.require_client_certificate).toBe(true);
+    expect([...referencedSecrets(proxy(c, 'mesh-gateway-egressgateway'))].sort()).toEqual(['ROOTCA', 'default']);
+  });
+});
