@@ -236,6 +236,13 @@ export interface GatewayHostPort {
   protocol: string;
 }
 
+/** A published gateway port in a sentence (`the gateway's port 80`), and how to move it when its host port is taken. */
+export function gatewayPortText({ proxy, serverPort }: GatewayHostPort): { whose: string; remedy: string } {
+  return proxy === GATEWAY_PROXY
+    ? { whose: `the gateway's port ${serverPort}`, remedy: `publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh` }
+    : { whose: `${proxy}'s port ${serverPort}`, remedy: `give that server of its Gateway another port number (${proxy} publishes each port on its own number)` };
+}
+
 /** How a user reaches a published gateway port: `https://` for HTTPS, `tls://` for TLS, else `http://`. */
 export function gatewayUrl(host: string, { protocol, hostPort }: GatewayHostPort): string {
   const scheme = protocol === 'HTTPS' ? 'https' : protocol === 'TLS' ? 'tls' : 'http';

@@ -10,8 +10,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
-import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
-import { GATEWAY_PROXY } from '../../config/names.ts';
+import { gatewayHostPorts, gatewayPortText, type MeshModel } from '../../config/model.ts';
 import { CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
 import { projectName } from '../../compose/names.ts';
 import { loadOrCreateRoot } from '../../control/ca-root.ts';
@@ -73,12 +72,10 @@ async function preflight(engine: Engine, model: MeshModel, dir: string, stack: S
   // A stack that is up publishes these ports itself.
   if (reconcile) return problems;
   const address = model.settings.gateway?.address ?? '127.0.0.1';
-  for (const { proxy, serverPort, hostPort } of gatewayHostPorts(model)) {
-    if (!(await portFree(hostPort, address))) {
-      problems.push(
-        `Port ${hostPort} (${proxy === GATEWAY_PROXY ? 'the gateway' : proxy}'s port ${serverPort}) is in use on ${address}; stop what listens there, ` +
-          `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
-      );
+  for (const published of gatewayHostPorts(model)) {
+    if (!(await portFree(published.hostPort, address))) {
+      const { whose, remedy } = gatewayPortText(published);
+      problems.push(`Port ${published.hostPort} (${whose}) is in use on ${address}; stop what listens there, or ${remedy}.`);
     }
   }
   if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
