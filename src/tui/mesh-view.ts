@@ -1,5 +1,7 @@
 // What the dashboard shows of the mesh files: each VirtualService's HTTP rules (matches, weighted
 // destinations, fault) and the services with their versions. Pure: a MeshModel in, plain data out.
+import { serviceAccountOf, spiffeId } from '../config/identity.ts';
+import { mtlsModeFor } from '../config/mtls.ts';
 import { describeFault, faultKind, type FaultKind } from '../config/edit-fault.ts';
 import { hostFqdn, type MeshModel } from '../config/model.ts';
 import type { HTTPMatchRequest } from '../config/schema/istio.ts';
@@ -39,6 +41,8 @@ export interface ServiceInfo {
   name: string;
   fqdn: string;
   versions: string[];
+  /** Per version: its SPIFFE identity and the mTLS its sidecar serves on its first port (undefined: plain text). */
+  security: Record<string, { identity: string; mtls?: 'STRICT' | 'PERMISSIVE' | 'DISABLE' }>;
 }
 
 export interface MeshView {
@@ -80,7 +84,17 @@ export function meshView(model: MeshModel): MeshView {
       }];
     }),
   );
-  const services = model.services.map((s) => ({ name: s.name, fqdn: s.fqdn, versions: s.versions.map((v) => v.name) }));
+  const services = model.services.map((s) => ({
+    name: s.name,
+    fqdn: s.fqdn,
+    versions: s.versions.map((v) => v.name),
+    security: Object.fromEntries(
+      s.versions.map((v) => {
+        const mtls = s.ports[0] ? mtlsModeFor(model, s, v, s.ports[0]) : undefined;
+        return [v.name, { identity: spiffeId(s.namespace, serviceAccountOf(s, v)), ...(mtls ? { mtls } : {}) }];
+      }),
+    ),
+  }));
   return { name: model.name, routes, services };
 }
 

@@ -61,7 +61,7 @@ export function ServicesPane({ state, width, height }: PaneProps): ReactNode {
   const size = height - 3;
   const start = windowStart(rows.length, state.selected.services, size);
   const lines: Line[] = rows.slice(start, start + size).map((r, i) => ({
-    text: fit(`${fit(r.id, name)} ${fit(r.process ?? '-', 11)} ${r.sync}${r.nack ? `: ${r.nack}` : ''}`, inner),
+    text: fit(`${fit(r.id, name)} ${fit(r.process ?? '-', 11)} ${r.sync}${r.mtls && r.mtls !== 'DISABLE' ? ` mTLS ${r.mtls.toLowerCase()}` : ''}${r.nack ? `: ${r.nack}` : ''}`, inner),
     selected: start + i === state.selected.services,
     color: r.process === 'exited' || r.process === 'unreachable' ? 'red' : SYNC_COLOR[r.sync] === 'green' ? undefined : SYNC_COLOR[r.sync],
   }));
@@ -155,5 +155,7 @@ export function LogsPane({ state, width, height }: PaneProps): ReactNode {
   if (lines.length === 0) {
     lines.push({ text: state.logs.name ? `No log lines for ${state.logs.name}.` : 'Select a service to see its log (process runtime).', dim: true });
   }
-  return h(Frame, { pane: 'logs', title: `Logs${state.logs.name ? `: ${state.logs.name}` : ''}`, state, width, height, lines });
+  const row = selectedService(state);
+  const who = row?.identity && row.id === state.logs.name ? ` · ${row.identity} · ${row.mtls && row.mtls !== 'DISABLE' ? `mTLS ${row.mtls}` : 'plain text'}` : '';
+  return h(Frame, { pane: 'logs', title: `Logs${state.logs.name ? `: ${state.logs.name}` : ''}${who}`, state, width, height, lines });
 }

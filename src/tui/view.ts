@@ -25,6 +25,9 @@ export interface ServiceRow {
   sync: SyncState | 'NOT CONNECTED';
   /** Envoy's message when it rejected a version. */
   nack?: string;
+  /** Its SPIFFE identity, and the mTLS its sidecar serves (none: plain text). */
+  identity?: string;
+  mtls?: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 }
 
 export interface RouteRow {
@@ -86,10 +89,12 @@ export function serviceRows(state: DashboardState): ServiceRow[] {
     // The server's verdict (xds/sync.ts): a type the proxy does not use is no news.
     const nack = proxy ? Object.values(proxy.types).find((t) => t.nack)?.nack?.message : undefined;
     const record = state.processes?.find((p) => p.name === id);
+    const security = state.mesh?.services.find((s) => s.name === service)?.security?.[version];
     return {
       id,
       service,
       version,
+      ...(security ? { identity: security.identity, ...(security.mtls ? { mtls: security.mtls } : {}) } : {}),
       ...(record ? { process: processText(record) } : {}),
       // What the control plane said last is not news when it no longer answers.
       sync: proxy?.connected && state.connection !== 'down' ? proxy.sync : 'NOT CONNECTED',

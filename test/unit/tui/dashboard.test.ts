@@ -191,6 +191,17 @@ describe('KeyInput', () => {
     expect(frame(back).join('\n')).not.toContain('Requests');
   });
 
+  it("shows each version's identity and mTLS: a marker in the services pane, the SPIFFE id over its log", async () => {
+    const state = await canaryState([{ type: 'logs', name: 'reviews-v1', lines: ['listening'] }]);
+    const plain = frame({ ...state, width: 140, height: 30 }).join('\n');
+    expect(plain).toContain('Logs: reviews-v1 · spiffe://cluster.local/ns/default/sa/reviews · plain text');
+    const mesh = state.mesh!;
+    const strict = { ...mesh, services: mesh.services.map((s) => ({ ...s, security: Object.fromEntries(Object.entries(s.security).map(([v, x]) => [v, { ...x, mtls: 'STRICT' as const }])) })) };
+    const text = frame({ ...state, mesh: strict, width: 140, height: 30 }).join('\n');
+    expect(text).toMatch(/reviews-v1 +running +SYNCED mTLS strict/);
+    expect(text).toContain('Logs: reviews-v1 · spiffe://cluster.local/ns/default/sa/reviews · mTLS STRICT');
+  });
+
   it('quits on q and Ctrl-C', async () => {
     expect(await press(await canaryState(), 'q', '\x03')).toEqual([{ type: 'quit' }, { type: 'quit' }]);
   });
