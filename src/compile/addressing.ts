@@ -2,6 +2,7 @@
 // compiler serves the Compose stack (fixed ports, transparent capture, Compose DNS names)
 // and loopback (a port per listener, for tests and the process runtime).
 import type { MeshModel } from '../config/model.ts';
+import { gatewayProxies } from '../config/gateway-proxies.ts';
 import { portKey, proxyId, sidecarName } from '../config/names.ts';
 
 export interface SocketAddress {
@@ -32,8 +33,10 @@ export interface Addressing {
   appAddress(proxy: string, servicePort: number, targetPort?: number): SocketAddress;
   /** Where other proxies reach the instances of a service version on one of its ports. */
   endpoints(service: string, version: string, servicePort: number): SocketAddress[];
-  /** Port the ingress gateway listens on for a Gateway server port. */
-  gatewayPort(serverPort: number): number;
+  /** Port a gateway proxy (the ingress gateway when not named) listens on for a Gateway server port. */
+  gatewayPort(serverPort: number, proxy?: string): number;
+  /** Where other proxies reach a gateway proxy's listener for a Gateway server port (its in-mesh Service). */
+  gatewayEndpoint(proxy: string, serverPort: number): SocketAddress;
   /** Without capture: the local port a sidecar offers for an outbound TCP service port. */
   tcpOutboundPort(proxy: string, serviceFqdn: string, servicePort: number): number;
 }
@@ -50,6 +53,7 @@ export function composeAddressing(): Addressing {
     appAddress: (_proxy, port, targetPort) => ({ address: '127.0.0.1', port: targetPort ?? port }),
     endpoints: (service, version, port) => [{ address: sidecarName(proxyId(service, version)), port }],
     gatewayPort: (port) => port,
+    gatewayEndpoint: (proxy, port) => ({ address: proxy, port }),
     tcpOutboundPort: (_proxy, _service, port) => port,
   };
 }
@@ -92,7 +96,10 @@ export function loopbackAddressing(
       }
     }
   }
-  for (const gateway of model.gateways) for (const server of gateway.spec.servers) take(portKey.gateway(server.port.number));
+  const gateways = new Map(model.gateways.map((g) => [g.key, g]));
+  for (const { proxy, gateways: keys } of gatewayProxies(model.gateways)) {
+    for (const key of keys) for (const server of gateways.get(key)!.spec.servers) take(portKey.gateway(server.port.number, proxy));
+  }
   const proxyOf = (service: string, version: string) =>
     model.services.find((s) => s.name === service)?.versions.find((v) => v.name === version)?.proxy ??
     proxyId(service, version);
@@ -104,7 +111,8 @@ export function loopbackAddressing(
     inboundPort: (proxy, port) => take(portKey.inbound(proxy, port)),
     appAddress: (proxy, port) => ({ address: '127.0.0.1', port: take(portKey.app(proxy, port)) }),
     endpoints: (service, version, port) => [{ address: '127.0.0.1', port: take(portKey.inbound(proxyOf(service, version), port)) }],
-    gatewayPort: (port) => take(portKey.gateway(port)),
+    gatewayPort: (port, proxy) => take(portKey.gateway(port, proxy)),
+    gatewayEndpoint: (proxy, port) => ({ address: '127.0.0.1', port: take(portKey.gateway(port, proxy)) }),
     tcpOutboundPort: (proxy, service, port) => take(portKey.tcp(proxy, service, port)),
   };
 }

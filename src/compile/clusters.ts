@@ -119,7 +119,7 @@ export function servicePort(service: ServiceModel, port: number): ServicePort | 
   return service.ports.find((p) => p.port === port);
 }
 
-function endpointCluster(name: string, addresses: SocketAddress[]): { cluster: EnvoyJson; endpoints?: EnvoyJson } {
+export function endpointCluster(name: string, addresses: SocketAddress[]): { cluster: EnvoyJson; endpoints?: EnvoyJson } {
   if (allIps(addresses)) {
     return {
       cluster: { name, type: 'EDS', eds_cluster_config: { eds_config: ADS } },

@@ -8,8 +8,9 @@ import type { FieldPatterns } from '../config/not-applied.ts';
 import { checkResource, EnvoyConfigError } from '../envoy/proto.ts';
 import { RESOURCE_KINDS, type ProxySnapshot, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 import type { Addressing } from './addressing.ts';
-import { APPLIED_BY_CLUSTERS, outboundClusters } from './clusters.ts';
+import { APPLIED_BY_CLUSTERS, byName, outboundClusters, type ClusterSet } from './clusters.ts';
 import { APPLIED_BY_EXTERNAL, withExternalClusters } from './external.ts';
+import { gatewayServiceClusters } from './gateway-services.ts';
 import { APPLIED_BY_GATEWAY, GATEWAY } from './gateway.ts';
 import type { CompileInput, ProxyIdentity, ProxyKind } from './generator.ts';
 import { APPLIED_BY_LISTENERS } from './listeners.ts';
@@ -40,7 +41,8 @@ export interface CompiledMesh {
 
 /** Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. */
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
-  const input: CompileInput = { model, addressing, outbound: withExternalClusters(model, addressing, outboundClusters(model, addressing)) };
+  const outbound = withExternalClusters(model, addressing, outboundClusters(model, addressing));
+  const input: CompileInput = { model, addressing, outbound: withGatewayServices(outbound, model, addressing) };
   const snapshots = PROXY_KINDS.flatMap((translate) => translate(input));
   const checkedLists = new Set<readonly Resource[]>();
   for (const snapshot of snapshots) {
@@ -60,6 +62,13 @@ export function compileMesh(model: MeshModel, addressing: Addressing): CompiledM
   }
   snapshots.sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));
   return { snapshots };
+}
+
+/** The outbound clusters with those of the gateway proxies' in-mesh Services (none without such a gateway: the same set). */
+function withGatewayServices(outbound: ClusterSet, model: MeshModel, addressing: Addressing): ClusterSet {
+  const gateways = gatewayServiceClusters(model, addressing);
+  if (gateways.clusters.length === 0) return outbound;
+  return { clusters: [...outbound.clusters, ...gateways.clusters].sort(byName), endpoints: [...outbound.endpoints, ...gateways.endpoints].sort(byName) };
 }
 
 /** A proxy kind as one step of the compile: a snapshot per proxy, its resource types generated in order, proxy by proxy. */

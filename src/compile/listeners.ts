@@ -117,6 +117,8 @@ function tcpProxy(statPrefix: string, targets: readonly WeightedCluster[]): Envo
 export interface CapturedPort {
   port: number;
   cluster: string;
+  /** Where it goes instead of `cluster`: the host's mesh `tls` routes (routes.ts meshTlsTargets). */
+  targets?: readonly WeightedCluster[];
   serverName?: string;
   address?: string;
 }
@@ -130,7 +132,7 @@ function capturedChains(captured: readonly CapturedPort[]): { chains: EnvoyJson[
       ...(c.address ? { prefix_ranges: [{ address_prefix: c.address, prefix_len: 32 }] } : {}),
       ...(c.serverName ? { server_names: [c.serverName] } : {}),
     },
-    filters: [tcpProxy(c.cluster, [{ cluster: c.cluster, weight: 100 }])],
+    filters: [tcpProxy(c.cluster, c.targets ?? [{ cluster: c.cluster, weight: 100 }])],
   }));
   const ports = [...new Set(captured.filter((c) => c.serverName).map((c) => c.port))].sort((a, b) => a - b);
   if (ports.length === 0) return { chains };
@@ -240,6 +242,35 @@ export function inboundListenerFor(
 }
 
 // ---------- gateway ----------
+
+/** One filter chain of a TLS gateway port: an HTTPS server (RDS `routes`) or a TLS one forwarding to `targets`. */
+export interface GatewayChain {
+  name: string;
+  /** SNI names the chain takes; none for any. */
+  serverNames: string[];
+  /** Terminates TLS; absent for passthrough. */
+  transportSocket?: EnvoyJson;
+  routes?: string;
+  targets?: readonly WeightedCluster[];
+  /** The chain's AuthorizationPolicy/JWT filters: HTTP filters of an HTTPS server, network RBAC before tcp_proxy else. */
+  security?: readonly EnvoyJson[];
+}
+
+/** A port of HTTPS and TLS servers: TLS inspection reads the SNI, a chain per server (or per TLS route, passing through). */
+export function gatewayTlsListener(address: string, listenPort: number, serverPort: number, chains: readonly GatewayChain[]): Resource {
+  return named(gatewayListener(serverPort), {
+    address: socketAddress(address, listenPort),
+    listener_filters: [TLS_INSPECTOR],
+    filter_chains: chains.map((c) => ({
+      name: c.name,
+      ...(c.serverNames.length > 0 ? { filter_chain_match: { server_names: c.serverNames } } : {}),
+      filters: c.routes !== undefined
+        ? [httpConnectionManager(c.name, rds(c.routes), undefined, c.security)]
+        : [...(c.security ?? []), tcpProxy(c.name, c.targets ?? [])],
+      ...(c.transportSocket ? { transport_socket: c.transportSocket } : {}),
+    })),
+  });
+}
 
 /** A Gateway server port: HTTP servers route by RDS `http.PORT`; TCP servers forward to `targets`. */
 export function gatewayListenerFor(

@@ -126,12 +126,29 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
         if (routes.length === 0) routes = [defaultRoute(model, host, port.number)];
         if (tunnel) routes = [connectRoute(), ...routes];
       } else {
-        routes = [connectRoute(cluster)];
+        // A TLS port's tunnel goes where the host's mesh `tls` routes send it (one destination), else to its cluster.
+        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number) : undefined;
+        routes = [connectRoute(targets?.length === 1 ? targets[0]!.cluster : cluster)];
       }
       out.push({ name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes });
     }
   }
   return out;
+}
+
+/**
+ * Where a sidecar sends TLS to a ServiceEntry host's port by the `tls` routes of the host's
+ * VirtualService bound to `mesh`: the first route with a match for the port whose `sniHosts`
+ * cover the host (Istio's egress gateway task sends it to the egress gateway so); undefined for
+ * the host's own cluster.
+ */
+export function meshTlsTargets(model: MeshModel, host: string, port: number): { cluster: string; weight: number }[] | undefined {
+  const vs = externalVirtualService(model, host);
+  const applies: MatchFilter = (m) => m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.includes('mesh'));
+  const route = vs?.spec.tls?.find((r) => r.route?.length && r.match.some((m) => (m.port === undefined || m.port === port) && applies(m, vs) && m.sniHosts.some((sni) => hostCovers(sni, host))));
+  if (!vs || !route) return undefined;
+  const scope: RouteScope = { model, listenerPort: port, applies };
+  return forwardedTo(route.route!).map((d) => ({ cluster: resolveDestination(scope, vs, d.destination).cluster, weight: d.weight ?? 100 }));
 }
 
 /** A ServiceEntry host on one port: with the port, and bare on port 80 (what clients send as Host). */
@@ -169,6 +186,8 @@ export interface GatewayServerScope {
   /** `NAMESPACE/NAME` of the Gateway. */
   gateway: string;
   hosts: string[];
+  /** `tls.httpsRedirect` of a plain text server: its hosts answer 301 to https. */
+  httpsRedirect?: boolean;
 }
 
 /**
@@ -178,6 +197,7 @@ export interface GatewayServerScope {
  */
 export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[]): EnvoyJson {
   const byDomain = new Map<string, { routes: EnvoyJson[]; from: Set<VirtualServiceModel> }>();
+  const redirected = new Set<string>();
   for (const server of servers) {
     const scope: RouteScope = {
       model,
@@ -193,6 +213,7 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
       if (hosts.size === 0) continue;
       const routes = httpRoutes(scope, vs);
       if (routes.length === 0) continue;
+      if (server.httpsRedirect) for (const host of hosts) redirected.add(host);
       for (const host of hosts) {
         const taken = byDomain.get(host);
         if (taken) {
@@ -202,13 +223,22 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
       }
     }
   }
+  // httpsRedirect, as Istio's gateways: the server's hosts require TLS (a 301 to https), routes or not.
+  for (const server of servers) {
+    if (!server.httpsRedirect) continue;
+    for (const raw of server.hosts) {
+      const host = raw.includes('/') ? raw.slice(raw.indexOf('/') + 1) : raw;
+      redirected.add(host);
+      if (!byDomain.has(host)) byDomain.set(host, { routes: [], from: new Set() });
+    }
+  }
   const virtualHosts = [...byDomain.keys()]
     .sort()
     .map((host) => {
       const { routes, from } = byDomain.get(host)!;
       // Several HTTPRoutes for one host: their rules are ordered together, as the Gateway API orders them.
       const merged = from.size > 1 && [...from].every((vs) => vs.from) ? byPrecedence(routes) : routes;
-      return { name: virtualHost(host, port), domains: hostDomains(host, port), routes: merged };
+      return { name: virtualHost(host, port), domains: hostDomains(host, port), routes: merged, ...(redirected.has(host) ? { require_tls: 'ALL' } : {}) };
     });
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
 }

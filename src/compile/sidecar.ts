@@ -13,7 +13,7 @@ import { meshVirtualService } from './lookup.ts';
 import { OUTBOUND, PASSTHROUGH_CLUSTER, tcpOutboundListener } from './names.ts';
 import { BLACKHOLE_CLUSTER, blackholeCluster, capturedExternalPorts, externalHttpPorts, forwardProxyPassthrough } from './external.ts';
 import { outboundPolicy } from '../config/outbound-policy.ts';
-import { sidecarRouteConfig, type MatchFilter } from './routes.ts';
+import { meshTlsTargets, sidecarRouteConfig, type MatchFilter } from './routes.ts';
 import { securityFilters } from './security-filters.ts';
 
 /** The Istio fields that decide which sidecars a match is for. */
@@ -87,7 +87,10 @@ export const SIDECAR: ProxyKind<Sidecar> = {
     const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
     const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
     const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
-    const captured = capture ? capturedExternalPorts(model) : [];
+    const captured = (capture ? capturedExternalPorts(model) : []).map((c) => {
+      const targets = c.serverName ? meshTlsTargets(model, c.serverName, c.port) : undefined;
+      return targets ? { ...c, targets } : c;
+    });
     const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
     const routeConfigs = new Map<string, Resource>();
     const listeners = new Map<string, Resource>();

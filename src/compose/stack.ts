@@ -12,8 +12,9 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Document, isScalar, parse, visit } from 'yaml';
-import { gatewayHostPorts, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
-import { CONTROL_NAME, GATEWAY_PROXY, sidecarName } from '../config/names.ts';
+import { gatewayHostPorts, gatewayUrl, proxyIds, type MeshModel, type ServiceModel, type VersionModel } from '../config/model.ts';
+import { gatewayProxies } from '../config/gateway-proxies.ts';
+import { CONTROL_NAME, sidecarName } from '../config/names.ts';
 import { meshFilesNamed, serviceEntryAddresses } from '../config/service-entries.ts';
 import { CAPTURE_PORTS } from '../compile/addressing.ts';
 import { fillTemplate, type TemplateValues } from '../envoy/fill.ts';
@@ -268,19 +269,23 @@ export function generateStack(input: StackInput): Stack {
   }
 
   const address = model.settings.gateway?.address ?? '127.0.0.1';
-  const published = [...gatewayHostPorts(model)];
-  add(
-    'gateway',
-    fragment('gateway', {
-      GATEWAY: GATEWAY_PROXY,
-      CONTROL: CONTROL_NAME,
-      ENVOY_IMAGE: images.envoy,
-      BOOTSTRAP: bootstrapFile(GATEWAY_PROXY),
-      MESH_FILES: meshFiles,
-      PORTS: published.length ? published.map(([port, host]) => `${address}:${host}:${port}`) : undefined,
-      LABELS: labels('gateway', { [LABEL.proxy]: GATEWAY_PROXY }),
-    }),
-  );
+  const published = gatewayHostPorts(model);
+  // One gateway service per gateway proxy (a Gateway selector), each publishing its own ports.
+  for (const { proxy } of gatewayProxies(model.gateways)) {
+    const own = published.filter((p) => p.proxy === proxy);
+    add(
+      'gateway',
+      fragment('gateway', {
+        GATEWAY: proxy,
+        CONTROL: CONTROL_NAME,
+        ENVOY_IMAGE: images.envoy,
+        BOOTSTRAP: bootstrapFile(proxy),
+        MESH_FILES: meshFiles,
+        PORTS: own.length ? own.map((p) => `${address}:${p.hostPort}:${p.serverPort}`) : undefined,
+        LABELS: labels('gateway', { [LABEL.proxy]: proxy }),
+      }),
+    );
+  }
 
   const project = projectName(model.name);
   const userFiles = (input.userFiles ?? []).map((f) => ` -f ${f}`).join('');
@@ -299,8 +304,8 @@ export function generateStack(input: StackInput): Stack {
     compose: header.map((line) => `# ${line}\n`).join('') + text,
     files,
     services: roles,
-    proxyIds: [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), GATEWAY_PROXY],
-    gateways: published.map(([, host]) => `http://${urlHost}:${host}/`),
+    proxyIds: proxyIds(model),
+    gateways: published.map((p) => gatewayUrl(urlHost, p)),
     api: `http://127.0.0.1:${input.apiPort}`,
     images: [...new Set(Object.values(services).filter((s) => !s.build).map((s) => String(s.image)))].filter((i) => !ownTags.has(i)),
     own,

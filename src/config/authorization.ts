@@ -6,6 +6,8 @@
 // rule on a workload whose callers have no mTLS certificate, a request principal on a workload
 // that validates no JWT.
 import { CONDITION_KEYS, parseCidr, parseConditionKey } from './authz-keys.ts';
+import { gatewayProxies } from './gateway-proxies.ts';
+import { GATEWAY_PROXY } from './names.ts';
 import { GATEWAY_WORKLOAD, selects, type Workload } from './authz-scope.ts';
 import type { CheckContext } from './context.ts';
 import { GATEWAY_SERVICE_ACCOUNT, principal, serviceAccountOf, TRUST_DOMAIN } from './identity.ts';
@@ -41,6 +43,9 @@ function targets(ctx: CheckContext): Target[] {
       tcpPorts: s.ports.filter((p) => p.protocol === 'tcp').map((p) => p.port),
     }))),
     { name: 'the ingress gateway', workload: GATEWAY_WORKLOAD, mtls: false, tcpPorts: [] },
+    // The other gateway proxies (a Gateway selector each), labelled by their selectors.
+    ...gatewayProxies(ctx.gateways.map((g) => g.item)).filter((g) => g.proxy !== GATEWAY_PROXY)
+      .map((g) => ({ name: g.proxy, workload: { namespace: g.namespace, labels: { ...g.labels } }, mtls: false, tcpPorts: [] })),
   ];
 }
 
@@ -82,6 +87,7 @@ function checkSource(ctx: CheckContext, located: Located<AuthorizationPolicyMode
   const principals = new Set([
     ...ctx.services.flatMap((s) => s.versions.map((v) => principal(s.namespace, serviceAccountOf(s, v)))),
     principal(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT),
+    ...gatewayProxies(ctx.gateways.map((g) => g.item)).map((g) => principal(g.namespace, g.serviceAccount)),
   ]);
   const namespaces = new Set([...ctx.services.map((s) => s.namespace), ROOT_NAMESPACE]);
   for (const field of ['principals', 'notPrincipals'] as const) {

@@ -5,9 +5,10 @@
 import type { CheckContext } from './context.ts';
 import { isDnsLabel, wildcardDomainProblem } from './dns.ts';
 import { checkExportTo } from './export-to.ts';
+import { gatewayService } from './gateway-proxies.ts';
 import { hostsMatch } from './gateways.ts';
 import { unknownHost } from './hosts.ts';
-import { findServiceEntry, type DestinationRuleModel } from './model.ts';
+import { findServiceEntry, hostFqdn, type DestinationRuleModel } from './model.ts';
 import { checkDestinationRuleTls, checkServiceEntryRule } from './service-entry-refs.ts';
 import { formatPath, keyAt, valueAt } from './position.ts';
 import { formatRef } from './report.ts';
@@ -55,7 +56,7 @@ function checkDestinationRule({ item: rule, source }: Located<DestinationRuleMod
       covered.length
         ? `DestinationRule host '${rule.spec.host}' covers ${covered.join(', ')}, but a wildcard host is not applied by localmesh yet`
         : `DestinationRule host '${rule.spec.host}' covers no service of the mesh, so the rule does nothing`);
-  } else if (!service) {
+  } else if (!service && !gatewayService(ctx.gateways.map((g) => g.item), hostFqdn(rule.spec.host, rule.namespace))) {
     const { message, hint } = unknownHost('DestinationRule host', rule.spec.host, rule.namespace, ctx.services);
     ctx.report('error', valueAt(source, ['spec', 'host']), message, hint, IST.UnknownDestinationRuleHost);
   }

@@ -1,6 +1,6 @@
 // Gateways: each as Istio validates it (its name, server hosts, unique port names, TLS settings
 // where the protocol needs them and only there, bind addresses), then together: one protocol per
-// port across every Gateway (they share the one ingress gateway), and each VirtualService bound to
+// port on each gateway proxy (HTTPS and TLS may share one), and each VirtualService bound to
 // a Gateway names a host one of its servers serves.
 import type { CheckContext } from './context.ts';
 import { isDnsLabel, isIpAddress, serverHostProblem } from './dns.ts';
@@ -10,6 +10,7 @@ import { formatRef } from './report.ts';
 import type { Located } from './resources.ts';
 import type { Server } from './schema/istio.ts';
 import { IST } from './analyze/codes.ts';
+import { gatewayProxies, gatewayProxyOf } from './gateway-proxies.ts';
 
 /** Istio host matching: equal, or one is a wildcard (`*`, `*.example.com`) covering the other. */
 export function hostsMatch(a: string, b: string): boolean {
@@ -24,15 +25,22 @@ function serverHost(host: string): string {
   return slash >= 0 ? host.slice(slash + 1) : host;
 }
 
+/** HTTPS and TLS servers may share a port (the SNI picks the server); any other two protocols may not. */
+const portFamily = (protocol: string) => (protocol === 'HTTPS' || protocol === 'TLS' ? 'TLS' : protocol);
+
 function checkPorts(ctx: CheckContext): void {
-  const first = new Map<number, { protocol: string; at: SourceRef; gateway: string }>();
+  // A port has one protocol on each gateway proxy; Gateways of different selectors have proxies of their own.
+  const proxies = gatewayProxies(ctx.gateways.map((g) => g.item));
+  const first = new Map<string, { protocol: string; at: SourceRef; gateway: string }>();
   for (const { item: gateway, source } of ctx.gateways) {
+    const proxy = gatewayProxyOf(proxies, gateway.key)?.proxy;
     gateway.spec.servers.forEach((server, i) => {
       const { number, protocol } = server.port;
       const at = valueAt(source, ['spec', 'servers', i, 'port', 'protocol']);
-      const previous = first.get(number);
-      if (!previous) first.set(number, { protocol, at, gateway: gateway.key });
-      else if (previous.protocol !== protocol) {
+      const key = `${proxy} ${number}`;
+      const previous = first.get(key);
+      if (!previous) first.set(key, { protocol, at, gateway: gateway.key });
+      else if (portFamily(previous.protocol) !== portFamily(protocol)) {
         ctx.report('error', at, `port ${number} is ${protocol} here but ${previous.protocol} in Gateway ${previous.gateway}; a port has one protocol`,
           `the other server is at ${formatRef(previous.at)}; use another port number for one of them`);
       }
@@ -61,8 +69,8 @@ function checkBoundHosts(ctx: CheckContext): void {
 type Protocol = Server['port']['protocol'];
 const TLS_PROTOCOLS: ReadonlySet<Protocol> = new Set(['HTTPS', 'TLS']);
 const HTTP_PROTOCOLS: ReadonlySet<Protocol> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY']);
-/** What the ingress gateway serves today (src/compile/gateway.ts); a server of another protocol gets no listener. */
-const SERVED: ReadonlySet<Protocol> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'TCP', 'MONGO']);
+/** What the gateway proxies serve (src/compile/gateway.ts); a server of another protocol gets no listener. */
+const SERVED: ReadonlySet<Protocol> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'TCP', 'MONGO', 'HTTPS', 'TLS']);
 const CERTIFICATE_FIELDS = ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName', 'credentialNames', 'tlsCertificates'] as const;
 const UNIX = 'unix://';
 
@@ -95,9 +103,16 @@ function checkTlsOptions(ctx: CheckContext, { source }: Located<GatewayModel>, s
   if (tls.mode === 'ISTIO_MUTUAL' && set.length > 0) {
     ctx.report('error', keyAt(source, [...at, 'tls', set[0]!]), `ISTIO_MUTUAL TLS cannot have ${set[0]}: the mesh's own certificates are used`);
   }
-  if ((tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL') && !set.some((f) => f.startsWith('credential') || f === 'tlsCertificates')
-    && (tls.serverCertificate === undefined || tls.privateKey === undefined)) {
-    ctx.report('error', keyAt(source, [...at, 'tls']), `${String(tls.mode)} TLS needs credentialName, or serverCertificate and privateKey`);
+  // SIMPLE or MUTUAL without any certificate is localmesh's: the gateway serves a local one (control/credentials.ts).
+  if ((tls.serverCertificate === undefined) !== (tls.privateKey === undefined)) {
+    const given = tls.serverCertificate !== undefined ? 'serverCertificate' : 'privateKey';
+    ctx.report('error', keyAt(source, [...at, 'tls', given]), `${given} needs ${given === 'privateKey' ? 'serverCertificate' : 'privateKey'} beside it`,
+      'give both files, or credentialName, or neither for a local certificate');
+  }
+  if (tls.mode === 'AUTO_PASSTHROUGH' && TLS_PROTOCOLS.has(server.port.protocol)) {
+    ctx.report('warning', keyAt(source, [...at, 'tls', 'mode']),
+      `AUTO_PASSTHROUGH routes by the SNI names of another cluster's sidecars (outbound_.PORT_.SUBSET_.HOST), which a laptop has none of: the gateway does not serve this server`,
+      'use mode: PASSTHROUGH with tls routes (VirtualService spec.tls, match.sniHosts) to pass TLS through by its SNI');
   }
 }
 

@@ -4,6 +4,7 @@ import type { ServicePort, Settings, Version } from './schema/mesh.ts';
 import type { DestinationRuleSpec, Gateway, VirtualServiceSpec } from './schema/istio.ts';
 import type { CanarySpec } from './schema/canary.ts';
 import type { PeerAuthenticationSpec } from './schema/security.ts';
+import { gatewayProxies } from './gateway-proxies.ts';
 import type { Resolution, ServiceEntryPort, ServiceEntrySpec } from './schema/service-entry.ts';
 import type { AuthorizationPolicySpec, RequestAuthenticationSpec } from './schema/authorization.ts';
 import { GATEWAY_PROXY } from './names.ts';
@@ -221,17 +222,55 @@ export function findService(model: MeshModel, fqdnName: string): ServiceModel | 
   return model.services.find((s) => s.fqdn === fqdnName);
 }
 
-/** The ids of every proxy in the mesh: one sidecar per service version, and the gateway. */
+/** The ids of every proxy in the mesh: one sidecar per service version, and the gateway proxies. */
 export function proxyIds(model: MeshModel): string[] {
-  return [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), GATEWAY_PROXY];
+  return [...model.services.flatMap((s) => s.versions.map((v) => v.proxy)), ...gatewayProxies(model.gateways).map((g) => g.proxy)];
 }
 
-/** Gateway server port → the host port it is published on (`settings.gateway.ports`, else the same). */
-export function gatewayHostPorts(model: MeshModel): Map<number, number> {
+/** A gateway server port published on the host. */
+export interface GatewayHostPort {
+  proxy: string;
+  serverPort: number;
+  hostPort: number;
+  /** The protocol of the first server on the port, which decides how the port is served. */
+  protocol: string;
+}
+
+/** A published gateway port in a sentence (`the gateway's port 80`), and how to move it when its host port is taken. */
+export function gatewayPortText({ proxy, serverPort }: GatewayHostPort): { whose: string; remedy: string } {
+  return proxy === GATEWAY_PROXY
+    ? { whose: `the gateway's port ${serverPort}`, remedy: `publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh` }
+    : { whose: `${proxy}'s port ${serverPort}`, remedy: `give that server of its Gateway another port number (${proxy} publishes each port on its own number)` };
+}
+
+/** How a user reaches a published gateway port: `https://` for HTTPS, `tls://` for TLS, else `http://`. */
+export function gatewayUrl(host: string, { protocol, hostPort }: GatewayHostPort): string {
+  const scheme = protocol === 'HTTPS' ? 'https' : protocol === 'TLS' ? 'tls' : 'http';
+  return `${scheme}://${host}:${hostPort}/`;
+}
+
+/**
+ * The gateway ports published on the host: the ingress gateway's (`settings.gateway.ports`, else
+ * the same number), then each other gateway proxy's on its own number where no gateway publishes
+ * that number already (else unpublished: reached inside the mesh only). Egress gateways publish none.
+ */
+export function gatewayHostPorts(model: MeshModel): GatewayHostPort[] {
   const published = model.settings.gateway?.ports ?? {};
-  const ports = new Map<number, number>();
-  for (const gateway of model.gateways) {
-    for (const server of gateway.spec.servers) ports.set(server.port.number, published[String(server.port.number)] ?? server.port.number);
+  const out: GatewayHostPort[] = [];
+  const taken = new Set<number>();
+  const byKey = new Map(model.gateways.map((g) => [g.key, g]));
+  for (const { proxy, gateways, published: onHost } of gatewayProxies(model.gateways)) {
+    if (!onHost) continue;
+    const ports = new Map<number, string>();
+    for (const key of gateways) {
+      for (const server of byKey.get(key)!.spec.servers) if (!ports.has(server.port.number)) ports.set(server.port.number, server.port.protocol);
+    }
+    for (const [serverPort, protocol] of ports) {
+      const hostPort = proxy === GATEWAY_PROXY ? (published[String(serverPort)] ?? serverPort) : serverPort;
+      if (proxy !== GATEWAY_PROXY && taken.has(hostPort)) continue;
+      taken.add(hostPort);
+      out.push({ proxy, serverPort, hostPort, protocol });
+    }
   }
-  return ports;
+  return out;
 }

@@ -7,6 +7,17 @@
 /** The proxy id (Envoy node id) of the ingress gateway; also its Compose service and process name. */
 export const GATEWAY_PROXY = 'mesh-gateway';
 
+/** Another gateway proxy (config/gateway-proxies.ts): `mesh-gateway-` and its selector's label values, DNS-safe. */
+export function gatewayProxyId(labelValues: readonly string[]): string {
+  const tail = labelValues.join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return `${GATEWAY_PROXY}-${tail || 'selected'}`;
+}
+
+/** Whether a proxy id is a gateway's (`mesh-gateway`, `mesh-gateway-…`) rather than a sidecar's. */
+export function isGatewayProxy(proxy: string): boolean {
+  return proxy === GATEWAY_PROXY || proxy.startsWith(`${GATEWAY_PROXY}-`);
+}
+
 /** The control plane's Compose service and process name. */
 export const CONTROL_NAME = 'mesh-control';
 
@@ -25,9 +36,9 @@ export function sidecarName(instance: string): string {
   return `${instance}-proxy`;
 }
 
-/** Where a proxy's Envoy runs by name: the gateway is itself, a sidecar `SERVICE-VERSION-proxy`. */
+/** Where a proxy's Envoy runs by name: a gateway is itself, a sidecar `SERVICE-VERSION-proxy`. */
 export function envoyName(proxy: string): string {
-  return proxy === GATEWAY_PROXY ? proxy : sidecarName(proxy);
+  return isGatewayProxy(proxy) ? proxy : sidecarName(proxy);
 }
 
 /** `outbound|PORT|SUBSET|FQDN`; the subset is empty for all versions of the service. */
@@ -66,7 +77,9 @@ export const portKey = {
   outbound: (proxy: string) => `outbound ${proxy}`,
   inbound: (proxy: string, servicePort: number) => `inbound ${proxy} ${servicePort}`,
   app: (proxy: string, servicePort: number) => `app ${proxy} ${servicePort}`,
-  gateway: (serverPort: number) => `gateway ${serverPort}`,
+  /** The ingress gateway's keys name no proxy (as before there were others). */
+  gateway: (serverPort: number, proxy: string = GATEWAY_PROXY) =>
+    proxy === GATEWAY_PROXY ? `gateway ${serverPort}` : `gateway ${proxy} ${serverPort}`,
   tcp: (proxy: string, serviceFqdn: string, servicePort: number) => `tcp ${proxy} ${serviceFqdn} ${servicePort}`,
   admin: (proxy: string) => `admin ${proxy}`,
 };

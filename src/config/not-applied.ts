@@ -41,20 +41,29 @@ export const NOT_APPLIED: readonly NotApplied[] = [
   { kind: 'VirtualService', field: 'spec.tcp.*.match.*.destinationSubnets', effect: 'the match ignores the destination address' },
   { kind: 'VirtualService', field: 'spec.http.*.retries.retryRemoteLocalities', effect: 'there is one locality on a laptop' },
   { kind: 'VirtualService', field: 'spec.http.*.redirect.derivePort', effect: 'the redirect keeps the port given, or the default one' },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.minProtocolVersion', effect: "Envoy's default TLS versions are offered" },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.maxProtocolVersion', effect: "Envoy's default TLS versions are offered" },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.cipherSuites', effect: "Envoy's default cipher suites are offered" },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.subjectAltNames', effect: 'client certificates are checked against the CA only' },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.verifyCertificateSpki', effect: 'client certificates are checked against the CA only' },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.verifyCertificateHash', effect: 'client certificates are checked against the CA only' },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.credentialNames', effect: 'the server serves credentialName (or its files) only' },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.tlsCertificates', effect: 'the server serves credentialName (or its files) only' },
+  { kind: 'Gateway', field: 'spec.servers.*.tls.caCrl', effect: 'no revocation list is checked' },
+  { kind: 'VirtualService', field: 'spec.tls.*.match.*.sourceNamespace', effect: 'the match ignores the source namespace' },
+  { kind: 'VirtualService', field: 'spec.tls.*.match.*.destinationSubnets', effect: 'the match ignores the destination address' },
   { kind: 'ServiceEntry', field: 'spec.exportTo', effect: 'the entry is visible to the whole mesh' },
   { kind: 'ServiceEntry', field: 'spec.endpoints.*.locality', effect: 'there is one locality on a laptop' },
   { kind: 'ServiceEntry', field: 'spec.endpoints.*.serviceAccount', effect: "the endpoint's identity is not checked" },
   { kind: 'WorkloadEntry', field: 'spec.locality', effect: 'there is one locality on a laptop' },
   { kind: 'WorkloadEntry', field: 'spec.serviceAccount', effect: "the endpoint's identity is not checked" },
-  { kind: 'Gateway', field: 'spec.servers.*.tls', effect: 'the server speaks plain text' },
   { kind: 'Gateway', field: 'spec.servers.*.bind', effect: 'the gateway listens on all its addresses' },
   { kind: 'Gateway', field: 'spec.servers.*.defaultEndpoint', effect: 'the setting is ignored' },
 ];
 
 /** Fields accepted without a warning because on a laptop there is nothing to apply. */
 export const NOTHING_TO_APPLY: FieldPatterns = {
-  // One ingress gateway serves every Gateway, so every selector selects it.
-  Gateway: ['spec.selector', 'spec.servers.*.name', 'spec.servers.*.port.name'],
+  Gateway: ['spec.servers.*.name', 'spec.servers.*.port.name'],
 };
 
 /** Whether a field pattern (see FieldPatterns) matches a path exactly. */

@@ -10,7 +10,8 @@ import { hostsMatch } from './gateways.ts';
 import { checkHeaderOperations, corsNameProblem, isAuthority, matchNameProblem } from './header-rules.ts';
 import { meantByDottedHost, unknownHost } from './hosts.ts';
 import type { SourceDocument } from './load.ts';
-import { findServiceEntry, resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
+import { findServiceEntry, hostFqdn, resolveHost, type ServiceModel, type VirtualServiceModel } from './model.ts';
+import { gatewayService, type GatewayProxyModel } from './gateway-proxies.ts';
 import { checkServiceEntryDestination } from './service-entry-refs.ts';
 import { formatPath, keyAt, valueAt, type Path } from './position.ts';
 import { MESH_GATEWAY, gatewayKey, type Located } from './resources.ts';
@@ -65,6 +66,8 @@ function subsetHint(service: ServiceModel, subset: string): string {
 export function checkDestination(scope: VsScope, path: Path, destination: Destination): void {
   const { ctx, source, vs } = scope;
   const service = resolveHost(ctx.services, destination.host, vs.namespace);
+  const gateway = service ? undefined : gatewayService(ctx.gateways.map((g) => g.item), hostFqdn(destination.host, vs.namespace));
+  if (gateway) return checkGatewayDestination(scope, path, destination, gateway);
   const external = service ? undefined : findServiceEntry(ctx.serviceEntries, destination.host, vs.namespace);
   if (external) {
     checkServiceEntryDestination(scope, path, destination, external);
@@ -101,6 +104,23 @@ export function checkDestination(scope: VsScope, path: Path, destination: Destin
     ctx.report('error', valueAt(source, path),
       `service ${service.name} has several ports (${ports.join(', ')}); a route from a gateway must choose one`,
       `add port: {number: ${ports[0]}} to the destination`, IST.VirtualServiceDestinationPortSelectorRequired);
+  }
+}
+
+/** A destination that is a gateway proxy's in-mesh Service (the egress gateway): its subset defined, one of its ports. */
+function checkGatewayDestination(scope: VsScope, path: Path, destination: Destination, gateway: { proxy: GatewayProxyModel; ports: number[] }): void {
+  const { ctx, source } = scope;
+  const host = gateway.proxy.host!;
+  if (destination.subset !== undefined) {
+    const subsets = ctx.destinationRules.filter((d) => hostFqdn(d.item.service, d.item.namespace) === host).flatMap((d) => d.item.spec.subsets?.map((s) => s.name) ?? []);
+    if (!subsets.includes(destination.subset)) {
+      ctx.report('error', valueAt(source, [...path, 'subset']), `subset '${destination.subset}' of ${host} is not defined${didYouMean(destination.subset, subsets)}`,
+        `define it in a DestinationRule for ${host}: subsets: [{name: ${destination.subset}}]`, IST.ReferencedResourceNotFound);
+    }
+  }
+  if (destination.port !== undefined && !gateway.ports.includes(destination.port.number)) {
+    ctx.report('error', valueAt(source, [...path, 'port', 'number']),
+      `${host} (${gateway.proxy.proxy}) does not serve port ${destination.port.number}`, `the ports of its Gateways' servers: ${gateway.ports.join(', ')}`);
   }
 }
 
@@ -328,9 +348,10 @@ function checkGatewayNames(scope: VsScope, path: Path, names: readonly string[] 
 function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>, ctx: CheckContext): void {
   const scope: VsScope = { ctx, source, vs, atGateway: vs.gateways.some((g) => g !== MESH_GATEWAY) };
   const { spec } = vs;
-  if (spec.tls) {
-    ctx.report('error', keyAt(source, ['spec', 'tls']), 'TLS routes (spec.tls) are not supported yet by localmesh',
-      'route HTTP with spec.http or opaque TCP with spec.tcp');
+  // On the sidecars, tls routes apply to ServiceEntry hosts (TLS they send out, by SNI), not yet to mesh services.
+  if (spec.tls && vs.gateways.includes(MESH_GATEWAY) && !spec.hosts.some((h) => findServiceEntry(ctx.serviceEntries, h, vs.namespace))) {
+    ctx.report('warning', keyAt(source, ['spec', 'tls']), 'TLS routes (spec.tls) for mesh services are applied at gateways only by localmesh: the sidecars do not route them by SNI yet',
+      'bind the VirtualService to a Gateway with a TLS server (spec.gateways) for SNI routing; ServiceEntry hosts are routed by SNI on the sidecars too');
   }
   checkGatewayNames(scope, ['spec', 'gateways'], spec.gateways);
   checkHosts(scope);
@@ -354,6 +375,21 @@ function checkVirtualService({ item: vs, source }: Located<VirtualServiceModel>,
     });
   }
   spec.http?.forEach((http, i) => checkHttpRoute(scope, ['spec', 'http', i], http));
+  spec.tls?.forEach((tls, i) => {
+    if (!tls.route?.length) ctx.report('error', keyAt(source, ['spec', 'tls', i]), `the TLS route spec.tls[${i}] has no route`, 'add route: [{destination: {host: HOST, port: {number: PORT}}}]');
+    tls.route?.forEach((r, j) => checkDestination(scope, ['spec', 'tls', i, 'route', j, 'destination'], r.destination));
+    if (tls.route) checkWeights(scope, ['spec', 'tls', i, 'route'], tls.route);
+    tls.match.forEach((m, j) => {
+      checkGatewayNames(scope, ['spec', 'tls', i, 'match', j, 'gateways'], m.gateways);
+      // Istio: every SNI host is one of the VirtualService's hosts (or under a wildcard of them).
+      m.sniHosts.forEach((sni, k) => {
+        if (!spec.hosts.some((h) => hostsMatch(h, sni))) {
+          ctx.report('error', valueAt(source, ['spec', 'tls', i, 'match', j, 'sniHosts', k]),
+            `SNI host '${sni}' is not one of the hosts of VirtualService ${vs.name} (${spec.hosts.join(', ')})`, 'add it to spec.hosts, or match a host listed there');
+        }
+      });
+    });
+  });
   spec.tcp?.forEach((tcp, i) => {
     tcp.route?.forEach((r, j) => checkDestination(scope, ['spec', 'tcp', i, 'route', j, 'destination'], r.destination));
     if (tcp.route) checkWeights(scope, ['spec', 'tcp', i, 'route'], tcp.route);

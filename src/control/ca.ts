@@ -88,4 +88,43 @@ export class CertificateAuthority {
     });
     return { spiffeId, certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey), notBefore, notAfter };
   }
+
+  /**
+   * A serving certificate for a gateway's hosts (DNS SANs; `localhost` and 127.0.0.1 stand in for
+   * `*`), signed by the root, so a client that trusts the mesh root trusts the gateway.
+   */
+  async issueServer(hosts: readonly string[], now: Date, lifetimeMs: number): Promise<KeyPairPem & { notAfter: Date }> {
+    const keys = await generateKeys();
+    const names = [...new Set(hosts.flatMap((h) => (h === '*' ? ['localhost'] : [h])))];
+    const notAfter = new Date(Math.min(now.getTime() + lifetimeMs, this.#root.notAfter.getTime()));
+    const cert = await x509.X509CertificateGenerator.create({
+      subject: `O=localmesh, CN=${names[0] ?? 'localhost'}`,
+      issuer: this.#root.subject,
+      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      notAfter,
+      signingAlgorithm: ALGORITHM,
+      publicKey: keys.publicKey,
+      signingKey: await this.#key,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        await x509.AuthorityKeyIdentifierExtension.create(this.#root),
+        new x509.SubjectAlternativeNameExtension([...names.map((value) => ({ type: 'dns' as const, value })), { type: 'ip', value: '127.0.0.1' }]),
+      ],
+    });
+    return { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey), notAfter };
+  }
+
+  /** When the root expires: no certificate it signs outlives it. */
+  get rootNotAfter(): Date {
+    return this.#root.notAfter;
+  }
+
+  /** Whether a certificate was signed by this root and is still valid at `validAt` (ms). */
+  async signed(certPem: string, validAt: number): Promise<boolean> {
+    const cert = new x509.X509Certificate(certPem);
+    if (cert.issuer !== this.#root.subject || cert.notAfter.getTime() <= validAt) return false;
+    return cert.verify({ publicKey: this.#root.publicKey, signatureOnly: true });
+  }
 }

@@ -18,6 +18,7 @@ import { compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/i
 import type { AddressingMode } from './addressing-mode.ts';
 import type { ControllerEvent } from './events.ts';
 import type { WorkloadSecrets } from './secrets.ts';
+import { CredentialError } from './credentials.ts';
 
 /** What the controller needs of the xDS snapshot cache (src/xds/cache.ts). */
 export interface SnapshotSink {
@@ -187,7 +188,10 @@ export function createController(options: ControllerOptions): Controller {
     }
     const result = validate(files.files);
     // A valid model the compiler or the cache rejects is a bug, but still a reason not to publish.
-    const bug = (what: string, error: unknown): Diagnostic[] => [
+    const bug = (what: string, error: unknown): Diagnostic[] => error instanceof CredentialError && error.at ? [
+      { ...error.at, severity: 'error', message: error.message, hint: error.hint },
+      ...result.diagnostics,
+    ] : [
       { file: dir, line: 0, col: 0, severity: 'error', message: `the mesh is valid but ${what}: ${(error as Error).message}` },
       ...result.diagnostics,
     ];

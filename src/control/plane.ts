@@ -46,7 +46,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
   const mode = await addressingMode(options.addressing);
   const events = eventLog();
   const cache = new SnapshotCache();
-  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir), ...(options.certLifetimeMs ? { lifetimeMs: options.certLifetimeMs } : {}) });
+  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir), dir, ...(options.certLifetimeMs ? { lifetimeMs: options.certLifetimeMs } : {}) });
   const controller = createController({ dir, addressing: mode, cache, secrets, onEvent: (e) => events.publish(e) });
   const closers: Array<() => unknown> = [() => controller.close()];
   const close = async () => {

@@ -1,17 +1,20 @@
 // The secrets each proxy's snapshot names, served over SDS: `default`, the proxy's own workload
-// certificate (its SPIFFE id as URI SAN, from the mesh CA), and `ROOTCA`, the trust bundle. A
+// certificate (its SPIFFE id as URI SAN, from the mesh CA), and `ROOTCA`, the trust bundle, and the
+// certificates of Gateway servers that terminate TLS (credentials.ts). A
 // certificate is reused until half its lifetime has passed, then issued anew on the next fill
 // (the control plane fills again when `rotationDue`, so Envoy gets the new one over SDS). The root is read or made only when a snapshot names a
 // secret, so a mesh without mTLS never writes DIR/.mesh/ca.
 import type { MeshModel } from '../config/model.ts';
-import { GATEWAY_SERVICE_ACCOUNT, serviceAccountOf, spiffeId } from '../config/identity.ts';
-import { ROOT_NAMESPACE } from '../config/mtls.ts';
-import { GATEWAY_PROXY } from '../config/names.ts';
+import { serviceAccountOf, spiffeId } from '../config/identity.ts';
+import { gatewayProxies } from '../config/gateway-proxies.ts';
+import { isGatewayProxy } from '../config/names.ts';
 import { parseDuration } from '../config/duration.ts';
 import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 import { referencedSecrets } from '../xds/cache.ts';
 import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from './ca.ts';
+import { CredentialError, GatewayCredentials } from './credentials.ts';
+import { gatewayTlsSecrets } from '../compile/tls.ts';
 
 /** Istio's default workload certificate lifetime. */
 export const DEFAULT_CERT_LIFETIME_MS = 24 * 3600_000;
@@ -19,13 +22,18 @@ export const DEFAULT_CERT_LIFETIME_MS = 24 * 3600_000;
 export interface SecretsOptions {
   /** The mesh's root, read or made on first use (ca-root.ts). */
   root(): Promise<KeyPairPem>;
+  /** The mesh directory, where Gateway servers' certificates are read and local ones kept (credentials.ts). */
+  dir?: string;
   lifetimeMs?: number;
   now?: () => Date;
 }
 
 /** The SPIFFE id a proxy's certificate carries. */
 export function proxySpiffeId(model: MeshModel, snapshot: Pick<ProxySnapshot, 'proxy' | 'service' | 'version'>): string {
-  if (snapshot.proxy === GATEWAY_PROXY) return spiffeId(ROOT_NAMESPACE, GATEWAY_SERVICE_ACCOUNT);
+  if (isGatewayProxy(snapshot.proxy)) {
+    const gateway = gatewayProxies(model.gateways).find((g) => g.proxy === snapshot.proxy);
+    if (gateway) return spiffeId(gateway.namespace, gateway.serviceAccount);
+  }
   const service = model.services.find((s) => s.name === snapshot.service && s.versions.some((v) => v.proxy === snapshot.proxy));
   const version = service?.versions.find((v) => v.proxy === snapshot.proxy);
   if (!service || !version) throw new Error(`proxy ${snapshot.proxy} is no workload of the mesh`);
@@ -41,8 +49,11 @@ export class WorkloadSecrets {
   /** When each certificate issued is due for rotation (half its lifetime), by SPIFFE id. */
   #due = new Map<string, number>();
 
+  #credentials?: GatewayCredentials;
+
   constructor(options: SecretsOptions) {
     this.#options = options;
+    if (options.dir !== undefined) this.#credentials = new GatewayCredentials(options.dir, () => this.#authority());
   }
 
   /**
@@ -60,6 +71,7 @@ export class WorkloadSecrets {
         for (const name of [...names].sort()) {
           if (name === ROOT_SECRET) secrets.push(await this.#trustBundle());
           else if (name === WORKLOAD_SECRET) secrets.push(await this.#workload(proxySpiffeId(model, snapshot)));
+          else if (this.#credentials && GatewayCredentials.names(name)) secrets.push(await this.#credentials.secret(name).catch((e: unknown) => locate(e, model, name)));
           else throw new Error(`proxy ${snapshot.proxy} names secret "${name}", which the mesh CA does not issue`);
         }
         return { ...snapshot, secrets };
@@ -105,6 +117,21 @@ export class WorkloadSecrets {
       value: { name: WORKLOAD_SECRET, tls_certificate: { certificate_chain: { inline_string: certPem }, private_key: { inline_string: keyPem } } },
     };
   }
+}
+
+/** A credential that cannot be read, told at the Gateway whose server names it. */
+function locate(error: unknown, model: MeshModel, name: string): never {
+  if (error instanceof CredentialError) {
+    for (const gateway of model.gateways) {
+      const server = gateway.spec.servers.find((s) => s.tls && Object.values(gatewayTlsSecrets(s.tls, s.hosts)).includes(name));
+      if (server) {
+        error.message = `Gateway ${gateway.name}, server ${server.port.name} (port ${server.port.number}): ${error.message}`;
+        error.at = gateway.source;
+        break;
+      }
+    }
+  }
+  throw error;
 }
 
 /** A secret as the API shows it: the private key left out. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadMeshFromSources } from '../../src/config/index.ts';
 import { formatDiagnostic, hasErrors } from '../../src/config/diagnostics.ts';
 import type { MeshModel } from '../../src/config/model.ts';
-import { GATEWAY_PROXY } from '../../src/config/names.ts';
+import { GATEWAY_PROXY, portKey } from '../../src/config/names.ts';
 import { compileMesh, type CompiledMesh } from '../../src/compile/index.ts';
 import type { Addressing } from '../../src/compile/addressing.ts';
 import { staticBootstrap } from '../../src/compile/static-config.ts';
@@ -132,7 +132,8 @@ export function testAddressing(
       const proxy = proxyOf(service, version);
       return [{ address: '127.0.0.1', port: sidecars.has(proxy) ? inboundPort(proxy, port) : app(proxy).port }];
     },
-    gatewayPort: (port) => take(`gateway ${port}`),
+    gatewayPort: (port, proxy) => take(portKey.gateway(port, proxy)),
+    gatewayEndpoint: (proxy, port) => ({ address: '127.0.0.1', port: take(portKey.gateway(port, proxy)) }),
     tcpOutboundPort: (proxy, service, port) => take(`tcp ${proxy} ${service} ${port}`),
   };
 }

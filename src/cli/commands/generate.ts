@@ -13,7 +13,8 @@ export const help = `Usage: mesh generate [DIR] --out OUT
 
 Compiles the mesh in DIR (default: the current directory) and writes, for inspection, one
 complete static Envoy configuration per proxy to OUT/envoy/NAME.json: every sidecar
-(SERVICE-VERSION) and the ingress gateway (mesh-gateway), addressed as in the Compose stack.
+(SERVICE-VERSION) and each gateway proxy (mesh-gateway; mesh-gateway-egressgateway and the like
+for other Gateway selectors), addressed as in the Compose stack.
 Each file runs as is: envoy --mode validate -c OUT/envoy/NAME.json
 
 Options:
@@ -35,7 +36,7 @@ export async function run(dir: string, options: { out: string }): Promise<number
     return EXIT.invalid;
   }
   // mTLS: the certificates the control plane would serve over SDS, inline (the mesh's CA, DIR/.mesh/ca).
-  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir) });
+  const secrets = new WorkloadSecrets({ root: () => loadOrCreateRoot(dir), dir });
   const snapshots = await secrets.fill(model, compiled.snapshots);
   const outDir = join(options.out, 'envoy');
   await mkdir(outDir, { recursive: true });

@@ -7,8 +7,8 @@ import { EXIT, table, UsageError } from '../output.ts';
 
 export const help = `Usage: mesh proxy-config [DIR] PROXY [listeners|routes|clusters|endpoints] [-o json] [--api URL]
 
-Shows the configuration the control plane serves to one proxy (SERVICE-VERSION, or
-mesh-gateway), like istioctl proxy-config: a summary table per resource type, or Envoy's own
+Shows the configuration the control plane serves to one proxy (SERVICE-VERSION, or a gateway:
+mesh-gateway, mesh-gateway-egressgateway, …), like istioctl proxy-config: a summary table per resource type, or Envoy's own
 JSON with -o json. Without a type, all four.
 
 Options:

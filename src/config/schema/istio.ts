@@ -176,10 +176,20 @@ export const TCPRoute = z.strictObject({
 });
 export type TCPRoute = z.infer<typeof TCPRoute>;
 
+const TLSMatchAttributes = z.strictObject({
+  sniHosts: z.array(z.string().min(1)).min(1),
+  destinationSubnets: z.array(z.string()).optional(),
+  port: z.number().int().optional(),
+  sourceLabels: StringMap.optional(),
+  gateways: z.array(z.string()).optional(),
+  sourceNamespace: z.string().optional(),
+});
+
 export const TLSRoute = z.strictObject({
-  match: z.array(z.looseObject({ sniHosts: z.array(z.string()) })),
+  match: z.array(TLSMatchAttributes).min(1),
   route: z.array(RouteDestination).optional(),
 });
+export type TLSRoute = z.infer<typeof TLSRoute>;
 
 export const VirtualServiceSpec = z.strictObject({
   hosts: z.array(z.string().min(1)).min(1),
@@ -334,6 +344,29 @@ export const GATEWAY_PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 
 /** Istio parses a protocol ignoring case (`tls`, `https` in its own samples): read as the canonical name. */
 const GatewayProtocol = z.string().transform((p) => p.toUpperCase()).pipe(z.enum(GATEWAY_PROTOCOLS));
 
+const ServerCertificates = {
+  serverCertificate: z.string().min(1).optional(),
+  privateKey: z.string().min(1).optional(),
+  caCertificates: z.string().min(1).optional(),
+};
+
+/** Istio's ServerTLSSettings; `mode` as written (validation checks it beside the protocol). */
+const ServerTLSSettings = z.looseObject({
+  httpsRedirect: z.boolean().optional(),
+  mode: z.string().optional(),
+  ...ServerCertificates,
+  caCrl: z.string().optional(),
+  credentialName: z.string().min(1).optional(),
+  credentialNames: z.array(z.string()).optional(),
+  tlsCertificates: z.array(z.strictObject(ServerCertificates)).optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  verifyCertificateSpki: z.array(z.string()).optional(),
+  verifyCertificateHash: z.array(z.string()).optional(),
+  minProtocolVersion: z.string().optional(),
+  maxProtocolVersion: z.string().optional(),
+  cipherSuites: z.array(z.string()).optional(),
+});
+
 export const Server = z.strictObject({
   port: z.strictObject({
     number: PortNumber,
@@ -345,7 +378,7 @@ export const Server = z.strictObject({
   }),
   bind: z.string().optional(),
   hosts: z.array(z.string().min(1)).min(1),
-  tls: z.looseObject({}).optional(),
+  tls: ServerTLSSettings.optional(),
   name: z.string().optional(),
   defaultEndpoint: z.string().optional(),
 });

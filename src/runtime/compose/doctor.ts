@@ -2,7 +2,7 @@
 // a sentence — Docker not running, Compose missing, what mesh up will pull or build, NET_ADMIN
 // refused, ports in use, names taken by something else.
 import { resolve } from 'node:path';
-import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
+import { gatewayHostPorts, gatewayPortText, type MeshModel } from '../../config/model.ts';
 import { ownImages, resolveImages } from '../../compose/images.ts';
 import { projectName } from '../../compose/names.ts';
 import { CONTROL_PORTS } from '../../compose/stack.ts';
@@ -52,11 +52,12 @@ export async function doctor(engine: Engine, dir: string, model: MeshModel | und
   if (!(await portFree(CONTROL_PORTS.api))) checks.push(warn(`Port ${CONTROL_PORTS.api} (the control plane's API) is in use on 127.0.0.1; mesh up will publish the API on a free port.`));
   if (model && !running) {
     const address = model.settings.gateway?.address ?? '127.0.0.1';
-    for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+    for (const published of gatewayHostPorts(model)) {
+      const { whose, remedy } = gatewayPortText(published);
       checks.push(
-        (await portFree(hostPort, address))
-          ? ok(`Port ${hostPort} (the gateway's port ${serverPort}) is free on ${address}.`)
-          : fail(`Port ${hostPort} (the gateway's port ${serverPort}) is in use on ${address}; stop what listens there, or set settings.gateway.ports: { "${serverPort}": OTHER }.`),
+        (await portFree(published.hostPort, address))
+          ? ok(`Port ${published.hostPort} (${whose}) is free on ${address}.`)
+          : fail(`Port ${published.hostPort} (${whose}) is in use on ${address}; stop what listens there, or ${remedy}.`),
       );
     }
   }

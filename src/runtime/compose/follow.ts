@@ -9,6 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { loadMesh } from '../../config/index.ts';
 import type { Stack } from '../../compose/stack.ts';
+import { loadOrCreateRoot } from '../../control/ca-root.ts';
+import { prepareLocalCertificates } from '../../control/credentials.ts';
 import { watchMeshDir } from '../../control/watcher.ts';
 import { sleep } from '../interrupt.ts';
 import { unsynced, waitUntil } from '../readiness.ts';
@@ -70,6 +72,8 @@ export async function followComposeMesh(engine: Engine, dir: string, initial: Co
       }).catch(() => say('Not every proxy is SYNCED; removing the versions anyway.'));
     }
     await writeStack(dir, stack);
+    // A new HTTPS server's local certificate, made here as mesh up makes it (the control plane reads the directory read-only).
+    await prepareLocalCertificates(model, dir, () => loadOrCreateRoot(dir));
     // From now on the healer knows the new services only: a removed one that stops is not brought back.
     state = { ...state, services: stack.services, proxyIds: stack.proxyIds };
     await writeComposeState(dir, state);

@@ -40,7 +40,8 @@ async function pending(containers: StackContainer[], stack: Stack): Promise<stri
   if (!(await httpOk(`${stack.api}/status`).catch(() => false))) return [`the control plane's API ${stack.api}`];
   const behind = await unsynced(stack.api, stack.proxyIds).catch((e: Error) => [`proxy status (${e.message})`]);
   if (behind.length) return behind.map((p) => `proxy ${p}`);
-  for (const url of stack.gateways) {
+  // Plain HTTP ports answer a request; TLS ones would need the client to trust their certificate.
+  for (const url of stack.gateways.filter((u) => u.startsWith('http://'))) {
     const answers = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' }).then(
       async (r) => (await r.body?.cancel(), true),
       () => false,

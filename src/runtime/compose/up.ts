@@ -10,10 +10,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../config/diagnostics.ts';
-import { gatewayHostPorts, type MeshModel } from '../../config/model.ts';
+import { gatewayHostPorts, gatewayPortText, type MeshModel } from '../../config/model.ts';
 import { CONTROL_PORTS, type Stack } from '../../compose/stack.ts';
 import { projectName } from '../../compose/names.ts';
 import { loadOrCreateRoot } from '../../control/ca-root.ts';
+import { localCertificateNotes, prepareLocalCertificates } from '../../control/credentials.ts';
 import type { UpOptions } from '../contract.ts';
 import { alive, startSupervisor, stopSupervisor } from '../detached.ts';
 import { onInterrupt, signalExitCode, signalName, type Interrupt } from '../interrupt.ts';
@@ -71,12 +72,10 @@ async function preflight(engine: Engine, model: MeshModel, dir: string, stack: S
   // A stack that is up publishes these ports itself.
   if (reconcile) return problems;
   const address = model.settings.gateway?.address ?? '127.0.0.1';
-  for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
-    if (!(await portFree(hostPort, address))) {
-      problems.push(
-        `Port ${hostPort} (the gateway's port ${serverPort}) is in use on ${address}; stop what listens there, ` +
-          `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
-      );
+  for (const published of gatewayHostPorts(model)) {
+    if (!(await portFree(published.hostPort, address))) {
+      const { whose, remedy } = gatewayPortText(published);
+      problems.push(`Port ${published.hostPort} (${whose}) is in use on ${address}; stop what listens there, or ${remedy}.`);
     }
   }
   if (!(await portFree(apiHostPort))) problems.push(`Port ${apiHostPort} (the control plane's API) is in use on 127.0.0.1.`);
@@ -154,6 +153,8 @@ async function startAndRun(
     // The mesh CA's root, made here on the host: the control plane's container mounts the mesh
     // directory read-only, and reads it from DIR/.mesh/ca when a PeerAuthentication needs it.
     await loadOrCreateRoot(dir);
+    // So are the gateways' local certificates, kept in DIR/.mesh/gateway-certs/ for the control plane to read.
+    await prepareLocalCertificates(model, dir, () => loadOrCreateRoot(dir));
     await writeStack(dir, stack);
     const state: ComposeRunState = {
       runtime: 'docker',
@@ -202,6 +203,7 @@ async function startAndRun(
   }
   stopEvents();
   for (const url of stack.gateways) say(`Gateway: ${url}`);
+  localCertificateNotes(model, dir).forEach(say);
   say(`Control plane API: ${stack.api}`);
   if (options.detach) {
     await startDetachedHealer(dir, signal);

@@ -1,11 +1,12 @@
 // The process runtime follows the Mesh while it runs: a version or service added to the Mesh file
-// is started (its sidecar, then its app) and one removed is stopped, without restarting anything
+// is started (its sidecar, then its app) and one removed is stopped (so is a gateway proxy, for a
+// Gateway selector added or gone), without restarting anything
 // else, as `docker compose up -d` creates and removes services. A new version's ports are written
 // to the port map first (handed out as the control plane would hand them out, so both agree);
 // a removed version is stopped once the control plane no longer sends traffic to it (every other
 // proxy SYNCED on a config without it) and its requests are done. A version whose command, env or
 // folder changed is restarted with a surge (restart.ts), as a code edit under `watch:` is.
-import { portKey, sidecarName } from '../../config/names.ts';
+import { envoyName, portKey } from '../../config/names.ts';
 import { loadMesh } from '../../config/index.ts';
 import { watchMeshDir } from '../../control/watcher.ts';
 import { sleep } from '../interrupt.ts';
@@ -105,7 +106,7 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     }
 
     if (adding.length > 0) {
-      const newProxies = plan.proxyIds.filter((id) => adding.some((s) => s.name === sidecarName(id)));
+      const newProxies = plan.proxyIds.filter((id) => adding.some((s) => s.name === envoyName(id)));
       for (const id of newProxies) await writeJson(paths.bootstrap(id), plan.bootstraps.get(id));
       const proxies = adding.filter((s) => s.role === 'proxy').map((spec) => ({ spec, started: start(spec) }));
       const apps = adding.filter((s) => s.role === 'app').map((spec) => ({ spec: spec as AppSpec, started: start(spec) }));

@@ -3,10 +3,12 @@
 // Pure: the model, the ports and the paths in; process specs, bootstraps and URLs out.
 import { delimiter } from 'node:path';
 import type { MeshModel, ServiceModel, VersionModel } from '../../config/model.ts';
-import { CONTROL_NAME, GATEWAY_PROXY, portKey, sidecarName } from '../../config/names.ts';
+import { gatewayProxies } from '../../config/gateway-proxies.ts';
+import { localCertificateNotes } from '../../control/credentials.ts';
+import { CONTROL_NAME, portKey, sidecarName } from '../../config/names.ts';
 import type { EnvoyJson } from '../../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../../xds/bootstrap.ts';
-import { gatewayHostPorts } from '../../config/model.ts';
+import { gatewayHostPorts, gatewayUrl } from '../../config/model.ts';
 import type { PortPlan } from './port-map.ts';
 import type { StatePaths } from './state.ts';
 import type { ProcessSpec } from './supervise.ts';
@@ -175,7 +177,9 @@ export function planProcesses(input: PlanInput): ProcessPlan {
     }
   }
   if (apps.length > 0) notes.push(proxyNote(input.appNode));
-  proxies.push(envoy(GATEWAY_PROXY));
-  const gateways = [...gatewayHostPorts(model).values()].map((p) => `http://${LOOPBACK}:${p}/`);
+  for (const { proxy } of gatewayProxies(model.gateways)) proxies.push(envoy(proxy));
+  notes.push(...localCertificateNotes(model, dir));
+  // Where each published gateway port listens (a gateway proxy's port that was busy took another).
+  const gateways = gatewayHostPorts(model).map((p) => gatewayUrl(LOOPBACK, { ...p, hostPort: port(portKey.gateway(p.serverPort, p.proxy)) }));
   return { control, proxies, apps, bootstraps, proxyIds: [...bootstraps.keys()], gateways, notes };
 }

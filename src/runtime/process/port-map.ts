@@ -1,8 +1,8 @@
 // Every port the process runtime needs for a mesh, as the port map `mesh control --addressing`
 // reads (see src/control/addressing-mode.ts): the loopback addressing's keys, `admin PROXY` for
 // each Envoy, the gateway's published ports, and the control plane's own two ports.
-import { gatewayHostPorts, proxyIds, type MeshModel } from '../../config/model.ts';
-import { portKey } from '../../config/names.ts';
+import { gatewayHostPorts, gatewayPortText, proxyIds, type MeshModel } from '../../config/model.ts';
+import { GATEWAY_PROXY, portKey } from '../../config/names.ts';
 import { loopbackPortKeys } from '../../compile/addressing.ts';
 import type { PortMapFile } from '../../control/addressing-mode.ts';
 import { freePorts, portFree } from '../ports.ts';
@@ -25,14 +25,18 @@ function portKeys(model: MeshModel): string[] {
 export async function planPorts(model: MeshModel): Promise<PortPlan> {
   const notes: string[] = [];
   const fixed = new Map<string, number>();
-  for (const [serverPort, hostPort] of gatewayHostPorts(model)) {
+  for (const published of gatewayHostPorts(model)) {
+    const { proxy, serverPort, hostPort } = published;
     if (!(await portFree(hostPort))) {
-      throw new Error(
-        `port ${hostPort} (the gateway's port ${serverPort}) is in use on 127.0.0.1; stop what listens there, ` +
-          `or publish the gateway elsewhere with settings.gateway.ports: { "${serverPort}": OTHER } in the Mesh.`,
-      );
+      const { whose, remedy } = gatewayPortText(published);
+      // Another gateway proxy than the ingress gateway takes a free port instead (mesh status shows it).
+      if (proxy !== GATEWAY_PROXY) {
+        notes.push(`Port ${hostPort} (${whose}) is in use on 127.0.0.1; ${proxy} listens on a free port instead.`);
+        continue;
+      }
+      throw new Error(`port ${hostPort} (${whose}) is in use on 127.0.0.1; stop what listens there, or ${remedy}.`);
     }
-    fixed.set(portKey.gateway(serverPort), hostPort);
+    fixed.set(portKey.gateway(serverPort, proxy), hostPort);
   }
   const control: PortPlan['control'] = { xdsPort: CONTROL_DEFAULTS.xds, apiPort: CONTROL_DEFAULTS.api };
   const taken = new Set([...fixed.values()]);

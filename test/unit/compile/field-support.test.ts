@@ -13,7 +13,7 @@ import { MESH } from '../config/fixtures.ts';
 
 /** What validation reports as an error ("not supported yet", or rejected as Istio rejects it). */
 const REJECTED: FieldPatterns = {
-  VirtualService: ['spec.http.*.delegate', 'spec.tls', 'spec.http.*.fault.delay.exponentialDelay', 'spec.http.*.fault.abort.http2Error'],
+  VirtualService: ['spec.http.*.delegate', 'spec.http.*.fault.delay.exponentialDelay', 'spec.http.*.fault.abort.http2Error'],
   Gateway: ['spec.servers.*.port.targetPort'],
   // Resolution DYNAMIC_DNS and unix socket addresses are errors; the value is checked, the field applied.
 };

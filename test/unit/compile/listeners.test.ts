@@ -150,9 +150,12 @@ spec:
   http:
   - route: [{destination: {host: productpage}}]`;
 
-  it('one listener per server port (HTTPS skipped) with RDS http.PORT; tcp servers → tcp_proxy', () => {
+  it('one listener per server port with RDS http.PORT (https.PORT.… behind TLS); tcp servers → tcp_proxy', () => {
     const s = proxy(compile([REVIEWS_SUBSETS, GATEWAY, vs]), 'mesh-gateway');
-    expect(s.listeners.map((l) => l.name)).toEqual(['gateway_5432', 'gateway_80']);
+    expect(s.listeners.map((l) => l.name)).toEqual(['gateway_443', 'gateway_5432', 'gateway_80']);
+    const https = listener(s, 'gateway_443').filter_chains[0];
+    expect(filterConfig(https.filters, HCM).rds.route_config_name).toBe('https.443.https-443.shop-gateway.default');
+    expect(https.transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name).toBe('kubernetes://shop-cert');
     const http = listener(s, 'gateway_80');
     expect(http.address).toEqual({ socket_address: { address: '0.0.0.0', port_value: 80 } });
     expect(filterConfig(http.filter_chains[0].filters, HCM).rds.route_config_name).toBe('http.80');

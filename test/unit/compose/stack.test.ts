@@ -127,6 +127,44 @@ describe('generateStack: examples/canary', async () => {
   });
 });
 
+describe('generateStack: a gateway service per Gateway selector', async () => {
+  const base = await model('canary');
+  const egress = {
+    ...base.gateways[0]!,
+    name: 'edge',
+    key: 'default/edge',
+    spec: {
+      selector: { istio: 'edgegateway' },
+      servers: [
+        { port: { number: 80, name: 'http', protocol: 'HTTP' as const }, hosts: ['api.example.com'] },
+        { port: { number: 443, name: 'tls', protocol: 'TLS' as const }, hosts: ['api.example.com'], tls: { mode: 'PASSTHROUGH' } },
+      ],
+    },
+  };
+  const { stack, services } = generate({ ...base, gateways: [...base.gateways, egress] });
+
+  it('runs a second gateway beside the ingress gateway, its own node id and bootstrap, publishing its ports on their numbers', () => {
+    expect(Object.keys(services).slice(-2)).toEqual(['mesh-gateway', 'mesh-gateway-edgegateway']);
+    expect(services['mesh-gateway']!.ports).toEqual(['127.0.0.1:8080:80']);
+    expect(services['mesh-gateway-edgegateway']).toMatchObject({
+      image: IMAGES.envoy,
+      ports: ['127.0.0.1:80:80', '127.0.0.1:443:443'],
+      volumes: ['./.mesh/envoy/mesh-gateway-edgegateway.json:/etc/envoy/bootstrap.json:ro'],
+    });
+    expect(JSON.parse(stack.files.get('envoy/mesh-gateway-edgegateway.json')!).node.id).toBe('mesh-gateway-edgegateway');
+    expect(stack.proxyIds).toEqual(['reviews-v1', 'reviews-v2', 'mesh-gateway', 'mesh-gateway-edgegateway']);
+    expect(stack.services.gateway).toEqual(['mesh-gateway', 'mesh-gateway-edgegateway']);
+    expect(stack.gateways).toEqual(['http://127.0.0.1:8080/', 'http://127.0.0.1:80/', 'tls://127.0.0.1:443/']);
+  });
+
+  it('an egress gateway publishes nothing: the sidecars reach it inside the mesh', () => {
+    const egressGateway = { ...egress, name: 'egress', key: 'default/egress', spec: { ...egress.spec, selector: { istio: 'egressgateway' } } };
+    const { services: s } = generate({ ...base, gateways: [...base.gateways, egressGateway] });
+    expect(s['mesh-gateway-egressgateway']).toBeDefined();
+    expect(s['mesh-gateway-egressgateway']!.ports).toBeUndefined();
+  });
+});
+
 describe('generateStack: settings and variations', () => {
   it('replicas are further pods whose holders answer to S-v-proxy (examples/shop pricing v1: 2)', async () => {
     const { services, stack } = generate(await model('shop'));

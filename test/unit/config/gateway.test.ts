@@ -49,11 +49,30 @@ describe('Gateway', () => {
     ]);
   });
 
-  it('warns that server TLS is accepted but not applied', () => {
-    const gw = gateway('web', 443, 'HTTPS').replace('    hosts:', '    tls: {mode: SIMPLE, credentialName: shop-cert}\n    hosts:');
-    expect(diagnostics({ 'gw.yaml': gw })).toEqual([
-      'gw.yaml:7:44 warning: HTTPS servers are not served by localmesh yet: the gateway does not listen on port 443',
-      'gw.yaml:8:5 warning: Gateway spec.servers[0].tls is accepted but not applied by localmesh yet: the server speaks plain text',
+  it('serves HTTPS servers: a credential, files, or a local certificate when none is named', () => {
+    const withTls = (tls: string) => gateway('web', 443, 'HTTPS').replace('    hosts:', `    tls: ${tls}\n    hosts:`);
+    expect(diagnostics({ 'gw.yaml': withTls('{mode: SIMPLE, credentialName: shop-cert}') })).toEqual([]);
+    expect(diagnostics({ 'gw.yaml': withTls('{mode: SIMPLE}') })).toEqual([]);
+    expect(diagnostics({ 'gw.yaml': withTls('{mode: MUTUAL, serverCertificate: a.crt, privateKey: a.key, caCertificates: ca.crt}') })).toEqual([]);
+    expect(diagnostics({ 'gw.yaml': withTls('{mode: SIMPLE, serverCertificate: a.crt}') })).toEqual([
+      'gw.yaml:8:25 error: serverCertificate needs privateKey beside it',
     ]);
+    expect(diagnostics({ 'gw.yaml': withTls('{mode: SIMPLE, cipherSuites: [ECDHE-RSA-AES256-GCM-SHA384]}') })).toEqual([
+      "gw.yaml:8:25 warning: Gateway spec.servers[0].tls.cipherSuites is accepted but not applied by localmesh yet: Envoy's default cipher suites are offered",
+    ]);
+  });
+
+  it('notes that AUTO_PASSTHROUGH is not served', () => {
+    const gw = gateway('web', 443, 'TLS').replace('    hosts:', '    tls: {mode: AUTO_PASSTHROUGH}\n    hosts:');
+    expect(diagnostics({ 'gw.yaml': gw })).toEqual([
+      "gw.yaml:8:11 warning: AUTO_PASSTHROUGH routes by the SNI names of another cluster's sidecars (outbound_.PORT_.SUBSET_.HOST), which a laptop has none of: the gateway does not serve this server",
+    ]);
+  });
+
+  it('lets Gateways of different selectors use one port number with different protocols: each has its own proxy', () => {
+    const ingress = gateway('web', 80, 'HTTP');
+    const egress = gateway('out', 80, 'TCP').replace('istio: ingressgateway', 'istio: egressgateway');
+    expect(diagnostics({ 'a.yaml': ingress, 'b.yaml': egress })).toEqual([]);
+    expect(diagnostics({ 'a.yaml': ingress, 'b.yaml': gateway('out', 80, 'TCP') })[0]).toContain('port 80 is TCP here but HTTP in Gateway default/web');
   });
 });

@@ -36,7 +36,7 @@ describe("Istio's samples and tasks with ServiceEntries", () => {
 
   it('are all here', () => {
     expect(files).toEqual([
-      'aptget.yaml', 'egress-control-http.yaml', 'egress-control-https.yaml', 'egress-control-registry-only.yaml',
+      'aptget.yaml', 'egress-control-http.yaml', 'egress-control-https.yaml', 'egress-control-registry-only.yaml', 'egress-gateway-http.yaml', 'egress-gateway-https.yaml',
       'egress-rule-google-apis.yaml', 'egress-tls-origination.yaml', 'github.yaml', 'pypi.yaml', 'wildcard-egress-hosts-direct.yaml',
     ]);
   });
@@ -55,6 +55,36 @@ describe("Istio's samples and tasks with ServiceEntries", () => {
     const s = sidecar('egress-control-http.yaml');
     expect(named(s.clusters, 'outbound|80||httpbin.org')).toMatchObject({ type: 'STRICT_DNS' });
     expect(vhost(s, 'httpbin.org:80').routes[0].route).toMatchObject({ cluster: 'outbound|80||httpbin.org', timeout: '3s' });
+  });
+
+  it('egress-gateway (HTTP): the sidecar sends edition.cnn.com to the egress gateway, which sends it on to edition.cnn.com', () => {
+    const { model } = load('egress-gateway-http.yaml');
+    const { compiled } = compileChecked(model!, composeAddressing(), DIR);
+    const s = compiled!.snapshots.find((x) => x.proxy === 'curl-latest')!;
+    const toGateway = 'outbound|80|cnn|istio-egressgateway.istio-system.svc.cluster.local';
+    expect(vhost(s, 'edition.cnn.com:80').routes[0].route.cluster).toBe(toGateway);
+    // The egress gateway's Service is its own Envoy, a Compose service by DNS.
+    expect(named(s.clusters, toGateway).load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'mesh-gateway-egressgateway', port_value: 80 });
+    const egress = compiled!.snapshots.find((x) => x.proxy === 'mesh-gateway-egressgateway')!;
+    const hosts = named(egress.routes, 'http.80').virtual_hosts as any[];
+    expect(hosts.map((h) => [h.name, h.routes.map((r: any) => r.route.cluster)])).toEqual([['edition.cnn.com:80', ['outbound|80||edition.cnn.com']]]);
+    expect(compiled!.snapshots.find((x) => x.proxy === 'mesh-gateway')!.listeners).toEqual([]);
+  });
+
+  it('egress-gateway (HTTPS): TLS to edition.cnn.com goes by its SNI to the egress gateway, which passes it through by SNI', () => {
+    const { model } = load('egress-gateway-https.yaml');
+    const { compiled, diagnostics } = compileChecked(model!, composeAddressing(), DIR);
+    expect(diagnostics).toEqual([]);
+    const toGateway = 'outbound|443|cnn|istio-egressgateway.istio-system.svc.cluster.local';
+    const s = compiled!.snapshots.find((x) => x.proxy === 'curl-latest')!;
+    const chain = (named(s.listeners, 'outbound').filter_chains as any[]).find((c) => c.filter_chain_match?.server_names?.includes('edition.cnn.com'));
+    expect(chain.filters[0].typed_config.cluster).toBe(toGateway);
+    const egress = compiled!.snapshots.find((x) => x.proxy === 'mesh-gateway-egressgateway')!;
+    const passthrough = named(egress.listeners, 'gateway_443').filter_chains as any[];
+    expect(passthrough.map((c) => [c.filter_chain_match.server_names, c.filters[0].typed_config.cluster])).toEqual([[['edition.cnn.com'], 'outbound|443||edition.cnn.com']]);
+    // Without capture, the app's CONNECT to edition.cnn.com:443 is tunnelled to the egress gateway.
+    const loopback = sidecar('egress-gateway-https.yaml', 'loopback');
+    expect(vhost(loopback, 'edition.cnn.com:443').routes[0].route.cluster).toBe(toGateway);
   });
 
   it('egress-control: REGISTRY_ONLY from the IstioOperator blocks unknown hosts with 502', () => {

@@ -114,9 +114,9 @@ describe('planProcesses', () => {
   });
 
   it('publishes gateway ports as settings.gateway.ports says, else on the same number', () => {
-    expect([...gatewayHostPorts(model)]).toEqual([[80, 8080]]);
+    expect(gatewayHostPorts(model)).toEqual([{ proxy: 'mesh-gateway', serverPort: 80, hostPort: 8080, protocol: 'HTTP' }]);
     const plain = loadMeshFromSources([{ path: 'mesh.yaml', text: MESH.replace('settings: {gateway: {ports: {"80": 8080}}}', 'settings: {}') }]).model!;
-    expect([...gatewayHostPorts(plain)]).toEqual([[80, 80]]);
+    expect(gatewayHostPorts(plain)).toEqual([{ proxy: 'mesh-gateway', serverPort: 80, hostPort: 80, protocol: 'HTTP' }]);
   });
 
   it('names the versions without a command', () => {
