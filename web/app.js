@@ -1,0 +1,229 @@
+// The web view: reads the control plane's API (the page's own origin) and writes weights through
+// POST /routes/KEY/weights with this run's token (from ?token=, kept for the tab, then dropped
+// from the address bar as Jupyter does). Plain ES module, no build step, nothing from elsewhere.
+const TOKEN_KEY = 'localmesh-token';
+const params = new URLSearchParams(location.search);
+if (params.has('token')) {
+  sessionStorage.setItem(TOKEN_KEY, params.get('token'));
+  params.delete('token');
+  history.replaceState(null, '', location.pathname + (params.size ? `?${params}` : ''));
+}
+const token = () => sessionStorage.getItem(TOKEN_KEY) ?? '';
+
+const $ = (id) => document.getElementById(id);
+const COLOURS = ['#3b6fd4', '#e08a1e', '#2e8b57', '#8e44ad', '#c0392b'];
+const HISTORY = 120;
+
+/** An element with text and attributes; children appended. */
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+function say(text, error = false) {
+  $('message').textContent = text;
+  $('message').className = error ? 'error' : '';
+}
+
+async function getJson(path) {
+  const response = await fetch(path, { cache: 'no-store' });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ?? `${path}: HTTP ${response.status}`);
+  return body;
+}
+
+// ---- state ----
+let mesh;
+let traffic;
+/** Weights being written, by route key: shown instead of the file's until the file has them. */
+const pending = new Map();
+/** rps samples per subset cluster, oldest first. */
+const series = new Map();
+
+// ---- routes ----
+const subsetKey = (d) => `${d.host}|${d.subset}`;
+
+function observed(route) {
+  const rps = route.destinations.map((d) => traffic?.subsets.find((s) => subsetKey(s) === subsetKey(d))?.rps ?? 0);
+  const total = rps.reduce((a, b) => a + b, 0);
+  return total > 0 ? rps.map((r) => Math.round((100 * r) / total)) : undefined;
+}
+
+function bar(weights, labels, className) {
+  return el('div', { class: className }, ...weights.map((w, i) => {
+    const span = el('span', { class: `c${i % 5}`, text: w >= 8 ? `${labels[i]} ${w}%` : '' });
+    span.style.width = `${w}%`;
+    return span;
+  }));
+}
+
+function weightsOf(route) {
+  const wanted = pending.get(route.key);
+  return wanted ? route.destinations.map((d) => wanted[d.label] ?? 0) : route.destinations.map((d) => d.weight);
+}
+
+function renderRoutes() {
+  const box = $('routes');
+  // Never redraw under a slider being dragged.
+  if (box.contains(document.activeElement) && document.activeElement.matches('input[type=range]:active')) return;
+  box.replaceChildren(...(mesh?.routes ?? []).map((route) => {
+    const labels = route.destinations.map((d) => d.label);
+    const weights = weightsOf(route);
+    const split = observed(route);
+    const row = el('div', { class: 'route', 'data-route': route.key },
+      el('div', { class: 'name', text: route.name }),
+      el('div', { class: 'match', text: `${route.match}${route.faultText ? ` · fault: ${route.faultText}` : ''} · ${route.file.split('/').pop()}:${route.line}` }),
+      bar(weights, labels, 'bar configured'),
+      el('div', { class: 'weights' }, ...labels.map((label, i) => el('span', { class: 'weight', 'data-label': label, text: `${label} ${weights[i]}%` })),
+        el('span', { class: 'hint observed-text', text: split ? `observed ${labels.map((l, i) => `${l} ${split[i]}%`).join(' / ')}` : 'no traffic observed' })),
+    );
+    if (split) row.append(bar(split, labels, 'bar observed'));
+    if (labels.length === 2) row.append(slider(route, labels, weights));
+    return row;
+  }));
+}
+
+/** Two destinations: one slider, the first's weight (the second gets the rest). */
+function slider(route, labels, weights) {
+  const input = el('input', { type: 'range', min: '0', max: '100', step: '1', value: String(weights[0]), 'data-route': route.key, 'aria-label': `${labels[0]} weight of ${route.name}` });
+  input.addEventListener('input', () => {
+    const row = input.closest('.route');
+    const w = [Number(input.value), 100 - Number(input.value)];
+    row.querySelectorAll('.weight').forEach((span, i) => (span.textContent = `${labels[i]} ${w[i]}%`));
+    row.querySelector('.bar.configured').replaceWith(bar(w, labels, 'bar configured'));
+  });
+  input.addEventListener('change', () => void writeWeights(route, { [labels[0]]: Number(input.value), [labels[1]]: 100 - Number(input.value) }));
+  return input;
+}
+
+async function writeWeights(route, weights) {
+  pending.set(route.key, weights);
+  try {
+    const response = await fetch(`/routes/${encodeURIComponent(route.key)}/weights`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-mesh-token': token() },
+      body: JSON.stringify({ weights }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+    say(body.summary);
+    await refreshMesh();
+  } catch (error) {
+    say(`Not written: ${error.message}`, true);
+  } finally {
+    pending.delete(route.key);
+    renderRoutes();
+  }
+}
+
+// ---- traffic ----
+function renderTraffic() {
+  const subsets = (traffic?.subsets ?? []).filter((s) => s.subset);
+  for (const s of subsets) if (!series.has(s.cluster)) series.set(s.cluster, []);
+  for (const [cluster, list] of series) {
+    list.push(subsets.find((s) => s.cluster === cluster)?.rps ?? 0);
+    if (list.length > HISTORY) list.shift();
+  }
+  const max = Math.max(1, ...[...series.values()].flat());
+  const svg = $('chart');
+  const NS = 'http://www.w3.org/2000/svg';
+  svg.replaceChildren(...[...series.entries()].map(([cluster, list], i) => {
+    const line = document.createElementNS(NS, 'polyline');
+    const x0 = HISTORY - list.length;
+    line.setAttribute('points', list.map((v, j) => `${((x0 + j) * 600) / (HISTORY - 1)},${160 - (v / max) * 150}`).join(' '));
+    line.setAttribute('stroke', COLOURS[i % COLOURS.length]);
+    line.setAttribute('data-cluster', cluster);
+    return line;
+  }));
+  const pct = (v) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+  const ms = (v) => (v === null ? '–' : `${Math.round(v)} ms`);
+  $('subsets').tBodies[0].replaceChildren(...subsets.map((s) => {
+    const colour = [...series.keys()].indexOf(s.cluster);
+    const name = el('td', { text: `● ${s.host.split('.')[0]}/${s.subset}` });
+    name.style.color = COLOURS[colour % COLOURS.length];
+    return el('tr', { 'data-cluster': s.cluster }, name, el('td', { class: 'rps', text: s.rps.toFixed(1) }),
+      el('td', { class: s.successRate !== null && s.successRate < 0.99 ? 'bad' : '', text: pct(s.successRate) }), el('td', { text: ms(s.p50Ms) }), el('td', { text: ms(s.p99Ms) }));
+  }));
+}
+
+// ---- the service graph (GET /graph, when the control plane has it) ----
+async function refreshGraph() {
+  const response = await fetch('/graph', { cache: 'no-store' }).catch(() => undefined);
+  if (!response?.ok) return;
+  const graph = await response.json();
+  $('graph-pane').hidden = false;
+  const edges = graph.edges ?? [];
+  const name = (n) => (typeof n === 'string' ? n : [n?.service, n?.version].filter(Boolean).join('/'));
+  $('graph').tBodies[0].replaceChildren(...edges.map((e) => el('tr', {},
+    el('td', { text: name(e.from ?? e.source) }), el('td', { text: name(e.to ?? e.destination ?? e.target) }),
+    el('td', { text: Number(e.rps ?? 0).toFixed(1) }),
+    el('td', { text: e.errorRate === undefined || e.errorRate === null ? '–' : `${(e.errorRate * 100).toFixed(1)}%` }),
+    el('td', { text: e.p99Ms === undefined || e.p99Ms === null ? '–' : `${Math.round(e.p99Ms)} ms` }))));
+}
+
+// ---- services ----
+function renderServices() {
+  $('services').replaceChildren(...(mesh?.services ?? []).map((s) =>
+    el('li', { 'data-service': s.name }, el('strong', { text: s.name }), ` ${s.versions.join(', ')}`,
+      el('span', { class: 'hint', text: ` ${Object.values(s.security).map((v) => v.mtls ?? 'plain text')[0] ?? ''}` }))));
+}
+
+// ---- the tap ----
+const TAP_ROWS = 50;
+function startTap() {
+  const source = new EventSource('/tap');
+  const body = $('tap').tBodies[0];
+  source.onmessage = (message) => {
+    const e = JSON.parse(message.data);
+    const [, , subset, host] = e.upstreamCluster.split('|');
+    const to = host ? `${host.split('.')[0]}${subset ? `/${subset}` : ''}` : e.upstreamCluster;
+    body.prepend(el('tr', {}, el('td', { text: new Date(e.at).toLocaleTimeString() }), el('td', { text: e.proxy }),
+      el('td', { text: `${e.method} ${e.authority}${e.path}` }),
+      el('td', { class: e.status >= 500 || e.status === 0 ? 'bad' : '', text: `${e.status}${e.flags.length ? ` ${e.flags.join(',')}` : ''}` }),
+      el('td', { text: String(e.durationMs) }), el('td', { text: to })));
+    while (body.rows.length > TAP_ROWS) body.deleteRow(-1);
+  };
+  source.addEventListener('dropped', (message) => {
+    $('tap-dropped').textContent = Number(message.data) ? `(${message.data} not kept)` : '';
+  });
+}
+
+// ---- polling ----
+async function refreshMesh() {
+  const body = await getJson('/ui/mesh');
+  if (body.problem) say(body.problem, true);
+  else {
+    mesh = body.mesh;
+    $('mesh-name').textContent = mesh.name;
+  }
+  renderRoutes();
+  renderServices();
+}
+
+async function poll() {
+  try {
+    const [status, report] = await Promise.all([getJson('/status'), getJson('/traffic?window=3000')]);
+    traffic = report;
+    $('status').textContent = `config ${status.version ?? '–'} · ${status.valid ? 'valid' : 'invalid: serving the last good config'}`;
+    $('status').className = `status ${status.valid ? 'ok' : 'bad'}`;
+    renderTraffic();
+    renderRoutes();
+  } catch (error) {
+    $('status').textContent = `the control plane does not answer (${error.message})`;
+    $('status').className = 'status bad';
+  }
+}
+
+const every = (ms, fn) => {
+  const run = () => fn().catch(() => undefined).finally(() => setTimeout(run, ms));
+  run();
+};
+every(2000, refreshMesh);
+every(1000, poll);
+every(5000, refreshGraph);
+startTap();
