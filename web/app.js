@@ -70,7 +70,7 @@ function weightsOf(route) {
 function renderRoutes() {
   const box = $('routes');
   // Never redraw under a slider being dragged.
-  if (box.contains(document.activeElement) && document.activeElement.matches('input[type=range]:active')) return;
+  if (dragging) return;
   box.replaceChildren(...(mesh?.routes ?? []).map((route) => {
     const labels = route.destinations.map((d) => d.label);
     const weights = weightsOf(route);
@@ -88,21 +88,35 @@ function renderRoutes() {
   }));
 }
 
+/** A slider moved and not yet let go. */
+let dragging = false;
+
 /** Two destinations: one slider, the first's weight (the second gets the rest). */
 function slider(route, labels, weights) {
   const input = el('input', { type: 'range', min: '0', max: '100', step: '1', value: String(weights[0]), 'data-route': route.key, 'aria-label': `${labels[0]} weight of ${route.name}` });
   input.addEventListener('input', () => {
+    dragging = true;
     const row = input.closest('.route');
     const w = [Number(input.value), 100 - Number(input.value)];
     row.querySelectorAll('.weight').forEach((span, i) => (span.textContent = `${labels[i]} ${w[i]}%`));
     row.querySelector('.bar.configured').replaceWith(bar(w, labels, 'bar configured'));
   });
-  input.addEventListener('change', () => void writeWeights(route, { [labels[0]]: Number(input.value), [labels[1]]: 100 - Number(input.value) }));
+  input.addEventListener('change', () => {
+    dragging = false;
+    void writeWeights(route, { [labels[0]]: Number(input.value), [labels[1]]: 100 - Number(input.value) });
+  });
   return input;
 }
 
-async function writeWeights(route, weights) {
+/** Writes run one after another, so the file ends with the last one asked. */
+let writes = Promise.resolve();
+function writeWeights(route, weights) {
   pending.set(route.key, weights);
+  writes = writes.then(() => postWeights(route, weights));
+  return writes;
+}
+
+async function postWeights(route, weights) {
   try {
     const response = await fetch(`/routes/${encodeURIComponent(route.key)}/weights`, {
       method: 'POST',
@@ -116,7 +130,7 @@ async function writeWeights(route, weights) {
   } catch (error) {
     say(`Not written: ${error.message}`, true);
   } finally {
-    pending.delete(route.key);
+    if (pending.get(route.key) === weights) pending.delete(route.key);
     renderRoutes();
   }
 }
@@ -151,9 +165,12 @@ function renderTraffic() {
   }));
 }
 
-// ---- the service graph (GET /graph, when the control plane has it) ----
+// ---- the service graph (GET /graph, when the control plane has it: asked again only then) ----
+let hasGraph = true;
 async function refreshGraph() {
+  if (!hasGraph) return;
   const response = await fetch('/graph', { cache: 'no-store' }).catch(() => undefined);
+  if (response?.status === 404) hasGraph = false;
   if (!response?.ok) return;
   const graph = await response.json();
   $('graph-pane').hidden = false;
