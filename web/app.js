@@ -56,7 +56,7 @@ function observed(route) {
 
 function bar(weights, labels, className) {
   return el('div', { class: className }, ...weights.map((w, i) => {
-    const span = el('span', { class: `c${i % 5}`, text: w >= 8 ? `${labels[i]} ${w}%` : '' });
+    const span = el('span', { class: `c${i % 5}`, text: w >= 8 && className.includes('configured') ? `${labels[i]} ${w}%` : '' });
     span.style.width = `${w}%`;
     return span;
   }));
@@ -198,7 +198,8 @@ function startTap() {
   source.onmessage = (message) => {
     const e = JSON.parse(message.data);
     const [, , subset, host] = e.upstreamCluster.split('|');
-    const to = host ? `${host.split('.')[0]}${subset ? `/${subset}` : ''}` : e.upstreamCluster;
+    // outbound|PORT|SUBSET|HOST → host/subset; inbound|PORT|| → the app beside the sidecar.
+    const to = host ? `${host.split('.')[0]}${subset ? `/${subset}` : ''}` : e.upstreamCluster.startsWith('inbound|') ? 'app' : e.upstreamCluster;
     body.prepend(el('tr', {}, el('td', { text: new Date(e.at).toLocaleTimeString() }), el('td', { text: e.proxy }),
       el('td', { text: `${e.method} ${e.authority}${e.path}` }),
       el('td', { class: e.status >= 500 || e.status === 0 ? 'bad' : '', text: `${e.status}${e.flags.length ? ` ${e.flags.join(',')}` : ''}` }),
