@@ -69,8 +69,9 @@ function weightsOf(route) {
 
 function renderRoutes() {
   const box = $('routes');
-  // Never redraw under a slider being dragged.
+  // Never redraw under a slider being dragged; a focused slider keeps the focus.
   if (dragging) return;
+  const focused = document.activeElement?.matches?.('input[type=range]') ? document.activeElement.dataset.route : undefined;
   box.replaceChildren(...(mesh?.routes ?? []).map((route) => {
     const labels = route.destinations.map((d) => d.label);
     const weights = weightsOf(route);
@@ -86,6 +87,7 @@ function renderRoutes() {
     if (labels.length === 2) row.append(slider(route, labels, weights));
     return row;
   }));
+  if (focused) [...box.querySelectorAll('input[type=range]')].find((i) => i.dataset.route === focused)?.focus();
 }
 
 /** A slider moved and not yet let go. */
@@ -101,6 +103,8 @@ function slider(route, labels, weights) {
     row.querySelectorAll('.weight').forEach((span, i) => (span.textContent = `${labels[i]} ${w[i]}%`));
     row.querySelector('.bar.configured').replaceWith(bar(w, labels, 'bar configured'));
   });
+  // Let go without a change (back where it was): no change event, so stop holding the redraws here.
+  for (const type of ['pointerup', 'blur']) input.addEventListener(type, () => (dragging = false));
   input.addEventListener('change', () => {
     dragging = false;
     void writeWeights(route, { [labels[0]]: Number(input.value), [labels[1]]: 100 - Number(input.value) });

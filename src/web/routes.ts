@@ -44,13 +44,20 @@ export interface WebOptions {
 
 export function webRoutes(options: WebOptions): ApiRoutes {
   const assets = options.assets ?? ASSETS;
+  // Writes one after another (two tabs at once): each edits the file as the last one left it.
+  let writes: Promise<unknown> = Promise.resolve();
+  const inTurn = (write: () => Promise<ApiReply>): Promise<ApiReply> => {
+    const next = writes.then(write, write);
+    writes = next.catch(() => undefined);
+    return next;
+  };
   return (req, url) => {
     const path = url.pathname;
     if (path === '/ui') return Promise.resolve({ status: 302, content: '', type: 'text/plain', headers: { location: `/ui/${url.search}` } });
     if (path === '/ui/mesh') return only('GET', req, () => mesh(options.dir));
     if (path.startsWith('/ui/')) return only('GET', req, () => asset(assets, path.slice(4) || 'index.html'));
     const weights = /^\/routes\/([^/]+)\/weights$/.exec(path);
-    if (weights) return only('POST', req, () => writeWeights(options, decodeURIComponent(weights[1]!), req));
+    if (weights) return only('POST', req, () => inTurn(() => writeWeights(options, decodeURIComponent(weights[1]!), req)));
     return undefined;
   };
 }
