@@ -179,12 +179,59 @@ async function refreshGraph() {
   const graph = await response.json();
   $('graph-pane').hidden = false;
   const edges = graph.edges ?? [];
-  const name = (n) => (typeof n === 'string' ? n : [n?.service, n?.version].filter(Boolean).join('/'));
-  $('graph').tBodies[0].replaceChildren(...edges.map((e) => el('tr', {},
-    el('td', { text: name(e.from ?? e.source) }), el('td', { text: name(e.to ?? e.destination ?? e.target) }),
-    el('td', { text: Number(e.rps ?? 0).toFixed(1) }),
-    el('td', { text: e.errorRate === undefined || e.errorRate === null ? '–' : `${(e.errorRate * 100).toFixed(1)}%` }),
-    el('td', { text: e.p99Ms === undefined || e.p99Ms === null ? '–' : `${Math.round(e.p99Ms)} ms` }))));
+  drawGraph(edges);
+  const pct = (v) => (v === undefined || v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+  $('graph').tBodies[0].replaceChildren(...edges.map((e) => el('tr', { class: e.health ?? '' },
+    el('td', { text: e.from }), el('td', { text: e.to }), el('td', { text: Number(e.rps ?? 0).toFixed(1) }),
+    el('td', { text: pct(e.errorRate) }), el('td', { text: e.p99Ms === undefined || e.p99Ms === null ? '–' : `${Math.round(e.p99Ms)} ms` }))));
+}
+
+/** Nodes in columns by their distance from the callers nobody calls; an edge a line labelled with its rps. */
+function drawGraph(edges) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svgEl = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const names = [...new Set(edges.flatMap((e) => [e.from, e.to]))].sort();
+  const depth = new Map(names.filter((n) => !edges.some((e) => e.to === n)).map((n) => [n, 0]));
+  if (depth.size === 0 && names[0]) depth.set(names[0], 0);
+  for (let changed = true, rounds = 0; changed && rounds < names.length; rounds++) {
+    changed = false;
+    for (const e of edges) {
+      const d = depth.get(e.from);
+      if (d !== undefined && !depth.has(e.to)) (depth.set(e.to, d + 1), (changed = true));
+    }
+  }
+  for (const n of names) if (!depth.has(n)) depth.set(n, 0);
+  const columns = Math.max(1, ...depth.values()) + 1;
+  const rows = new Map();
+  const at = new Map(names.map((n) => {
+    const d = depth.get(n);
+    const row = rows.get(d) ?? 0;
+    rows.set(d, row + 1);
+    return [n, { x: 70 + (d * 460) / Math.max(1, columns - 1), y: 30 + row * 50 }];
+  }));
+  const height = 60 + 50 * Math.max(0, ...rows.values());
+  const svg = $('graph-svg');
+  svg.setAttribute('viewBox', `0 0 600 ${height}`);
+  svg.replaceChildren(
+    ...edges.map((e) => {
+      const a = at.get(e.from), b = at.get(e.to);
+      const g = svgEl('g', { class: `edge ${e.health ?? ''}`, 'data-edge': `${e.from} ${e.to}` });
+      g.append(svgEl('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
+        svgEl('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4, 'text-anchor': 'middle' }, `${Number(e.rps ?? 0).toFixed(1)}/s`));
+      return g;
+    }),
+    ...names.map((n) => {
+      const { x, y } = at.get(n);
+      const g = svgEl('g', { class: 'node', 'data-node': n });
+      g.append(svgEl('circle', { cx: x, cy: y, r: 6 }), svgEl('text', { x, y: y + 18, 'text-anchor': 'middle' }, n));
+      return g;
+    }),
+  );
 }
 
 // ---- services ----

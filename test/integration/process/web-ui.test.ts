@@ -1,7 +1,8 @@
 // The web view in a real headless Chromium against a running mesh (examples/canary on the process
 // runtime): `mesh ui` prints the URL with this run's token; the page shows the route with reviews
 // v1/v2 at 90/10; moving the slider to the middle writes 50/50 into reviews.yaml (only the
-// numbers change), the proxies get it, and the split observed through the gateway follows.
+// numbers change), the proxies get it, and the split observed through the gateway follows; the
+// service graph (where the control plane serves GET /graph) shows reviews v1 and v2.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -98,6 +99,16 @@ describe('the web view in a browser', () => {
     const v2Shown = Number(/v2 (\d+)%/.exec(observed)![1]);
     expect(v2Shown).toBeGreaterThan(30);
     expect(v2Shown).toBeLessThan(70);
+    // The service graph, where the control plane has one (GET /graph): the canary's two versions.
+    if ((await fetch(`${canary.api}/graph`)).status === 404) {
+      expect(await page.$eval('#graph-pane', (p) => (p as unknown as { hidden: boolean }).hidden)).toBe(true);
+    } else {
+      const nodes = await until('the graph showing reviews v1 and v2', async () => {
+        const shown = await page.$$eval('#graph-svg [data-node]', (els) => els.map((e) => (e as unknown as { getAttribute(name: string): string | null }).getAttribute('data-node')));
+        return shown.includes('reviews/v1') && shown.includes('reviews/v2') ? shown : undefined;
+      });
+      console.log(`web ui: the graph shows ${nodes.join(', ')}`);
+    }
     const report = await getJson<TrafficReport>(`${canary.api}/traffic?window=3000`);
     const responses = await load.stop();
     const ok = responses.filter((r) => r.status === 200);
