@@ -1,6 +1,8 @@
 // The web view: reads the control plane's API (the page's own origin) and writes weights through
 // POST /routes/KEY/weights with this run's token (from ?token=, kept for the tab, then dropped
 // from the address bar as Jupyter does). Plain ES module, no build step, nothing from elsewhere.
+import { rebalance } from './split.js';
+
 const TOKEN_KEY = 'localmesh-token';
 const params = new URLSearchParams(location.search);
 if (params.has('token')) {
@@ -71,7 +73,8 @@ function renderRoutes() {
   const box = $('routes');
   // Never redraw under a slider being dragged; a focused slider keeps the focus.
   if (dragging) return;
-  const focused = document.activeElement?.matches?.('input[type=range]') ? document.activeElement.dataset.route : undefined;
+  const active = document.activeElement;
+  const focused = active?.matches?.('input[type=range]') ? `${active.dataset.route} ${active.dataset.label}` : undefined;
   box.replaceChildren(...(mesh?.routes ?? []).map((route) => {
     const labels = route.destinations.map((d) => d.label);
     const weights = weightsOf(route);
@@ -84,30 +87,37 @@ function renderRoutes() {
         el('span', { class: 'hint observed-text', text: split ? `observed ${labels.map((l, i) => `${l} ${split[i]}%`).join(' / ')}` : 'no traffic observed' })),
     );
     if (split) row.append(bar(split, labels, 'bar observed'));
-    if (labels.length === 2) row.append(slider(route, labels, weights));
+    if (labels.length === 2) row.append(slider(route, labels, weights, 0));
+    else if (labels.length > 2) row.append(...labels.map((_, j) => slider(route, labels, weights, j)));
     return row;
   }));
-  if (focused) [...box.querySelectorAll('input[type=range]')].find((i) => i.dataset.route === focused)?.focus();
+  if (focused) [...box.querySelectorAll('input[type=range]')].find((i) => `${i.dataset.route} ${i.dataset.label}` === focused)?.focus();
 }
 
 /** A slider moved and not yet let go. */
 let dragging = false;
 
-/** Two destinations: one slider, the first's weight (the second gets the rest). */
-function slider(route, labels, weights) {
-  const input = el('input', { type: 'range', min: '0', max: '100', step: '1', value: String(weights[0]), 'data-route': route.key, 'aria-label': `${labels[0]} weight of ${route.name}` });
+/**
+ * Destination j's weight (two destinations: one slider, the first's; more: one each). The others
+ * share the rest as they shared it when the drag began.
+ */
+function slider(route, labels, weights, j) {
+  const input = el('input', { type: 'range', min: '0', max: '100', step: '1', value: String(weights[j]), 'data-route': route.key, 'data-label': labels[j], 'aria-label': `${labels[j]} weight of ${route.name}` });
+  const split = () => rebalance(weights, j, Number(input.value));
   input.addEventListener('input', () => {
     dragging = true;
     const row = input.closest('.route');
-    const w = [Number(input.value), 100 - Number(input.value)];
+    const w = split();
     row.querySelectorAll('.weight').forEach((span, i) => (span.textContent = `${labels[i]} ${w[i]}%`));
+    row.querySelectorAll('input[type=range]').forEach((other, i) => other !== input && (other.value = String(w[labels.length === 2 ? 0 : i])));
     row.querySelector('.bar.configured').replaceWith(bar(w, labels, 'bar configured'));
   });
   // Let go without a change (back where it was): no change event, so stop holding the redraws here.
   for (const type of ['pointerup', 'blur']) input.addEventListener(type, () => (dragging = false));
   input.addEventListener('change', () => {
     dragging = false;
-    void writeWeights(route, { [labels[0]]: Number(input.value), [labels[1]]: 100 - Number(input.value) });
+    const w = split();
+    void writeWeights(route, Object.fromEntries(labels.map((label, i) => [label, w[i]])));
   });
   return input;
 }
