@@ -244,6 +244,41 @@ function drawGraph(edges) {
   );
 }
 
+// ---- traces (GET /traces, when the control plane has them: asked again only then) ----
+let hasTraces = true;
+let openTrace;
+async function refreshTraces() {
+  if (!hasTraces) return;
+  const response = await fetch('/traces?limit=20', { cache: 'no-store' }).catch(() => undefined);
+  if (response?.status === 404) hasTraces = false;
+  if (!response?.ok) return;
+  const traces = await response.json();
+  $('traces-pane').hidden = false;
+  $('traces').tBodies[0].replaceChildren(...traces.map((t) => {
+    const row = el('tr', { class: `trace${t.errors ? ' bad' : ''}`, 'data-trace': t.traceId },
+      el('td', { text: new Date(t.startMs).toLocaleTimeString() }), el('td', { text: t.root }),
+      el('td', { text: t.services.join(' → ') }), el('td', { text: `${Math.round(t.durationMs * 10) / 10} ms` }),
+      el('td', { text: `${t.spans}${t.errors ? ` (${t.errors} failed)` : ''}` }));
+    row.addEventListener('click', () => void showTrace(t.traceId));
+    return row;
+  }));
+}
+
+/** A trace's spans as a waterfall: each a bar from its start to its end, over the trace's time. */
+async function showTrace(id) {
+  openTrace = id;
+  const spans = await getJson(`/traces/${encodeURIComponent(id)}`).catch((error) => (say(error.message, true), undefined));
+  if (!spans || openTrace !== id) return;
+  const start = Math.min(...spans.map((s) => s.startMs));
+  const total = Math.max(1e-3, Math.max(...spans.map((s) => s.endMs)) - start);
+  $('waterfall').replaceChildren(el('h3', { text: `trace ${id}` }), ...spans.map((s) => {
+    const bar = el('span', { class: `span-bar${s.status === 2 ? ' bad' : ''}` });
+    bar.style.marginLeft = `${((s.startMs - start) / total) * 100}%`;
+    bar.style.width = `${Math.max(0.5, ((s.endMs - s.startMs) / total) * 100)}%`;
+    return el('div', { class: 'span' }, el('span', { class: 'span-name', text: `${s.service ?? s.proxy} ${s.name} ${Math.round((s.endMs - s.startMs) * 10) / 10} ms` }), el('div', { class: 'span-track' }, bar));
+  }));
+}
+
 // ---- services ----
 function renderServices() {
   $('services').replaceChildren(...(mesh?.services ?? []).map((s) =>
@@ -305,4 +340,5 @@ const every = (ms, fn) => {
 every(2000, refreshMesh);
 every(1000, poll);
 every(5000, refreshGraph);
+every(3000, refreshTraces);
 startTap();

@@ -109,6 +109,10 @@ describe('the web view in a browser', () => {
       });
       console.log(`web ui: the graph shows ${nodes.join(', ')}`);
     }
+    // Traces, where the control plane keeps them (GET /traces): hidden otherwise.
+    if ((await fetch(`${canary.api}/traces`)).status === 404) {
+      expect(await page.$eval('#traces-pane', (p) => (p as unknown as { hidden: boolean }).hidden)).toBe(true);
+    }
     const report = await getJson<TrafficReport>(`${canary.api}/traffic?window=3000`);
     const responses = await load.stop();
     const ok = responses.filter((r) => r.status === 200);
