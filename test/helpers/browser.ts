@@ -2,7 +2,7 @@
 // protocol: Debian's chromium (scripts/test installs it and passes CHROMIUM_BIN). Without one the
 // test fails, saying so: never a skip.
 import { existsSync } from 'node:fs';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export function chromiumPath(): string {
   const candidates = [process.env.CHROMIUM_BIN, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
@@ -18,4 +18,16 @@ export function launchBrowser(): Promise<Browser> {
     // As root in CI: Chromium's sandbox needs user namespaces a container may not give.
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
   });
+}
+
+/** What the page asks for that a control plane may not have yet (the page then hides that pane). */
+const OPTIONAL = ['/graph', '/traces'];
+
+/** The page's uncaught errors, console errors and failed requests (but the optional ones), as they happen. */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('console', (message) => void (message.type() === 'error' && !message.text().startsWith('Failed to load resource') && problems.push(message.text())));
+  page.on('response', (response) => void (response.status() >= 400 && !OPTIONAL.includes(new URL(response.url()).pathname) && problems.push(`${response.status()} ${response.url()}`)));
+  return problems;
 }

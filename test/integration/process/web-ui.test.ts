@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../../src/control/controller.ts';
 import type { TrafficReport } from '../../../src/control/traffic.ts';
 import type { ProxyStatus } from '../../../src/xds/types.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
+import { launchBrowser, pageProblems } from '../../helpers/browser.ts';
 import { binomialCheck } from '../../helpers/traffic.ts';
 import { getJson, mesh, sleep, startLoad, upExample } from './harness.ts';
 
@@ -19,15 +19,12 @@ const ROUTE = '.route[data-route="default/reviews#0"]';
 
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
   page = await browser.newPage();
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('console', (message) => void (message.type() === 'error' && !message.text().startsWith('Failed to load resource') && pageErrors.push(message.text())));
-  // Every request of the page answered, but the service graph's (GET /graph: a control plane may not have it yet).
-  page.on('response', (response) => void (response.status() >= 400 && new URL(response.url()).pathname !== '/graph' && pageErrors.push(`${response.status()} ${response.url()}`)));
+  pageErrors = pageProblems(page);
 }, 30_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { eventLog } from '../../../src/control/events.ts';
 import { tapStore } from '../../../src/control/tap.ts';
 import { webRoutes } from '../../../src/web/routes.ts';
 import { createToken } from '../../../src/web/token.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
+import { launchBrowser, pageProblems } from '../../helpers/browser.ts';
 
 const EXAMPLE = new URL('../../../examples/canary/', import.meta.url).pathname;
 const ROUTE = '.route[data-route="default/reviews#0"]';
@@ -20,7 +20,7 @@ let dir: string;
 let api: ApiServer;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 async function edit(file: string, change: (text: string) => string): Promise<void> {
   const text = await readFile(join(dir, file), 'utf8');
@@ -49,8 +49,7 @@ beforeAll(async () => {
   });
   browser = await launchBrowser();
   page = await browser.newPage();
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('response', (response) => void (response.status() >= 400 && new URL(response.url()).pathname !== '/graph' && pageErrors.push(`${response.status()} ${response.url()}`)));
+  pageErrors = pageProblems(page);
   await page.goto(`http://127.0.0.1:${api.port}/ui/?token=${token}`, { waitUntil: 'load' });
 }, 30_000);
 
