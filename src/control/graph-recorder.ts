@@ -1,0 +1,45 @@
+// The calls the service graph is drawn from (control/graph.ts), kept for the longest window a
+// reader may ask (MAX_GRAPH_WINDOW_MS) from every entry the tap store hears: the tap's own rings
+// keep the newest 500 requests per proxy, too few for a window at a few hundred requests/s.
+// Bounded memory: at most `maxCalls` calls (the oldest go first, counted).
+import { buildGraph, graphCall, type GraphCall, type GraphReport } from './graph.ts';
+import type { TapStore } from './tap.ts';
+
+export const MAX_GRAPH_WINDOW_MS = 60_000;
+export const DEFAULT_GRAPH_WINDOW_MS = 10_000;
+
+export interface GraphRecorder {
+  /** The graph over the last `windowMs` (DEFAULT_GRAPH_WINDOW_MS): every service by version, or only those of `expand`. */
+  report(windowMs?: number, expand?: ReadonlySet<string>): GraphReport & { dropped: number };
+  close(): void;
+}
+
+export function graphRecorder(tap: Pick<TapStore, 'subscribe'>, options: { maxCalls?: number; now?: () => number } = {}): GraphRecorder {
+  const maxCalls = options.maxCalls ?? 200_000;
+  const now = options.now ?? Date.now;
+  const started = now();
+  let calls: GraphCall[] = [];
+  let dropped = 0;
+  const services = new Set<string>();
+  const unsubscribe = tap.subscribe((entry) => {
+    const call = graphCall(entry, services);
+    if (!call) return;
+    services.add(call.toService);
+    calls.push(call);
+    if (calls.length > maxCalls * 1.25) {
+      dropped += calls.length - maxCalls;
+      calls = calls.slice(calls.length - maxCalls);
+    }
+  });
+  return {
+    report(windowMs = DEFAULT_GRAPH_WINDOW_MS, expand) {
+      const at = now();
+      const oldest = calls.findIndex((c) => c.at > at - MAX_GRAPH_WINDOW_MS);
+      calls = oldest < 0 ? [] : calls.slice(oldest);
+      // Just started: the rate over the time there was to hear calls in, not the whole window.
+      const seconds = Math.max(1000, Math.min(windowMs, at - started));
+      return { ...buildGraph(calls, { now: at, windowMs: seconds, ...(expand ? { expand } : {}) }), windowMs, dropped };
+    },
+    close: unsubscribe,
+  };
+}
