@@ -183,7 +183,10 @@ export function edgeTree(edges: readonly GraphEdge[]): Array<{ edge: GraphEdge; 
     }
   };
   const called = new Set(edges.map((e) => e.to));
-  const roots = [...new Set(edges.map((e) => e.from))].sort((a, b) => Number(called.has(a)) - Number(called.has(b)) || a.localeCompare(b));
+  const isCalled = (e: GraphEdge) => called.has(e.from) || called.has(e.fromService);
+  const roots = [...new Set(edges.map((e) => e.from))].sort(
+    (a, b) => Number(edges.some((e) => e.from === a && isCalled(e))) - Number(edges.some((e) => e.from === b && isCalled(e))) || a.localeCompare(b),
+  );
   for (const root of roots) visit(root, 0);
   return out;
 }
