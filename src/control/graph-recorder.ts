@@ -9,7 +9,11 @@ export const MAX_GRAPH_WINDOW_MS = 60_000;
 export const DEFAULT_GRAPH_WINDOW_MS = 10_000;
 
 export interface GraphRecorder {
-  /** The graph over the last `windowMs` (DEFAULT_GRAPH_WINDOW_MS): every service by version, or only those of `expand`. */
+  /**
+   * The graph over the last `windowMs` (DEFAULT_GRAPH_WINDOW_MS; its `windowMs` is shorter in the
+   * first seconds of the control plane, the time it has heard calls for): every service by
+   * version, or only those of `expand`; `dropped`: calls let go to stay within the bound.
+   */
   report(windowMs?: number, expand?: ReadonlySet<string>): GraphReport & { dropped: number };
   close(): void;
 }
@@ -37,8 +41,8 @@ export function graphRecorder(tap: Pick<TapStore, 'subscribe'>, options: { maxCa
       const oldest = calls.findIndex((c) => c.at > at - MAX_GRAPH_WINDOW_MS);
       calls = oldest < 0 ? [] : calls.slice(oldest);
       // Just started: the rate over the time there was to hear calls in, not the whole window.
-      const seconds = Math.max(1000, Math.min(windowMs, at - started));
-      return { ...buildGraph(calls, { now: at, windowMs: seconds, ...(expand ? { expand } : {}) }), windowMs, dropped };
+      const counted = Math.max(1000, Math.min(windowMs, at - started));
+      return { ...buildGraph(calls, { now: at, windowMs: counted, ...(expand ? { expand } : {}) }), dropped };
     },
     close: unsubscribe,
   };

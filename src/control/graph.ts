@@ -1,11 +1,12 @@
 // The service graph: who calls whom, worked out from the tap (every proxy's access log over ALS,
 // xds/access-log.ts). A sidecar's outbound entry is one call from its workload (SERVICE/VERSION)
 // to the cluster it sent the request to (`outbound|PORT|SUBSET|HOST` → SERVICE/SUBSET); a
-// gateway's entry is a call from the gateway. Inbound entries (the app behind a sidecar) and
-// anything without an outbound cluster (CONNECT tunnels, PassthroughCluster) are no edge. Pure.
+// gateway's entry is a call from the gateway; a sidecar's request a fault aborted (no cluster yet)
+// counts for the service of its authority. Inbound entries (the app behind a sidecar), CONNECT
+// tunnels and PassthroughCluster are no edge. Pure.
 //
 // GET /graph?window=MS[&expand=S1,S2|*] answers a GraphReport as JSON:
-//   { "at": 1764600000000, "windowMs": 10000,
+//   { "at": 1764600000000, "windowMs": 10000, "dropped": 0,
 //     "nodes": [ { "service": "frontend", "versions": ["v1"], "gateway": false }, … ],
 //     "edges": [ { "from": "mesh-gateway", "to": "frontend/v1", "fromService": "mesh-gateway",
 //                  "toService": "frontend", "requests": 120, "errors": 0, "rps": 12,
@@ -13,6 +14,7 @@
 // `from` and `to` are SERVICE/VERSION for a service shown by version (`expand`, every service when
 // absent), SERVICE for one collapsed (its versions added up); a gateway is its proxy id. A
 // destination's version is the subset the route chose (empty, so SERVICE alone, without one).
+import { isIP } from 'node:net';
 import { isGatewayProxy, parseCluster } from '../config/names.ts';
 import type { TapEntry } from '../xds/access-log.ts';
 
@@ -58,6 +60,7 @@ export interface GraphNode {
 
 export interface GraphReport {
   at: number;
+  /** The time the counts are over (rps = requests / windowMs). */
   windowMs: number;
   nodes: GraphNode[];
   edges: GraphEdge[];
@@ -85,18 +88,32 @@ export function workloadOf(proxy: string, services: ReadonlySet<string> = new Se
 
 /** The call a tap entry records, or undefined when it is no call between workloads. */
 export function graphCall(entry: TapEntry, services?: ReadonlySet<string>): GraphCall | undefined {
-  const cluster = parseCluster(entry.upstreamCluster);
-  if (!cluster || cluster.direction !== 'outbound') return undefined;
+  const to = destination(entry);
+  if (!to) return undefined;
   const from = workloadOf(entry.proxy, services);
   return {
     at: entry.at,
     fromService: from.service,
     fromVersion: from.version,
-    toService: cluster.host.split('.')[0]!,
-    toSubset: cluster.subset,
+    toService: to.service,
+    toSubset: to.subset,
     status: entry.status,
     durationMs: entry.durationMs,
   };
+}
+
+/**
+ * Where a call went: the service and subset of its outbound cluster; for a sidecar's request
+ * answered before any cluster was chosen (a fault's abort, FI; a denial), the service its
+ * authority names (`cart:9080`), with no subset.
+ */
+function destination(entry: TapEntry): { service: string; subset: string } | undefined {
+  const cluster = parseCluster(entry.upstreamCluster);
+  if (cluster) return cluster.direction === 'outbound' ? { service: cluster.host.split('.')[0]!, subset: cluster.subset } : undefined;
+  if (entry.upstreamCluster !== '' || isGatewayProxy(entry.proxy) || entry.listener.startsWith('inbound')) return undefined;
+  const host = entry.authority.replace(/:\d+$/, '');
+  if (host === '' || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return undefined;
+  return { service: host.split('.')[0]!, subset: '' };
 }
 
 /** The `q` quantile (0–1) of sorted values, nearest rank. */

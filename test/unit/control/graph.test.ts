@@ -22,7 +22,12 @@ describe('graphCall', () => {
     expect(graphCall(entry({ proxy: 'mesh-gateway', upstreamCluster: 'outbound|80||frontend.default.svc.cluster.local' }))).toMatchObject({ fromService: 'mesh-gateway', fromVersion: '', toService: 'frontend', toSubset: '' });
   });
   it('is no call for inbound entries, CONNECT tunnels and the passthrough', () => {
-    for (const upstreamCluster of ['inbound|9080||', 'outbound_tunnel', 'PassthroughCluster', '']) expect(graphCall(entry({ upstreamCluster }))).toBeUndefined();
+    for (const upstreamCluster of ['inbound|9080||', 'outbound_tunnel', 'PassthroughCluster']) expect(graphCall(entry({ upstreamCluster }))).toBeUndefined();
+  });
+  it("counts a sidecar's request a fault aborted (no cluster) for the service of its authority", () => {
+    expect(graphCall(entry({ listener: 'outbound_tunnel', authority: 'cart:9080', upstreamCluster: '', status: 503, flags: ['FI'] }))).toMatchObject({ toService: 'cart', toSubset: '', status: 503 });
+    expect(graphCall(entry({ proxy: 'mesh-gateway', authority: 'localhost:8081', upstreamCluster: '', status: 404, flags: ['NR'] }))).toBeUndefined();
+    expect(graphCall(entry({ authority: '10.0.0.1:80', upstreamCluster: '', status: 503 }))).toBeUndefined();
   });
   it('splits a proxy id at the service it knows, else at the last dash', () => {
     expect(workloadOf('order-service-v2')).toEqual({ service: 'order-service', version: 'v2' });
@@ -106,12 +111,12 @@ describe('graphRecorder', () => {
     expect(report.edges[0]!.requests).toBeLessThanOrEqual(125);
     expect(report.dropped).toBeGreaterThanOrEqual(875);
   });
-  it('counts the rate over the time it has listened when that is shorter than the window', () => {
+  it('counts over the time it has listened when that is shorter than the window, and says so', () => {
     let now = 0;
     const tap = tapStore();
     const recorder = graphRecorder(tap, { now: () => now });
     now = 2000;
     tap.add(Array.from({ length: 10 }, (_, i) => entry({ at: 1000 + i * 100 })));
-    expect(recorder.report(10_000)).toMatchObject({ windowMs: 10_000, edges: [{ requests: 10, rps: 5 }] });
+    expect(recorder.report(10_000)).toMatchObject({ windowMs: 2000, edges: [{ requests: 10, rps: 5 }] });
   });
 });

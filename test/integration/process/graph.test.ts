@@ -1,0 +1,64 @@
+// The service graph on examples/shop (process runtime): paced load through the gateway, and GET
+// /graph and `mesh graph -o json` show gateway → frontend → catalog → pricing and frontend → cart,
+// each edge with the requests the load sent (within 10%), from the proxies' access logs (tap).
+import { describe, expect, it } from 'vitest';
+import type { GraphReport } from '../../../src/control/graph.ts';
+import { send, type Response } from '../../helpers/traffic.ts';
+import { getJson, mesh, sleep, upExample } from './harness.ts';
+
+const shop = upExample('shop');
+
+/** `count` requests to the gateway, one every `everyMs`, not waiting for each other. */
+async function pacedLoad(count: number, everyMs: number): Promise<Response[]> {
+  const sent: Array<Promise<Response>> = [];
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    await sleep(Math.max(0, start + i * everyMs - performance.now()));
+    sent.push(send({ port: shop.gatewayPort, path: `/graph-${i}`, timeoutMs: 10_000 }));
+  }
+  return Promise.all(sent);
+}
+
+const edgeOf = (report: GraphReport, from: string, to: string) => report.edges.find((e) => e.from === from && e.to === to);
+
+describe('mesh graph on examples/shop', () => {
+  it('shows every call of the shop with the rate the load sent', async () => {
+    const count = 100;
+    const responses = await pacedLoad(count, 50); // 20 requests/s for 5 s
+    expect(responses.filter((r) => r.status === 0)).toEqual([]);
+    await sleep(1500); // Envoy flushes its access log each second
+    const byService = await getJson<GraphReport>(`${shop.api}/graph?window=10000&expand=`);
+    const expected = [['mesh-gateway', 'frontend'], ['frontend', 'catalog'], ['frontend', 'cart'], ['catalog', 'pricing']] as const;
+    for (const [from, to] of expected) {
+      const edge = edgeOf(byService, from, to);
+      console.log(`graph: ${from} → ${to}: ${edge ? `${edge.requests} requests, ${edge.rps} rps, ${edge.errorRate * 100}% errors, p50 ${edge.p50Ms} ms, p99 ${edge.p99Ms} ms` : 'missing'}`);
+      expect(edge, `${from} → ${to} in ${JSON.stringify(byService.edges)}`).toBeDefined();
+      // The gateway retries a 5xx of the frontend: a few more calls than the load's requests.
+      expect(Math.abs(edge!.requests - count)).toBeLessThanOrEqual(count * 0.1);
+      expect(edge!.rps).toBeCloseTo(edge!.requests / (byService.windowMs / 1000), 1);
+      expect(edge!.p99Ms).toBeGreaterThanOrEqual(edge!.p50Ms);
+    }
+    // cart's fault (503 for one request in twenty, before any cluster: counted by authority)
+    // shows on frontend → cart, and only there: each one failed a try of the frontend, which the
+    // gateway retried, calling catalog once more.
+    const [gateway, catalog, cart] = [edgeOf(byService, 'mesh-gateway', 'frontend')!, edgeOf(byService, 'frontend', 'catalog')!, edgeOf(byService, 'frontend', 'cart')!];
+    expect(cart.requests).toBe(catalog.requests);
+    expect(cart.errors).toBe(catalog.requests - gateway.requests);
+    expect([catalog.errors, edgeOf(byService, 'catalog', 'pricing')!.errors]).toEqual([0, 0]);
+    expect(byService.nodes.find((n) => n.service === 'mesh-gateway')).toMatchObject({ gateway: true });
+    expect(byService.nodes.find((n) => n.service === 'pricing')?.versions).toContain('v1');
+
+    // By version (the default): the callers are versions, the destinations the subsets routed to.
+    const cli = await mesh('graph', shop.dir, '--window', '10s', '-o', 'json');
+    expect(cli.code, cli.stderr).toBe(0);
+    const byVersion = JSON.parse(cli.stdout) as GraphReport;
+    const pricing = byVersion.edges.filter((e) => e.fromService === 'catalog' && e.toService === 'pricing');
+    expect(pricing.map((e) => [e.from, e.to])).toEqual([['catalog/v1', 'pricing/v1']]);
+    expect(byVersion.edges.find((e) => e.from === 'frontend/v1' && e.toService === 'cart')!.requests).toBeGreaterThanOrEqual(count * 0.9);
+
+    const table = await mesh('graph', shop.dir);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^EDGE +RPS +ERRORS +P50 +P99 +HEALTH\nmesh-gateway → frontend/);
+    expect(table.stdout).toMatch(/\n {4}catalog\/v1 → pricing\/v1 /);
+  }, 60_000);
+});
