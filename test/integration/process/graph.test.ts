@@ -31,7 +31,7 @@ describe('mesh graph on examples/shop', () => {
     const expected = [['mesh-gateway', 'frontend'], ['frontend', 'catalog'], ['frontend', 'cart'], ['catalog', 'pricing']] as const;
     for (const [from, to] of expected) {
       const edge = edgeOf(byService, from, to);
-      console.log(`graph: ${from} → ${to}: ${edge ? `${edge.requests} requests, ${edge.rps} rps, ${edge.errorRate * 100}% errors, p50 ${edge.p50Ms} ms, p99 ${edge.p99Ms} ms` : 'missing'}`);
+      console.log(`graph: ${from} → ${to}: ${edge ? `${edge.requests} requests, ${edge.rps} rps, ${(edge.errorRate * 100).toFixed(1)}% errors, p50 ${edge.p50Ms} ms, p99 ${edge.p99Ms} ms` : 'missing'}`);
       expect(edge, `${from} → ${to} in ${JSON.stringify(byService.edges)}`).toBeDefined();
       // The gateway retries a 5xx of the frontend: a few more calls than the load's requests.
       expect(Math.abs(edge!.requests - count)).toBeLessThanOrEqual(count * 0.1);
@@ -58,6 +58,7 @@ describe('mesh graph on examples/shop', () => {
 
     const table = await mesh('graph', shop.dir);
     expect(table.code, table.stderr).toBe(0);
+    console.log(table.stdout);
     expect(table.stdout).toMatch(/^EDGE +RPS +ERRORS +P50 +P99 +HEALTH\nmesh-gateway → frontend/);
     expect(table.stdout).toMatch(/\n {4}catalog\/v1 → pricing\/v1 /);
   }, 60_000);
