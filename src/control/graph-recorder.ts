@@ -7,6 +7,7 @@ import type { TapStore } from './tap.ts';
 
 export const MAX_GRAPH_WINDOW_MS = 60_000;
 export const DEFAULT_GRAPH_WINDOW_MS = 10_000;
+const MAX_NAMES = 10_000;
 
 export interface GraphRecorder {
   /**
@@ -19,17 +20,27 @@ export interface GraphRecorder {
 }
 
 export function graphRecorder(tap: Pick<TapStore, 'subscribe'>, options: { maxCalls?: number; now?: () => number } = {}): GraphRecorder {
-  const maxCalls = options.maxCalls ?? 200_000;
+  const maxCalls = options.maxCalls ?? 100_000;
   const now = options.now ?? Date.now;
   const started = now();
   let calls: GraphCall[] = [];
   let dropped = 0;
   const services = new Set<string>();
+  /** The calls older than the longest window let go (they arrive about in order of time). */
+  const forget = (at: number) => {
+    const oldest = calls.findIndex((c) => c.at > at - MAX_GRAPH_WINDOW_MS);
+    calls = oldest < 0 ? [] : oldest === 0 ? calls : calls.slice(oldest);
+  };
+  // The few names, one string each: the calls hold the same ones (a third of the memory otherwise).
+  const names = new Map<string, string>();
+  const intern = (name: string) => names.get(name) ?? (names.size < MAX_NAMES ? (names.set(name, name), name) : name);
   const unsubscribe = tap.subscribe((entry) => {
     const call = graphCall(entry, services);
     if (!call) return;
     services.add(call.toService);
-    calls.push(call);
+    calls.push({ ...call, fromService: intern(call.fromService), fromVersion: intern(call.fromVersion), toService: intern(call.toService), toSubset: intern(call.toSubset) });
+    if (calls.length % 1024 === 0) forget(now());
+    // Over the bound (more than maxCalls / 60 calls a second): the oldest go, counted.
     if (calls.length > maxCalls * 1.25) {
       dropped += calls.length - maxCalls;
       calls = calls.slice(calls.length - maxCalls);
@@ -38,8 +49,7 @@ export function graphRecorder(tap: Pick<TapStore, 'subscribe'>, options: { maxCa
   return {
     report(windowMs = DEFAULT_GRAPH_WINDOW_MS, expand) {
       const at = now();
-      const oldest = calls.findIndex((c) => c.at > at - MAX_GRAPH_WINDOW_MS);
-      calls = oldest < 0 ? [] : calls.slice(oldest);
+      forget(at);
       // Just started: the rate over the time there was to hear calls in, not the whole window.
       const counted = Math.max(1000, Math.min(windowMs, at - started));
       return { ...buildGraph(calls, { now: at, windowMs: counted, ...(expand ? { expand } : {}) }), dropped };
