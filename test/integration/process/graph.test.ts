@@ -1,12 +1,20 @@
 // The service graph on examples/shop (process runtime): paced load through the gateway, and GET
 // /graph and `mesh graph -o json` show gateway → frontend → catalog → pricing and frontend → cart,
 // each edge with the requests the load sent (within 10%), from the proxies' access logs (tap).
-import { describe, expect, it } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { GraphReport } from '../../../src/control/graph.ts';
 import { send, type Response } from '../../helpers/traffic.ts';
 import { getJson, mesh, sleep, upExample } from './harness.ts';
 
 const shop = upExample('shop');
+let tty: ChildProcessWithoutNullStreams | undefined;
+afterAll(() => {
+  tty?.kill('SIGKILL'); // before upExample's mesh down (after-hooks run last registered first)
+});
+
+// eslint-disable-next-line no-control-regex
+const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>78]/g, '');
 
 /** `count` requests to the gateway, one every `everyMs`, not waiting for each other. */
 async function pacedLoad(count: number, everyMs: number): Promise<Response[]> {
@@ -61,5 +69,33 @@ describe('mesh graph on examples/shop', () => {
     console.log(table.stdout);
     expect(table.stdout).toMatch(/^EDGE +RPS +ERRORS +P50 +P99 +HEALTH\nmesh-gateway → frontend/);
     expect(table.stdout).toMatch(/\n {4}catalog\/v1 → pricing\/v1 /);
+  }, 60_000);
+
+  it('the dashboard shows the graph after g, and a service by version after Enter', async () => {
+    let screen = '';
+    const command = `stty rows 24 cols 80; exec '${process.execPath}' bin/mesh.js dashboard '${shop.dir}'`;
+    tty = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' } });
+    tty.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => tty!.on('exit', resolve));
+    const until = async (what: string, pattern: RegExp, timeoutMs = 10_000) => {
+      const start = performance.now();
+      while (!pattern.test(plain(screen.slice(-6000)))) {
+        if (performance.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms. Screen:\n${plain(screen).slice(-3000)}`);
+        await sleep(50);
+      }
+    };
+    await until('the dashboard is up', /mesh-gateway +running +SYNCED/, 15_000);
+    const load = pacedLoad(60, 50);
+    await sleep(300);
+    tty.stdin.write('\t'); // routes → traffic
+    await until('the traffic pane focused', /║Traffic/);
+    tty.stdin.write('g');
+    await until('the graph pane', /Graph \(last \d+ s\)/);
+    await until('the edges of the shop, services added up', /gateway → frontend +\d+\.\d[\s\S]* frontend → cart +\d+\.\d[\s\S]* frontend → catalog +\d+\.\d[\s\S]*  catalog → pricing +\d+\.\d/);
+    tty.stdin.write('\r'); // the first edge goes to frontend: by version
+    await until('frontend by version', / frontend\/v1 → cart +\d+\.\d/);
+    await load;
+    tty.stdin.write('q');
+    expect(await Promise.race([exited, sleep(5000).then(() => 'still running')])).toBe(0);
   }, 60_000);
 });
