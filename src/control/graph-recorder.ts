@@ -2,7 +2,7 @@
 // reader may ask (MAX_GRAPH_WINDOW_MS) from every entry the tap store hears: the tap's own rings
 // keep the newest 500 requests per proxy, too few for a window at a few hundred requests/s.
 // Bounded memory: at most `maxCalls` calls (the oldest go first, counted).
-import { buildGraph, graphCall, type GraphCall, type GraphReport } from './graph.ts';
+import { buildGraph, graphCall, servedBy, withServedVersions, type GraphCall, type GraphReport, type Served } from './graph.ts';
 import type { TapStore } from './tap.ts';
 
 export const MAX_GRAPH_WINDOW_MS = 60_000;
@@ -34,7 +34,18 @@ export function graphRecorder(tap: Pick<TapStore, 'subscribe'>, options: { maxCa
   // The few names, one string each: the calls hold the same ones (a third of the memory otherwise).
   const names = new Map<string, string>();
   const intern = (name: string) => names.get(name) ?? (names.size < MAX_NAMES ? (names.set(name, name), name) : name);
+  /** Which version served a request (`REQUEST-ID|SERVICE`), from the sidecars' inbound entries; the newest maxCalls. */
+  let served = new Map<string, Served[]>();
   const unsubscribe = tap.subscribe((entry) => {
+    const serving = servedBy(entry, services);
+    if (serving) {
+      const one = { at: serving.served.at, version: intern(serving.served.version) };
+      const known = served.get(serving.key);
+      if (known) known.push(one);
+      else served.set(serving.key, [one]);
+      if (served.size > maxCalls * 1.25) served = new Map([...served].slice(-maxCalls));
+      return;
+    }
     const call = graphCall(entry, services);
     if (!call) return;
     services.add(call.toService);
@@ -52,7 +63,7 @@ export function graphRecorder(tap: Pick<TapStore, 'subscribe'>, options: { maxCa
       forget(at);
       // Just started: the rate over the time there was to hear calls in, not the whole window.
       const counted = Math.max(1000, Math.min(windowMs, at - started));
-      return { ...buildGraph(calls, { now: at, windowMs: counted, ...(expand ? { expand } : {}) }), dropped };
+      return { ...buildGraph(withServedVersions(calls, served, at), { now: at, windowMs: counted, ...(expand ? { expand } : {}) }), dropped };
     },
     close: unsubscribe,
   };

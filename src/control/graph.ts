@@ -5,6 +5,9 @@
 // counts for the service of its authority. Inbound entries (the app behind a sidecar), CONNECT
 // tunnels and PassthroughCluster are no edge. Pure.
 //
+// The destination's version is the one whose sidecar logged the same request id (an inbound
+// entry), so a service is expandable to its versions whatever its route's subsets.
+//
 // GET /graph?window=MS[&expand=S1,S2|*] answers a GraphReport as JSON:
 //   { "at": 1764600000000, "windowMs": 10000, "dropped": 0,
 //     "nodes": [ { "service": "frontend", "versions": ["v1"], "gateway": false }, … ],
@@ -13,7 +16,8 @@
 //                  "errorRate": 0, "p50Ms": 3.1, "p99Ms": 9.2, "health": "ok" }, … ] }
 // `from` and `to` are SERVICE/VERSION for a service shown by version (`expand`, every service when
 // absent), SERVICE for one collapsed (its versions added up); a gateway is its proxy id. A
-// destination's version is the subset the route chose (empty, so SERVICE alone, without one).
+// destination no sidecar served (a fault's abort, no sidecar) has the subset its route chose, or
+// none (SERVICE alone).
 import { isIP } from 'node:net';
 import { isGatewayProxy, parseCluster } from '../config/names.ts';
 import type { TapEntry } from '../xds/access-log.ts';
@@ -26,8 +30,10 @@ export interface GraphCall {
   /** The caller's version; empty for a gateway. */
   fromVersion: string;
   toService: string;
-  /** The subset the call was routed to; empty when the route names none. */
+  /** The version that served it (servedBy), else the subset it was routed to; empty when neither is known. */
   toSubset: string;
+  /** Its x-request-id, to find the version that served it (empty once found, or without one). */
+  requestId: string;
   /** 0: no response. */
   status: number;
   durationMs: number;
@@ -99,7 +105,50 @@ export function graphCall(entry: TapEntry, services?: ReadonlySet<string>): Grap
     toSubset: to.subset,
     status: entry.status,
     durationMs: entry.durationMs,
+    // A call answered before any cluster was chosen reached no version.
+    requestId: to.sent ? entry.requestId : '',
   };
+}
+
+/**
+ * The version a sidecar's inbound entry says served a request: `REQUEST-ID|SERVICE` → version
+ * (the caller's sidecar and the callee's log the same x-request-id), or undefined.
+ */
+export function servedBy(entry: TapEntry, services?: ReadonlySet<string>): { key: string; served: Served } | undefined {
+  if (parseCluster(entry.upstreamCluster)?.direction !== 'inbound' || !entry.requestId || isGatewayProxy(entry.proxy)) return undefined;
+  const { service, version } = workloadOf(entry.proxy, services);
+  return version ? { key: servedKey(entry.requestId, service), served: { at: entry.at, version } } : undefined;
+}
+
+/** A version's sidecar got the request at `at`. */
+export interface Served {
+  at: number;
+  version: string;
+}
+
+/** Clocks of the proxies of one machine: what the callee's start may precede the caller's by. */
+const SKEW_MS = 5;
+
+export const servedKey = (requestId: string, service: string) => `${requestId}|${service}`;
+
+/**
+ * The calls with the version that served each where the callee's sidecar logged it (a route
+ * with no subset, or a subset named other than its version, still shows the version). A call
+ * not found that is younger than `settleMs` is left out (its callee's log may still be on its
+ * way); an older one keeps its subset (a fault's abort, a service without a sidecar).
+ */
+export function withServedVersions(calls: readonly GraphCall[], served: ReadonlyMap<string, readonly Served[]>, now: number, settleMs = 1000): GraphCall[] {
+  const out: GraphCall[] = [];
+  for (const c of calls) {
+    // The same request id may reach a service more than once (retries; apps that pass it on):
+    // the one the callee got while the call was under way.
+    const version = c.requestId
+      ? served.get(servedKey(c.requestId, c.toService))?.find((s) => s.at >= c.at - SKEW_MS && s.at <= c.at + c.durationMs + SKEW_MS)?.version
+      : undefined;
+    if (version !== undefined) out.push({ ...c, toSubset: version, requestId: '' });
+    else if (!c.requestId || c.at + c.durationMs <= now - settleMs) out.push(c);
+  }
+  return out;
 }
 
 /**
@@ -107,13 +156,13 @@ export function graphCall(entry: TapEntry, services?: ReadonlySet<string>): Grap
  * answered before any cluster was chosen (a fault's abort, FI; a denial), the service its
  * authority names (`cart:9080`), with no subset.
  */
-function destination(entry: TapEntry): { service: string; subset: string } | undefined {
+function destination(entry: TapEntry): { service: string; subset: string; sent: boolean } | undefined {
   const cluster = parseCluster(entry.upstreamCluster);
-  if (cluster) return cluster.direction === 'outbound' ? { service: cluster.host.split('.')[0]!, subset: cluster.subset } : undefined;
+  if (cluster) return cluster.direction === 'outbound' ? { service: cluster.host.split('.')[0]!, subset: cluster.subset, sent: true } : undefined;
   if (entry.upstreamCluster !== '' || isGatewayProxy(entry.proxy) || entry.listener.startsWith('inbound')) return undefined;
   const host = entry.authority.replace(/:\d+$/, '');
   if (host === '' || isIP(host.replace(/^\[|\]$/g, '')) !== 0) return undefined;
-  return { service: host.split('.')[0]!, subset: '' };
+  return { service: host.split('.')[0]!, subset: '', sent: false };
 }
 
 /** The `q` quantile (0–1) of sorted values, nearest rank. */

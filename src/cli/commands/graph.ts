@@ -11,7 +11,7 @@ import { EXIT, table, UsageError } from '../output.ts';
 export const help = `Usage: mesh graph [DIR] [--window 10s] [--by service] [-o json] [--api URL]
 
 The service graph of the running mesh: each edge is the calls from a workload (SERVICE/VERSION,
-or a gateway) to a service's subset over the window, with requests/s, error rate (5xx and no
+or a gateway) to a service's version (the one that served them) over the window, with requests/s, error rate (5xx and no
 response), p50 and p99 latency, as the proxies logged them (the tap). Edges are listed from the
 gateway down: a service's calls under the calls to it.
 

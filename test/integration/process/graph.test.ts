@@ -56,18 +56,24 @@ describe('mesh graph on examples/shop', () => {
     expect(byService.nodes.find((n) => n.service === 'mesh-gateway')).toMatchObject({ gateway: true });
     expect(byService.nodes.find((n) => n.service === 'pricing')?.versions).toContain('v1');
 
-    // By version (the default): the callers are versions, the destinations the subsets routed to.
+    // By version (the default): callers and destinations are the versions that sent and served
+    // each call (found by request id, whatever the route's subsets); cart's aborted calls reached
+    // no version.
     const cli = await mesh('graph', shop.dir, '--window', '10s', '-o', 'json');
     expect(cli.code, cli.stderr).toBe(0);
     const byVersion = JSON.parse(cli.stdout) as GraphReport;
     const pricing = byVersion.edges.filter((e) => e.fromService === 'catalog' && e.toService === 'pricing');
     expect(pricing.map((e) => [e.from, e.to])).toEqual([['catalog/v1', 'pricing/v1']]);
-    expect(byVersion.edges.find((e) => e.from === 'frontend/v1' && e.toService === 'cart')!.requests).toBeGreaterThanOrEqual(count * 0.9);
+    expect(byVersion.edges.find((e) => e.from === 'mesh-gateway' && e.to === 'frontend/v1')!.requests).toBeGreaterThanOrEqual(count * 0.9);
+    const toCart = byVersion.edges.filter((e) => e.from === 'frontend/v1' && e.toService === 'cart');
+    expect(toCart.find((e) => e.to === 'cart/v1')).toMatchObject({ errors: 0 });
+    expect(toCart.find((e) => e.to === 'cart')?.errorRate ?? 1).toBe(1);
+    expect(toCart.reduce((n, e) => n + e.requests, 0)).toBe(cart.requests);
 
     const table = await mesh('graph', shop.dir);
     expect(table.code, table.stderr).toBe(0);
     console.log(table.stdout);
-    expect(table.stdout).toMatch(/^EDGE +RPS +ERRORS +P50 +P99 +HEALTH\nmesh-gateway → frontend/);
+    expect(table.stdout).toMatch(/^EDGE +RPS +ERRORS +P50 +P99 +HEALTH\nmesh-gateway → frontend\/v1 /);
     expect(table.stdout).toMatch(/\n {4}catalog\/v1 → pricing\/v1 /);
   }, 60_000);
 
@@ -93,7 +99,7 @@ describe('mesh graph on examples/shop', () => {
     await until('the graph pane', /Graph \(last \d+ s\)/);
     await until('the edges of the shop, services added up', /gateway → frontend +\d+\.\d[\s\S]* frontend → cart +\d+\.\d[\s\S]* frontend → catalog +\d+\.\d[\s\S]*  catalog → pricing +\d+\.\d/);
     tty.stdin.write('\r'); // the first edge goes to frontend: by version
-    await until('frontend by version', / frontend\/v1 → cart +\d+\.\d/);
+    await until('frontend by version', /gateway → frontend\/v1 +\d+\.\d[\s\S]* frontend\/v1 → cart +\d+\.\d/);
     await load;
     tty.stdin.write('q');
     expect(await Promise.race([exited, sleep(5000).then(() => 'still running')])).toBe(0);

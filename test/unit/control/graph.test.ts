@@ -2,21 +2,21 @@
 // (5xx and no response), nearest-rank percentiles, collapsing services, the tree order, and the
 // recorder's window and bound.
 import { describe, expect, it } from 'vitest';
-import { buildGraph, edgeTree, graphCall, health, quantile, workloadOf, type GraphCall } from '../../../src/control/graph.ts';
+import { buildGraph, edgeTree, graphCall, health, quantile, servedBy, withServedVersions, workloadOf, type GraphCall } from '../../../src/control/graph.ts';
 import { graphRecorder } from '../../../src/control/graph-recorder.ts';
 import { tapStore } from '../../../src/control/tap.ts';
 import type { TapEntry } from '../../../src/xds/access-log.ts';
 
 const entry = (over: Partial<TapEntry>): TapEntry => ({
   at: 1000, proxy: 'frontend-v1', listener: 'outbound', method: 'GET', authority: 'catalog:9080', path: '/', status: 200, flags: [],
-  upstreamCluster: 'outbound|9080|v1|catalog.default.svc.cluster.local', durationMs: 5, requestId: 'r', source: '127.0.0.1:1', headers: {}, ...over,
+  upstreamCluster: 'outbound|9080|v1|catalog.default.svc.cluster.local', durationMs: 5, requestId: '', source: '127.0.0.1:1', headers: {}, ...over,
 });
 
-const call = (over: Partial<GraphCall>): GraphCall => ({ at: 1000, fromService: 'frontend', fromVersion: 'v1', toService: 'catalog', toSubset: 'v1', status: 200, durationMs: 5, ...over });
+const call = (over: Partial<GraphCall>): GraphCall => ({ at: 1000, fromService: 'frontend', fromVersion: 'v1', toService: 'catalog', toSubset: 'v1', status: 200, durationMs: 5, requestId: '', ...over });
 
 describe('graphCall', () => {
   it('reads a sidecar outbound entry as a call from its version to the subset', () => {
-    expect(graphCall(entry({}))).toEqual({ at: 1000, fromService: 'frontend', fromVersion: 'v1', toService: 'catalog', toSubset: 'v1', status: 200, durationMs: 5 });
+    expect(graphCall(entry({}))).toEqual({ at: 1000, fromService: 'frontend', fromVersion: 'v1', toService: 'catalog', toSubset: 'v1', status: 200, durationMs: 5, requestId: '' });
   });
   it("reads a gateway's entry as a call from the gateway", () => {
     expect(graphCall(entry({ proxy: 'mesh-gateway', upstreamCluster: 'outbound|80||frontend.default.svc.cluster.local' }))).toMatchObject({ fromService: 'mesh-gateway', fromVersion: '', toService: 'frontend', toSubset: '' });
@@ -33,6 +33,26 @@ describe('graphCall', () => {
     expect(workloadOf('order-service-v2')).toEqual({ service: 'order-service', version: 'v2' });
     expect(workloadOf('api-v1-beta', new Set(['api']))).toEqual({ service: 'api', version: 'v1-beta' });
     expect(workloadOf('mesh-gateway-egress')).toEqual({ service: 'mesh-gateway-egress', version: '' });
+  });
+});
+
+describe('the version that served a call', () => {
+  it("is read from the callee sidecar's inbound entry with the same request id", () => {
+    expect(servedBy(entry({ proxy: 'cart-v2', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', requestId: 'abc' }))).toEqual({ key: 'abc|cart', served: { at: 1000, version: 'v2' } });
+    expect(servedBy(entry({ requestId: 'abc' }))).toBeUndefined(); // outbound
+    expect(servedBy(entry({ proxy: 'cart-v2', upstreamCluster: 'inbound|9080||', requestId: '' }))).toBeUndefined();
+  });
+  it('replaces the subset; one not found keeps it once settled, and waits while young', () => {
+    const served = new Map([['a|cart', [{ at: 1002, version: 'v2' }]]]);
+    const calls = [call({ toService: 'cart', toSubset: '', requestId: 'a' }), call({ toService: 'cart', toSubset: '', requestId: 'b', at: 500 }), call({ toService: 'cart', toSubset: 'canary', requestId: 'c', at: 1900 }), call({ toService: 'cart', toSubset: 'x', requestId: '' })];
+    expect(withServedVersions(calls, served, 2000).map((c) => c.toSubset)).toEqual(['v2', '', 'x']);
+  });
+  it('takes, of a request id the service got more than once, the one under way during the call', () => {
+    // A try aborted by a fault at 1000, the retry (same id) served by v1 at 1100.
+    const served = new Map([['a|cart', [{ at: 1100, version: 'v1' }, { at: 1300, version: 'v2' }]]]);
+    const calls = [call({ toService: 'cart', toSubset: '', requestId: 'a', at: 1000, durationMs: 2 }), call({ toService: 'cart', toSubset: '', requestId: 'a', at: 1099, durationMs: 5 }), call({ toService: 'cart', toSubset: '', requestId: 'a', at: 1290, durationMs: 20 })];
+    expect(withServedVersions(calls, served, 5000).map((c) => c.toSubset)).toEqual(['', 'v1', 'v2']);
+    expect(graphCall(entry({ listener: 'outbound_tunnel', authority: 'cart:9080', upstreamCluster: '', status: 503, flags: ['FI'], requestId: 'a' }))!.requestId).toBe('');
   });
 });
 
@@ -110,6 +130,19 @@ describe('graphRecorder', () => {
     const report = recorder.report(10_000);
     expect(report.edges[0]!.requests).toBeLessThanOrEqual(125);
     expect(report.dropped).toBeGreaterThanOrEqual(875);
+  });
+  it('shows the version that served a call to a service whose route has no subset', () => {
+    let now = 0;
+    const tap = tapStore();
+    const recorder = graphRecorder(tap, { now: () => now });
+    now = 10_000;
+    tap.add([
+      entry({ at: 5000, upstreamCluster: 'outbound|9080||cart.default.svc.cluster.local', requestId: 'one' }),
+      entry({ at: 5000, proxy: 'cart-v2', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', requestId: 'one' }),
+      entry({ at: 5000, upstreamCluster: 'outbound|9080||cart.default.svc.cluster.local', requestId: 'two' }),
+      entry({ at: 5000, proxy: 'cart-v1', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', requestId: 'two' }),
+    ]);
+    expect(recorder.report(10_000).edges.map((e) => `${e.from} → ${e.to} ${e.requests}`)).toEqual(['frontend/v1 → cart/v1 1', 'frontend/v1 → cart/v2 1']);
   });
   it('counts over the time it has listened when that is shorter than the window, and says so', () => {
     let now = 0;

@@ -20,7 +20,7 @@ const frame = (state: DashboardState) => {
 };
 
 const calls = (n: number, c: Partial<GraphCall>): GraphCall[] =>
-  Array.from({ length: n }, (_, i) => ({ at: 1000 + i, fromService: 'mesh-gateway', fromVersion: '', toService: 'reviews', toSubset: 'v1', status: 200, durationMs: 2 + (i % 10), ...c }));
+  Array.from({ length: n }, (_, i) => ({ at: 1000 + i, fromService: 'mesh-gateway', fromVersion: '', toService: 'reviews', toSubset: 'v1', status: 200, durationMs: 2 + (i % 10), requestId: '', ...c }));
 
 const CALLS = [
   ...calls(90, {}),
