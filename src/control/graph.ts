@@ -32,7 +32,7 @@ export interface GraphCall {
   toService: string;
   /** The version that served it (servedBy), else the subset it was routed to; empty when neither is known. */
   toSubset: string;
-  /** Its x-request-id, to find the version that served it (empty once found, or without one). */
+  /** Its x-request-id while the version that served it is not known (empty once found, or without one). */
   requestId: string;
   /** 0: no response. */
   status: number;
@@ -129,27 +129,18 @@ export interface Served {
 /** Clocks of the proxies of one machine: what the callee's start may precede the caller's by. */
 const SKEW_MS = 5;
 
-export const servedKey = (requestId: string, service: string) => `${requestId}|${service}`;
-
 /**
- * The calls with the version that served each where the callee's sidecar logged it (a route
- * with no subset, or a subset named other than its version, still shows the version). A call
- * not found that is younger than `settleMs` is left out (its callee's log may still be on its
- * way); an older one keeps its subset (a fault's abort, a service without a sidecar).
+ * Whether the callee's sidecar got it while the call was under way: the same request id may reach
+ * a service more than once (retries, apps that pass it on), each try its own call.
  */
-export function withServedVersions(calls: readonly GraphCall[], served: ReadonlyMap<string, readonly Served[]>, now: number, settleMs = 1000): GraphCall[] {
-  const out: GraphCall[] = [];
-  for (const c of calls) {
-    // The same request id may reach a service more than once (retries; apps that pass it on):
-    // the one the callee got while the call was under way.
-    const version = c.requestId
-      ? served.get(servedKey(c.requestId, c.toService))?.find((s) => s.at >= c.at - SKEW_MS && s.at <= c.at + c.durationMs + SKEW_MS)?.version
-      : undefined;
-    if (version !== undefined) out.push({ ...c, toSubset: version, requestId: '' });
-    else if (!c.requestId || c.at + c.durationMs <= now - settleMs) out.push(c);
-  }
-  return out;
+export function servedDuring(call: GraphCall, served: Served): boolean {
+  return served.at >= call.at - SKEW_MS && served.at <= call.at + call.durationMs + SKEW_MS;
 }
+
+/** How long a call may wait for its callee's log (another proxy's stream) before it counts without it. */
+export const SETTLE_MS = 1000;
+
+export const servedKey = (requestId: string, service: string) => `${requestId}|${service}`;
 
 /**
  * Where a call went: the service and subset of its outbound cluster; for a sidecar's request
@@ -165,6 +156,7 @@ function destination(entry: TapEntry): { service: string; subset: string; sent: 
   return { service: host.split('.')[0]!, subset: '', sent: false };
 }
 
+
 /** The `q` quantile (0–1) of sorted values, nearest rank. */
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
@@ -174,6 +166,11 @@ export function quantile(sorted: readonly number[], q: number): number {
 export interface GraphOptions {
   now: number;
   windowMs: number;
+  /**
+   * A call whose serving version is not known yet (a `requestId` left) is left out while younger
+   * than this (its callee's log may still be on its way), counted with its subset after (0).
+   */
+  settleMs?: number;
   /** Services shown by version; every service when undefined. */
   expand?: ReadonlySet<string>;
 }
@@ -195,6 +192,7 @@ export function buildGraph(calls: readonly GraphCall[], options: GraphOptions): 
   };
   for (const c of calls) {
     if (c.at <= since || c.at > options.now) continue;
+    if (c.requestId && c.at + c.durationMs > options.now - (options.settleMs ?? 0)) continue;
     seen(c.fromService, c.fromVersion);
     seen(c.toService, c.toSubset);
     if (!c.fromVersion && isGatewayProxy(c.fromService)) gateways.add(c.fromService);

@@ -2,7 +2,7 @@
 // (5xx and no response), nearest-rank percentiles, collapsing services, the tree order, and the
 // recorder's window and bound.
 import { describe, expect, it } from 'vitest';
-import { buildGraph, edgeTree, graphCall, health, quantile, servedBy, withServedVersions, workloadOf, type GraphCall } from '../../../src/control/graph.ts';
+import { buildGraph, edgeTree, graphCall, health, quantile, servedBy, servedDuring, workloadOf, type GraphCall } from '../../../src/control/graph.ts';
 import { graphRecorder } from '../../../src/control/graph-recorder.ts';
 import { tapStore } from '../../../src/control/tap.ts';
 import type { TapEntry } from '../../../src/xds/access-log.ts';
@@ -42,17 +42,17 @@ describe('the version that served a call', () => {
     expect(servedBy(entry({ requestId: 'abc' }))).toBeUndefined(); // outbound
     expect(servedBy(entry({ proxy: 'cart-v2', upstreamCluster: 'inbound|9080||', requestId: '' }))).toBeUndefined();
   });
-  it('replaces the subset; one not found keeps it once settled, and waits while young', () => {
-    const served = new Map([['a|cart', [{ at: 1002, version: 'v2' }]]]);
-    const calls = [call({ toService: 'cart', toSubset: '', requestId: 'a' }), call({ toService: 'cart', toSubset: '', requestId: 'b', at: 500 }), call({ toService: 'cart', toSubset: 'canary', requestId: 'c', at: 1900 }), call({ toService: 'cart', toSubset: 'x', requestId: '' })];
-    expect(withServedVersions(calls, served, 2000).map((c) => c.toSubset)).toEqual(['v2', '', 'x']);
-  });
-  it('takes, of a request id the service got more than once, the one under way during the call', () => {
-    // A try aborted by a fault at 1000, the retry (same id) served by v1 at 1100.
-    const served = new Map([['a|cart', [{ at: 1100, version: 'v1' }, { at: 1300, version: 'v2' }]]]);
-    const calls = [call({ toService: 'cart', toSubset: '', requestId: 'a', at: 1000, durationMs: 2 }), call({ toService: 'cart', toSubset: '', requestId: 'a', at: 1099, durationMs: 5 }), call({ toService: 'cart', toSubset: '', requestId: 'a', at: 1290, durationMs: 20 })];
-    expect(withServedVersions(calls, served, 5000).map((c) => c.toSubset)).toEqual(['', 'v1', 'v2']);
+  it('is the one under way during the call, of a request id the service got more than once', () => {
+    // A try aborted by a fault at 1000 (2 ms), the retry (same id) served by v1 at 1100.
+    const served = { at: 1100, version: 'v1' };
+    expect(servedDuring(call({ at: 1000, durationMs: 2 }), served)).toBe(false);
+    expect(servedDuring(call({ at: 1099, durationMs: 5 }), served)).toBe(true);
     expect(graphCall(entry({ listener: 'outbound_tunnel', authority: 'cart:9080', upstreamCluster: '', status: 503, flags: ['FI'], requestId: 'a' }))!.requestId).toBe('');
+  });
+  it('leaves a call waiting for it out while young, and counts it with its subset once settled', () => {
+    const calls = [call({ requestId: 'a', at: 1000 }), call({ requestId: 'b', at: 1900, toSubset: 'canary' }), call({ at: 1950, toSubset: 'x' })];
+    const graph = buildGraph(calls, { now: 2000, windowMs: 10_000, settleMs: 500 });
+    expect(graph.edges.map((e) => e.to).sort()).toEqual(['catalog/v1', 'catalog/x']);
   });
 });
 
@@ -143,6 +143,13 @@ describe('graphRecorder', () => {
       entry({ at: 5000, proxy: 'cart-v1', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', requestId: 'two' }),
     ]);
     expect(recorder.report(10_000).edges.map((e) => `${e.from} → ${e.to} ${e.requests}`)).toEqual(['frontend/v1 → cart/v1 1', 'frontend/v1 → cart/v2 1']);
+    // The callee's entry first; a try aborted before (no version), its retry served by v2.
+    tap.add([
+      entry({ at: 6000, proxy: 'cart-v2', listener: 'inbound_9080', upstreamCluster: 'inbound|9080||', requestId: 'three' }),
+      entry({ at: 5990, upstreamCluster: 'outbound|9080||cart.default.svc.cluster.local', requestId: 'three', durationMs: 2, status: 503 }),
+      entry({ at: 5999, upstreamCluster: 'outbound|9080||cart.default.svc.cluster.local', requestId: 'three', durationMs: 5 }),
+    ]);
+    expect(recorder.report(10_000).edges.map((e) => `${e.to} ${e.requests} ${e.errors}`)).toEqual(['cart/v2 2 0', 'cart 1 1', 'cart/v1 1 0']);
   });
   it('counts over the time it has listened when that is shorter than the window, and says so', () => {
     let now = 0;
