@@ -73,7 +73,7 @@ export function sidecarRouteConfig(
   model: MeshModel,
   name: string,
   applies: MatchFilter,
-  options: { capture: boolean; tunnel: boolean; registryOnly?: boolean },
+  options: { capture: boolean; tunnel: boolean; registryOnly?: boolean; namespace?: string },
 ): EnvoyJson {
   const virtualHosts: EnvoyJson[] = [];
   for (const service of model.services) {
@@ -88,7 +88,7 @@ export function sidecarRouteConfig(
       let routes = vs ? httpRoutes(scope, vs) : [];
       if (routes.length === 0) routes = [defaultRoute(model, service.fqdn, port.port)];
       if (options.tunnel) routes = [connectRoute(), ...routes];
-      virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port), routes });
+      virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port, options.namespace), routes });
     }
   }
   // A Service naming versions of another (reviews-v1) is a host too: calls to it go to its subset.
@@ -98,7 +98,7 @@ export function sidecarRouteConfig(
     for (const port of version.ports) {
       if (port.protocol === 'tcp') continue;
       const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service.fqdn, port.port, version.name)];
-      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port), routes });
+      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port, options.namespace), routes });
     }
   }
   virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel));
@@ -307,9 +307,13 @@ export function inboundRouteConfig(port: ServicePort): EnvoyJson {
 
 // ---------- hosts ----------
 
-/** Names an app uses for a service: short, NAME.NS and the FQDN, with the port (and bare on port 80). */
-function serviceDomains(service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>, port: number): string[] {
-  const names = [service.name, `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
+/**
+ * Names an app uses for a service: NAME.NS, NAME.NS.svc and the FQDN, and the short name from the
+ * service's own namespace (`caller`; any when not given), with the port (and bare on port 80).
+ */
+function serviceDomains(service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>, port: number, caller?: string): string[] {
+  const qualified = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
+  const names = caller === undefined || caller === service.namespace ? [service.name, ...qualified] : qualified;
   return port === 80 ? [...names, ...names.map((n) => `${n}:80`)] : names.map((n) => `${n}:${port}`);
 }
 

@@ -1,0 +1,50 @@
+// What the sidecars of one namespace see of the mesh, as Istio's sidecar scoping decides it
+// (pilot/pkg/model push_context.go): the VirtualServices and ServiceEntries exported to that
+// namespace (`exportTo`, default every namespace; `.` is the resource's own), the VirtualServices
+// of the namespace itself first; and for each host the DestinationRules of the first namespace
+// that has some for it among: the client's own (always visible there), the host's (those exported
+// to the client), the root namespace istio-system (likewise). A rule in any other namespace does
+// not apply to the client, as in Istio.
+import { rulesByService } from './destination-rule-merge.ts';
+import { exportScope, isExportedTo } from './export-to.ts';
+import type { DestinationRuleModel, MeshModel } from './model.ts';
+import { ROOT_NAMESPACE } from './mtls.ts';
+
+const views = new WeakMap<MeshModel, Map<string, MeshModel>>();
+
+/** The mesh as sidecars in `namespace` see it: `model` itself when they see all of it in its order. */
+export function namespaceView(model: MeshModel, namespace: string): MeshModel {
+  let byNamespace = views.get(model);
+  if (!byNamespace) views.set(model, (byNamespace = new Map()));
+  let view = byNamespace.get(namespace);
+  if (!view) byNamespace.set(namespace, (view = buildView(model, namespace)));
+  return view;
+}
+
+function buildView(model: MeshModel, namespace: string): MeshModel {
+  const exported = (r: { namespace: string; spec: { exportTo?: string[] | undefined } }) => isExportedTo(exportScope(r.spec.exportTo, r.namespace), namespace);
+  const visible = model.virtualServices.filter(exported);
+  const virtualServices = [...visible.filter((v) => v.namespace === namespace), ...visible.filter((v) => v.namespace !== namespace)];
+  const serviceEntries = model.serviceEntries?.filter(exported);
+  const destinationRules = visibleRules(model, namespace);
+  const same = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined) => a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]));
+  if (same(virtualServices, model.virtualServices) && same(serviceEntries, model.serviceEntries) && same(destinationRules, model.destinationRules)) return model;
+  const { serviceEntries: _all, ...rest } = model;
+  return { ...rest, virtualServices, destinationRules, ...(serviceEntries && serviceEntries.length > 0 ? { serviceEntries } : {}) };
+}
+
+/** The namespace a host belongs to: its service's, or the namespace of the ServiceEntry declaring it. */
+function hostNamespace(model: MeshModel, host: string): string | undefined {
+  return model.services.find((s) => s.fqdn === host)?.namespace ?? model.serviceEntries?.find((e) => e.hosts.includes(host))?.namespace;
+}
+
+function visibleRules(model: MeshModel, namespace: string): DestinationRuleModel[] {
+  const chosen = new Set<DestinationRuleModel>();
+  for (const [host, rules] of rulesByService(model.destinationRules)) {
+    const from = (ns: string | undefined, needsExport: boolean) =>
+      rules.filter((r) => r.namespace === ns && (!needsExport || isExportedTo(exportScope(r.spec.exportTo, r.namespace), namespace)));
+    const candidates = [from(namespace, false), from(hostNamespace(model, host), true), from(ROOT_NAMESPACE, true)];
+    for (const r of candidates.find((c) => c.length > 0) ?? []) chosen.add(r);
+  }
+  return model.destinationRules.filter((r) => chosen.has(r));
+}
