@@ -40,11 +40,23 @@ function hostNamespace(model: MeshModel, host: string): string | undefined {
 
 function visibleRules(model: MeshModel, namespace: string): DestinationRuleModel[] {
   const chosen = new Set<DestinationRuleModel>();
-  for (const [host, rules] of rulesByService(model.destinationRules)) {
-    const from = (ns: string | undefined, needsExport: boolean) =>
-      rules.filter((r) => r.namespace === ns && (!needsExport || isExportedTo(exportScope(r.spec.exportTo, r.namespace), namespace)));
-    const candidates = [from(namespace, false), from(hostNamespace(model, host), true), from(ROOT_NAMESPACE, true)];
-    for (const r of candidates.find((c) => c.length > 0) ?? []) chosen.add(r);
-  }
+  for (const [host, rules] of rulesByService(model.destinationRules)) for (const r of clientRules(model, host, rules, namespace)) chosen.add(r);
   return model.destinationRules.filter((r) => chosen.has(r));
+}
+
+/**
+ * Of the rules for one host, those of the one namespace a client takes them from: its own, else
+ * the host's (exported to it), else the root namespace's (likewise). Without a client namespace
+ * (a gateway proxy, which localmesh does not scope), the host's, else the root's, else the first
+ * rule's namespace.
+ */
+export function clientRules(model: MeshModel, host: string, rules: readonly DestinationRuleModel[], client?: string): DestinationRuleModel[] {
+  const from = (ns: string | undefined) =>
+    rules.filter((r) => r.namespace === ns && (client === undefined || ns === client || isExportedTo(exportScope(r.spec.exportTo, r.namespace), client)));
+  const order = client === undefined ? [hostNamespace(model, host), ROOT_NAMESPACE, rules[0]?.namespace] : [client, hostNamespace(model, host), ROOT_NAMESPACE];
+  for (const ns of order) {
+    const found = from(ns);
+    if (found.length > 0) return found;
+  }
+  return [];
 }
