@@ -8,6 +8,7 @@ import type { MeshModel } from '../../../src/config/model.ts';
 import { compileMesh } from '../../../src/compile/index.ts';
 import { composeAddressing } from '../../../src/compile/addressing.ts';
 import { cluster, proxy, routeConfig } from './compile-helpers.ts';
+import { probes } from '../../../src/routetest/verdict.ts';
 
 const MESH = `apiVersion: localmesh.dev/v1alpha1
 kind: Mesh
@@ -119,5 +120,13 @@ describe('namespaces', () => {
     expect(namespaceView(m, 'shop')).toBe(m);
     expect(namespaceView(m, 'billing')).not.toBe(m); // the host's namespace has no rule, and shop's is not billing's
     expect(namespaceView(m, 'billing').destinationRules).toEqual([]);
+  });
+
+  it('mesh route-test reads a host as the source app calls it: short in its namespace, NAME.NS elsewhere', () => {
+    const m = load();
+    const multi = { ...m, services: m.services.map((s) => (s.name === 'pricing' ? { ...s, ports: [{ port: 9080 }, { port: 9090 }] } : s)) };
+    expect(probes(multi, { source: 'web', host: 'pricing.billing', path: '/' } as never)).toMatchObject({ field: 'host' });
+    expect(probes(multi, { source: 'audit', host: 'pricing', path: '/' } as never)).toMatchObject({ field: 'host' });
+    expect(probes(multi, { source: 'web', host: 'pricing', path: '/' } as never)).toMatchObject([{ port: 80 }]);
   });
 });
