@@ -50,6 +50,8 @@ export const CORS_FILTER = 'envoy.filters.http.cors';
 export interface MatchScope {
   port?: number;
   sourceLabels?: Record<string, string>;
+  /** The namespace of the calling proxy (a sidecar's, a gateway proxy's). */
+  sourceNamespace?: string;
   gateways?: string[];
 }
 
@@ -101,7 +103,7 @@ export function sidecarRouteConfig(
       virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port, options.namespace), routes });
     }
   }
-  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel));
+  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel, options.namespace));
   virtualHosts.push(unknownHosts(options));
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
 }
@@ -111,7 +113,7 @@ export function sidecarRouteConfig(
  * host's VirtualService (bound to `mesh`) or its cluster; in HTTP-proxy mode, a CONNECT to a TLS
  * (or TCP) port of the host is tunnelled to that port's cluster, bytes as they are.
  */
-function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean): EnvoyJson[] {
+function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean, namespace: string | undefined): EnvoyJson[] {
   const out: EnvoyJson[] = [];
   for (const { host, entry } of externalHosts(model)) {
     const vs = externalVirtualService(model, host);
@@ -127,7 +129,7 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
         if (tunnel) routes = [connectRoute(), ...routes];
       } else {
         // A TLS port's tunnel goes where the host's mesh `tls` routes send it (one destination), else to its cluster.
-        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number) : undefined;
+        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number, namespace) : undefined;
         routes = [connectRoute(targets?.length === 1 ? targets[0]!.cluster : cluster)];
       }
       out.push({ name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes });
@@ -142,9 +144,10 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
  * cover the host (Istio's egress gateway task sends it to the egress gateway so); undefined for
  * the host's own cluster.
  */
-export function meshTlsTargets(model: MeshModel, host: string, port: number): { cluster: string; weight: number }[] | undefined {
+export function meshTlsTargets(model: MeshModel, host: string, port: number, namespace: string | undefined): { cluster: string; weight: number }[] | undefined {
   const vs = externalVirtualService(model, host);
-  const applies: MatchFilter = (m) => m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.includes('mesh'));
+  const applies: MatchFilter = (m) =>
+    m.sourceLabels === undefined && (m.sourceNamespace === undefined || m.sourceNamespace === namespace) && (m.gateways === undefined || m.gateways.includes('mesh'));
   const route = vs?.spec.tls?.find((r) => r.route?.length && r.match.some((m) => (m.port === undefined || m.port === port) && applies(m, vs) && m.sniHosts.some((sni) => hostCovers(sni, host))));
   if (!vs || !route) return undefined;
   const scope: RouteScope = { model, listenerPort: port, applies };
@@ -195,7 +198,8 @@ export interface GatewayServerScope {
  * hosts. VirtualServices for the same host are merged, routes in file order (as Istio does at
  * gateways; sidecars take one VirtualService per host, see config/conflicts.ts).
  */
-export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[]): EnvoyJson {
+/** `namespace`: the gateway proxy's, which a match's `sourceNamespace` names to apply there. */
+export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[], namespace: string): EnvoyJson {
   const byDomain = new Map<string, { routes: EnvoyJson[]; from: Set<VirtualServiceModel> }>();
   const redirected = new Set<string>();
   for (const server of servers) {
@@ -205,6 +209,7 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
       applies: (m, v) =>
         (m.port === undefined || m.port === port) &&
         m.sourceLabels === undefined &&
+        (m.sourceNamespace === undefined || m.sourceNamespace === namespace) &&
         (m.gateways === undefined || m.gateways.some((g) => gatewayKey(g, v.namespace) === server.gateway)),
     };
     for (const vs of model.virtualServices) {

@@ -18,7 +18,7 @@ import { securityFilters } from './security-filters.ts';
 
 /** The Istio fields that decide which sidecars a match is for. */
 export const APPLIED_BY_SIDECARS: FieldPatterns = {
-  VirtualService: ['spec.http.*.match.*.sourceLabels', 'spec.http.*.match.*.gateways', 'spec.tcp.*.match.*.sourceLabels', 'spec.tcp.*.match.*.gateways', 'spec.exportTo'],
+  VirtualService: ['spec.http.*.match.*.sourceLabels', 'spec.http.*.match.*.gateways', 'spec.tcp.*.match.*.sourceLabels', 'spec.tcp.*.match.*.gateways', 'spec.http.*.match.*.sourceNamespace', 'spec.tcp.*.match.*.sourceNamespace', 'spec.tls.*.match.*.sourceNamespace', 'spec.exportTo'],
   DestinationRule: ['spec.exportTo'],
   ServiceEntry: ['spec.exportTo'],
 };
@@ -49,9 +49,10 @@ function sourceSelectors({ model }: CompileInput): Record<string, string>[] {
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
 
-function sidecarFilter(version: VersionModel): MatchFilter {
+function sidecarFilter(version: VersionModel, namespace: string): MatchFilter {
   return (m) =>
     (m.gateways === undefined || m.gateways.includes('mesh')) &&
+    (m.sourceNamespace === undefined || m.sourceNamespace === namespace) &&
     (m.sourceLabels === undefined || labelsMatch(m.sourceLabels, version.labels));
 }
 
@@ -76,7 +77,7 @@ export const SIDECAR: ProxyKind<Sidecar> = {
         id: { proxy: version.proxy, service: service.name, version: version.name },
         service,
         variant: selectors.map((s) => (labelsMatch(s, version.labels) ? '1' : '0')).join(''),
-        applies: sidecarFilter(version),
+        applies: sidecarFilter(version, service.namespace),
       })),
     );
   },
@@ -99,7 +100,7 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
   const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
   const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
   const captured = (capture ? capturedExternalPorts(model) : []).map((c) => {
-    const targets = c.serverName ? meshTlsTargets(model, c.serverName, c.port) : undefined;
+    const targets = c.serverName ? meshTlsTargets(model, c.serverName, c.port, namespace) : undefined;
     return targets ? { ...c, targets } : c;
   });
   const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));

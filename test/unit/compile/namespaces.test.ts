@@ -124,9 +124,25 @@ describe('namespaces', () => {
 
   it('mesh route-test reads a host as the source app calls it: short in its namespace, NAME.NS elsewhere', () => {
     const m = load();
-    const multi = { ...m, services: m.services.map((s) => (s.name === 'pricing' ? { ...s, ports: [{ port: 9080 }, { port: 9090 }] } : s)) };
+    const multi = { ...m, services: m.services.map((s) => (s.name === 'pricing' ? { ...s, ports: [{ port: 9080, protocol: 'http' as const }, { port: 9090, protocol: 'http' as const }] } : s)) };
     expect(probes(multi, { source: 'web', host: 'pricing.billing', path: '/' } as never)).toMatchObject({ field: 'host' });
     expect(probes(multi, { source: 'audit', host: 'pricing', path: '/' } as never)).toMatchObject({ field: 'host' });
     expect(probes(multi, { source: 'web', host: 'pricing', path: '/' } as never)).toMatchObject([{ port: 80 }]);
+  });
+
+  it('applies a match with sourceNamespace to the sidecars of that namespace only', () => {
+    const vs = doc('VirtualService', 'pricing-by-caller', 'billing', `  hosts: [pricing]
+  http:
+  - match: [{sourceNamespace: shop}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route: [{destination: {host: pricing}}]
+  - route: [{destination: {host: pricing}}]
+`);
+    const compiled = compile(vs);
+    const routes = (from: string) => JSON.stringify(hostsOf(compiled, from).get('pricing.billing.svc.cluster.local:9080').routes);
+    expect(routes('web-v1')).toContain('418');
+    expect(routes('cart-v1')).toContain('418');
+    expect(routes('audit-v1')).not.toContain('418');
+    expect(routes('probe-v1')).not.toContain('418');
   });
 });
