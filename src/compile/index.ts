@@ -45,12 +45,15 @@ export function compileMesh(model: MeshModel, addressing: Addressing): CompiledM
   const input = compileInput(model, addressing);
   const snapshots = PROXY_KINDS.flatMap((translate) => translate(input));
   const checkedLists = new Set<readonly Resource[]>();
+  const checked = new Set<Resource>();
   for (const snapshot of snapshots) {
     for (const kind of RESOURCE_KINDS) {
       const list = snapshot[kind];
       if (checkedLists.has(list)) continue;
       checkedLists.add(list);
       for (const resource of list) {
+        if (checked.has(resource)) continue;
+        checked.add(resource);
         try {
           checkResource(kind, resource.value);
         } catch (error) {
