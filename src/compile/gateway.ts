@@ -6,6 +6,7 @@
 // VirtualServices bound to them (PASSTHROUGH) or terminate and forward by `tcp` routes; TCP ones
 // forward by `tcp` routes.
 import { gatewayProxies } from '../config/gateway-proxies.ts';
+import { exportedTo } from '../config/namespace-view.ts';
 import type { GatewayModel, VirtualServiceModel } from '../config/model.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
 import type { Server } from '../config/schema/istio.ts';
@@ -97,9 +98,11 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
   generators({ model, addressing, outbound }) {
     const scopeFor = (keys: ReadonlySet<string>, namespace: string): MatchFilter => (m, vs) =>
       m.sourceLabels === undefined && (m.sourceNamespace === undefined || m.sourceNamespace === namespace) && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
-    const bound = (keys: ReadonlySet<string>) => model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)));
+    // A gateway proxy sees the VirtualServices exported to its namespace, as a sidecar does.
+    const bound = (keys: ReadonlySet<string>, namespace: string) =>
+      model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)) && exportedTo(vs, namespace));
     const tcpFor = (port: number, keys: ReadonlySet<string>, namespace: string) =>
-      bound(keys).map((vs) => tcpTargets(model, vs, port, scopeFor(keys, namespace))).find((t) => t !== undefined);
+      bound(keys, namespace).map((vs) => tcpTargets(model, vs, port, scopeFor(keys, namespace))).find((t) => t !== undefined);
     const httpsRoutesOf = ({ server, model: gateway }: ServedServer) =>
       gatewayHttpsRoutes(server.port.number, server.port.name, gateway.name, gateway.namespace);
 
@@ -108,7 +111,7 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
       const keys = new Set([served.gateway]);
       const applies = scopeFor(keys, namespace);
       const chains: GatewayChain[] = [];
-      for (const vs of bound(keys)) {
+      for (const vs of bound(keys, namespace)) {
         (vs.spec.tls ?? []).forEach((route, i) => {
           if (!route.route?.length) return;
           const scope = { model, listenerPort: port, applies };

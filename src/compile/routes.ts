@@ -20,6 +20,7 @@ import { destinationRuleFor, externalVirtualService, meshVirtualService, service
 import { externalHosts } from './external.ts';
 import { portKind } from '../config/service-entries.ts';
 import { findServiceEntry } from '../config/model.ts';
+import { exportedTo } from '../config/namespace-view.ts';
 import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 
@@ -213,7 +214,7 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
         (m.gateways === undefined || m.gateways.some((g) => gatewayKey(g, v.namespace) === server.gateway)),
     };
     for (const vs of model.virtualServices) {
-      if (!vs.gateways.includes(server.gateway)) continue;
+      if (!vs.gateways.includes(server.gateway) || !exportedTo(vs, namespace)) continue;
       const hosts = new Set(vs.spec.hosts.flatMap((h) => intersectHosts(h, server.hosts)).filter((h) => !byDomain.get(h)?.from.has(vs)));
       if (hosts.size === 0) continue;
       const routes = httpRoutes(scope, vs);

@@ -21,8 +21,13 @@ export function namespaceView(model: MeshModel, namespace: string): MeshModel {
   return view;
 }
 
+/** Whether a VirtualService, DestinationRule or ServiceEntry is exported to `namespace` (its own included only by `.` or its name). */
+export function exportedTo(resource: { namespace: string; spec: { exportTo?: string[] | undefined } }, namespace: string): boolean {
+  return isExportedTo(exportScope(resource.spec.exportTo, resource.namespace), namespace);
+}
+
 function buildView(model: MeshModel, namespace: string): MeshModel {
-  const exported = (r: { namespace: string; spec: { exportTo?: string[] | undefined } }) => isExportedTo(exportScope(r.spec.exportTo, r.namespace), namespace);
+  const exported = (r: { namespace: string; spec: { exportTo?: string[] | undefined } }) => exportedTo(r, namespace);
   const visible = model.virtualServices.filter(exported);
   const virtualServices = [...visible.filter((v) => v.namespace === namespace), ...visible.filter((v) => v.namespace !== namespace)];
   const serviceEntries = model.serviceEntries?.filter(exported);

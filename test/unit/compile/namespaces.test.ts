@@ -145,4 +145,19 @@ describe('namespaces', () => {
     expect(routes('audit-v1')).not.toContain('418');
     expect(routes('probe-v1')).not.toContain('418');
   });
+
+  it("hides from the ingress gateway (namespace istio-system) a VirtualService not exported there", () => {
+    const gateway = doc('Gateway', 'edge', 'shop', `  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+`);
+    const route = (name: string, host: string, exportTo: string) => doc('VirtualService', name, 'shop', `  hosts: [${host}]
+  gateways: [edge]
+  exportTo: [${exportTo}]
+  http: [{route: [{destination: {host: web}}]}]
+`);
+    const compiled = compile(gateway, route('open', 'open.local', '"*"'), route('private', 'private.local', '"."'));
+    const names = (routeConfig(proxy(compiled, 'mesh-gateway'), 'http.80').virtual_hosts as any[]).map((h) => h.name);
+    expect(names).toContain('open.local:80');
+    expect(names).not.toContain('private.local:80');
+  });
 });
