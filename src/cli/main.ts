@@ -13,6 +13,7 @@ import * as control from './commands/control.ts';
 import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as tap from './commands/tap.ts';
+import * as graph from './commands/graph.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
 import { Runtimes } from '../runtime/contract.ts';
@@ -44,6 +45,7 @@ Commands:
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
   tap [DIR] [SERVICE[/VERSION]]    the requests the proxies serve, live (--path, --status 5xx, -o json)
+  graph [DIR] [--window 10s]       who calls whom: edges with requests/s, error rate, p99 (-o json)
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
   validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
@@ -252,6 +254,14 @@ const COMMANDS: Record<string, Command> = {
         header: values.header as string[],
         recent: values.recent === true,
       });
+    },
+  },
+  graph: {
+    help: graph.help,
+    options: { api: { type: 'string' }, window: { type: 'string' }, by: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    run: async (dir, values, _args, runtimes) => {
+      const text = (k: 'window' | 'by' | 'output') => (typeof values[k] === 'string' ? { [k]: values[k] as string } : {});
+      return graph.run({ api: await apiOf(dir, values, runtimes), ...text('window'), ...text('by'), ...text('output') });
     },
   },
   dashboard: {
