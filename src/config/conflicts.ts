@@ -1,6 +1,6 @@
 // Resources that claim the same thing: two of a kind with one name, two VirtualServices for one
-// service in the sidecars (Istio's analyzer: IST0109), DestinationRules for one service that
-// Istio would not merge or would merge by dropping a subset. The later one is reported and points
+// service that sidecars of one namespace would both see (Istio's analyzer: IST0109),
+// DestinationRules for one service in one namespace that Istio would merge by dropping a subset. The later one is reported and points
 // at the first (file order is Istio's precedence order here).
 import type { CheckContext } from './context.ts';
 import { rulesByService } from './destination-rule-merge.ts';
