@@ -6,6 +6,7 @@
 // VirtualServices bound to them (PASSTHROUGH) or terminate and forward by `tcp` routes; TCP ones
 // forward by `tcp` routes.
 import { gatewayProxies } from '../config/gateway-proxies.ts';
+import { exportedTo } from '../config/namespace-view.ts';
 import type { GatewayModel, VirtualServiceModel } from '../config/model.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
 import type { Server } from '../config/schema/istio.ts';
@@ -95,20 +96,22 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
   },
 
   generators({ model, addressing, outbound }) {
-    const scopeFor = (keys: ReadonlySet<string>): MatchFilter => (m, vs) =>
-      m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
-    const bound = (keys: ReadonlySet<string>) => model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)));
-    const tcpFor = (port: number, keys: ReadonlySet<string>) =>
-      bound(keys).map((vs) => tcpTargets(model, vs, port, scopeFor(keys))).find((t) => t !== undefined);
+    const scopeFor = (keys: ReadonlySet<string>, namespace: string): MatchFilter => (m, vs) =>
+      m.sourceLabels === undefined && (m.sourceNamespace === undefined || m.sourceNamespace === namespace) && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
+    // A gateway proxy sees the VirtualServices exported to its namespace, as a sidecar does.
+    const bound = (keys: ReadonlySet<string>, namespace: string) =>
+      model.virtualServices.filter((vs: VirtualServiceModel) => vs.gateways.some((g) => keys.has(g)) && exportedTo(vs, namespace));
+    const tcpFor = (port: number, keys: ReadonlySet<string>, namespace: string) =>
+      bound(keys, namespace).map((vs) => tcpTargets(model, vs, port, scopeFor(keys, namespace))).find((t) => t !== undefined);
     const httpsRoutesOf = ({ server, model: gateway }: ServedServer) =>
       gatewayHttpsRoutes(server.port.number, server.port.name, gateway.name, gateway.namespace);
 
     /** The passthrough chains of a TLS server: one per `tls` route match, its SNI hosts those the server serves. */
-    const passthrough = (port: number, served: ServedServer, security: EnvoyJson[]): GatewayChain[] => {
+    const passthrough = (port: number, served: ServedServer, security: EnvoyJson[], namespace: string): GatewayChain[] => {
       const keys = new Set([served.gateway]);
-      const applies = scopeFor(keys);
+      const applies = scopeFor(keys, namespace);
       const chains: GatewayChain[] = [];
-      for (const vs of bound(keys)) {
+      for (const vs of bound(keys, namespace)) {
         (vs.spec.tls ?? []).forEach((route, i) => {
           if (!route.route?.length) return;
           const scope = { model, listenerPort: port, applies };
@@ -131,13 +134,13 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
         const { server } = served;
         const names = serverHostNames(served.hosts).filter((h) => h !== '*');
         if (!terminates(server)) {
-          if ((tlsOf(server).mode ?? 'PASSTHROUGH') === 'PASSTHROUGH') chains.push(...passthrough(port, served, tcp));
+          if ((tlsOf(server).mode ?? 'PASSTHROUGH') === 'PASSTHROUGH') chains.push(...passthrough(port, served, tcp, workload.namespace));
           continue;
         }
         const transportSocket = gatewayDownstreamTls(tlsOf(server), served.hosts, server.port.protocol === 'HTTPS');
         if (server.port.protocol === 'HTTPS') chains.push({ name: httpsRoutesOf(served), serverNames: names, transportSocket, routes: httpsRoutesOf(served), security: http, https: served });
         else {
-          const targets = tcpFor(port, new Set([served.gateway]));
+          const targets = tcpFor(port, new Set([served.gateway]), workload.namespace);
           if (targets) chains.push({ name: `${served.gateway}.${server.port.name}`, serverNames: names, transportSocket, targets, security: tcp });
         }
       }
@@ -159,7 +162,7 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
           const listenPort = addressing.gatewayPort(port, proxy);
           if (family === 'http') listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, undefined, securityFilters(model, workload, port)));
           else if (family === 'tcp') {
-            const targets = tcpFor(port, new Set(servers.map((s) => s.gateway)));
+            const targets = tcpFor(port, new Set(servers.map((s) => s.gateway)), workload.namespace);
             const security = securityFilters(model, workload, port, { statPrefix: gatewayListener(port) });
             if (targets) listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, targets, security));
           } else {
@@ -174,10 +177,10 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
         ports
           .flatMap((gatewayPort) => {
             const { port, family, servers } = gatewayPort;
-            if (family === 'http') return [{ name: gatewayRoutes(port), value: gatewayRouteConfig(model, gatewayRoutes(port), port, servers) }];
+            if (family === 'http') return [{ name: gatewayRoutes(port), value: gatewayRouteConfig(model, gatewayRoutes(port), port, servers, workload.namespace) }];
             if (family !== 'tls') return [];
             return tlsChains(gatewayPort, workload).flatMap(({ https }) =>
-              https ? [{ name: httpsRoutesOf(https), value: gatewayRouteConfig(model, httpsRoutesOf(https), port, [{ gateway: https.gateway, hosts: https.hosts }]) }] : []);
+              https ? [{ name: httpsRoutesOf(https), value: gatewayRouteConfig(model, httpsRoutesOf(https), port, [{ gateway: https.gateway, hosts: https.hosts }], workload.namespace) }] : []);
           })
           .sort(byName),
 

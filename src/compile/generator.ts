@@ -13,6 +13,11 @@ export interface CompileInput {
   addressing: Addressing;
   /** Every outbound cluster of the mesh and its endpoints, built once for all proxies. */
   outbound: ClusterSet;
+  /**
+   * The input as the sidecars of one namespace see the mesh (config/namespace-view.ts): this
+   * input itself where they see all of it.
+   */
+  inNamespace(namespace: string): CompileInput;
 }
 
 /** How a snapshot names its proxy. */

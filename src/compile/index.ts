@@ -12,7 +12,8 @@ import { APPLIED_BY_CLUSTERS, byName, outboundClusters, type ClusterSet } from '
 import { APPLIED_BY_EXTERNAL, withExternalClusters } from './external.ts';
 import { gatewayServiceClusters } from './gateway-services.ts';
 import { APPLIED_BY_GATEWAY, GATEWAY } from './gateway.ts';
-import type { CompileInput, ProxyIdentity, ProxyKind } from './generator.ts';
+import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
+import { namespaceView } from '../config/namespace-view.ts';
 import { APPLIED_BY_LISTENERS } from './listeners.ts';
 import { APPLIED_BY_POLICY } from './policy.ts';
 import { APPLIED_BY_ROUTES } from './routes.ts';
@@ -41,16 +42,18 @@ export interface CompiledMesh {
 
 /** Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. */
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
-  const outbound = withExternalClusters(model, addressing, outboundClusters(model, addressing));
-  const input: CompileInput = { model, addressing, outbound: withGatewayServices(outbound, model, addressing) };
+  const input = compileInput(model, addressing);
   const snapshots = PROXY_KINDS.flatMap((translate) => translate(input));
   const checkedLists = new Set<readonly Resource[]>();
+  const checked = new Set<Resource>();
   for (const snapshot of snapshots) {
     for (const kind of RESOURCE_KINDS) {
       const list = snapshot[kind];
       if (checkedLists.has(list)) continue;
       checkedLists.add(list);
       for (const resource of list) {
+        if (checked.has(resource)) continue;
+        checked.add(resource);
         try {
           checkResource(kind, resource.value);
         } catch (error) {
@@ -62,6 +65,22 @@ export function compileMesh(model: MeshModel, addressing: Addressing): CompiledM
   }
   snapshots.sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));
   return { snapshots };
+}
+
+/** The outbound clusters of a model, and the input of each namespace's view of it, made on first use. */
+function compileInput(model: MeshModel, addressing: Addressing): CompileInput {
+  const outbound = withExternalClusters(model, addressing, outboundClusters(model, addressing));
+  const views = new Map<string, CompileInput>();
+  const input: CompileInput = {
+    model,
+    addressing,
+    outbound: withGatewayServices(outbound, model, addressing),
+    inNamespace(namespace) {
+      const view = namespaceView(model, namespace);
+      return view === model ? input : shared(views, namespace, () => compileInput(view, addressing));
+    },
+  };
+  return input;
 }
 
 /** The outbound clusters with those of the gateway proxies' in-mesh Services (none without such a gateway: the same set). */

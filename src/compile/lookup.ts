@@ -3,6 +3,7 @@ import type { DestinationRuleModel, MeshModel, ServiceModel, VirtualServiceModel
 import { mergeDestinationRules, rulesByService } from '../config/destination-rule-merge.ts';
 import { hostFqdn } from '../config/model.ts';
 import { versionSubsetRules } from '../config/kubernetes/version-services.ts';
+import { clientRules } from '../config/namespace-view.ts';
 
 interface Index {
   services: Map<string, ServiceModel>;
@@ -24,13 +25,25 @@ function index(model: MeshModel): Index {
     };
     found = {
       services: first(model.services, (s) => [s.fqdn]),
-      rules: new Map([...rulesByService([...model.destinationRules, ...versionSubsetRules(model.versionServices ?? [])])].map(([fqdn, rules]) => [fqdn, mergeDestinationRules(rules)!])),
+      rules: new Map([...rulesByService([...oneNamespaceEach(model), ...versionSubsetRules(model.versionServices ?? [])])].map(([fqdn, rules]) => [fqdn, mergeDestinationRules(rules)!])),
       meshRoutes: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.services : [])),
       meshHosts: first(model.virtualServices, (v) => (v.gateways.includes('mesh') ? v.spec.hosts.flatMap((h) => [h, hostFqdn(h, v.namespace)]) : [])),
     };
     indexes.set(model, found);
   }
   return found;
+}
+
+/**
+ * The rules of each host from one namespace: a sidecar's view has no others (namespace-view.ts);
+ * the full model (gateway proxies') takes them as a client without rules of its own would.
+ */
+function oneNamespaceEach(model: MeshModel): DestinationRuleModel[] {
+  const picked = new Set<DestinationRuleModel>();
+  for (const [host, rules] of rulesByService(model.destinationRules)) {
+    for (const r of new Set(rules.map((x) => x.namespace)).size > 1 ? clientRules(model, host, rules) : rules) picked.add(r);
+  }
+  return model.destinationRules.filter((r) => picked.has(r));
 }
 
 /** The service a host names (short names relative to `namespace`), as `resolveHost` does. */

@@ -20,6 +20,7 @@ import { destinationRuleFor, externalVirtualService, meshVirtualService, service
 import { externalHosts } from './external.ts';
 import { portKind } from '../config/service-entries.ts';
 import { findServiceEntry } from '../config/model.ts';
+import { exportedTo } from '../config/namespace-view.ts';
 import { trafficPolicy } from './policy.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 
@@ -50,6 +51,8 @@ export const CORS_FILTER = 'envoy.filters.http.cors';
 export interface MatchScope {
   port?: number;
   sourceLabels?: Record<string, string>;
+  /** The namespace of the calling proxy (a sidecar's, a gateway proxy's). */
+  sourceNamespace?: string;
   gateways?: string[];
 }
 
@@ -73,7 +76,7 @@ export function sidecarRouteConfig(
   model: MeshModel,
   name: string,
   applies: MatchFilter,
-  options: { capture: boolean; tunnel: boolean; registryOnly?: boolean },
+  options: { capture: boolean; tunnel: boolean; registryOnly?: boolean; namespace?: string },
 ): EnvoyJson {
   const virtualHosts: EnvoyJson[] = [];
   for (const service of model.services) {
@@ -88,7 +91,7 @@ export function sidecarRouteConfig(
       let routes = vs ? httpRoutes(scope, vs) : [];
       if (routes.length === 0) routes = [defaultRoute(model, service.fqdn, port.port)];
       if (options.tunnel) routes = [connectRoute(), ...routes];
-      virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port), routes });
+      virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port, options.namespace), routes });
     }
   }
   // A Service naming versions of another (reviews-v1) is a host too: calls to it go to its subset.
@@ -98,10 +101,10 @@ export function sidecarRouteConfig(
     for (const port of version.ports) {
       if (port.protocol === 'tcp') continue;
       const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service.fqdn, port.port, version.name)];
-      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port), routes });
+      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port, options.namespace), routes });
     }
   }
-  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel));
+  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel, options.namespace));
   virtualHosts.push(unknownHosts(options));
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
 }
@@ -111,7 +114,7 @@ export function sidecarRouteConfig(
  * host's VirtualService (bound to `mesh`) or its cluster; in HTTP-proxy mode, a CONNECT to a TLS
  * (or TCP) port of the host is tunnelled to that port's cluster, bytes as they are.
  */
-function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean): EnvoyJson[] {
+function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean, namespace: string | undefined): EnvoyJson[] {
   const out: EnvoyJson[] = [];
   for (const { host, entry } of externalHosts(model)) {
     const vs = externalVirtualService(model, host);
@@ -127,7 +130,7 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
         if (tunnel) routes = [connectRoute(), ...routes];
       } else {
         // A TLS port's tunnel goes where the host's mesh `tls` routes send it (one destination), else to its cluster.
-        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number) : undefined;
+        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number, namespace) : undefined;
         routes = [connectRoute(targets?.length === 1 ? targets[0]!.cluster : cluster)];
       }
       out.push({ name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes });
@@ -142,9 +145,10 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
  * cover the host (Istio's egress gateway task sends it to the egress gateway so); undefined for
  * the host's own cluster.
  */
-export function meshTlsTargets(model: MeshModel, host: string, port: number): { cluster: string; weight: number }[] | undefined {
+export function meshTlsTargets(model: MeshModel, host: string, port: number, namespace: string | undefined): { cluster: string; weight: number }[] | undefined {
   const vs = externalVirtualService(model, host);
-  const applies: MatchFilter = (m) => m.sourceLabels === undefined && (m.gateways === undefined || m.gateways.includes('mesh'));
+  const applies: MatchFilter = (m) =>
+    m.sourceLabels === undefined && (m.sourceNamespace === undefined || m.sourceNamespace === namespace) && (m.gateways === undefined || m.gateways.includes('mesh'));
   const route = vs?.spec.tls?.find((r) => r.route?.length && r.match.some((m) => (m.port === undefined || m.port === port) && applies(m, vs) && m.sniHosts.some((sni) => hostCovers(sni, host))));
   if (!vs || !route) return undefined;
   const scope: RouteScope = { model, listenerPort: port, applies };
@@ -195,7 +199,8 @@ export interface GatewayServerScope {
  * hosts. VirtualServices for the same host are merged, routes in file order (as Istio does at
  * gateways; sidecars take one VirtualService per host, see config/conflicts.ts).
  */
-export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[]): EnvoyJson {
+/** `namespace`: the gateway proxy's, which a match's `sourceNamespace` names to apply there. */
+export function gatewayRouteConfig(model: MeshModel, name: string, port: number, servers: GatewayServerScope[], namespace: string): EnvoyJson {
   const byDomain = new Map<string, { routes: EnvoyJson[]; from: Set<VirtualServiceModel> }>();
   const redirected = new Set<string>();
   for (const server of servers) {
@@ -205,10 +210,11 @@ export function gatewayRouteConfig(model: MeshModel, name: string, port: number,
       applies: (m, v) =>
         (m.port === undefined || m.port === port) &&
         m.sourceLabels === undefined &&
+        (m.sourceNamespace === undefined || m.sourceNamespace === namespace) &&
         (m.gateways === undefined || m.gateways.some((g) => gatewayKey(g, v.namespace) === server.gateway)),
     };
     for (const vs of model.virtualServices) {
-      if (!vs.gateways.includes(server.gateway)) continue;
+      if (!vs.gateways.includes(server.gateway) || !exportedTo(vs, namespace)) continue;
       const hosts = new Set(vs.spec.hosts.flatMap((h) => intersectHosts(h, server.hosts)).filter((h) => !byDomain.get(h)?.from.has(vs)));
       if (hosts.size === 0) continue;
       const routes = httpRoutes(scope, vs);
@@ -307,9 +313,13 @@ export function inboundRouteConfig(port: ServicePort): EnvoyJson {
 
 // ---------- hosts ----------
 
-/** Names an app uses for a service: short, NAME.NS and the FQDN, with the port (and bare on port 80). */
-function serviceDomains(service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>, port: number): string[] {
-  const names = [service.name, `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
+/**
+ * Names an app uses for a service: NAME.NS, NAME.NS.svc and the FQDN, and the short name from the
+ * service's own namespace (`caller`; any when not given), with the port (and bare on port 80).
+ */
+function serviceDomains(service: Pick<ServiceModel, 'name' | 'namespace' | 'fqdn'>, port: number, caller?: string): string[] {
+  const qualified = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, service.fqdn];
+  const names = caller === undefined || caller === service.namespace ? [service.name, ...qualified] : qualified;
   return port === 80 ? [...names, ...names.map((n) => `${n}:80`)] : names.map((n) => `${n}:${port}`);
 }
 

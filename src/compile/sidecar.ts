@@ -5,7 +5,7 @@ import type { ServiceModel, ServicePortModel, VersionModel } from '../config/mod
 import { mtlsModeFor } from '../config/mtls.ts';
 import { outboundCluster } from '../config/names.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
-import type { Resource } from '../envoy/snapshot.ts';
+import { RESOURCE_KINDS, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 import { appCluster, byName, passthroughCluster, tunnelCluster } from './clusters.ts';
 import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
 import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
@@ -18,7 +18,9 @@ import { securityFilters } from './security-filters.ts';
 
 /** The Istio fields that decide which sidecars a match is for. */
 export const APPLIED_BY_SIDECARS: FieldPatterns = {
-  VirtualService: ['spec.http.*.match.*.sourceLabels', 'spec.http.*.match.*.gateways', 'spec.tcp.*.match.*.sourceLabels', 'spec.tcp.*.match.*.gateways'],
+  VirtualService: ['spec.http.*.match.*.sourceLabels', 'spec.http.*.match.*.gateways', 'spec.tcp.*.match.*.sourceLabels', 'spec.tcp.*.match.*.gateways', 'spec.http.*.match.*.sourceNamespace', 'spec.tcp.*.match.*.sourceNamespace', 'spec.tls.*.match.*.sourceNamespace', 'spec.exportTo'],
+  DestinationRule: ['spec.exportTo'],
+  ServiceEntry: ['spec.exportTo'],
 };
 
 interface Sidecar {
@@ -47,9 +49,10 @@ function sourceSelectors({ model }: CompileInput): Record<string, string>[] {
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
 
-function sidecarFilter(version: VersionModel): MatchFilter {
+function sidecarFilter(version: VersionModel, namespace: string): MatchFilter {
   return (m) =>
     (m.gateways === undefined || m.gateways.includes('mesh')) &&
+    (m.sourceNamespace === undefined || m.sourceNamespace === namespace) &&
     (m.sourceLabels === undefined || labelsMatch(m.sourceLabels, version.labels));
 }
 
@@ -74,96 +77,104 @@ export const SIDECAR: ProxyKind<Sidecar> = {
         id: { proxy: version.proxy, service: service.name, version: version.name },
         service,
         variant: selectors.map((s) => (labelsMatch(s, version.labels) ? '1' : '0')).join(''),
-        applies: sidecarFilter(version),
+        applies: sidecarFilter(version, service.namespace),
       })),
     );
   },
 
-  generators({ model, addressing, outbound }) {
-    const { capture, listenAddress } = addressing;
-    const registryOnly = outboundPolicy(model) === 'REGISTRY_ONLY';
-    // Where calls to hosts the mesh does not know go: where the app sent them (ALLOW_ANY), or nowhere.
-    const unknownHosts = capture ? [registryOnly ? blackholeCluster() : passthroughCluster()] : registryOnly ? [] : [forwardProxyPassthrough()];
-    const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
-    const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
-    const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
-    const captured = (capture ? capturedExternalPorts(model) : []).map((c) => {
-      const targets = c.serverName ? meshTlsTargets(model, c.serverName, c.port) : undefined;
-      return targets ? { ...c, targets } : c;
-    });
-    const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
-    const routeConfigs = new Map<string, Resource>();
-    const listeners = new Map<string, Resource>();
-    const apps = new Map<string, Resource>();
-    const clusterLists = new Map<string, Resource[]>();
-    const tunnel = capture ? [] : [tunnelListener()];
-
-    return {
-      listeners({ id: { proxy }, service, variant, applies }) {
-        const proxyListeners: Resource[] = [];
-        const outboundPort = addressing.outboundPort(proxy);
-        proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
-        proxyListeners.push(...tunnel);
-
-        const takenPorts = new Set<number>();
-        for (const { service: target, port } of tcpPorts) {
-          const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
-          if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
-          takenPorts.add(listenPort);
-          const name = tcpOutboundListener(port.port, target.fqdn);
-          proxyListeners.push(
-            shared(listeners, `tcp ${variant} ${name} ${listenPort}`, () => {
-              const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
-                { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
-              ];
-              return tcpListener(name, listenAddress, listenPort, capture, targets);
-            }),
-          );
-        }
-
-        const version = service.versions.find((v) => v.proxy === proxy)!;
-        const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
-        const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
-        const workload = { namespace: service.namespace, labels: version.labels };
-        const security = (port: ServicePortModel) =>
-          securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
-        const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
-        const groups = new Map<number, typeof service.ports>();
-        for (const port of service.ports) {
-          const listenPort = addressing.inboundPort(proxy, port.port);
-          groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
-        }
-        for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
-          proxyListeners.push(
-            shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
-              inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
-            ),
-          );
-        }
-        return proxyListeners.sort(byName);
-      },
-
-      routes: ({ variant, applies }) => [
-        shared(routeConfigs, variant, () => ({
-          name: OUTBOUND,
-          value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly }),
-        })),
-      ],
-
-      // Equal app clusters (the same ports at the same app address) share the whole cluster list.
-      clusters({ id: { proxy }, service }) {
-        const appKeys = service.ports.map((port) => {
-          const app = addressing.appAddress(proxy, port.port, port.targetPort);
-          return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
-        });
-        return shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>
-          mergeByName(appKeys.map(({ port, app, key }) => shared(apps, key, () => appCluster(port, app))).sort(byName), meshClusters),
-        );
-      },
-
-      endpoints: () => outbound.endpoints,
-      // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
-      secrets: () => [],
-    };
+  // Sidecars see the mesh as their namespace does (exportTo) and call its services by short name.
+  generators(input) {
+    const byNamespace = new Map<string, Record<ResourceKind, (sidecar: Sidecar) => Resource[]>>();
+    const of = (sidecar: Sidecar) => shared(byNamespace, sidecar.service.namespace, () => namespaceGenerators(input.inNamespace(sidecar.service.namespace), sidecar.service.namespace));
+    return Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind, (sidecar: Sidecar) => of(sidecar)[kind](sidecar)])) as Record<ResourceKind, (sidecar: Sidecar) => Resource[]>;
   },
 };
+
+/** The generators of the sidecars of one namespace. */
+function namespaceGenerators({ model, addressing, outbound }: CompileInput, namespace: string): Record<ResourceKind, (sidecar: Sidecar) => Resource[]> {
+  const { capture, listenAddress } = addressing;
+  const registryOnly = outboundPolicy(model) === 'REGISTRY_ONLY';
+  // Where calls to hosts the mesh does not know go: where the app sent them (ALLOW_ANY), or nowhere.
+  const unknownHosts = capture ? [registryOnly ? blackholeCluster() : passthroughCluster()] : registryOnly ? [] : [forwardProxyPassthrough()];
+  const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
+  const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
+  const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
+  const captured = (capture ? capturedExternalPorts(model) : []).map((c) => {
+    const targets = c.serverName ? meshTlsTargets(model, c.serverName, c.port, namespace) : undefined;
+    return targets ? { ...c, targets } : c;
+  });
+  const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
+  const routeConfigs = new Map<string, Resource>();
+  const listeners = new Map<string, Resource>();
+  const apps = new Map<string, Resource>();
+  const clusterLists = new Map<string, Resource[]>();
+  const tunnel = capture ? [] : [tunnelListener()];
+
+  return {
+    listeners({ id: { proxy }, service, variant, applies }) {
+      const proxyListeners: Resource[] = [];
+      const outboundPort = addressing.outboundPort(proxy);
+      proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
+      proxyListeners.push(...tunnel);
+
+      const takenPorts = new Set<number>();
+      for (const { service: target, port } of tcpPorts) {
+        const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
+        if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
+        takenPorts.add(listenPort);
+        const name = tcpOutboundListener(port.port, target.fqdn);
+        proxyListeners.push(
+          shared(listeners, `tcp ${variant} ${name} ${listenPort}`, () => {
+            const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
+              { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
+            ];
+            return tcpListener(name, listenAddress, listenPort, capture, targets);
+          }),
+        );
+      }
+
+      const version = service.versions.find((v) => v.proxy === proxy)!;
+      const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
+      const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
+      const workload = { namespace: service.namespace, labels: version.labels };
+      const security = (port: ServicePortModel) =>
+        securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
+      const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
+      const groups = new Map<number, typeof service.ports>();
+      for (const port of service.ports) {
+        const listenPort = addressing.inboundPort(proxy, port.port);
+        groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
+      }
+      for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
+        proxyListeners.push(
+          shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
+            inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
+          ),
+        );
+      }
+      return proxyListeners.sort(byName);
+    },
+
+    routes: ({ variant, applies }) => [
+      shared(routeConfigs, variant, () => ({
+        name: OUTBOUND,
+        value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly, namespace }),
+      })),
+    ],
+
+    // Equal app clusters (the same ports at the same app address) share the whole cluster list.
+    clusters({ id: { proxy }, service }) {
+      const appKeys = service.ports.map((port) => {
+        const app = addressing.appAddress(proxy, port.port, port.targetPort);
+        return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
+      });
+      return shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>
+        mergeByName(appKeys.map(({ port, app, key }) => shared(apps, key, () => appCluster(port, app))).sort(byName), meshClusters),
+      );
+    },
+
+    endpoints: () => outbound.endpoints,
+    // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
+    secrets: () => [],
+  };
+}

@@ -1,6 +1,6 @@
 // Resources that claim the same thing: two of a kind with one name, two VirtualServices for one
-// service in the sidecars (Istio's analyzer: IST0109), DestinationRules for one service that
-// Istio would not merge or would merge by dropping a subset. The later one is reported and points
+// service that sidecars of one namespace would both see (Istio's analyzer: IST0109),
+// DestinationRules for one service in one namespace that Istio would merge by dropping a subset. The later one is reported and points
 // at the first (file order is Istio's precedence order here).
 import type { CheckContext } from './context.ts';
 import { rulesByService } from './destination-rule-merge.ts';
@@ -8,6 +8,7 @@ import type { SourceDocument } from './load.ts';
 import { resolveHost, type SourceRef } from './model.ts';
 import { valueAt, type Path } from './position.ts';
 import { formatRef } from './report.ts';
+import { exportScope, scopesOverlap, type ExportScope } from './export-to.ts';
 import { MESH_GATEWAY } from './resources.ts';
 import { dnsLabelProblem, isDnsLabel } from './services.ts';
 import { IST } from './analyze/codes.ts';
@@ -49,36 +50,35 @@ export function checkConflicts(ctx: CheckContext): void {
     (key) => `${key} is defined twice`, 'give one of them another name');
 
   // Istio merges VirtualServices for the same host only at gateways; sidecars would use just one.
-  const sidecarClaims = ctx.virtualServices
-    .filter(({ item, source }) => item.gateways.includes(MESH_GATEWAY) && !renamed.has(source))
-    .flatMap(({ item, source }) =>
-      item.spec.hosts.flatMap((host, i) => {
-        const service = resolveHost(ctx.services, host, item.namespace);
-        return service ? [{ key: service.fqdn, source, path: ['spec', 'hosts', i] }] : [];
-      }),
-    );
-  firstClaims(ctx, sidecarClaims, (fqdn) => `another VirtualService already routes ${fqdn.split('.')[0]} for the sidecars`,
-    'merge the routes into one VirtualService per host', IST.ConflictingMeshGatewayVirtualServiceHosts);
+  // Two conflict when some namespace sees both (exportTo).
+  const claims = new Map<string, { at: SourceRef; scope: ExportScope }[]>();
+  for (const { item, source } of ctx.virtualServices) {
+    if (!item.gateways.includes(MESH_GATEWAY) || renamed.has(source)) continue;
+    const scope = exportScope(item.spec.exportTo, item.namespace);
+    item.spec.hosts.forEach((host, i) => {
+      const service = resolveHost(ctx.services, host, item.namespace);
+      if (!service) return;
+      const earlier = claims.get(service.fqdn) ?? [];
+      const first = earlier.find((c) => scopesOverlap(c.scope, scope));
+      if (first) {
+        ctx.report('error', valueAt(source, ['spec', 'hosts', i]), `another VirtualService already routes ${service.name} for the sidecars`,
+          `the first is at ${formatRef(first.at)}; merge the routes into one VirtualService per host (or export each to other namespaces with exportTo)`, IST.ConflictingMeshGatewayVirtualServiceHosts);
+      } else claims.set(service.fqdn, [...earlier, { at: valueAt(source, ['spec', 'hosts', i]), scope }]);
+    });
+  }
 
   checkMergedRules(ctx, ctx.destinationRules.filter(({ source }) => !renamed.has(source)));
 }
 
 /**
- * Rules for one host are merged as Istio merges them (destination-rule-merge.ts): a subset a
- * later rule defines again is dropped, so it is reported. Rules in another namespace than the
- * first one's are not merged: Istio picks one per client namespace, which localmesh does not.
+ * Rules for one host in one namespace are merged as Istio merges them (destination-rule-merge.ts):
+ * a subset a later rule defines again is dropped, so it is reported. Rules of other namespaces are
+ * not merged: each client takes those of one namespace (config/namespace-view.ts).
  */
 function checkMergedRules(ctx: CheckContext, rules: CheckContext['destinationRules']): void {
-  for (const group of rulesByService(rules.map((r) => ({ ...r, service: r.item.service }))).values()) {
-    const namespace = group[0]!.item.namespace;
+  for (const group of rulesByService(rules.map((r) => ({ ...r, service: `${r.item.namespace} ${r.item.service}` }))).values()) {
     const subsets = new Map<string, { rule: string; at: SourceRef }>();
     for (const { item, source } of group) {
-      if (item.namespace !== namespace) {
-        ctx.report('error', valueAt(source, ['spec', 'host']),
-          `a DestinationRule in namespace ${namespace} already applies to ${item.service.split('.')[0]}; Istio would choose between them by the namespace of each client, which localmesh does not do yet`,
-          `the first is at ${formatRef(valueAt(group[0]!.source, ['spec', 'host']))}; keep the rules of one host in one namespace`);
-        continue;
-      }
       item.spec.subsets?.forEach((subset, i) => {
         const at = valueAt(source, ['spec', 'subsets', i, 'name']);
         const first = subsets.get(subset.name);

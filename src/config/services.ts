@@ -23,12 +23,14 @@ export function meshNamespace(mesh: Mesh): string {
 }
 
 export function buildServices(mesh: Mesh, source: SourceDocument, report: Report): ServiceModel[] {
-  const namespace = meshNamespace(mesh);
-  if (!isDnsLabel(namespace)) report('error', valueAt(source, ['metadata', 'namespace']), dnsLabelProblem('namespace', namespace));
+  const meshNs = meshNamespace(mesh);
+  if (!isDnsLabel(meshNs)) report('error', valueAt(source, ['metadata', 'namespace']), dnsLabelProblem('namespace', meshNs));
   const services: ServiceModel[] = [];
   for (const [name, service] of Object.entries(mesh.spec.services)) {
     const path = ['spec', 'services', name];
     if (!isDnsLabel(name)) report('error', keyAt(source, path), dnsLabelProblem('service name', name));
+    const namespace = service.namespace ?? meshNs;
+    if (service.namespace !== undefined && !isDnsLabel(namespace)) report('error', valueAt(source, [...path, 'namespace']), dnsLabelProblem('namespace', namespace));
 
     const seen = new Map<number, number>();
     service.ports.forEach((port, i) => {

@@ -83,6 +83,26 @@ function joinServices(mesh: readonly ServiceModel[], kube: readonly ServiceModel
 }
 
 /**
+ * One name across namespaces: a workload's sidecar, container and process are named
+ * `SERVICE-VERSION` (config/names.ts), so two services of one name would share them.
+ */
+function checkNamesAcrossNamespaces(services: readonly ServiceModel[], report: Report): void {
+  const byName = new Map<string, ServiceModel>();
+  for (const service of [...services].sort((a, b) => compareRefs(a.source, b.source))) {
+    const first = byName.get(service.name);
+    if (!first) byName.set(service.name, service);
+    else if (first.namespace !== service.namespace) {
+      report('error', service.source, `service ${service.name} is declared in namespace ${service.namespace} and in namespace ${first.namespace}`,
+        `localmesh names each workload SERVICE-VERSION (its sidecar, container and process), so a service name is used in one namespace only; the other is at ${formatRef(first.source)}: rename one`);
+    }
+  }
+}
+
+function compareRefs(a: ServiceModel['source'], b: ServiceModel['source']): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col;
+}
+
+/**
  * `where` names the whole set (the directory) in a diagnostic that has no place in one file;
  * `name` (default: from `where`) is the mesh's name when no Mesh document gives one.
  */
@@ -109,6 +129,7 @@ function check(documents: readonly SourceDocument[], where: string, name: string
   if (WORKLOAD_KINDS.some((kind) => parsed.rejected.has(kind))) return { diagnostics: sortDiagnostics(diagnostics) };
   const meshServices = mesh ? buildServices(mesh.value, mesh.source, report) : [];
   const services = joinServices(meshServices, buildKubeServices(parsed.resources, report, meshServices), report);
+  checkNamesAcrossNamespaces(services, report);
   const istio = buildResources(parsed.resources, services);
   const serviceEntries = buildServiceEntries(parsed.resources, services, report).map((l) => l.item);
   const ctx: CheckContext = { ...istio, services, serviceEntries, report };

@@ -77,7 +77,9 @@ export function probes(model: MeshModel, request: TestRequest): Probe[] | { fiel
   if (versions.length === 0) return problem('source', `service ${service.name} has no version '${versionName}' (versions: ${service.versions.map((v) => v.name).join(', ')})`);
   let port = request.port;
   if (port === undefined) {
-    const target = model.services.find((s) => s.fqdn === hostFqdn(request.host.replace(/:\d+$/, ''), model.namespace));
+    // The names an app in the source's namespace calls a service by: short (its own namespace's), NAME.NS, NAME.NS.svc, the FQDN.
+    const host = request.host.replace(/:\d+$/, '');
+    const target = model.services.find((s) => s.fqdn === hostFqdn(host, service.namespace) || s.fqdn === `${host}.svc.cluster.local` || s.fqdn === `${host}.cluster.local`);
     const http = target?.ports.filter((p) => p.protocol !== 'tcp') ?? [];
     if (http.length > 1) return problem('host', `${request.host} has several HTTP ports (${http.map((p) => p.port).join(', ')}); give the request a port`);
     port = http[0]?.port ?? 80;

@@ -75,6 +75,8 @@ export const Service = z.strictObject({
   labels: StringMap.optional(),
   /** The service account its workloads run as, in their SPIFFE id (default: the service's name). */
   serviceAccount: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes name (lower case, digits, - and .)').optional(),
+  /** The namespace the service is in (default: the Mesh document's `metadata.namespace`, else `default`). */
+  namespace: z.string().optional(),
 });
 export type Service = z.infer<typeof Service>;
 

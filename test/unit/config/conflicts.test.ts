@@ -15,7 +15,7 @@ describe('conflicts', () => {
   it('rejects two VirtualServices routing one host in the sidecars', () => {
     const files = { 'a.yaml': ROUTE, 'b.yaml': ROUTE.replace('{name: reviews}', '{name: reviews-2}').replace('[reviews]', '[reviews.default.svc.cluster.local]') };
     expect(diagnostics(files)).toEqual(['b.yaml:5:11 error: another VirtualService already routes reviews for the sidecars']);
-    expect(hints(files)).toEqual(['the first is at a.yaml:5:11; merge the routes into one VirtualService per host']);
+    expect(hints(files)).toEqual(['the first is at a.yaml:5:11; merge the routes into one VirtualService per host (or export each to other namespaces with exportTo)']);
   });
 
   it('merges two DestinationRules for one host, as Istio does, and warns of a subset defined again', () => {
@@ -30,11 +30,9 @@ describe('conflicts', () => {
     expect(hints(files)).toEqual(['the first is at a.yaml:8:12; give this subset another name, or remove it']);
   });
 
-  it('rejects DestinationRules for one host in two namespaces, which Istio chooses between per client namespace', () => {
+  it('accepts DestinationRules for one host in two namespaces: each client namespace takes one (namespace-view.ts)', () => {
     const files = { 'a.yaml': REVIEWS_RULE, 'b.yaml': REVIEWS_RULE.replace('{name: reviews}', '{name: reviews, namespace: other}').replace('host: reviews', 'host: reviews.default.svc.cluster.local') };
-    expect(diagnostics(files)).toEqual([
-      'b.yaml:5:9 error: a DestinationRule in namespace default already applies to reviews; Istio would choose between them by the namespace of each client, which localmesh does not do yet',
-    ]);
+    expect(diagnostics(files)).toEqual([]);
   });
 
   it('rejects two resources of one kind with one name in one namespace', () => {
@@ -50,5 +48,12 @@ describe('conflicts', () => {
       'dr.yaml': REVIEWS_RULE,
     };
     expect(diagnostics(files, 'error')).toEqual(['b.yaml:5:11 error: another VirtualService already routes reviews for the sidecars']);
+  });
+
+  it('allows two VirtualServices for one host that no namespace sees both of (exportTo)', () => {
+    const other = ROUTE.replace('{name: reviews}', '{name: reviews, namespace: other}').replaceAll('reviews]', 'reviews.default.svc.cluster.local]').replace('host: reviews', 'host: reviews.default.svc.cluster.local');
+    const exported = (text: string, to: string) => text.replace('spec:\n', `spec:\n  exportTo: [${to}]\n`);
+    expect(diagnostics({ 'a.yaml': exported(ROUTE, '"."'), 'b.yaml': exported(other, '"."') }, 'error')).toEqual([]);
+    expect(diagnostics({ 'a.yaml': exported(ROUTE, 'other'), 'b.yaml': exported(other, '"."') }, 'error')).toEqual(['b.yaml:6:11 error: another VirtualService already routes reviews for the sidecars']);
   });
 });

@@ -70,7 +70,6 @@ describe('DestinationRule', () => {
         connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
 `;
     expect(diagnostics({ 'dr.yaml': rule })).toEqual([
-      'dr.yaml:6:3 warning: DestinationRule spec.exportTo is accepted but not applied by localmesh yet: the rule is visible to the whole mesh',
       'dr.yaml:8:41 warning: DestinationRule spec.trafficPolicy.loadBalancer.localityLbSetting is accepted but not applied by localmesh yet: there is one locality on a laptop',
     ]);
   });
