@@ -41,7 +41,7 @@ export function waterfall(spans: readonly TraceSpan[], width = 100): string[] {
   const total = Math.max(...spans.map((s) => s.endMs)) - start || 1;
   const rows = treeOrder(spans).map(({ span, depth }) => {
     const status = span.attributes['http.status_code'] ?? '';
-    const label = `${'  '.repeat(depth)}${span.service} ${span.name} ${described(span)}${status ? ` ${status}` : ''}${failed(span) ? ' !' : ''}`;
+    const label = `${'  '.repeat(depth)}${span.service} ${described(span).replace(/ https?:\/\//, ' ')}${status ? ` ${status}` : ''}${failed(span) ? ' !' : ''}`;
     return { span, label };
   });
   const labelWidth = Math.min(Math.max(...rows.map((r) => r.label.length)), Math.floor(width * 0.5));
