@@ -164,12 +164,13 @@ export function outboundListener(
         default_filter_chain: { name: unknown, filters: [tcpProxy(unknown, [{ cluster: unknown, weight: 100 }])] },
       }
     : { address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
-  return named(OUTBOUND, fields);
+  // OUTBOUND: Envoy's tracer names its spans `egress` and makes them client spans.
+  return named(OUTBOUND, { traffic_direction: 'OUTBOUND', ...fields });
 }
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
+  return named(TUNNEL, { traffic_direction: 'OUTBOUND', internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */
