@@ -70,9 +70,12 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
   });
 
   it('mesh tap shows the requests from the containers’ proxies (ALS to the control container)', async () => {
-    const tap = spawn(process.execPath, ['bin/mesh.js', 'tap', example!.dir, 'reviews/v1', '-o', 'json', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --recent: what the control plane kept counts too, however long the CLI takes to start here.
+    const tap = spawn(process.execPath, ['bin/mesh.js', 'tap', example!.dir, 'reviews/v1', '--path', '/tapped', '--recent', '-o', 'json', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     tap.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    tap.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
     const exited = new Promise((resolve) => tap.on('exit', resolve));
     await sleep(1000);
     const sending = sendMany(40, { port, path: '/tapped' }, 2);
@@ -80,7 +83,7 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
     tap.kill();
     await sending;
     const entries = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { proxy: string; path: string; status: number });
-    expect(entries).toHaveLength(4);
+    expect(entries, err).toHaveLength(4);
     expect(entries.every((e) => ['mesh-gateway', 'reviews-v1'].includes(e.proxy) && e.path === '/tapped' && e.status === 200), out).toBe(true);
   });
 

@@ -64,6 +64,8 @@ describe('watching code switched from the dashboard', () => {
 
     tty.stdin.write('w');
     await until('the header says watch on', () => /watch on/.test(plain(screen.slice(-4000))));
+    // The header shows the switch at once; the run reads it from its watch file, written just after.
+    await until('the run has the switch on', async () => JSON.parse(await readFile(statePaths(canary.dir).watch, 'utf8')).on === true);
     const savedAt = await edit(2);
     await until('v2 serves edit 2', () => load.responses.some((r) => r.at > savedAt && (r.reply as { edit?: number } | undefined)?.edit === 2), 5000);
     const responses = await load.stop();
