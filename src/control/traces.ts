@@ -1,6 +1,7 @@
 // What `mesh traces` shows: the spans every proxy exports over OTLP (xds/trace-service.ts),
-// grouped by trace, in a bounded store: at most `maxTraces` traces, the least recently added to
-// pushed out first (LRU by count), and at most `maxSpans` spans in one trace. Pure.
+// grouped by trace, in a bounded store: at most `maxTraces` traces and `maxStoredSpans` spans in
+// all, the least recently added to pushed out first (LRU by count), and at most `maxSpans` spans
+// in one trace. Pure.
 import type { Span } from '../xds/trace-service.ts';
 
 /** A span with the service of the proxy that reported it (`mesh-gateway` for a gateway). */
@@ -44,6 +45,8 @@ export interface TraceStore {
 export interface TraceStoreOptions {
   maxTraces?: number;
   maxSpans?: number;
+  /** Spans in all traces together (about 1 kB each). */
+  maxStoredSpans?: number;
   /** The service of a proxy id (the control plane asks its snapshots); the id itself by default. */
   serviceOf?(proxy: string): string;
 }
@@ -81,11 +84,12 @@ export function summarize(traceId: string, spans: readonly TraceSpan[]): TraceSu
 }
 
 export function traceStore(options: TraceStoreOptions = {}): TraceStore {
-  const { maxTraces = 1000, maxSpans = 500, serviceOf = (proxy: string) => proxy } = options;
+  const { maxTraces = 1000, maxSpans = 500, maxStoredSpans = 20_000, serviceOf = (proxy: string) => proxy } = options;
   // Insertion order is recency: a trace given a span moves to the end.
   const traces = new Map<string, TraceSpan[]>();
   let droppedTraces = 0;
   let droppedSpans = 0;
+  let stored = 0;
   const byStart = (spans: TraceSpan[]) => [...spans].sort((a, b) => a.startMs - b.startMs);
   return {
     add(spans) {
@@ -94,11 +98,15 @@ export function traceStore(options: TraceStoreOptions = {}): TraceStore {
         traces.delete(span.traceId);
         traces.set(span.traceId, trace);
         if (trace.length >= maxSpans) droppedSpans++;
-        else trace.push({ ...span, service: serviceOf(span.proxy) });
+        else {
+          trace.push({ ...span, service: serviceOf(span.proxy) });
+          stored++;
+        }
       }
-      for (const oldest of traces.keys()) {
-        if (traces.size <= maxTraces) break;
+      for (const [oldest, spans] of traces) {
+        if (traces.size <= maxTraces && stored <= maxStoredSpans) break;
         traces.delete(oldest);
+        stored -= spans.length;
         droppedTraces++;
       }
     },

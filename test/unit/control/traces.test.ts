@@ -52,6 +52,18 @@ describe('traceStore', () => {
     expect(store.dropped()).toEqual({ traces: 1, spans: 1 });
   });
 
+  it('keeps at most maxStoredSpans spans in all, pushing out the least recent traces', () => {
+    const store = traceStore({ maxStoredSpans: 3 });
+    store.add([span('t1', 'a', '', 'g', 0, 1), span('t1', 'b', 'a', 'g', 0, 1)]);
+    store.add([span('t2', 'a', '', 'g', 1, 2)]);
+    expect(store.all()).toHaveLength(2);
+    store.add([span('t3', 'a', '', 'g', 2, 3)]);
+    expect(store.all().map((t) => t[0]!.traceId)).toEqual(['t2', 't3']);
+    store.add([span('t4', 'a', '', 'g', 3, 4), span('t4', 'b', 'a', 'g', 3, 4)]);
+    expect(store.all().map((t) => t[0]!.traceId)).toEqual(['t3', 't4']);
+    expect(store.dropped()).toEqual({ traces: 2, spans: 0 });
+  });
+
   it('lists newest first, by service, by minimum duration, at most limit', () => {
     const store = traceStore({ serviceOf });
     store.add([span('fast', 'a', '', 'mesh-gateway', 0, 5), span('slow', 'a', '', 'mesh-gateway', 10, 310), span('slow', 'b', 'a', 'pricing-v1', 20, 300)]);
