@@ -93,13 +93,13 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, shown(k)])) };
   }
 
-  /** Server-sent events of the tap: the kept requests (unless ?recent=no), then each as it is logged. */
-  function streamTap(tap: TapStore, recent: boolean, res: ServerResponse): typeof STREAMING {
+  /**
+   * A server-sent event stream on `res`: `start` writes what is kept and subscribes, returning the
+   * unsubscribe; a comment every KEEPALIVE_MS keeps proxies from closing it; closed with the server.
+   */
+  function stream(res: ServerResponse, start: () => () => void): typeof STREAMING {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (e: TapEntry) => res.write(`data: ${JSON.stringify(e)}\n\n`);
-    if (recent) for (const e of tap.recent()) send(e);
-    res.write(`event: dropped\ndata: ${tap.dropped()}\n\n`);
-    const unsubscribe = tap.subscribe(send);
+    const unsubscribe = start();
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     streams.add(res);
     res.on('close', () => {
@@ -110,21 +110,24 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     return STREAMING;
   }
 
+  /** Server-sent events of the tap: the kept requests (unless ?recent=no), then each as it is logged. */
+  function streamTap(tap: TapStore, recent: boolean, res: ServerResponse): typeof STREAMING {
+    return stream(res, () => {
+      const send = (e: TapEntry) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+      if (recent) for (const e of tap.recent()) send(e);
+      res.write(`event: dropped\ndata: ${tap.dropped()}\n\n`);
+      return tap.subscribe(send);
+    });
+  }
+
   /** Server-sent events: the events after Last-Event-ID (all it keeps when none), then live. */
   function streamEvents(req: IncomingMessage, res: ServerResponse): typeof STREAMING {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (e: ControlEvent) => res.write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
-    const after = Number(req.headers['last-event-id'] ?? 0);
-    for (const e of events.recent()) if (e.id > after) send(e);
-    const unsubscribe = events.subscribe(send);
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    streams.add(res);
-    res.on('close', () => {
-      unsubscribe();
-      clearInterval(keepalive);
-      streams.delete(res);
+    return stream(res, () => {
+      const send = (e: ControlEvent) => res.write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
+      const after = Number(req.headers['last-event-id'] ?? 0);
+      for (const e of events.recent()) if (e.id > after) send(e);
+      return events.subscribe(send);
     });
-    return STREAMING;
   }
 
   const server = createServer((req, res) => {

@@ -11,8 +11,7 @@ import { loadMesh } from '../../config/index.ts';
 import type { Stack } from '../../compose/stack.ts';
 import { loadOrCreateRoot } from '../../control/ca-root.ts';
 import { prepareLocalCertificates } from '../../control/credentials.ts';
-import { watchMeshDir } from '../../control/watcher.ts';
-import { sleep } from '../interrupt.ts';
+import { followMeshDir, type MeshFollower } from '../mesh-follower.ts';
 import { unsynced, waitUntil } from '../readiness.ts';
 import { composeFailure, composeFile, findCompose, runCompose } from './cli.ts';
 import type { Engine } from './engine.ts';
@@ -29,12 +28,9 @@ export interface FollowComposeOptions {
   env?: Record<string, string | undefined>;
 }
 
-export interface ComposeFollowing {
+export interface ComposeFollowing extends MeshFollower {
   /** The stack's services by role as they are now (for the healer). */
   roles(): Stack['services'];
-  /** Resolves once the changes seen so far are done. */
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 const pods = (services: Stack['services']) => new Set(services.pod.map((p) => p.replace(/-pod$/, '')));
@@ -44,13 +40,8 @@ export async function followComposeMesh(engine: Engine, dir: string, initial: Co
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? 90_000;
   let state = initial;
-  let timer: NodeJS.Timeout | undefined;
-  let work: Promise<void> = Promise.resolve();
-  const stopping = new AbortController();
-  const { signal } = stopping;
 
-  async function sync(): Promise<void> {
-    if (signal.aborted) return;
+  async function sync(signal: AbortSignal): Promise<void> {
     const { model } = await loadMesh(dir);
     if (!model) return;
     const { stack, target } = await stackOf(model, dir, env, Number(new URL(state.api).port));
@@ -84,30 +75,6 @@ export async function followComposeMesh(engine: Engine, dir: string, initial: Co
     say(`The Compose stack follows the Mesh${what ? `: ${what.replace('adding', 'added').replace('removing', 'removed')}` : ''}`);
   }
 
-  const watcher = await watchMeshDir(dir, {
-    ...(options.poll ? { poll: true } : {}),
-    onChange: () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = undefined;
-        work = work.then(sync).catch((error: Error) => {
-          if (!signal.aborted) say(`Following the Mesh file failed: ${error.message}`);
-        });
-      }, options.debounceMs ?? 300);
-    },
-    onError: (error) => say(`Watching ${dir} for added or removed versions failed: ${error.message}`),
-  });
-  return {
-    roles: () => state.services,
-    async idle() {
-      while (timer) await sleep(20);
-      await work;
-    },
-    async close() {
-      stopping.abort();
-      clearTimeout(timer);
-      await watcher.close();
-      await work;
-    },
-  };
+  const follower = await followMeshDir({ dir, sync, say, what: 'Following the Mesh file', ...(options.poll ? { poll: true } : {}), debounceMs: options.debounceMs ?? 300 });
+  return { roles: () => state.services, idle: () => follower.idle(), close: () => follower.close() };
 }

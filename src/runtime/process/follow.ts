@@ -8,7 +8,7 @@
 // folder changed is restarted with a surge (restart.ts), as a code edit under `watch:` is.
 import { envoyName, portKey } from '../../config/names.ts';
 import { loadMesh } from '../../config/index.ts';
-import { watchMeshDir } from '../../control/watcher.ts';
+import { followMeshDir, type MeshFollower } from '../mesh-follower.ts';
 import { sleep } from '../interrupt.ts';
 import { writeJson } from '../json-file.ts';
 import { fetchProxies, unsynced, waitUntil } from '../readiness.ts';
@@ -32,11 +32,7 @@ export interface FollowOptions {
   debounceMs?: number;
 }
 
-export interface Following {
-  /** Resolves once the changes seen so far are done. */
-  idle(): Promise<void>;
-  close(): Promise<void>;
-}
+export type Following = MeshFollower;
 
 /** Requests a sidecar's HTTP listeners are serving now (its admin's downstream_rq_active); 0 when it does not answer. */
 async function requestsActive(adminPort: number): Promise<number> {
@@ -61,14 +57,8 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
   const { dir, supervisor, say } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const paths = statePaths(dir);
-  let timer: NodeJS.Timeout | undefined;
-  let work: Promise<void> = Promise.resolve();
-  let closed = false;
-  const stopping = new AbortController();
-  const { signal } = stopping;
 
-  async function sync(): Promise<void> {
-    if (closed) return;
+  async function sync(signal: AbortSignal): Promise<void> {
     const { model } = await loadMesh(dir);
     if (!model) return; // the control plane says why, and keeps serving the last good mesh
     const missing = missingCommands(model);
@@ -143,30 +133,5 @@ export async function followMesh(options: FollowOptions): Promise<Following> {
     }
   }
 
-  const watcher = await watchMeshDir(dir, {
-    ...(options.poll ? { poll: true } : {}),
-    onChange: () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = undefined;
-        work = work.then(sync).catch((error: Error) => {
-          if (!signal.aborted) say(`Following the mesh's services failed: ${error.message}`);
-        });
-      }, options.debounceMs ?? 200);
-    },
-    onError: (error) => say(`Watching ${dir} for added or removed versions failed: ${error.message}`),
-  });
-  return {
-    async idle() {
-      while (timer) await sleep(20);
-      await work;
-    },
-    async close() {
-      closed = true;
-      stopping.abort();
-      clearTimeout(timer);
-      await watcher.close();
-      await work;
-    },
-  };
+  return followMeshDir({ dir, sync, say, what: "Following the mesh's services", ...(options.poll ? { poll: true } : {}), ...(options.debounceMs ? { debounceMs: options.debounceMs } : {}) });
 }
