@@ -6,7 +6,7 @@
 //   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
 //   GET /tap                     server-sent events: each request a proxy logged (TapEntry), the kept ones first
 //   GET /traces?service=&min-duration=MS&limit=N  the traces kept, newest first (TraceSummary)
-//   GET /traces/ID               a trace's spans (TraceSpan), by start; /traces/all: every trace's
+//   GET /traces/ID               a trace's spans (TraceSpan), by start; /traces/all?…: the listed traces' spans (an export)
 // Errors are {"error": "a sentence"} with a 4xx status.
 // Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
 // name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
