@@ -22,7 +22,7 @@ describe('traces: sampling', () => {
   it('settings.tracing.sampling: 50 traces about half the requests, each whole', async () => {
     const sent = 40;
     for (let i = 0; i < sent; i++) await send({ port: shop.gatewayPort, path: `/sampled-${i}`, timeoutMs: 10_000 });
-    await sleep(1500);
+    await sleep(5500); // each proxy exports its last spans within 5 s
     const traces = await getJson<TraceSummary[]>(`${shop.api}/traces?limit=1000`);
     const ours = traces.filter((t) => t.root.includes('/sampled-'));
     console.log(`sampling 50%: ${ours.length} of ${sent} requests traced; roots: ${[...new Set(ours.map((t) => t.services[0]))].join(', ')}`);
