@@ -14,6 +14,7 @@ import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as tap from './commands/tap.ts';
 import * as traces from './commands/traces.ts';
+import * as graph from './commands/graph.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
 import { Runtimes } from '../runtime/contract.ts';
@@ -46,6 +47,7 @@ Commands:
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
   tap [DIR] [SERVICE[/VERSION]]    the requests the proxies serve, live (--path, --status 5xx, -o json)
   traces [DIR] [TRACE_ID]          recent traces (--service, --min-duration), one as a waterfall; --export FILE: OTLP JSON
+  graph [DIR] [--window 10s]       who calls whom: edges with requests/s, error rate, p99 (-o json)
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
   validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
   test [DIR] [FILES...] [--live]   routing assertions (*.test.yaml) against the compiled config
@@ -275,6 +277,14 @@ const COMMANDS: Record<string, Command> = {
         ...(args[0] ? { id: args[0] } : {}),
         ...text('service'), ...text('min-duration', 'minDuration'), ...text('limit'), ...text('output'), ...text('export'),
       });
+    },
+  },
+  graph: {
+    help: graph.help,
+    options: { api: { type: 'string' }, window: { type: 'string' }, by: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    run: async (dir, values, _args, runtimes) => {
+      const text = (k: 'window' | 'by' | 'output') => (typeof values[k] === 'string' ? { [k]: values[k] as string } : {});
+      return graph.run({ api: await apiOf(dir, values, runtimes), ...text('window'), ...text('by'), ...text('output') });
     },
   },
   dashboard: {

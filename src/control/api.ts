@@ -7,6 +7,7 @@
 //   GET /tap                     server-sent events: each request a proxy logged (TapEntry), the kept ones first
 //   GET /traces?service=&min-duration=MS&limit=N  the traces kept, newest first (TraceSummary)
 //   GET /traces/ID               a trace's spans (TraceSpan), by start; /traces/all?…: the listed traces' spans (an export)
+//   GET /graph?window=MS&expand=S,… the service graph over the last MS: edges with rps, error rate, p50/p99 (control/graph.ts)
 // Errors are {"error": "a sentence"} with a 4xx status.
 // Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
 // name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
@@ -22,6 +23,7 @@ import type { ControlEvent, EventLog } from './events.ts';
 import type { TapStore } from './tap.ts';
 import { tracesRoute } from './traces-api.ts';
 import type { TraceStore } from './traces.ts';
+import { MAX_GRAPH_WINDOW_MS, type GraphRecorder } from './graph-recorder.ts';
 import type { TrafficReport } from './traffic.ts';
 
 export interface ApiOptions {
@@ -34,6 +36,7 @@ export interface ApiOptions {
   traffic: { report(windowMs?: number): TrafficReport };
   tap?: TapStore;
   traces?: TraceStore;
+  graph?: Pick<GraphRecorder, 'report'>;
 }
 
 export interface ApiServer {
@@ -72,11 +75,12 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     if (path === '/proxies') return xds.status();
     if (path === '/traffic') return traffic.report(windowParam(url.searchParams.get('window')));
     if (path === '/events') return streamEvents(req, res);
+    if (path === '/graph' && options.graph) return graphReport(options.graph, url.searchParams);
     if (path === '/tap' && options.tap) return streamTap(options.tap, url.searchParams.get('recent') !== 'no', res);
     if (options.traces && (path === '/traces' || path.startsWith('/traces/'))) return tracesRoute(options.traces, path, url.searchParams, (status, message) => new HttpError(status, message));
     const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
     if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
-    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic, /tap and /traces.`);
+    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic, /tap, /graph and /traces.`);
   }
 
   function proxyConfig(proxy: string, type: string | null): ProxyConfig {
@@ -91,6 +95,14 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     const kinds = type === null ? RESOURCE_KINDS : [type as ResourceKind];
     const shown = (k: ResourceKind) => (k === 'secrets' ? snapshot.secrets.map(withoutPrivateKey) : snapshot[k]);
     return { proxy, version: controller.status().version, resources: Object.fromEntries(kinds.map((k) => [k, shown(k)])) };
+  }
+
+  /** The service graph; `expand` lists the services shown by version (all when absent, none when empty). */
+  function graphReport(graph: Pick<GraphRecorder, 'report'>, params: URLSearchParams): unknown {
+    const window = windowParam(params.get('window'));
+    if (window !== undefined && window > MAX_GRAPH_WINDOW_MS) throw new HttpError(400, `window=${window} is longer than the graph keeps (${MAX_GRAPH_WINDOW_MS} ms).`);
+    const expand = params.get('expand');
+    return graph.report(window, expand === null || expand === '*' ? undefined : new Set(expand.split(',').filter(Boolean)));
   }
 
   /**

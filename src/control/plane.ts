@@ -13,6 +13,7 @@ import { watchMeshDir } from './watcher.ts';
 import { loadOrCreateRoot } from './ca-root.ts';
 import { tapStore } from './tap.ts';
 import { traceStore } from './traces.ts';
+import { graphRecorder } from './graph-recorder.ts';
 import { WorkloadSecrets } from './secrets.ts';
 
 /** How often the plane looks for certificates due for rotation. */
@@ -82,6 +83,8 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
       startXdsServer({ cache, host: bind, port: options.xdsPort, onAccessLog: (entries) => tap.add(entries), onSpans: (spans) => traces.add(spans) }),
     );
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
+    const graph = graphRecorder(tap);
+    closers.push(() => graph.close());
     const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
     const traffic = startScraper({
       targets: () =>
@@ -94,7 +97,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => traffic.close());
     const api = await listening('API', options.apiPort, '--api-port', () =>
-      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, traces }),
+      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, traces }),
     );
     closers.push(() => api.close());
     return { xdsPort: xds.port, apiPort: api.port, events, close };

@@ -1,6 +1,8 @@
 // What both runtimes' followers of the Mesh file share (process/follow.ts, compose/follow.ts): a
 // watcher on the mesh directory whose changes, debounced, run `sync` one at a time; a failed sync
-// is a sentence, and the next change tries again.
+// is a sentence, and the next change tries again. A change while a sync waits (for a version it
+// added to be ready, say) supersedes it: its signal aborts, and the next sync starts from the
+// files as they are then (a version added and removed again is not waited for).
 import { watchMeshDir } from '../control/watcher.ts';
 import { sleep } from './interrupt.ts';
 
@@ -28,16 +30,22 @@ export async function followMeshDir(options: MeshFollowerOptions): Promise<MeshF
   let work: Promise<void> = Promise.resolve();
   const stopping = new AbortController();
   const { signal } = stopping;
+  /** The sync under way: a newer change supersedes it (its waits end), then runs after it. */
+  let current: AbortController | undefined;
   const watcher = await watchMeshDir(dir, {
     ...(options.poll ? { poll: true } : {}),
     onChange: () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;
+        current?.abort();
+        const mine = new AbortController();
+        current = mine;
+        const both = AbortSignal.any([signal, mine.signal]);
         work = work
-          .then(() => (signal.aborted ? undefined : options.sync(signal)))
+          .then(() => (both.aborted ? undefined : options.sync(both)))
           .catch((error: Error) => {
-            if (!signal.aborted) say(`${options.what} failed: ${error.message}`);
+            if (!both.aborted) say(`${options.what} failed: ${error.message}`);
           });
       }, options.debounceMs ?? 200);
     },

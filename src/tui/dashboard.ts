@@ -19,6 +19,7 @@ export const KEYS: Array<[string, string]> = [
   ['t', 'start / stop sending traffic to the gateway'],
   ['c', 'pause / resume the canary (p promotes it, r aborts it)'],
   ['w', 'watch code on / off (as mesh up --watch)'],
+  ['g', 'the traffic pane shows the service graph (Enter: the versions of the service an edge goes to); g again: traffic'],
   ['v', "the events pane shows the selected service's requests as mesh tap does; v again: the events"],
   ['+ / -', 'traffic generator rate up / down by 10 requests/s'],
   ['?', 'this help'],

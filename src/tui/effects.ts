@@ -1,4 +1,4 @@
-// The dashboard's I/O: polls the control plane's API (/status, /proxies, /traffic), follows its
+// The dashboard's I/O: polls the control plane's API (/status, /proxies, /traffic; /graph while shown), follows its
 // event stream (/events), reads the mesh files, what runs and the selected service's log (through
 // the Runtime contract, whichever runtime runs the mesh), and carries out the commands of the keys: weight and fault edits written to the
 // YAML files (validated first; the control plane's hot reload applies them), the editor, and the
@@ -14,6 +14,7 @@ import { apiGet, apiStream } from '../control/client.ts';
 import type { ControlStatus } from '../control/controller.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { TrafficReport } from '../control/traffic.ts';
+import type { GraphReport } from '../control/graph.ts';
 import { startLoad, type Load } from '../load/generator.ts';
 import type { Runtimes } from '../runtime/contract.ts';
 import type { TapEntry } from '../xds/access-log.ts';
@@ -33,6 +34,8 @@ export interface EffectsOptions {
   pollMs?: number;
   /** The window of /traffic the observed split is taken over. */
   trafficWindowMs?: number;
+  /** The window of /graph (the traffic pane after g). */
+  graphWindowMs?: number;
 }
 
 export interface Effects {
@@ -103,6 +106,19 @@ export function startEffects(options: EffectsOptions): Effects {
       }
     } catch (error) {
       if (!stopped) dispatch({ type: 'connection', ok: false, problem: (error as Error).message });
+    }
+  }
+
+  // ---- the service graph, while the traffic pane shows it ----
+  async function readGraph(): Promise<void> {
+    const now = state();
+    if (now.trafficView !== 'graph') return;
+    const expand = now.expanded.map(encodeURIComponent).join(',');
+    try {
+      const graph = await apiGet<GraphReport>(now.api, `/graph?window=${options.graphWindowMs ?? 10_000}&expand=${expand}`);
+      if (!stopped) dispatch({ type: 'graph', graph });
+    } catch {
+      // The poll says when the control plane does not answer.
     }
   }
 
@@ -325,6 +341,10 @@ export function startEffects(options: EffectsOptions): Effects {
       case 'rate':
         load?.setRate(after.load.rps);
         break;
+      case 'toggleGraph':
+      case 'expand':
+        void readGraph();
+        break;
       case 'move':
       case 'focus':
         if (after.selected.services !== before.selected.services) void readLog();
@@ -339,6 +359,7 @@ export function startEffects(options: EffectsOptions): Effects {
   const ready = Promise.all([readMesh(), every(pollMs, poll), every(2 * pollMs, readProcesses)]).then(() => undefined);
   void every(pollMs, readLog);
   void every(500, loadStats);
+  void every(pollMs, readGraph);
   void followEvents();
   void followTap();
 

@@ -4,7 +4,8 @@ import { Box, Text } from 'ink';
 import { createElement as h, type ReactNode } from 'react';
 import { bar, fit, ms, percent, rate, sparkline } from './format.ts';
 import type { DashboardState, Pane } from './state.ts';
-import { eventLine, requestLine, requestRows, routeRows, selectedService, serviceRows, trafficRows, type ServiceRow } from './view.ts';
+import { eventLine, graphRows, requestLine, requestRows, routeRows, selectedService, serviceRows, trafficRows, type ServiceRow } from './view.ts';
+import type { Health } from '../control/graph.ts';
 
 export interface PaneProps {
   state: DashboardState;
@@ -98,6 +99,7 @@ export function RoutesPane({ state, width, height }: PaneProps): ReactNode {
 }
 
 export function TrafficPane({ state, width, height }: PaneProps): ReactNode {
+  if (state.trafficView === 'graph') return GraphPane({ state, width, height });
   const rows = trafficRows(state);
   const inner = width - 2;
   const fixed = 10 + 6 + 6 + 7 + 7;
@@ -116,6 +118,29 @@ export function TrafficPane({ state, width, height }: PaneProps): ReactNode {
   }
   if (rows.length === 0) lines.push({ text: state.traffic ? 'No requests yet: press t to send some.' : 'Waiting for /traffic…', dim: true });
   return h(Frame, { pane: 'traffic', title: `Traffic (last ${Math.round((state.traffic?.windowMs ?? 0) / 1000)} s)`, state, width, height, lines });
+}
+
+const HEALTH_COLOR: Record<Health, string> = { ok: 'green', warn: 'yellow', bad: 'red' };
+
+/** The service graph in the traffic pane (g): one line per edge, from the gateway down, coloured by its error rate. */
+function GraphPane({ state, width, height }: PaneProps): ReactNode {
+  const rows = graphRows(state);
+  const inner = width - 2;
+  const name = Math.max(8, inner - 18);
+  const cells = (cols: string[]) => `${fit(cols[0]!, name)}${cols[1]!.padStart(6)}${cols[2]!.padStart(5)}${cols[3]!.padStart(7)}`;
+  const size = height - 4;
+  const start = windowStart(rows.length, state.selected.traffic, size);
+  const lines: Line[] = [{ text: cells(['', 'rps', 'err', 'p99']), dim: true }];
+  for (const [i, { edge, text }] of rows.slice(start, start + size).entries()) {
+    lines.push({
+      text: fit(cells([text, rate(edge.rps), percent(edge.errorRate), ms(edge.p99Ms)]), inner),
+      selected: start + i === state.selected.traffic,
+      color: HEALTH_COLOR[edge.health],
+    });
+  }
+  if (rows.length === 0) lines.push({ text: state.graph ? 'No calls yet: press t to send some.' : 'Waiting for /graph…', dim: true });
+  const seconds = Math.round((state.graph?.windowMs ?? 0) / 1000);
+  return h(Frame, { pane: 'traffic', title: `Graph (last ${seconds} s) ⏎ versions, g: traffic`, state, width, height, lines });
 }
 
 /** The newest lines that fit, scrolled back `back` lines. */

@@ -5,10 +5,11 @@ import type { ControlStatus } from '../control/controller.ts';
 import type { ControlEvent } from '../control/events.ts';
 import type { TapEntry } from '../xds/access-log.ts';
 import type { TrafficReport } from '../control/traffic.ts';
+import type { GraphReport } from '../control/graph.ts';
 import type { ProxyStatus } from '../xds/types.ts';
 import type { CanaryState } from '../canary/run.ts';
 import type { MeshView, RouteInfo } from './mesh-view.ts';
-import { rowCount, selectedRoute } from './view.ts';
+import { graphRows, rowCount, selectedRoute } from './view.ts';
 import type { VersionLoop } from '../runtime/contract.ts';
 
 export const PANES = ['services', 'routes', 'traffic', 'events', 'logs'] as const;
@@ -46,6 +47,12 @@ export interface DashboardState {
   status?: ControlStatus;
   proxies: ProxyStatus[];
   traffic?: TrafficReport;
+  /** The service graph (GET /graph), read while the traffic pane shows it. */
+  graph?: GraphReport;
+  /** What the traffic pane shows: traffic per service and subset, or the service graph (`g`). */
+  trafficView: 'traffic' | 'graph';
+  /** The services the graph shows by version (Enter on an edge to one); the others added up. */
+  expanded: string[];
   mesh?: MeshView;
   /** Undefined when not the process runtime (or its state is not readable). */
   processes?: ProcessInfo[];
@@ -85,6 +92,7 @@ export type Action =
   | { type: 'status'; status: ControlStatus }
   | { type: 'proxies'; proxies: ProxyStatus[] }
   | { type: 'traffic'; traffic: TrafficReport }
+  | { type: 'graph'; graph: GraphReport }
   | { type: 'mesh'; mesh: MeshView }
   | { type: 'meshProblem'; problem: string }
   | { type: 'processes'; processes: ProcessInfo[] }
@@ -111,6 +119,8 @@ export type Action =
   | { type: 'toggleLoad' }
   | { type: 'toggleWatch' }
   | { type: 'toggleRequests' }
+  | { type: 'toggleGraph' }
+  | { type: 'expand' }
   | { type: 'rate'; delta: number }
   | { type: 'quit' };
 
@@ -135,6 +145,8 @@ export function initialState(options: { api: string; dir?: string; width?: numbe
     events: [],
     requests: [],
     eventsView: 'events',
+    trafficView: 'traffic',
+    expanded: [],
     logs: { lines: [] },
     focus: 'routes',
     selected: { services: 0, routes: 0, traffic: 0, events: 0, logs: 0 },
@@ -304,6 +316,18 @@ export function reduce(current: DashboardState, action: Action): DashboardState 
       return { ...state, events: [...state.events, ...action.events].slice(-KEEP_EVENTS) };
     case 'requests':
       return { ...state, requests: [...state.requests, ...action.requests].slice(-KEEP_REQUESTS) };
+    case 'graph':
+      return { ...state, graph: action.graph };
+    case 'toggleGraph':
+      return { ...state, trafficView: state.trafficView === 'traffic' ? 'graph' : 'traffic', selected: { ...state.selected, traffic: 0 } };
+    case 'expand': {
+      // The service the selected edge goes to: by version, or (again) added up.
+      const edge = graphRows(state)[state.selected.traffic]?.edge;
+      if (!edge) return state;
+      const service = edge.toService;
+      const expanded = state.expanded.includes(service) ? state.expanded.filter((s) => s !== service) : [...state.expanded, service];
+      return { ...state, expanded };
+    }
     case 'toggleRequests':
       return { ...state, eventsView: state.eventsView === 'events' ? 'requests' : 'events', selected: { ...state.selected, events: 0 } };
     case 'logs':
@@ -387,7 +411,10 @@ export function keyToAction(state: DashboardState, input: string, key: KeyPress)
     const step = key.shift || key.meta || key.ctrl ? 1 : 5;
     return { type: 'shift', delta: key.rightArrow ? step : -step };
   }
-  if (key.return || input === ' ') return state.focus === 'routes' ? { type: 'nextSubset' } : undefined;
+  if (key.return || input === ' ') {
+    if (state.focus === 'routes') return { type: 'nextSubset' };
+    return state.focus === 'traffic' && state.trafficView === 'graph' ? { type: 'expand' } : undefined;
+  }
   switch (input) {
     case '?':
       return { type: 'help' };
@@ -405,6 +432,8 @@ export function keyToAction(state: DashboardState, input: string, key: KeyPress)
       return { type: 'toggleWatch' };
     case 'v':
       return { type: 'toggleRequests' };
+    case 'g':
+      return { type: 'toggleGraph' };
     case 'c':
       return { type: 'canaryPause' };
     case '+':

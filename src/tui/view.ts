@@ -8,6 +8,7 @@ import type { ResourceKind } from '../envoy/snapshot.ts';
 import type { ControlEvent } from '../control/events.ts';
 import { concerns } from '../control/tap-filter.ts';
 import type { TapEntry } from '../xds/access-log.ts';
+import { edgeTree, type GraphEdge } from '../control/graph.ts';
 import type { SyncState } from '../xds/types.ts';
 import type { RouteInfo } from './mesh-view.ts';
 import type { CanaryState } from '../canary/run.ts';
@@ -225,7 +226,7 @@ export function rowCount(state: DashboardState, pane: Pane): number {
     case 'routes':
       return state.mesh?.routes.length ?? 0;
     case 'traffic':
-      return trafficRows(state).length;
+      return state.trafficView === 'graph' ? graphRows(state).length : trafficRows(state).length;
     case 'events':
       return state.eventsView === 'requests' ? requestRows(state).length : state.events.length;
     case 'logs':
@@ -250,4 +251,19 @@ export function requestLine(e: TapEntry): { time: string; text: string; error: b
     text: `${e.proxy} ${e.method} ${e.path} ${status} ${e.durationMs.toFixed(1)}ms → ${to}`,
     error: e.status === 0 || e.status >= 500,
   };
+}
+
+export interface GraphRow {
+  edge: GraphEdge;
+  /** How many calls down from a gateway (or from a caller nothing calls). */
+  depth: number;
+  /** `gateway → reviews/v2`: the gateway's proxy id shortened (mesh-gateway-egress → gateway-egress). */
+  text: string;
+}
+
+const shortName = (name: string) => name.replace(/^mesh-gateway/, 'gateway');
+
+/** The graph pane's lines: one per edge, from the gateway down (control/graph.ts edgeTree). */
+export function graphRows(state: DashboardState): GraphRow[] {
+  return edgeTree(state.graph?.edges ?? []).map(({ edge, depth }) => ({ edge, depth, text: `${' '.repeat(depth)}${shortName(edge.from)} → ${shortName(edge.to)}` }));
 }

@@ -61,7 +61,9 @@ describe('mesh up -d --watch on Compose', () => {
     expect(loopMs, 'v2 did not serve the new code within 20 s').toBeDefined();
     // The sidecar holds v2's requests while its app restarts: none fails, none with a connection error.
     expect(bad.map((r) => `${r.version ?? '?'} ${r.status} ${r.error ?? r.body.slice(0, 80)}`)).toEqual([]);
-    expect(Math.max(0, ...gaps)).toBeLessThan(1000); // v1 keeps serving
+    // v1 keeps serving. Its pause is bounded by v2's restart, not zero: the 4 clients are closed
+    // loops, and each one's next request to v2 is held by v2's sidecar while the app restarts.
+    expect(Math.max(0, ...gaps)).toBeLessThan(5000);
     const after = await started();
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     const restarted = Object.keys(before).filter((service) => before[service] !== after[service]);
@@ -86,15 +88,16 @@ describe('mesh up -d --watch on Compose', () => {
     // The healer (mesh supervise) follows the Mesh file: no mesh up needed.
     await writeFile(file, text.replace('        v2:\n', `${v3}        v2:\n`));
     const addedAt = performance.now();
-    await waitFor('reviews-v3 running', async () => 'reviews-v3' in (await ids()), 60_000);
+    const healerLog = async (error: Error) => {
+      throw new Error(`${error.message}; the healer's log:\n${await readFile(join(example!.dir, '.mesh', 'mesh-supervisor.log'), 'utf8')}`);
+    };
+    await waitFor('reviews-v3 running', async () => 'reviews-v3' in (await ids()), 60_000).catch(healerLog);
     const startedMs = Math.round(performance.now() - addedAt);
     await sleep(1500);
     const added = await ids();
     await writeFile(file, text);
     const removedAt = performance.now();
-    await waitFor('reviews-v3 removed', async () => !Object.keys(await ids()).some((s) => s.startsWith('reviews-v3')), 60_000).catch(async (error: Error) => {
-      throw new Error(`${error.message}; the healer's log:\n${await readFile(join(example!.dir, '.mesh', 'mesh-supervisor.log'), 'utf8')}`);
-    });
+    await waitFor('reviews-v3 removed', async () => !Object.keys(await ids()).some((s) => s.startsWith('reviews-v3')), 60_000).catch(healerLog);
     const removedMs = Math.round(performance.now() - removedAt);
     await sleep(1000);
     console.log(`compose follows the Mesh: v3 running ${startedMs} ms after the save, removed ${removedMs} ms after the next`);
@@ -104,6 +107,8 @@ describe('mesh up -d --watch on Compose', () => {
     expect(bad.map((r) => `${r.status} ${r.error ?? r.body.slice(0, 80)}`)).toEqual([]);
     expect(Object.keys(added).filter((s) => !(s in before)).sort()).toEqual(['reviews-v3', 'reviews-v3-pod', 'reviews-v3-proxy']);
     for (const service of Object.keys(before)) expect(added[service], service).toBe(before[service]);
-    expect(await ids()).toEqual(before);
+    const end = await ids();
+    expect(Object.keys(end).sort(), JSON.stringify(end)).toEqual(Object.keys(before).sort());
+    expect(end).toEqual(before);
   }, 240_000);
 });

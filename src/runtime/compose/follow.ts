@@ -1,8 +1,8 @@
 // A running Compose stack follows the Mesh file, as the process runtime does (process/follow.ts):
 // a version or service added to the Mesh is created (its pod: holder, capture, sidecar, app), one
 // removed is removed, and a version whose command, env, image or ports changed is recreated.
-// `compose up -d --remove-orphans` on the stack generated again does it, and Compose leaves every
-// container that did not change running. The control plane reads the same files and pushes
+// `compose up -d --remove-orphans` on the stack generated again does it (without running the capture
+// step of a pod that stays again), and Compose leaves every container that did not change running. The control plane reads the same files and pushes
 // first; a removal waits until every proxy is SYNCED (so none sends to it any more). A Mesh file
 // that does not load changes nothing: the control plane says why, and serves the last good one.
 // Runs beside the healer (heal.ts): in `mesh up`'s process in the foreground, in `mesh supervise`.
@@ -69,7 +69,11 @@ export async function followComposeMesh(engine: Engine, dir: string, initial: Co
     state = { ...state, services: stack.services, proxyIds: stack.proxyIds };
     await writeComposeState(dir, state);
     await buildChanged(cli, target, stack, dir, say, signal);
-    const up = await runCompose(cli, target, ['up', '-d', '--remove-orphans'], signal);
+    // Not the capture step of a pod that stays: `up` would run it again (it exited), and while it
+    // empties and refills its chains a new connection of that pod would pass uncaptured.
+    const kept = new Set([...before].filter((p) => after.has(p)).map((p) => `${p}-init`));
+    const services = Object.values(stack.services).flat().filter((s) => !kept.has(s));
+    const up = await runCompose(cli, target, ['up', '-d', '--remove-orphans', '--no-deps', ...services], signal);
     if (up.exitCode !== 0) throw new Error(composeFailure(String(up.all ?? '')));
     await waitReady(engine, stack, timeoutMs, signal);
     say(`The Compose stack follows the Mesh${what ? `: ${what.replace('adding', 'added').replace('removing', 'removed')}` : ''}`);
