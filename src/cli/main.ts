@@ -23,6 +23,7 @@ import * as status from './commands/status.ts';
 import * as doctor from './commands/doctor.ts';
 import * as test from './commands/test.ts';
 import * as token from './commands/token.ts';
+import * as ui from './commands/ui.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { LOCAL_ISSUER } from '../control/jwt-issuer.ts';
 import { EXIT, UsageError } from './output.ts';
@@ -41,6 +42,7 @@ Commands:
   status [DIR] [--json]            containers or processes, proxy sync, current diagnostics
   logs [DIR] [NAME] [-f]           the logs of a mesh run by mesh up, or of one service of it
   dashboard [DIR]                  the terminal UI on a running mesh: services, routes, traffic, logs
+  ui [DIR]                         the web view in your browser: routes and sliders, traffic, tap
   load [DIR] [URL] --rps N         send requests at a fixed rate; counts by version, status, latency
   weight [DIR] HOST SUBSET=W...    set a route's traffic split in its YAML file
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
@@ -291,6 +293,11 @@ const COMMANDS: Record<string, Command> = {
     help: dashboard.help,
     options: { api: { type: 'string' } },
     run: (dir, values, _args, runtimes) => dashboard.run(dir, typeof values.api === 'string' ? { api: values.api } : {}, runtimes),
+  },
+  ui: {
+    help: ui.help,
+    options: { api: { type: 'string' }, 'no-open': { type: 'boolean', default: false } },
+    run: async (dir, values, _args, runtimes) => ui.run(dir, { api: await apiOf(dir, values, runtimes), open: values['no-open'] !== true }),
   },
   // Hidden (not in HELP): started by `mesh up -d` for a runtime that restarts what crashes.
   supervise: {

@@ -12,6 +12,7 @@
 // Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
 // name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
 // another origin (an Origin header not the Host's own) is refused; both with 403.
+// More routes (the web view's, src/web/routes.ts) come in through `routes`, behind the same guard.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { withoutPrivateKey } from './secrets.ts';
@@ -37,7 +38,16 @@ export interface ApiOptions {
   tap?: TapStore;
   traces?: TraceStore;
   graph?: Pick<GraphRecorder, 'report'>;
+  /** More routes, asked first after the guard: their reply, or undefined when the path is not theirs. */
+  routes?: ApiRoutes;
 }
+
+/** A reply of a route of `ApiOptions.routes`: JSON, or `content` of a MIME `type` with more headers. */
+export type ApiReply =
+  | { status: number; json: unknown }
+  | { status: number; content: string | Buffer; type: string; headers?: Record<string, string> };
+
+export type ApiRoutes = (req: IncomingMessage, url: URL) => Promise<ApiReply> | undefined;
 
 export interface ApiServer {
   port: number;
@@ -52,7 +62,7 @@ export interface ProxyConfig {
   resources: Partial<Record<ResourceKind, Array<{ name: string; value: unknown }>>>;
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   readonly status: number;
   constructor(status: number, message: string) {
     super(message);
@@ -68,8 +78,10 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
 
   function route(req: IncomingMessage, res: ServerResponse): unknown {
     guard(req);
-    if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not supported; the API only answers GET.`);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const extra = options.routes?.(req, url);
+    if (extra) return extra;
+    if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not supported; the API only answers GET.`);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/status') return controller.status();
     if (path === '/proxies') return xds.status();
@@ -142,16 +154,25 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     });
   }
 
+  const failed = (res: ServerResponse, error: unknown) => {
+    const status = error instanceof HttpError ? error.status : 500;
+    const message = error instanceof HttpError ? error.message : `The control plane failed to answer: ${(error as Error).message}`;
+    json(res, status, { error: message });
+  };
   const server = createServer((req, res) => {
     let body: unknown;
     try {
       body = route(req, res);
     } catch (error) {
-      const status = error instanceof HttpError ? error.status : 500;
-      const message = error instanceof HttpError ? error.message : `The control plane failed to answer: ${(error as Error).message}`;
-      return json(res, status, { error: message });
+      return failed(res, error);
     }
-    if (body !== STREAMING) json(res, 200, body);
+    if (body instanceof Promise) {
+      (body as Promise<ApiReply>).then((reply) => {
+        if ('json' in reply) return json(res, reply.status, reply.json);
+        res.writeHead(reply.status, { 'content-type': reply.type, ...reply.headers });
+        res.end(reply.content);
+      }, (error: unknown) => failed(res, error));
+    } else if (body !== STREAMING) json(res, 200, body);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,7 +4,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { SnapshotCache } from '../xds/cache.ts';
 import { startXdsServer } from '../xds/server.ts';
 import { addressingMode } from './addressing-mode.ts';
-import { startApi } from './api.ts';
+import { startApi, type ApiRoutes } from './api.ts';
 import { createController } from './controller.ts';
 import { faultRoutes } from './fault-routes.ts';
 import { eventLog, type EventLog } from './events.ts';
@@ -31,6 +31,8 @@ export interface PlaneOptions {
   addressing: string;
   /** Lifetime of the workload certificates the mesh CA issues (default: a day, as Istio's). */
   certLifetimeMs?: number;
+  /** More routes for the API (the web view's, given by `mesh control`). */
+  routes?: ApiRoutes;
   /** Problems outside the event log (the watcher's), as sentences. */
   warn(message: string): void;
 }
@@ -97,7 +99,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => traffic.close());
     const api = await listening('API', options.apiPort, '--api-port', () =>
-      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, traces }),
+      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, traces, ...(options.routes ? { routes: options.routes } : {}) }),
     );
     closers.push(() => api.close());
     return { xdsPort: xds.port, apiPort: api.port, events, close };

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { applyEdit } from '../config/apply-edit.ts';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.ts';
 import { nextFault, routePosition, setFault } from '../config/edit-fault.ts';
-import { setWeights } from '../config/edit-weights.ts';
 import { loadMesh } from '../config/index.ts';
+import { writeRouteWeights } from '../config/write-weights.ts';
 import type { MeshModel } from '../config/model.ts';
 import { apiGet, apiStream } from '../control/client.ts';
 import type { ControlStatus } from '../control/controller.ts';
@@ -235,32 +235,35 @@ export function startEffects(options: EffectsOptions): Effects {
     return vs && http ? { vs, http } : undefined;
   }
 
-  async function write(file: string, text: string, summary: string, key?: string): Promise<void> {
+  async function write(file: string, text: string, summary: string): Promise<void> {
     const applied = await applyEdit(dir!, file, text);
     if ('diagnostics' in applied) {
       const first = applied.diagnostics.find((d) => d.severity === 'error');
-      const text = `Not written: the edit would make the mesh invalid (${first ? formatDiagnostic(first).split('\n')[0] : 'unknown error'}).`;
-      if (key) dispatch({ type: 'writeFailed', key, text });
-      else say(text, true);
-      return;
+      return say(`Not written: the edit would make the mesh invalid (${first ? formatDiagnostic(first).split('\n')[0] : 'unknown error'}).`, true);
     }
     say(summary);
     await readMesh();
   }
 
-  /** Writes the route's pending weights; `because` (a rollback's message) stays the status line's first words. */
+  /** Writes the route's pending weights (as `mesh weight` and the web view do); `because` (a rollback's message) stays the status line's first words. */
   function writeWeights(key: string, because?: string): void {
     enqueue(key, async () => {
       const route = state().mesh?.routes.find((r) => r.key === key);
       const weights = state().pending[key];
       const found = route && vsOf(route);
       if (!route || !weights || !found) return;
-      const text = await readFile(found.vs.source.file, 'utf8');
       const labels = route.destinations.map((d) => d.label);
-      const edit = setWeights(text, { vs: found.vs, index: route.index, route: found.http, labels }, Object.fromEntries(labels.map((l, i) => [l, weights[i]!])));
-      if ('error' in edit) return dispatch({ type: 'writeFailed', key, text: formatDiagnostic(edit.error).split('\n')[0]! });
-      if (edit.text === text) return;
-      await write(edit.file, edit.text, because ? `${because}: ${edit.summary}` : edit.summary, key);
+      const result = await writeRouteWeights(dir!, { vs: found.vs, index: route.index, route: found.http, labels }, Object.fromEntries(labels.map((l, i) => [l, weights[i]!])));
+      if ('error' in result) {
+        const first = result.diagnostics?.find((d) => d.severity === 'error');
+        const text = result.diagnostics
+          ? `Not written: the edit would make the mesh invalid (${first ? formatDiagnostic(first).split('\n')[0] : 'unknown error'}).`
+          : result.error.split('\n')[0]!;
+        return dispatch({ type: 'writeFailed', key, text });
+      }
+      if (!result.written) return;
+      say(because ? `${because}: ${result.summary}` : result.summary);
+      await readMesh();
     });
   }
 

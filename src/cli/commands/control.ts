@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { startControlPlane } from '../../control/plane.ts';
 import { eventLines } from '../../control/event-lines.ts';
 import { EXIT, UsageError } from '../output.ts';
+import { webRoutes } from '../../web/routes.ts';
+import { createToken } from '../../web/token.ts';
 
 export const help = `Usage: mesh control [DIR] [--xds-port 15010] [--api-port 15080] [--bind 127.0.0.1]
                     [--poll] [--addressing compose|FILE]
@@ -10,7 +12,7 @@ Runs the control plane: watches the mesh in DIR, and on every change validates, 
 pushes the new configuration to the Envoy proxies over xDS (ADS, gRPC). An invalid edit is never
 pushed: the last good configuration keeps serving and the error is printed as FILE:LINE:COL.
 Prints one line per event (the same step of many proxies in one line); the HTTP API (/status, /proxies, /events, /traffic) serves the CLI
-(mesh proxy-status, mesh proxy-config) and the TUI. Stops on Ctrl-C.
+(mesh proxy-status, mesh proxy-config), the TUI and the web view (/ui/, mesh ui). Stops on Ctrl-C.
 
 Options:
   --dir DIR          the mesh directory, as DIR first (default: the current directory)
@@ -43,6 +45,8 @@ export async function run(dir: string, options: ControlOptions): Promise<number>
   if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
     throw new UsageError(`${dir} is not a directory; DIR names the directory of the mesh YAML files.`);
   }
+  // The web view's write token (mesh ui reads it); without it the web view only shows.
+  const token = await createToken(dir).catch((error: Error) => void console.error(error.message));
   let plane;
   try {
     plane = await startControlPlane({
@@ -52,6 +56,7 @@ export async function run(dir: string, options: ControlOptions): Promise<number>
       bind: options.bind,
       poll: options.poll,
       addressing: options.addressing,
+      routes: webRoutes({ dir, token: token ?? undefined }),
       warn: (message) => console.error(message),
     });
   } catch (error) {
