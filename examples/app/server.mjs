@@ -12,7 +12,11 @@ const port = Number(process.env.PORT ?? 9080);
 const upstreams = (process.env.UPSTREAMS ?? '').split(',').filter(Boolean);
 const failRate = Number(process.env.FAIL_RATE ?? 0);
 // Headers a mesh app forwards so routing by user and tracing work along the call chain.
-const FORWARDED = ['end-user', 'x-user', 'x-request-id', 'traceparent', 'b3', 'x-b3-traceid', 'x-b3-spanid'];
+const FORWARDED = [
+  'end-user', 'x-user',
+  // Trace context (README, "Traces"): forwarded so the proxies' spans of one request join one trace.
+  'x-request-id', 'traceparent', 'tracestate', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags',
+];
 
 async function call(url, incoming) {
   const headers = {};

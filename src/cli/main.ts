@@ -13,6 +13,7 @@ import * as control from './commands/control.ts';
 import * as proxyStatus from './commands/proxy-status.ts';
 import * as proxyConfig from './commands/proxy-config.ts';
 import * as tap from './commands/tap.ts';
+import * as traces from './commands/traces.ts';
 import * as graph from './commands/graph.ts';
 import * as load from './commands/load.ts';
 import * as dashboard from './commands/dashboard.ts';
@@ -47,6 +48,7 @@ Commands:
   proxy-status [DIR]               each proxy's xDS sync state (SYNCED, STALE, NOT SENT, NACK)
   proxy-config [DIR] PROXY [TYPE]  the listeners, routes, clusters, endpoints a proxy is served
   tap [DIR] [SERVICE[/VERSION]]    the requests the proxies serve, live (--path, --status 5xx, -o json)
+  traces [DIR] [TRACE_ID]          recent traces (--service, --min-duration), one as a waterfall; --export FILE: OTLP JSON
   graph [DIR] [--window 10s]       who calls whom: edges with requests/s, error rate, p99 (-o json)
   control [DIR]                    run the control plane: watch, validate, compile, push over xDS
   validate [DIR] [--json] [--analyze]  check the mesh YAML in DIR; errors as FILE:LINE:COL; --analyze: Istio's checks and codes
@@ -255,6 +257,27 @@ const COMMANDS: Record<string, Command> = {
         ...text('path'), ...text('status'), ...text('output'), ...text('count'), ...text('max-rate'),
         header: values.header as string[],
         recent: values.recent === true,
+      });
+    },
+  },
+  traces: {
+    help: traces.help,
+    args: true,
+    options: {
+      api: { type: 'string' },
+      service: { type: 'string' },
+      'min-duration': { type: 'string' },
+      limit: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      export: { type: 'string' },
+    },
+    run: async (dir, values, args, runtimes) => {
+      if (args.length > 1) throw new UsageError(`mesh traces takes one TRACE_ID, not ${args.join(' ')}.`);
+      const text = (k: string, as = k) => (typeof values[k] === 'string' ? { [as]: values[k] as string } : {});
+      return traces.run({
+        api: await apiOf(dir, values, runtimes),
+        ...(args[0] ? { id: args[0] } : {}),
+        ...text('service'), ...text('min-duration', 'minDuration'), ...text('limit'), ...text('output'), ...text('export'),
       });
     },
   },

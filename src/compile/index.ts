@@ -18,6 +18,7 @@ import { APPLIED_BY_LISTENERS } from './listeners.ts';
 import { APPLIED_BY_POLICY } from './policy.ts';
 import { APPLIED_BY_ROUTES } from './routes.ts';
 import { APPLIED_BY_SIDECARS, SIDECAR } from './sidecar.ts';
+import { withSampling } from './tracing.ts';
 
 export type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 
@@ -43,7 +44,7 @@ export interface CompiledMesh {
 /** Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. */
 export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
   const input = compileInput(model, addressing);
-  const snapshots = PROXY_KINDS.flatMap((translate) => translate(input));
+  const snapshots = withSampling(PROXY_KINDS.flatMap((translate) => translate(input)), model.settings.tracing?.sampling);
   const checkedLists = new Set<readonly Resource[]>();
   const checked = new Set<Resource>();
   for (const snapshot of snapshots) {

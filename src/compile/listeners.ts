@@ -6,7 +6,8 @@ import type { FieldPatterns } from '../config/not-applied.ts';
 import type { ServicePort } from '../config/schema/mesh.ts';
 import { ADS, socketAddress, typed } from './envoy-json.ts';
 import { inboundCluster } from '../config/names.ts';
-import { gatewayListener, gatewayRoutes, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
+import { CONTROL_CLUSTER, gatewayListener, gatewayRoutes, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
+import { TRACING } from './tracing.ts';
 import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 import type { ServedMtls } from '../config/mtls.ts';
@@ -31,9 +32,6 @@ const HTTP_FILTERS = [CORS, ...AFTER_SECURITY];
 
 /** The request headers each access log entry carries (what `mesh tap --header` can filter on). */
 export const LOGGED_HEADERS = ['user-agent', 'end-user', 'x-b3-traceid', 'traceparent', 'content-type'];
-
-/** The cluster of the control plane in every proxy's bootstrap (templates/envoy-bootstrap.json). */
-export const CONTROL_CLUSTER = 'xds_cluster';
 
 /**
  * Every request's log entry, streamed to the control plane over gRPC (ALS, on the xDS port) for
@@ -69,6 +67,7 @@ function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: 
       stat_prefix: statPrefix,
       ...routes,
       access_log: accessLog(statPrefix),
+      tracing: TRACING,
       http_filters: forwardProxy ? [...filters.slice(0, -1), DYNAMIC_FORWARD_PROXY_FILTER, filters.at(-1)!] : filters,
       upgrade_configs: upgrades.map((upgrade_type) => ({ upgrade_type })),
     }),
@@ -165,12 +164,13 @@ export function outboundListener(
         default_filter_chain: { name: unknown, filters: [tcpProxy(unknown, [{ cluster: unknown, weight: 100 }])] },
       }
     : { address: socketAddress(address, port), filter_chains: [{ filters: [hcm] }] };
-  return named(OUTBOUND, fields);
+  // OUTBOUND: Envoy's tracer names its spans `egress` and makes them client spans.
+  return named(OUTBOUND, { traffic_direction: 'OUTBOUND', ...fields });
 }
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return named(TUNNEL, { internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
+  return named(TUNNEL, { traffic_direction: 'OUTBOUND', internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */

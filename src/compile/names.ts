@@ -1,6 +1,9 @@
 // Resource names only the compiler uses, Istio's where Istio has one, so `istioctl proxy-config`
 // habits carry over. Cluster names, which other layers read back, are in src/config/names.ts.
 
+/** The cluster of the control plane in every proxy's bootstrap (templates/envoy-bootstrap.json). */
+export const CONTROL_CLUSTER = 'xds_cluster';
+
 /** Original-destination cluster for traffic to hosts outside the mesh (capture only). */
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
 

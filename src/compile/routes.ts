@@ -481,6 +481,8 @@ function connectRoute(cluster = TUNNEL): EnvoyJson {
     name: 'connect',
     match: { connect_matcher: {} },
     route: { cluster, timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
+    // A tunnel into the tunnel listener is no request: the requests inside it have their spans there.
+    ...(cluster === TUNNEL ? { tracing: { overall_sampling: { numerator: 0 } } } : {}),
   };
 }
 

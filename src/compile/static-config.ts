@@ -47,8 +47,8 @@ function inlineRoutes(value: unknown, routes: Map<string, EnvoyJson>, proxy: str
   if (value === null || typeof value !== 'object') return value;
   const out: EnvoyJson = {};
   for (const [key, child] of Object.entries(value)) {
-    // The access log streams to the control plane (ALS), which a static config has none of.
-    if (key === 'access_log') continue;
+    // The access log (ALS) and the spans (OTLP) stream to the control plane, which a static config has none of.
+    if (key === 'access_log' || key === 'tracing') continue;
     if (key === 'rds') {
       const name = (child as { route_config_name?: string }).route_config_name ?? '';
       const routeConfig = routes.get(name);

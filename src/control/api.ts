@@ -5,6 +5,8 @@
 //   GET /events                  server-sent events: the last ones, then each as it happens
 //   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
 //   GET /tap                     server-sent events: each request a proxy logged (TapEntry), the kept ones first
+//   GET /traces?service=&min-duration=MS&limit=N  the traces kept, newest first (TraceSummary)
+//   GET /traces/ID               a trace's spans (TraceSpan), by start; /traces/all?…: the listed traces' spans (an export)
 //   GET /graph?window=MS&expand=S,… the service graph over the last MS: edges with rps, error rate, p50/p99 (control/graph.ts)
 // Errors are {"error": "a sentence"} with a 4xx status.
 // Only its own callers get an answer: the Host must be a loopback name or an IP address (not a
@@ -20,6 +22,8 @@ import type { ProxyStatus } from '../xds/types.ts';
 import type { Controller } from './controller.ts';
 import type { ControlEvent, EventLog } from './events.ts';
 import type { TapStore } from './tap.ts';
+import { tracesRoute } from './traces-api.ts';
+import type { TraceStore } from './traces.ts';
 import { MAX_GRAPH_WINDOW_MS, type GraphRecorder } from './graph-recorder.ts';
 import type { TrafficReport } from './traffic.ts';
 
@@ -32,6 +36,7 @@ export interface ApiOptions {
   events: EventLog;
   traffic: { report(windowMs?: number): TrafficReport };
   tap?: TapStore;
+  traces?: TraceStore;
   graph?: Pick<GraphRecorder, 'report'>;
   /** More routes, asked first after the guard: their reply, or undefined when the path is not theirs. */
   routes?: ApiRoutes;
@@ -84,9 +89,10 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     if (path === '/events') return streamEvents(req, res);
     if (path === '/graph' && options.graph) return graphReport(options.graph, url.searchParams);
     if (path === '/tap' && options.tap) return streamTap(options.tap, url.searchParams.get('recent') !== 'no', res);
+    if (options.traces && (path === '/traces' || path.startsWith('/traces/'))) return tracesRoute(options.traces, path, url.searchParams, (status, message) => new HttpError(status, message));
     const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
     if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
-    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic, /tap and /graph.`);
+    throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic, /tap, /graph and /traces.`);
   }
 
   function proxyConfig(proxy: string, type: string | null): ProxyConfig {

@@ -12,6 +12,7 @@ import { startScraper } from './scraper.ts';
 import { watchMeshDir } from './watcher.ts';
 import { loadOrCreateRoot } from './ca-root.ts';
 import { tapStore } from './tap.ts';
+import { traceStore } from './traces.ts';
 import { graphRecorder } from './graph-recorder.ts';
 import { WorkloadSecrets } from './secrets.ts';
 
@@ -79,8 +80,9 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
       closers.push(() => unwatchFile(options.addressing, onPortMap));
     }
     const tap = tapStore();
+    const traces = traceStore({ serviceOf: (proxy) => controller.snapshot(proxy)?.service ?? proxy });
     const xds = await listening('xDS', options.xdsPort, '--xds-port', () =>
-      startXdsServer({ cache, host: bind, port: options.xdsPort, onAccessLog: (entries) => tap.add(entries) }),
+      startXdsServer({ cache, host: bind, port: options.xdsPort, onAccessLog: (entries) => tap.add(entries), onSpans: (spans) => traces.add(spans) }),
     );
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
     const graph = graphRecorder(tap);
@@ -97,7 +99,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => traffic.close());
     const api = await listening('API', options.apiPort, '--api-port', () =>
-      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, ...(options.routes ? { routes: options.routes } : {}) }),
+      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, traces, ...(options.routes ? { routes: options.routes } : {}) }),
     );
     closers.push(() => api.close());
     return { xdsPort: xds.port, apiPort: api.port, events, close };

@@ -51,6 +51,7 @@ const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',
   'envoy/extensions/access_loggers/grpc/v3/als.proto',
   'envoy/service/accesslog/v3/als.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
 ];
 
 /** The message type of each resource kind, from its type URL. */

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { accessLogService, type AccessLogMessage, type TapEntry } from './access-log.ts';
 import type { SnapshotCache } from './cache.ts';
+import { traceService, type Span } from './trace-service.ts';
 import { adsService, type DiscoveryRequest, type DiscoveryResponse } from './messages.ts';
 import { StatusBoard, type XdsListener } from './status.ts';
 import { AdsStream, XdsProtocolError } from './stream.ts';
@@ -17,6 +18,8 @@ export interface XdsServerOptions {
   port: number;
   /** The requests proxies log over the access log service (ALS) on the same port. */
   onAccessLog?(entries: TapEntry[]): void;
+  /** The spans proxies export over OTLP (TraceService/Export) on the same port. */
+  onSpans?(spans: Span[]): void;
 }
 
 export interface XdsServer {
@@ -90,6 +93,16 @@ export async function startXdsServer(options: XdsServerOptions): Promise<XdsServ
         });
         call.on('end', () => callback(null, Buffer.alloc(0)));
         call.on('error', () => undefined);
+      },
+    });
+  }
+
+  const onSpans = options.onSpans;
+  if (onSpans) {
+    server.addService(traceService, {
+      Export: (call: grpc.ServerUnaryCall<Span[], Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        if (call.request.length) onSpans(call.request);
+        callback(null, Buffer.alloc(0));
       },
     });
   }

@@ -3,7 +3,8 @@
 // the callee's (inbound), as their Envoy counters show; replicas answer under one name.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/traffic.ts';
-import { cleanUp, copyExample, counter, fetchInStack, leftovers, mesh, nodeInStack, type Example } from './harness.ts';
+import type { TraceSummary } from '../../src/control/traces.ts';
+import { apiOf, cleanUp, copyExample, counter, fetchInStack, leftovers, mesh, nodeInStack, type Example } from './harness.ts';
 
 let example: Example | undefined;
 let project = '';
@@ -55,6 +56,22 @@ describe('mesh up -d examples/shop', () => {
     const [outAfter, inAfter] = await Promise.all([counter(project, 'catalog-v1-proxy', PRICING_V2), counter(project, 'pricing-v2-proxy', INBOUND)]);
     expect(outAfter - outBefore, `catalog-v1-proxy ${PRICING_V2}`).toBeGreaterThanOrEqual(1);
     expect(inAfter - inBefore, `pricing-v2-proxy ${INBOUND}`).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a request is one trace with spans from the gateway and the sidecars of frontend, catalog and pricing (OTLP to mesh-control)', { timeout: 30_000 }, async () => {
+    const path = `/traced-${Date.now()}`;
+    for (let i = 0; i < 5 && (await send({ port: example!.gatewayPort, path, timeoutMs: 10_000 })).status !== 200; i++);
+    const api = await apiOf(example!.dir);
+    // Each proxy exports its spans when it has 5 or every 5 s: wait for all four.
+    const whole = (t?: TraceSummary) => ['mesh-gateway', 'frontend', 'catalog', 'pricing'].every((s) => t?.services.includes(s));
+    let found: TraceSummary | undefined;
+    for (let i = 0; i < 60 && !whole(found); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const list = (await (await fetch(`${api}/traces?limit=1000`)).json()) as TraceSummary[];
+      found = list.find((t) => t.root.includes(path));
+    }
+    expect(found?.services).toEqual(expect.arrayContaining(['mesh-gateway', 'frontend', 'catalog', 'pricing']));
+    expect(found!.services[0]).toBe('mesh-gateway');
   });
 
   it('the Envoy admin port answers only on the loopback of its own namespace', async () => {

@@ -100,6 +100,8 @@ export const Settings = z.strictObject({
    * does not know go where the app sent it; REGISTRY_ONLY answers it with 502 (TCP: closed).
    */
   outboundTrafficPolicy: OutboundTrafficPolicy.optional(),
+  /** Envoy's tracing: the percentage of requests traced (`sampling`, 0–100, default 100: a laptop's load). */
+  tracing: z.strictObject({ sampling: z.number().min(0).max(100).optional() }).optional(),
   gateway: z
     .strictObject({
       /** Host address the gateway ports are published on. */

@@ -59,12 +59,13 @@ describe('sidecar virtual hosts', () => {
     ]);
   });
 
-  it('without capture every virtual host first terminates CONNECT into the tunnel', () => {
+  it('without capture every virtual host first terminates CONNECT into the tunnel (untraced: its requests are traced inside)', () => {
     const [connect] = reviewsRoutes(compile([], 'loopback'));
     expect(connect).toEqual({
       name: 'connect',
       match: { connect_matcher: {} },
       route: { cluster: 'outbound_tunnel', timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] },
+      tracing: { overall_sampling: { numerator: 0 } },
     });
   });
 });
