@@ -36,8 +36,8 @@ describe("Istio's samples and tasks with ServiceEntries", () => {
 
   it('are all here', () => {
     expect(files).toEqual([
-      'aptget.yaml', 'egress-control-http.yaml', 'egress-control-https.yaml', 'egress-control-registry-only.yaml', 'egress-gateway-http.yaml', 'egress-gateway-https.yaml',
-      'egress-rule-google-apis.yaml', 'egress-tls-origination.yaml', 'github.yaml', 'pypi.yaml', 'wildcard-egress-hosts-direct.yaml',
+      'egress-control-http.yaml', 'egress-control-https.yaml', 'egress-control-registry-only.yaml', 'egress-gateway-http.yaml', 'egress-gateway-https.yaml',
+      'egress-rule-google-apis.yaml', 'egress-tls-origination.yaml', 'github.yaml', 'wildcard-egress-hosts-direct.yaml',
     ]);
   });
 
