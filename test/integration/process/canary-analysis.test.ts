@@ -66,7 +66,9 @@ describe('mesh canary (process runtime)', () => {
     const result = JSON.parse(run.stdout) as Result;
     expect(result.outcome).toBe('promoted');
     expect(result.weightsBefore).toEqual({ v1: 90, v2: 10 });
-    expect(result.checks.map((c) => c.weight)).toEqual([20, 40, 60, 100]);
+    // Its p99 gate (500 ms) may fail one check on a loaded machine; below the threshold the step is
+    // checked again (Flagger's way), so the passed checks are the steps.
+    expect(result.checks.filter((c) => c.ok).map((c) => c.weight)).toEqual([20, 40, 60, 100]);
     expect(run.stderr).toMatch(/^Canary reviews-v2 \(.*canary\.yaml:\d+:\d+\): reviews: v1 → v2 in steps 20, 40, 60, 100%, 2 s each; gates: error rate ≤ 1%, p99 ≤ 500 ms, ≥ 10 requests/m);
   }, 90_000);
 
