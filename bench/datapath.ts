@@ -4,10 +4,14 @@
 // sidecar and the server's (reviews-v2's outbound listener, Host: reviews:9080, as a meshed app
 // calls); through the gateway (gateway → server sidecar → app); and through a minimal static Envoy
 // (one listener, one route, one cluster to the app; the same Envoy, --concurrency 1) as the floor.
+// The paths take turns, --rounds times (each after 1 s of warm-up): a machine's calm comes and goes,
+// and each path gets its share of both; a figure is the median over the rounds.
+// Last, the server sidecar while someone watches (a tap stream open: every request logged and
+// traced, compile/runtime.ts), to show what watching costs.
 // Prints p50/p90/p99 for each and what each hop adds over the direct call, and the server
-// sidecar's added latency as a ratio to the minimal Envoy's. Exits 1 when that ratio passes 1.2
-// at p50 or p90 (issue 16's bound).
-//   node bench/datapath.ts [--rps 1000] [--seconds 10] [--connections 16]
+// sidecar's added latency (nobody watching, the default) as a ratio to the minimal Envoy's.
+// Exits 1 when that ratio passes 1.2 at p50 or p90 (issue 16's bound).
+//   node bench/datapath.ts [--rps 1000] [--seconds 10] [--rounds 3] [--connections 16]
 import { execFileSync, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,12 +21,15 @@ import { portKey } from '../src/config/names.ts';
 import { startLoad, type LoadResult } from '../src/load/generator.ts';
 import { freePorts } from '../src/runtime/ports.ts';
 import { findEnvoy } from '../src/runtime/process/envoy-binary.ts';
-import { statePaths } from '../src/runtime/process/state.ts';
+import { readState, statePaths } from '../src/runtime/process/state.ts';
 
 const BOUND_RATIO = 1.2;
-const { values } = parseArgs({ options: { rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: { rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '16' } },
+});
 const RPS = Number(values.rps);
 const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
 const REPO = join(import.meta.dirname, '..');
 const MESH = join(REPO, 'bin', 'mesh.js');
@@ -61,15 +68,68 @@ function minimalEnvoyConfig(port: number, appPort: number, adminPort: number) {
   };
 }
 
-async function measure(name: string, url: string, headers: Record<string, string> = {}): Promise<LoadResult> {
-  // A second of warm-up (connections, Envoy's first requests), not counted.
-  await startLoad({ url, rps: RPS, durationMs: 1000, concurrency: CONNECTIONS, headers }).done;
-  const result = await startLoad({ url, rps: RPS, durationMs: SECONDS * 1000, concurrency: CONNECTIONS, headers }).done;
-  const bad = result.requests - (result.byStatus['200'] ?? 0);
-  console.log(`${name.padEnd(28)} ${String(result.requests).padStart(6)} req  ${result.rps.toFixed(0).padStart(5)}/s  p50 ${fmt(result.p50Ms)}  p90 ${fmt(result.p90Ms)}  p99 ${fmt(result.p99Ms)}${bad ? `  (${bad} not 200)` : ''}`);
-  return result;
+interface Figures {
+  requests: number;
+  notOk: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
 }
-const fmt = (ms: number | null) => (ms === null ? '   -   ' : `${ms.toFixed(2).padStart(6)} ms`);
+
+/** One round of a path: a second of warm-up (connections, Envoy's first requests), not counted, then SECONDS / ROUNDS. */
+async function round(url: string, headers: Record<string, string>): Promise<LoadResult> {
+  await startLoad({ url, rps: RPS, durationMs: 1000, concurrency: CONNECTIONS, headers }).done;
+  return startLoad({ url, rps: RPS, durationMs: (SECONDS * 1000) / ROUNDS, concurrency: CONNECTIONS, headers }).done;
+}
+
+const median = (values: Array<number | null>) => {
+  const sorted = values.map((v) => v ?? NaN).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+/** Each path in turn, ROUNDS times; per path the sums of the counts and the medians of the percentiles. */
+async function measure(paths: Array<{ name: string; url: string; headers?: Record<string, string> }>): Promise<Figures[]> {
+  const rounds: LoadResult[][] = paths.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, path] of paths.entries()) rounds[i]!.push(await round(path.url, path.headers ?? {}));
+  }
+  return paths.map((path, i) => {
+    const results = rounds[i]!;
+    const requests = results.reduce((n, r) => n + r.requests, 0);
+    const figures = {
+      requests,
+      notOk: requests - results.reduce((n, r) => n + (r.byStatus['200'] ?? 0), 0),
+      p50Ms: median(results.map((r) => r.p50Ms)),
+      p90Ms: median(results.map((r) => r.p90Ms)),
+      p99Ms: median(results.map((r) => r.p99Ms)),
+    };
+    print(path.name, figures);
+    return figures;
+  });
+}
+
+function print(name: string, f: Figures): void {
+  console.log(`${name.padEnd(34)} ${String(f.requests).padStart(6)} req  p50 ${fmt(f.p50Ms)}  p90 ${fmt(f.p90Ms)}  p99 ${fmt(f.p99Ms)}${f.notOk ? `  (${f.notOk} not 200)` : ''}`);
+}
+
+const fmt = (ms: number) => (Number.isNaN(ms) ? '   -   ' : `${ms.toFixed(2).padStart(6)} ms`);
+
+/** Opens the tap's event stream and resolves once it says the proxies log every request (its first `dropped` event). */
+async function watching(url: string): Promise<AbortController> {
+  const abort = new AbortController();
+  const response = await fetch(url, { signal: abort.signal });
+  const reader = response.body!.getReader();
+  let text = '';
+  while (!text.includes('event: dropped')) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the tap stream closed before it started');
+    text += new TextDecoder().decode(value);
+  }
+  void (async () => {
+    while (!(await reader.read().catch(() => ({ done: true }))).done);
+  })();
+  return abort;
+}
 
 const root = await mkdtemp(join(tmpdir(), 'localmesh-bench-datapath-'));
 const dir = join(root, 'canary');
@@ -94,16 +154,24 @@ try {
   minimal = spawn(findEnvoy(), ['-c', config, '--concurrency', '1', '--use-dynamic-base-id', '--log-level', 'error'], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${minimalPort}/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
 
-  console.log(`${RPS} requests/s for ${SECONDS} s over ${CONNECTIONS} connections, each path after 1 s of warm-up:`);
-  const direct = await measure('direct to the app', `http://127.0.0.1:${appPort}/`);
-  const floor = await measure('minimal static Envoy', `http://127.0.0.1:${minimalPort}/`);
-  const server = await measure('server sidecar (inbound)', `http://127.0.0.1:${inbound}/`);
-  const both = await measure('client + server sidecars', `http://127.0.0.1:${outbound}/`, { host: 'reviews:9080' });
-  const gateway = await measure('gateway + server sidecar', `http://127.0.0.1:${gatewayPort}/`);
+  console.log(`${RPS} requests/s over ${CONNECTIONS} connections, ${SECONDS} s per path in ${ROUNDS} turns (medians over the turns):`);
+  const [direct, floor, server, both, gateway] = await measure([
+    { name: 'direct to the app', url: `http://127.0.0.1:${appPort}/` },
+    { name: 'minimal static Envoy', url: `http://127.0.0.1:${minimalPort}/` },
+    { name: 'server sidecar (inbound)', url: `http://127.0.0.1:${inbound}/` },
+    { name: 'client + server sidecars', url: `http://127.0.0.1:${outbound}/`, headers: { host: 'reviews:9080' } },
+    { name: 'gateway + server sidecar', url: `http://127.0.0.1:${gatewayPort}/` },
+  ]) as [Figures, Figures, Figures, Figures, Figures];
+  // Watched: a tap stream open (as `mesh tap` or the dashboard holds one), once the proxies log every request.
+  const api = (await readState(dir))?.control.apiPort;
+  if (!api) throw new Error('the mesh runs without a control plane API port');
+  const tap = await watching(`http://127.0.0.1:${api}/tap?recent=no`);
+  const [watched] = await measure([{ name: 'server sidecar, watched (tap open)', url: `http://127.0.0.1:${inbound}/` }]) as [Figures];
+  tap.abort();
 
-  const added = (r: LoadResult, p: 'p50Ms' | 'p90Ms') => (r[p] ?? NaN) - (direct[p] ?? NaN);
+  const added = (r: Figures, p: 'p50Ms' | 'p90Ms') => r[p] - direct[p];
   console.log('\nadded over the direct call (ms)      p50     p90');
-  for (const [name, r] of [['minimal Envoy', floor], ['server sidecar', server], ['client + server sidecars', both], ['gateway + server sidecar', gateway]] as const) {
+  for (const [name, r] of [['minimal Envoy', floor], ['server sidecar', server], ['client + server sidecars', both], ['gateway + server sidecar', gateway], ['server sidecar, watched', watched]] as const) {
     console.log(`${name.padEnd(34)} ${added(r, 'p50Ms').toFixed(2).padStart(6)}  ${added(r, 'p90Ms').toFixed(2).padStart(6)}`);
   }
   const ratio50 = added(server, 'p50Ms') / added(floor, 'p50Ms');

@@ -5,6 +5,7 @@
 // each by SNI, and route by RDS; TLS servers pass through by SNI to the `tls` routes of the
 // VirtualServices bound to them (PASSTHROUGH) or terminate and forward by `tcp` routes; TCP ones
 // forward by `tcp` routes.
+import { runtimeResources } from './runtime.ts';
 import { gatewayProxies } from '../config/gateway-proxies.ts';
 import { exportedTo } from '../config/namespace-view.ts';
 import type { GatewayModel, VirtualServiceModel } from '../config/model.ts';
@@ -188,6 +189,8 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
       endpoints: () => outbound.endpoints,
       // Filled by the control plane (control/secrets.ts): compile names secrets, never holds keys.
       secrets: () => [],
+      // Nobody watching; the control plane switches it (compile/runtime.ts).
+      runtime: () => runtimeResources({ watched: false, sampling: model.settings.tracing?.sampling }),
     };
   },
 };

@@ -8,6 +8,7 @@ import { ADS, socketAddress, typed } from './envoy-json.ts';
 import { inboundCluster } from '../config/names.ts';
 import { CONTROL_CLUSTER, gatewayListener, gatewayRoutes, inboundListener, OUTBOUND, PASSTHROUGH_CLUSTER, TUNNEL } from './names.ts';
 import { TRACING } from './tracing.ts';
+import { TAP_RUNTIME_KEY } from './runtime.ts';
 import { CORS_FILTER, FAULT_FILTER, forwardedTo, inboundRouteConfig, resolveDestination, type MatchFilter } from './routes.ts';
 import type { EnvoyJson, Resource } from '../envoy/snapshot.ts';
 import type { ServedMtls } from '../config/mtls.ts';
@@ -36,12 +37,14 @@ export const LOGGED_HEADERS = ['user-agent', 'end-user', 'x-b3-traceid', 'tracep
 /**
  * Every request's log entry, streamed to the control plane over gRPC (ALS, on the xDS port) for
  * `mesh tap`; the log name is the listener's stat prefix. Flushed every 0.2 s so a tap shows a
- * request within a second.
+ * request within a second. Only while someone watches: the runtime key (compile/runtime.ts) says
+ * which share of requests is logged, none unless the control plane's runtime layer says so.
  */
 function accessLog(logName: string): EnvoyJson[] {
   return [
     {
       name: 'envoy.access_loggers.http_grpc',
+      filter: { runtime_filter: { runtime_key: TAP_RUNTIME_KEY, percent_sampled: { numerator: 0, denominator: 'HUNDRED' } } },
       typed_config: typed('extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig', {
         common_config: {
           log_name: logName,

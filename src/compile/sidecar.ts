@@ -1,6 +1,7 @@
 // The sidecar proxy kind: one Envoy beside each service version. Outbound: one listener (or, with
 // capture, the catch-all) routing by the mesh's routes, a listener per tcp service port, every
 // outbound cluster; inbound: a listener per listen port to the app's own clusters.
+import { runtimeResources } from './runtime.ts';
 import type { ServiceModel, ServicePortModel, VersionModel } from '../config/model.ts';
 import { mtlsModeFor } from '../config/mtls.ts';
 import { outboundCluster } from '../config/names.ts';
@@ -176,5 +177,7 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
     endpoints: () => outbound.endpoints,
     // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
     secrets: () => [],
+    // Nobody watching; the control plane switches it (compile/runtime.ts).
+    runtime: () => runtimeResources({ watched: false, sampling: model.settings.tracing?.sampling }),
   };
 }

@@ -38,8 +38,19 @@ export interface ApiOptions {
   tap?: TapStore;
   traces?: TraceStore;
   graph?: Pick<GraphRecorder, 'report'>;
+  /** Who watches the requests (control/watchers.ts): a tap stream holds it, /graph and /traces touch it. */
+  watch?: WatchSwitch;
   /** More routes, asked first after the guard: their reply, or undefined when the path is not theirs. */
   routes?: ApiRoutes;
+}
+
+/** The API's side of control/watchers.ts, and `ready`: resolves once the proxies report every request. */
+export interface WatchSwitch {
+  hold(): () => void;
+  touch(): void;
+  ready(): Promise<void>;
+  /** Since when the proxies report every request (ms since the epoch), undefined while nobody watches. */
+  since(): number | undefined;
 }
 
 /** A reply of a route of `ApiOptions.routes`: JSON, or `content` of a MIME `type` with more headers. */
@@ -87,9 +98,15 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     if (path === '/proxies') return xds.status();
     if (path === '/traffic') return traffic.report(windowParam(url.searchParams.get('window')));
     if (path === '/events') return streamEvents(req, res);
-    if (path === '/graph' && options.graph) return graphReport(options.graph, url.searchParams);
+    if (path === '/graph' && options.graph) {
+      options.watch?.touch();
+      return { ...(graphReport(options.graph, url.searchParams) as object), ...(options.watch ? { recordingSince: options.watch.since() ?? null } : {}) };
+    }
     if (path === '/tap' && options.tap) return streamTap(options.tap, url.searchParams.get('recent') !== 'no', res);
-    if (options.traces && (path === '/traces' || path.startsWith('/traces/'))) return tracesRoute(options.traces, path, url.searchParams, (status, message) => new HttpError(status, message));
+    if (options.traces && (path === '/traces' || path.startsWith('/traces/'))) {
+      options.watch?.touch();
+      return tracesRoute(options.traces, path, url.searchParams, (status, message) => new HttpError(status, message));
+    }
     const config = /^\/proxies\/([^/]+)\/config$/.exec(path);
     if (config) return proxyConfig(decodeURIComponent(config[1]!), url.searchParams.get('type'));
     throw new HttpError(404, `There is no ${path}; the API has /status, /proxies, /proxies/ID/config, /events, /traffic, /tap, /graph and /traces.`);
@@ -135,12 +152,24 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   }
 
   /** Server-sent events of the tap: the kept requests (unless ?recent=no), then each as it is logged. */
+  /**
+   * Server-sent events of the tap: the kept requests (unless ?recent=no), then each as it is
+   * logged. The stream watches (the proxies log every request while it is open); its `dropped`
+   * event comes once they do (or after a few seconds), so a client can tell when to start.
+   */
   function streamTap(tap: TapStore, recent: boolean, res: ServerResponse): typeof STREAMING {
     return stream(res, () => {
+      const release = options.watch?.hold();
       const send = (e: TapEntry) => res.write(`data: ${JSON.stringify(e)}\n\n`);
       if (recent) for (const e of tap.recent()) send(e);
-      res.write(`event: dropped\ndata: ${tap.dropped()}\n\n`);
-      return tap.subscribe(send);
+      const unsubscribe = tap.subscribe(send);
+      void (options.watch?.ready() ?? Promise.resolve()).then(() => {
+        if (!res.writableEnded) res.write(`event: dropped\ndata: ${tap.dropped()}\n\n`);
+      });
+      return () => {
+        unsubscribe();
+        release?.();
+      };
     });
   }
 

@@ -15,6 +15,7 @@ import { loadMeshFromSources, ParseCache, type SourceFile, type ValidationResult
 import { readMeshDir } from '../config/load.ts';
 import { hasErrors, type Diagnostic } from '../config/diagnostics.ts';
 import { compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
+import { withRuntime } from '../compile/runtime.ts';
 import type { AddressingMode } from './addressing-mode.ts';
 import type { ControllerEvent } from './events.ts';
 import type { WorkloadSecrets } from './secrets.ts';
@@ -84,6 +85,11 @@ export interface Controller {
   changed(file: string): void;
   /** Compiles the files loaded last again and publishes them, changed or not (the addressing changed). */
   refresh(): Promise<void>;
+  /**
+   * Someone watches requests (tap, traces) or stopped: publishes the runtime of that state
+   * (compile/runtime.ts) with the version serving, nothing compiled again; resolves once published.
+   */
+  setWatched(watched: boolean): Promise<void>;
   /** Resolves when no reload is pending or running and the files read back are the ones loaded. */
   idle(): Promise<void>;
   status(): ControlStatus;
@@ -102,7 +108,9 @@ interface ReadFiles {
 
 export function createController(options: ControllerOptions): Controller {
   const { dir, addressing, cache, onEvent, debounceMs = 30, burstMs = 3, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
-  let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number } | undefined;
+  let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number; sampling?: number } | undefined;
+  /** Whether someone watches requests: the proxies log and trace every one (compile/runtime.ts). */
+  let watched = false;
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
   /** The files the state above comes from. */
@@ -216,6 +224,8 @@ export function createController(options: ControllerOptions): Controller {
     } catch (error) {
       return invalid(bug('its certificates could not be issued', error));
     }
+    const sampling = result.model.settings.tracing?.sampling;
+    compiled = { snapshots: withRuntime(compiled.snapshots, { watched, sampling }) };
     try {
       cache.setSnapshots(compiled.snapshots); // every snapshot is checked before any is published
     } catch (error) {
@@ -223,7 +233,7 @@ export function createController(options: ControllerOptions): Controller {
     }
     for (const old of serving?.compiled.snapshots ?? []) if (!proxies.includes(old.proxy)) cache.clearSnapshot(old.proxy);
     counter++;
-    serving = { version, hash: files.hash, compiled, publishedAt: Date.now() };
+    serving = { version, hash: files.hash, compiled, publishedAt: Date.now(), ...(sampling !== undefined ? { sampling } : {}) };
     state = { ...state, valid: true, diagnostics: result.diagnostics };
   }
 
@@ -329,6 +339,15 @@ export function createController(options: ControllerOptions): Controller {
       serialized(async () => {
         if (!loaded) return false;
         await load(loaded, true);
+        return false;
+      }),
+    setWatched: (on) =>
+      serialized(async () => {
+        watched = on;
+        if (!serving) return false;
+        const snapshots = withRuntime(serving.compiled.snapshots, { watched, ...(serving.sampling !== undefined ? { sampling: serving.sampling } : {}) });
+        cache.setSnapshots(snapshots);
+        serving = { ...serving, compiled: { snapshots } };
         return false;
       }),
     async idle() {

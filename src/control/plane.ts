@@ -15,6 +15,9 @@ import { tapStore } from './tap.ts';
 import { traceStore } from './traces.ts';
 import { graphRecorder } from './graph-recorder.ts';
 import { WorkloadSecrets } from './secrets.ts';
+import { watchers } from './watchers.ts';
+import type { WatchSwitch } from './api.ts';
+import type { ProxyStatus } from '../xds/types.ts';
 
 /** How often the plane looks for certificates due for rotation. */
 const ROTATION_CHECK_MS = 1000;
@@ -87,6 +90,8 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     closers.push(() => xds.close(), xds.subscribe((e) => events.publish(e)));
     const graph = graphRecorder(tap);
     closers.push(() => graph.close());
+    const watch = watchSwitch(controller, () => xds.status());
+    closers.push(() => watch.close());
     const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
     const traffic = startScraper({
       targets: () =>
@@ -99,7 +104,7 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     });
     closers.push(() => traffic.close());
     const api = await listening('API', options.apiPort, '--api-port', () =>
-      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, traces, ...(options.routes ? { routes: options.routes } : {}) }),
+      startApi({ host: bind, port: options.apiPort, controller, xds, events, traffic, tap, graph, traces, watch, ...(options.routes ? { routes: options.routes } : {}) }),
     );
     closers.push(() => api.close());
     return { xdsPort: xds.port, apiPort: api.port, events, close };
@@ -110,6 +115,32 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
 }
 
 const PORT_MAP_POLL_MS = 50;
+/** How long a tap waits for the proxies to take a switch of the runtime before it starts anyway. */
+const WATCH_READY_MS = 3000;
+
+/**
+ * Who watches, switching the proxies' runtime (controller.setWatched) on each change; `ready`
+ * resolves once the switch is published and every connected proxy ACKed its runtime.
+ */
+function watchSwitch(controller: Pick<ReturnType<typeof createController>, 'setWatched'>, proxies: () => ProxyStatus[]): WatchSwitch & { close(): void } {
+  let published: Promise<void> = Promise.resolve();
+  const switched = watchers((on) => {
+    published = controller.setWatched(on);
+  });
+  const taken = () =>
+    proxies().every((p) => !p.connected || !p.subscribed.includes('runtime') || p.types.runtime.ackedVersion === p.types.runtime.latestVersion);
+  return {
+    hold: () => switched.hold(),
+    touch: () => switched.touch(),
+    since: () => switched.since(),
+    close: () => switched.close(),
+    async ready() {
+      const deadline = Date.now() + WATCH_READY_MS;
+      await published;
+      while (!taken() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    },
+  };
+}
 
 async function listening<T>(what: string, port: number, flag: string, start: () => Promise<T>): Promise<T> {
   try {

@@ -49,6 +49,7 @@ const PROTO_FILES = [
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/bootstrap/internal_listener/v3/internal_listener.proto',
   'envoy/service/discovery/v3/ads.proto',
+  'envoy/service/runtime/v3/rtds.proto',
   'envoy/extensions/access_loggers/grpc/v3/als.proto',
   'envoy/service/accesslog/v3/als.proto',
   'envoy/config/trace/v3/opentelemetry.proto',

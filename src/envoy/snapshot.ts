@@ -11,6 +11,8 @@ export const TYPE_URLS = {
   endpoints: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   /** SDS: workload certificates and trust bundles, named by transport sockets (Istio: `default`, `ROOTCA`). */
   secrets: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+  /** RTDS: the runtime layer `localmesh` (compile/runtime.ts: what telemetry each request costs). */
+  runtime: 'type.googleapis.com/envoy.service.runtime.v3.Runtime',
 } as const;
 
 export type ResourceKind = keyof typeof TYPE_URLS;

@@ -173,7 +173,7 @@ export function trafficRows(state: DashboardState): TrafficRow[] {
   });
 }
 
-const KIND: Record<ResourceKind, string> = { listeners: 'LDS', routes: 'RDS', clusters: 'CDS', endpoints: 'EDS', secrets: 'SDS' };
+const KIND: Record<ResourceKind, string> = { listeners: 'LDS', routes: 'RDS', clusters: 'CDS', endpoints: 'EDS', secrets: 'SDS', runtime: 'RTDS' };
 
 export interface EventLine {
   time: string;

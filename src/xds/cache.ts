@@ -196,7 +196,7 @@ export class EncodingCache {
  */
 export function consistencyProblems(snapshot: ProxySnapshot): string[] {
   const problems: string[] = [];
-  const nameField: Record<ResourceKind, string> = { listeners: 'name', routes: 'name', clusters: 'name', endpoints: 'cluster_name', secrets: 'name' };
+  const nameField: Record<ResourceKind, string> = { listeners: 'name', routes: 'name', clusters: 'name', endpoints: 'cluster_name', secrets: 'name', runtime: 'name' };
   for (const kind of RESOURCE_KINDS) {
     const seen = new Set<string>();
     for (const r of snapshot[kind]) {

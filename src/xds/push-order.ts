@@ -2,7 +2,7 @@
 // Envoy is never pointed at something it does not have. Nothing of the wire protocol here (the
 // stream keeps nonces, versions and ACK/NACK); a Delta stream or a new type uses the same policy.
 //
-// - On a new snapshot, changed types go out SDS, CDS, EDS, LDS, RDS.
+// - On a new snapshot, changed types go out RTDS, SDS, CDS, EDS, LDS, RDS.
 // - A new EDS cluster warms until Envoy asks for its endpoints and gets them, so LDS and RDS are
 //   held back until the EDS subscription covers every cluster of the snapshot (or CDS is NACKed:
 //   then no endpoints will be asked for); a new listener's RDS follows when Envoy asks for it.
@@ -15,8 +15,8 @@ import type { CachedResource, CachedSnapshot } from './cache.ts';
 
 /** Types that point at others, and so wait while new clusters warm: listeners (RDS names) and routes (clusters). */
 const HELD: ResourceKind[] = ['listeners', 'routes'];
-/** Types pointed at, sent first (secrets before the clusters and listeners that name them). */
-const FIRST: ResourceKind[] = ['secrets', 'clusters', 'endpoints'];
+/** Types pointed at, sent first (secrets before the clusters and listeners that name them); the runtime first of all. */
+const FIRST: ResourceKind[] = ['runtime', 'secrets', 'clusters', 'endpoints'];
 
 /** What the policy reads of a stream, and the one thing it asks of it. */
 export interface OrderedStream {

@@ -60,5 +60,6 @@ export function snapshot(weights: Record<string, number> = { a: 50, b: 50 }, pro
     clusters: names.map((n) => ({ name: n, value: edsCluster(n) })),
     endpoints: names.map((n, i) => ({ name: n, value: assignment(n, 20000 + i) })),
     secrets: [],
+    runtime: [],
   };
 }

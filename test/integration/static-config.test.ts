@@ -69,6 +69,7 @@ function snapshot(listenPort: number, appPort: number): ProxySnapshot {
       },
     ],
     secrets: [],
+    runtime: [],
   };
 }
 

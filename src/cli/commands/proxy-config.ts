@@ -103,6 +103,7 @@ const SUMMARIES: Record<ResourceKind, Summary> = {
   endpoints: (values) => [['ENDPOINTS', 'CLUSTER'], values.map((e) => [endpoints(e), String(e.cluster_name)])],
   // The API serves secrets without private keys (control/api.ts): what they are, not the key.
   secrets: (values) => [['NAME', 'KIND', 'IDENTITY', 'EXPIRES'], values.map(secretRow)],
+  runtime: (values) => [['LAYER', 'KEY', 'VALUE'], values.flatMap((r) => Object.entries((r.layer ?? {}) as EnvoyJson).map(([k, v], i) => [i === 0 ? String(r.name) : '', k, typeof v === 'object' ? JSON.stringify(v) : String(v)]))],
 };
 
 function list(value: unknown): EnvoyJson[] {

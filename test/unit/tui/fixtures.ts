@@ -25,7 +25,7 @@ export function proxy(id: string, state: SyncState = 'SYNCED', connected = true)
     ...(service ? { service, version } : {}),
     connected,
     subscribed: state === 'NOT SENT' ? [] : [...RESOURCE_KINDS],
-    types: { listeners: type, routes: type, clusters: type, endpoints: type, secrets: type },
+    types: { listeners: type, routes: type, clusters: type, endpoints: type, secrets: type, runtime: type },
     sync: state,
   };
 }
