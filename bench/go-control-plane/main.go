@@ -23,6 +23,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	runtimev3 "github.com/envoyproxy/go-control-plane/envoy/service/runtime/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
@@ -66,6 +67,7 @@ var kinds = map[string]struct {
 	"clusters":  {types.Cluster, func() proto.Message { return &clusterv3.Cluster{} }},
 	"endpoints": {types.Endpoint, func() proto.Message { return &endpointv3.ClusterLoadAssignment{} }},
 	"secrets":   {types.Secret, func() proto.Message { return &tlsv3.Secret{} }},
+	"runtime":   {types.Runtime, func() proto.Message { return &runtimev3.Runtime{} }},
 }
 
 func load(path string, snapshots cachev3.SnapshotCache) (string, error) {

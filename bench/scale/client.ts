@@ -1,6 +1,6 @@
 // A simulated Envoy for bench/scale: one ADS stream (state of the world) on its own gRPC
 // connection, speaking the protocol as Envoy does. The first request carries the node (id,
-// cluster, metadata); CDS and LDS are wildcard subscriptions; a CDS response whose clusters are
+// cluster, metadata); RTDS names the runtime layer `localmesh`; CDS and LDS are wildcard subscriptions; a CDS response whose clusters are
 // of type EDS subscribes EDS to their names, an LDS response whose listeners name route
 // configurations (HTTP connection manager `rds`) subscribes RDS to those. Each response is
 // decoded against Envoy's protos and ACKed (version and nonce) or, if a resource does not decode,
@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
+import { RUNTIME_LAYER } from '../../src/compile/runtime.ts';
 import { envoyRoot } from '../../src/envoy/proto.ts';
 import { TYPE_URLS, type ResourceKind } from '../../src/envoy/snapshot.ts';
 import { adsService, decodeResponse, kindOf, type DiscoveryRequest, type DiscoveryResponse } from '../../src/xds/messages.ts';
@@ -119,7 +120,7 @@ export class SimulatedEnvoy {
     this.#client = new Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as AdsClient;
   }
 
-  /** Opens the stream: CDS then LDS, wildcard. */
+  /** Opens the stream: the runtime layer (RTDS, as the bootstrap's layered runtime asks first), then CDS and LDS, wildcard. */
   start(): void {
     const call = this.#client.StreamAggregatedResources();
     this.#call = call;
@@ -128,6 +129,7 @@ export class SimulatedEnvoy {
       if (error.code !== grpc.status.CANCELLED) this.error = error;
       this.#notify();
     });
+    this.#subscribe('runtime', [RUNTIME_LAYER]);
     this.#subscribe('clusters');
     this.#subscribe('listeners');
   }

@@ -26,6 +26,7 @@ import { tracesRoute } from './traces-api.ts';
 import type { TraceStore } from './traces.ts';
 import { MAX_GRAPH_WINDOW_MS, type GraphRecorder } from './graph-recorder.ts';
 import type { TrafficReport } from './traffic.ts';
+import type { GraphReport } from './graph.ts';
 
 export interface ApiOptions {
   host?: string;
@@ -100,7 +101,8 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     if (path === '/events') return streamEvents(req, res);
     if (path === '/graph' && options.graph) {
       options.watch?.touch();
-      return { ...(graphReport(options.graph, url.searchParams) as object), ...(options.watch ? { recordingSince: options.watch.since() ?? null } : {}) };
+      const report: GraphReport = graphReport(options.graph, url.searchParams);
+      return options.watch ? { ...report, recordingSince: options.watch.since() ?? null } : report;
     }
     if (path === '/tap' && options.tap) return streamTap(options.tap, url.searchParams.get('recent') !== 'no', res);
     if (options.traces && (path === '/traces' || path.startsWith('/traces/'))) {
@@ -127,7 +129,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   }
 
   /** The service graph; `expand` lists the services shown by version (all when absent, none when empty). */
-  function graphReport(graph: Pick<GraphRecorder, 'report'>, params: URLSearchParams): unknown {
+  function graphReport(graph: Pick<GraphRecorder, 'report'>, params: URLSearchParams): GraphReport {
     const window = windowParam(params.get('window'));
     if (window !== undefined && window > MAX_GRAPH_WINDOW_MS) throw new HttpError(400, `window=${window} is longer than the graph keeps (${MAX_GRAPH_WINDOW_MS} ms).`);
     const expand = params.get('expand');

@@ -70,6 +70,12 @@ export interface GraphReport {
   windowMs: number;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /**
+   * Since when the proxies report every request (ms since the epoch; the API's answer, from
+   * control/watchers.ts): a window reaching back before it saw only part of the calls. Null while
+   * nobody watched; absent where nothing switches (every request is reported).
+   */
+  recordingSince?: number | null;
 }
 
 /** Error rates from which an edge is a warning, and bad. */

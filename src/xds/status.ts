@@ -98,7 +98,7 @@ export class StatusBoard {
           latestVersion: cached?.types[kind].version,
           ...(cached ? { resources: cached.types[kind].resources.length } : {}),
         };
-        types[kind] = { ...t, state: syncState(t) };
+        types[kind] = { ...t, state: syncState(t, kind) };
       }
       return {
         id,

@@ -5,9 +5,13 @@
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
 import type { ProxyStatus, SyncState, TypeStatus } from './types.ts';
 
+/** Types a proxy may not ask for at all (the runtime layer: a bootstrap without RTDS): NOT USED until it does. */
+const OPTIONAL = new Set<ResourceKind>(['runtime']);
+
 /** One type's state; see SyncState. */
-export function syncState(t: TypeStatus): SyncState {
+export function syncState(t: TypeStatus, kind?: ResourceKind): SyncState {
   if (t.nack) return 'NACK';
+  if (kind && OPTIONAL.has(kind) && t.subscribed !== true) return 'NOT USED';
   // Not asked for, and the snapshot holds nothing of it: nothing to be in sync with. With
   // resources the proxy will ask (RDS comes after LDS), and without a snapshot nothing is known.
   // (A push answers a request, so a type sent was asked for.)

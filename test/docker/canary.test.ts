@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../src/control/controller.ts';
 import { binomialCheck, sendMany } from '../helpers/traffic.ts';
-import { failed, startLoad } from '../integration/process/harness.ts';
+import { failed, startLoad, watching } from '../integration/process/harness.ts';
 import { apiOf, cleanUp, copyExample, getJson, leftovers, mesh, sleep, waitFor, type Example } from './harness.ts';
 
 let example: Example | undefined;
@@ -70,7 +70,9 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
   });
 
   it('mesh tap shows the requests from the containers’ proxies (ALS to the control container)', async () => {
-    // --recent: what the control plane kept counts too, however long the CLI takes to start here.
+    // The proxies log requests while someone watches: a tap stream held from before the requests
+    // (the CLI's own may open later than they are sent); --recent: what the control plane kept counts too.
+    const unwatch = await watching(api);
     const tap = spawn(process.execPath, ['bin/mesh.js', 'tap', example!.dir, 'reviews/v1', '--path', '/tapped', '--recent', '-o', 'json', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -82,6 +84,7 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
     await Promise.race([exited, sleep(15_000)]);
     tap.kill();
     await sending;
+    unwatch();
     const entries = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { proxy: string; path: string; status: number });
     expect(entries, err).toHaveLength(4);
     expect(entries.every((e) => ['mesh-gateway', 'reviews-v1'].includes(e.proxy) && e.path === '/tapped' && e.status === 200), out).toBe(true);

@@ -24,6 +24,11 @@ gateway down: a service's calls under the calls to it.
 
 Health: ok below 1% errors, warn from 1%, bad from 10%.`;
 
+/** A window recorded but for this much counts as recorded (the answer's own time). */
+const RECORDED_ENOUGH_MS = 250;
+/** While recording, asked again this often. */
+const ASK_AGAIN_MS = 5000;
+
 export interface GraphCommandOptions {
   api: string;
   window?: string;
@@ -39,8 +44,20 @@ export async function run(options: GraphCommandOptions): Promise<number> {
   if (options.by !== undefined && options.by !== 'service' && options.by !== 'version') throw new UsageError(`--by ${options.by}: use service or version.`);
   if (options.output !== undefined && options.output !== 'json') throw new UsageError(`-o ${options.output}: the only output format is json.`);
   let report: GraphReport;
+  const ask = () => apiGet<GraphReport>(options.api, `/graph?window=${Math.round(windowMs)}${options.by === 'service' ? '&expand=' : ''}`);
   try {
-    report = await apiGet<GraphReport>(options.api, `/graph?window=${Math.round(windowMs)}${options.by === 'service' ? '&expand=' : ''}`);
+    report = await ask();
+    // The proxies report every request only while someone watches (the question itself starts
+    // that): when it began within the window, the window is filled first, asking again every
+    // few seconds (each question keeps the reporting on).
+    const since = report.recordingSince;
+    if (typeof since === 'number' && report.at - since < windowMs - RECORDED_ENOUGH_MS) {
+      console.error(`The proxies report requests only while someone watches; recording the graph for ${Math.ceil((windowMs - (report.at - since)) / 1000)} s…`);
+      while (typeof report.recordingSince === 'number' && report.at - report.recordingSince < windowMs - RECORDED_ENOUGH_MS) {
+        await new Promise((r) => setTimeout(r, Math.min(ASK_AGAIN_MS, windowMs - (report.at - report.recordingSince!))));
+        report = await ask();
+      }
+    }
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     console.error(`mesh graph: ${error.message}`);

@@ -70,7 +70,7 @@ export async function run(options: TracesOptions): Promise<number> {
     }
     const list = await apiGet<TraceSummary[]>(options.api, `/traces${query(options, options.limit ?? '20')}`);
     if (options.output === 'json') console.log(JSON.stringify(list, null, 2));
-    else if (list.length === 0) console.log('No traces kept yet: send requests through the gateway (mesh load), then ask again.');
+    else if (list.length === 0) console.log('No traces kept yet. The proxies trace every request while someone watches (this question starts that for 30 s; mesh tap, the dashboard and the web view too), 1% otherwise: send requests through the gateway (mesh load), then ask again.');
     else for (const t of list) console.log(traceLine(t));
     return EXIT.ok;
   } catch (error) {

@@ -2,15 +2,21 @@
 // /graph and `mesh graph -o json` show gateway → frontend → catalog → pricing and frontend → cart,
 // each edge with the requests the load sent (within 10%), from the proxies' access logs (tap).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphReport } from '../../../src/control/graph.ts';
 import { send, type Response } from '../../helpers/traffic.ts';
-import { getJson, mesh, sleep, upExample } from './harness.ts';
+import { getJson, mesh, sleep, upExample, watching } from './harness.ts';
 
 const shop = upExample('shop');
 let tty: ChildProcessWithoutNullStreams | undefined;
+let unwatch: (() => void) | undefined;
+// The proxies report every request while someone watches: here a tap stream, as the dashboard holds one.
+beforeAll(async () => {
+  unwatch = await watching(shop.api);
+});
 afterAll(() => {
   tty?.kill('SIGKILL'); // before upExample's mesh down (after-hooks run last registered first)
+  unwatch?.();
 });
 
 // eslint-disable-next-line no-control-regex

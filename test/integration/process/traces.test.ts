@@ -5,12 +5,18 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceSpan, TraceSummary } from '../../../src/control/traces.ts';
 import { send } from '../../helpers/traffic.ts';
-import { getJson, mesh, sleep, upExample } from './harness.ts';
+import { getJson, mesh, sleep, upExample, watching } from './harness.ts';
 
 const shop = upExample('shop');
+let unwatch: (() => void) | undefined;
+// Every request is traced while someone watches (here a tap stream, as the dashboard or the web view holds one).
+beforeAll(async () => {
+  unwatch = await watching(shop.api);
+});
+afterAll(() => unwatch?.());
 
 interface OtlpRequest {
   resourceSpans: Array<{

@@ -55,7 +55,7 @@ describe('the simulated Envoy', () => {
     const status = await settled();
     expect(status).toHaveLength(shape.services * shape.versions + 1);
     for (const proxy of status) {
-      expect(proxy.subscribed).toEqual(['listeners', 'routes', 'clusters', 'endpoints']);
+      expect(proxy.subscribed).toEqual(['listeners', 'routes', 'clusters', 'endpoints', 'runtime']);
       expect(proxy.sync).toBe('SYNCED');
     }
     expect(status.find((p) => p.id === 's0-v2')).toMatchObject({ service: 's0', version: 'v2' }); // node metadata reached the server

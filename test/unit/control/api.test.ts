@@ -83,9 +83,9 @@ describe('HTTP API', () => {
     expect(typeof body.publishedAt).toBe('number');
   });
 
-  it('GET /proxies/ID/config: all five types, or one', async () => {
+  it('GET /proxies/ID/config: all six types, or one', async () => {
     const all = (await get('/proxies/mesh-gateway/config')).body as unknown as ProxyConfig;
-    expect(Object.keys(all.resources)).toEqual(['listeners', 'routes', 'clusters', 'endpoints', 'secrets']);
+    expect(Object.keys(all.resources)).toEqual(['listeners', 'routes', 'clusters', 'endpoints', 'secrets', 'runtime']);
     expect(all.resources.listeners![0]!.name).toBe('gateway_80');
     const routes = (await get('/proxies/mesh-gateway/config?type=routes')).body as unknown as ProxyConfig;
     expect(Object.keys(routes.resources)).toEqual(['routes']);
@@ -97,7 +97,7 @@ describe('HTTP API', () => {
       status: 404,
       body: { error: 'No proxy ratings-v1 in the mesh; the proxies are mesh-gateway, reviews-v1, reviews-v2.' },
     });
-    expect(await get('/proxies/reviews-v1/config?type=runtime')).toMatchObject({ status: 400, body: { error: expect.stringContaining('listeners, routes, clusters, endpoints, secrets') } });
+    expect(await get('/proxies/reviews-v1/config?type=cookies')).toMatchObject({ status: 400, body: { error: expect.stringContaining('listeners, routes, clusters, endpoints, secrets, runtime') } });
     expect(await get('/nothing')).toMatchObject({ status: 404, body: { error: expect.stringContaining('/status') } });
     const post = await fetch(url('/status'), { method: 'POST' });
     expect([post.status, await post.json()]).toEqual([405, { error: 'POST is not supported; the API only answers GET.' }]);

@@ -116,6 +116,6 @@ describe('mesh proxy-config', () => {
       error.mockRestore();
     }
     expect(errors).toEqual(['mesh proxy-config: No proxy ratings-v1 in the mesh; the proxies are mesh-gateway, reviews-v1, reviews-v2.']);
-    await expect(proxyConfig.run(['reviews-v1', 'runtime'], { api: apiUrl })).rejects.toThrow("'runtime' is not a resource type");
+    await expect(proxyConfig.run(['reviews-v1', 'cookies'], { api: apiUrl })).rejects.toThrow("'cookies' is not a resource type");
   });
 });

@@ -94,7 +94,7 @@ describe('a proxy that finds endpoints by DNS (the Compose runtime)', () => {
     ask('routes', ['routes']);
     ack(sent.at(-1)!, ['routes']);
     expect(p1().subscribed).toEqual(['listeners', 'routes', 'clusters']);
-    expect(RESOURCE_KINDS.map((k) => p1().types[k].state)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'NOT USED', 'NOT USED']);
+    expect(RESOURCE_KINDS.map((k) => p1().types[k].state)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'NOT USED', 'NOT USED', 'NOT USED']);
     expect(p1().sync).toBe('SYNCED');
     expect(notSynced([p1()], ['p1'])).toEqual([]);
   });
