@@ -13,7 +13,9 @@ export const help = `Usage: mesh graph [DIR] [--window 10s] [--by service] [-o j
 The service graph of the running mesh: each edge is the calls from a workload (SERVICE/VERSION,
 or a gateway) to a service's version (the one that served them) over the window, with requests/s, error rate (5xx and no
 response), p50 and p99 latency, as the proxies logged them (the tap). Edges are listed from the
-gateway down: a service's calls under the calls to it.
+gateway down: a service's calls under the calls to it. The proxies log requests while someone
+watches (a tap, the dashboard, the web view, this command): asked with nobody watching, it records
+for the window first.
 
   --window D   the time to count over (default 10s, at most ${MAX_GRAPH_WINDOW_MS / 1000}s)
   --by service each service as one node (its versions added up), not one per version
