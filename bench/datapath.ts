@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { portKey } from '../src/config/names.ts';
+import { watchRequests } from '../src/control/client.ts';
 import { startLoad, type LoadResult } from '../src/load/generator.ts';
 import { freePorts } from '../src/runtime/ports.ts';
 import { findEnvoy } from '../src/runtime/process/envoy-binary.ts';
@@ -114,23 +115,6 @@ function print(name: string, f: Figures): void {
 
 const fmt = (ms: number) => (Number.isNaN(ms) ? '   -   ' : `${ms.toFixed(2).padStart(6)} ms`);
 
-/** Opens the tap's event stream and resolves once it says the proxies log every request (its first `dropped` event). */
-async function watching(url: string): Promise<AbortController> {
-  const abort = new AbortController();
-  const response = await fetch(url, { signal: abort.signal });
-  const reader = response.body!.getReader();
-  let text = '';
-  while (!text.includes('event: dropped')) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the tap stream closed before it started');
-    text += new TextDecoder().decode(value);
-  }
-  void (async () => {
-    while (!(await reader.read().catch(() => ({ done: true }))).done);
-  })();
-  return abort;
-}
-
 const root = await mkdtemp(join(tmpdir(), 'localmesh-bench-datapath-'));
 const dir = join(root, 'canary');
 await cp(join(REPO, 'examples', 'canary'), dir, { recursive: true, filter: (src) => !src.split('/').includes('.mesh') });
@@ -165,9 +149,9 @@ try {
   // Watched: a tap stream open (as `mesh tap` or the dashboard holds one), once the proxies log every request.
   const api = (await readState(dir))?.control.apiPort;
   if (!api) throw new Error('the mesh runs without a control plane API port');
-  const tap = await watching(`http://127.0.0.1:${api}/tap?recent=no`);
+  const unwatch = await watchRequests(`http://127.0.0.1:${api}`);
   const [watched] = await measure([{ name: 'server sidecar, watched (tap open)', url: `http://127.0.0.1:${inbound}/` }]) as [Figures];
-  tap.abort();
+  unwatch();
 
   const added = (r: Figures, p: 'p50Ms' | 'p90Ms') => r[p] - direct[p];
   console.log('\nadded over the direct call (ms)      p50     p90');

@@ -57,3 +57,21 @@ export async function apiStream(api: string, path: string, onMessage: (message: 
     if (!options.signal?.aborted) throw error;
   }
 }
+
+/**
+ * Watches the mesh's requests, as `mesh tap` and the dashboard do (a tap stream held open, so
+ * the proxies log and trace every request: control/watchers.ts): resolves once they do (the
+ * stream's first `dropped` event) with the function that stops watching.
+ */
+export async function watchRequests(api: string): Promise<() => void> {
+  const abort = new AbortController();
+  const streaming = apiStream(api, '/tap?recent=no', ({ event }) => {
+    if (event === 'dropped') started();
+  }, { signal: abort.signal });
+  let started: () => void = () => undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => (started = resolve)),
+    streaming.then(() => Promise.reject(new ApiError(`The control plane at ${api} closed the tap stream before it started.`))),
+  ]);
+  return () => abort.abort();
+}

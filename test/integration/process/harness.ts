@@ -143,24 +143,5 @@ export async function processesIn(dir: string): Promise<string[]> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Someone watching the mesh's requests, as `mesh tap` or the dashboard does (a tap stream open):
- * resolves once the control plane says the proxies report every request (the stream's first
- * `dropped` event); call the result to stop watching.
- */
-export async function watching(api: string): Promise<() => void> {
-  const abort = new AbortController();
-  const response = await fetch(`${api}/tap?recent=no`, { signal: abort.signal });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  while (!text.includes('event: dropped')) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the tap stream closed before it started');
-    text += decoder.decode(value);
-  }
-  void (async () => {
-    while (!(await reader.read().catch(() => ({ done: true }))).done);
-  })();
-  return () => abort.abort();
-}
+/** Someone watching the mesh's requests, as `mesh tap` or the dashboard does (control/client.ts). */
+export { watchRequests as watching } from '../../../src/control/client.ts';

@@ -6,7 +6,7 @@ import { composeAddressing } from '../../../src/compile/addressing.ts';
 import { runtimeResources, withRuntime } from '../../../src/compile/runtime.ts';
 import { loadMesh } from '../../../src/config/index.ts';
 
-const layer = (state: Parameters<typeof runtimeResources>[0]) => runtimeResources(state)[0]!.value.layer;
+const layer = (state: Parameters<typeof runtimeResources>[0]) => runtimeResources(state)[0]!.value.layer as Record<string, unknown>;
 
 describe('the runtime layer', () => {
   it('idle: no access log, 1% traced; watched: every request', () => {
