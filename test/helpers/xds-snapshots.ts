@@ -1,5 +1,6 @@
 // Small hand-built snapshots: a listener routing by RDS `routes` to EDS clusters, one
 // ClusterLoadAssignment each. Valid Envoy JSON, so the cache can encode them.
+import { runtimeResources } from '../../src/compile/runtime.ts';
 import type { EnvoyJson, ProxySnapshot } from '../../src/envoy/snapshot.ts';
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
@@ -60,6 +61,7 @@ export function snapshot(weights: Record<string, number> = { a: 50, b: 50 }, pro
     clusters: names.map((n) => ({ name: n, value: edsCluster(n) })),
     endpoints: names.map((n, i) => ({ name: n, value: assignment(n, 20000 + i) })),
     secrets: [],
-    runtime: [],
+    // As the control plane serves it: an Envoy whose bootstrap has the RTDS layer waits for it.
+    runtime: runtimeResources({ watched: false }),
   };
 }
