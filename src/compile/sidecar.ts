@@ -6,7 +6,7 @@ import type { ServiceModel, ServicePortModel, VersionModel } from '../config/mod
 import { mtlsModeFor } from '../config/mtls.ts';
 import { outboundCluster } from '../config/names.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
-import { RESOURCE_KINDS, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 import { appCluster, byName, passthroughCluster, tunnelCluster } from './clusters.ts';
 import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
 import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
@@ -29,6 +29,8 @@ interface Sidecar {
   service: ServiceModel;
   /** Which `sourceLabels` selectors of the mesh's routes this version matches, one digit each: equal variants get equal routes. */
   variant: string;
+  /** The selectors the digits of `variant` are for (their JSON): with the variant, what a memo key needs. */
+  selectors: string;
   /** The matches of mesh routes that apply to this version. */
   applies: MatchFilter;
 }
@@ -73,11 +75,13 @@ export const SIDECAR: ProxyKind<Sidecar> = {
 
   proxies(input) {
     const selectors = sourceSelectors(input);
+    const selectorsKey = JSON.stringify(selectors);
     return input.model.services.flatMap((service) =>
       service.versions.map((version) => ({
         id: { proxy: version.proxy, service: service.name, version: version.name },
         service,
         variant: selectors.map((s) => (labelsMatch(s, version.labels) ? '1' : '0')).join(''),
+        selectors: selectorsKey,
         applies: sidecarFilter(version, service.namespace),
       })),
     );
@@ -92,7 +96,12 @@ export const SIDECAR: ProxyKind<Sidecar> = {
 };
 
 /** The generators of the sidecars of one namespace. */
-function namespaceGenerators({ model, addressing, outbound }: CompileInput, namespace: string): Record<ResourceKind, (sidecar: Sidecar) => Resource[]> {
+// Kept from the last compile (memo.ts), under keys naming all they read besides the base: the
+// clusters, the inbound listeners and the outbound one (its captured TLS targets, which a
+// VirtualService decides, in its key); the TCP listeners read VirtualServices and are built
+// again; the routes keep each virtual host of an unchanged VirtualService (routes.ts).
+function namespaceGenerators({ model, addressing, outbound, memo }: CompileInput, namespace: string): Record<ResourceKind, (sidecar: Sidecar) => Resource[]> {
+  const kept = <T>(key: string, build: () => T): T => memo.keep(`sidecar ${namespace} ${key}`, build);
   const { capture, listenAddress } = addressing;
   const registryOnly = outboundPolicy(model) === 'REGISTRY_ONLY';
   // Where calls to hosts the mesh does not know go: where the app sent them (ALLOW_ANY), or nowhere.
@@ -105,17 +114,16 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
     return targets ? { ...c, targets } : c;
   });
   const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
+  const capturedKey = captured.length > 0 ? JSON.stringify(captured) : '';
   const routeConfigs = new Map<string, Resource>();
-  const listeners = new Map<string, Resource>();
-  const apps = new Map<string, Resource>();
-  const clusterLists = new Map<string, Resource[]>();
-  const tunnel = capture ? [] : [tunnelListener()];
+  const tcpListeners = new Map<string, Resource>();
+  const tunnel = kept('tunnel', () => (capture ? [] : [tunnelListener()]));
 
   return {
     listeners({ id: { proxy }, service, variant, applies }) {
       const proxyListeners: Resource[] = [];
       const outboundPort = addressing.outboundPort(proxy);
-      proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
+      proxyListeners.push(kept(`outbound ${outboundPort} ${capturedKey}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
       proxyListeners.push(...tunnel);
 
       const takenPorts = new Set<number>();
@@ -125,7 +133,7 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
         takenPorts.add(listenPort);
         const name = tcpOutboundListener(port.port, target.fqdn);
         proxyListeners.push(
-          shared(listeners, `tcp ${variant} ${name} ${listenPort}`, () => {
+          shared(tcpListeners, `tcp ${variant} ${name} ${listenPort}`, () => {
             const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
               { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
             ];
@@ -148,7 +156,7 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
       }
       for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
         proxyListeners.push(
-          shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
+          kept(`inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
             inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
           ),
         );
@@ -156,11 +164,13 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
       return proxyListeners.sort(byName);
     },
 
-    routes: ({ variant, applies }) => [
-      shared(routeConfigs, variant, () => ({
-        name: OUTBOUND,
-        value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly, namespace }),
-      })),
+    routes: ({ variant, selectors, applies }) => [
+      shared(routeConfigs, variant, () => {
+        const key = `routes ${selectors} ${variant}`;
+        const value = sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly, namespace }, (host, build) => kept(`${key} ${host}`, build));
+        // The last compile's resource when every virtual host is the same object as then.
+        return memo.from(`sidecar ${namespace} ${key}`, value.virtual_hosts as EnvoyJson[], () => ({ name: OUTBOUND, value }));
+      }),
     ],
 
     // Equal app clusters (the same ports at the same app address) share the whole cluster list.
@@ -169,8 +179,8 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
         const app = addressing.appAddress(proxy, port.port, port.targetPort);
         return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
       });
-      return shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>
-        mergeByName(appKeys.map(({ port, app, key }) => shared(apps, key, () => appCluster(port, app))).sort(byName), meshClusters),
+      return kept(`clusters ${appKeys.map((a) => a.key).join(' ')}`, () =>
+        mergeByName(appKeys.map(({ port, app, key }) => kept(`app ${key}`, () => appCluster(port, app))).sort(byName), meshClusters),
       );
     },
 
