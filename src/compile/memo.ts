@@ -21,6 +21,7 @@ export class CompileMemo {
   /** The pieces the last compile used (what this one may take), and those this one uses. */
   #last = new Map<string, unknown>();
   #used = new Map<string, unknown>();
+  #ids = 0;
   /** Resources (and lists) checked against Envoy's protos: never changed once built, so checked once. */
   readonly checked = new WeakSet<object>();
 
@@ -42,6 +43,11 @@ export class CompileMemo {
    */
   keep<T>(key: string, build: () => T): T {
     return shared(this.#used as Map<string, T>, key, () => (this.#last.has(key) ? (this.#last.get(key) as T) : build()));
+  }
+
+  /** A short name for a long key, the same while the base is. */
+  idOf(key: string): string {
+    return this.keep(`id ${key}`, () => `#${this.#ids++}`);
   }
 
   /** The piece under `key` built from `parts`: the last one when its parts were these same objects. */

@@ -11,6 +11,7 @@ import { appCluster, byName, passthroughCluster, tunnelCluster } from './cluster
 import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
 import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
 import { meshVirtualService } from './lookup.ts';
+import { contentKey } from './memo.ts';
 import { OUTBOUND, PASSTHROUGH_CLUSTER, tcpOutboundListener } from './names.ts';
 import { BLACKHOLE_CLUSTER, blackholeCluster, capturedExternalPorts, externalHttpPorts, forwardProxyPassthrough } from './external.ts';
 import { outboundPolicy } from '../config/outbound-policy.ts';
@@ -106,7 +107,7 @@ function namespaceGenerators({ model, addressing, outbound, memo }: CompileInput
   const registryOnly = outboundPolicy(model) === 'REGISTRY_ONLY';
   // Where calls to hosts the mesh does not know go: where the app sent them (ALLOW_ANY), or nowhere.
   const unknownHosts = capture ? [registryOnly ? blackholeCluster() : passthroughCluster()] : registryOnly ? [] : [forwardProxyPassthrough()];
-  const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
+  const meshClusters = kept('mesh clusters', () => [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName));
   const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
   const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
   const captured = (capture ? capturedExternalPorts(model) : []).map((c) => {
@@ -115,66 +116,80 @@ function namespaceGenerators({ model, addressing, outbound, memo }: CompileInput
   });
   const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
   const capturedKey = captured.length > 0 ? JSON.stringify(captured) : '';
-  const routeConfigs = new Map<string, Resource>();
+  // What a sidecar's listeners read besides the base and its variant: the captured TLS targets,
+  // and the VirtualServices of the TCP services (one id for that text, to keep per-proxy keys short).
+  const tcpKey = tcpPorts.map(({ service: target }) => contentKey(meshVirtualService(model, target))).join(' ');
+  const listenersKey = tcpKey || capturedKey ? memo.idOf(`sidecar ${namespace} listeners ${tcpKey} ${capturedKey}`) : '';
+  const routeLists = new Map<string, Resource[]>();
   const tcpListeners = new Map<string, Resource>();
   const tunnel = kept('tunnel', () => (capture ? [] : [tunnelListener()]));
+  const runtime = runtimeResources({ watched: false, sampling: model.settings.tracing?.sampling });
+  const noSecrets: Resource[] = [];
+
+  const listenersOf = ({ id: { proxy }, service, variant, applies }: Sidecar): Resource[] => {
+    const proxyListeners: Resource[] = [];
+    const outboundPort = addressing.outboundPort(proxy);
+    proxyListeners.push(kept(`outbound ${outboundPort} ${capturedKey}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
+    proxyListeners.push(...tunnel);
+
+    const takenPorts = new Set<number>();
+    for (const { service: target, port } of tcpPorts) {
+      const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
+      if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
+      takenPorts.add(listenPort);
+      const name = tcpOutboundListener(port.port, target.fqdn);
+      proxyListeners.push(
+        shared(tcpListeners, `tcp ${variant} ${name} ${listenPort}`, () => {
+          const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
+            { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
+          ];
+          return tcpListener(name, listenAddress, listenPort, capture, targets);
+        }),
+      );
+    }
+
+    const version = service.versions.find((v) => v.proxy === proxy)!;
+    const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
+    const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
+    const workload = { namespace: service.namespace, labels: version.labels };
+    const security = (port: ServicePortModel) =>
+      securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
+    const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
+    const groups = new Map<number, typeof service.ports>();
+    for (const port of service.ports) {
+      const listenPort = addressing.inboundPort(proxy, port.port);
+      groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
+    }
+    for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
+      proxyListeners.push(
+        kept(`inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
+          inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
+        ),
+      );
+    }
+    return proxyListeners.sort(byName);
+  };
 
   return {
-    listeners({ id: { proxy }, service, variant, applies }) {
-      const proxyListeners: Resource[] = [];
-      const outboundPort = addressing.outboundPort(proxy);
-      proxyListeners.push(kept(`outbound ${outboundPort} ${capturedKey}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
-      proxyListeners.push(...tunnel);
-
-      const takenPorts = new Set<number>();
-      for (const { service: target, port } of tcpPorts) {
-        const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
-        if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
-        takenPorts.add(listenPort);
-        const name = tcpOutboundListener(port.port, target.fqdn);
-        proxyListeners.push(
-          shared(tcpListeners, `tcp ${variant} ${name} ${listenPort}`, () => {
-            const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
-              { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
-            ];
-            return tcpListener(name, listenAddress, listenPort, capture, targets);
-          }),
-        );
-      }
-
-      const version = service.versions.find((v) => v.proxy === proxy)!;
-      const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
-      const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
-      const workload = { namespace: service.namespace, labels: version.labels };
-      const security = (port: ServicePortModel) =>
-        securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
-      const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
-      const groups = new Map<number, typeof service.ports>();
-      for (const port of service.ports) {
-        const listenPort = addressing.inboundPort(proxy, port.port);
-        groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
-      }
-      for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
-        proxyListeners.push(
-          kept(`inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
-            inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
-          ),
-        );
-      }
-      return proxyListeners.sort(byName);
+    // A sidecar's list is the last compile's while nothing it reads changed; its TCP ports are
+    // asked for first, as building it would (a loopback addressing hands them out).
+    listeners(sidecar) {
+      const { proxy } = sidecar.id;
+      const tcpListenPorts = capture ? '' : tcpPorts.map(({ service: target, port }) => addressing.tcpOutboundPort(proxy, target.fqdn, port.port)).join(',');
+      const variant = tcpKey ? `${sidecar.selectors} ${sidecar.variant}` : '';
+      return kept(`listeners of ${proxy} ${tcpListenPorts} ${variant} ${listenersKey}`, () => listenersOf(sidecar));
     },
 
-    routes: ({ variant, selectors, applies }) => [
-      shared(routeConfigs, variant, () => {
+    routes: ({ variant, selectors, applies }) =>
+      shared(routeLists, variant, () => {
         const key = `routes ${selectors} ${variant}`;
         const value = sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly, namespace }, (host, build) => kept(`${key} ${host}`, build));
-        // The last compile's resource when every virtual host is the same object as then.
-        return memo.from(`sidecar ${namespace} ${key}`, value.virtual_hosts as EnvoyJson[], () => ({ name: OUTBOUND, value }));
+        // The last compile's list when every virtual host is the same object as then.
+        return memo.from(`sidecar ${namespace} ${key}`, value.virtual_hosts as EnvoyJson[], () => [{ name: OUTBOUND, value }]);
       }),
-    ],
 
     // Equal app clusters (the same ports at the same app address) share the whole cluster list.
-    clusters({ id: { proxy }, service }) {
+    clusters: ({ id: { proxy }, service }) => kept(`clusters of ${proxy}`, () => {
       const appKeys = service.ports.map((port) => {
         const app = addressing.appAddress(proxy, port.port, port.targetPort);
         return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
@@ -182,12 +197,12 @@ function namespaceGenerators({ model, addressing, outbound, memo }: CompileInput
       return kept(`clusters ${appKeys.map((a) => a.key).join(' ')}`, () =>
         mergeByName(appKeys.map(({ port, app, key }) => kept(`app ${key}`, () => appCluster(port, app))).sort(byName), meshClusters),
       );
-    },
+    }),
 
     endpoints: () => outbound.endpoints,
     // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
-    secrets: () => [],
+    secrets: () => noSecrets,
     // Nobody watching; the control plane switches it (compile/runtime.ts).
-    runtime: () => runtimeResources({ watched: false, sampling: model.settings.tracing?.sampling }),
+    runtime: () => runtime,
   };
 }
