@@ -107,7 +107,8 @@ function translation<P extends { id: ProxyIdentity }>(kind: ProxyKind<P>): (inpu
   return (input) => {
     const generate = kind.generators(input);
     return kind.proxies(input).map((proxy) => {
-      const resources = Object.fromEntries(RESOURCE_KINDS.map((type) => [type, generate[type](proxy)])) as Record<ResourceKind, Resource[]>;
+      const resources = {} as Record<ResourceKind, Resource[]>;
+      for (const type of RESOURCE_KINDS) resources[type] = generate[type](proxy);
       const { proxy: id, ...names } = proxy.id;
       return { proxy: id, kind: kind.kind, ...names, ...resources };
     });

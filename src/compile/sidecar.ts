@@ -171,13 +171,13 @@ function namespaceGenerators({ model, addressing, outbound, memo }: CompileInput
   };
 
   return {
-    // A sidecar's list is the last compile's while nothing it reads changed; its TCP ports are
-    // asked for first, as building it would (a loopback addressing hands them out).
+    // A sidecar's list is the last compile's while nothing it reads changed (the proxy names its
+    // labels and ports in the base); its TCP ports are asked for first, as building it would (a
+    // loopback addressing hands them out).
     listeners(sidecar) {
       const { proxy } = sidecar.id;
       const tcpListenPorts = capture ? '' : tcpPorts.map(({ service: target, port }) => addressing.tcpOutboundPort(proxy, target.fqdn, port.port)).join(',');
-      const variant = tcpKey ? `${sidecar.selectors} ${sidecar.variant}` : '';
-      return kept(`listeners of ${proxy} ${tcpListenPorts} ${variant} ${listenersKey}`, () => listenersOf(sidecar));
+      return kept(`listeners of ${proxy} ${tcpListenPorts} ${listenersKey}`, () => listenersOf(sidecar));
     },
 
     routes: ({ variant, selectors, applies }) =>
