@@ -35,6 +35,8 @@ interface State {
   extraServices: number;
   /** The ServiceEntry's host and its VirtualService (its `tls` route to reviews: what the captured outbound listener reads). */
   external?: { tlsToGateway: boolean; vs: boolean };
+  /** `settings.tracing.sampling`: the listeners are copies (compile/tracing.ts). */
+  sampling?: number;
 }
 
 const NAMESPACE: Record<Host, string> = { reviews: 'default', ratings: 'default', pricing: 'billing', db: 'default' };
@@ -46,7 +48,7 @@ function meshFile(s: State): string {
 kind: Mesh
 metadata: {name: memo}
 spec:
-  settings: {gateway: {ports: {"80": 8080}}}
+  settings: {gateway: {ports: {"80": 8080}}${s.sampling !== undefined ? `, tracing: {sampling: ${s.sampling}}` : ''}}
   services:
 ${service('reviews', 'default', '{port: 9080}', s.versions.reviews)}
 ${service('ratings', 'default', '{port: 9080}, {port: 9090, protocol: grpc}', s.versions.ratings)}
@@ -130,6 +132,7 @@ const editArb: fc.Arbitrary<{ name: string; edit: Edit }> = fc.oneof(
     .map(([host, rule]) => ({ name: `subsets ${host} ${JSON.stringify(rule)}`, edit: (s: State) => ({ ...s, subsets: { ...s.subsets, [host]: rule } }) })),
   hostArb.map((host) => ({ name: `version of ${host}`, edit: (s: State) => ({ ...s, versions: { ...s.versions, [host]: Math.min(4, s.versions[host] + 1) } }) })),
   fc.constant({ name: 'service added', edit: (s: State) => ({ ...s, extraServices: s.extraServices + 1 }) }),
+  fc.option(fc.constantFrom(10, 50), { nil: undefined }).map((sampling) => ({ name: `sampling ${sampling}`, edit: (s: State) => ({ ...s, sampling }) })),
   fc
     .option(fc.record({ tlsToGateway: fc.boolean(), vs: fc.boolean() }), { nil: undefined })
     .map((external) => ({ name: `external ${JSON.stringify(external)}`, edit: (s: State) => ({ ...s, external }) })),
@@ -200,7 +203,9 @@ describe('the compile memo', () => {
     const bySource = { ...START, routes: { ...START.routes, ratings: { weights: [30, 70, 0, 0, 0, 0], sourceLabels: 'v1' as const } } };
     const dbBySource = { ...bySource, routes: { ...bySource.routes, db: { weights: [10, 90, 0, 0, 0, 0], sourceLabels: 'v2' as const } } };
     const exported = { ...dbBySource, routes: { ...dbBySource.routes, pricing: { weights: [100, 0, 0, 0, 0, 0], exportTo: '.' as const, gateway: true } } };
+    const sampled = (s: State): State => ({ ...s, sampling: 50 });
     expect(checkSequence([external, withTls, external, withTls, bySource, dbBySource, exported, bySource, START], loopback)).toBe(9);
+    expect(checkSequence([external, withTls, external, bySource, dbBySource, exported].map(sampled), loopback)).toBe(6);
   });
 
   it('keeps, after a weight edit, every resource the edited VirtualService does not feed', () => {
