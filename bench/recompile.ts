@@ -20,8 +20,11 @@ import { composeAddressing } from '../src/compile/addressing.ts';
 import { encodeResource } from '../src/envoy/proto.ts';
 import { EDITED_FILE, EDITED_HOST, shapeFor, writeMesh } from './scale/mesh.ts';
 
-/** The memoised compile of a weight edit must be at least this many times faster (p50) than a full compile. */
-const BOUND_RATIO = 3;
+/**
+ * The memoised compile of a weight edit must be at least this many times faster (p50) than a full
+ * compile (measured at N=1000 on a busy 2-core machine: full ~20 ms, memoised ~6 ms, 3.1-3.3×).
+ */
+const BOUND_RATIO = 2.5;
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '1000' }, edits: { type: 'string', default: '30' } } });
 const N = Number(values.n);

@@ -5,14 +5,15 @@
 // VirtualServices, and everything else with the addressing (the "base", keyed by its JSON text).
 // While the base keys equal, a piece built under a key that names all it reads besides the base
 // (`keep`) is the previous compile's object; when the base changes, everything is forgotten.
-// So only what reads VirtualServices is built again on a weight edit: the sidecars' route
-// configurations (one virtual host per host: those of unchanged VirtualServices kept too), their
-// TCP listeners and the gateway's routes and listeners; the clusters, endpoints, inbound and
-// outbound listeners are the same objects as before, which the xDS cache (xds/cache.ts) sees as
-// unchanged at no cost. Which generator reads VirtualServices: sidecar.ts, routes.ts, gateway.ts;
-// test/unit/compile/memo.test.ts compares memoised compiles with full ones over random edits.
+// So a weight edit builds again only what reads the edited VirtualService: the virtual hosts it
+// routes (the others are kept) and so the route configurations holding them, the listener lists
+// of sidecars whose TCP or captured TLS targets it decides, and the gateway's routes and TCP/TLS
+// listeners. The clusters, endpoints and other listeners are the same objects as before, which
+// the xDS cache (xds/cache.ts) sees as unchanged at no cost; a resource checked against Envoy's
+// protos once is not checked again. What reads VirtualServices: sidecar.ts, routes.ts and
+// gateway.ts (their keys say what each piece reads); test/unit/compile/memo.test.ts compares
+// memoised compiles with full ones over random edit sequences.
 import type { MeshModel } from '../config/model.ts';
-import type { Resource } from '../envoy/snapshot.ts';
 import type { Addressing } from './addressing.ts';
 import { shared } from './generator.ts';
 
@@ -86,4 +87,3 @@ export function contentKey(value: unknown): string {
   return value === undefined ? '-' : JSON.stringify(value);
 }
 
-export type { Resource };
