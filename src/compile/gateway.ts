@@ -96,7 +96,9 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
     });
   },
 
-  generators({ model, addressing, outbound }) {
+  // The listeners of HTTP ports read no VirtualService: kept from the last compile (memo.ts);
+  // the routes and the TCP and TLS listeners (their routes, chains) are built again.
+  generators({ model, addressing, outbound, memo }) {
     const scopeFor = (keys: ReadonlySet<string>, namespace: string): MatchFilter => (m, vs) =>
       m.sourceLabels === undefined && (m.sourceNamespace === undefined || m.sourceNamespace === namespace) && (m.gateways === undefined || m.gateways.some((g) => keys.has(gatewayKey(g, vs.namespace))));
     // A gateway proxy sees the VirtualServices exported to its namespace, as a sidecar does.
@@ -161,7 +163,9 @@ export const GATEWAY: ProxyKind<GatewayProxy> = {
         for (const gatewayPort of ports) {
           const { port, family, servers } = gatewayPort;
           const listenPort = addressing.gatewayPort(port, proxy);
-          if (family === 'http') listeners.push(gatewayListenerFor(addressing.listenAddress, listenPort, port, undefined, securityFilters(model, workload, port)));
+          if (family === 'http') {
+            listeners.push(memo.keep(`gateway ${proxy} http ${port} ${listenPort}`, () => gatewayListenerFor(addressing.listenAddress, listenPort, port, undefined, securityFilters(model, workload, port))));
+          }
           else if (family === 'tcp') {
             const targets = tcpFor(port, new Set(servers.map((s) => s.gateway)), workload.namespace);
             const security = securityFilters(model, workload, port, { statPrefix: gatewayListener(port) });

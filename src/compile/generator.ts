@@ -6,6 +6,7 @@ import type { MeshModel } from '../config/model.ts';
 import type { ProxySnapshot, Resource, ResourceKind } from '../envoy/snapshot.ts';
 import type { Addressing } from './addressing.ts';
 import type { ClusterSet } from './clusters.ts';
+import type { CompileMemo } from './memo.ts';
 
 /** What every generator of one compile sees. */
 export interface CompileInput {
@@ -13,6 +14,11 @@ export interface CompileInput {
   addressing: Addressing;
   /** Every outbound cluster of the mesh and its endpoints, built once for all proxies. */
   outbound: ClusterSet;
+  /**
+   * What the last compile built, for the pieces whose key names all they read besides the base
+   * (memo.ts); a fresh memo for a compile without one.
+   */
+  memo: CompileMemo;
   /**
    * The input as the sidecars of one namespace see the mesh (config/namespace-view.ts): this
    * input itself where they see all of it.

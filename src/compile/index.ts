@@ -19,8 +19,10 @@ import { APPLIED_BY_POLICY } from './policy.ts';
 import { APPLIED_BY_ROUTES } from './routes.ts';
 import { APPLIED_BY_SIDECARS, SIDECAR } from './sidecar.ts';
 import { withSampling } from './tracing.ts';
+import { CompileMemo } from './memo.ts';
 
 export type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
+export { CompileMemo } from './memo.ts';
 
 /** Every proxy kind, each with a generator per resource type. */
 const PROXY_KINDS = [translation(SIDECAR), translation(GATEWAY)];
@@ -41,27 +43,33 @@ export interface CompiledMesh {
   snapshots: ProxySnapshot[];
 }
 
-/** Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. */
-export function compileMesh(model: MeshModel, addressing: Addressing): CompiledMesh {
-  const input = compileInput(model, addressing);
-  const snapshots = withSampling(PROXY_KINDS.flatMap((translate) => translate(input)), model.settings.tracing?.sampling);
-  const checkedLists = new Set<readonly Resource[]>();
-  const checked = new Set<Resource>();
+/**
+ * Throws EnvoyConfigError (naming the resource) when a resource is one Envoy would refuse. With a
+ * `memo` kept from the last compile (the control plane's reloads), the pieces that what changed
+ * does not feed are the last compile's objects (memo.ts); the result is the same either way.
+ */
+export function compileMesh(model: MeshModel, addressing: Addressing, memo?: CompileMemo): CompiledMesh {
+  if (memo) memo.begin(model, addressing);
+  const kept = memo ?? new CompileMemo();
+  const input = compileInput(model, addressing, kept);
+  const sampling = model.settings.tracing?.sampling;
+  const snapshots = withSampling(PROXY_KINDS.flatMap((translate) => translate(input)), sampling, kept.keep(`sampled ${sampling}`, () => new WeakMap()));
+  const { checked } = kept;
   for (const snapshot of snapshots) {
     for (const kind of RESOURCE_KINDS) {
       const list = snapshot[kind];
-      if (checkedLists.has(list)) continue;
-      checkedLists.add(list);
+      if (checked.has(list)) continue;
       for (const resource of list) {
         if (checked.has(resource)) continue;
-        checked.add(resource);
         try {
           checkResource(kind, resource.value);
         } catch (error) {
           if (error instanceof EnvoyConfigError) error.resource = `${kind} ${resource.name} of proxy ${snapshot.proxy}`;
           throw error;
         }
+        checked.add(resource);
       }
+      checked.add(list);
     }
   }
   snapshots.sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0));
@@ -69,16 +77,19 @@ export function compileMesh(model: MeshModel, addressing: Addressing): CompiledM
 }
 
 /** The outbound clusters of a model, and the input of each namespace's view of it, made on first use. */
-function compileInput(model: MeshModel, addressing: Addressing): CompileInput {
-  const outbound = withExternalClusters(model, addressing, outboundClusters(model, addressing));
+function compileInput(model: MeshModel, addressing: Addressing, memo: CompileMemo, namespace?: string): CompileInput {
+  // The clusters read no VirtualService: the mesh's (or a namespace's view's) are kept while the rest is the same.
+  const outbound = memo.keep(namespace === undefined ? 'outbound' : `outbound ${namespace}`, () =>
+    withGatewayServices(withExternalClusters(model, addressing, outboundClusters(model, addressing)), model, addressing));
   const views = new Map<string, CompileInput>();
   const input: CompileInput = {
     model,
     addressing,
-    outbound: withGatewayServices(outbound, model, addressing),
+    outbound,
+    memo,
     inNamespace(namespace) {
       const view = namespaceView(model, namespace);
-      return view === model ? input : shared(views, namespace, () => compileInput(view, addressing));
+      return view === model ? input : shared(views, namespace, () => compileInput(view, addressing, memo, namespace));
     },
   };
   return input;
@@ -96,7 +107,8 @@ function translation<P extends { id: ProxyIdentity }>(kind: ProxyKind<P>): (inpu
   return (input) => {
     const generate = kind.generators(input);
     return kind.proxies(input).map((proxy) => {
-      const resources = Object.fromEntries(RESOURCE_KINDS.map((type) => [type, generate[type](proxy)])) as Record<ResourceKind, Resource[]>;
+      const resources = {} as Record<ResourceKind, Resource[]>;
+      for (const type of RESOURCE_KINDS) resources[type] = generate[type](proxy);
       const { proxy: id, ...names } = proxy.id;
       return { proxy: id, kind: kind.kind, ...names, ...resources };
     });

@@ -11,6 +11,7 @@ import type {
   HTTPRouteDestination,
 } from '../config/schema/istio.ts';
 import type { ServicePort } from '../config/schema/mesh.ts';
+import type { ServiceEntryPort } from '../config/schema/service-entry.ts';
 import { toEnvoyDuration } from '../config/duration.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
 import { fractionalPercent, stringMatcher, typed } from './envoy-json.ts';
@@ -68,30 +69,39 @@ export interface RouteScope {
 
 // ---------- the configurations ----------
 
+/** A compile memo's `keep` for the virtual hosts of one route configuration (compile/memo.ts). */
+export type KeepHost = (key: string, build: () => EnvoyJson) => EnvoyJson;
+
 /**
  * A sidecar's outbound routes. `applies` decides the per-proxy parts (sourceLabels, gateways);
  * `capture` adds the passthrough host for traffic leaving the mesh; `tunnel` accepts CONNECT.
+ * `keep` gives each virtual host of a service the last compile's object while the VirtualService
+ * routing it (its key) is the same; what else they read is the memo's base.
  */
 export function sidecarRouteConfig(
   model: MeshModel,
   name: string,
   applies: MatchFilter,
   options: { capture: boolean; tunnel: boolean; registryOnly?: boolean; namespace?: string },
+  keep: KeepHost = (_, build) => build(),
 ): EnvoyJson {
   const virtualHosts: EnvoyJson[] = [];
   for (const service of model.services) {
     const vs = meshVirtualService(model, service);
+    const routedBy = vs ? JSON.stringify(vs) : '-';
     for (const port of service.ports) {
       if (port.protocol === 'tcp') continue;
-      const scope: RouteScope = {
-        model,
-        listenerPort: port.port,
-        applies: (m, v) => (m.port === undefined || m.port === port.port) && applies(m, v),
-      };
-      let routes = vs ? httpRoutes(scope, vs) : [];
-      if (routes.length === 0) routes = [defaultRoute(model, service.fqdn, port.port)];
-      if (options.tunnel) routes = [connectRoute(), ...routes];
-      virtualHosts.push({ name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port, options.namespace), routes });
+      virtualHosts.push(keep(`service ${service.fqdn} ${port.port} ${routedBy}`, () => {
+        const scope: RouteScope = {
+          model,
+          listenerPort: port.port,
+          applies: (m, v) => (m.port === undefined || m.port === port.port) && applies(m, v),
+        };
+        let routes = vs ? httpRoutes(scope, vs) : [];
+        if (routes.length === 0) routes = [defaultRoute(model, service.fqdn, port.port)];
+        if (options.tunnel) routes = [connectRoute(), ...routes];
+        return { name: virtualHost(service.fqdn, port.port), domains: serviceDomains(service, port.port, options.namespace), routes };
+      }));
     }
   }
   // A Service naming versions of another (reviews-v1) is a host too: calls to it go to its subset.
@@ -100,12 +110,14 @@ export function sidecarRouteConfig(
     if (!service) continue;
     for (const port of version.ports) {
       if (port.protocol === 'tcp') continue;
-      const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service.fqdn, port.port, version.name)];
-      virtualHosts.push({ name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port, options.namespace), routes });
+      virtualHosts.push(keep(`version ${version.fqdn} ${port.port}`, () => {
+        const routes = [...(options.tunnel ? [connectRoute()] : []), defaultRoute(model, service.fqdn, port.port, version.name)];
+        return { name: virtualHost(version.fqdn, port.port), domains: serviceDomains(version, port.port, options.namespace), routes };
+      }));
     }
   }
-  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel, options.namespace));
-  virtualHosts.push(unknownHosts(options));
+  virtualHosts.push(...externalVirtualHosts(model, applies, options.tunnel, options.namespace, keep));
+  virtualHosts.push(keep('unknown', () => unknownHosts(options)));
   return { name, virtual_hosts: virtualHosts, validate_clusters: false };
 }
 
@@ -114,29 +126,46 @@ export function sidecarRouteConfig(
  * host's VirtualService (bound to `mesh`) or its cluster; in HTTP-proxy mode, a CONNECT to a TLS
  * (or TCP) port of the host is tunnelled to that port's cluster, bytes as they are.
  */
-function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean, namespace: string | undefined): EnvoyJson[] {
+function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: boolean, namespace: string | undefined, keep: KeepHost): EnvoyJson[] {
   const out: EnvoyJson[] = [];
   for (const { host, entry } of externalHosts(model)) {
     const vs = externalVirtualService(model, host);
-    for (const port of entry.ports) {
-      const kind = portKind(port.protocol);
-      if (kind === 'udp' || (kind !== 'http' && !tunnel)) continue;
-      const cluster = outboundCluster(port.number, undefined, host);
-      let routes: EnvoyJson[];
-      if (kind === 'http') {
-        const scope: RouteScope = { model, listenerPort: port.number, applies: (m, v) => (m.port === undefined || m.port === port.number) && applies(m, v) };
-        routes = vs ? httpRoutes(scope, vs) : [];
-        if (routes.length === 0) routes = [defaultRoute(model, host, port.number)];
-        if (tunnel) routes = [connectRoute(), ...routes];
-      } else {
-        // A TLS port's tunnel goes where the host's mesh `tls` routes send it (one destination), else to its cluster.
-        const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number, namespace) : undefined;
-        routes = [connectRoute(targets?.length === 1 ? targets[0]!.cluster : cluster)];
-      }
-      out.push({ name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes });
-    }
+    const routedBy = vs ? JSON.stringify(vs) : '-';
+    entry.ports.forEach((port, i) => {
+      const made = keep(`external ${host} ${i} ${routedBy}`, () => externalVirtualHost(model, applies, tunnel, namespace, host, vs, port));
+      if (made !== NO_HOST) out.push(made);
+    });
   }
   return out;
+}
+
+/** No virtual host (a port the sidecar does not route), kept as a virtual host would be. */
+const NO_HOST: EnvoyJson = {};
+
+function externalVirtualHost(
+  model: MeshModel,
+  applies: MatchFilter,
+  tunnel: boolean,
+  namespace: string | undefined,
+  host: string,
+  vs: VirtualServiceModel | undefined,
+  port: ServiceEntryPort,
+): EnvoyJson {
+  const kind = portKind(port.protocol);
+  if (kind === 'udp' || (kind !== 'http' && !tunnel)) return NO_HOST;
+  const cluster = outboundCluster(port.number, undefined, host);
+  let routes: EnvoyJson[];
+  if (kind === 'http') {
+    const scope: RouteScope = { model, listenerPort: port.number, applies: (m, v) => (m.port === undefined || m.port === port.number) && applies(m, v) };
+    routes = vs ? httpRoutes(scope, vs) : [];
+    if (routes.length === 0) routes = [defaultRoute(model, host, port.number)];
+    if (tunnel) routes = [connectRoute(), ...routes];
+  } else {
+    // A TLS port's tunnel goes where the host's mesh `tls` routes send it (one destination), else to its cluster.
+    const targets = kind === 'tls' ? meshTlsTargets(model, host, port.number, namespace) : undefined;
+    routes = [connectRoute(targets?.length === 1 ? targets[0]!.cluster : cluster)];
+  }
+  return { name: virtualHost(host, port.number), domains: hostPortDomains(host, port.number), routes };
 }
 
 /**

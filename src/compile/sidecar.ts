@@ -6,11 +6,12 @@ import type { ServiceModel, ServicePortModel, VersionModel } from '../config/mod
 import { mtlsModeFor } from '../config/mtls.ts';
 import { outboundCluster } from '../config/names.ts';
 import type { FieldPatterns } from '../config/not-applied.ts';
-import { RESOURCE_KINDS, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
+import { RESOURCE_KINDS, type EnvoyJson, type Resource, type ResourceKind } from '../envoy/snapshot.ts';
 import { appCluster, byName, passthroughCluster, tunnelCluster } from './clusters.ts';
 import { shared, type CompileInput, type ProxyIdentity, type ProxyKind } from './generator.ts';
 import { inboundListenerFor, outboundListener, tcpListener, tcpTargets, tunnelListener, type WeightedCluster } from './listeners.ts';
 import { meshVirtualService } from './lookup.ts';
+import { contentKey } from './memo.ts';
 import { OUTBOUND, PASSTHROUGH_CLUSTER, tcpOutboundListener } from './names.ts';
 import { BLACKHOLE_CLUSTER, blackholeCluster, capturedExternalPorts, externalHttpPorts, forwardProxyPassthrough } from './external.ts';
 import { outboundPolicy } from '../config/outbound-policy.ts';
@@ -29,6 +30,8 @@ interface Sidecar {
   service: ServiceModel;
   /** Which `sourceLabels` selectors of the mesh's routes this version matches, one digit each: equal variants get equal routes. */
   variant: string;
+  /** The selectors the digits of `variant` are for (their JSON): with the variant, what a memo key needs. */
+  selectors: string;
   /** The matches of mesh routes that apply to this version. */
   applies: MatchFilter;
 }
@@ -73,11 +76,13 @@ export const SIDECAR: ProxyKind<Sidecar> = {
 
   proxies(input) {
     const selectors = sourceSelectors(input);
+    const selectorsKey = JSON.stringify(selectors);
     return input.model.services.flatMap((service) =>
       service.versions.map((version) => ({
         id: { proxy: version.proxy, service: service.name, version: version.name },
         service,
         variant: selectors.map((s) => (labelsMatch(s, version.labels) ? '1' : '0')).join(''),
+        selectors: selectorsKey,
         applies: sidecarFilter(version, service.namespace),
       })),
     );
@@ -92,12 +97,17 @@ export const SIDECAR: ProxyKind<Sidecar> = {
 };
 
 /** The generators of the sidecars of one namespace. */
-function namespaceGenerators({ model, addressing, outbound }: CompileInput, namespace: string): Record<ResourceKind, (sidecar: Sidecar) => Resource[]> {
+// Kept from the last compile (memo.ts), under keys naming all they read besides the base: the
+// clusters, the inbound listeners and the outbound one (its captured TLS targets, which a
+// VirtualService decides, in its key); the TCP listeners read VirtualServices and are built
+// again; the routes keep each virtual host of an unchanged VirtualService (routes.ts).
+function namespaceGenerators({ model, addressing, outbound, memo }: CompileInput, namespace: string): Record<ResourceKind, (sidecar: Sidecar) => Resource[]> {
+  const kept = <T>(key: string, build: () => T): T => memo.keep(`sidecar ${namespace} ${key}`, build);
   const { capture, listenAddress } = addressing;
   const registryOnly = outboundPolicy(model) === 'REGISTRY_ONLY';
   // Where calls to hosts the mesh does not know go: where the app sent them (ALLOW_ANY), or nowhere.
   const unknownHosts = capture ? [registryOnly ? blackholeCluster() : passthroughCluster()] : registryOnly ? [] : [forwardProxyPassthrough()];
-  const meshClusters = [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName);
+  const meshClusters = kept('mesh clusters', () => [...outbound.clusters, ...(capture ? [] : [tunnelCluster()]), ...unknownHosts].sort(byName));
   const meshHttpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol !== 'tcp').map((p) => p.port));
   const httpPorts = [...new Set([...meshHttpPorts, ...externalHttpPorts(model)])].sort((a, b) => a - b);
   const captured = (capture ? capturedExternalPorts(model) : []).map((c) => {
@@ -105,79 +115,94 @@ function namespaceGenerators({ model, addressing, outbound }: CompileInput, name
     return targets ? { ...c, targets } : c;
   });
   const tcpPorts = model.services.flatMap((s) => s.ports.filter((p) => p.protocol === 'tcp').map((port) => ({ service: s, port })));
-  const routeConfigs = new Map<string, Resource>();
-  const listeners = new Map<string, Resource>();
-  const apps = new Map<string, Resource>();
-  const clusterLists = new Map<string, Resource[]>();
-  const tunnel = capture ? [] : [tunnelListener()];
+  const capturedKey = captured.length > 0 ? JSON.stringify(captured) : '';
+  // What a sidecar's listeners read besides the base and its variant: the captured TLS targets,
+  // and the VirtualServices of the TCP services (one id for that text, to keep per-proxy keys short).
+  const tcpKey = tcpPorts.map(({ service: target }) => contentKey(meshVirtualService(model, target))).join(' ');
+  const listenersKey = tcpKey || capturedKey ? memo.idOf(`sidecar ${namespace} listeners ${tcpKey} ${capturedKey}`) : '';
+  const routeLists = new Map<string, Resource[]>();
+  const tcpListeners = new Map<string, Resource>();
+  const tunnel = kept('tunnel', () => (capture ? [] : [tunnelListener()]));
+  const runtime = runtimeResources({ watched: false, sampling: model.settings.tracing?.sampling });
+  const noSecrets: Resource[] = [];
+
+  const listenersOf = ({ id: { proxy }, service, variant, applies }: Sidecar): Resource[] => {
+    const proxyListeners: Resource[] = [];
+    const outboundPort = addressing.outboundPort(proxy);
+    proxyListeners.push(kept(`outbound ${outboundPort} ${capturedKey}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
+    proxyListeners.push(...tunnel);
+
+    const takenPorts = new Set<number>();
+    for (const { service: target, port } of tcpPorts) {
+      const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
+      if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
+      takenPorts.add(listenPort);
+      const name = tcpOutboundListener(port.port, target.fqdn);
+      proxyListeners.push(
+        shared(tcpListeners, `tcp ${variant} ${name} ${listenPort}`, () => {
+          const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
+            { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
+          ];
+          return tcpListener(name, listenAddress, listenPort, capture, targets);
+        }),
+      );
+    }
+
+    const version = service.versions.find((v) => v.proxy === proxy)!;
+    const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
+    const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
+    const workload = { namespace: service.namespace, labels: version.labels };
+    const security = (port: ServicePortModel) =>
+      securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
+    const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
+    const groups = new Map<number, typeof service.ports>();
+    for (const port of service.ports) {
+      const listenPort = addressing.inboundPort(proxy, port.port);
+      groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
+    }
+    for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
+      proxyListeners.push(
+        kept(`inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
+          inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
+        ),
+      );
+    }
+    return proxyListeners.sort(byName);
+  };
 
   return {
-    listeners({ id: { proxy }, service, variant, applies }) {
-      const proxyListeners: Resource[] = [];
-      const outboundPort = addressing.outboundPort(proxy);
-      proxyListeners.push(shared(listeners, `outbound ${outboundPort}`, () => outboundListener(listenAddress, outboundPort, capture, httpPorts, registryOnly ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER, captured)));
-      proxyListeners.push(...tunnel);
-
-      const takenPorts = new Set<number>();
-      for (const { service: target, port } of tcpPorts) {
-        const listenPort = capture ? port.port : addressing.tcpOutboundPort(proxy, target.fqdn, port.port);
-        if (takenPorts.has(listenPort)) continue; // with capture, one listener per port: the first service wins
-        takenPorts.add(listenPort);
-        const name = tcpOutboundListener(port.port, target.fqdn);
-        proxyListeners.push(
-          shared(listeners, `tcp ${variant} ${name} ${listenPort}`, () => {
-            const targets: WeightedCluster[] = tcpTargets(model, meshVirtualService(model, target), port.port, applies) ?? [
-              { cluster: outboundCluster(port.port, undefined, target.fqdn), weight: 100 },
-            ];
-            return tcpListener(name, listenAddress, listenPort, capture, targets);
-          }),
-        );
-      }
-
-      const version = service.versions.find((v) => v.proxy === proxy)!;
-      const mode = (port: ServicePortModel) => mtlsModeFor(model, service, version, port);
-      const modes = (ports: readonly ServicePortModel[]) => ports.map((p) => mode(p) ?? '').join(',');
-      const workload = { namespace: service.namespace, labels: version.labels };
-      const security = (port: ServicePortModel) =>
-        securityFilters(model, workload, port.targetPort ?? port.port, port.protocol === 'tcp' ? { statPrefix: `inbound_${port.port}` } : undefined);
-      const policies = (ports: readonly ServicePortModel[]) => (model.authorizationPolicies || model.requestAuthentications ? JSON.stringify(ports.map(security)) : '');
-      const groups = new Map<number, typeof service.ports>();
-      for (const port of service.ports) {
-        const listenPort = addressing.inboundPort(proxy, port.port);
-        groups.set(listenPort, [...(groups.get(listenPort) ?? []), port]);
-      }
-      for (const [listenPort, ports] of [...groups].sort((a, b) => a[0] - b[0])) {
-        proxyListeners.push(
-          shared(listeners, `inbound ${listenPort} ${JSON.stringify(ports)} ${modes(ports)} ${policies(ports)}`, () =>
-            inboundListenerFor(listenAddress, listenPort, ports, capture, mode, security),
-          ),
-        );
-      }
-      return proxyListeners.sort(byName);
+    // A sidecar's list is the last compile's while nothing it reads changed (the proxy names its
+    // labels and ports in the base); its TCP ports are asked for first, as building it would (a
+    // loopback addressing hands them out).
+    listeners(sidecar) {
+      const { proxy } = sidecar.id;
+      const tcpListenPorts = capture ? '' : tcpPorts.map(({ service: target, port }) => addressing.tcpOutboundPort(proxy, target.fqdn, port.port)).join(',');
+      return kept(`listeners of ${proxy} ${tcpListenPorts} ${listenersKey}`, () => listenersOf(sidecar));
     },
 
-    routes: ({ variant, applies }) => [
-      shared(routeConfigs, variant, () => ({
-        name: OUTBOUND,
-        value: sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly, namespace }),
-      })),
-    ],
+    routes: ({ variant, selectors, applies }) =>
+      shared(routeLists, variant, () => {
+        const key = `routes ${selectors} ${variant}`;
+        const value = sidecarRouteConfig(model, OUTBOUND, applies, { capture, tunnel: !capture, registryOnly, namespace }, (host, build) => kept(`${key} ${host}`, build));
+        // The last compile's list when every virtual host is the same object as then.
+        return memo.from(`sidecar ${namespace} ${key}`, value.virtual_hosts as EnvoyJson[], () => [{ name: OUTBOUND, value }]);
+      }),
 
     // Equal app clusters (the same ports at the same app address) share the whole cluster list.
-    clusters({ id: { proxy }, service }) {
+    clusters: ({ id: { proxy }, service }) => kept(`clusters of ${proxy}`, () => {
       const appKeys = service.ports.map((port) => {
         const app = addressing.appAddress(proxy, port.port, port.targetPort);
         return { port, app, key: `${JSON.stringify(port)} ${app.address}:${app.port}` };
       });
-      return shared(clusterLists, appKeys.map((a) => a.key).join(' '), () =>
-        mergeByName(appKeys.map(({ port, app, key }) => shared(apps, key, () => appCluster(port, app))).sort(byName), meshClusters),
+      return kept(`clusters ${appKeys.map((a) => a.key).join(' ')}`, () =>
+        mergeByName(appKeys.map(({ port, app, key }) => kept(`app ${key}`, () => appCluster(port, app))).sort(byName), meshClusters),
       );
-    },
+    }),
 
     endpoints: () => outbound.endpoints,
     // Filled by the control plane's CA (control/secrets.ts): compile names secrets, never holds keys.
-    secrets: () => [],
+    secrets: () => noSecrets,
     // Nobody watching; the control plane switches it (compile/runtime.ts).
-    runtime: () => runtimeResources({ watched: false, sampling: model.settings.tracing?.sampling }),
+    runtime: () => runtime,
   };
 }

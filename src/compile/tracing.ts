@@ -20,11 +20,11 @@ export const TRACING: EnvoyJson = Object.freeze({
 });
 
 /** The snapshots with `percent` of requests traced (100: the snapshots as they are); shared listeners stay shared. */
-export function withSampling(snapshots: ProxySnapshot[], percent: number | undefined): ProxySnapshot[] {
+/** `resources`: the copies made before, by listener (a compile memo keeps them for the next compile with the same `percent`). */
+export function withSampling(snapshots: ProxySnapshot[], percent: number | undefined, resources: WeakMap<Resource, Resource> = new WeakMap()): ProxySnapshot[] {
   if (percent === undefined || percent === 100) return snapshots;
   const sampled: EnvoyJson = { ...TRACING, random_sampling: { value: percent } };
   const lists = new Map<readonly Resource[], Resource[]>();
-  const resources = new Map<Resource, Resource>();
   const replace = (value: unknown): unknown => {
     if (value === TRACING) return sampled;
     if (Array.isArray(value)) return value.map(replace);

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { loadMeshFromSources, ParseCache, type SourceFile, type ValidationResult } from '../config/index.ts';
 import { readMeshDir } from '../config/load.ts';
 import { hasErrors, type Diagnostic } from '../config/diagnostics.ts';
-import { compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
+import { CompileMemo, compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
 import { withRuntime } from '../compile/runtime.ts';
 import type { AddressingMode } from './addressing-mode.ts';
 import type { ControllerEvent } from './events.ts';
@@ -160,8 +160,9 @@ export function createController(options: ControllerOptions): Controller {
     }
   }
 
-  /** A reload parses only the files that changed. */
+  /** A reload parses only the files that changed, and compiles only what they changed (compile/memo.ts). */
   const parseCache = new ParseCache();
+  const compileMemo = new CompileMemo();
 
   function validate(files: SourceFile[]): ValidationResult {
     try {
@@ -212,7 +213,7 @@ export function createController(options: ControllerOptions): Controller {
     }
     let compiled: CompiledMesh;
     try {
-      compiled = compileMesh(result.model, addressing.forModel(result.model));
+      compiled = compileMesh(result.model, addressing.forModel(result.model), compileMemo);
     } catch (error) {
       return invalid(bug('could not be compiled', error));
     }
