@@ -111,6 +111,7 @@ export function createController(options: ControllerOptions): Controller {
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number; sampling?: number } | undefined;
   /** Whether someone watches requests: the proxies log and trace every one (compile/runtime.ts). */
   let watched = false;
+  const snapshotsById = new WeakMap<CompiledMesh, Map<string, ProxySnapshot>>();
   let counter = 0;
   let state: Pick<ControlStatus, 'valid' | 'diagnostics' | 'lastChangeAt'> = { valid: false, diagnostics: [] };
   /** The files the state above comes from. */
@@ -362,7 +363,13 @@ export function createController(options: ControllerOptions): Controller {
       pending: unsettled,
       proxies: serving?.compiled.snapshots.map((s) => s.proxy) ?? [],
     }),
-    snapshot: (proxy) => serving?.compiled.snapshots.find((s) => s.proxy === proxy),
+    snapshot(proxy) {
+      // By id, made once per version serving: the scraper asks for every proxy every second.
+      if (!serving) return undefined;
+      let byId = snapshotsById.get(serving.compiled);
+      if (!byId) snapshotsById.set(serving.compiled, (byId = new Map(serving.compiled.snapshots.map((s) => [s.proxy, s]))));
+      return byId.get(proxy);
+    },
     close() {
       closed = true;
       for (const t of [timer, settleTimer]) clearTimeout(t);

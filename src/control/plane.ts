@@ -18,6 +18,7 @@ import { WorkloadSecrets } from './secrets.ts';
 import { watchers } from './watchers.ts';
 import type { WatchSwitch } from './api.ts';
 import type { ProxyStatus } from '../xds/types.ts';
+import type { ProxySnapshot } from '../envoy/snapshot.ts';
 
 /** How often the plane looks for certificates due for rotation. */
 const ROTATION_CHECK_MS = 1000;
@@ -92,14 +93,22 @@ export async function startControlPlane(options: PlaneOptions): Promise<ControlP
     closers.push(() => graph.close());
     const watch = watchSwitch(controller, () => xds.status());
     closers.push(() => watch.close());
-    const faults = new WeakMap<object, ReturnType<typeof faultRoutes>>();
+    // A proxy's fault routes, by its lists of listeners and routes (the compiler shares and keeps
+    // them: a runtime switch or an edit elsewhere keeps them, and with them this).
+    const faults = new WeakMap<object, WeakMap<object, ReturnType<typeof faultRoutes>>>();
+    const faultsOf = (snapshot: ProxySnapshot) => {
+      let byRoutes = faults.get(snapshot.listeners);
+      if (!byRoutes) faults.set(snapshot.listeners, (byRoutes = new WeakMap()));
+      let found = byRoutes.get(snapshot.routes);
+      if (!found) byRoutes.set(snapshot.routes, (found = faultRoutes(snapshot)));
+      return found;
+    };
     const traffic = startScraper({
       targets: () =>
         controller.status().proxies.flatMap((proxy) => {
           const statsUrl = mode.statsUrl(proxy);
           const snapshot = controller.snapshot(proxy);
-          if (snapshot && !faults.has(snapshot)) faults.set(snapshot, faultRoutes(snapshot));
-          return statsUrl ? [{ proxy, statsUrl, faults: snapshot ? faults.get(snapshot)! : [] }] : [];
+          return statsUrl ? [{ proxy, statsUrl, faults: snapshot ? faultsOf(snapshot) : [] }] : [];
         }),
     });
     closers.push(() => traffic.close());
