@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/traffic.ts';
 import type { TraceSummary } from '../../src/control/traces.ts';
+import { watchRequests } from '../../src/control/client.ts';
 import { apiOf, cleanUp, copyExample, counter, fetchInStack, leftovers, mesh, nodeInStack, type Example } from './harness.ts';
 
 let example: Example | undefined;
@@ -60,8 +61,11 @@ describe('mesh up -d examples/shop', () => {
 
   it('a request is one trace with spans from the gateway and the sidecars of frontend, catalog and pricing (OTLP to mesh-control)', { timeout: 30_000 }, async () => {
     const path = `/traced-${Date.now()}`;
-    for (let i = 0; i < 5 && (await send({ port: example!.gatewayPort, path, timeoutMs: 10_000 })).status !== 200; i++);
     const api = await apiOf(example!.dir);
+    // Every request is traced while someone watches (1% otherwise): a tap stream held, as the
+    // dashboard holds one; it starts once every proxy took the switch (RTDS from mesh-control).
+    const unwatch = await watchRequests(api);
+    for (let i = 0; i < 5 && (await send({ port: example!.gatewayPort, path, timeoutMs: 10_000 })).status !== 200; i++);
     // Each proxy exports its spans when it has 5 or every 5 s: wait for all four.
     const whole = (t?: TraceSummary) => ['mesh-gateway', 'frontend', 'catalog', 'pricing'].every((s) => t?.services.includes(s));
     let found: TraceSummary | undefined;
@@ -70,6 +74,7 @@ describe('mesh up -d examples/shop', () => {
       const list = (await (await fetch(`${api}/traces?limit=1000`)).json()) as TraceSummary[];
       found = list.find((t) => t.root.includes(path));
     }
+    unwatch();
     expect(found?.services).toEqual(expect.arrayContaining(['mesh-gateway', 'frontend', 'catalog', 'pricing']));
     expect(found!.services[0]).toBe('mesh-gateway');
   });
