@@ -111,7 +111,11 @@ describe(`mesh up -d examples/canary (Compose ${process.env.LOCALMESH_COMPOSE ??
     const load = startLoad(port);
     await writeFile(reviewsYaml, good.replace('weight: 50   # canary', 'weight: [50   # canary'));
     const broken = performance.now();
-    await waitFor('the control plane reports the broken file', async () => !(await getJson<ControlStatus>(`${api}/status`)).valid);
+    // Reported, and settled: right after a reload the status says the files are being reloaded until they are read back (100 ms).
+    await waitFor('the control plane reports the broken file', async () => {
+      const now = await getJson<ControlStatus>(`${api}/status`);
+      return !now.valid && !now.pending;
+    });
     const status = await mesh('status', example!.dir);
     expect(status.code, 'mesh status exits 1 while the files are invalid').toBe(1);
     expect(status.stdout).toContain('Config: INVALID; still serving the last good version');
