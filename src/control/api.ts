@@ -1,7 +1,7 @@
 // The control plane's HTTP API (JSON over node:http) for the CLI and the TUI:
 //   GET /status                  config version, last change, valid, diagnostics
 //   GET /proxies                 every proxy's xDS status (ProxyStatus, src/xds/types.ts)
-//   GET /proxies/ID/config?type= the resources serving for a proxy (listeners|routes|clusters|endpoints)
+//   GET /proxies/ID/config?type= the resources serving for a proxy (listeners|routes|clusters|endpoints|secrets|runtime)
 //   GET /events                  server-sent events: the last ones, then each as it happens
 //   GET /traffic?window=MS       requests/s, success rate, p50/p99 per route and subset (over the last MS)
 //   GET /tap                     server-sent events: each request a proxy logged (TapEntry), the kept ones first

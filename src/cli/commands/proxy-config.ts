@@ -5,11 +5,11 @@ import { parseCluster } from '../../config/names.ts';
 import { RESOURCE_KINDS, type EnvoyJson, type ResourceKind } from '../../envoy/snapshot.ts';
 import { EXIT, table, UsageError } from '../output.ts';
 
-export const help = `Usage: mesh proxy-config [DIR] PROXY [listeners|routes|clusters|endpoints] [-o json] [--api URL]
+export const help = `Usage: mesh proxy-config [DIR] PROXY [listeners|routes|clusters|endpoints|secrets|runtime] [-o json] [--api URL]
 
 Shows the configuration the control plane serves to one proxy (SERVICE-VERSION, or a gateway:
 mesh-gateway, mesh-gateway-egressgateway, …), like istioctl proxy-config: a summary table per resource type, or Envoy's own
-JSON with -o json. Without a type, all four.
+JSON with -o json. Without a type, all of them.
 
 Options:
   -o, --output json  print the resources as JSON
