@@ -139,10 +139,7 @@ function watchSwitch(controller: Pick<ReturnType<typeof createController>, 'setW
   const taken = () =>
     proxies().every((p) => !p.connected || !p.subscribed.includes('runtime') || p.types.runtime.ackedVersion === p.types.runtime.latestVersion);
   return {
-    hold: () => switched.hold(),
-    touch: () => switched.touch(),
-    since: () => switched.since(),
-    close: () => switched.close(),
+    ...switched,
     async ready() {
       const deadline = Date.now() + WATCH_READY_MS;
       await published;
