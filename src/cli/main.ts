@@ -1,29 +1,7 @@
 // The `mesh` command line: parses arguments, dispatches to a command, returns the exit code.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as validate from './commands/validate.ts';
-import * as generate from './commands/generate.ts';
-import * as exportCommand from './commands/export.ts';
-import * as weight from './commands/weight.ts';
-import * as canary from './commands/canary.ts';
-import * as up from './commands/up.ts';
-import * as down from './commands/down.ts';
-import * as logs from './commands/logs.ts';
-import * as control from './commands/control.ts';
-import * as proxyStatus from './commands/proxy-status.ts';
-import * as proxyConfig from './commands/proxy-config.ts';
-import * as tap from './commands/tap.ts';
-import * as traces from './commands/traces.ts';
-import * as graph from './commands/graph.ts';
-import * as load from './commands/load.ts';
-import * as dashboard from './commands/dashboard.ts';
 import { Runtimes } from '../runtime/contract.ts';
-import { registeredRuntimes } from '../runtime/registry.ts';
-import * as status from './commands/status.ts';
-import * as doctor from './commands/doctor.ts';
-import * as test from './commands/test.ts';
-import * as token from './commands/token.ts';
-import * as ui from './commands/ui.ts';
 import { DEFAULT_API } from '../control/client.ts';
 import { LOCAL_ISSUER } from '../control/jwt-issuer.ts';
 import { EXIT, UsageError } from './output.ts';
@@ -69,8 +47,15 @@ runs in the current directory.`;
 
 type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
 
-interface Command {
-  help: string;
+/** The registered runtimes (runtime/registry.ts), made when a command first asks for them. */
+type RuntimesOf = () => Promise<Runtimes>;
+
+/**
+ * A command of the table below. Its module is loaded only when it runs or its help is asked:
+ * `mesh control` does not carry the dashboard's ink, and `mesh validate` not Docker's client.
+ */
+interface Command<M extends { help: string } = { help: string }> {
+  load(): Promise<M>;
   options: Options;
   /** The command takes arguments of its own after DIR (mesh logs [DIR] [NAME]). */
   args?: true;
@@ -78,44 +63,43 @@ interface Command {
   targets?: readonly string[];
   /** The command reads the mesh: DIR must be one mesh (not none, not several in subfolders). */
   reads?: true;
-  run(dir: string, values: Record<string, unknown>, args: string[], runtimes: Runtimes): Promise<number>;
+  run(module: M, dir: string, values: Record<string, unknown>, args: string[], runtimes: RuntimesOf): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  validate: {
-    help: validate.help,
+function command<M extends { help: string }>(load: () => Promise<M>, spec: Omit<Command<M>, 'load'>): Command<M> {
+  return { load, ...spec };
+}
+
+const COMMANDS: Record<string, Command<any>> = {
+  validate: command(() => import('./commands/validate.ts'), {
     reads: true,
     options: { json: { type: 'boolean', default: false }, analyze: { type: 'boolean', default: false } },
-    run: (dir, values) => validate.run(dir, { json: values.json === true, analyze: values.analyze === true }),
-  },
-  test: {
-    help: test.help,
+    run: async (m, dir, values) => m.run(dir, { json: values.json === true, analyze: values.analyze === true }),
+  }),
+  test: command(() => import('./commands/test.ts'), {
     args: true,
     reads: true,
     options: { json: { type: 'boolean', default: false }, live: { type: 'boolean', default: false } },
-    run: (dir, values, args, runtimes) => test.run(dir, args, { json: values.json === true, live: values.live === true }, runtimes),
-  },
-  generate: {
-    help: generate.help,
+    run: async (m, dir, values, args, runtimes) => m.run(dir, args, { json: values.json === true, live: values.live === true }, await runtimes()),
+  }),
+  generate: command(() => import('./commands/generate.ts'), {
     reads: true,
     options: { out: { type: 'string' } },
-    run: (dir, values) => {
+    run: async (m, dir, values) => {
       if (typeof values.out !== 'string') throw new UsageError('mesh generate needs --out OUT, the directory to write into.');
-      return generate.run(dir, { out: values.out });
+      return m.run(dir, { out: values.out });
     },
-  },
-  export: {
-    help: exportCommand.help,
-    targets: exportCommand.TARGETS,
+  }),
+  export: command(() => import('./commands/export.ts'), {
+    targets: ['kubernetes'],
     reads: true,
     options: { out: { type: 'string' } },
-    run: (dir, values, args) => {
+    run: async (m, dir, values, args) => {
       if (typeof values.out !== 'string') throw new UsageError('mesh export needs --out OUT, the directory to write into.');
-      return exportCommand.run(dir, { out: values.out });
+      return m.run(dir, { out: values.out });
     },
-  },
-  canary: {
-    help: canary.help,
+  }),
+  canary: command(() => import('./commands/canary.ts'), {
     args: true,
     reads: true,
     options: {
@@ -138,11 +122,11 @@ const COMMANDS: Record<string, Command> = {
       promote: { type: 'boolean', default: false },
       abort: { type: 'boolean', default: false },
     },
-    run: (dir, values, args, runtimes) => {
+    run: async (m, dir, values, args, runtimes) => {
       const commands = (['pause', 'resume', 'promote', 'abort'] as const).filter((c) => values[c] === true);
       if (commands.length > 1) throw new UsageError(`--${commands.join(' and --')}: give one.`);
       const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-      return canary.run(
+      return m.run(
         dir,
         args,
         {
@@ -162,26 +146,24 @@ const COMMANDS: Record<string, Command> = {
           json: values.json === true,
           ...(commands[0] ? { command: commands[0] } : {}),
         },
-        runtimes,
+        await runtimes(),
       );
     },
-  },
-  weight: {
-    help: weight.help,
+  }),
+  weight: command(() => import('./commands/weight.ts'), {
     args: true,
     reads: true,
     options: { route: { type: 'string' } },
-    run: (dir, values, args) => weight.run(dir, args, typeof values.route === 'string' ? { route: values.route } : {}),
-  },
-  up: {
-    help: up.help,
+    run: async (m, dir, values, args) => m.run(dir, args, typeof values.route === 'string' ? { route: values.route } : {}),
+  }),
+  up: command(() => import('./commands/up.ts'), {
     reads: true,
     options: {
       runtime: { type: 'string' }, detach: { type: 'boolean', short: 'd', default: false }, poll: { type: 'boolean', default: false },
       pull: { type: 'string' }, watch: { type: 'boolean', default: false },
     },
-    run: (dir, values, _args, runtimes) =>
-      up.run(
+    run: async (m, dir, values, _args, runtimes) =>
+      m.run(
         dir,
         {
           detach: values.detach === true,
@@ -190,28 +172,24 @@ const COMMANDS: Record<string, Command> = {
           ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}),
           ...(typeof values.pull === 'string' ? { pull: values.pull } : {}),
         },
-        runtimes,
+        await runtimes(),
       ),
-  },
-  down: {
-    help: down.help,
+  }),
+  down: command(() => import('./commands/down.ts'), {
     options: { volumes: { type: 'boolean', short: 'v', default: false } },
-    run: (dir, values, _args, runtimes) => down.run(dir, { volumes: values.volumes === true }, runtimes),
-  },
-  status: {
-    help: status.help,
+    run: async (m, dir, values, _args, runtimes) => m.run(dir, { volumes: values.volumes === true }, await runtimes()),
+  }),
+  status: command(() => import('./commands/status.ts'), {
     options: { json: { type: 'boolean', default: false } },
-    run: (dir, values, _args, runtimes) => status.run(dir, { json: values.json === true }, runtimes),
-  },
-  doctor: { help: doctor.help, options: {}, run: (dir, _values, _args, runtimes) => doctor.run(dir, runtimes) },
-  logs: {
-    help: logs.help,
+    run: async (m, dir, values, _args, runtimes) => m.run(dir, { json: values.json === true }, await runtimes()),
+  }),
+  doctor: command(() => import('./commands/doctor.ts'), { options: {}, run: async (m, dir, _values, _args, runtimes) => m.run(dir, await runtimes()) }),
+  logs: command(() => import('./commands/logs.ts'), {
     args: true,
     options: { follow: { type: 'boolean', short: 'f', default: false } },
-    run: (dir, values, args, runtimes) => logs.run(dir, args, { follow: values.follow === true }, runtimes),
-  },
-  control: {
-    help: control.help,
+    run: async (m, dir, values, args, runtimes) => m.run(dir, args, { follow: values.follow === true }, await runtimes()),
+  }),
+  control: command(() => import('./commands/control.ts'), {
     options: {
       'xds-port': { type: 'string', default: '15010' },
       'api-port': { type: 'string', default: '15080' },
@@ -219,24 +197,21 @@ const COMMANDS: Record<string, Command> = {
       poll: { type: 'boolean', default: false },
       addressing: { type: 'string', default: 'compose' },
     },
-    run: (dir, values) => {
+    run: async (m, dir, values) => {
       const [xdsPort, apiPort, bind, addressing] = ['xds-port', 'api-port', 'bind', 'addressing'].map((k) => String(values[k]));
-      return control.run(dir, { xdsPort: xdsPort!, apiPort: apiPort!, bind: bind!, poll: values.poll === true, addressing: addressing! });
+      return m.run(dir, { xdsPort: xdsPort!, apiPort: apiPort!, bind: bind!, poll: values.poll === true, addressing: addressing! });
     },
-  },
-  'proxy-status': {
-    help: proxyStatus.help,
+  }),
+  'proxy-status': command(() => import('./commands/proxy-status.ts'), {
     options: { api: { type: 'string' } },
-    run: async (dir, values, _args, runtimes) => proxyStatus.run({ api: await apiOf(dir, values, runtimes) }),
-  },
-  'proxy-config': {
-    help: proxyConfig.help,
+    run: async (m, dir, values, _args, runtimes) => m.run({ api: await apiOf(dir, values, runtimes) }),
+  }),
+  'proxy-config': command(() => import('./commands/proxy-config.ts'), {
     args: true,
     options: { api: { type: 'string' }, output: { type: 'string', short: 'o' } },
-    run: async (dir, values, args, runtimes) => proxyConfig.run(args, { api: await apiOf(dir, values, runtimes), output: values.output as string | undefined }),
-  },
-  tap: {
-    help: tap.help,
+    run: async (m, dir, values, args, runtimes) => m.run(args, { api: await apiOf(dir, values, runtimes), output: values.output as string | undefined }),
+  }),
+  tap: command(() => import('./commands/tap.ts'), {
     args: true,
     options: {
       api: { type: 'string' },
@@ -248,10 +223,10 @@ const COMMANDS: Record<string, Command> = {
       count: { type: 'string' },
       'max-rate': { type: 'string' },
     },
-    run: async (dir, values, args, runtimes) => {
+    run: async (m, dir, values, args, runtimes) => {
       if (args.length > 1) throw new UsageError(`mesh tap takes one SERVICE[/VERSION], not ${args.join(' ')}.`);
       const text = (k: string) => (typeof values[k] === 'string' ? { [k === 'max-rate' ? 'maxRate' : k]: values[k] as string } : {});
-      return tap.run({
+      return m.run({
         api: await apiOf(dir, values, runtimes),
         ...(args[0] ? { target: args[0] } : {}),
         ...text('path'), ...text('status'), ...text('output'), ...text('count'), ...text('max-rate'),
@@ -259,9 +234,8 @@ const COMMANDS: Record<string, Command> = {
         recent: values.recent === true,
       });
     },
-  },
-  traces: {
-    help: traces.help,
+  }),
+  traces: command(() => import('./commands/traces.ts'), {
     args: true,
     options: {
       api: { type: 'string' },
@@ -271,49 +245,46 @@ const COMMANDS: Record<string, Command> = {
       output: { type: 'string', short: 'o' },
       export: { type: 'string' },
     },
-    run: async (dir, values, args, runtimes) => {
+    run: async (m, dir, values, args, runtimes) => {
       if (args.length > 1) throw new UsageError(`mesh traces takes one TRACE_ID, not ${args.join(' ')}.`);
       const text = (k: string, as = k) => (typeof values[k] === 'string' ? { [as]: values[k] as string } : {});
-      return traces.run({
+      return m.run({
         api: await apiOf(dir, values, runtimes),
         ...(args[0] ? { id: args[0] } : {}),
         ...text('service'), ...text('min-duration', 'minDuration'), ...text('limit'), ...text('output'), ...text('export'),
       });
     },
-  },
-  graph: {
-    help: graph.help,
+  }),
+  graph: command(() => import('./commands/graph.ts'), {
     options: { api: { type: 'string' }, window: { type: 'string' }, by: { type: 'string' }, output: { type: 'string', short: 'o' } },
-    run: async (dir, values, _args, runtimes) => {
+    run: async (m, dir, values, _args, runtimes) => {
       const text = (k: 'window' | 'by' | 'output') => (typeof values[k] === 'string' ? { [k]: values[k] as string } : {});
-      return graph.run({ api: await apiOf(dir, values, runtimes), ...text('window'), ...text('by'), ...text('output') });
+      return m.run({ api: await apiOf(dir, values, runtimes), ...text('window'), ...text('by'), ...text('output') });
     },
-  },
-  dashboard: {
-    help: dashboard.help,
+  }),
+  dashboard: command(() => import('./commands/dashboard.ts'), {
     options: { api: { type: 'string' } },
-    run: (dir, values, _args, runtimes) => dashboard.run(dir, typeof values.api === 'string' ? { api: values.api } : {}, runtimes),
-  },
-  ui: {
-    help: ui.help,
+    run: async (m, dir, values, _args, runtimes) => m.run(dir, typeof values.api === 'string' ? { api: values.api } : {}, await runtimes()),
+  }),
+  ui: command(() => import('./commands/ui.ts'), {
     options: { api: { type: 'string' }, 'no-open': { type: 'boolean', default: false } },
-    run: async (dir, values, _args, runtimes) => ui.run(dir, { api: await apiOf(dir, values, runtimes), open: values['no-open'] !== true }),
-  },
+    run: async (m, dir, values, _args, runtimes) => m.run(dir, { api: await apiOf(dir, values, runtimes), open: values['no-open'] !== true }),
+  }),
   // Hidden (not in HELP): started by `mesh up -d` for a runtime that restarts what crashes.
-  supervise: {
+  supervise: command(async () => ({
     help: 'Usage: mesh supervise DIR\n\nStarted by mesh up -d: restarts crashed processes (process runtime) or stopped containers (Compose runtime) until mesh down DIR.',
+  }), {
     options: {},
-    run: async (dir, _values, _args, runtimes) => {
-      const run = await runtimes.running(dir);
+    run: async (_m, dir, _values, _args, runtimes) => {
+      const run = await (await runtimes()).running(dir);
       if (!run?.runtime.supervise) {
         console.error(`mesh supervise: no mesh that needs a supervisor runs in ${dir} (mesh up -d ${dir} starts one).`);
         return EXIT.invalid;
       }
       return run.runtime.supervise(dir);
     },
-  },
-  token: {
-    help: token.help,
+  }),
+  token: command(() => import('./commands/token.ts'), {
     options: {
       sub: { type: 'string', default: 'dev' },
       aud: { type: 'string', multiple: true, default: [] },
@@ -322,8 +293,8 @@ const COMMANDS: Record<string, Command> = {
       issuer: { type: 'string', default: LOCAL_ISSUER },
       'print-jwks': { type: 'boolean', default: false },
     },
-    run: (dir, values) =>
-      token.run(dir, {
+    run: async (m, dir, values) =>
+      m.run(dir, {
         sub: String(values.sub),
         aud: values.aud as string[],
         claims: values.claims as string[],
@@ -331,9 +302,8 @@ const COMMANDS: Record<string, Command> = {
         issuer: String(values.issuer),
         printJwks: values['print-jwks'] === true,
       }),
-  },
-  load: {
-    help: load.help,
+  }),
+  load: command(() => import('./commands/load.ts'), {
     args: true,
     options: {
       rps: { type: 'string', default: '50' },
@@ -342,21 +312,21 @@ const COMMANDS: Record<string, Command> = {
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
     },
-    run: (dir, values, args, runtimes) =>
-      load.run(dir, args, {
+    run: async (m, dir, values, args, runtimes) =>
+      m.run(dir, args, {
         rps: String(values.rps),
         duration: String(values.duration),
         concurrency: String(values.concurrency),
         header: values.header as string[],
         json: values.json === true,
-      }, runtimes),
-  },
+      }, await runtimes()),
+  }),
 };
 
 /** --api URL, else the control plane of the mesh running in DIR, else the default address. */
-async function apiOf(dir: string, values: Record<string, unknown>, runtimes: Runtimes): Promise<string> {
+async function apiOf(dir: string, values: Record<string, unknown>, runtimes: RuntimesOf): Promise<string> {
   if (typeof values.api === 'string') return values.api;
-  return (await runtimes.running(dir))?.state.api ?? DEFAULT_API;
+  return (await (await runtimes()).running(dir))?.state.api ?? DEFAULT_API;
 }
 
 /** The options a command takes, as a user writes them: --json, -d/--detach. */
@@ -384,11 +354,17 @@ const usageOf = (name: string, help: string) => `${help.split('\n')[0]}\n(mesh $
 
 /**
  * The composition root: `runtimes` are the registered ones (runtime/registry.ts) unless given,
- * made once here and handed to every command.
+ * made once here, when a command first asks, and handed to every command.
  */
-export async function main(argv: string[], runtimes = new Runtimes(registeredRuntimes())): Promise<number> {
+export async function main(argv: string[], given?: Runtimes): Promise<number> {
+  let made: Promise<Runtimes> | undefined;
+  const runtimes: RuntimesOf = () =>
+    (made ??= given ? Promise.resolve(given) : import('../runtime/registry.ts').then((r) => new Runtimes(r.registeredRuntimes())));
   const [name, ...rest] = argv;
-  if (name === undefined && process.stdout.isTTY && (await dashboard.meshRunsIn('.', runtimes))) return dashboard.run('.', {}, runtimes);
+  if (name === undefined && process.stdout.isTTY) {
+    const dashboard = await import('./commands/dashboard.ts');
+    if (await dashboard.meshRunsIn('.', await runtimes())) return dashboard.run('.', {}, await runtimes());
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     console.log(HELP);
     return name === undefined ? EXIT.usage : EXIT.ok;
@@ -420,7 +396,7 @@ export async function main(argv: string[], runtimes = new Runtimes(registeredRun
     }
     const { values, positionals } = parsed;
     if (values.help) {
-      console.log(command.help);
+      console.log((await command.load()).help);
       return EXIT.ok;
     }
     if (values.version) {
@@ -442,10 +418,10 @@ export async function main(argv: string[], runtimes = new Runtimes(registeredRun
         return EXIT.invalid;
       }
     }
-    return await command.run(dir, values, args, runtimes);
+    return await command.run(await command.load(), dir, values, args, runtimes);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`mesh ${name}: ${error.message}\n${usageOf(name, command.help)}`);
+      console.error(`mesh ${name}: ${error.message}\n${usageOf(name, (await command.load()).help)}`);
       return EXIT.usage;
     }
     if (error instanceof NotADirectory) {

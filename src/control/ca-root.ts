@@ -3,10 +3,19 @@
 // root and the proxies' trust bundle does not change.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRoot, type KeyPairPem } from './ca.ts';
+import type { CertificateAuthority, KeyPairPem } from './ca.ts';
 
 /** Ten years: the root outlives any laptop's mesh. */
 const ROOT_LIFETIME_MS = 10 * 365 * 24 * 3600_000;
+
+/**
+ * The authority of a root. The X.509 library (about 20 MB once loaded) is loaded here, on first
+ * use: a mesh without mTLS or local gateway certificates never loads it.
+ */
+export async function authorityOf(root: Promise<KeyPairPem>): Promise<CertificateAuthority> {
+  const [{ CertificateAuthority }, pair] = await Promise.all([import('./ca.ts'), root]);
+  return new CertificateAuthority(pair);
+}
 
 export function caDir(meshDir: string): string {
   return join(meshDir, '.mesh', 'ca');
@@ -22,6 +31,7 @@ export async function loadOrCreateRoot(meshDir: string, now = new Date()): Promi
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  const { createRoot } = await import('./ca.ts');
   const root = await createRoot(now, ROOT_LIFETIME_MS);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -16,8 +16,8 @@ import { GATEWAY_PROXY } from '../config/names.ts';
 import { gatewaySecretName, parseGatewaySecret, type GatewaySecret } from '../compile/names.ts';
 import { serverHostNames } from '../compile/tls.ts';
 import type { Resource } from '../envoy/snapshot.ts';
-import { CertificateAuthority, type KeyPairPem } from './ca.ts';
-import { caDir } from './ca-root.ts';
+import type { CertificateAuthority, KeyPairPem } from './ca.ts';
+import { authorityOf, caDir } from './ca-root.ts';
 
 /** A certificate a Gateway server names that cannot be read; `at` is the Gateway once known (secrets.ts). */
 export class CredentialError extends Error {
@@ -198,7 +198,7 @@ export function localCertificateNotes(model: MeshModel, meshDir: string): string
 export async function prepareLocalCertificates(model: MeshModel, meshDir: string, root: () => Promise<KeyPairPem>): Promise<void> {
   const servers = localCertificateServers(model);
   if (servers.length === 0) return;
-  const authority = root().then((r) => new CertificateAuthority(r));
+  const authority = authorityOf(root());
   const credentials = new GatewayCredentials(meshDir, () => authority);
   for (const { hosts } of servers) await credentials.secret(gatewaySecretName({ kind: 'local-cert', hosts }));
 }

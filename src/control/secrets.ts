@@ -12,7 +12,8 @@ import { parseDuration } from '../config/duration.ts';
 import { ROOT_SECRET, WORKLOAD_SECRET } from '../compile/names.ts';
 import type { ProxySnapshot, Resource } from '../envoy/snapshot.ts';
 import { referencedSecrets } from '../xds/cache.ts';
-import { CertificateAuthority, type KeyPairPem, type WorkloadCertificate } from './ca.ts';
+import type { CertificateAuthority, KeyPairPem, WorkloadCertificate } from './ca.ts';
+import { authorityOf } from './ca-root.ts';
 import { CredentialError, GatewayCredentials } from './credentials.ts';
 import { gatewayTlsSecrets } from '../compile/tls.ts';
 
@@ -90,7 +91,7 @@ export class WorkloadSecrets {
   }
 
   #authority(): Promise<CertificateAuthority> {
-    this.#ca ??= this.#options.root().then((root) => new CertificateAuthority(root));
+    this.#ca ??= authorityOf(this.#options.root());
     return this.#ca;
   }
 
