@@ -6,12 +6,13 @@
 // failed requests and the control plane's peak memory; exits 1 past the bounds.
 //   node bench/reload.ts [--edits N]
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMesh } from '../src/config/index.ts';
+import { writeAtomically } from '../src/config/apply-edit.ts';
 import { findWeightedRoute, setWeights } from '../src/config/edit-weights.ts';
 import type { ControlEvent } from '../src/control/events.ts';
 import { freePorts } from '../src/runtime/ports.ts';
@@ -162,13 +163,13 @@ try {
     if ('error' in target) throw new Error(target.error.message);
     const edit = setWeights(await readFile(file, 'utf8'), target, weights);
     if ('error' in edit) throw new Error(edit.error.message);
-    await writeFile(`${file}.tmp`, edit.text);
     const acked = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`edit ${i}: only ${waiting?.acked.size} of ${PROXIES} proxies ACKed within 5 s`)), 5000);
       waiting = { since: Date.now(), acked: new Map(), done: () => (clearTimeout(timer), resolve()) };
     });
+    // From before the temporary file is written (~1 ms): the write is as `mesh weight` makes it.
     const written = Date.now();
-    await rename(`${file}.tmp`, file);
+    await writeAtomically(file, edit.text);
     await acked;
     const last = Math.max(...waiting!.acked.values());
     latencies.push(last - written);

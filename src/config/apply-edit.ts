@@ -1,7 +1,7 @@
 // Writing an edit of a mesh file: only when the mesh with the edit still validates (a running
 // control plane never sees a broken file from us), and atomically (write beside, rename over),
 // so a watcher sees one complete change. Shared by `mesh weight` and the dashboard.
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { hasErrors, type Diagnostic } from './diagnostics.ts';
 import { loadMeshFromSources } from './index.ts';
@@ -16,9 +16,14 @@ export async function applyEdit(dir: string, file: string, text: string): Promis
   return { written: true };
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   // Not *.yaml, so a mesh loader never reads the half-written file.
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   await writeFile(temp, text);
+  // The control plane takes a file at once, without a second read, when its ctime is later than
+  // its mtime (control/settled.ts). The rename sets the ctime, but within the same clock tick as
+  // the write more often than not (equal times): an mtime 1 ms back makes it later, on any kernel.
+  const { atime, mtimeMs } = await stat(temp);
+  await utimes(temp, atime, (mtimeMs - 1) / 1000);
   await rename(temp, file);
 }

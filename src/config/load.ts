@@ -1,6 +1,7 @@
 // Mesh YAML files → parsed documents that keep their source positions. Syntax errors and YAML
 // warnings (such as a duplicate key) become diagnostics; nothing here knows about kinds.
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { isAlias, LineCounter, parseAllDocuments, parseDocument, type Document, type ErrorCode, type YAMLError } from 'yaml';
 import { CORE_SCHEMA, loadAll, mergeTag } from 'js-yaml';
@@ -12,6 +13,24 @@ export interface SourceFile {
   /** As shown in diagnostics, e.g. `examples/canary/vs.yaml`. */
   path: string;
   text: string;
+  /**
+   * The file as a stat saw it both before and after its text was read (readMeshDir with `stat`);
+   * absent otherwise, and when the file changed while it was read. See control/settled.ts.
+   */
+  stat?: FileStat;
+}
+
+/** What tells one state of a file from another; times in nanoseconds. */
+export interface FileStat {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export function sameStat(a: FileStat, b: FileStat): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 /** One non-empty YAML document of a file. */
@@ -259,9 +278,30 @@ async function listYaml(dir: string, top = true): Promise<string[]> {
  * The *.yaml and *.yml files of a mesh directory and its subdirectories (dot-directories such as
  * `.mesh` and `node_modules` skipped, the user's Compose file at the top: compose.yaml …, and
  * route test files, *.test.yaml),
- * sorted by path. Paths start with `dir` as given.
+ * sorted by path. Paths start with `dir` as given. With `stat`, each with its stat (SourceFile.stat).
  */
-export async function readMeshDir(dir: string): Promise<SourceFile[]> {
+export async function readMeshDir(dir: string, options: { stat?: boolean } = {}): Promise<SourceFile[]> {
   const paths = (await listYaml(dir)).sort();
-  return Promise.all(paths.map(async (path) => ({ path, text: await readFile(path, 'utf8') })));
+  return Promise.all(paths.map(async (path) => (options.stat ? readStated(path) : { path, text: await readFile(path, 'utf8') })));
+}
+
+/**
+ * A file with its stat, taken on the open file before and after reading it: the text is that of
+ * the inode stated, even if another is renamed over the path meanwhile, and a write during the
+ * read changes the stat (no stat then).
+ */
+async function readStated(path: string): Promise<SourceFile> {
+  const handle = await open(path);
+  try {
+    const before = fileStat(await handle.stat({ bigint: true }));
+    const text = await handle.readFile('utf8');
+    const after = fileStat(await handle.stat({ bigint: true }));
+    return sameStat(before, after) ? { path, text, stat: after } : { path, text };
+  } finally {
+    await handle.close();
+  }
+}
+
+function fileStat({ dev, ino, size, mtimeNs, ctimeNs }: BigIntStats): FileStat {
+  return { dev, ino, size, mtimeNs, ctimeNs };
 }

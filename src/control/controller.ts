@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { loadMeshFromSources, ParseCache, type SourceFile, type ValidationResult } from '../config/index.ts';
 import { readMeshDir } from '../config/load.ts';
+import { settled } from './settled.ts';
 import { hasErrors, type Diagnostic } from '../config/diagnostics.ts';
 import { CompileMemo, compileMesh, type CompiledMesh, type ProxySnapshot } from '../compile/index.ts';
 import { withRuntime } from '../compile/runtime.ts';
@@ -45,14 +46,15 @@ export interface ControllerOptions {
   settleMs?: number;
   /**
    * A read is taken once a second read this much later agrees with it: a save in place truncates
-   * the file, then writes it, and a read in between sees it empty or half written.
+   * the file, then writes it, and a read in between sees it empty or half written. Not waited for
+   * when the files' stats show them complete (settled.ts).
    */
   stableMs?: number;
   /** While quiet, the files are read again this often and reloaded if they differ (0: never). */
   recheckMs?: number;
   /** Fills in the SDS secrets snapshots name (mTLS); without it a snapshot naming one is refused. */
   secrets?: Pick<WorkloadSecrets, 'fill'>;
-  /** The mesh files; reads `dir` unless given (tests). */
+  /** The mesh files; reads `dir` unless given (tests). Files without a stat are always read twice. */
   read?: (dir: string) => Promise<SourceFile[]>;
 }
 
@@ -107,7 +109,7 @@ interface ReadFiles {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { dir, addressing, cache, onEvent, debounceMs = 30, burstMs = 3, settleMs = 100, stableMs = 15, recheckMs = 1000, read = readMeshDir } = options;
+  const { dir, addressing, cache, onEvent, debounceMs = 30, burstMs = 3, settleMs = 100, stableMs = 15, recheckMs = 1000, read = (at) => readMeshDir(at, { stat: true }) } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number; sampling?: number } | undefined;
   /** Whether someone watches requests: the proxies log and trace every one (compile/runtime.ts). */
   let watched = false;
@@ -134,18 +136,24 @@ export function createController(options: ControllerOptions): Controller {
   let reloadsWaiting = 0;
   let closed = false;
 
+  /** The files of the last read known complete, with their stats: what settled() compares with. */
+  let taken: readonly SourceFile[] = [];
+
   /**
-   * The files once two reads `stableMs` apart agree. A file caught mid-save (empty, or half
-   * written) may well be a valid mesh — one without the routes of that file — and must never be
-   * served. A directory rewritten without pause gives up agreeing after a few tries and takes
-   * the last read; the read-back after the reload sees what follows.
+   * The files at once when their stats show them complete (settled.ts), else once two reads
+   * `stableMs` apart agree. A file caught mid-save (empty, or half written) may well be a valid
+   * mesh — one without the routes of that file — and must never be served. A directory rewritten
+   * without pause gives up agreeing after a few tries and takes the last read (not as complete:
+   * `taken` stays the read before); the read-back after the reload sees what follows.
    */
   async function readFiles(): Promise<ReadFiles> {
+    const take = (files: ReadFiles) => ((taken = files.files), files);
     let last = await readOnce();
+    if (last.error === undefined && settled(last.files, taken)) return take(last);
     for (let tries = 0; tries < 5; tries++) {
       await new Promise((resolve) => setTimeout(resolve, stableMs));
       const again = await readOnce();
-      if (again.hash === last.hash) return again;
+      if (again.hash === last.hash) return take(again);
       last = again;
     }
     return last;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,14 @@ describe('readMeshDir and loadMesh', () => {
     const { model, diagnostics: found } = await loadMesh(dir);
     expect(found).toEqual([]);
     expect(model!.destinationRules[0]!.source).toEqual({ file: join(dir, 'rules/reviews.yml'), line: 1, col: 1 });
+  });
+
+  it('with `stat`, gives each file the stat of the inode its text was read from (the control plane compares them)', async () => {
+    const dir = await meshDir({ 'mesh.yaml': MESH });
+    const [file] = await readMeshDir(dir, { stat: true });
+    const disk = await stat(join(dir, 'mesh.yaml'), { bigint: true });
+    expect(file).toEqual({ path: join(dir, 'mesh.yaml'), text: MESH, stat: { dev: disk.dev, ino: disk.ino, size: disk.size, mtimeNs: disk.mtimeNs, ctimeNs: disk.ctimeNs } });
+    expect(await readMeshDir(dir)).toEqual([{ path: join(dir, 'mesh.yaml'), text: MESH }]);
   });
 
   it('names files with the directory as the user typed it', async () => {

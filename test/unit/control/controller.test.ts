@@ -1,9 +1,11 @@
 // The controller against the real snapshot cache: what gets published, and what never does.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { SnapshotCache } from '../../../src/xds/cache.ts';
+import { applyEdit } from '../../../src/config/apply-edit.ts';
+import { readMeshDir } from '../../../src/config/load.ts';
 import { createController } from '../../../src/control/controller.ts';
 import { addressingMode, composeMode, portMapMode } from '../../../src/control/addressing-mode.ts';
 import type { ControllerEvent } from '../../../src/control/events.ts';
@@ -295,6 +297,106 @@ describe('controller: what serves is the files as they are', () => {
     await until('the files are loaded once readable', () => gatewayWeights()?.[0] === '"weight":20');
     expect(controller.status()).toMatchObject({ valid: true });
     controller.close();
+  });
+});
+
+/**
+ * The example in a temp dir, read from disk as the control plane reads it (with stats), waiting
+ * `stableMs` for a second read; `reads` counts the reads done.
+ */
+async function onDisk(stableMs: number, counted = true) {
+  const dir = await mkdtemp(join(tmpdir(), 'localmesh-settled-'));
+  await cp(EXAMPLE, dir, { recursive: true });
+  const events: ControllerEvent[] = [];
+  let reads = 0;
+  const countedRead = async (at: string) => {
+    const files = await readMeshDir(at, { stat: true });
+    reads++;
+    return files;
+  };
+  const controller = createController({
+    dir,
+    addressing: composeMode(),
+    cache: new SnapshotCache(),
+    onEvent: (e) => events.push(e),
+    stableMs,
+    settleMs: 20,
+    recheckMs: 0,
+    ...(counted ? { read: countedRead } : {}), // else the control plane's own read
+  });
+  const path = join(dir, 'reviews.yaml');
+  const original = await readFile(path, 'utf8');
+  const weights = (v1: number) => original.replace(/weight: \d+(\s+# stable)/, `weight: ${v1}$1`).replace(/weight: \d+(\s+# canary)/, `weight: ${100 - v1}$1`);
+  const gatewayWeights = () => JSON.stringify(controller.snapshot('mesh-gateway')!.routes[0]!.value).match(/"weight":\d+/g);
+  const timed = async (task: Promise<void>) => {
+    const started = performance.now();
+    await task;
+    return performance.now() - started;
+  };
+  /** Resolves once the controller has read the files after this call. */
+  const nextRead = async () => {
+    const before = reads;
+    while (reads === before) await new Promise((r) => setTimeout(r, 2));
+  };
+  const loaded = async () => {
+    await controller.reload();
+    await controller.idle();
+  };
+  return { dir, path, events, controller, weights, gatewayWeights, timed, nextRead, loaded, types: () => events.map((e) => e.type) };
+}
+
+describe('controller: a read is taken at once when the stats show the files complete, else read twice', () => {
+  it('takes a save renamed into place (mesh weight, the dashboard) without waiting stableMs', async () => {
+    const { dir, path, controller, weights, gatewayWeights, timed, loaded } = await onDisk(1000, false);
+    await loaded();
+    expect(await applyEdit(dir, path, weights(60))).toEqual({ written: true });
+    // The wait alone would take 1000 ms; the read, validation and compilation take a few.
+    expect(await timed(controller.reload([path]))).toBeLessThan(250);
+    expect(gatewayWeights()).toEqual(['"weight":60', '"weight":40']);
+    expect(controller.status().version).toMatch(/^2-/);
+    await controller.idle(); // the read-back: the files are as loaded, taken at once too
+    expect(controller.status()).toMatchObject({ valid: true, pending: false });
+    controller.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('never serves a file truncated by a save in place, even one renamed into place before: it waits for the rest', async () => {
+    const { dir, path, controller, weights, gatewayWeights, timed, nextRead, loaded, types } = await onDisk(200);
+    await loaded();
+    await applyEdit(dir, path, weights(70)); // ctime > mtime: taken at once
+    await controller.reload([path]);
+    await controller.idle();
+    await truncate(path); // the save in place starts
+    const reloading = timed(controller.reload([path]));
+    await nextRead(); // the controller has read the file empty (a valid mesh without the route)
+    await appendFile(path, weights(60)); // the rest of the save
+    expect(await reloading).toBeGreaterThanOrEqual(200);
+    expect(types()).toEqual(['compiled', 'changed', 'compiled', 'changed', 'compiled']);
+    expect(gatewayWeights()).toEqual(['"weight":60', '"weight":40']);
+    expect(controller.status().version).toMatch(/^3-/);
+    controller.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a file deleted and written anew twice: absent, then written, it is served only once complete', async () => {
+    const { dir, path, controller, weights, gatewayWeights, timed, nextRead, loaded, types } = await onDisk(200);
+    await loaded();
+    await rm(path); // vim's and emacs's save: the file renamed away, a new one written
+    const reloading = timed(controller.reload([path]));
+    await nextRead(); // read without the file
+    await writeFile(path, weights(30));
+    expect(await reloading).toBeGreaterThanOrEqual(200);
+    expect(gatewayWeights()).toEqual(['"weight":30', '"weight":70']);
+    await controller.idle();
+    // Written at once after the delete: complete when read, but a new file written where it stands
+    // looks like one half written (ctime == mtime), so it is read twice too.
+    await rm(path);
+    await writeFile(path, weights(40));
+    expect(await timed(controller.reload([path]))).toBeGreaterThanOrEqual(200);
+    expect(gatewayWeights()).toEqual(['"weight":40', '"weight":60']);
+    expect(types()).toEqual(['compiled', 'changed', 'compiled', 'changed', 'compiled']);
+    controller.close();
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
