@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMesh } from '../src/config/index.ts';
-import { writeAtomically } from '../src/config/apply-edit.ts';
+import { stageAtomically } from '../src/config/apply-edit.ts';
 import { findWeightedRoute, setWeights } from '../src/config/edit-weights.ts';
 import type { ControlEvent } from '../src/control/events.ts';
 import { freePorts } from '../src/runtime/ports.ts';
@@ -163,13 +163,14 @@ try {
     if ('error' in target) throw new Error(target.error.message);
     const edit = setWeights(await readFile(file, 'utf8'), target, weights);
     if ('error' in edit) throw new Error(edit.error.message);
+    const rename = await stageAtomically(file, edit.text);
     const acked = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`edit ${i}: only ${waiting?.acked.size} of ${PROXIES} proxies ACKed within 5 s`)), 5000);
       waiting = { since: Date.now(), acked: new Map(), done: () => (clearTimeout(timer), resolve()) };
     });
-    // From before the temporary file is written (~1 ms): the write is as `mesh weight` makes it.
+    // The edit written as `mesh weight` writes it; timed from the rename, when it can first be seen.
     const written = Date.now();
-    await writeAtomically(file, edit.text);
+    await rename();
     await acked;
     const last = Math.max(...waiting!.acked.values());
     latencies.push(last - written);

@@ -17,6 +17,14 @@ export async function applyEdit(dir: string, file: string, text: string): Promis
 }
 
 export async function writeAtomically(file: string, text: string): Promise<void> {
+  await (await stageAtomically(file, text))();
+}
+
+/**
+ * The first half of writeAtomically: the text written beside `file`; the function returned renames
+ * it over `file` (bench/reload times an edit from there, when the control plane can first see it).
+ */
+export async function stageAtomically(file: string, text: string): Promise<() => Promise<void>> {
   // Not *.yaml, so a mesh loader never reads the half-written file.
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   await writeFile(temp, text);
@@ -25,5 +33,5 @@ export async function writeAtomically(file: string, text: string): Promise<void>
   // the write more often than not (equal times): an mtime 1 ms back makes it later, on any kernel.
   const { atime, mtimeMs } = await stat(temp);
   await utimes(temp, atime, (mtimeMs - 1) / 1000);
-  await rename(temp, file);
+  return () => rename(temp, file);
 }
