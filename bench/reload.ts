@@ -4,7 +4,7 @@
 // `mesh weight` does; for each, the time from the write to the last proxy's routes ACK (from the
 // control plane's /events). Steady load through the gateway meanwhile. Prints p50/p95/p99, the
 // failed requests and the control plane's peak memory; exits 1 past the bounds.
-//   node bench/reload.ts [--edits N]
+//   node bench/reload.ts [--edits N] [--clients N]   (--clients: the load's concurrent requests, 4; 0: no load)
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
@@ -22,8 +22,9 @@ import { send } from '../test/helpers/traffic.ts';
 // Issue 16's bounds for 10 real proxies.
 const BOUND_P95_MS = 50;
 const BOUND_PEAK_MB = 120;
-const { values } = parseArgs({ options: { edits: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { edits: { type: 'string', default: '100' }, clients: { type: 'string', default: '4' } } });
 const EDITS = Number(values.edits);
+const CLIENTS = Number(values.clients);
 const SERVICES = ['s0', 's1', 's2'];
 const VERSIONS = ['v1', 'v2', 'v3'];
 const PROXIES = 10;
@@ -140,11 +141,11 @@ try {
   });
 
   // Steady load through the gateway for the whole run.
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const agent = new Agent({ keepAlive: true, maxSockets: Math.max(1, CLIENTS) });
   let loading = true;
   let requests = 0;
   let failures = 0;
-  const load = Array.from({ length: 4 }, async () => {
+  const load = Array.from({ length: CLIENTS }, async () => {
     while (loading) {
       const r = await send({ port: gatewayPort!, path: '/', headers: { host: 's0.example.com' }, timeoutMs: 5000 }, agent);
       requests++;

@@ -108,6 +108,9 @@ interface ReadFiles {
   error?: string;
 }
 
+/** Chokidar's throttle of a file's 'change' events (50 ms, no trailing event), and a margin. */
+const WATCHER_THROTTLE_MS = 60;
+
 export function createController(options: ControllerOptions): Controller {
   const { dir, addressing, cache, onEvent, debounceMs = 30, burstMs = 3, settleMs = 100, stableMs = 15, recheckMs = 1000, read = (at) => readMeshDir(at, { stat: true }) } = options;
   let serving: { version: string; hash: string; compiled: CompiledMesh; publishedAt: number; sampling?: number } | undefined;
@@ -282,15 +285,21 @@ export function createController(options: ControllerOptions): Controller {
     });
   }
 
-  /** After a reload, read the files back once the watcher's late events are in; see `settleMs`. */
+  /**
+   * After a reload, read the files back once the watcher's late events are in; see `settleMs`.
+   * A save within chokidar's 50 ms of the change before it on the same file has no event of its
+   * own (a mesh edited every few tens of ms: a canary's steps, a script): read back as soon as
+   * that window has passed since the last event, not `settleMs` after this reload.
+   */
   function settleLater(): void {
     clearTimeout(settleTimer);
     settleTimer = undefined;
     if (closed || timer) return; // the burst's reload settles later
+    const windowLeft = lastChangeAt + WATCHER_THROTTLE_MS - Date.now();
     settleTimer = setTimeout(() => {
       settleTimer = undefined;
       void recheck();
-    }, settleMs);
+    }, windowLeft > 0 ? windowLeft : settleMs);
   }
 
   /** Reads the files; reloads them when they differ from those loaded, else the mesh is settled. */
