@@ -111,7 +111,7 @@ describe('generateStack: examples/canary', async () => {
     expect(services['mesh-control']).toMatchObject({
       image: IMAGES.node,
       entrypoint: ['node', '/opt/localmesh/bin/mesh.js'],
-      environment: { NODE_OPTIONS: '--max-semi-space-size=8' },
+      environment: { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '1' },
       volumes: ['/opt/lm:/opt/localmesh:ro', '.:/mesh:ro'],
       ports: ['127.0.0.1:15080:15080'],
       restart: 'unless-stopped',

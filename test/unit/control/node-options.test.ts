@@ -1,11 +1,17 @@
-// The control plane's Node options join those the user's environment already gives.
+// The control plane's Node options join those the user's environment already gives; its malloc
+// setting applies unless the environment sets one.
 import { describe, expect, it } from 'vitest';
-import { controlEnv, CONTROL_NODE_OPTIONS } from '../../../src/control/node-options.ts';
+import { controlEnv, CONTROL_MALLOC_ARENA_MAX, CONTROL_NODE_OPTIONS } from '../../../src/control/node-options.ts';
 
 describe('controlEnv', () => {
   it("adds the control plane's NODE_OPTIONS after any given, keeping the rest of the environment", () => {
-    expect(controlEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', NODE_OPTIONS: CONTROL_NODE_OPTIONS });
+    expect(controlEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', NODE_OPTIONS: CONTROL_NODE_OPTIONS, MALLOC_ARENA_MAX: CONTROL_MALLOC_ARENA_MAX });
     expect(controlEnv({ NODE_OPTIONS: ' --enable-source-maps ' }).NODE_OPTIONS).toBe(`--enable-source-maps ${CONTROL_NODE_OPTIONS}`);
     expect(controlEnv({ NODE_OPTIONS: '' }).NODE_OPTIONS).toBe(CONTROL_NODE_OPTIONS);
+  });
+
+  it('keeps a MALLOC_ARENA_MAX the environment gives', () => {
+    expect(controlEnv({ MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX).toBe('4');
+    expect(controlEnv({ MALLOC_ARENA_MAX: '' }).MALLOC_ARENA_MAX).toBe(CONTROL_MALLOC_ARENA_MAX);
   });
 });
