@@ -47,8 +47,11 @@ describe('mesh graph on examples/shop', () => {
       const edge = edgeOf(byService, from, to);
       console.log(`graph: ${from} → ${to}: ${edge ? `${edge.requests} requests, ${edge.rps} rps, ${(edge.errorRate * 100).toFixed(1)}% errors, p50 ${edge.p50Ms} ms, p99 ${edge.p99Ms} ms` : 'missing'}`);
       expect(edge, `${from} → ${to} in ${JSON.stringify(byService.edges)}`).toBeDefined();
-      // The gateway retries a 5xx of the frontend: a few more calls than the load's requests.
-      expect(Math.abs(edge!.requests - count)).toBeLessThanOrEqual(count * 0.1);
+      // The gateway retries a 5xx of the frontend (cart's fault, one call in twenty): behind the
+      // gateway a few more calls than the load's requests, 5 on average (11 seen; 16 has odds
+      // below one in a million).
+      const slack = from === 'mesh-gateway' ? 0.1 : 0.15;
+      expect(Math.abs(edge!.requests - count)).toBeLessThanOrEqual(count * slack);
       expect(edge!.rps).toBeCloseTo(edge!.requests / (byService.windowMs / 1000), 1);
       expect(edge!.p99Ms).toBeGreaterThanOrEqual(edge!.p50Ms);
     }

@@ -92,7 +92,7 @@ describe('planProcesses', () => {
     expect(env(withNode, 'reviews-v1')).toBe('/lm/node_modules/node/bin:/bin');
     expect(env(withNode, 'reviews-v2')).toBe('/lm/node_modules/node/bin:/bin');
     expect(withNode.control.env.PATH).toBe('/bin');
-    expect(withNode.control.env.NODE_OPTIONS).toBe('--max-semi-space-size=8'); // its young generation capped (control/node-options.ts)
+    expect(withNode.control.env).toMatchObject({ NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '1' }); // control/node-options.ts
     expect(withNode.proxies.map((x) => x.env.PATH)).toEqual(['/bin', '/bin', '/bin']);
     const named = plan({ appNode, model: paths });
     expect(env(named, 'reviews-v1')).toBe('/bin');
