@@ -23,12 +23,15 @@ const ORIGINAL_DST = {
   typed_config: typed('extensions.filters.listener.original_dst.v3.OriginalDst'),
 };
 
-/** Fault and CORS sit in every chain (inert without per-route config), so route edits stay RDS-only. */
+/**
+ * Fault and CORS sit in every chain whose routes come over RDS (inert without per-route config), so
+ * route edits stay RDS-only. The inbound chains' routes are their own (inboundRouteConfig: never a
+ * fault or a CORS policy; those apply where the caller's route is, as in Istio): there they would be
+ * a cost per request for nothing (bench/datapath).
+ */
 const CORS = { name: CORS_FILTER, typed_config: typed('extensions.filters.http.cors.v3.Cors') };
-const AFTER_SECURITY = [
-  { name: FAULT_FILTER, typed_config: typed('extensions.filters.http.fault.v3.HTTPFault') },
-  { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') },
-];
+const ROUTER = { name: 'envoy.filters.http.router', typed_config: typed('extensions.filters.http.router.v3.Router') };
+const AFTER_SECURITY = [{ name: FAULT_FILTER, typed_config: typed('extensions.filters.http.fault.v3.HTTPFault') }, ROUTER];
 const HTTP_FILTERS = [CORS, ...AFTER_SECURITY];
 
 /** The request headers each access log entry carries (what `mesh tap --header` can filter on). */
@@ -58,12 +61,19 @@ function accessLog(logName: string): EnvoyJson[] {
   ];
 }
 
-/**
- * `security`: jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway;
- * `forwardProxy`: the dynamic forward proxy filter before the router (HTTP-proxy mode's outbound chains).
- */
-function httpConnectionManager(statPrefix: string, routes: EnvoyJson, upgrades: string[] = ['websocket'], security: readonly EnvoyJson[] = [], forwardProxy = false): EnvoyJson {
-  const filters = security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY];
+interface ManagerOptions {
+  upgrades?: string[];
+  /** jwt_authn and RBAC (security-filters.ts), after CORS (a preflight is answered before them) as on Istio's gateway. */
+  security?: readonly EnvoyJson[];
+  /** The dynamic forward proxy filter before the router (HTTP-proxy mode's outbound chains). */
+  forwardProxy?: boolean;
+  /** The routes are the chain's own, never with fault or CORS config (inbound): no such filters. */
+  ownRoutes?: boolean;
+}
+
+function httpConnectionManager(statPrefix: string, routes: EnvoyJson, options: ManagerOptions = {}): EnvoyJson {
+  const { upgrades = ['websocket'], security = [], forwardProxy = false, ownRoutes = false } = options;
+  const filters = ownRoutes ? [...security, ROUTER] : security.length === 0 ? HTTP_FILTERS : [CORS, ...security, ...AFTER_SECURITY];
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: typed('extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
@@ -152,8 +162,8 @@ export function outboundListener(
   captured: readonly CapturedPort[] = [],
 ): Resource {
   const hcm = capture
-    ? httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket'])
-    : httpConnectionManager(OUTBOUND, rds(OUTBOUND), ['websocket', 'CONNECT'], [], true);
+    ? httpConnectionManager(OUTBOUND, rds(OUTBOUND))
+    : httpConnectionManager(OUTBOUND, rds(OUTBOUND), { upgrades: ['websocket', 'CONNECT'], forwardProxy: true });
   const external = capturedChains(captured);
   const fields: EnvoyJson = capture
     ? {
@@ -173,7 +183,7 @@ export function outboundListener(
 
 /** HTTP-proxy mode: the bytes inside a CONNECT tunnel, routed by the same `outbound` routes. */
 export function tunnelListener(): Resource {
-  return named(TUNNEL, { traffic_direction: 'OUTBOUND', internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), ['websocket'], [], true)] }] });
+  return named(TUNNEL, { traffic_direction: 'OUTBOUND', internal_listener: {}, filter_chains: [{ filters: [httpConnectionManager(TUNNEL, rds(OUTBOUND), { forwardProxy: true })] }] });
 }
 
 /** A tcp service port: its own listener (with capture: not bound, reached through `outbound`). */
@@ -228,7 +238,7 @@ export function inboundListenerFor(
       const filters = (mtls: boolean) =>
         p.protocol === 'tcp'
           ? [...security(p), tcpProxy(inboundCluster(p.port), [{ cluster: inboundCluster(p.port), weight: 100 }])]
-          : [httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, undefined, security(p))];
+          : [httpConnectionManager(`inbound_${p.port}`, { route_config: inboundRouteConfig(p), ...(mtls ? FORWARD_CLIENT_CERT : {}) }, { security: security(p), ownRoutes: true })];
       const plain = { name: inboundCluster(p.port), ...(byDestination ? { filter_chain_match: port } : {}), filters: filters(false) };
       const mode = modes[i];
       if (mode !== 'STRICT' && mode !== 'PERMISSIVE') return [plain];
@@ -268,7 +278,7 @@ export function gatewayTlsListener(address: string, listenPort: number, serverPo
       name: c.name,
       ...(c.serverNames.length > 0 ? { filter_chain_match: { server_names: c.serverNames } } : {}),
       filters: c.routes !== undefined
-        ? [httpConnectionManager(c.name, rds(c.routes), undefined, c.security)]
+        ? [httpConnectionManager(c.name, rds(c.routes), { ...(c.security ? { security: c.security } : {}) })]
         : [...(c.security ?? []), tcpProxy(c.name, c.targets ?? [])],
       ...(c.transportSocket ? { transport_socket: c.transportSocket } : {}),
     })),
@@ -284,6 +294,6 @@ export function gatewayListenerFor(
   security: readonly EnvoyJson[] = [],
 ): Resource {
   const name = gatewayListener(serverPort);
-  const filters = targets ? [...security, tcpProxy(name, targets)] : [httpConnectionManager(name, rds(gatewayRoutes(serverPort)), undefined, security)];
+  const filters = targets ? [...security, tcpProxy(name, targets)] : [httpConnectionManager(name, rds(gatewayRoutes(serverPort)), { security })];
   return named(name, { address: socketAddress(address, listenPort), filter_chains: [{ filters }] });
 }

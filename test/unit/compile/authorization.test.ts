@@ -40,9 +40,10 @@ describe('AuthorizationPolicy compiled', () => {
     expect(plain).not.toContain('jwt_authn');
   });
 
-  it('a selector picks workloads: app=reviews gets an ALLOW RBAC filter after CORS, others nothing', () => {
+  it('a selector picks workloads: app=reviews gets an ALLOW RBAC filter before the router, others nothing', () => {
     const docs = [policy('  selector: {matchLabels: {app: reviews}}\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/default/sa/productpage]}}]\n')];
-    expect(names(docs)).toEqual(['envoy.filters.http.cors', 'envoy.filters.http.rbac', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
+    // The inbound chain has no CORS or fault filter: its route never carries their config.
+    expect(names(docs)).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.router']);
     expect(names(docs, 'ratings-v1')).not.toContain('envoy.filters.http.rbac');
     expect(rbac(docs)).toEqual([{
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
@@ -121,7 +122,7 @@ describe('RequestAuthentication compiled', () => {
   it('jwt_authn before RBAC: a provider per rule, payload in metadata, a missing token allowed, an invalid one refused', () => {
     const docs = [jwt('    fromHeaders: [{name: x-jwt, prefix: "Bearer "}]\n    forwardOriginalToken: true\n    outputPayloadToHeader: x-payload\n    outputClaimToHeaders: [{header: x-sub, claim: sub}]\n    audiences: [shop]\n'),
       policy('  selector: {matchLabels: {app: reviews}}\n  rules: [{from: [{source: {requestPrincipals: ["*"]}}]}]\n')];
-    expect(names(docs)).toEqual(['envoy.filters.http.cors', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
+    expect(names(docs)).toEqual(['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
     const config = filters(docs).find((f) => f.name === 'envoy.filters.http.jwt_authn').typed_config;
     expect(config.providers).toEqual({ 'origins-0': {
       issuer: 'localmesh', audiences: ['shop'], local_jwks: { inline_string: JWKS },
