@@ -5,10 +5,7 @@
 // mounts that deliver none (some Docker Desktop volumes, network filesystems).
 // Events are a hint, not a record: chokidar drops a 'change' that follows another on the same file
 // within 50 ms (its throttle has no trailing event), and polling misses a same-size rewrite within
-// one timestamp tick. So after each event the watcher stats the file a few times across that
-// window and reports a change it sees (a mesh edited every few tens of ms: `mesh canary`'s steps,
-// a script), and the controller reads the files back after every reload.
-import { stat } from 'node:fs/promises';
+// one timestamp tick. The controller therefore reads the files back after every reload.
 import { relative, sep } from 'node:path';
 import { watch } from 'chokidar';
 
@@ -24,8 +21,6 @@ export interface DirWatcher {
 }
 
 const POLL_INTERVAL_MS = 100;
-/** When, after an event, the file is looked at again: across chokidar's 50 ms throttle. */
-const FOLLOW_UP_MS = [15, 30, 45, 60];
 const MESH_FILE = /\.ya?ml$/;
 
 /** Resolves once the directory is being watched. */
@@ -40,37 +35,12 @@ export async function watchMeshDir(dir: string, options: WatchOptions): Promise<
     usePolling: options.poll === true,
     interval: POLL_INTERVAL_MS,
   });
-  const followUps = new Map<string, NodeJS.Timeout[]>();
-  /** The file's identity and size and times as a string, '' when it is gone. */
-  const look = (path: string) =>
-    stat(path, { bigint: true }).then((s) => `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, () => '');
-  const followUp = (path: string) => {
-    for (const t of followUps.get(path) ?? []) clearTimeout(t);
-    const seen = look(path);
-    let last: Promise<string> = seen;
-    followUps.set(path, FOLLOW_UP_MS.map((ms) => setTimeout(() => {
-      const before = last;
-      last = look(path);
-      void Promise.all([before, last]).then(([a, b]) => {
-        if (a !== b && !closed) options.onChange(path);
-      });
-    }, ms)));
-  };
-  let closed = false;
   const report = (path: string) => {
-    if (!MESH_FILE.test(path)) return;
-    options.onChange(path);
-    if (!options.poll) followUp(path);
+    if (MESH_FILE.test(path)) options.onChange(path);
   };
   watcher.on('add', report).on('change', report).on('unlink', report);
   watcher.on('unlinkDir', (path) => options.onChange(path));
   watcher.on('error', (error) => options.onError(error as Error));
   await new Promise<void>((resolve) => watcher.once('ready', resolve));
-  return {
-    close: () => {
-      closed = true;
-      for (const timers of followUps.values()) for (const t of timers) clearTimeout(t);
-      return watcher.close();
-    },
-  };
+  return { close: () => watcher.close() };
 }
