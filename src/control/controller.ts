@@ -343,6 +343,8 @@ export function createController(options: ControllerOptions): Controller {
       return reload(files, changedAt);
     },
     changed(file) {
+      // The same save seen again (a rename and the events around it) while its reload gathers.
+      if (timer !== undefined && pending.has(file) && Date.now() - firstChangeAt <= burstMs) return;
       if (pending.size === 0) firstChangeAt = Date.now();
       unsettled = true;
       pending.add(file);

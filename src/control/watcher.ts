@@ -5,8 +5,10 @@
 // mounts that deliver none (some Docker Desktop volumes, network filesystems).
 // Events are a hint, not a record: chokidar drops a 'change' that follows another on the same file
 // within 50 ms (its throttle has no trailing event), and polling misses a same-size rewrite within
-// one timestamp tick. The controller therefore reads the files back after every reload.
-import { relative, sep } from 'node:path';
+// one timestamp tick. The controller therefore reads the files back after every reload. With file
+// events, chokidar's raw events (fs.watch's own, not throttled) are reported too, so a save right
+// after another is seen when it happens; one save gives several, which the controller takes once.
+import { basename, join, relative, sep } from 'node:path';
 import { watch } from 'chokidar';
 
 export interface WatchOptions {
@@ -39,6 +41,15 @@ export async function watchMeshDir(dir: string, options: WatchOptions): Promise<
     if (MESH_FILE.test(path)) options.onChange(path);
   };
   watcher.on('add', report).on('change', report).on('unlink', report);
+  if (options.poll !== true) {
+    watcher.on('raw', (_event, name, details) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (typeof name !== 'string' || name === '' || !watched) return;
+      // A file's own watcher names the file; its directory's names an entry of it.
+      const path = basename(watched) === name ? watched : join(watched, name);
+      if (!skipped(path)) report(path);
+    });
+  }
   watcher.on('unlinkDir', (path) => options.onChange(path));
   watcher.on('error', (error) => options.onError(error as Error));
   await new Promise<void>((resolve) => watcher.once('ready', resolve));

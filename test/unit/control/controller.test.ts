@@ -94,6 +94,18 @@ describe('controller', () => {
     controller.close();
   });
 
+  it('takes one save seen several times at once (a rename and the events around it) as one change, without the debounce', async () => {
+    const { controller, edit, events, types } = await setup(composeMode(), 5000);
+    await controller.reload();
+    const path = await edit('reviews.yaml', (t) => t.replace(/weight: \d+(\s+# stable)/, 'weight: 70$1').replace(/weight: \d+(\s+# canary)/, 'weight: 30$1'));
+    const saved = Date.now();
+    for (let i = 0; i < 4; i++) controller.changed(path);
+    await vi.waitFor(() => expect(types()).toHaveLength(3), { timeout: 4000, interval: 5 });
+    expect(types()).toEqual(['compiled', 'changed', 'compiled']);
+    expect(events[2]!.at - saved).toBeLessThan(2500); // not the 5 s of the debounce
+    controller.close();
+  });
+
   it('coalesces the changes that follow the first within the debounce into one more reload', async () => {
     const { controller, edit, events, types } = await setup(composeMode(), 200);
     await controller.reload();

@@ -38,6 +38,23 @@ for (const poll of [false, true]) {
       await reported(join(dir, 'mesh.yaml'));
     });
 
+    if (!poll) {
+      it("reports a second save within chokidar's 50 ms throttle of the first (chokidar drops that event; its raw one is reported)", async () => {
+        const { dir, seen, reported } = await watched(poll);
+        const file = join(dir, 'mesh.yaml');
+        await writeFile(file, 'a: 2\n');
+        await reported(file);
+        await new Promise((r) => setTimeout(r, 60)); // the first save's events are in
+        const before = seen.filter((p) => p === file).length;
+        await writeFile(file, 'a: 3\n');
+        await reported(file, before + 1);
+        await new Promise((r) => setTimeout(r, 20));
+        const between = seen.filter((p) => p === file).length;
+        await writeFile(file, 'a: 4\n');
+        await reported(file, between + 1);
+      });
+    }
+
     it('reports an edit in place, a new file and a deleted file', async () => {
       const { dir, reported } = await watched(poll);
       await writeFile(join(dir, 'mesh.yaml'), 'a: 3\n');
