@@ -7,7 +7,12 @@
 // within 50 ms (its throttle has no trailing event), and polling misses a same-size rewrite within
 // one timestamp tick. The controller therefore reads the files back after every reload. With file
 // events, chokidar's raw events (fs.watch's own, not throttled) are reported too, so a save right
-// after another is seen when it happens; one save gives several, which the controller takes once.
+// after another is seen when it happens. One save gives several events (chokidar's and the raw ones,
+// a rename's around it): a file is reported when its stat differs from the one last reported, so a
+// save is reported once (a later event of it would look like a burst to the controller, which would
+// then wait its debounce); a rewrite within one clock tick at the same size may look unchanged, and
+// the controller's read-back after each reload finds it.
+import { stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { watch } from 'chokidar';
 
@@ -37,8 +42,19 @@ export async function watchMeshDir(dir: string, options: WatchOptions): Promise<
     usePolling: options.poll === true,
     interval: POLL_INTERVAL_MS,
   });
+  let closed = false;
+  /** Each reported file's stat when reported ('' when it was gone). */
+  const reported = new Map<string, string>();
   const report = (path: string) => {
-    if (MESH_FILE.test(path)) options.onChange(path);
+    if (!MESH_FILE.test(path)) return;
+    void stat(path, { bigint: true }).then(
+      (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
+      () => '',
+    ).then((seen) => {
+      if (closed || reported.get(path) === seen) return;
+      reported.set(path, seen);
+      options.onChange(path);
+    });
   };
   watcher.on('add', report).on('change', report).on('unlink', report);
   if (options.poll !== true) {
@@ -53,5 +69,10 @@ export async function watchMeshDir(dir: string, options: WatchOptions): Promise<
   watcher.on('unlinkDir', (path) => options.onChange(path));
   watcher.on('error', (error) => options.onError(error as Error));
   await new Promise<void>((resolve) => watcher.once('ready', resolve));
-  return { close: () => watcher.close() };
+  return {
+    close: () => {
+      closed = true;
+      return watcher.close();
+    },
+  };
 }
