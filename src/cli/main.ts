@@ -91,7 +91,7 @@ const COMMANDS: Record<string, Command<any>> = {
     },
   }),
   export: command(() => import('./commands/export.ts'), {
-    targets: ['kubernetes'],
+    targets: ['kubernetes'], // known before the module loads (cli/commands/export.ts)
     reads: true,
     options: { out: { type: 'string' } },
     run: async (m, dir, values, args) => {

@@ -302,6 +302,6 @@ async function readStated(path: string): Promise<SourceFile> {
   }
 }
 
-function fileStat({ dev, ino, size, mtimeNs, ctimeNs }: BigIntStats): FileStat {
+export function fileStat({ dev, ino, size, mtimeNs, ctimeNs }: BigIntStats): FileStat {
   return { dev, ino, size, mtimeNs, ctimeNs };
 }

@@ -287,9 +287,10 @@ export function createController(options: ControllerOptions): Controller {
 
   /**
    * After a reload, read the files back once the watcher's late events are in; see `settleMs`.
-   * A save within chokidar's 50 ms of the change before it on the same file has no event of its
-   * own (a mesh edited every few tens of ms: a canary's steps, a script): read back as soon as
-   * that window has passed since the last event, not `settleMs` after this reload.
+   * A save within chokidar's 50 ms of the change before it on the same file may have no event of
+   * its own (polling: the raw events that catch it otherwise come from file events; a mesh edited
+   * every few tens of ms: a canary's steps, a script): read back as soon as that window has passed
+   * since the last event, not `settleMs` after this reload.
    */
   function settleLater(): void {
     clearTimeout(settleTimer);

@@ -15,6 +15,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { watch } from 'chokidar';
+import { fileStat, sameStat, type FileStat } from '../config/load.ts';
 
 export interface WatchOptions {
   poll?: boolean;
@@ -43,15 +44,14 @@ export async function watchMeshDir(dir: string, options: WatchOptions): Promise<
     interval: POLL_INTERVAL_MS,
   });
   let closed = false;
-  /** Each reported file's stat when reported ('' when it was gone). */
-  const reported = new Map<string, string>();
+  /** Each reported file's stat when reported (null when it was gone). */
+  const reported = new Map<string, FileStat | null>();
   const report = (path: string) => {
     if (!MESH_FILE.test(path)) return;
-    void stat(path, { bigint: true }).then(
-      (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
-      () => '',
-    ).then((seen) => {
-      if (closed || reported.get(path) === seen) return;
+    void stat(path, { bigint: true }).then(fileStat, () => null).then((seen) => {
+      const before = reported.get(path);
+      const same = before !== undefined && (before === null || seen === null ? before === seen : sameStat(before, seen));
+      if (closed || same) return;
       reported.set(path, seen);
       options.onChange(path);
     });

@@ -7,8 +7,6 @@ import { resolveImages } from '../../compose/images.ts';
 import { exportKubernetes, NAMESPACES_FILE, WORKLOADS_DIR } from '../../export/kubernetes.ts';
 import { EXIT, printDiagnostics, summary, UsageError } from '../output.ts';
 
-export const TARGETS = ['kubernetes'] as const;
-
 export const help = `Usage: mesh export kubernetes [DIR] --out OUT
 
 Writes what a Kubernetes cluster with Istio needs to run the mesh in DIR (default: the current
