@@ -64,7 +64,17 @@ export class CompileMemo {
 /** Everything a compile reads but the VirtualServices: the rest of the model, and the addressing. */
 function baseKey(model: MeshModel, addressing: Addressing): string {
   const { virtualServices: _, ...rest } = model;
-  return `${addressingKey(addressing)}\n${JSON.stringify(rest)}`;
+  return `${addressingKey(addressing)}\n${JSON.stringify(rest, withoutPlaces)}`;
+}
+
+/**
+ * Where a resource is written (its `source`, a SourceRef) is not read by a compile, and its line
+ * is worked out by parsing the file again with positions (config/position.ts): left out of the
+ * key, which then also holds while an edit moves the lines of the resources below it. An
+ * AuthorizationPolicy rule's `source` (spec) has no `file`, and stays.
+ */
+function withoutPlaces(key: string, value: unknown): unknown {
+  return key === 'source' && typeof value === 'object' && value !== null && typeof (value as { file?: unknown }).file === 'string' && 'line' in value ? undefined : value;
 }
 
 const addressingIds = new WeakMap<Addressing, number>();
@@ -82,8 +92,8 @@ function addressingKey(addressing: Addressing): string {
   return `object ${id}`;
 }
 
-/** A VirtualService's content, for the keys of the pieces it feeds. */
+/** A VirtualService's content (not where it is written), for the keys of the pieces it feeds. */
 export function contentKey(value: unknown): string {
-  return value === undefined ? '-' : JSON.stringify(value);
+  return value === undefined ? '-' : JSON.stringify(value, withoutPlaces);
 }
 

@@ -23,6 +23,7 @@ import { portKind } from '../config/service-entries.ts';
 import { findServiceEntry } from '../config/model.ts';
 import { exportedTo } from '../config/namespace-view.ts';
 import { trafficPolicy } from './policy.ts';
+import { contentKey } from './memo.ts';
 import type { EnvoyJson } from '../envoy/snapshot.ts';
 
 const under = (prefix: string, fields: string[]) => fields.map((f) => `${prefix}.${f}`);
@@ -88,7 +89,7 @@ export function sidecarRouteConfig(
   const virtualHosts: EnvoyJson[] = [];
   for (const service of model.services) {
     const vs = meshVirtualService(model, service);
-    const routedBy = vs ? JSON.stringify(vs) : '-';
+    const routedBy = contentKey(vs);
     for (const port of service.ports) {
       if (port.protocol === 'tcp') continue;
       virtualHosts.push(keep(`service ${service.fqdn} ${port.port} ${routedBy}`, () => {
@@ -130,7 +131,7 @@ function externalVirtualHosts(model: MeshModel, applies: MatchFilter, tunnel: bo
   const out: EnvoyJson[] = [];
   for (const { host, entry } of externalHosts(model)) {
     const vs = externalVirtualService(model, host);
-    const routedBy = vs ? JSON.stringify(vs) : '-';
+    const routedBy = contentKey(vs);
     entry.ports.forEach((port, i) => {
       const made = keep(`external ${host} ${i} ${routedBy}`, () => externalVirtualHost(model, applies, tunnel, namespace, host, vs, port));
       if (made !== NO_HOST) out.push(made);

@@ -8,8 +8,23 @@ export type Report = (severity: Severity, at: SourceRef, message: string, hint?:
 export function collector(): { diagnostics: Diagnostic[]; report: Report } {
   const diagnostics: Diagnostic[] = [];
   const report: Report = (severity, at, message, hint, code) =>
-    diagnostics.push({ file: at.file, line: at.line, col: at.col, severity, message, ...(hint ? { hint } : {}), ...(code ? { code } : {}) });
+    diagnostics.push(diagnosticAt(at, { severity, message, ...(hint ? { hint } : {}), ...(code ? { code } : {}) }));
   return { diagnostics, report };
+}
+
+/**
+ * A finding at `at`, whose line and column are read from `at` when first asked: a SourceRef of a
+ * check works them out from the positioned parse of its file (position.ts), which a mesh that
+ * reloads with a warning then does not pay for on every reload (the control plane counts its
+ * warnings; their places are read when they are shown).
+ */
+function diagnosticAt(at: SourceRef, rest: Omit<Diagnostic, 'file' | 'line' | 'col'>): Diagnostic {
+  const d = { file: at.file } as Diagnostic;
+  Object.defineProperties(d, {
+    line: { get: () => at.line, enumerable: true },
+    col: { get: () => at.col, enumerable: true },
+  });
+  return Object.assign(d, rest);
 }
 
 /** `file:line:col`, for pointing from one finding at another place. */

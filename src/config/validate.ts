@@ -38,7 +38,12 @@ export interface ValidateOptions {
 
 /** Istio's codes are part of the analysis: without it, diagnostics read as they always did. */
 function withoutCodes(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return diagnostics.map(({ code: _code, ...d }) => d);
+  // Copied by descriptors, not spread: a spread would work out a place nobody may ask for (report.ts).
+  return diagnostics.map((d) => {
+    if (d.code === undefined) return d;
+    const { code: _code, ...rest } = Object.getOwnPropertyDescriptors(d);
+    return Object.defineProperties({}, rest) as Diagnostic;
+  });
 }
 
 const MINIMAL_MESH = `apiVersion: ${MESH_API_VERSION}

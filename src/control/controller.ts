@@ -149,17 +149,34 @@ export function createController(options: ControllerOptions): Controller {
    * without pause gives up agreeing after a few tries and takes the last read (not as complete:
    * `taken` stays the read before); the read-back after the reload sees what follows.
    */
-  async function readFiles(): Promise<ReadFiles> {
+  async function readFiles(abandon?: () => boolean): Promise<ReadFiles> {
     const take = (files: ReadFiles) => ((taken = files.files), files);
     let last = await readOnce();
     if (last.error === undefined && settled(last.files, taken)) return take(last);
     for (let tries = 0; tries < 5; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, stableMs));
+      await pause(abandon);
+      if (abandon?.()) return last;
       const again = await readOnce();
       if (again.hash === last.hash) return take(again);
       last = again;
     }
     return last;
+  }
+
+  /** Wakes the read waiting in `pause` that may be abandoned: a change came, whose reload reads. */
+  let wake: (() => void) | undefined;
+
+  /** `stableMs`, or less when `abandon` is given and a change comes meanwhile. */
+  function pause(abandon?: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timeout);
+        if (wake === done) wake = undefined;
+        resolve();
+      };
+      const timeout = setTimeout(done, stableMs);
+      if (abandon) wake = done;
+    });
   }
 
   async function readOnce(): Promise<ReadFiles> {
@@ -305,11 +322,14 @@ export function createController(options: ControllerOptions): Controller {
 
   /** Reads the files; reloads them when they differ from those loaded, else the mesh is settled. */
   function recheck(): Promise<void> {
+    // A change seen by the watcher whose reload is due or waiting: that reload loads it (reported
+    // once, as the change the watcher saw, not as one it missed). A read caught by such a change
+    // (its stats changed during the read, so it waits to read again) is abandoned: it must not hold
+    // that reload up.
+    const superseded = () => timer !== undefined || closed || reloadsWaiting > 0;
     return serialized(async () => {
-      const now = await readFiles();
-      // A change seen by the watcher whose reload is due or waiting: that reload loads it (reported
-      // once, as the change the watcher saw, not as one it missed).
-      if (timer || closed || reloadsWaiting > 0) return false;
+      const now = await readFiles(superseded);
+      if (superseded()) return false;
       if (now.hash === loaded?.hash) {
         if (pending.size === 0) unsettled = false;
         return false;
@@ -356,6 +376,7 @@ export function createController(options: ControllerOptions): Controller {
       lastChangeAt = now;
       clearTimeout(timer);
       timer = setTimeout(flush, inBurst ? debounceMs : burstMs);
+      wake?.();
     },
     refresh: () =>
       serialized(async () => {

@@ -234,6 +234,23 @@ describe('the compile memo', () => {
     }
   });
 
+  it('keeps what an edit does not feed when the lines of the resources move, and reads no place', () => {
+    const cache = new ParseCache();
+    const memo = new CompileMemo();
+    const addressing = composeAddressing();
+    const before = compileMesh(load(files(START), cache)!, addressing, memo);
+    // The same mesh with every resource a line lower: where they are written is not what a compile reads.
+    const model = load(files(START).map((f) => ({ ...f, text: `# moved\n${f.text}` })), cache)!;
+    for (const list of [model.services, model.destinationRules, model.gateways]) {
+      for (const item of list) {
+        Object.defineProperty(item, 'source', { value: { file: item.source.file, get line(): number { throw new Error('a compile read a line'); }, col: 0 } });
+      }
+    }
+    const after = compileMesh(model, addressing, memo);
+    expect(text(after)).toBe(text(before));
+    expect(after.snapshots[0]!.clusters).toBe(before.snapshots[0]!.clusters);
+  });
+
   it('builds everything again when anything but a VirtualService changed', () => {
     const cache = new ParseCache();
     const memo = new CompileMemo();

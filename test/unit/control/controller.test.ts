@@ -156,7 +156,7 @@ describe('controller', () => {
 });
 
 /** The example's files, read once; `read` hands out whatever `files` holds at the time (a directory no watcher reports on). */
-async function inMemory(options: { settleMs?: number; recheckMs?: number } = {}) {
+async function inMemory(options: { settleMs?: number; recheckMs?: number; stableMs?: number } = {}) {
   const dir = '/mesh';
   const files = new Map<string, string>();
   for (const name of ['mesh.yaml', 'gateway.yaml', 'reviews.yaml']) files.set(`${dir}/${name}`, await readFile(join(EXAMPLE, name), 'utf8'));
@@ -224,6 +224,24 @@ describe('controller: what serves is the files as they are', () => {
     await controller.idle();
     expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
     expect(events[1]).not.toHaveProperty('unreported');
+    controller.close();
+  });
+
+  it('a read-back waiting to read again when a save is reported gives way at once to the reload of that save', async () => {
+    // These reads have no stats, so every read is taken only once a second one agrees, stableMs later.
+    const { controller, set, weights, events, reads, until } = await inMemory({ settleMs: 20, recheckMs: 0, stableMs: 300 });
+    await controller.reload();
+    const before = reads();
+    await until('the read-back has read once', () => reads() > before, 1000);
+    set('reviews.yaml', weights(30));
+    const changedAt = Date.now();
+    controller.changed('/mesh/reviews.yaml');
+    await until('the save is loaded', () => events.some((e) => e.type === 'compiled' && e.version.startsWith('2-')), 3000);
+    // The read-back's one read, then the reload's two; not the read-back's two or three first.
+    expect(reads() - before).toBe(3);
+    expect(Date.now() - changedAt).toBeLessThan(550);
+    await controller.idle();
+    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
     controller.close();
   });
 
