@@ -13,7 +13,8 @@
 // name a web page's DNS could point here: DNS rebinding), and a request a browser sent from
 // another origin (an Origin header not the Host's own) is refused; both with 403.
 // More routes (the web view's, src/web/routes.ts) come in through `routes`, behind the same guard.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from './node-http.ts';
 import { isIP, type AddressInfo } from 'node:net';
 import { withoutPrivateKey } from './secrets.ts';
 import { RESOURCE_KINDS, type ResourceKind } from '../envoy/snapshot.ts';
@@ -190,7 +191,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
     const message = error instanceof HttpError ? error.message : `The control plane failed to answer: ${(error as Error).message}`;
     json(res, status, { error: message });
   };
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     let body: unknown;
     try {
       body = route(req, res);

@@ -6,10 +6,11 @@
 // lookup per proxy per second piles up past a few hundred proxies, and its backlog holds the
 // process's memory and its exit), and a proxy that keeps failing is tried less often (every 5th
 // round at most), so a stopped stack costs little and a restarted proxy is seen within seconds.
-// It reads with node:http, not fetch: fetch (undici) alone would add about 15 MB to the control
-// plane, and more CPU per scrape.
+// It reads with node:http (./node-http.ts), not fetch: fetch (undici) alone would add about 15 MB
+// to the control plane, and more CPU per scrape.
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { Agent, get } from 'node:http';
+import type { Agent } from 'node:http';
+import { http } from './node-http.ts';
 import { isIP } from 'node:net';
 import { parseStats, startSample, STATS_QUERY, trafficReport, type FaultRoute, type ProxyScrape, type StatsSample, type TrafficReport } from './traffic.ts';
 
@@ -50,7 +51,7 @@ export function startScraper(options: ScraperOptions): Scraper {
   const samples = new Map<string, StatsSample[]>();
   const scrapes = new Map<string, ProxyScrape>();
   /** Connections kept open between rounds, one per proxy at a time. */
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   /** Host name → address, while scrapes of it succeed. */
   const addresses = new Map<string, string>();
   /** Proxies failing: how many times in a row, and the rounds still to sit out. */
@@ -133,7 +134,7 @@ export function startScraper(options: ScraperOptions): Scraper {
 /** GET `url`: its body read as JSON; an answer other than 200, a failed connection or no answer within `timeoutMs` throws. */
 function getJson(url: URL, timeoutMs: number, agent: Agent, name: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const request = get(url, { agent, timeout: timeoutMs }, (response) => {
+    const request = http.get(url, { agent, timeout: timeoutMs }, (response) => {
       if (response.statusCode !== 200) {
         response.resume();
         return reject(new Error(`HTTP ${response.statusCode} from ${name}`));

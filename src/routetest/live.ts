@@ -5,7 +5,8 @@
 // gateway on its listener. The listeners' addresses
 // come from the control plane's API (what the proxies are served). The example apps answer with
 // their service and version (x-service, x-version, and the path they received in the body).
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { http } from '../control/node-http.ts';
 import type { MeshModel } from '../config/model.ts';
 import { GATEWAY_PROXY } from '../config/names.ts';
 import { apiGet } from '../control/client.ts';
@@ -89,11 +90,11 @@ function send(address: Address, via: Via, r: Outcome['probe']['request']): Promi
     };
     if (via !== 'connect') {
       const path = via === 'absolute' ? `http://${r.authority}${r.path}` : r.path;
-      fail(httpRequest({ ...options, host: address.host, port: address.port, path }, answer)).end();
+      fail(http.request({ ...options, host: address.host, port: address.port, path }, answer)).end();
       return;
     }
     const target = /:\d+$/.test(r.authority) ? r.authority : `${r.authority}:80`;
-    const tunnel = fail(httpRequest({ host: address.host, port: address.port, method: 'CONNECT', path: target, agent: false, timeout: 15_000 }));
+    const tunnel = fail(http.request({ host: address.host, port: address.port, method: 'CONNECT', path: target, agent: false, timeout: 15_000 }));
     tunnel.on('connect', (res, socket) => {
       if (res.statusCode !== 200) {
         socket.destroy();
@@ -101,7 +102,7 @@ function send(address: Address, via: Via, r: Outcome['probe']['request']): Promi
         return;
       }
       // No agent: node:http uses createConnection only without one.
-      const inner = fail(httpRequest({ method: r.method, headers, timeout: 15_000, path: r.path, createConnection: () => socket }, (reply) => {
+      const inner = fail(http.request({ method: r.method, headers, timeout: 15_000, path: r.path, createConnection: () => socket }, (reply) => {
         answer(reply);
         reply.on('end', () => socket.destroy());
       }));

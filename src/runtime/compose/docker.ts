@@ -1,13 +1,13 @@
 // Whether a Docker engine answers: its socket's /_ping (DOCKER_HOST's unix socket, else the
 // default one), or `docker info` when DOCKER_HOST names something else.
-import { request } from 'node:http';
+import { http } from '../../control/node-http.ts';
 import { execa } from 'execa';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', timeout: 2000 }, (res) => {
+    const req = http.request({ socketPath, path: '/_ping', timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
