@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { controlEnv } from '../../src/control/node-options.ts';
+import { controlCommand, controlEnv } from '../../src/control/node-options.ts';
 
 const MESH = join(import.meta.dirname, '..', '..', 'bin', 'mesh.js');
 
@@ -56,7 +56,8 @@ function parse(log: string): Timeline {
 /** Starts `mesh control` on `dir`, its output in `logFile`; resolves once it serves. */
 export async function startMeshControl(dir: string, logFile: string): Promise<MeshControl> {
   const out = await open(logFile, 'w');
-  const child = spawn(process.execPath, [MESH, 'control', dir, '--xds-port', '0', '--api-port', '0', '--addressing', 'compose'], {
+  const [node, ...args] = controlCommand([process.execPath, MESH, 'control', dir, '--xds-port', '0', '--api-port', '0', '--addressing', 'compose']);
+  const child = spawn(node!, args, {
     stdio: ['ignore', out.fd, 'pipe'],
     env: controlEnv(process.env), // as the runtimes start it
   });

@@ -22,7 +22,7 @@ import type { EnvoyJson } from '../envoy/snapshot.ts';
 import type { AdsBootstrapOptions } from '../xds/bootstrap.ts';
 import { ownImages, type Images, type OwnImage } from './images.ts';
 import { instances, LABEL, projectName, type Role } from './names.ts';
-import { CONTROL_MALLOC_ARENA_MAX, CONTROL_NODE_OPTIONS } from '../control/node-options.ts';
+import { CONTROL_MALLOC_ARENA_MAX, CONTROL_NODE_FLAG, CONTROL_NODE_OPTIONS } from '../control/node-options.ts';
 
 export const CONTROL_PORTS = { xds: 15010, api: 15080 } as const;
 /** Where the app's folder (the mesh directory, or the ancestor its command reaches) is mounted. */
@@ -214,6 +214,7 @@ export function generateStack(input: StackInput): Stack {
       XDS_PORT: String(CONTROL_PORTS.xds),
       API_PORT: String(CONTROL_PORTS.api),
       API_HOST_PORT: String(input.apiPort),
+      NODE_FLAG: CONTROL_NODE_FLAG,
       NODE_OPTIONS: CONTROL_NODE_OPTIONS,
       MALLOC_ARENA_MAX: CONTROL_MALLOC_ARENA_MAX,
       LABELS: labels('control'),

@@ -12,7 +12,7 @@ import { gatewayHostPorts, gatewayUrl } from '../../config/model.ts';
 import type { PortPlan } from './port-map.ts';
 import type { StatePaths } from './state.ts';
 import type { ProcessSpec } from './supervise.ts';
-import { controlEnv } from '../../control/node-options.ts';
+import { controlCommand, controlEnv } from '../../control/node-options.ts';
 import { ENVOY_DRAIN_ARGS } from '../../envoy/drain.ts';
 
 export interface PlanInput {
@@ -107,7 +107,7 @@ export function planProcesses(input: PlanInput): ProcessPlan {
     name: CONTROL_NAME,
     role: 'control',
     command: [
-      ...input.mesh, 'control', '--dir', dir, '--xds-port', String(xdsPort), '--api-port', String(apiPort),
+      ...controlCommand(input.mesh), 'control', '--dir', dir, '--xds-port', String(xdsPort), '--api-port', String(apiPort),
       '--bind', LOOPBACK, '--addressing', paths.portMap, ...(input.poll ? ['--poll'] : []),
     ],
     cwd: dir,

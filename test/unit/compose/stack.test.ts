@@ -110,7 +110,7 @@ describe('generateStack: examples/canary', async () => {
   it('the control plane: the node image running the installation read-only, the mesh directory read-only, polling, the API on 127.0.0.1 only', () => {
     expect(services['mesh-control']).toMatchObject({
       image: IMAGES.node,
-      entrypoint: ['node', '/opt/localmesh/bin/mesh.js'],
+      entrypoint: ['node', '--heap-growing-percent=20', '/opt/localmesh/bin/mesh.js'], // control/node-options.ts
       environment: { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '1' },
       volumes: ['/opt/lm:/opt/localmesh:ro', '.:/mesh:ro'],
       ports: ['127.0.0.1:15080:15080'],

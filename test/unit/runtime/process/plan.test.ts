@@ -66,7 +66,8 @@ describe('planProcesses', () => {
   it('runs the control plane on the port map, and one Envoy per version plus the gateway on its ADS bootstrap', () => {
     const p = plan();
     expect(p.control.command).toEqual([
-      'node', 'mesh.js', 'control', '--dir', '/mesh', '--xds-port', '15010', '--api-port', '15080', '--bind', '127.0.0.1',
+      'node', '--heap-growing-percent=20', 'mesh.js', 'control', // the V8 flag: control/node-options.ts
+      '--dir', '/mesh', '--xds-port', '15010', '--api-port', '15080', '--bind', '127.0.0.1',
       '--addressing', '/mesh/.mesh/process/addressing.json',
     ]);
     expect(p.proxies.map((x) => x.name)).toEqual(['reviews-v1-proxy', 'reviews-v2-proxy', 'mesh-gateway']);
