@@ -298,7 +298,8 @@ export function generateStack(input: StackInput): Stack {
     `By hand, from the mesh directory: docker compose -p ${project} --project-directory . -f .mesh/compose.yaml${userFiles} up -d`,
     `(or docker-compose with the same arguments); stop it with down.`,
   ];
-  const text = yamlText({ services });
+  // The control plane's compile cache (compose/control.yaml); `mesh down -v` removes it.
+  const text = yamlText({ services, volumes: { 'node-compile-cache': {} } });
   const own = ownImages(images);
   const ownTags = new Set(own.map((o) => o.tag));
   return {

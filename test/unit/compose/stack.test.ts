@@ -111,12 +111,14 @@ describe('generateStack: examples/canary', async () => {
     expect(services['mesh-control']).toMatchObject({
       image: IMAGES.node,
       entrypoint: ['node', '--heap-growing-percent=20', '/opt/localmesh/bin/mesh.js'], // control/node-options.ts
-      environment: { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '1' },
-      volumes: ['/opt/lm:/opt/localmesh:ro', '.:/mesh:ro'],
+      environment: { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '1', NODE_COMPILE_CACHE: '/var/cache/localmesh-node' },
+      volumes: ['/opt/lm:/opt/localmesh:ro', '.:/mesh:ro', 'node-compile-cache:/var/cache/localmesh-node'],
       ports: ['127.0.0.1:15080:15080'],
       restart: 'unless-stopped',
     });
     expect(services['mesh-control']!.command).toEqual(expect.arrayContaining(['--poll', '--bind', '0.0.0.0', '--addressing', 'compose']));
+    // Its compile cache outlives the container (mesh down -v removes it).
+    expect((parse(stack.compose) as { volumes: unknown }).volumes).toEqual({ 'node-compile-cache': {} });
   });
 
   it('the gateway publishes the Gateway port 80 on settings.gateway.ports (8080), on 127.0.0.1', () => {
