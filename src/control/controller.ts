@@ -150,7 +150,10 @@ export function createController(options: ControllerOptions): Controller {
    * `taken` stays the read before); the read-back after the reload sees what follows.
    */
   async function readFiles(abandon?: () => boolean): Promise<ReadFiles> {
-    const take = (files: ReadFiles) => ((taken = files.files), files);
+    const take = (files: ReadFiles) => {
+      if (!abandon?.()) taken = files.files;
+      return files;
+    };
     let last = await readOnce();
     if (last.error === undefined && settled(last.files, taken)) return take(last);
     for (let tries = 0; tries < 5; tries++) {
@@ -163,19 +166,19 @@ export function createController(options: ControllerOptions): Controller {
     return last;
   }
 
-  /** Wakes the read waiting in `pause` that may be abandoned: a change came, whose reload reads. */
-  let wake: (() => void) | undefined;
+  /** Told when a change is reported: a read-back under way gives way to that change's reload (recheck). */
+  const onChange = new Set<() => void>();
 
   /** `stableMs`, or less when `abandon` is given and a change comes meanwhile. */
   function pause(abandon?: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timeout);
-        if (wake === done) wake = undefined;
+        onChange.delete(done);
         resolve();
       };
       const timeout = setTimeout(done, stableMs);
-      if (abandon) wake = done;
+      if (abandon) onChange.add(done);
     });
   }
 
@@ -323,13 +326,16 @@ export function createController(options: ControllerOptions): Controller {
   /** Reads the files; reloads them when they differ from those loaded, else the mesh is settled. */
   function recheck(): Promise<void> {
     // A change seen by the watcher whose reload is due or waiting: that reload loads it (reported
-    // once, as the change the watcher saw, not as one it missed). A read caught by such a change
-    // (its stats changed during the read, so it waits to read again) is abandoned: it must not hold
-    // that reload up.
+    // once, as the change the watcher saw, not as one it missed). The read-back must not hold that
+    // reload up: once such a change is reported it is not awaited (its read, slow under load, goes
+    // on and its result is dropped), and a read waiting to read again (caught by the save: its
+    // stats changed during the read) gives up.
     const superseded = () => timer !== undefined || closed || reloadsWaiting > 0;
     return serialized(async () => {
-      const now = await readFiles(superseded);
-      if (superseded()) return false;
+      let gaveWay = () => {};
+      const superseding = new Promise<undefined>((resolve) => onChange.add((gaveWay = () => resolve(undefined))));
+      const now = await Promise.race([readFiles(superseded), superseding]).finally(() => onChange.delete(gaveWay));
+      if (now === undefined || superseded()) return false;
       if (now.hash === loaded?.hash) {
         if (pending.size === 0) unsettled = false;
         return false;
@@ -376,7 +382,7 @@ export function createController(options: ControllerOptions): Controller {
       lastChangeAt = now;
       clearTimeout(timer);
       timer = setTimeout(flush, inBurst ? debounceMs : burstMs);
-      wake?.();
+      for (const listener of [...onChange]) listener();
     },
     refresh: () =>
       serialized(async () => {

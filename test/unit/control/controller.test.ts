@@ -163,6 +163,8 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number; stable
   const events: ControllerEvent[] = [];
   let reads = 0;
   let failRead: Error | undefined;
+  /** How long the next read takes (a read slow under load). */
+  let slowRead = 0;
   /** Files the next read sees empty: the moment of a save in place between truncate and write. */
   let torn = new Set<string>();
   const controller = createController({
@@ -174,6 +176,9 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number; stable
     ...options,
     read: async () => {
       reads++;
+      const slow = slowRead;
+      slowRead = 0;
+      if (slow) await new Promise((r) => setTimeout(r, slow));
       if (failRead) throw failRead;
       const seen = torn;
       torn = new Set();
@@ -191,7 +196,7 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number; stable
     }
   };
   const gatewayWeights = () => JSON.stringify(controller.snapshot('mesh-gateway')!.routes[0]!.value).match(/"weight":\d+/g);
-  return { dir, files, events, controller, set, weights, until, gatewayWeights, reads: () => reads, failReads: (e?: Error) => (failRead = e), tear: (name: string) => torn.add(`${dir}/${name}`) };
+  return { dir, files, events, controller, set, weights, until, gatewayWeights, reads: () => reads, failReads: (e?: Error) => (failRead = e), slowNextRead: (ms: number) => (slowRead = ms), tear: (name: string) => torn.add(`${dir}/${name}`) };
 }
 
 describe('controller: what serves is the files as they are', () => {
@@ -240,6 +245,22 @@ describe('controller: what serves is the files as they are', () => {
     // The read-back's one read, then the reload's two; not the read-back's two or three first.
     expect(reads() - before).toBe(3);
     expect(Date.now() - changedAt).toBeLessThan(550);
+    await controller.idle();
+    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
+    controller.close();
+  });
+
+  it('a read-back whose read is slow when a save is reported is not awaited: the reload of that save runs at once', async () => {
+    const { controller, set, weights, events, reads, until, slowNextRead } = await inMemory({ settleMs: 20, recheckMs: 0 });
+    await controller.reload();
+    slowNextRead(800); // the read-back's read
+    const before = reads();
+    await until('the read-back has started reading', () => reads() > before, 1000);
+    set('reviews.yaml', weights(30));
+    const changedAt = Date.now();
+    controller.changed('/mesh/reviews.yaml');
+    await until('the save is loaded', () => events.some((e) => e.type === 'compiled' && e.version.startsWith('2-')), 3000);
+    expect(Date.now() - changedAt).toBeLessThan(500);
     await controller.idle();
     expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
     controller.close();
