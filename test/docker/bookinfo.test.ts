@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultImages } from '../../src/compose/images.ts';
 import { binomialCheck, send, sendMany } from '../helpers/traffic.ts';
-import { engine, gatewayPort, leftovers, mesh, waitFor } from './harness.ts';
+import { engine, gatewayPort, leftovers, mesh, removeStack, waitFor } from './harness.ts';
 
 const run = promisify(execFile);
 const FIXTURES = new URL('../fixtures/istio/bookinfo/', import.meta.url).pathname;
@@ -58,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (dir) await mesh('down', dir);
-  await engine.removeStack(project).catch(() => undefined);
+  await removeStack(project);
   if (images.length) await engine.removeImages(...images).catch(() => undefined);
   if (root) await rm(root, { recursive: true, force: true });
 }, 180_000);

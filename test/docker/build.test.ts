@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/traffic.ts';
 
 import { defaultImages } from '../../src/compose/images.ts';
-import { engine, gatewayPort, leftovers, mesh } from './harness.ts';
+import { engine, gatewayPort, leftovers, mesh, removeStack } from './harness.ts';
 
 const APP = new URL('../../examples/app/server.mjs', import.meta.url).pathname;
 const project = `build-${process.pid}`;
@@ -17,6 +17,7 @@ let root = '';
 afterAll(async () => {
   if (!root) return;
   await mesh('down', join(root, 'mesh'));
+  await removeStack(project);
   await rm(root, { recursive: true, force: true });
   await engine.removeImages(`${project}-hello-v1`, `${project}_hello-v1`);
 }, 120_000);

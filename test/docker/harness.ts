@@ -105,8 +105,18 @@ export async function cleanUp(example: Example | undefined): Promise<void> {
   if (!example) return;
   const down = await mesh('down', example.dir);
   if (down.code !== 0) console.warn(`mesh down failed: ${down.stdout}${down.stderr}`);
-  await engine.removeStack(example.project).catch(() => undefined);
+  await removeStack(example.project);
   await rm(dirname(example.dir), { recursive: true, force: true });
+}
+
+/**
+ * What a test leaves of its stack: containers and networks, and its volumes (the control plane's
+ * compile cache, which `mesh down` keeps as Compose keeps named volumes; every test project is new).
+ */
+export async function removeStack(project: string): Promise<void> {
+  await engine.removeStack(project).catch(() => undefined);
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`com.docker.compose.project=${project}`] } });
+  for (const volume of Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => undefined);
 }
 
 export async function apiOf(dir: string): Promise<string> {

@@ -199,6 +199,18 @@ async function inMemory(options: { settleMs?: number; recheckMs?: number; stable
   return { dir, files, events, controller, set, weights, until, gatewayWeights, reads: () => reads, failReads: (e?: Error) => (failRead = e), slowNextRead: (ms: number) => (slowRead = ms), tear: (name: string) => torn.add(`${dir}/${name}`) };
 }
 
+/** Once the read-back after the first load has started reading, a save is reported: how long until it is compiled, and the reads meanwhile. */
+async function saveDuringReadBack(memory: Awaited<ReturnType<typeof inMemory>>): Promise<{ ms: number; reads: number }> {
+  const { controller, set, weights, events, reads, until } = memory;
+  const before = reads();
+  await until('the read-back has started reading', () => reads() > before, 1000);
+  set('reviews.yaml', weights(30));
+  const changedAt = Date.now();
+  controller.changed('/mesh/reviews.yaml');
+  await until('the save is loaded', () => events.some((e) => e.type === 'compiled' && e.version.startsWith('2-')), 3000);
+  return { ms: Date.now() - changedAt, reads: reads() - before };
+}
+
 describe('controller: what serves is the files as they are', () => {
   it('reads the files back after a reload and loads a save no event told of (the last of a burst)', async () => {
     const { controller, set, weights, events, gatewayWeights, until } = await inMemory({ settleMs: 50, recheckMs: 0 });
@@ -234,36 +246,26 @@ describe('controller: what serves is the files as they are', () => {
 
   it('a read-back waiting to read again when a save is reported gives way at once to the reload of that save', async () => {
     // These reads have no stats, so every read is taken only once a second one agrees, stableMs later.
-    const { controller, set, weights, events, reads, until } = await inMemory({ settleMs: 20, recheckMs: 0, stableMs: 300 });
-    await controller.reload();
-    const before = reads();
-    await until('the read-back has read once', () => reads() > before, 1000);
-    set('reviews.yaml', weights(30));
-    const changedAt = Date.now();
-    controller.changed('/mesh/reviews.yaml');
-    await until('the save is loaded', () => events.some((e) => e.type === 'compiled' && e.version.startsWith('2-')), 3000);
+    const memory = await inMemory({ settleMs: 20, recheckMs: 0, stableMs: 300 });
+    await memory.controller.reload();
+    const { ms, reads } = await saveDuringReadBack(memory);
     // The read-back's one read, then the reload's two; not the read-back's two or three first.
-    expect(reads() - before).toBe(3);
-    expect(Date.now() - changedAt).toBeLessThan(550);
-    await controller.idle();
-    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
-    controller.close();
+    expect(reads).toBe(3);
+    expect(ms).toBeLessThan(550);
+    await memory.controller.idle();
+    expect(memory.events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
+    memory.controller.close();
   });
 
   it('a read-back whose read is slow when a save is reported is not awaited: the reload of that save runs at once', async () => {
-    const { controller, set, weights, events, reads, until, slowNextRead } = await inMemory({ settleMs: 20, recheckMs: 0 });
-    await controller.reload();
-    slowNextRead(800); // the read-back's read
-    const before = reads();
-    await until('the read-back has started reading', () => reads() > before, 1000);
-    set('reviews.yaml', weights(30));
-    const changedAt = Date.now();
-    controller.changed('/mesh/reviews.yaml');
-    await until('the save is loaded', () => events.some((e) => e.type === 'compiled' && e.version.startsWith('2-')), 3000);
-    expect(Date.now() - changedAt).toBeLessThan(500);
-    await controller.idle();
-    expect(events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
-    controller.close();
+    const memory = await inMemory({ settleMs: 20, recheckMs: 0 });
+    await memory.controller.reload();
+    memory.slowNextRead(800); // the read-back's read
+    const { ms } = await saveDuringReadBack(memory);
+    expect(ms).toBeLessThan(500);
+    await memory.controller.idle();
+    expect(memory.events.map((e) => e.type)).toEqual(['compiled', 'changed', 'compiled']);
+    memory.controller.close();
   });
 
   it('never serves a file read in the middle of a save in place (empty for a moment): it reads until two reads agree', async () => {
