@@ -157,7 +157,7 @@ export function createController(options: ControllerOptions): Controller {
     let last = await readOnce();
     if (last.error === undefined && settled(last.files, taken)) return take(last);
     for (let tries = 0; tries < 5; tries++) {
-      await pause(abandon);
+      await new Promise((resolve) => setTimeout(resolve, stableMs));
       if (abandon?.()) return last;
       const again = await readOnce();
       if (again.hash === last.hash) return take(again);
@@ -166,21 +166,8 @@ export function createController(options: ControllerOptions): Controller {
     return last;
   }
 
-  /** Told when a change is reported: a read-back under way gives way to that change's reload (recheck). */
-  const onChange = new Set<() => void>();
-
-  /** `stableMs`, or less when `abandon` is given and a change comes meanwhile. */
-  function pause(abandon?: () => boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timeout);
-        onChange.delete(done);
-        resolve();
-      };
-      const timeout = setTimeout(done, stableMs);
-      if (abandon) onChange.add(done);
-    });
-  }
+  /** Called when a change is reported: the read-back under way gives way to that change's reload (recheck). */
+  let giveWay: (() => void) | undefined;
 
   async function readOnce(): Promise<ReadFiles> {
     try {
@@ -328,13 +315,12 @@ export function createController(options: ControllerOptions): Controller {
     // A change seen by the watcher whose reload is due or waiting: that reload loads it (reported
     // once, as the change the watcher saw, not as one it missed). The read-back must not hold that
     // reload up: once such a change is reported it is not awaited (its read, slow under load, goes
-    // on and its result is dropped), and a read waiting to read again (caught by the save: its
-    // stats changed during the read) gives up.
+    // on, gives up before reading again and is dropped).
     const superseded = () => timer !== undefined || closed || reloadsWaiting > 0;
     return serialized(async () => {
-      let gaveWay = () => {};
-      const superseding = new Promise<undefined>((resolve) => onChange.add((gaveWay = () => resolve(undefined))));
-      const now = await Promise.race([readFiles(superseded), superseding]).finally(() => onChange.delete(gaveWay));
+      let gaveWay = false;
+      const superseding = new Promise<undefined>((resolve) => (giveWay = () => ((gaveWay = true), resolve(undefined))));
+      const now = await Promise.race([readFiles(() => gaveWay || superseded()), superseding]).finally(() => (giveWay = undefined));
       if (now === undefined || superseded()) return false;
       if (now.hash === loaded?.hash) {
         if (pending.size === 0) unsettled = false;
@@ -382,7 +368,7 @@ export function createController(options: ControllerOptions): Controller {
       lastChangeAt = now;
       clearTimeout(timer);
       timer = setTimeout(flush, inBurst ? debounceMs : burstMs);
-      for (const listener of [...onChange]) listener();
+      giveWay?.();
     },
     refresh: () =>
       serialized(async () => {
